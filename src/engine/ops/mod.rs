@@ -1,0 +1,187 @@
+//! The operations a [`Tape`](super::tape::Tape) records. Each op family has its own file with
+//! the shape rule, the forward pass and the backward pass (the local chain-rule step) together.
+
+mod elementwise;
+mod loss;
+mod matmul;
+mod reduce;
+
+use super::activation::Activation;
+use super::error::EngineError;
+use super::loss::Loss;
+use super::params::ParamId;
+use super::tensor::Tensor;
+
+/// One recorded operation. Inputs are the node's `inputs`, in the order listed here.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    /// Data fed with `Tape::set_input` (no gradient flows into it).
+    Input,
+    /// A learnable tensor living in `Params`.
+    Parameter(ParamId),
+    /// `op(a) · op(b)` where `op` optionally transposes; inputs `[a, b]`.
+    MatMul {
+        transpose_a: bool,
+        transpose_b: bool,
+    },
+    /// `x + b` with the bias vector `b` added to every row; inputs `[x, b]`.
+    AddBias,
+    /// `f(x)` element by element; inputs `[x]`.
+    Activation(Activation),
+    /// Row-wise softmax over the last dimension; inputs `[x]`.
+    Softmax,
+    /// `a + b`, same shapes; inputs `[a, b]`.
+    Add,
+    /// `a * b` element by element, same shapes; inputs `[a, b]`.
+    Mul,
+    /// `x^2` element by element; inputs `[x]`.
+    Square,
+    /// `x + c`; inputs `[x]`.
+    AddScalar(f32),
+    /// `c * x`; inputs `[x]`.
+    Scale(f32),
+    /// Sum of all elements, a scalar; inputs `[x]`.
+    Sum,
+    /// Mean of all elements, a scalar; inputs `[x]`.
+    Mean,
+    /// A loss of a prediction (or logits) against a target, a scalar; inputs `[prediction, target]`.
+    /// The target is data: no gradient flows into it.
+    Loss(Loss),
+}
+
+/// The shape of an op's output, derived from its inputs' shapes without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputShape {
+    /// The same shape as the input in this slot.
+    SameAs(usize),
+    Scalar,
+    Matrix(usize, usize),
+}
+
+impl Op {
+    /// Name used in messages and in the backprop stepper.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Input => "input",
+            Op::Parameter(_) => "parameter",
+            Op::MatMul { .. } => "matmul",
+            Op::AddBias => "add_bias",
+            Op::Activation(a) => a.name(),
+            Op::Softmax => "softmax",
+            Op::Add => "add",
+            Op::Mul => "mul",
+            Op::Square => "square",
+            Op::AddScalar(_) => "add_scalar",
+            Op::Scale(_) => "scale",
+            Op::Sum => "sum",
+            Op::Mean => "mean",
+            Op::Loss(_) => "loss",
+        }
+    }
+
+    /// Number of inputs the op takes.
+    pub fn arity(&self) -> usize {
+        match self {
+            Op::Input | Op::Parameter(_) => 0,
+            Op::MatMul { .. } | Op::AddBias | Op::Add | Op::Mul | Op::Loss(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether backward propagates a gradient into the input in `slot`.
+    pub fn passes_gradient_to(&self, slot: usize) -> bool {
+        !matches!(self, Op::Loss(_)) || slot == 0
+    }
+
+    /// Checks the inputs' shapes and says what the output's shape is.
+    pub fn output_shape(&self, inputs: &[&[usize]]) -> Result<OutputShape, EngineError> {
+        match *self {
+            Op::Input | Op::Parameter(_) => Err(EngineError::InvalidState(format!(
+                "{} nodes have no inputs to infer a shape from",
+                self.name()
+            ))),
+            Op::MatMul {
+                transpose_a,
+                transpose_b,
+            } => matmul::output_shape(inputs[0], transpose_a, inputs[1], transpose_b),
+            Op::AddBias => elementwise::add_bias_shape(inputs[0], inputs[1]),
+            Op::Add | Op::Mul => elementwise::same_shapes(self.name(), inputs[0], inputs[1]),
+            Op::Softmax => elementwise::softmax_shape(inputs[0]),
+            Op::Activation(_) | Op::Square | Op::AddScalar(_) | Op::Scale(_) => {
+                Ok(OutputShape::SameAs(0))
+            }
+            Op::Sum | Op::Mean => Ok(OutputShape::Scalar),
+            Op::Loss(kind) => loss::output_shape(kind, inputs[0], inputs[1]),
+        }
+    }
+
+    /// Computes the output from the inputs. `out` already has the shape from `output_shape`.
+    pub fn forward(&self, inputs: &[&Tensor], out: &mut Tensor) {
+        match *self {
+            Op::Input | Op::Parameter(_) => {}
+            Op::MatMul {
+                transpose_a,
+                transpose_b,
+            } => matmul::forward(inputs[0], transpose_a, inputs[1], transpose_b, out),
+            Op::AddBias => elementwise::add_bias_forward(inputs[0], inputs[1], out),
+            Op::Activation(activation) => activation.apply_slice(inputs[0].data(), out.data_mut()),
+            Op::Softmax => elementwise::softmax_forward(inputs[0], out),
+            Op::Add => elementwise::add_forward(inputs[0], inputs[1], out),
+            Op::Mul => elementwise::mul_forward(inputs[0], inputs[1], out),
+            Op::Square => elementwise::square_forward(inputs[0], out),
+            Op::AddScalar(c) => elementwise::add_scalar_forward(inputs[0], c, out),
+            Op::Scale(c) => elementwise::scale_forward(inputs[0], c, out),
+            Op::Sum => reduce::sum_forward(inputs[0], out),
+            Op::Mean => reduce::mean_forward(inputs[0], out),
+            Op::Loss(kind) => loss::forward(kind, inputs[0], inputs[1], out),
+        }
+    }
+
+    /// Adds this op's contribution to the gradient of the input in `slot`:
+    /// `grad += upstream · d(output)/d(input[slot])`.
+    pub fn backward(
+        &self,
+        slot: usize,
+        inputs: &[&Tensor],
+        output: &Tensor,
+        upstream: &Tensor,
+        grad: &mut Tensor,
+    ) {
+        match *self {
+            Op::Input | Op::Parameter(_) => {}
+            Op::MatMul {
+                transpose_a,
+                transpose_b,
+            } => matmul::backward(
+                slot,
+                inputs[0],
+                transpose_a,
+                inputs[1],
+                transpose_b,
+                upstream,
+                grad,
+            ),
+            Op::AddBias => elementwise::add_bias_backward(slot, upstream, grad),
+            Op::Activation(activation) => activation.backward_slice(
+                inputs[0].data(),
+                output.data(),
+                upstream.data(),
+                grad.data_mut(),
+            ),
+            Op::Softmax => elementwise::softmax_backward(output, upstream, grad),
+            Op::Add | Op::AddScalar(_) => {
+                elementwise::accumulate(upstream.data(), 1.0, grad.data_mut())
+            }
+            Op::Scale(c) => elementwise::accumulate(upstream.data(), c, grad.data_mut()),
+            Op::Mul => elementwise::mul_backward(slot, inputs[0], inputs[1], upstream, grad),
+            Op::Square => elementwise::square_backward(inputs[0], upstream, grad),
+            Op::Sum => reduce::sum_backward(upstream, 1.0, grad),
+            Op::Mean => reduce::sum_backward(upstream, 1.0 / inputs[0].len().max(1) as f32, grad),
+            Op::Loss(kind) => {
+                if slot == 0 {
+                    loss::backward(kind, inputs[0], inputs[1], upstream, grad)
+                }
+            }
+        }
+    }
+}

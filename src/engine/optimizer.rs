@@ -1,0 +1,265 @@
+//! Optimizers with PyTorch's update rules. Each keeps per-parameter state and updates the
+//! parameters in place; after the first step nothing is allocated.
+//!
+//! With gradient `g`, learning rate `lr`:
+//! - SGD: `p -= lr g`
+//! - Momentum: `v = mu v + g; p -= lr v`
+//! - AdaGrad: `s += g^2; p -= lr g / (sqrt(s) + eps)`
+//! - RMSprop: `s = rho s + (1 - rho) g^2; p -= lr g / (sqrt(s) + eps)`
+//! - Adam: `m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+//!   p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)`
+
+use serde::{Deserialize, Serialize};
+
+use super::error::EngineError;
+use super::params::Params;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    Sgd,
+    Momentum,
+    #[serde(rename = "adagrad")]
+    AdaGrad,
+    #[serde(rename = "rmsprop")]
+    RmsProp,
+    Adam,
+}
+
+impl OptimizerKind {
+    pub const ALL: [OptimizerKind; 5] = [
+        OptimizerKind::Sgd,
+        OptimizerKind::Momentum,
+        OptimizerKind::AdaGrad,
+        OptimizerKind::RmsProp,
+        OptimizerKind::Adam,
+    ];
+
+    /// Short lowercase name, used in URLs and menus.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Sgd => "sgd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::AdaGrad => "adagrad",
+            OptimizerKind::RmsProp => "rmsprop",
+            OptimizerKind::Adam => "adam",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<OptimizerKind> {
+        OptimizerKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// Optimizer settings; fields not used by `kind` are ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerConfig {
+    pub kind: OptimizerKind,
+    pub learning_rate: f32,
+    /// Momentum factor `mu` (Momentum).
+    pub momentum: f32,
+    /// Decay of the first moment (Adam).
+    pub beta1: f32,
+    /// Decay of the second moment (Adam).
+    pub beta2: f32,
+    /// Added to the denominator to avoid dividing by zero (AdaGrad, RMSprop, Adam).
+    pub epsilon: f32,
+    /// Decay of the squared-gradient average (RMSprop).
+    pub rho: f32,
+}
+
+impl OptimizerConfig {
+    /// `kind` with the given learning rate and the usual defaults for everything else.
+    pub fn new(kind: OptimizerKind, learning_rate: f32) -> OptimizerConfig {
+        OptimizerConfig {
+            kind,
+            learning_rate,
+            momentum: 0.9,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            rho: 0.9,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let invalid = |message: String| Err(EngineError::InvalidConfig(message));
+        if !self.learning_rate.is_finite() || self.learning_rate <= 0.0 {
+            return invalid(format!(
+                "the learning rate must be a positive number, got {}",
+                self.learning_rate
+            ));
+        }
+        for (name, value) in [
+            ("momentum", self.momentum),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("rho", self.rho),
+        ] {
+            if !(0.0..1.0).contains(&value) {
+                return invalid(format!(
+                    "{name} must be at least 0 and below 1, got {value}"
+                ));
+            }
+        }
+        if !self.epsilon.is_finite() || self.epsilon < 0.0 {
+            return invalid(format!(
+                "epsilon must be a small non-negative number, got {}",
+                self.epsilon
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        OptimizerConfig::new(OptimizerKind::Sgd, 0.03)
+    }
+}
+
+/// Running state for one parameter tensor.
+#[derive(Clone, Debug, Default)]
+struct ParamState {
+    /// Velocity (Momentum), sum of squares (AdaGrad), mean square (RMSprop), first moment (Adam).
+    first: Vec<f32>,
+    /// Second moment (Adam).
+    second: Vec<f32>,
+}
+
+/// An optimizer and its state.
+#[derive(Clone, Debug)]
+pub struct Optimizer {
+    config: OptimizerConfig,
+    state: Vec<ParamState>,
+    steps: u64,
+}
+
+impl Optimizer {
+    pub fn new(config: OptimizerConfig) -> Optimizer {
+        Optimizer {
+            config,
+            state: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    pub fn config(&self) -> &OptimizerConfig {
+        &self.config
+    }
+
+    /// Changes the settings; the state is kept when the kind stays the same (so a learning-rate
+    /// change mid-training does not forget the momentum), and reset otherwise.
+    pub fn set_config(&mut self, config: OptimizerConfig) {
+        if config.kind != self.config.kind {
+            self.reset();
+        }
+        self.config = config;
+    }
+
+    /// Forgets all accumulated state.
+    pub fn reset(&mut self) {
+        self.state.clear();
+        self.steps = 0;
+    }
+
+    /// Number of steps taken since the last reset.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Updates every parameter from its gradient.
+    pub fn step(&mut self, params: &mut Params) {
+        self.steps += 1;
+        if self.state.len() != params.len() {
+            self.state.resize_with(params.len(), ParamState::default);
+        }
+        let c = self.config;
+        let lr = c.learning_rate;
+        // Bias corrections of Adam, in f64 so that b^t does not lose precision.
+        let t = self.steps.min(i32::MAX as u64) as i32;
+        let correction1 = 1.0 - f64::from(c.beta1).powi(t);
+        let correction2 = 1.0 - f64::from(c.beta2).powi(t);
+        let step_size = (f64::from(lr) / correction1) as f32;
+        let inverse_sqrt_correction2 = (1.0 / correction2.sqrt()) as f32;
+        for ((value, grad, _), state) in params.values_and_grads_mut().zip(&mut self.state) {
+            let (p, g) = (value.data_mut(), grad.data());
+            if g.len() != p.len() {
+                continue;
+            }
+            let uses_second = c.kind == OptimizerKind::Adam;
+            if c.kind != OptimizerKind::Sgd && state.first.len() != p.len() {
+                state.first.clear();
+                state.first.resize(p.len(), 0.0);
+            }
+            if uses_second && state.second.len() != p.len() {
+                state.second.clear();
+                state.second.resize(p.len(), 0.0);
+            }
+            match c.kind {
+                OptimizerKind::Sgd => p.iter_mut().zip(g).for_each(|(p, &g)| *p -= lr * g),
+                OptimizerKind::Momentum => {
+                    for ((p, &g), v) in p.iter_mut().zip(g).zip(&mut state.first) {
+                        *v = c.momentum * *v + g;
+                        *p -= lr * *v;
+                    }
+                }
+                OptimizerKind::AdaGrad => {
+                    for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
+                        *s += g * g;
+                        *p -= lr * g / (s.sqrt() + c.epsilon);
+                    }
+                }
+                OptimizerKind::RmsProp => {
+                    for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
+                        *s = c.rho * *s + (1.0 - c.rho) * g * g;
+                        *p -= lr * g / (s.sqrt() + c.epsilon);
+                    }
+                }
+                OptimizerKind::Adam => {
+                    let moments = state.first.iter_mut().zip(&mut state.second);
+                    for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(moments) {
+                        *m = c.beta1 * *m + (1.0 - c.beta1) * g;
+                        *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;
+                        *p -= step_size * *m / (v.sqrt() * inverse_sqrt_correction2 + c.epsilon);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_serialised_form() {
+        for kind in OptimizerKind::ALL {
+            assert_eq!(OptimizerKind::from_name(kind.name()), Some(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
+    }
+
+    #[test]
+    fn learning_rate_must_be_positive() {
+        assert!(
+            OptimizerConfig::new(OptimizerKind::Adam, 0.0)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            OptimizerConfig::new(OptimizerKind::Adam, f32::NAN)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            OptimizerConfig::new(OptimizerKind::Adam, 0.001)
+                .validate()
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! Weight penalties. They apply to weights only, never to biases.
+//!
+//! Conventions: L2 penalty = `rate / 2 * sum w^2` (gradient `rate * w`, i.e. weight decay `rate`);
+//! L1 penalty = `rate * sum |w|` (gradient `rate * sign(w)`, with sign(0) = 0).
+
+use serde::{Deserialize, Serialize};
+
+use super::params::{ParamRole, Params};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Regularization {
+    #[default]
+    None,
+    L1,
+    L2,
+}
+
+impl Regularization {
+    pub const ALL: [Regularization; 3] =
+        [Regularization::None, Regularization::L1, Regularization::L2];
+
+    /// Short lowercase name, used in URLs and menus.
+    pub fn name(self) -> &'static str {
+        match self {
+            Regularization::None => "none",
+            Regularization::L1 => "l1",
+            Regularization::L2 => "l2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Regularization> {
+        Regularization::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The penalty added to the reported loss.
+    pub fn penalty(self, params: &Params, rate: f32) -> f32 {
+        if self == Regularization::None || rate == 0.0 {
+            return 0.0;
+        }
+        let mut total = 0.0f64;
+        for id in params
+            .ids()
+            .filter(|&id| params.role(id) == ParamRole::Weight)
+        {
+            let weights = params.value(id).data().iter().map(|&w| f64::from(w));
+            total += match self {
+                Regularization::L1 => weights.map(f64::abs).sum::<f64>(),
+                _ => 0.5 * weights.map(|w| w * w).sum::<f64>(),
+            };
+        }
+        (f64::from(rate) * total) as f32
+    }
+
+    /// Adds the penalty's gradient to the weights' gradients.
+    pub fn add_gradient(self, params: &mut Params, rate: f32) {
+        if self == Regularization::None || rate == 0.0 {
+            return;
+        }
+        for (value, grad, role) in params.values_and_grads_mut() {
+            if role != ParamRole::Weight || grad.len() != value.len() {
+                continue;
+            }
+            let pairs = grad.data_mut().iter_mut().zip(value.data());
+            match self {
+                Regularization::L1 => pairs.for_each(|(g, &w)| {
+                    if w != 0.0 {
+                        *g += rate * w.signum();
+                    }
+                }),
+                _ => pairs.for_each(|(g, &w)| *g += rate * w),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::tensor::Tensor;
+
+    #[test]
+    fn penalties_skip_biases() {
+        let mut params = Params::new();
+        let w = params.add(
+            Tensor::from_vec(&[2], vec![3.0, -4.0]).unwrap(),
+            ParamRole::Weight,
+        );
+        params.add(
+            Tensor::from_vec(&[1], vec![100.0]).unwrap(),
+            ParamRole::Bias,
+        );
+        assert_eq!(Regularization::L2.penalty(&params, 0.1), 0.1 * 0.5 * 25.0);
+        assert_eq!(Regularization::L1.penalty(&params, 0.1), 0.1 * 7.0);
+        Regularization::L1.add_gradient(&mut params, 0.5);
+        assert_eq!(params.grad(w).data(), &[0.5, -0.5]);
+        assert_eq!(
+            params.grad(crate::engine::params::ParamId(1)).data(),
+            &[0.0]
+        );
+    }
+}

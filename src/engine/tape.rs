@@ -1,0 +1,414 @@
+//! The autograd `Tape`: a list of nodes recorded once and replayed every step.
+//!
+//! `forward` walks the nodes in order, re-inferring every shape from the inputs (so the same tape
+//! serves any number of rows) and resizing buffers only when they must grow. `backward` walks them
+//! in reverse, each node adding `upstream · local derivative` into its inputs' gradients. Every
+//! node keeps its inputs, output and gradient, so a stepper can replay the chain rule factor by
+//! factor with the engine's own numbers. Parameters live in [`Params`], outside the tape.
+
+use super::activation::Activation;
+use super::error::EngineError;
+use super::loss::Loss;
+use super::ops::{Op, OutputShape};
+use super::params::{ParamId, Params};
+use super::tensor::Tensor;
+
+/// Index of a node in its tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub usize);
+
+/// One recorded operation with its output and the gradient of the loss with respect to it.
+///
+/// Parameter nodes hold no copy of their value or gradient: read them from [`Params`] (or with
+/// [`Tape::value_of`] / [`Tape::grad_of`]).
+#[derive(Clone, Debug)]
+pub struct Node {
+    op: Op,
+    inputs: Vec<NodeId>,
+    value: Tensor,
+    grad: Tensor,
+    requires_grad: bool,
+}
+
+impl Node {
+    pub fn op(&self) -> Op {
+        self.op
+    }
+
+    pub fn inputs(&self) -> &[NodeId] {
+        &self.inputs
+    }
+
+    /// The output of the last forward pass.
+    pub fn value(&self) -> &Tensor {
+        &self.value
+    }
+
+    /// dLoss/d(this node's output) from the last backward pass (empty if no gradient flows here).
+    pub fn grad(&self) -> &Tensor {
+        &self.grad
+    }
+
+    /// True when a parameter is upstream of this node, so backward computes its gradient.
+    pub fn requires_grad(&self) -> bool {
+        self.requires_grad
+    }
+}
+
+/// Placeholder for unused input slots (ops take at most two inputs).
+static NO_INPUT: Tensor = Tensor::empty();
+
+/// A recorded computation.
+#[derive(Clone, Debug, Default)]
+pub struct Tape {
+    nodes: Vec<Node>,
+    /// Shapes known when each node was recorded, used to validate the graph while building it.
+    recorded_shapes: Vec<Vec<usize>>,
+    forward_done: bool,
+}
+
+impl Tape {
+    pub fn new() -> Tape {
+        Tape::default()
+    }
+
+    /// A node fed with [`Tape::set_input`]. The first dimension (rows) may change later; the
+    /// others are fixed by `shape`.
+    pub fn input(&mut self, shape: &[usize]) -> NodeId {
+        self.recorded_shapes.push(shape.to_vec());
+        self.nodes.push(Node {
+            op: Op::Input,
+            inputs: Vec::new(),
+            value: Tensor::zeros(shape),
+            grad: Tensor::empty(),
+            requires_grad: false,
+        });
+        NodeId(self.nodes.len() - 1)
+    }
+
+    /// A node reading the parameter `id` of `params`.
+    pub fn parameter(&mut self, params: &Params, id: ParamId) -> Result<NodeId, EngineError> {
+        let value = params.get(id).ok_or_else(|| missing_parameter(id))?;
+        self.recorded_shapes.push(value.shape().to_vec());
+        self.nodes.push(Node {
+            op: Op::Parameter(id),
+            inputs: Vec::new(),
+            value: Tensor::empty(),
+            grad: Tensor::empty(),
+            requires_grad: true,
+        });
+        Ok(NodeId(self.nodes.len() - 1))
+    }
+
+    /// Records `op` applied to `inputs` after checking that the shapes fit.
+    pub fn record(&mut self, op: Op, inputs: &[NodeId]) -> Result<NodeId, EngineError> {
+        if matches!(op, Op::Input | Op::Parameter(_)) {
+            return Err(EngineError::InvalidState(
+                "use Tape::input or Tape::parameter to create leaf nodes".to_string(),
+            ));
+        }
+        if inputs.len() != op.arity() {
+            return Err(EngineError::InvalidState(format!(
+                "{} takes {} inputs, {} given",
+                op.name(),
+                op.arity(),
+                inputs.len()
+            )));
+        }
+        for id in inputs {
+            if id.0 >= self.nodes.len() {
+                return Err(EngineError::OutOfRange(format!(
+                    "node {} does not exist in this tape",
+                    id.0
+                )));
+            }
+        }
+        let shapes: Vec<&[usize]> = inputs
+            .iter()
+            .map(|id| self.recorded_shapes[id.0].as_slice())
+            .collect();
+        let shape = match op.output_shape(&shapes)? {
+            OutputShape::SameAs(slot) => shapes[slot].to_vec(),
+            OutputShape::Scalar => Vec::new(),
+            OutputShape::Matrix(m, n) => vec![m, n],
+        };
+        let requires_grad = inputs
+            .iter()
+            .enumerate()
+            .any(|(slot, id)| op.passes_gradient_to(slot) && self.nodes[id.0].requires_grad);
+        self.nodes.push(Node {
+            op,
+            inputs: inputs.to_vec(),
+            value: Tensor::zeros(&shape),
+            grad: Tensor::empty(),
+            requires_grad,
+        });
+        self.recorded_shapes.push(shape);
+        Ok(NodeId(self.nodes.len() - 1))
+    }
+
+    pub fn matmul(&mut self, a: NodeId, b: NodeId) -> Result<NodeId, EngineError> {
+        self.matmul_transposed(a, false, b, false)
+    }
+
+    /// `op(a) · op(b)`, where `op` transposes when the flag is set (no copy is made).
+    pub fn matmul_transposed(
+        &mut self,
+        a: NodeId,
+        transpose_a: bool,
+        b: NodeId,
+        transpose_b: bool,
+    ) -> Result<NodeId, EngineError> {
+        self.record(
+            Op::MatMul {
+                transpose_a,
+                transpose_b,
+            },
+            &[a, b],
+        )
+    }
+
+    pub fn add_bias(&mut self, x: NodeId, bias: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::AddBias, &[x, bias])
+    }
+
+    pub fn activation(&mut self, x: NodeId, activation: Activation) -> Result<NodeId, EngineError> {
+        self.record(Op::Activation(activation), &[x])
+    }
+
+    pub fn softmax(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Softmax, &[x])
+    }
+
+    pub fn add(&mut self, a: NodeId, b: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Add, &[a, b])
+    }
+
+    pub fn mul(&mut self, a: NodeId, b: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Mul, &[a, b])
+    }
+
+    pub fn square(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Square, &[x])
+    }
+
+    pub fn add_scalar(&mut self, x: NodeId, c: f32) -> Result<NodeId, EngineError> {
+        self.record(Op::AddScalar(c), &[x])
+    }
+
+    pub fn scale(&mut self, x: NodeId, c: f32) -> Result<NodeId, EngineError> {
+        self.record(Op::Scale(c), &[x])
+    }
+
+    pub fn sum(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Sum, &[x])
+    }
+
+    pub fn mean(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Mean, &[x])
+    }
+
+    /// The loss of `prediction` against `target` (an input node). For the cross-entropies,
+    /// `prediction` must be logits (see [`Loss`]).
+    pub fn loss(
+        &mut self,
+        prediction: NodeId,
+        target: NodeId,
+        loss: Loss,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::Loss(loss), &[prediction, target])
+    }
+
+    /// Copies `value` into the input node `node`. Any number of rows is accepted; the other
+    /// dimensions must match the recorded shape. Reuses the node's buffer.
+    pub fn set_input(&mut self, node: NodeId, value: &Tensor) -> Result<(), EngineError> {
+        let recorded = self.recorded_shapes.get(node.0).ok_or_else(|| {
+            EngineError::OutOfRange(format!("node {} does not exist in this tape", node.0))
+        })?;
+        if self.nodes[node.0].op != Op::Input {
+            return Err(EngineError::InvalidState(format!(
+                "node {} is a {} node, not an input",
+                node.0,
+                self.nodes[node.0].op.name()
+            )));
+        }
+        let shape = value.shape();
+        if shape.len() != recorded.len() || shape.get(1..) != recorded.get(1..) {
+            let mut expected = format!("{recorded:?}");
+            if !recorded.is_empty() {
+                expected = format!("a tensor shaped like {expected} (any number of rows)");
+            }
+            return Err(EngineError::shape("input", expected, format!("{shape:?}")));
+        }
+        self.nodes[node.0].value.copy_from(value);
+        self.forward_done = false;
+        Ok(())
+    }
+
+    /// Computes every node's value from the inputs and `params`.
+    pub fn forward(&mut self, params: &Params) -> Result<(), EngineError> {
+        self.forward_done = false;
+        for index in 0..self.nodes.len() {
+            let (before, rest) = self.nodes.split_at_mut(index);
+            let node = &mut rest[0];
+            match node.op {
+                Op::Input => continue,
+                Op::Parameter(id) => {
+                    params.get(id).ok_or_else(|| missing_parameter(id))?;
+                    continue;
+                }
+                _ => {}
+            }
+            let arity = node.inputs.len();
+            let mut values = [&NO_INPUT; 2];
+            let mut shapes: [&[usize]; 2] = [&[], &[]];
+            for (slot, &id) in node.inputs.iter().enumerate() {
+                values[slot] = resolve(before, params, id)?;
+                shapes[slot] = values[slot].shape();
+            }
+            match node.op.output_shape(&shapes[..arity])? {
+                OutputShape::SameAs(slot) => node.value.resize(shapes[slot]),
+                OutputShape::Scalar => node.value.resize(&[]),
+                OutputShape::Matrix(m, n) => node.value.resize(&[m, n]),
+            }
+            node.op.forward(&values[..arity], &mut node.value);
+        }
+        self.forward_done = true;
+        Ok(())
+    }
+
+    /// Computes the gradient of the scalar node `loss` with respect to every node that depends on
+    /// a parameter, and with respect to the parameters (into `params`' gradients, which are
+    /// zeroed first). dLoss/dloss = 1.
+    pub fn backward(&mut self, loss: NodeId, params: &mut Params) -> Result<(), EngineError> {
+        if !self.forward_done {
+            return Err(EngineError::InvalidState(
+                "backward needs a forward pass first (inputs changed since the last one)"
+                    .to_string(),
+            ));
+        }
+        let loss_node = self.nodes.get(loss.0).ok_or_else(|| {
+            EngineError::OutOfRange(format!("node {} does not exist in this tape", loss.0))
+        })?;
+        if loss_node.value.len() != 1 {
+            return Err(EngineError::shape(
+                "backward",
+                "a scalar loss (one value)",
+                format!("node {} of shape {:?}", loss.0, loss_node.value.shape()),
+            ));
+        }
+        for node in &mut self.nodes {
+            match node.op {
+                Op::Parameter(id) => params.zero_grad(id),
+                _ if node.requires_grad => {
+                    node.grad.resize(node.value.shape());
+                    node.grad.fill(0.0);
+                }
+                _ => {}
+            }
+        }
+        if !self.nodes[loss.0].requires_grad {
+            return Ok(());
+        }
+        self.nodes[loss.0].grad.fill(1.0);
+        for index in (0..=loss.0).rev() {
+            let node = &self.nodes[index];
+            if !node.requires_grad || matches!(node.op, Op::Input | Op::Parameter(_)) {
+                continue;
+            }
+            let op = node.op;
+            let arity = node.inputs.len();
+            let upstream = std::mem::take(&mut self.nodes[index].grad);
+            for slot in 0..arity {
+                let input = self.nodes[index].inputs[slot];
+                if !op.passes_gradient_to(slot) || !self.nodes[input.0].requires_grad {
+                    continue;
+                }
+                // The gradient being written is moved out so the values can be read meanwhile
+                // (an input may appear twice, as in mul(x, x)); moving a Vec does not allocate.
+                let parameter = match self.nodes[input.0].op {
+                    Op::Parameter(id) => Some(id),
+                    _ => None,
+                };
+                let mut grad = match parameter {
+                    Some(id) => params.take_grad(id),
+                    None => std::mem::take(&mut self.nodes[input.0].grad),
+                };
+                let node = &self.nodes[index];
+                let mut values = [&NO_INPUT; 2];
+                for (slot, &id) in node.inputs.iter().enumerate() {
+                    values[slot] = resolve(&self.nodes, params, id)?;
+                }
+                op.backward(slot, &values[..arity], &node.value, &upstream, &mut grad);
+                match parameter {
+                    Some(id) => params.restore_grad(id, grad),
+                    None => self.nodes[input.0].grad = grad,
+                }
+            }
+            self.nodes[index].grad = upstream;
+        }
+        Ok(())
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// The node `id`. Panics on an id from another tape, like slice indexing.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The output of node `id` (empty for parameter nodes: use [`Tape::value_of`]).
+    pub fn value(&self, id: NodeId) -> &Tensor {
+        &self.nodes[id.0].value
+    }
+
+    /// The gradient at node `id` (empty for parameter nodes: use [`Tape::grad_of`]).
+    pub fn grad(&self, id: NodeId) -> &Tensor {
+        &self.nodes[id.0].grad
+    }
+
+    /// The output of node `id`, reading parameter nodes from `params`.
+    pub fn value_of<'a>(&'a self, id: NodeId, params: &'a Params) -> &'a Tensor {
+        match self.nodes[id.0].op {
+            Op::Parameter(p) => params.value(p),
+            _ => &self.nodes[id.0].value,
+        }
+    }
+
+    /// The gradient at node `id`, reading parameter nodes' gradients from `params`.
+    pub fn grad_of<'a>(&'a self, id: NodeId, params: &'a Params) -> &'a Tensor {
+        match self.nodes[id.0].op {
+            Op::Parameter(p) => params.grad(p),
+            _ => &self.nodes[id.0].grad,
+        }
+    }
+}
+
+fn missing_parameter(id: ParamId) -> EngineError {
+    EngineError::OutOfRange(format!(
+        "parameter {} does not exist in this parameter store",
+        id.0
+    ))
+}
+
+/// The value an input node id stands for: its output, or the parameter's value.
+fn resolve<'a>(
+    nodes: &'a [Node],
+    params: &'a Params,
+    id: NodeId,
+) -> Result<&'a Tensor, EngineError> {
+    match nodes[id.0].op {
+        Op::Parameter(p) => params.get(p).ok_or_else(|| missing_parameter(p)),
+        _ => Ok(&nodes[id.0].value),
+    }
+}

@@ -1,0 +1,394 @@
+//! `Trainer`: mini-batch training of a `Model` with a loss, an optimizer and a regularizer, all
+//! driven by one seeded RNG so that the same settings always give the same loss curve.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::EngineError;
+use super::loss::Loss;
+use super::model::Model;
+use super::model_tape::ModelTape;
+use super::optimizer::{Optimizer, OptimizerConfig};
+use super::regularization::Regularization;
+use super::rng::SeededRng;
+use super::tensor::Tensor;
+
+/// Rows per forward pass in [`Trainer::evaluate`], bounding its memory on large data sets.
+const EVALUATION_CHUNK: usize = 1024;
+
+/// How to train.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub loss: Loss,
+    pub optimizer: OptimizerConfig,
+    /// Examples per gradient step (the last batch of an epoch may be smaller).
+    pub batch_size: usize,
+    pub regularization: Regularization,
+    pub regularization_rate: f32,
+    /// Seed of the batch shuffling.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            loss: Loss::BinaryCrossEntropy,
+            optimizer: OptimizerConfig::default(),
+            batch_size: 10,
+            regularization: Regularization::None,
+            regularization_rate: 0.0,
+            seed: 1,
+        }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), EngineError> {
+        self.optimizer.validate()?;
+        if self.batch_size == 0 {
+            return Err(EngineError::InvalidConfig(
+                "the batch size must be at least 1".to_string(),
+            ));
+        }
+        if !self.regularization_rate.is_finite() || self.regularization_rate < 0.0 {
+            return Err(EngineError::InvalidConfig(format!(
+                "the regularization rate must be zero or positive, got {}",
+                self.regularization_rate
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Loss and accuracy of a model on a data set.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Mean loss, plus the regularization penalty (same convention as the training loss).
+    pub loss: f32,
+    /// Fraction of examples classified correctly, in `[0, 1]`: with one output, prediction and
+    /// target on the same side of 0.5 (of 0 when the targets use -1/1 labels); with several
+    /// outputs, the largest prediction at the target's largest entry.
+    pub accuracy: f32,
+}
+
+/// Trains a model. Owns it, the optimizer state, the RNG and reusable tapes and batch buffers.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    model: Model,
+    config: TrainConfig,
+    optimizer: Optimizer,
+    rng: SeededRng,
+    training: Option<ModelTape>,
+    evaluation: Option<ModelTape>,
+    order: Vec<usize>,
+    batch_inputs: Tensor,
+    batch_targets: Tensor,
+    epoch: usize,
+    steps: u64,
+}
+
+impl Trainer {
+    pub fn new(mut model: Model, config: TrainConfig) -> Result<Trainer, EngineError> {
+        config.validate()?;
+        check_loss_fits(&model, config.loss)?;
+        model.set_output_transform(config.loss.output_activation());
+        Ok(Trainer {
+            model,
+            optimizer: Optimizer::new(config.optimizer),
+            rng: SeededRng::new(config.seed),
+            config,
+            training: None,
+            evaluation: None,
+            order: Vec::new(),
+            batch_inputs: Tensor::empty(),
+            batch_targets: Tensor::empty(),
+            epoch: 0,
+            steps: 0,
+        })
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn model_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
+
+    pub fn into_model(self) -> Model {
+        self.model
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Number of completed epochs.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Number of gradient steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The training tape of the last step (every node's value and gradient), if any.
+    pub fn training_tape(&self) -> Option<&ModelTape> {
+        self.training.as_ref()
+    }
+
+    /// Changes the settings, keeping the weights. The optimizer state is reset only when the
+    /// optimizer kind changes; the shuffling restarts only when the seed changes.
+    pub fn set_config(&mut self, config: TrainConfig) -> Result<(), EngineError> {
+        config.validate()?;
+        check_loss_fits(&self.model, config.loss)?;
+        if config.loss != self.config.loss {
+            self.training = None;
+            self.evaluation = None;
+            self.model
+                .set_output_transform(config.loss.output_activation());
+        }
+        if config.seed != self.config.seed {
+            self.rng = SeededRng::new(config.seed);
+        }
+        self.optimizer.set_config(config.optimizer);
+        self.config = config;
+        Ok(())
+    }
+
+    /// One pass over the data in shuffled mini-batches; returns the mean training loss (each
+    /// batch's loss, taken before its update, weighted by its size, plus the penalty).
+    pub fn train_epoch(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f32, EngineError> {
+        let rows = self.check_data(inputs, targets)?;
+        if self.order.len() != rows {
+            self.order.clear();
+            self.order.extend(0..rows);
+        }
+        self.rng.shuffle(&mut self.order);
+        let order = std::mem::take(&mut self.order);
+        let result = self.train_batches(&order, inputs, targets);
+        self.order = order;
+        let total = result?;
+        self.epoch += 1;
+        Ok((total / rows as f64) as f32)
+    }
+
+    fn train_batches(
+        &mut self,
+        order: &[usize],
+        inputs: &Tensor,
+        targets: &Tensor,
+    ) -> Result<f64, EngineError> {
+        let mut total = 0.0f64;
+        for batch in order.chunks(self.config.batch_size) {
+            gather_rows(inputs, batch, &mut self.batch_inputs);
+            gather_rows(targets, batch, &mut self.batch_targets);
+            let loss = self.step_on_batch(Context::Epoch(self.epoch + 1))?;
+            total += f64::from(loss) * batch.len() as f64;
+        }
+        Ok(total)
+    }
+
+    /// One gradient step on exactly these examples (no shuffling); returns the loss before it.
+    pub fn train_step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f32, EngineError> {
+        self.check_data(inputs, targets)?;
+        self.batch_inputs.copy_from(inputs);
+        self.batch_targets.copy_from(targets);
+        self.step_on_batch(Context::Step(self.steps + 1))
+    }
+
+    fn step_on_batch(&mut self, context: Context) -> Result<f32, EngineError> {
+        if self.training.is_none() {
+            self.training = Some(
+                self.model
+                    .record_training_tape(self.batch_inputs.rows(), self.config.loss)?,
+            );
+        }
+        let recorded = self.training.as_mut().expect("recorded above");
+        let (loss_node, target) = (
+            recorded.loss.expect("training tape"),
+            recorded.target.expect("training tape"),
+        );
+        recorded
+            .tape
+            .set_input(recorded.input, &self.batch_inputs)?;
+        recorded.tape.set_input(target, &self.batch_targets)?;
+        recorded.tape.forward(self.model.params())?;
+        let config = &self.config;
+        let penalty = config
+            .regularization
+            .penalty(self.model.params(), config.regularization_rate);
+        let loss = recorded.loss_value() + penalty;
+        if !loss.is_finite() {
+            return Err(self.non_finite(loss, context));
+        }
+        recorded.tape.backward(loss_node, self.model.params_mut())?;
+        config
+            .regularization
+            .add_gradient(self.model.params_mut(), config.regularization_rate);
+        self.optimizer.step(self.model.params_mut());
+        self.steps += 1;
+        Ok(loss)
+    }
+
+    fn non_finite(&self, loss: f32, context: Context) -> EngineError {
+        let what = if loss.is_nan() { "NaN" } else { "infinite" };
+        let when = match context {
+            Context::Epoch(epoch) => format!("epoch {epoch}"),
+            Context::Step(step) => format!("step {step}"),
+        };
+        let cause = if !self.batch_inputs.is_finite() || !self.batch_targets.is_finite() {
+            "the data contains NaN or infinite values".to_string()
+        } else {
+            format!(
+                "the learning rate {} is probably too large",
+                self.config.optimizer.learning_rate
+            )
+        };
+        EngineError::NonFinite(format!("loss became {what} at {when}: {cause}"))
+    }
+
+    /// Loss and accuracy on a data set, without changing the model.
+    pub fn evaluate(
+        &mut self,
+        inputs: &Tensor,
+        targets: &Tensor,
+    ) -> Result<Evaluation, EngineError> {
+        let rows = self.check_data(inputs, targets)?;
+        if self.evaluation.is_none() {
+            let chunk = rows.min(EVALUATION_CHUNK);
+            self.evaluation = Some(self.model.record_training_tape(chunk, self.config.loss)?);
+        }
+        let recorded = self.evaluation.as_mut().expect("recorded above");
+        let target_node = recorded.target.expect("evaluation tape");
+        let threshold = if targets.data().iter().any(|&y| y < 0.0) {
+            0.0
+        } else {
+            0.5
+        };
+        let (mut total_loss, mut correct) = (0.0f64, 0usize);
+        let mut start = 0;
+        while start < rows {
+            let end = (start + EVALUATION_CHUNK).min(rows);
+            copy_rows(inputs, start, end, &mut self.batch_inputs);
+            copy_rows(targets, start, end, &mut self.batch_targets);
+            recorded
+                .tape
+                .set_input(recorded.input, &self.batch_inputs)?;
+            recorded.tape.set_input(target_node, &self.batch_targets)?;
+            recorded.tape.forward(self.model.params())?;
+            total_loss += f64::from(recorded.loss_value()) * (end - start) as f64;
+            correct += count_correct(
+                recorded.tape.value(recorded.prediction),
+                &self.batch_targets,
+                threshold,
+            );
+            start = end;
+        }
+        let config = &self.config;
+        let penalty = config
+            .regularization
+            .penalty(self.model.params(), config.regularization_rate);
+        Ok(Evaluation {
+            loss: (total_loss / rows as f64) as f32 + penalty,
+            accuracy: correct as f32 / rows as f32,
+        })
+    }
+
+    /// Checks that inputs `[n, model inputs]` and targets `[n, model outputs]` fit; returns n.
+    fn check_data(&self, inputs: &Tensor, targets: &Tensor) -> Result<usize, EngineError> {
+        let (features, outputs) = (self.model.input_count(), self.model.output_count());
+        if inputs.rank() != 2 || inputs.cols() != features {
+            return Err(EngineError::shape(
+                "training data",
+                format!(
+                    "inputs with {features} columns (one per input feature), shaped [examples, {features}]"
+                ),
+                format!("inputs of shape {:?}", inputs.shape()),
+            ));
+        }
+        if targets.rank() != 2 || targets.cols() != outputs || targets.rows() != inputs.rows() {
+            return Err(EngineError::shape(
+                "training data",
+                format!(
+                    "targets of shape [{}, {outputs}] (one row per example, one column per output)",
+                    inputs.rows()
+                ),
+                format!("targets of shape {:?}", targets.shape()),
+            ));
+        }
+        if inputs.rows() == 0 {
+            return Err(EngineError::InvalidConfig(
+                "there are no examples to train on".to_string(),
+            ));
+        }
+        Ok(inputs.rows())
+    }
+}
+
+/// Where a step happened, for error messages.
+#[derive(Clone, Copy, Debug)]
+enum Context {
+    Epoch(usize),
+    Step(u64),
+}
+
+fn check_loss_fits(model: &Model, loss: Loss) -> Result<(), EngineError> {
+    if loss == Loss::SoftmaxCrossEntropy && model.output_count() < 2 {
+        return Err(EngineError::InvalidConfig(format!(
+            "softmax cross-entropy needs at least two output neurons (one per class), the model has {}",
+            model.output_count()
+        )));
+    }
+    Ok(())
+}
+
+/// Copies rows `indices` of `source` into `destination`, reusing its buffer.
+fn gather_rows(source: &Tensor, indices: &[usize], destination: &mut Tensor) {
+    let cols = source.cols();
+    destination.resize(&[indices.len(), cols]);
+    for (out_row, &index) in destination
+        .data_mut()
+        .chunks_exact_mut(cols.max(1))
+        .zip(indices)
+    {
+        out_row.copy_from_slice(source.row(index));
+    }
+}
+
+/// Copies rows `start..end` of `source` into `destination`, reusing its buffer.
+fn copy_rows(source: &Tensor, start: usize, end: usize, destination: &mut Tensor) {
+    let cols = source.cols();
+    destination.resize(&[end - start, cols]);
+    destination
+        .data_mut()
+        .copy_from_slice(&source.data()[start * cols..end * cols]);
+}
+
+fn count_correct(prediction: &Tensor, targets: &Tensor, threshold: f32) -> usize {
+    let cols = targets.cols();
+    if cols == 0 {
+        return 0;
+    }
+    let rows = prediction
+        .data()
+        .chunks_exact(cols)
+        .zip(targets.data().chunks_exact(cols));
+    if cols == 1 {
+        return rows
+            .filter(|(p, y)| (p[0] > threshold) == (y[0] > threshold))
+            .count();
+    }
+    rows.filter(|(p, y)| argmax(p) == argmax(y)).count()
+}
+
+/// Index of the largest value (the first one on ties).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (index, &value) in values.iter().enumerate() {
+        if value > values[best] {
+            best = index;
+        }
+    }
+    best
+}

@@ -1,0 +1,13 @@
+//! The playground's logic without any web dependency: its configuration, the URL that encodes
+//! it, and the training session the views draw. Tested natively; the Yew views in `ui` only
+//! display it and send it named messages.
+
+pub mod config;
+pub mod grid;
+pub mod session;
+pub mod url_state;
+
+pub use config::{PlaygroundConfig, ProblemType};
+pub use grid::Grid;
+pub use session::{Session, Snapshot};
+pub use url_state::{from_hash, to_hash};

@@ -1,0 +1,457 @@
+//! A training session: the data, the model and its trainer, the loss history, and the snapshot
+//! of everything the views draw.
+
+use super::config::{PlaygroundConfig, ProblemType};
+use super::grid::Grid;
+use crate::data::{self, Point, features_to_tensor, points_to_targets};
+use crate::engine::{EngineError, Evaluation, Model, Tensor, Trainer};
+
+/// Cells per side of the output heatmap.
+pub const OUTPUT_RESOLUTION: usize = 100;
+/// Neuron thumbnails take every `THUMBNAIL_STRIDE`-th cell of the output grid.
+pub const THUMBNAIL_STRIDE: usize = 2;
+/// A loss above this is treated as divergence even while it is still finite.
+const DIVERGED_LOSS: f32 = 1e6;
+
+const NOT_EVALUATED: Evaluation = Evaluation {
+    loss: f32::NAN,
+    accuracy: 0.0,
+};
+
+/// Losses after one epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossRecord {
+    pub epoch: usize,
+    pub train: f32,
+    pub test: f32,
+}
+
+/// What the views draw, taken once per frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub epoch: usize,
+    pub train: Evaluation,
+    pub test: Evaluation,
+    /// Neurons per layer, the inputs first and the outputs last.
+    pub layer_sizes: Vec<usize>,
+    /// `weights[l][i * layer_sizes[l + 1] + j]` is the weight from neuron i of layer l to
+    /// neuron j of layer l + 1.
+    pub weights: Vec<Vec<f32>>,
+    /// `biases[l][j]` is the bias of neuron j of layer l + 1.
+    pub biases: Vec<Vec<f32>>,
+    /// The decision boundary: `OUTPUT_RESOLUTION²` values in [-1, 1], row 0 at the top.
+    pub output_heatmap: Vec<f32>,
+    /// `neuron_heatmaps[l][j]`: neuron j of layer l (inputs first) on the thumbnail grid.
+    pub neuron_heatmaps: Vec<Vec<Vec<f32>>>,
+    pub history: Vec<LossRecord>,
+}
+
+impl Snapshot {
+    pub fn thumbnail_resolution() -> usize {
+        OUTPUT_RESOLUTION / THUMBNAIL_STRIDE
+    }
+
+    pub fn weight(&self, layer: usize, from: usize, to: usize) -> f32 {
+        self.weights[layer][from * self.layer_sizes[layer + 1] + to]
+    }
+}
+
+pub struct Session {
+    config: PlaygroundConfig,
+    train_points: Vec<Point>,
+    test_points: Vec<Point>,
+    train_inputs: Tensor,
+    train_targets: Tensor,
+    test_inputs: Tensor,
+    test_targets: Tensor,
+    trainer: Trainer,
+    grid: Grid,
+    /// Per input feature, the largest magnitude on the grid (scales the input thumbnails).
+    feature_scales: Vec<f32>,
+    history: Vec<LossRecord>,
+    train_evaluation: Evaluation,
+    test_evaluation: Evaluation,
+}
+
+impl Session {
+    /// Generates the data and builds a fresh model for a configuration.
+    pub fn new(mut config: PlaygroundConfig) -> Result<Session, EngineError> {
+        config.normalise();
+        let points = data::generate(
+            config.dataset,
+            config.point_count,
+            config.noise,
+            config.data_seed,
+        );
+        let (train_points, test_points) =
+            data::split_train_test(points, config.train_fraction, config.data_seed);
+        let trainer = Trainer::new(Model::new(&config.model_config())?, config.train_config())?;
+        let grid = Grid::new(OUTPUT_RESOLUTION, &config.features)?;
+        let feature_scales = (0..config.features.len())
+            .map(|column| {
+                let rows = 0..grid.inputs.rows();
+                rows.map(|row| grid.inputs.get(row, column).abs())
+                    .fold(1e-6, f32::max)
+            })
+            .collect();
+        let empty = Tensor::zeros(&[0, 1]);
+        let mut session = Session {
+            config,
+            train_points,
+            test_points,
+            train_inputs: empty.clone(),
+            train_targets: empty.clone(),
+            test_inputs: empty.clone(),
+            test_targets: empty,
+            trainer,
+            grid,
+            feature_scales,
+            history: Vec::new(),
+            train_evaluation: NOT_EVALUATED,
+            test_evaluation: NOT_EVALUATED,
+        };
+        session.refresh_tensors()?;
+        session.evaluate()?;
+        Ok(session)
+    }
+
+    pub fn config(&self) -> &PlaygroundConfig {
+        &self.config
+    }
+
+    pub fn train_points(&self) -> &[Point] {
+        &self.train_points
+    }
+
+    pub fn test_points(&self) -> &[Point] {
+        &self.test_points
+    }
+
+    pub fn epoch(&self) -> usize {
+        self.trainer.epoch()
+    }
+
+    pub fn model(&self) -> &Model {
+        self.trainer.model()
+    }
+
+    /// Applies a new configuration, keeping what it allows: the weights survive a change of
+    /// learning rate, optimiser, batch size or regularisation; the data survive a change of
+    /// network; anything else starts afresh.
+    pub fn apply(&mut self, mut config: PlaygroundConfig) -> Result<(), EngineError> {
+        config.normalise();
+        let same_data = (
+            config.dataset,
+            config.noise,
+            config.point_count,
+            config.data_seed,
+        ) == (
+            self.config.dataset,
+            self.config.noise,
+            self.config.point_count,
+            self.config.data_seed,
+        ) && config.train_fraction == self.config.train_fraction;
+        let same_model = config.model_config() == self.config.model_config();
+        if !same_data || !same_model || config.loss != self.config.loss {
+            let mut fresh = Session::new(config)?;
+            if same_data {
+                // Points the learner added by clicking stay.
+                fresh.train_points = std::mem::take(&mut self.train_points);
+                fresh.test_points = std::mem::take(&mut self.test_points);
+                fresh.refresh_tensors()?;
+                fresh.evaluate()?;
+            }
+            *self = fresh;
+            return Ok(());
+        }
+        self.trainer.set_config(config.train_config())?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Starts again from fresh weights (a new seed gives new ones), keeping the data.
+    pub fn reset(&mut self) -> Result<(), EngineError> {
+        let trainer = Trainer::new(
+            Model::new(&self.config.model_config())?,
+            self.config.train_config(),
+        )?;
+        self.trainer = trainer;
+        self.history.clear();
+        self.evaluate()
+    }
+
+    /// One pass over the training set in shuffled mini-batches, then both losses.
+    pub fn train_epoch(&mut self) -> Result<(), EngineError> {
+        let loss = self
+            .trainer
+            .train_epoch(&self.train_inputs, &self.train_targets)?;
+        if !loss.is_finite() || loss > DIVERGED_LOSS {
+            return Err(EngineError::NonFinite(format!(
+                "the training loss reached {loss} at epoch {}: training diverged. Try a smaller \
+                 learning rate (now {}).",
+                self.epoch(),
+                self.config.learning_rate
+            )));
+        }
+        self.evaluate()?;
+        self.history.push(LossRecord {
+            epoch: self.epoch(),
+            train: self.train_evaluation.loss,
+            test: self.test_evaluation.loss,
+        });
+        Ok(())
+    }
+
+    /// Sets one weight (layer 0 joins the inputs to the first hidden layer) and re-evaluates.
+    pub fn set_weight(
+        &mut self,
+        layer: usize,
+        from: usize,
+        to: usize,
+        value: f32,
+    ) -> Result<(), EngineError> {
+        self.trainer
+            .model_mut()
+            .set_weight(layer, from, to, value)?;
+        self.evaluate()
+    }
+
+    /// Sets the bias of neuron `neuron` of layer `layer + 1` and re-evaluates.
+    pub fn set_bias(&mut self, layer: usize, neuron: usize, value: f32) -> Result<(), EngineError> {
+        self.trainer.model_mut().set_bias(layer, neuron, value)?;
+        self.evaluate()
+    }
+
+    /// Adds a training point where the learner clicked.
+    pub fn add_point(&mut self, x: f32, y: f32, label: f32) -> Result<(), EngineError> {
+        self.train_points.push(Point::new(x, y, label));
+        self.refresh_tensors()?;
+        self.evaluate()
+    }
+
+    pub fn train_evaluation(&self) -> Evaluation {
+        self.train_evaluation
+    }
+
+    pub fn test_evaluation(&self) -> Evaluation {
+        self.test_evaluation
+    }
+
+    /// Runs the grid through the network and gathers what the views draw.
+    pub fn snapshot(&mut self) -> Result<Snapshot, EngineError> {
+        let model = self.trainer.model_mut();
+        model.forward(&self.grid.inputs)?;
+        let layer_sizes = model.layer_sizes();
+        let layer_count = layer_sizes.len() - 1;
+        let mut weights = Vec::with_capacity(layer_count);
+        let mut biases = Vec::with_capacity(layer_count);
+        for layer in 0..layer_count {
+            let (inputs, outputs) = (layer_sizes[layer], layer_sizes[layer + 1]);
+            let mut layer_weights = Vec::with_capacity(inputs * outputs);
+            for from in 0..inputs {
+                layer_weights.extend((0..outputs).map(|to| model.weight(layer, from, to)));
+            }
+            weights.push(layer_weights);
+            biases.push((0..outputs).map(|to| model.bias(layer, to)).collect());
+        }
+
+        let thumbnail_cells = thumbnail_cells();
+        let mut neuron_heatmaps = Vec::with_capacity(layer_sizes.len());
+        let input_columns = (0..layer_sizes[0]).map(|feature| {
+            let scale = self.feature_scales[feature];
+            thumbnail_cells
+                .iter()
+                .map(|&cell| self.grid.inputs.get(cell, feature) / scale)
+                .collect()
+        });
+        neuron_heatmaps.push(input_columns.collect());
+        for layer in 0..layer_count {
+            let output = model.layer_output(layer);
+            let is_output_layer = layer + 1 == layer_count;
+            let neurons = (0..layer_sizes[layer + 1]).map(|neuron| {
+                let shown = |cell: usize| {
+                    if is_output_layer {
+                        display_value(&self.config, output, cell, Some(neuron))
+                    } else {
+                        output.get(cell, neuron).clamp(-1.0, 1.0)
+                    }
+                };
+                thumbnail_cells.iter().map(|&cell| shown(cell)).collect()
+            });
+            neuron_heatmaps.push(neurons.collect());
+        }
+        let output = model.layer_output(layer_count - 1);
+        let output_heatmap = (0..output.rows())
+            .map(|cell| display_value(&self.config, output, cell, None))
+            .collect();
+
+        Ok(Snapshot {
+            epoch: self.epoch(),
+            train: self.train_evaluation,
+            test: self.test_evaluation,
+            layer_sizes,
+            weights,
+            biases,
+            output_heatmap,
+            neuron_heatmaps,
+            history: self.history.clone(),
+        })
+    }
+
+    fn refresh_tensors(&mut self) -> Result<(), EngineError> {
+        let outputs = self.config.output_count();
+        self.train_inputs = features_to_tensor(&self.train_points, &self.config.features)?;
+        self.train_targets = points_to_targets(&self.train_points, outputs)?;
+        self.test_inputs = features_to_tensor(&self.test_points, &self.config.features)?;
+        self.test_targets = points_to_targets(&self.test_points, outputs)?;
+        Ok(())
+    }
+
+    fn evaluate(&mut self) -> Result<(), EngineError> {
+        self.train_evaluation = self
+            .trainer
+            .evaluate(&self.train_inputs, &self.train_targets)?;
+        self.test_evaluation = if self.test_points.is_empty() {
+            self.train_evaluation
+        } else {
+            self.trainer
+                .evaluate(&self.test_inputs, &self.test_targets)?
+        };
+        Ok(())
+    }
+}
+
+/// The grid cells the thumbnails sample.
+fn thumbnail_cells() -> Vec<usize> {
+    let side = OUTPUT_RESOLUTION / THUMBNAIL_STRIDE;
+    (0..side * side)
+        .map(|index| {
+            let (row, column) = (index / side, index % side);
+            row * THUMBNAIL_STRIDE * OUTPUT_RESOLUTION + column * THUMBNAIL_STRIDE
+        })
+        .collect()
+}
+
+/// The network's answer at one grid cell on the heatmaps' [-1, 1] scale: for classification
+/// 2p - 1 with p the probability of class 1 (of class `neuron` for an output thumbnail), for
+/// regression the output itself. The model's output layer already holds probabilities under
+/// the cross-entropy losses.
+fn display_value(
+    config: &PlaygroundConfig,
+    output: &Tensor,
+    cell: usize,
+    neuron: Option<usize>,
+) -> f32 {
+    let value = match config.problem {
+        ProblemType::Classification => {
+            let column = if output.cols() > 1 {
+                neuron.unwrap_or(1)
+            } else {
+                0
+            };
+            2.0 * output.get(cell, column) - 1.0
+        }
+        ProblemType::Regression => output.get(cell, 0),
+    };
+    value.clamp(-1.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Loss;
+
+    #[test]
+    fn a_snapshot_has_a_heatmap_for_every_neuron() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        let snapshot = session.snapshot().unwrap();
+        assert_eq!(snapshot.layer_sizes, [2, 4, 2, 1]);
+        assert_eq!(
+            snapshot.output_heatmap.len(),
+            OUTPUT_RESOLUTION * OUTPUT_RESOLUTION
+        );
+        let thumbnail_cells = Snapshot::thumbnail_resolution().pow(2);
+        for (layer, &size) in snapshot.layer_sizes.iter().enumerate() {
+            assert_eq!(snapshot.neuron_heatmaps[layer].len(), size);
+            for heatmap in &snapshot.neuron_heatmaps[layer] {
+                assert_eq!(heatmap.len(), thumbnail_cells);
+                assert!(heatmap.iter().all(|v| (-1.0..=1.0).contains(v)));
+            }
+        }
+    }
+
+    #[test]
+    fn xor_trains_to_a_low_test_loss() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        for _ in 0..300 {
+            session.train_epoch().unwrap();
+        }
+        assert!(
+            session.test_evaluation().loss < 0.05,
+            "{:?}",
+            session.test_evaluation()
+        );
+        assert_eq!(session.snapshot().unwrap().history.len(), 300);
+    }
+
+    #[test]
+    fn setting_a_weight_changes_the_loss_and_the_boundary() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        let before = session.snapshot().unwrap();
+        session.set_weight(0, 0, 0, 5.0).unwrap();
+        let after = session.snapshot().unwrap();
+        assert_eq!(after.weight(0, 0, 0), 5.0);
+        assert_ne!(before.train.loss, after.train.loss);
+        assert_ne!(before.output_heatmap, after.output_heatmap);
+    }
+
+    #[test]
+    fn softmax_cross_entropy_has_two_output_neurons() {
+        let config = PlaygroundConfig {
+            loss: Loss::SoftmaxCrossEntropy,
+            ..PlaygroundConfig::default()
+        };
+        let mut session = Session::new(config).unwrap();
+        let snapshot = session.snapshot().unwrap();
+        assert_eq!(snapshot.layer_sizes.last(), Some(&2));
+        session.train_epoch().unwrap();
+    }
+
+    #[test]
+    fn a_huge_learning_rate_stops_with_a_reason() {
+        let config = PlaygroundConfig {
+            dataset: crate::data::DatasetKind::RegressionPlane,
+            loss: Loss::MeanSquaredError,
+            activations: vec![crate::engine::Activation::Linear; 2],
+            optimizer: crate::engine::OptimizerKind::Sgd,
+            learning_rate: 10.0,
+            ..PlaygroundConfig::default()
+        };
+        let mut session = Session::new(config).unwrap();
+        let error = (0..100)
+            .find_map(|_| session.train_epoch().err())
+            .expect("diverges");
+        assert!(error.to_string().contains("loss"), "{error}");
+    }
+
+    #[test]
+    fn changing_the_learning_rate_keeps_the_weights() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        session.train_epoch().unwrap();
+        let weight = session.model().weight(0, 0, 0);
+        let config = PlaygroundConfig {
+            learning_rate: 0.3,
+            ..session.config().clone()
+        };
+        session.apply(config).unwrap();
+        assert_eq!(session.model().weight(0, 0, 0), weight);
+        assert_eq!(session.epoch(), 1);
+        let config = PlaygroundConfig {
+            hidden_layers: vec![3],
+            ..session.config().clone()
+        };
+        session.apply(config).unwrap();
+        assert_eq!(session.epoch(), 0);
+        assert_eq!(session.model().layer_sizes(), [2, 3, 1]);
+    }
+}

@@ -1,0 +1,285 @@
+//! The configuration as a URL hash (`#dataset=xor&layers=4,2&...`), so a link reproduces a
+//! set-up. Reading is forgiving: a bad field falls back to its default and is reported by name.
+
+use super::config::{InitChoice, PlaygroundConfig, ProblemType};
+use crate::data::{DatasetKind, Feature};
+use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
+
+/// The URL names of the engine's choices.
+pub fn loss_key(loss: Loss) -> &'static str {
+    match loss {
+        Loss::MeanSquaredError => "mse",
+        Loss::MeanAbsoluteError => "mae",
+        Loss::BinaryCrossEntropy => "bce",
+        Loss::SoftmaxCrossEntropy => "softmax-ce",
+    }
+}
+
+pub fn optimizer_key(kind: OptimizerKind) -> &'static str {
+    match kind {
+        OptimizerKind::Sgd => "sgd",
+        OptimizerKind::Momentum => "momentum",
+        OptimizerKind::AdaGrad => "adagrad",
+        OptimizerKind::RmsProp => "rmsprop",
+        OptimizerKind::Adam => "adam",
+    }
+}
+
+pub fn regularization_key(regularization: Regularization) -> &'static str {
+    match regularization {
+        Regularization::None => "none",
+        Regularization::L1 => "l1",
+        Regularization::L2 => "l2",
+    }
+}
+
+pub const LOSSES: [Loss; 4] = [
+    Loss::MeanSquaredError,
+    Loss::MeanAbsoluteError,
+    Loss::BinaryCrossEntropy,
+    Loss::SoftmaxCrossEntropy,
+];
+pub const OPTIMIZERS: [OptimizerKind; 5] = [
+    OptimizerKind::Sgd,
+    OptimizerKind::Momentum,
+    OptimizerKind::AdaGrad,
+    OptimizerKind::RmsProp,
+    OptimizerKind::Adam,
+];
+pub const REGULARIZATIONS: [Regularization; 3] =
+    [Regularization::None, Regularization::L1, Regularization::L2];
+
+/// Writes the whole configuration as a hash, without the leading `#`.
+pub fn to_hash(config: &PlaygroundConfig) -> String {
+    let join = |items: Vec<String>| items.join(",");
+    let fields = [
+        ("dataset", config.dataset.key().to_string()),
+        ("noise", config.noise.to_string()),
+        ("trainFraction", config.train_fraction.to_string()),
+        ("points", config.point_count.to_string()),
+        ("dataSeed", config.data_seed.to_string()),
+        (
+            "features",
+            join(
+                config
+                    .features
+                    .iter()
+                    .map(|f| f.key().to_string())
+                    .collect(),
+            ),
+        ),
+        (
+            "layers",
+            join(config.hidden_layers.iter().map(|n| n.to_string()).collect()),
+        ),
+        (
+            "activations",
+            join(
+                config
+                    .activations
+                    .iter()
+                    .map(|a| a.name().to_string())
+                    .collect(),
+            ),
+        ),
+        ("init", config.init.key().to_string()),
+        ("loss", loss_key(config.loss).to_string()),
+        ("optimizer", optimizer_key(config.optimizer).to_string()),
+        ("learningRate", config.learning_rate.to_string()),
+        ("batchSize", config.batch_size.to_string()),
+        (
+            "regularization",
+            regularization_key(config.regularization).to_string(),
+        ),
+        ("regularizationRate", config.regularization_rate.to_string()),
+        ("problem", config.problem.key().to_string()),
+        ("showTest", config.show_test_data.to_string()),
+        ("discretize", config.discretize.to_string()),
+        ("seed", config.seed.to_string()),
+    ];
+    fields
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Reads a hash (with or without `#`). Returns the configuration and the names of the fields
+/// that could not be read (they keep their defaults).
+pub fn from_hash(hash: &str) -> (PlaygroundConfig, Vec<String>) {
+    let mut config = PlaygroundConfig::default();
+    let mut rejected = Vec::new();
+    let mut layers_given = false;
+    for pair in hash
+        .trim_start_matches('#')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let accepted = apply_field(&mut config, key, value);
+        layers_given |= key == "layers" && accepted;
+        if !accepted {
+            rejected.push(key.to_string());
+        }
+    }
+    if layers_given && config.activations.len() != config.hidden_layers.len() {
+        let fill = config
+            .activations
+            .first()
+            .copied()
+            .unwrap_or(Activation::Tanh);
+        config.activations.resize(config.hidden_layers.len(), fill);
+    }
+    config.normalise();
+    (config, rejected)
+}
+
+/// Sets one field from its URL text; false if the text is not a valid value for it.
+fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
+    fn set<T>(slot: &mut T, parsed: Option<T>) -> bool {
+        parsed.map(|value| *slot = value).is_some()
+    }
+    let positive = |text: &str| {
+        text.parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    let non_negative = |text: &str| {
+        text.parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+    };
+    let flag = |text: &str| text.parse::<bool>().ok();
+    fn list(text: &str) -> impl Iterator<Item = String> + '_ {
+        text.split(',')
+            .filter(|item| !item.is_empty())
+            .map(str::to_string)
+    }
+    match key {
+        "dataset" => set(&mut config.dataset, DatasetKind::from_key(value)),
+        "noise" => set(&mut config.noise, non_negative(value).filter(|v| *v <= 0.5)),
+        "trainFraction" => set(
+            &mut config.train_fraction,
+            positive(value).filter(|v| (0.1..=0.9).contains(v)),
+        ),
+        "points" => set(
+            &mut config.point_count,
+            value.parse().ok().filter(|n| (10..=2000).contains(n)),
+        ),
+        "dataSeed" => set(&mut config.data_seed, value.parse().ok()),
+        "features" => {
+            let features: Option<Vec<Feature>> =
+                list(value).map(|k| Feature::from_key(&k)).collect();
+            set(&mut config.features, features.filter(|f| !f.is_empty()))
+        }
+        "layers" => {
+            let sizes: Option<Vec<usize>> = list(value)
+                .map(|n| {
+                    n.parse()
+                        .ok()
+                        .filter(|n| (1..=super::config::MAX_NEURONS).contains(n))
+                })
+                .collect();
+            set(
+                &mut config.hidden_layers,
+                sizes.filter(|s| s.len() <= super::config::MAX_HIDDEN_LAYERS),
+            )
+        }
+        "activations" => {
+            let activations: Option<Vec<Activation>> = list(value)
+                .map(|name| Activation::from_name(&name))
+                .collect();
+            set(&mut config.activations, activations)
+        }
+        "init" => set(&mut config.init, InitChoice::from_key(value)),
+        "loss" => set(
+            &mut config.loss,
+            LOSSES.into_iter().find(|l| loss_key(*l) == value),
+        ),
+        "optimizer" => set(
+            &mut config.optimizer,
+            OPTIMIZERS.into_iter().find(|o| optimizer_key(*o) == value),
+        ),
+        "learningRate" => set(&mut config.learning_rate, positive(value)),
+        "batchSize" => set(
+            &mut config.batch_size,
+            value.parse().ok().filter(|n| (1..=1000).contains(n)),
+        ),
+        "regularization" => set(
+            &mut config.regularization,
+            REGULARIZATIONS
+                .into_iter()
+                .find(|r| regularization_key(*r) == value),
+        ),
+        "regularizationRate" => set(&mut config.regularization_rate, non_negative(value)),
+        "problem" => set(&mut config.problem, ProblemType::from_key(value)),
+        "showTest" => set(&mut config.show_test_data, flag(value)),
+        "discretize" => set(&mut config.discretize, flag(value)),
+        "seed" => set(&mut config.seed, value.parse().ok()),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configuration_survives_the_round_trip() {
+        let config = PlaygroundConfig {
+            dataset: DatasetKind::Spiral,
+            hidden_layers: vec![8, 8, 5],
+            activations: vec![Activation::Relu, Activation::Gelu, Activation::Sigmoid],
+            features: vec![Feature::X1TimesX2, Feature::SinX1],
+            loss: Loss::SoftmaxCrossEntropy,
+            optimizer: OptimizerKind::RmsProp,
+            learning_rate: 0.003,
+            regularization: Regularization::L1,
+            regularization_rate: 0.01,
+            seed: 42,
+            ..PlaygroundConfig::default()
+        };
+        let (read, rejected) = from_hash(&to_hash(&config));
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(read, config);
+    }
+
+    #[test]
+    fn bad_fields_fall_back_and_are_named() {
+        let (config, rejected) = from_hash("#learningRate=banana&layers=4,2&noise=-1&wat=3");
+        assert_eq!(rejected, ["learningRate", "noise", "wat"]);
+        assert_eq!(
+            config.learning_rate,
+            PlaygroundConfig::default().learning_rate
+        );
+        assert_eq!(config.hidden_layers, [4, 2]);
+    }
+
+    #[test]
+    fn layers_without_activations_reuse_the_first_activation() {
+        let (config, rejected) = from_hash("layers=3,3,3&activations=relu");
+        assert!(rejected.is_empty());
+        assert_eq!(config.activations, [Activation::Relu; 3]);
+    }
+
+    #[test]
+    fn an_empty_layer_list_means_no_hidden_layer() {
+        let (config, rejected) = from_hash("layers=");
+        assert!(rejected.is_empty());
+        assert!(config.hidden_layers.is_empty() && config.activations.is_empty());
+    }
+
+    #[test]
+    fn too_many_or_too_large_layers_are_refused() {
+        assert_eq!(from_hash("layers=1,1,1,1,1,1,1,1,1").1, ["layers"]);
+        assert_eq!(from_hash("layers=17").1, ["layers"]);
+        assert_eq!(from_hash("layers=0").1, ["layers"]);
+    }
+
+    #[test]
+    fn regression_data_sets_force_a_regression_loss() {
+        let (config, _) = from_hash("dataset=reg-plane&loss=bce");
+        assert_eq!(config.problem, ProblemType::Regression);
+        assert_eq!(config.loss, Loss::MeanSquaredError);
+    }
+}

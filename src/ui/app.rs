@@ -1,0 +1,219 @@
+//! The app: owns the training session, turns named messages into changes of it, runs the
+//! training loop one epoch per animation frame, and keeps the URL in step with the settings.
+
+use super::controls::Controls;
+use super::data_panel::DataPanel;
+use super::network_view::NetworkView;
+use super::output_panel::OutputPanel;
+use super::shared::Shared;
+use crate::playground::{PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
+use gloo::render::{AnimationFrame, request_animation_frame};
+use yew::prelude::*;
+
+/// A weight or bias the learner picked in the diagram.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Selection {
+    Weight {
+        layer: usize,
+        from: usize,
+        to: usize,
+    },
+    Bias {
+        layer: usize,
+        neuron: usize,
+    },
+}
+
+/// Everything a view can ask of the app.
+pub enum Msg {
+    TogglePlay,
+    Step,
+    Reset,
+    Regenerate,
+    Configure(PlaygroundConfig),
+    Select(Option<Selection>),
+    SetParameter(Selection, f32),
+    AddPoint { x: f32, y: f32, class_one: bool },
+    Frame,
+    DismissMessage,
+}
+
+pub struct App {
+    session: Session,
+    snapshot: Shared<Snapshot>,
+    playing: bool,
+    message: Option<String>,
+    selection: Option<Selection>,
+    frame: Option<AnimationFrame>,
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(_ctx: &Context<Self>) -> Self {
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        let (config, rejected) = from_hash(&hash);
+        let mut message = (!rejected.is_empty()).then(|| {
+            format!(
+                "Some settings in the link could not be read and were reset to their defaults: {}.",
+                rejected.join(", ")
+            )
+        });
+        let mut session = Session::new(config).unwrap_or_else(|error| {
+            message = Some(format!(
+                "The link's network could not be built ({error}); using defaults."
+            ));
+            Session::new(PlaygroundConfig::default()).expect("the default playground always builds")
+        });
+        let snapshot = session
+            .snapshot()
+            .expect("a freshly built session can be drawn");
+        let app = App {
+            session,
+            snapshot: Shared::new(snapshot),
+            playing: false,
+            message,
+            selection: None,
+            frame: None,
+        };
+        app.write_url();
+        app
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::TogglePlay => {
+                self.playing = !self.playing;
+                if self.playing {
+                    self.message = None;
+                    self.schedule_frame(ctx);
+                } else {
+                    self.frame = None;
+                }
+            }
+            Msg::Frame => {
+                self.frame = None;
+                if !self.playing {
+                    return false;
+                }
+                self.train_one_epoch();
+                if self.playing {
+                    self.schedule_frame(ctx);
+                }
+            }
+            Msg::Step => {
+                self.playing = false;
+                self.frame = None;
+                self.train_one_epoch();
+            }
+            Msg::Reset => {
+                self.playing = false;
+                self.frame = None;
+                let result = self.session.reset();
+                self.report(result);
+            }
+            Msg::Regenerate => {
+                let mut config = self.session.config().clone();
+                config.data_seed = config.data_seed.wrapping_add(1);
+                self.configure(config);
+            }
+            Msg::Configure(config) => self.configure(config),
+            Msg::Select(selection) => self.selection = selection,
+            Msg::SetParameter(selection, value) => {
+                self.selection = Some(selection);
+                let result = match selection {
+                    Selection::Weight { layer, from, to } => {
+                        self.session.set_weight(layer, from, to, value)
+                    }
+                    Selection::Bias { layer, neuron } => {
+                        self.session.set_bias(layer, neuron, value)
+                    }
+                };
+                self.report(result);
+            }
+            Msg::AddPoint { x, y, class_one } => {
+                let label = if class_one { 1.0 } else { 0.0 };
+                let result = self.session.add_point(x, y, label);
+                self.report(result);
+            }
+            Msg::DismissMessage => self.message = None,
+        }
+        self.refresh();
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let send = ctx.link().callback(|msg: Msg| msg);
+        let config = self.session.config().clone();
+        let snapshot = self.snapshot.clone();
+        let message = self.message.clone().unwrap_or_default();
+        html! {
+            <div class="app">
+                <header class="title-bar">
+                    <h1>{"Neural Playground"}</h1>
+                    <span class="subtitle">{"Tinker with a neural network right here in your browser."}</span>
+                    <span class="backend" data-testid="backend" title="The engine that trains the network">{"CPU"}</span>
+                </header>
+                <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
+                <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="message" role="status">
+                    {message}
+                    if self.message.is_some() {
+                        <button class="dismiss" onclick={send.reform(|_| Msg::DismissMessage)}>{"×"}</button>
+                    }
+                </div>
+                <main class="columns">
+                    <DataPanel config={config.clone()} send={send.clone()} />
+                    <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
+                    <OutputPanel config={config} snapshot={snapshot}
+                        train_points={Shared::new(self.session.train_points().to_vec())}
+                        test_points={Shared::new(self.session.test_points().to_vec())} send={send} />
+                </main>
+            </div>
+        }
+    }
+}
+
+impl App {
+    fn schedule_frame(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        self.frame = Some(request_animation_frame(move |_| {
+            link.send_message(Msg::Frame)
+        }));
+    }
+
+    fn train_one_epoch(&mut self) {
+        if let Err(error) = self.session.train_epoch() {
+            self.playing = false;
+            self.frame = None;
+            self.message = Some(format!("Training paused: {error}"));
+        }
+    }
+
+    fn configure(&mut self, config: PlaygroundConfig) {
+        let result = self.session.apply(config);
+        self.report(result);
+        self.write_url();
+    }
+
+    fn report(&mut self, result: Result<(), crate::engine::EngineError>) {
+        if let Err(error) = result {
+            self.message = Some(error.to_string());
+        }
+    }
+
+    /// Takes a new snapshot for the views.
+    fn refresh(&mut self) {
+        match self.session.snapshot() {
+            Ok(snapshot) => self.snapshot = Shared::new(snapshot),
+            Err(error) => self.message = Some(error.to_string()),
+        }
+    }
+
+    fn write_url(&self) {
+        let url = format!("#{}", to_hash(self.session.config()));
+        if let Ok(history) = gloo::utils::window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+}

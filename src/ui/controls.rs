@@ -1,0 +1,176 @@
+//! The bar of run controls and training settings: play, step, reset, the epoch counter, and the
+//! learning rate, activation, regularisation, problem type, loss, optimiser and initialiser.
+
+use super::app::Msg;
+use crate::engine::Activation;
+use crate::playground::config::{InitChoice, LEARNING_RATES, REGULARIZATION_RATES};
+use crate::playground::url_state::{
+    LOSSES, OPTIMIZERS, REGULARIZATIONS, loss_key, optimizer_key, regularization_key,
+};
+use crate::playground::{PlaygroundConfig, ProblemType};
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ControlsProps {
+    pub config: PlaygroundConfig,
+    pub playing: bool,
+    pub epoch: usize,
+    pub send: Callback<Msg>,
+}
+
+#[component]
+pub fn Controls(props: &ControlsProps) -> Html {
+    let send = &props.send;
+    let config = &props.config;
+    let change = |update: fn(&mut PlaygroundConfig, &str)| {
+        let config = config.clone();
+        send.reform(move |value: String| {
+            let mut config = config.clone();
+            update(&mut config, &value);
+            Msg::Configure(config)
+        })
+    };
+    let learning_rates = with_current(LEARNING_RATES.to_vec(), config.learning_rate);
+    let regularization_rates =
+        with_current(REGULARIZATION_RATES.to_vec(), config.regularization_rate);
+    let hidden_activation = config
+        .activations
+        .first()
+        .copied()
+        .unwrap_or(Activation::Tanh);
+    html! {
+        <section class="controls">
+            <div class="run-buttons">
+                <button class="round" data-testid="reset" title="Reset the network" onclick={send.reform(|_| Msg::Reset)}>{"↺"}</button>
+                <button class={classes!("round", "play", props.playing.then_some("playing"))} data-testid="play"
+                    title="Run or pause training" onclick={send.reform(|_| Msg::TogglePlay)}>
+                    { if props.playing { "Pause" } else { "Play" } }
+                </button>
+                <button class="round" data-testid="step" title="Train one epoch" onclick={send.reform(|_| Msg::Step)}>{"Step"}</button>
+            </div>
+            <div class="control epoch-box">
+                <label>{"Epoch"}</label>
+                <span class="epoch" data-testid="epoch">{format_epoch(props.epoch)}</span>
+            </div>
+            {choice("learning-rate", "Learning rate",
+                learning_rates.iter().map(|r| (r.to_string(), r.to_string())).collect(),
+                config.learning_rate.to_string(),
+                change(|c, v| if let Ok(rate) = v.parse() { c.learning_rate = rate }))}
+            {choice("activation", "Activation",
+                Activation::ALL.iter().map(|a| (a.name().to_string(), activation_title(*a).to_string())).collect(),
+                hidden_activation.name().to_string(),
+                change(|c, v| if let Some(a) = Activation::from_name(v) { c.activations.iter_mut().for_each(|slot| *slot = a) }))}
+            {choice("regularization", "Regularization",
+                REGULARIZATIONS.iter().map(|r| (regularization_key(*r).to_string(), regularization_key(*r).to_uppercase())).collect(),
+                regularization_key(config.regularization).to_string(),
+                change(|c, v| if let Some(r) = REGULARIZATIONS.into_iter().find(|r| regularization_key(*r) == v) { c.regularization = r }))}
+            {choice("regularization-rate", "Regularization rate",
+                regularization_rates.iter().map(|r| (r.to_string(), r.to_string())).collect(),
+                config.regularization_rate.to_string(),
+                change(|c, v| if let Ok(rate) = v.parse() { c.regularization_rate = rate }))}
+            {choice("problem", "Problem type",
+                vec![("classification".into(), "Classification".into()), ("regression".into(), "Regression".into())],
+                config.problem.key().to_string(),
+                change(|c, v| if let Some(p) = ProblemType::from_key(v) { switch_problem(c, p) }))}
+            {choice("loss", "Loss",
+                LOSSES.iter().map(|l| (loss_key(*l).to_string(), loss_title(*l).to_string())).collect(),
+                loss_key(config.loss).to_string(),
+                change(|c, v| if let Some(l) = LOSSES.into_iter().find(|l| loss_key(*l) == v) { c.loss = l }))}
+            {choice("optimizer", "Optimizer",
+                OPTIMIZERS.iter().map(|o| (optimizer_key(*o).to_string(), optimizer_title(*o).to_string())).collect(),
+                optimizer_key(config.optimizer).to_string(),
+                change(|c, v| if let Some(o) = OPTIMIZERS.into_iter().find(|o| optimizer_key(*o) == v) { c.optimizer = o }))}
+            {choice("init", "Initialization",
+                InitChoice::ALL.iter().map(|i| (i.key().to_string(), i.title().to_string())).collect(),
+                config.init.key().to_string(),
+                change(|c, v| if let Some(i) = InitChoice::from_key(v) { c.init = i }))}
+        </section>
+    }
+}
+
+/// A labelled `<select>`; `on_change` receives the chosen option's value.
+pub fn choice(
+    test_id: &'static str,
+    label: &'static str,
+    options: Vec<(String, String)>,
+    selected: String,
+    on_change: Callback<String>,
+) -> Html {
+    let onchange =
+        on_change.reform(|event: Event| event.target_unchecked_into::<HtmlSelectElement>().value());
+    html! {
+        <div class="control">
+            <label>{label}</label>
+            <select data-testid={test_id} {onchange}>
+                { for options.into_iter().map(|(value, title)| {
+                    let is_selected = value == selected;
+                    html! { <option selected={is_selected} {value}>{title}</option> }
+                }) }
+            </select>
+        </div>
+    }
+}
+
+/// The menu's values, plus the current one if a link set something else.
+fn with_current(mut values: Vec<f32>, current: f32) -> Vec<f32> {
+    if !values.contains(&current) {
+        values.push(current);
+        values.sort_by(f32::total_cmp);
+    }
+    values
+}
+
+fn switch_problem(config: &mut PlaygroundConfig, problem: ProblemType) {
+    use crate::data::DatasetKind;
+    if problem == config.problem {
+        return;
+    }
+    config.dataset = match problem {
+        ProblemType::Regression => DatasetKind::RegressionPlane,
+        ProblemType::Classification => DatasetKind::Circle,
+    };
+    config.loss = match problem {
+        ProblemType::Regression => crate::engine::Loss::MeanSquaredError,
+        ProblemType::Classification => crate::engine::Loss::BinaryCrossEntropy,
+    };
+    config.problem = problem;
+}
+
+fn format_epoch(epoch: usize) -> String {
+    let digits = format!("{epoch:06}");
+    let (head, tail) = digits.split_at(digits.len() - 3);
+    format!("{head},{tail}")
+}
+
+pub fn activation_title(activation: Activation) -> &'static str {
+    match activation {
+        Activation::Linear => "Linear",
+        Activation::Sigmoid => "Sigmoid",
+        Activation::Tanh => "Tanh",
+        Activation::Relu => "ReLU",
+        Activation::LeakyRelu => "Leaky ReLU",
+        Activation::Gelu => "GELU",
+    }
+}
+
+fn loss_title(loss: crate::engine::Loss) -> &'static str {
+    use crate::engine::Loss;
+    match loss {
+        Loss::MeanSquaredError => "Mean squared error",
+        Loss::MeanAbsoluteError => "Mean absolute error",
+        Loss::BinaryCrossEntropy => "Binary cross-entropy",
+        Loss::SoftmaxCrossEntropy => "Softmax cross-entropy",
+    }
+}
+
+fn optimizer_title(kind: crate::engine::OptimizerKind) -> &'static str {
+    use crate::engine::OptimizerKind;
+    match kind {
+        OptimizerKind::Sgd => "SGD",
+        OptimizerKind::Momentum => "SGD + momentum",
+        OptimizerKind::AdaGrad => "AdaGrad",
+        OptimizerKind::RmsProp => "RMSprop",
+        OptimizerKind::Adam => "Adam",
+    }
+}

@@ -1,0 +1,20 @@
+//! The Yew front-end: one file per view. Views draw a `Snapshot` of the session and send the
+//! app named messages; they never compute the maths themselves.
+
+mod app;
+mod colors;
+mod controls;
+mod data_panel;
+mod heatmap;
+mod loss_chart;
+mod network_view;
+mod output_panel;
+mod shared;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Entry point called by the generated JavaScript once the module is loaded.
+#[wasm_bindgen(start)]
+pub fn start() {
+    yew::Renderer::<app::App>::new().render();
+}

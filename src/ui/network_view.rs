@@ -1,0 +1,315 @@
+//! The network diagram: input features, hidden layers and outputs as heatmap thumbnails, edges
+//! coloured by the sign of their weight and as thick as its size. Edges and neurons can be
+//! picked to edit their weight or bias, or dragged up and down to change it live.
+
+use super::app::{Msg, Selection};
+use super::colors;
+use super::controls::activation_title;
+use super::heatmap::{Heatmap, HeatmapSource};
+use super::shared::Shared;
+use crate::data::Feature;
+use crate::engine::Activation;
+use crate::playground::config::{MAX_HIDDEN_LAYERS, MAX_NEURONS};
+use crate::playground::{PlaygroundConfig, Snapshot};
+use std::cell::RefCell;
+use std::rc::Rc;
+use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+const NODE: f64 = 40.0;
+const ROW: f64 = 50.0;
+const TOP: f64 = 8.0;
+const WIDTH: f64 = 640.0;
+/// Change of a weight per pixel dragged.
+const DRAG_RATE: f32 = 0.02;
+
+#[derive(Properties, PartialEq)]
+pub struct NetworkViewProps {
+    pub config: PlaygroundConfig,
+    pub snapshot: Shared<Snapshot>,
+    pub selection: Option<Selection>,
+    pub send: Callback<Msg>,
+}
+
+/// An edge or neuron being dragged: what, where the pointer started, the value then.
+struct Drag {
+    target: Selection,
+    start_y: f64,
+    start_value: f32,
+}
+
+#[component]
+pub fn NetworkView(props: &NetworkViewProps) -> Html {
+    let drag: Rc<RefCell<Option<Drag>>> = use_mut_ref(|| None);
+    let config = &props.config;
+    let snapshot = &props.snapshot;
+    let sizes = &snapshot.layer_sizes;
+    if sizes.len() < 2 {
+        return html! { <section class="column network-column" /> };
+    }
+    let columns = sizes.len();
+    let gap = (WIDTH - NODE) / (columns - 1) as f64;
+    let column_x = |layer: usize| layer as f64 * gap;
+    // Input neuron i is drawn on the row of its feature in the full list of features.
+    let row_of = |layer: usize, neuron: usize| -> usize {
+        if layer == 0 {
+            Feature::ALL
+                .iter()
+                .position(|f| *f == config.features[neuron])
+                .unwrap_or(neuron)
+        } else {
+            neuron
+        }
+    };
+    let node_y = |layer: usize, neuron: usize| TOP + 40.0 + row_of(layer, neuron) as f64 * ROW;
+    let tallest = sizes
+        .iter()
+        .skip(1)
+        .copied()
+        .chain([Feature::ALL.len()])
+        .max()
+        .unwrap_or(1);
+    let height = TOP + 40.0 + tallest as f64 * ROW;
+
+    let value_of = |selection: Selection| match selection {
+        Selection::Weight { layer, from, to } => snapshot.weight(layer, from, to),
+        Selection::Bias { layer, neuron } => snapshot.biases[layer][neuron],
+    };
+    let pointer_handlers = |target: Selection| {
+        let start_drag = {
+            let drag = drag.clone();
+            let send = props.send.clone();
+            let start_value = value_of(target);
+            Callback::from(move |event: PointerEvent| {
+                event.prevent_default();
+                let element = event.target_unchecked_into::<Element>();
+                let _ = element.set_pointer_capture(event.pointer_id());
+                *drag.borrow_mut() = Some(Drag {
+                    target,
+                    start_y: event.client_y() as f64,
+                    start_value,
+                });
+                send.emit(Msg::Select(Some(target)));
+            })
+        };
+        let move_drag = {
+            let drag = drag.clone();
+            let send = props.send.clone();
+            Callback::from(move |event: PointerEvent| {
+                if let Some(active) = drag.borrow().as_ref() {
+                    let moved = (active.start_y - event.client_y() as f64) as f32;
+                    if moved != 0.0 {
+                        let value = active.start_value + moved * DRAG_RATE;
+                        send.emit(Msg::SetParameter(active.target, value));
+                    }
+                }
+            })
+        };
+        let end_drag = {
+            let drag = drag.clone();
+            Callback::from(move |_: PointerEvent| *drag.borrow_mut() = None)
+        };
+        (start_drag, move_drag, end_drag)
+    };
+
+    let mut edges = Vec::new();
+    for layer in 0..columns - 1 {
+        for from in 0..sizes[layer] {
+            for to in 0..sizes[layer + 1] {
+                let weight = snapshot.weight(layer, from, to);
+                let (x1, y1) = (column_x(layer) + NODE, node_y(layer, from) + NODE / 2.0);
+                let (x2, y2) = (column_x(layer + 1), node_y(layer + 1, to) + NODE / 2.0);
+                let middle = (x1 + x2) / 2.0;
+                let path = format!(
+                    "M{x1:.1},{y1:.1} C{middle:.1},{y1:.1} {middle:.1},{y2:.1} {x2:.1},{y2:.1}"
+                );
+                let target = Selection::Weight { layer, from, to };
+                let selected = props.selection == Some(target);
+                let (onpointerdown, onpointermove, onpointerup) = pointer_handlers(target);
+                edges.push(html! {
+                    <g key={format!("{layer}-{from}-{to}")}>
+                        <path class={classes!("edge", selected.then_some("selected"))} d={path.clone()}
+                            stroke={colors::css(weight.clamp(-1.0, 1.0))}
+                            stroke-width={format!("{:.2}", (weight.abs() * 2.0).clamp(0.6, 9.0))} />
+                        <path class="edge-hit" d={path} data-testid={format!("edge-{layer}-{from}-{to}")}
+                            {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
+                            <title>{format!("Weight {weight:.3}. Drag up or down to change it, click to edit.")}</title>
+                        </path>
+                    </g>
+                });
+            }
+        }
+    }
+
+    let mut nodes = Vec::new();
+    for (row, feature) in Feature::ALL.into_iter().enumerate() {
+        let index = config.features.iter().position(|f| *f == feature);
+        let onclick = {
+            let config = config.clone();
+            props.send.reform(move |_| {
+                let mut config = config.clone();
+                if index.is_some() {
+                    config.features.retain(|f| *f != feature);
+                } else {
+                    config.features.push(feature);
+                }
+                Msg::Configure(config)
+            })
+        };
+        let style = format!(
+            "left:{}px;top:{}px",
+            column_x(0),
+            TOP + 40.0 + row as f64 * ROW
+        );
+        nodes.push(html! {
+            <div class={classes!("node", "input", index.is_some().then_some("active"))} {style}
+                data-testid={format!("feature-{}", feature.key())} {onclick}
+                title={if index.is_some() { "Click to switch this input off" } else { "Click to switch this input on" }}>
+                if let Some(neuron) = index {
+                    <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer: 0, neuron }} />
+                }
+                <span class="feature-label">{feature.label()}</span>
+            </div>
+        });
+    }
+    for layer in 1..columns {
+        for neuron in 0..sizes[layer] {
+            let target = Selection::Bias {
+                layer: layer - 1,
+                neuron,
+            };
+            let bias = snapshot.biases[layer - 1][neuron];
+            let selected = props.selection == Some(target);
+            let (onpointerdown, onpointermove, onpointerup) = pointer_handlers(target);
+            let style = format!("left:{}px;top:{}px", column_x(layer), node_y(layer, neuron));
+            nodes.push(html! {
+                <div class={classes!("node", (layer == columns - 1).then_some("output"), selected.then_some("selected"))} {style}
+                    data-testid={format!("neuron-{layer}-{neuron}")}
+                    {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}
+                    title={format!("Bias {bias:.3}. Drag up or down to change it, click to edit.")}>
+                    <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer, neuron }} />
+                    <span class="bias" style={format!("background:{}", colors::css(bias.clamp(-1.0, 1.0)))} />
+                </div>
+            });
+        }
+    }
+
+    let layer_headers = (0..config.hidden_layers.len()).map(|layer| {
+        let style = format!("left:{}px", column_x(layer + 1) + NODE / 2.0);
+        html! { <div class="layer-header" {style}>{layer_header(config, layer, &props.send)}</div> }
+    });
+
+    html! {
+        <section class="column network-column">
+            <div class="network-top">
+                <button class="small" data-testid="add-layer" disabled={config.hidden_layers.len() >= MAX_HIDDEN_LAYERS}
+                    onclick={configure(config, &props.send, |c| { c.hidden_layers.push(2); })}>{"+"}</button>
+                <button class="small" data-testid="remove-layer" disabled={config.hidden_layers.is_empty()}
+                    onclick={configure(config, &props.send, |c| { c.hidden_layers.pop(); })}>{"−"}</button>
+                <span class="layer-count"><span data-testid="layer-count">{config.hidden_layers.len()}</span>{" hidden layers"}</span>
+            </div>
+            {inspector(props.selection, snapshot, &props.send)}
+            <div class="network" style={format!("width:{WIDTH}px;height:{height}px")}>
+                <svg class="edges" width={WIDTH.to_string()} height={height.to_string()}>{ for edges }</svg>
+                { for layer_headers }
+                { for nodes }
+            </div>
+        </section>
+    }
+}
+
+/// The neuron count and activation controls above hidden layer `layer`.
+fn layer_header(config: &PlaygroundConfig, layer: usize, send: &Callback<Msg>) -> Html {
+    let neurons = config.hidden_layers[layer];
+    let onchange = {
+        let config = config.clone();
+        send.reform(move |event: Event| {
+            let mut config = config.clone();
+            let name = event.target_unchecked_into::<HtmlSelectElement>().value();
+            if let Some(activation) = Activation::from_name(&name) {
+                config.activations[layer] = activation;
+            }
+            Msg::Configure(config)
+        })
+    };
+    html! {
+        <>
+            <div class="neuron-buttons">
+                <button class="small" data-testid={format!("add-neuron-{layer}")} disabled={neurons >= MAX_NEURONS}
+                    onclick={configure(config, send, move |c| c.hidden_layers[layer] += 1)}>{"+"}</button>
+                <button class="small" data-testid={format!("remove-neuron-{layer}")} disabled={neurons <= 1}
+                    onclick={configure(config, send, move |c| c.hidden_layers[layer] -= 1)}>{"−"}</button>
+            </div>
+            <div class="neuron-count"><span data-testid={format!("neuron-count-{layer}")}>{neurons}</span>{" neurons"}</div>
+            <select data-testid={format!("activation-{layer}")} {onchange}>
+                { for Activation::ALL.into_iter().map(|a| html! {
+                    <option value={a.name()} selected={config.activations[layer] == a}>{activation_title(a)}</option>
+                }) }
+            </select>
+        </>
+    }
+}
+
+/// The editor of the picked weight or bias: a number field and a slider.
+fn inspector(selection: Option<Selection>, snapshot: &Snapshot, send: &Callback<Msg>) -> Html {
+    let Some(target) = selection else {
+        return html! { <div class="inspector hint">{"Click an edge or a neuron to edit its weight or bias; drag it up or down to change it live."}</div> };
+    };
+    let (label, value) = match target {
+        Selection::Weight { layer, from, to } => (
+            format!(
+                "Weight from neuron {} of layer {layer} to neuron {} of layer {}",
+                from + 1,
+                to + 1,
+                layer + 1
+            ),
+            snapshot.weight(layer, from, to),
+        ),
+        Selection::Bias { layer, neuron } => (
+            format!("Bias of neuron {} of layer {}", neuron + 1, layer + 1),
+            snapshot.biases[layer][neuron],
+        ),
+    };
+    // The number field commits on change (Enter or leaving it) so that typing "0." is not
+    // rewritten mid-word; the slider follows the pointer.
+    let parse =
+        |input: HtmlInputElement| input.value().parse::<f32>().ok().filter(|v| v.is_finite());
+    let number = {
+        let send = send.clone();
+        Callback::from(move |event: Event| {
+            if let Some(value) = parse(event.target_unchecked_into()) {
+                send.emit(Msg::SetParameter(target, value));
+            }
+        })
+    };
+    let slider = {
+        let send = send.clone();
+        Callback::from(move |event: InputEvent| {
+            if let Some(value) = parse(event.target_unchecked_into()) {
+                send.emit(Msg::SetParameter(target, value));
+            }
+        })
+    };
+    html! {
+        <div class="inspector">
+            <span>{label}</span>
+            <input type="number" step="0.1" data-testid="weight-input" value={format!("{value:.3}")} onchange={number} />
+            <input type="range" min="-5" max="5" step="0.01" value={value.to_string()} oninput={slider} />
+            <button class="small" onclick={send.reform(|_| Msg::Select(None))}>{"×"}</button>
+        </div>
+    }
+}
+
+/// A click handler that applies `change` to a copy of the configuration.
+fn configure(
+    config: &PlaygroundConfig,
+    send: &Callback<Msg>,
+    change: impl Fn(&mut PlaygroundConfig) + 'static,
+) -> Callback<MouseEvent> {
+    let config = config.clone();
+    send.reform(move |_| {
+        let mut config = config.clone();
+        change(&mut config);
+        Msg::Configure(config)
+    })
+}

@@ -1,0 +1,141 @@
+//! The output column: losses and accuracies, the loss curves, and the decision boundary with the
+//! data drawn over it. Clicking the plot adds a training point (shift-click: the other class).
+
+use super::app::Msg;
+use super::colors;
+use super::heatmap::{Heatmap, HeatmapSource, context_2d};
+use super::loss_chart::LossChart;
+use super::shared::Shared;
+use crate::data::Point;
+use crate::data::generators::DOMAIN;
+use crate::playground::{Grid, PlaygroundConfig, ProblemType, Snapshot};
+use web_sys::{HtmlCanvasElement, HtmlInputElement};
+use yew::prelude::*;
+
+/// Side of the plot in CSS pixels.
+const PLOT: f64 = 340.0;
+
+#[derive(Properties, PartialEq)]
+pub struct OutputPanelProps {
+    pub config: PlaygroundConfig,
+    pub snapshot: Shared<Snapshot>,
+    pub train_points: Shared<Vec<Point>>,
+    pub test_points: Shared<Vec<Point>>,
+    pub send: Callback<Msg>,
+}
+
+#[component]
+pub fn OutputPanel(props: &OutputPanelProps) -> Html {
+    let config = &props.config;
+    let snapshot = &props.snapshot;
+    let overlay = use_node_ref();
+    {
+        let overlay = overlay.clone();
+        let deps = (
+            props.train_points.clone(),
+            props.test_points.clone(),
+            config.show_test_data,
+            config.problem,
+        );
+        use_effect_with(deps, move |(train, test, show_test, problem)| {
+            if let Some(canvas) = overlay.cast::<HtmlCanvasElement>() {
+                draw_points(
+                    &canvas,
+                    train,
+                    if *show_test { test } else { &[] },
+                    *problem,
+                );
+            }
+        });
+    }
+    let onclick = {
+        let send = props.send.clone();
+        let overlay = overlay.clone();
+        Callback::from(move |event: MouseEvent| {
+            let Some(canvas) = overlay.cast::<HtmlCanvasElement>() else {
+                return;
+            };
+            let rect = canvas.get_bounding_client_rect();
+            let pixel_x = (event.client_x() as f64 - rect.left()) as f32;
+            let pixel_y = (event.client_y() as f64 - rect.top()) as f32;
+            let (x, y) = Grid::plane_point(pixel_x, pixel_y, rect.width() as f32);
+            send.emit(Msg::AddPoint {
+                x,
+                y,
+                class_one: !event.shift_key(),
+            });
+        })
+    };
+    let toggle = |test_id: &'static str,
+                  label: &'static str,
+                  on: bool,
+                  update: fn(&mut PlaygroundConfig, bool)| {
+        let config = config.clone();
+        let onchange = props.send.reform(move |event: Event| {
+            let mut config = config.clone();
+            update(
+                &mut config,
+                event.target_unchecked_into::<HtmlInputElement>().checked(),
+            );
+            Msg::Configure(config)
+        });
+        html! {
+            <label class="toggle"><input type="checkbox" data-testid={test_id} checked={on} {onchange} />{label}</label>
+        }
+    };
+    let classification = config.problem == ProblemType::Classification;
+    html! {
+        <section class="column output-column">
+            <h2>{"Output"}</h2>
+            <div class="metrics">
+                <div>{"Test loss "}<b data-testid="loss-test">{format!("{:.4}", snapshot.test.loss)}</b></div>
+                <div>{"Training loss "}<b data-testid="loss-train">{format!("{:.4}", snapshot.train.loss)}</b></div>
+                if classification {
+                    <div>{"Test accuracy "}<b data-testid="accuracy-test">{format!("{:.1}%", snapshot.test.accuracy * 100.0)}</b></div>
+                    <div>{"Training accuracy "}<b data-testid="accuracy-train">{format!("{:.1}%", snapshot.train.accuracy * 100.0)}</b></div>
+                }
+            </div>
+            <LossChart snapshot={snapshot.clone()} />
+            <div class="plot" style={format!("width:{PLOT}px;height:{PLOT}px")}>
+                <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Output} discretize={config.discretize}
+                    class="boundary" test_id="output-heatmap" />
+                <canvas ref={overlay} class="points" width={PLOT.to_string()} height={PLOT.to_string()} {onclick}
+                    title="Click to add a point of the blue class, shift-click for the orange class" />
+            </div>
+            <div class="legend">
+                <span>{"−1"}</span><div class="scale" /><span>{"1"}</span>
+            </div>
+            {toggle("show-test", "Show test data", config.show_test_data, |c, on| c.show_test_data = on)}
+            {toggle("discretize", "Discretize output", config.discretize, |c, on| c.discretize = on)}
+        </section>
+    }
+}
+
+/// Draws training points with a white rim and test points with a black one.
+fn draw_points(canvas: &HtmlCanvasElement, train: &[Point], test: &[Point], problem: ProblemType) {
+    let Some(context) = context_2d(canvas) else {
+        return;
+    };
+    context.clear_rect(0.0, 0.0, PLOT, PLOT);
+    let to_pixel = |v: f32| (v as f64 / DOMAIN as f64 + 1.0) / 2.0 * PLOT;
+    for (points, rim) in [(train, "#ffffff"), (test, "#000000")] {
+        context.set_stroke_style_str(rim);
+        for point in points {
+            let value = match problem {
+                ProblemType::Classification => point.label * 2.0 - 1.0,
+                ProblemType::Regression => point.label,
+            };
+            context.set_fill_style_str(&colors::css(value));
+            context.begin_path();
+            let _ = context.arc(
+                to_pixel(point.x),
+                PLOT - to_pixel(point.y),
+                3.5,
+                0.0,
+                std::f64::consts::TAU,
+            );
+            context.fill();
+            context.stroke();
+        }
+    }
+}

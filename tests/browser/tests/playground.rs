@@ -1,0 +1,244 @@
+//! End-to-end tests of the built app in headless Chromium (`cargo xtask test` builds and runs them).
+//!
+//! Each test starts its own browser; run them one at a time (`--test-threads=1`): the app trains
+//! on the CPU and the timings below assume it has a core to itself.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use browser_tests::{LOAD_TIMEOUT, Page};
+
+/// Time for the page to reflect an action (a click, a weight edit, a parsed hash).
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// The app open at `path_and_hash`, once its wasm has loaded and the controls are drawn.
+async fn playground(path_and_hash: &str) -> Page {
+    playground_with_args(path_and_hash, &[]).await
+}
+
+async fn playground_with_args(path_and_hash: &str, chrome_args: &[&str]) -> Page {
+    let page = Page::launch_with_args(chrome_args).await;
+    page.open(path_and_hash).await;
+    page.wait_for("play", LOAD_TIMEOUT).await;
+    page
+}
+
+/// Waits until `probe` reads `expected`, and fails with the last value read if it never does.
+async fn settles_to<T: PartialEq + Debug>(
+    page: &Page,
+    what: &str,
+    expected: T,
+    probe: impl AsyncFnMut() -> T,
+) {
+    let description = format!("{what} is {expected:?}");
+    page.wait_until(&description, SETTLE, probe, |value| *value == expected)
+        .await;
+}
+
+/// Whether the play button offers to play, i.e. training is paused ("Play", not "Pause").
+async fn is_paused(page: &Page) -> bool {
+    page.text("play").await.to_lowercase().contains("play")
+}
+
+#[tokio::test]
+async fn xor_trains_to_low_test_loss() {
+    let page = playground("/").await;
+    page.click("dataset-xor").await;
+    settles_to(&page, "dataset-xor selected", true, async || {
+        page.has_class("dataset-xor", "selected").await
+    })
+    .await;
+    let epoch_before = page.integer("epoch").await;
+
+    page.click("play").await;
+    page.wait_until(
+        "the test loss is below 0.05",
+        Duration::from_secs(60),
+        async || page.number("loss-test").await,
+        |loss| *loss < 0.05,
+    )
+    .await;
+
+    let epoch_after = page.integer("epoch").await;
+    assert!(
+        epoch_after > epoch_before,
+        "epoch went from {epoch_before} to {epoch_after} while training"
+    );
+    page.screenshot("xor_trains_to_low_test_loss").await;
+}
+
+#[tokio::test]
+async fn step_advances_one_epoch() {
+    let page = playground("/").await;
+    let before = page.integer("epoch").await;
+
+    page.click("step").await;
+    settles_to(&page, "epoch after one step", before + 1, async || {
+        page.integer("epoch").await
+    })
+    .await;
+    // A step is one epoch, not the start of training: the count must stay put.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(page.integer("epoch").await, before + 1, "epoch kept moving");
+    assert!(is_paused(&page).await, "step started training");
+
+    page.click("reset").await;
+    settles_to(&page, "epoch after reset", 0, async || {
+        page.integer("epoch").await
+    })
+    .await;
+    page.screenshot("step_advances_one_epoch").await;
+}
+
+#[tokio::test]
+async fn dragging_a_weight_changes_the_output() {
+    let page = playground("/").await;
+    let loss_before = page.text("loss-train").await;
+    let heatmap_before = page.canvas_data_url("output-heatmap").await;
+
+    // The editor opens on hover; if this app opens it on click, click too.
+    page.hover("edge-0-0-0").await;
+    if !page.appears("weight-input", Duration::from_secs(2)).await {
+        page.press("edge-0-0-0").await;
+    }
+    page.wait_for("weight-input", SETTLE).await;
+    page.type_into("weight-input", "5").await;
+    page.wait_until(
+        "the training loss changes after setting weight 0-0-0 to 5",
+        SETTLE,
+        async || page.text("loss-train").await,
+        |loss| *loss != loss_before,
+    )
+    .await;
+    let heatmap_edited = page
+        .wait_until(
+            "the heatmap changes after setting weight 0-0-0 to 5",
+            SETTLE,
+            async || page.canvas_data_url("output-heatmap").await,
+            |heatmap| *heatmap != heatmap_before,
+        )
+        .await;
+
+    // 60 px upwards: the weight grows by 1.2.
+    page.drag("edge-0-1-0", 0.0, -60.0).await;
+    page.wait_until(
+        "the heatmap changes after dragging edge 0-1-0",
+        SETTLE,
+        async || page.canvas_data_url("output-heatmap").await,
+        |heatmap| *heatmap != heatmap_edited,
+    )
+    .await;
+    page.screenshot("dragging_a_weight_changes_the_output")
+        .await;
+}
+
+#[tokio::test]
+async fn url_hash_restores_the_configuration() {
+    let page =
+        playground("/#dataset=circle&layers=3,2&activations=relu,relu&learningRate=0.1").await;
+
+    settles_to(&page, "dataset-circle selected", true, async || {
+        page.has_class("dataset-circle", "selected").await
+    })
+    .await;
+    assert!(
+        !page.has_class("dataset-xor", "selected").await,
+        "dataset-xor is still selected beside dataset-circle"
+    );
+    settles_to(&page, "layer-count", 2, async || {
+        page.integer("layer-count").await
+    })
+    .await;
+    settles_to(&page, "neuron-count-0", 3, async || {
+        page.integer("neuron-count-0").await
+    })
+    .await;
+    settles_to(&page, "neuron-count-1", 2, async || {
+        page.integer("neuron-count-1").await
+    })
+    .await;
+    settles_to(&page, "activation-0", "relu".to_string(), async || {
+        page.value("activation-0").await
+    })
+    .await;
+    let learning_rate = page.value("learning-rate").await;
+    let parsed: f64 = learning_rate
+        .parse()
+        .unwrap_or_else(|_| panic!("learning-rate value {learning_rate:?} is not a number"));
+    assert!(
+        (parsed - 0.1).abs() < 1e-9,
+        "learning rate is {parsed}, not 0.1"
+    );
+    page.screenshot("url_hash_restores_the_configuration").await;
+}
+
+#[tokio::test]
+async fn malformed_hash_falls_back_and_says_which_field() {
+    let page = playground("/#learningRate=banana&layers=4,2").await;
+
+    page.wait_until(
+        "the message names the malformed field learningRate",
+        SETTLE,
+        async || page.text("message").await,
+        |message| message.contains("learningRate"),
+    )
+    .await;
+    // The good fields still apply, and the bad one has a usable default.
+    settles_to(&page, "neuron-count-0", 4, async || {
+        page.integer("neuron-count-0").await
+    })
+    .await;
+    let learning_rate = page.value("learning-rate").await;
+    assert!(
+        learning_rate.parse::<f64>().is_ok_and(|rate| rate > 0.0),
+        "learning-rate fell back to {learning_rate:?}, not to a positive number"
+    );
+    page.screenshot("malformed_hash_falls_back_and_says_which_field")
+        .await;
+}
+
+#[tokio::test]
+async fn diverging_training_pauses_with_a_reason() {
+    // Linear regression with a learning rate of 10 on inputs of size ~6 blows up within
+    // a few dozen steps, whatever the initial weights.
+    let page = playground(
+        "/#problem=regression&dataset=reg-plane&layers=4,4&activations=linear,linear\
+         &learningRate=10",
+    )
+    .await;
+
+    page.click("play").await;
+    page.wait_until(
+        "the message explains that the loss diverged",
+        Duration::from_secs(30),
+        async || page.text("message").await,
+        |message| message.to_lowercase().contains("loss"),
+    )
+    .await;
+    settles_to(&page, "training paused by itself", true, async || {
+        is_paused(&page).await
+    })
+    .await;
+    let epoch = page.integer("epoch").await;
+    assert!(epoch > 0, "the message came before any training");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        page.integer("epoch").await,
+        epoch,
+        "training went on after pausing"
+    );
+    page.screenshot("diverging_training_pauses_with_a_reason")
+        .await;
+}
+
+#[tokio::test]
+async fn page_loads_without_webgpu_on_the_cpu_engine() {
+    // Without --enable-unsafe-webgpu, headless Chromium has no WebGPU adapter.
+    let page = playground("/").await;
+    settles_to(&page, "backend", "CPU".to_string(), async || {
+        page.text("backend").await
+    })
+    .await;
+    page.screenshot("page_loads_without_webgpu_on_the_cpu_engine")
+        .await;
+}

@@ -1,0 +1,35 @@
+//! Building the playground with Trunk, and serving it.
+
+use crate::command::{Result, cargo, run};
+use crate::setup;
+use std::process::Command;
+
+pub const ADDRESS: &str = "127.0.0.1";
+pub const PORT: u16 = 8080;
+
+fn trunk() -> Command {
+    let mut command = Command::new("trunk");
+    command.env("TRUNK_SKIP_VERSION_CHECK", "true");
+    command
+}
+
+/// Builds the optimised playground into `dist/`.
+pub fn release() -> Result {
+    run(cargo().arg("fetch"))?;
+    run(trunk().args(["build", "--release"]))
+}
+
+/// Sets up, builds in release and serves on 127.0.0.1:8080 until interrupted.
+pub fn serve() -> Result {
+    setup::for_build()?;
+    run(cargo().arg("fetch"))?;
+    eprintln!("\nNeural Playground will be served at http://{ADDRESS}:{PORT}/\n");
+    run(trunk().args([
+        "serve",
+        "--release",
+        "--address",
+        ADDRESS,
+        "--port",
+        &PORT.to_string(),
+    ]))
+}

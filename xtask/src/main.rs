@@ -1,0 +1,43 @@
+//! The project's commands: `cargo xtask serve | test | bench | setup | build`.
+//!
+//! Each command installs what it is missing first (see `setup`), so both README commands work on
+//! a fresh machine.
+
+mod bench;
+mod build;
+mod command;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  serve        set up, build in release and serve the playground on http://127.0.0.1:8080
+  test         every test: fmt, clippy, native engine tests, browser tests in headless Chromium
+  bench [what] benchmarks beside their references (what: all, native, browser)
+  build        build the playground into dist/
+  setup        install the tools the other commands need";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => build::serve(),
+        Some("build") => setup::for_build().and_then(|()| build::release()),
+        Some("test") => test::run_group(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("setup") => setup::everything(),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

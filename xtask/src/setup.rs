@@ -1,0 +1,98 @@
+//! Installs the tools the other commands need, once per machine.
+//!
+//! On Debian as root, system packages come through apt; elsewhere the exact command to run is
+//! printed instead. Rust tools come through `cargo install` at pinned versions.
+
+use crate::command::{Result, cargo, exists, output, root, run};
+use std::process::Command;
+
+const TRUNK_VERSION: &str = "0.21.14";
+
+/// Debian packages: (program that proves it is installed, package).
+const BUILD_PACKAGES: [(&str, &str); 1] = [("wasm-opt", "binaryen")];
+const TEST_PACKAGES: [(&str, &str); 3] = [
+    ("chromium", "chromium"),
+    ("chromedriver", "chromium-driver"),
+    ("vulkaninfo", "mesa-vulkan-drivers vulkan-tools"),
+];
+
+/// What `serve` and `build` need.
+pub fn for_build() -> Result {
+    wasm_target()?;
+    debian_packages(&BUILD_PACKAGES)?;
+    wasm_bindgen()?;
+    trunk()
+}
+
+/// What `test` and `bench` need.
+pub fn for_tests() -> Result {
+    for_build()?;
+    debian_packages(&TEST_PACKAGES)
+}
+
+pub fn everything() -> Result {
+    for_tests()
+}
+
+fn wasm_target() -> Result {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]));
+    if installed.is_some_and(|targets| targets.contains("wasm32-unknown-unknown")) {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn debian_packages(packages: &[(&str, &str)]) -> Result {
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(program, _)| !exists(program))
+        .flat_map(|(_, package)| package.split(' '))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let is_root = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
+    if !(is_root && exists("apt-get")) {
+        return Err(format!(
+            "missing tools; install them with: sudo apt-get install {}",
+            missing.join(" ")
+        ));
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+/// wasm-bindgen-cli must equal the wasm-bindgen version in Cargo.lock.
+fn wasm_bindgen() -> Result {
+    let wanted = locked_version("wasm-bindgen")?;
+    let installed = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    // Not --locked: one of its locked dependencies was yanked.
+    run(cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted]))
+}
+
+fn trunk() -> Result {
+    let installed = output(Command::new("trunk").arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(TRUNK_VERSION) {
+        return Ok(());
+    }
+    run(cargo().args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")]))
+}
+
+/// The version of a package as recorded in Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|error| format!("cannot read Cargo.lock: {error}"))?;
+    let header = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&header)
+        .ok_or(format!("{package} is not in Cargo.lock"))?
+        + header.len();
+    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")? + start;
+    Ok(lock[start..end].to_string())
+}

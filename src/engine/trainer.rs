@@ -137,6 +137,12 @@ impl Trainer {
         self.training.as_ref()
     }
 
+    /// Forgets the optimizer's running state (momentum, squared-gradient sums), e.g. after the
+    /// weights were put back following a diverged epoch.
+    pub fn reset_optimizer(&mut self) {
+        self.optimizer.reset();
+    }
+
     /// Changes the settings, keeping the weights. The optimizer state is reset only when the
     /// optimizer kind changes; the shuffling restarts only when the seed changes.
     pub fn set_config(&mut self, config: TrainConfig) -> Result<(), EngineError> {

@@ -71,6 +71,9 @@ pub struct Session {
     history: Vec<LossRecord>,
     train_evaluation: Evaluation,
     test_evaluation: Evaluation,
+    /// The parameters before the epoch in progress, put back if that epoch diverges so the
+    /// learner keeps their network.
+    checkpoint: Vec<Tensor>,
 }
 
 impl Session {
@@ -109,6 +112,7 @@ impl Session {
             history: Vec::new(),
             train_evaluation: NOT_EVALUATED,
             test_evaluation: NOT_EVALUATED,
+            checkpoint: Vec::new(),
         };
         session.refresh_tensors()?;
         session.evaluate()?;
@@ -296,6 +300,21 @@ impl Session {
             neuron_heatmaps,
             history: self.history.clone(),
         })
+    }
+
+    fn save_checkpoint(&mut self) {
+        let params = self.trainer.model().params();
+        self.checkpoint.resize_with(params.len(), Tensor::empty);
+        for (saved, id) in self.checkpoint.iter_mut().zip(params.ids()) {
+            saved.copy_from(params.value(id));
+        }
+    }
+
+    fn restore_checkpoint(&mut self) {
+        let params = self.trainer.model_mut().params_mut();
+        for (saved, id) in self.checkpoint.iter().zip(params.ids()) {
+            params.value_mut(id).copy_from(saved);
+        }
     }
 
     fn refresh_tensors(&mut self) -> Result<(), EngineError> {

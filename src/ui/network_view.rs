@@ -172,8 +172,8 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             </div>
         });
     }
-    for layer in 1..columns {
-        for neuron in 0..sizes[layer] {
+    for (layer, &size) in sizes.iter().enumerate().skip(1) {
+        for neuron in 0..size {
             let target = Selection::Bias {
                 layer: layer - 1,
                 neuron,

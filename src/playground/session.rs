@@ -184,17 +184,29 @@ impl Session {
         self.evaluate()
     }
 
-    /// One pass over the training set in shuffled mini-batches, then both losses.
+    /// One pass over the training set in shuffled mini-batches, then both losses. When the loss
+    /// diverges, the weights from before the epoch are put back and the error says why.
     pub fn train_epoch(&mut self) -> Result<(), EngineError> {
-        let loss = self
+        self.save_checkpoint();
+        let diverged = match self
             .trainer
-            .train_epoch(&self.train_inputs, &self.train_targets)?;
-        if !loss.is_finite() || loss > DIVERGED_LOSS {
-            return Err(EngineError::NonFinite(format!(
-                "the training loss reached {loss} at epoch {}: training diverged. Try a smaller \
-                 learning rate (now {}).",
+            .train_epoch(&self.train_inputs, &self.train_targets)
+        {
+            Ok(loss) if loss.is_finite() && loss <= DIVERGED_LOSS => None,
+            Ok(loss) => Some(EngineError::NonFinite(format!(
+                "the training loss reached {loss} at epoch {}: training diverged; try a smaller \
+                 learning rate (now {})",
                 self.epoch(),
                 self.config.learning_rate
+            ))),
+            Err(error) => Some(error),
+        };
+        if let Some(error) = diverged {
+            self.restore_checkpoint();
+            self.trainer.reset_optimizer();
+            self.evaluate()?;
+            return Err(EngineError::NonFinite(format!(
+                "{error}. The weights from before this epoch were kept."
             )));
         }
         self.evaluate()?;
@@ -447,10 +459,17 @@ mod tests {
             ..PlaygroundConfig::default()
         };
         let mut session = Session::new(config).unwrap();
-        let error = (0..100)
-            .find_map(|_| session.train_epoch().err())
-            .expect("diverges");
+        let before = session.model().weight(0, 0, 0);
+        let error = session
+            .train_epoch()
+            .expect_err("diverges in the first epoch");
         assert!(error.to_string().contains("loss"), "{error}");
+        assert_eq!(
+            session.model().weight(0, 0, 0),
+            before,
+            "the weights were put back"
+        );
+        assert!(session.train_evaluation().loss.is_finite());
     }
 
     #[test]

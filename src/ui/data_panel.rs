@@ -58,10 +58,40 @@ pub fn DataPanel(props: &DataPanelProps) -> Html {
             {slider("points", format!("Points: {}", config.point_count),
                 50.0, 1000.0, 50.0, config.point_count as f32, |c, v| c.point_count = v as usize)}
             <div class="seed-row">
-                <span class="hint">{format!("Data seed {} · weight seed {}", config.data_seed, config.seed)}</span>
+                {seed_input("data-seed", "Data seed", config.data_seed, config, send, |c, seed| c.data_seed = seed)}
+                {seed_input("weight-seed", "Weight seed", config.seed, config, send, |c, seed| c.seed = seed)}
                 <button data-testid="regenerate" onclick={send.reform(|_| Msg::Regenerate)}>{"Regenerate"}</button>
             </div>
         </section>
+    }
+}
+
+/// A number field for a seed; a link with the same seeds reproduces the same points and weights.
+fn seed_input(
+    test_id: &'static str,
+    label: &'static str,
+    value: u64,
+    config: &PlaygroundConfig,
+    send: &Callback<Msg>,
+    update: fn(&mut PlaygroundConfig, u64),
+) -> Html {
+    let config = config.clone();
+    let onchange = send.reform(move |event: Event| {
+        let mut config = config.clone();
+        if let Ok(seed) = event
+            .target_unchecked_into::<HtmlInputElement>()
+            .value()
+            .trim()
+            .parse()
+        {
+            update(&mut config, seed);
+        }
+        Msg::Configure(config)
+    });
+    html! {
+        <label class="seed">{label}
+            <input type="number" min="0" step="1" data-testid={test_id} value={value.to_string()} {onchange} />
+        </label>
     }
 }
 

@@ -208,7 +208,7 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                     onclick={configure(config, &props.send, |c| { c.hidden_layers.pop(); })}>{"−"}</button>
                 <span class="layer-count"><span data-testid="layer-count">{config.hidden_layers.len()}</span>{" hidden layers"}</span>
             </div>
-            {inspector(props.selection, snapshot, &props.send)}
+            {inspector(props.selection, config, snapshot, &props.send)}
             <div class="network" style={format!("width:{WIDTH}px;height:{height}px")}>
                 <svg class="edges" width={WIDTH.to_string()} height={height.to_string()}>{ for edges }</svg>
                 { for layer_headers }
@@ -251,22 +251,24 @@ fn layer_header(config: &PlaygroundConfig, layer: usize, send: &Callback<Msg>) -
 }
 
 /// The editor of the picked weight or bias: a number field and a slider.
-fn inspector(selection: Option<Selection>, snapshot: &Snapshot, send: &Callback<Msg>) -> Html {
+fn inspector(
+    selection: Option<Selection>,
+    config: &PlaygroundConfig,
+    snapshot: &Snapshot,
+    send: &Callback<Msg>,
+) -> Html {
     let Some(target) = selection else {
         return html! { <div class="inspector hint">{"Click an edge or a neuron to edit its weight or bias; drag it up or down to change it live."}</div> };
     };
+    let name =
+        |layer: usize, neuron: usize| neuron_name(config, &snapshot.layer_sizes, layer, neuron);
     let (label, value) = match target {
         Selection::Weight { layer, from, to } => (
-            format!(
-                "Weight from neuron {} of layer {layer} to neuron {} of layer {}",
-                from + 1,
-                to + 1,
-                layer + 1
-            ),
+            format!("Weight {} → {}", name(layer, from), name(layer + 1, to)),
             snapshot.weight(layer, from, to),
         ),
         Selection::Bias { layer, neuron } => (
-            format!("Bias of neuron {} of layer {}", neuron + 1, layer + 1),
+            format!("Bias of {}", name(layer + 1, neuron)),
             snapshot.biases[layer][neuron],
         ),
     };
@@ -297,6 +299,26 @@ fn inspector(selection: Option<Selection>, snapshot: &Snapshot, send: &Callback<
             <input type="range" min="-5" max="5" step="0.01" value={value.to_string()} oninput={slider} />
             <button class="small" onclick={send.reform(|_| Msg::Select(None))}>{"×"}</button>
         </div>
+    }
+}
+
+/// How the inspector names a neuron: the input's feature, "H2.3" for the third neuron of the
+/// second hidden layer, or the output.
+fn neuron_name(config: &PlaygroundConfig, sizes: &[usize], layer: usize, neuron: usize) -> String {
+    if layer == 0 {
+        config
+            .features
+            .get(neuron)
+            .map_or("?", |f| f.label())
+            .to_string()
+    } else if layer + 1 == sizes.len() {
+        if sizes[layer] == 1 {
+            "the output".into()
+        } else {
+            format!("output {}", neuron + 1)
+        }
+    } else {
+        format!("H{layer}.{}", neuron + 1)
     }
 }
 

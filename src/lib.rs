@@ -4,6 +4,7 @@
 //! training session (all three without web dependencies), and `ui` the Yew views compiled to
 //! WebAssembly.
 
+pub mod bench_hooks;
 pub mod data;
 pub mod engine;
 pub mod playground;

@@ -3,10 +3,12 @@
 
 use super::controls::Controls;
 use super::data_panel::DataPanel;
+use super::frame_timer;
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
 use crate::playground::{PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
+use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use yew::prelude::*;
 
@@ -33,9 +35,17 @@ pub enum Msg {
     Configure(PlaygroundConfig),
     Select(Option<Selection>),
     SetParameter(Selection, f32),
-    AddPoint { x: f32, y: f32, class_one: bool },
+    AddPoint {
+        x: f32,
+        y: f32,
+        class_one: bool,
+    },
+    /// The pointer is over neuron `(layer, neuron)` (inputs are layer 0), or over none.
+    Hover(Option<(usize, usize)>),
     Frame,
     DismissMessage,
+    /// The URL's hash was changed by hand or by following a link to this page.
+    HashChanged,
 }
 
 pub struct App {
@@ -44,22 +54,19 @@ pub struct App {
     playing: bool,
     message: Option<String>,
     selection: Option<Selection>,
+    hovered: Option<(usize, usize)>,
     frame: Option<AnimationFrame>,
+    _hash_listener: EventListener,
 }
 
 impl Component for App {
     type Message = Msg;
     type Properties = ();
 
-    fn create(_ctx: &Context<Self>) -> Self {
+    fn create(ctx: &Context<Self>) -> Self {
         let hash = gloo::utils::window().location().hash().unwrap_or_default();
         let (config, rejected) = from_hash(&hash);
-        let mut message = (!rejected.is_empty()).then(|| {
-            format!(
-                "Some settings in the link could not be read and were reset to their defaults: {}.",
-                rejected.join(", ")
-            )
-        });
+        let mut message = rejected_fields_message(&rejected);
         let mut session = Session::new(config).unwrap_or_else(|error| {
             message = Some(format!(
                 "The link's network could not be built ({error}); using defaults."
@@ -75,7 +82,14 @@ impl Component for App {
             playing: false,
             message,
             selection: None,
+            hovered: None,
             frame: None,
+            _hash_listener: {
+                let link = ctx.link().clone();
+                EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
+                    link.send_message(Msg::HashChanged)
+                })
+            },
         };
         app.write_url();
         app
@@ -97,6 +111,7 @@ impl Component for App {
                 if !self.playing {
                     return false;
                 }
+                frame_timer::start();
                 self.train_one_epoch();
                 if self.playing {
                     self.schedule_frame(ctx);
@@ -138,6 +153,22 @@ impl Component for App {
                 self.report(result);
             }
             Msg::DismissMessage => self.message = None,
+            Msg::HashChanged => {
+                let hash = gloo::utils::window().location().hash().unwrap_or_default();
+                if hash.trim_start_matches('#') != to_hash(self.session.config()) {
+                    let (config, rejected) = from_hash(&hash);
+                    self.message = rejected_fields_message(&rejected);
+                    self.playing = false;
+                    self.frame = None;
+                    self.configure(config);
+                }
+            }
+            Msg::Hover(hovered) => {
+                // Only a view changes: no new snapshot is needed.
+                let changed = self.hovered != hovered;
+                self.hovered = hovered;
+                return changed;
+            }
         }
         self.refresh();
         true
@@ -165,12 +196,16 @@ impl Component for App {
                 <main class="columns">
                     <DataPanel config={config.clone()} send={send.clone()} />
                     <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
-                    <OutputPanel config={config} snapshot={snapshot}
+                    <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
                         train_points={Shared::new(self.session.train_points().to_vec())}
                         test_points={Shared::new(self.session.test_points().to_vec())} send={send} />
                 </main>
             </div>
         }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        frame_timer::finish();
     }
 }
 
@@ -216,4 +251,14 @@ impl App {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     }
+}
+
+/// What the banner says when some fields of a link could not be read.
+fn rejected_fields_message(rejected: &[String]) -> Option<String> {
+    (!rejected.is_empty()).then(|| {
+        format!(
+            "Some settings in the link could not be read and were reset to their defaults: {}.",
+            rejected.join(", ")
+        )
+    })
 }

@@ -141,6 +141,13 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
         }
     }
 
+    let hover = |layer: usize, neuron: usize| {
+        let enter = props
+            .send
+            .reform(move |_: MouseEvent| Msg::Hover(Some((layer, neuron))));
+        let leave = props.send.reform(|_: MouseEvent| Msg::Hover(None));
+        (enter, leave)
+    };
     let mut nodes = Vec::new();
     for (row, feature) in Feature::ALL.into_iter().enumerate() {
         let index = config.features.iter().position(|f| *f == feature);
@@ -161,8 +168,16 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             column_x(0),
             TOP + 40.0 + row as f64 * ROW
         );
+        let (onmouseenter, onmouseleave) = match index {
+            Some(neuron) => {
+                let (enter, leave) = hover(0, neuron);
+                (Some(enter), Some(leave))
+            }
+            None => (None, None),
+        };
         nodes.push(html! {
             <div class={classes!("node", "input", index.is_some().then_some("active"))} {style}
+                {onmouseenter} {onmouseleave}
                 data-testid={format!("feature-{}", feature.key())} {onclick}
                 title={if index.is_some() { "Click to switch this input off" } else { "Click to switch this input on" }}>
                 if let Some(neuron) = index {
@@ -182,10 +197,12 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             let selected = props.selection == Some(target);
             let (onpointerdown, onpointermove, onpointerup) = pointer_handlers(target);
             let style = format!("left:{}px;top:{}px", column_x(layer), node_y(layer, neuron));
+            let (onmouseenter, onmouseleave) = hover(layer, neuron);
             nodes.push(html! {
                 <div class={classes!("node", (layer == columns - 1).then_some("output"), selected.then_some("selected"))} {style}
                     data-testid={format!("neuron-{layer}-{neuron}")}
                     {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}
+                    {onmouseenter} {onmouseleave}
                     title={format!("Bias {bias:.3}. Drag up or down to change it, click to edit.")}>
                     <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer, neuron }} />
                     <span class="bias" style={format!("background:{}", colors::css(bias.clamp(-1.0, 1.0)))} />

@@ -21,6 +21,8 @@ pub struct OutputPanelProps {
     pub snapshot: Shared<Snapshot>,
     pub train_points: Shared<Vec<Point>>,
     pub test_points: Shared<Vec<Point>>,
+    /// A neuron under the pointer in the diagram: the plot shows it instead of the output.
+    pub hovered: Option<(usize, usize)>,
     pub send: Callback<Msg>,
 }
 
@@ -96,11 +98,19 @@ pub fn OutputPanel(props: &OutputPanelProps) -> Html {
                 }
             </div>
             <LossChart snapshot={snapshot.clone()} />
+            <div class="chart-legend"><span class="test-line" />{"test"}<span class="train-line" />{"training"}</div>
             <div class="plot" style={format!("width:{PLOT}px;height:{PLOT}px")}>
                 <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Output} discretize={config.discretize}
-                    class="boundary" test_id="output-heatmap" />
-                <canvas ref={overlay} class="points" width={PLOT.to_string()} height={PLOT.to_string()} {onclick}
+                    class={classes!("boundary", props.hovered.is_some().then_some("hidden"))} test_id="output-heatmap" />
+                if let Some((layer, neuron)) = props.hovered {
+                    <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer, neuron }}
+                        discretize={config.discretize} class="boundary" />
+                }
+                <canvas ref={overlay} class="points" data-testid="plot" width={PLOT.to_string()} height={PLOT.to_string()} {onclick}
                     title="Click to add a point of the blue class, shift-click for the orange class" />
+            </div>
+            <div class="hint" data-testid="point-counts">
+                {format!("{} training points · {} test points", props.train_points.len(), props.test_points.len())}
             </div>
             <div class="legend">
                 <span>{"−1"}</span><div class="scale" /><span>{"1"}</span>

@@ -4,6 +4,7 @@
 //! a fresh machine.
 
 mod bench;
+mod bench_references;
 mod build;
 mod command;
 mod setup;

@@ -38,7 +38,13 @@ impl Page {
 
     /// Like [`Page::launch`], with more Chromium flags (e.g. `--enable-unsafe-webgpu`).
     pub async fn launch_with_args(extra_chrome_args: &[&str]) -> Self {
-        let server = StaticServer::start(dist_dir());
+        Self::launch_serving(dist_dir(), extra_chrome_args).await
+    }
+
+    /// Like [`Page::launch_with_args`], serving another folder than the app (e.g. a benchmark
+    /// page of a reference library); it must hold an `index.html`.
+    pub async fn launch_serving(root: PathBuf, extra_chrome_args: &[&str]) -> Self {
+        let server = StaticServer::start(root);
         let browser = Browser::launch(extra_chrome_args).await;
         Self { browser, server }
     }

@@ -246,3 +246,38 @@ async fn page_loads_without_webgpu_on_the_cpu_engine() {
     page.screenshot("page_loads_without_webgpu_on_the_cpu_engine")
         .await;
 }
+
+#[tokio::test]
+async fn clicking_the_plot_adds_a_training_point() {
+    let page = playground("/").await;
+    let counts = async || page.text("point-counts").await;
+    let before = counts().await;
+    assert!(before.starts_with("250 training"), "{before}");
+    page.click("plot").await;
+    settles_to(
+        &page,
+        "the training points",
+        "251 training points · 250 test points".to_string(),
+        counts,
+    )
+    .await;
+    page.screenshot("clicking_the_plot_adds_a_training_point")
+        .await;
+}
+
+#[tokio::test]
+async fn switching_an_input_on_wires_it_into_the_network() {
+    let page = playground("/#features=x,y&layers=3").await;
+    assert!(!page.exists("edge-0-2-0").await, "X1² is off at first");
+    page.click("feature-xSquared").await;
+    page.wait_until(
+        "an edge leaves the new input",
+        SETTLE,
+        async || page.exists("edge-0-2-0").await,
+        |exists| *exists,
+    )
+    .await;
+    assert!(page.has_class("feature-xSquared", "active").await);
+    page.screenshot("switching_an_input_on_wires_it_into_the_network")
+        .await;
+}

@@ -1,0 +1,21 @@
+//! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`).
+//!
+//! Prints one `name value` line per figure (milliseconds, median after warm-up, one thread) and
+//! `# ` lines of context; `xtask` reads the figures and sets them beside their references.
+
+use neural_playground::bench_hooks::{MLP_BATCH, MLP_LAYERS, grid_ms, mlp_step_ms};
+use std::time::Instant;
+
+const MLP_STEPS: u32 = 50;
+const GRID_RUNS: u32 = 50;
+
+fn main() {
+    let epoch = Instant::now();
+    let now_ms = || epoch.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "# native: MLP {MLP_LAYERS:?}, batch {MLP_BATCH}, median of {MLP_STEPS} training steps; \
+         grid median of {GRID_RUNS} timings of 10 passes"
+    );
+    println!("mlp_step_native_ms {:.4}", mlp_step_ms(MLP_STEPS, now_ms));
+    println!("grid_native_ms {:.4}", grid_ms(GRID_RUNS, now_ms));
+}

@@ -1,6 +1,7 @@
 //! Everything the learner can set: data, features, network, training. One table of properties,
 //! serialised to the URL as in TensorFlow Playground.
 
+use super::page::Page;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{
     Activation, Initializer, LayerSpec, Loss, ModelConfig, OptimizerConfig, OptimizerKind,
@@ -103,6 +104,8 @@ impl InitChoice {
 /// The whole state a link reproduces.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PlaygroundConfig {
+    /// Which page of the app is open.
+    pub page: Page,
     pub dataset: DatasetKind,
     /// 0 (clean) to 0.5.
     pub noise: f32,
@@ -132,6 +135,7 @@ pub struct PlaygroundConfig {
 impl Default for PlaygroundConfig {
     fn default() -> Self {
         PlaygroundConfig {
+            page: Page::Playground,
             dataset: DatasetKind::Xor,
             noise: 0.0,
             train_fraction: 0.5,

@@ -4,10 +4,12 @@
 
 pub mod config;
 pub mod grid;
+pub mod page;
 pub mod session;
 pub mod url_state;
 
 pub use config::{PlaygroundConfig, ProblemType};
 pub use grid::Grid;
+pub use page::Page;
 pub use session::{Session, Snapshot};
 pub use url_state::{from_hash, to_hash};

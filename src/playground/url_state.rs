@@ -2,6 +2,7 @@
 //! set-up. Reading is forgiving: a bad field falls back to its default and is reported by name.
 
 use super::config::{InitChoice, PlaygroundConfig, ProblemType};
+use super::page::Page;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
@@ -53,6 +54,7 @@ pub const REGULARIZATIONS: [Regularization; 3] =
 pub fn to_hash(config: &PlaygroundConfig) -> String {
     let join = |items: Vec<String>| items.join(",");
     let fields = [
+        ("page", config.page.key().to_string()),
         ("dataset", config.dataset.key().to_string()),
         ("noise", config.noise.to_string()),
         ("trainFraction", config.train_fraction.to_string()),
@@ -156,6 +158,7 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
             .map(str::to_string)
     }
     match key {
+        "page" => set(&mut config.page, Page::from_key(value)),
         "dataset" => set(&mut config.dataset, DatasetKind::from_key(value)),
         "noise" => set(&mut config.noise, non_negative(value).filter(|v| *v <= 0.5)),
         "trainFraction" => set(
@@ -237,6 +240,7 @@ mod tests {
             regularization: Regularization::L1,
             regularization_rate: 0.01,
             seed: 42,
+            page: Page::Backprop,
             ..PlaygroundConfig::default()
         };
         let (read, rejected) = from_hash(&to_hash(&config));

@@ -3,11 +3,12 @@
 
 use super::controls::Controls;
 use super::data_panel::DataPanel;
+use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
 use super::frame_timer;
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
-use crate::playground::{PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
+use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
 use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use yew::prelude::*;
@@ -178,28 +179,43 @@ impl Component for App {
         let send = ctx.link().callback(|msg: Msg| msg);
         let config = self.session.config().clone();
         let snapshot = self.snapshot.clone();
-        let message = self.message.clone().unwrap_or_default();
+        let page = config.page;
+        let navigation = Page::ALL.into_iter().map(|target| {
+            let mut config = config.clone();
+            config.page = target;
+            html! {
+                <button class={classes!("nav", (target == page).then_some("current"))}
+                    data-testid={format!("nav-{}", target.key())}
+                    onclick={send.reform(move |_| Msg::Configure(config.clone()))}>{target.title()}</button>
+            }
+        }).collect::<Html>();
+        let content = match page {
+            Page::Playground => html! {
+                <>
+                    <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
+                    {self.message_banner(&send)}
+                    <main class="columns">
+                        <DataPanel config={config.clone()} send={send.clone()} />
+                        <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
+                        <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
+                            train_points={Shared::new(self.session.train_points().to_vec())}
+                            test_points={Shared::new(self.session.test_points().to_vec())} send={send} />
+                    </main>
+                </>
+            },
+            Page::Backprop => html! { <>{self.message_banner(&send)}</> },
+            Page::Activations => html! { <ActivationExplorer /> },
+            Page::Losses => html! { <LossExplorer /> },
+            Page::Optimizers => html! { <OptimizerRace /> },
+        };
         html! {
             <div class="app">
                 <header class="title-bar">
                     <h1>{"Neural Playground"}</h1>
-                    <span class="subtitle">{"Tinker with a neural network right here in your browser."}</span>
+                    <nav class="pages">{navigation}</nav>
                     <span class="backend" data-testid="backend" title="The engine that trains the network">{"CPU"}</span>
                 </header>
-                <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
-                <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="message" role="status">
-                    {message}
-                    if self.message.is_some() {
-                        <button class="dismiss" onclick={send.reform(|_| Msg::DismissMessage)}>{"×"}</button>
-                    }
-                </div>
-                <main class="columns">
-                    <DataPanel config={config.clone()} send={send.clone()} />
-                    <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
-                    <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
-                        train_points={Shared::new(self.session.train_points().to_vec())}
-                        test_points={Shared::new(self.session.test_points().to_vec())} send={send} />
-                </main>
+                {content}
             </div>
         }
     }
@@ -210,6 +226,17 @@ impl Component for App {
 }
 
 impl App {
+    fn message_banner(&self, send: &Callback<Msg>) -> Html {
+        html! {
+            <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="message" role="status">
+                {self.message.clone().unwrap_or_default()}
+                if self.message.is_some() {
+                    <button class="dismiss" onclick={send.reform(|_| Msg::DismissMessage)}>{"×"}</button>
+                }
+            </div>
+        }
+    }
+
     fn schedule_frame(&mut self, ctx: &Context<Self>) {
         let link = ctx.link().clone();
         self.frame = Some(request_animation_frame(move |_| {

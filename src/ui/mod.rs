@@ -5,6 +5,7 @@ mod app;
 mod colors;
 mod controls;
 mod data_panel;
+mod explorers;
 mod frame_timer;
 mod heatmap;
 mod loss_chart;

@@ -1,0 +1,47 @@
+//! The pages of the app: the playground itself, the backprop stepper and the explorers. The
+//! page is part of the URL, so a teacher can link straight to one.
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Page {
+    #[default]
+    Playground,
+    Backprop,
+    Activations,
+    Losses,
+    Optimizers,
+}
+
+impl Page {
+    pub const ALL: [Page; 5] = [
+        Page::Playground,
+        Page::Backprop,
+        Page::Activations,
+        Page::Losses,
+        Page::Optimizers,
+    ];
+
+    /// The short name used in the URL and in test hooks (`nav-<key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Page::Playground => "playground",
+            Page::Backprop => "backprop",
+            Page::Activations => "activations",
+            Page::Losses => "losses",
+            Page::Optimizers => "optimizers",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Playground => "Playground",
+            Page::Backprop => "Backprop step by step",
+            Page::Activations => "Activations",
+            Page::Losses => "Losses",
+            Page::Optimizers => "Optimizer race",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Page> {
+        Page::ALL.into_iter().find(|page| page.key() == key)
+    }
+}

@@ -2,6 +2,8 @@
 //!
 //! Conventions (they match PyTorch's defaults, `reduction = "mean"`):
 //! - `MeanSquaredError` = mean over all elements of `(p - y)^2` (no 1/2 factor).
+//! - `HalfSquaredError` = mean over all elements of `(p - y)^2 / 2`, the course's
+//!   `J = 1/2 (A - Y)^2` whose derivative is simply `A - Y`.
 //! - `MeanAbsoluteError` = mean over all elements of `|p - y|`.
 //! - `BinaryCrossEntropy` takes *logits* `z` (like `BCEWithLogitsLoss`): the mean over all elements
 //!   of `max(z, 0) - z y + ln(1 + e^-|z|)`, which equals `-y ln s - (1 - y) ln(1 - s)` with
@@ -18,6 +20,8 @@ use super::softmax::log_sum_exp;
 pub enum Loss {
     #[serde(rename = "mse")]
     MeanSquaredError,
+    #[serde(rename = "half_squared_error")]
+    HalfSquaredError,
     #[serde(rename = "mae")]
     MeanAbsoluteError,
     #[serde(rename = "binary_cross_entropy")]
@@ -39,8 +43,9 @@ pub enum OutputTransform {
 }
 
 impl Loss {
-    pub const ALL: [Loss; 4] = [
+    pub const ALL: [Loss; 5] = [
         Loss::MeanSquaredError,
+        Loss::HalfSquaredError,
         Loss::MeanAbsoluteError,
         Loss::BinaryCrossEntropy,
         Loss::SoftmaxCrossEntropy,
@@ -50,6 +55,7 @@ impl Loss {
     pub fn name(self) -> &'static str {
         match self {
             Loss::MeanSquaredError => "mse",
+            Loss::HalfSquaredError => "half_squared_error",
             Loss::MeanAbsoluteError => "mae",
             Loss::BinaryCrossEntropy => "binary_cross_entropy",
             Loss::SoftmaxCrossEntropy => "cross_entropy",
@@ -65,7 +71,9 @@ impl Loss {
     /// softmax is applied after the output layer instead of inside it.
     pub fn output_activation(self) -> OutputTransform {
         match self {
-            Loss::MeanSquaredError | Loss::MeanAbsoluteError => OutputTransform::None,
+            Loss::MeanSquaredError | Loss::HalfSquaredError | Loss::MeanAbsoluteError => {
+                OutputTransform::None
+            }
             Loss::BinaryCrossEntropy => OutputTransform::Sigmoid,
             Loss::SoftmaxCrossEntropy => OutputTransform::Softmax,
         }
@@ -91,6 +99,9 @@ impl Loss {
         match self {
             Loss::MeanSquaredError => {
                 pairs.map(|(p, y)| (p - y) * (p - y)).sum::<f64>() / count as f64
+            }
+            Loss::HalfSquaredError => {
+                pairs.map(|(p, y)| 0.5 * (p - y) * (p - y)).sum::<f64>() / count as f64
             }
             Loss::MeanAbsoluteError => {
                 pairs.map(|(p, y)| (p - y).abs()).sum::<f64>() / count as f64
@@ -136,6 +147,9 @@ impl Loss {
         match self {
             Loss::MeanSquaredError => {
                 elements.for_each(|((g, &p), &y)| *g += 2.0 * scale * (p - y));
+            }
+            Loss::HalfSquaredError => {
+                elements.for_each(|((g, &p), &y)| *g += scale * (p - y));
             }
             Loss::MeanAbsoluteError => {
                 // The derivative of |p - y| at p = y is taken as 0 (like PyTorch's sign).

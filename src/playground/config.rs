@@ -175,10 +175,12 @@ impl PlaygroundConfig {
         match self.loss {
             Loss::BinaryCrossEntropy | Loss::SoftmaxCrossEntropy => Activation::Linear,
             // MSE and MAE on class labels 0 and 1 want an output in [0, 1].
-            Loss::MeanSquaredError | Loss::MeanAbsoluteError => match self.problem {
-                ProblemType::Classification => Activation::Sigmoid,
-                ProblemType::Regression => Activation::Linear,
-            },
+            Loss::MeanSquaredError | Loss::HalfSquaredError | Loss::MeanAbsoluteError => {
+                match self.problem {
+                    ProblemType::Classification => Activation::Sigmoid,
+                    ProblemType::Regression => Activation::Linear,
+                }
+            }
         }
     }
 

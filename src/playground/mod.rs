@@ -2,6 +2,7 @@
 //! it, and the training session the views draw. Tested natively; the Yew views in `ui` only
 //! display it and send it named messages.
 
+pub mod backprop;
 pub mod config;
 pub mod grid;
 pub mod page;

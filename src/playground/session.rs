@@ -1,6 +1,7 @@
 //! A training session: the data, the model and its trainer, the loss history, and the snapshot
 //! of everything the views draw.
 
+use super::backprop::{self, Trace};
 use super::config::{PlaygroundConfig, ProblemType};
 use super::grid::Grid;
 use crate::data::{self, Point, features_to_tensor, points_to_targets};
@@ -238,6 +239,46 @@ impl Session {
         self.evaluate()
     }
 
+    /// One training iteration on training example `example` (wrapping around), step by step.
+    pub fn backprop_trace(&self, example: usize) -> Result<Trace, EngineError> {
+        let Some(point) = self
+            .train_points
+            .get(example % self.train_points.len().max(1))
+        else {
+            return Err(EngineError::InvalidState(
+                "there are no training points".into(),
+            ));
+        };
+        let inputs = features_to_tensor(std::slice::from_ref(point), &self.config.features)?;
+        let targets = points_to_targets(std::slice::from_ref(point), self.config.output_count())?;
+        let sizes = self.model().layer_sizes();
+        let names = |layer: usize, neuron: usize| neuron_name(&self.config, &sizes, layer, neuron);
+        backprop::trace(
+            self.model(),
+            self.config.loss,
+            inputs.data(),
+            targets.data(),
+            self.config.learning_rate,
+            &names,
+        )
+    }
+
+    /// Sets every weight and bias to the values after a traced update.
+    pub fn apply_update(&mut self, trace: &Trace) -> Result<(), EngineError> {
+        let model = self.trainer.model_mut();
+        let sizes = model.layer_sizes();
+        for layer in 0..sizes.len() - 1 {
+            let outputs = sizes[layer + 1];
+            for (k, &value) in trace.new_weights[layer].iter().enumerate() {
+                model.set_weight(layer, k / outputs, k % outputs, value)?;
+            }
+            for (neuron, &value) in trace.new_biases[layer].iter().enumerate() {
+                model.set_bias(layer, neuron, value)?;
+            }
+        }
+        self.evaluate()
+    }
+
     /// Adds a training point where the learner clicked.
     pub fn add_point(&mut self, x: f32, y: f32, label: f32) -> Result<(), EngineError> {
         self.train_points.push(Point::new(x, y, label));
@@ -349,6 +390,31 @@ impl Session {
                 .evaluate(&self.test_inputs, &self.test_targets)?
         };
         Ok(())
+    }
+}
+
+/// How the views name a neuron: the input's feature, "H2.3" for the third neuron of the second
+/// hidden layer, or the output.
+pub fn neuron_name(
+    config: &PlaygroundConfig,
+    sizes: &[usize],
+    layer: usize,
+    neuron: usize,
+) -> String {
+    if layer == 0 {
+        config
+            .features
+            .get(neuron)
+            .map_or("?", |f| f.label())
+            .to_string()
+    } else if layer + 1 == sizes.len() {
+        if sizes[layer] == 1 {
+            "the output".into()
+        } else {
+            format!("output {}", neuron + 1)
+        }
+    } else {
+        format!("H{layer}.{}", neuron + 1)
     }
 }
 

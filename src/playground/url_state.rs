@@ -10,6 +10,7 @@ use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 pub fn loss_key(loss: Loss) -> &'static str {
     match loss {
         Loss::MeanSquaredError => "mse",
+        Loss::HalfSquaredError => "half-se",
         Loss::MeanAbsoluteError => "mae",
         Loss::BinaryCrossEntropy => "bce",
         Loss::SoftmaxCrossEntropy => "softmax-ce",
@@ -34,8 +35,9 @@ pub fn regularization_key(regularization: Regularization) -> &'static str {
     }
 }
 
-pub const LOSSES: [Loss; 4] = [
+pub const LOSSES: [Loss; 5] = [
     Loss::MeanSquaredError,
+    Loss::HalfSquaredError,
     Loss::MeanAbsoluteError,
     Loss::BinaryCrossEntropy,
     Loss::SoftmaxCrossEntropy,

@@ -1,6 +1,7 @@
 //! The app: owns the training session, turns named messages into changes of it, runs the
 //! training loop one epoch per animation frame, and keeps the URL in step with the settings.
 
+use super::backprop_view::BackpropView;
 use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
@@ -8,6 +9,8 @@ use super::frame_timer;
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
+use crate::playground::backprop::Trace;
+use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
 use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
@@ -47,6 +50,10 @@ pub enum Msg {
     DismissMessage,
     /// The URL's hash was changed by hand or by following a link to this page.
     HashChanged,
+    /// Trace one training iteration on training example `n` in the backprop stepper.
+    TraceExample(usize),
+    /// Apply the traced iteration's update to the network.
+    ApplyTracedUpdate,
 }
 
 pub struct App {
@@ -57,6 +64,9 @@ pub struct App {
     selection: Option<Selection>,
     hovered: Option<(usize, usize)>,
     frame: Option<AnimationFrame>,
+    /// The backprop stepper's iteration, kept in step with the network while its page is open.
+    trace: Option<Shared<Trace>>,
+    trace_example: usize,
     _hash_listener: EventListener,
 }
 
@@ -77,7 +87,7 @@ impl Component for App {
         let snapshot = session
             .snapshot()
             .expect("a freshly built session can be drawn");
-        let app = App {
+        let mut app = App {
             session,
             snapshot: Shared::new(snapshot),
             playing: false,
@@ -85,6 +95,8 @@ impl Component for App {
             selection: None,
             hovered: None,
             frame: None,
+            trace: None,
+            trace_example: 0,
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
@@ -92,6 +104,7 @@ impl Component for App {
                 })
             },
         };
+        app.refresh();
         app.write_url();
         app
     }
@@ -164,6 +177,13 @@ impl Component for App {
                     self.configure(config);
                 }
             }
+            Msg::TraceExample(example) => self.trace_example = example,
+            Msg::ApplyTracedUpdate => {
+                if let Some(trace) = self.trace.clone() {
+                    let result = self.session.apply_update(&trace);
+                    self.report(result);
+                }
+            }
             Msg::Hover(hovered) => {
                 // Only a view changes: no new snapshot is needed.
                 let changed = self.hovered != hovered;
@@ -203,7 +223,16 @@ impl Component for App {
                     </main>
                 </>
             },
-            Page::Backprop => html! { <>{self.message_banner(&send)}</> },
+            Page::Backprop => html! {
+                <>
+                    {self.message_banner(&send)}
+                    if let Some(trace) = self.trace.clone() {
+                        <BackpropView {trace} example={self.trace_example}
+                            example_count={self.session.train_points().len()}
+                            names={self.neuron_names()} send={send.clone()} />
+                    }
+                </>
+            },
             Page::Activations => html! { <ActivationExplorer /> },
             Page::Losses => html! { <LossExplorer /> },
             Page::Optimizers => html! { <OptimizerRace /> },
@@ -264,12 +293,30 @@ impl App {
         }
     }
 
-    /// Takes a new snapshot for the views.
+    /// Takes a new snapshot for the views, and a new trace when the stepper is open.
     fn refresh(&mut self) {
         match self.session.snapshot() {
             Ok(snapshot) => self.snapshot = Shared::new(snapshot),
             Err(error) => self.message = Some(error.to_string()),
         }
+        self.trace = None;
+        if self.session.config().page == Page::Backprop {
+            match self.session.backprop_trace(self.trace_example) {
+                Ok(trace) => self.trace = Some(Shared::new(trace)),
+                Err(error) => self.message = Some(error.to_string()),
+            }
+        }
+    }
+
+    fn neuron_names(&self) -> Shared<Vec<Vec<String>>> {
+        let config = self.session.config();
+        let sizes = &self.snapshot.layer_sizes;
+        let layer_names = |layer: usize| {
+            (0..sizes[layer])
+                .map(|n| neuron_name(config, sizes, layer, n))
+                .collect()
+        };
+        Shared::new((0..sizes.len()).map(layer_names).collect())
     }
 
     fn write_url(&self) {

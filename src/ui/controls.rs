@@ -158,6 +158,7 @@ fn loss_title(loss: crate::engine::Loss) -> &'static str {
     use crate::engine::Loss;
     match loss {
         Loss::MeanSquaredError => "Mean squared error",
+        Loss::HalfSquaredError => "½ squared error",
         Loss::MeanAbsoluteError => "Mean absolute error",
         Loss::BinaryCrossEntropy => "Binary cross-entropy",
         Loss::SoftmaxCrossEntropy => "Softmax cross-entropy",

@@ -2,6 +2,7 @@
 //! app named messages; they never compute the maths themselves.
 
 mod app;
+mod backprop_view;
 mod colors;
 mod controls;
 mod data_panel;

@@ -277,8 +277,9 @@ fn inspector(
     let Some(target) = selection else {
         return html! { <div class="inspector hint">{"Click an edge or a neuron to edit its weight or bias; drag it up or down to change it live."}</div> };
     };
-    let name =
-        |layer: usize, neuron: usize| neuron_name(config, &snapshot.layer_sizes, layer, neuron);
+    let name = |layer: usize, neuron: usize| {
+        crate::playground::session::neuron_name(config, &snapshot.layer_sizes, layer, neuron)
+    };
     let (label, value) = match target {
         Selection::Weight { layer, from, to } => (
             format!("Weight {} → {}", name(layer, from), name(layer + 1, to)),
@@ -316,26 +317,6 @@ fn inspector(
             <input type="range" min="-5" max="5" step="0.01" value={value.to_string()} oninput={slider} />
             <button class="small" onclick={send.reform(|_| Msg::Select(None))}>{"×"}</button>
         </div>
-    }
-}
-
-/// How the inspector names a neuron: the input's feature, "H2.3" for the third neuron of the
-/// second hidden layer, or the output.
-fn neuron_name(config: &PlaygroundConfig, sizes: &[usize], layer: usize, neuron: usize) -> String {
-    if layer == 0 {
-        config
-            .features
-            .get(neuron)
-            .map_or("?", |f| f.label())
-            .to_string()
-    } else if layer + 1 == sizes.len() {
-        if sizes[layer] == 1 {
-            "the output".into()
-        } else {
-            format!("output {}", neuron + 1)
-        }
-    } else {
-        format!("H{layer}.{}", neuron + 1)
     }
 }
 

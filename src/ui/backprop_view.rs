@@ -1,0 +1,324 @@
+//! The backprop stepper page: one training iteration on one example, a step at a time, with the
+//! current step lit on the diagram and its formula written out with the engine's numbers.
+
+use super::app::Msg;
+use super::colors;
+use super::shared::Shared;
+use crate::playground::backprop::{Focus, Phase, Step, Trace, number};
+use gloo::events::EventListener;
+use gloo::timers::callback::Interval;
+use wasm_bindgen::JsCast;
+use web_sys::KeyboardEvent;
+use yew::prelude::*;
+
+const WIDTH: f64 = 640.0;
+const ROW: f64 = 64.0;
+const RADIUS: f64 = 20.0;
+const TOP: f64 = 30.0;
+
+#[derive(Properties, PartialEq)]
+pub struct BackpropViewProps {
+    pub trace: Shared<Trace>,
+    /// Which training example is traced, and how many there are.
+    pub example: usize,
+    pub example_count: usize,
+    /// Names of the neurons, layer by layer (inputs first).
+    pub names: Shared<Vec<Vec<String>>>,
+    pub send: Callback<Msg>,
+}
+
+#[component]
+pub fn BackpropView(props: &BackpropViewProps) -> Html {
+    let trace = &props.trace;
+    let last_step = trace.steps.len().saturating_sub(1);
+    let current = use_state(|| 0_usize);
+    let playing = use_state(|| false);
+    let index = (*current).min(last_step);
+
+    // Arrow keys move through the steps.
+    {
+        let current = current.clone();
+        use_effect_with(last_step, move |&last_step| {
+            let listener = EventListener::new(&gloo::utils::document(), "keydown", move |event| {
+                let Some(key) = event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key) else {
+                    return;
+                };
+                match key.as_str() {
+                    "ArrowRight" | "ArrowDown" => current.set((*current + 1).min(last_step)),
+                    "ArrowLeft" | "ArrowUp" => current.set(current.saturating_sub(1)),
+                    _ => {}
+                }
+            });
+            move || drop(listener)
+        });
+    }
+    // Play advances a step every 700 ms until the last.
+    {
+        let current = current.clone();
+        let playing_handle = playing.clone();
+        use_effect_with(
+            (*playing, index, last_step),
+            move |&(playing, index, last_step)| {
+                let interval = (playing && index < last_step)
+                    .then(|| Interval::new(700, move || current.set((index + 1).min(last_step))));
+                if playing && index >= last_step {
+                    playing_handle.set(false);
+                }
+                move || drop(interval)
+            },
+        );
+    }
+
+    let go = |target: usize| {
+        let current = current.clone();
+        Callback::from(move |_: MouseEvent| current.set(target))
+    };
+    let jumps = Phase::ALL.into_iter().filter_map(|phase| {
+        let first = trace.first_step_of(phase)?;
+        let here = trace.steps.get(index).is_some_and(|s| s.phase == phase);
+        Some(html! {
+            <button class={classes!("phase", here.then_some("current"))}
+                data-testid={format!("jump-{}", phase.title().to_lowercase())} onclick={go(first)}>{phase.title()}</button>
+        })
+    });
+    let step = &trace.steps[index];
+    let example_buttons = {
+        let count = props.example_count.max(1);
+        let previous = (props.example + count - 1) % count;
+        let next = (props.example + 1) % count;
+        let reset = current.clone();
+        let pick = move |example: usize| {
+            let reset = reset.clone();
+            props.send.reform(move |_: MouseEvent| {
+                reset.set(0);
+                Msg::TraceExample(example)
+            })
+        };
+        html! {
+            <div class="example-picker">
+                <button class="small" data-testid="example-previous" onclick={pick(previous)}>{"◀"}</button>
+                <span data-testid="example">{format!("Example {} of {}", props.example + 1, count)}</span>
+                <button class="small" data-testid="example-next" onclick={pick(next)}>{"▶"}</button>
+                <span class="hint">{format!("inputs ({}) · target ({})",
+                    trace.inputs.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", "),
+                    trace.targets.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", "))}</span>
+            </div>
+        }
+    };
+    let toggle_play = {
+        let playing = playing.clone();
+        Callback::from(move |_: MouseEvent| playing.set(!*playing))
+    };
+    let apply = {
+        let reset = current.clone();
+        props.send.reform(move |_: MouseEvent| {
+            reset.set(0);
+            Msg::ApplyTracedUpdate
+        })
+    };
+    html! {
+        <section class="page backprop">
+            <div class="backprop-bar">
+                {example_buttons}
+                <div class="phases">{ for jumps }</div>
+                <div class="step-buttons">
+                    <button data-testid="step-previous" onclick={go(index.saturating_sub(1))} disabled={index == 0}>{"← Previous"}</button>
+                    <button data-testid="step-play" onclick={toggle_play}>{ if *playing { "Pause" } else { "Play" } }</button>
+                    <button data-testid="step-next" onclick={go((index + 1).min(last_step))} disabled={index == last_step}>{"Next →"}</button>
+                    <span data-testid="step-index">{format!("Step {} of {}", index + 1, trace.steps.len())}</span>
+                </div>
+            </div>
+            <div class="backprop-body">
+                {diagram(trace, index, &props.names)}
+                <div class="step-panel">
+                    {step_card(step)}
+                    if index == last_step {
+                        <button class="apply" data-testid="apply-update" onclick={apply}>{"Apply this update to the network"}</button>
+                    }
+                    <p class="hint">{"Keyboard: ← and → move through the steps. The update shown is plain gradient descent with the playground's learning rate."}</p>
+                    <ol class="step-list">
+                        { for trace.steps.iter().enumerate().map(|(i, s)| html! {
+                            <li class={classes!(phase_class(s.phase), (i == index).then_some("current"))}
+                                data-testid={format!("step-item-{i}")} onclick={go(i)}>{&s.title}</li>
+                        }) }
+                    </ol>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+fn phase_class(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Forward => "forward",
+        Phase::Loss => "loss",
+        Phase::Backward => "backward",
+        Phase::Update => "update",
+    }
+}
+
+fn step_card(step: &Step) -> Html {
+    html! {
+        <div class={classes!("step-card", phase_class(step.phase))} data-testid="step-card">
+            <div class="step-phase">{step.phase.title()}</div>
+            <h3 data-testid="step-title">{&step.title}</h3>
+            <div class="formula">{&step.formula}</div>
+            <div class="equations" data-testid="step-equations">
+                { for step.substituted.iter().map(|line| html! { <div>{line}</div> }) }
+            </div>
+        </div>
+    }
+}
+
+/// How far the iteration has got at step `index`: which values exist yet.
+struct Progress {
+    /// Neurons whose output is computed: (layer, neuron) with layer ≥ 1.
+    forward_done: Vec<(usize, usize)>,
+    /// Neurons whose δ is computed.
+    backward_done: Vec<(usize, usize)>,
+    loss_done: bool,
+}
+
+fn progress(trace: &Trace, index: usize) -> Progress {
+    let mut progress = Progress {
+        forward_done: Vec::new(),
+        backward_done: Vec::new(),
+        loss_done: false,
+    };
+    for step in &trace.steps[..=index] {
+        match (step.phase, step.focus) {
+            (Phase::Forward, Focus::Neuron { layer, neuron }) => {
+                progress.forward_done.push((layer, neuron))
+            }
+            (Phase::Loss, _) => progress.loss_done = true,
+            (Phase::Backward, Focus::Incoming { layer, neuron }) => {
+                progress.backward_done.push((layer, neuron))
+            }
+            _ => {}
+        }
+    }
+    progress
+}
+
+/// The network as circles and lines, with the values computed so far and the step's focus lit.
+fn diagram(trace: &Trace, index: usize, names: &[Vec<String>]) -> Html {
+    let sizes: Vec<usize> = std::iter::once(trace.inputs.len())
+        .chain(trace.neurons.iter().map(Vec::len))
+        .collect();
+    let columns = sizes.len() + 1; // the loss gets a column of its own
+    let gap = (WIDTH - 2.0 * RADIUS - 40.0) / (columns - 1) as f64;
+    let x_of = |layer: usize| RADIUS + 10.0 + layer as f64 * gap;
+    let tallest = sizes.iter().copied().max().unwrap_or(1);
+    let y_of = |layer: usize, neuron: usize| {
+        let offset = (tallest - sizes[layer]) as f64 * ROW / 2.0;
+        TOP + RADIUS + offset + neuron as f64 * ROW
+    };
+    let height = TOP + tallest as f64 * ROW + 20.0;
+    let step = &trace.steps[index];
+    let done = progress(trace, index);
+    let lit_neuron = |layer: usize, neuron: usize| match step.focus {
+        Focus::Incoming {
+            layer: l,
+            neuron: n,
+        }
+        | Focus::Neuron {
+            layer: l,
+            neuron: n,
+        }
+        | Focus::Outgoing {
+            layer: l,
+            neuron: n,
+        } => (l, n) == (layer, neuron),
+        Focus::Loss => false,
+    };
+    let lit_edge = |layer: usize, from: usize, to: usize| match step.focus {
+        Focus::Incoming { layer: l, neuron } => l == layer + 1 && neuron == to,
+        Focus::Outgoing { layer: l, neuron } => l == layer && neuron == from,
+        _ => false,
+    };
+
+    let mut edges = Vec::new();
+    for layer in 0..sizes.len() - 1 {
+        for from in 0..sizes[layer] {
+            for to in 0..sizes[layer + 1] {
+                let lit = lit_edge(layer, from, to);
+                let k = from * sizes[layer + 1] + to;
+                let (x1, y1, x2, y2) = (
+                    x_of(layer) + RADIUS,
+                    y_of(layer, from),
+                    x_of(layer + 1) - RADIUS,
+                    y_of(layer + 1, to),
+                );
+                let label = match (lit, step.phase) {
+                    (false, _) => None,
+                    (true, Phase::Forward) => {
+                        Some(format!("w = {}", number(trace.weights[layer][k])))
+                    }
+                    (true, Phase::Update) => {
+                        Some(format!("w → {}", number(trace.new_weights[layer][k])))
+                    }
+                    (true, _) => Some(format!(
+                        "∂L/∂w = {}",
+                        number(trace.weight_gradients[layer][k])
+                    )),
+                };
+                edges.push(html! {
+                    <g class={classes!("bp-edge", lit.then_some("lit"))}>
+                        <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
+                        if let Some(label) = label {
+                            <text x={((x1 + x2) / 2.0).to_string()} y={((y1 + y2) / 2.0 - 4.0).to_string()} class="edge-label">{label}</text>
+                        }
+                    </g>
+                });
+            }
+        }
+    }
+    let mut nodes = Vec::new();
+    for (layer, &size) in sizes.iter().enumerate() {
+        for neuron in 0..size {
+            let (x, y) = (x_of(layer), y_of(layer, neuron));
+            let computed = layer == 0 || done.forward_done.contains(&(layer, neuron));
+            let value = if layer == 0 {
+                trace.inputs[neuron]
+            } else {
+                trace.neurons[layer - 1][neuron].output
+            };
+            let delta = (layer > 0 && done.backward_done.contains(&(layer, neuron)))
+                .then(|| trace.neurons[layer - 1][neuron].delta);
+            let fill = if computed {
+                colors::css(value.clamp(-1.0, 1.0))
+            } else {
+                "#ffffff".to_string()
+            };
+            let name = names
+                .get(layer)
+                .and_then(|n| n.get(neuron))
+                .cloned()
+                .unwrap_or_default();
+            nodes.push(html! {
+                <g class={classes!("bp-node", lit_neuron(layer, neuron).then_some("lit"))} data-testid={format!("bp-node-{layer}-{neuron}")}>
+                    <circle cx={x.to_string()} cy={y.to_string()} r={RADIUS.to_string()} fill={fill} />
+                    <text x={x.to_string()} y={(y + 4.0).to_string()} class="node-value">{ if computed { number(value) } else { String::new() } }</text>
+                    <text x={x.to_string()} y={(y - RADIUS - 4.0).to_string()} class="node-name">{name}</text>
+                    if let Some(delta) = delta {
+                        <text x={x.to_string()} y={(y + RADIUS + 13.0).to_string()} class="node-delta">{format!("δ {}", number(delta))}</text>
+                    }
+                </g>
+            });
+        }
+    }
+    let loss_x = x_of(sizes.len());
+    let loss_y = y_of(sizes.len() - 1, 0);
+    let loss_lit = step.focus == Focus::Loss;
+    html! {
+        <svg class="bp-diagram" width={WIDTH.to_string()} height={height.to_string()} data-testid="bp-diagram">
+            { for edges }
+            { for nodes }
+            <g class={classes!("bp-node", "loss", loss_lit.then_some("lit"))}>
+                <rect x={(loss_x - RADIUS).to_string()} y={(loss_y - RADIUS).to_string()} width={(2.0 * RADIUS).to_string()} height={(2.0 * RADIUS).to_string()} />
+                <text x={loss_x.to_string()} y={(loss_y + 4.0).to_string()} class="node-value">{ if done.loss_done { number(trace.loss) } else { "L".to_string() } }</text>
+                <text x={loss_x.to_string()} y={(loss_y - RADIUS - 4.0).to_string()} class="node-name">{"loss"}</text>
+            </g>
+        </svg>
+    }
+}

@@ -130,6 +130,15 @@ pub struct PlaygroundConfig {
     pub discretize: bool,
     /// Seeds the weights and the order of the mini-batches.
     pub seed: u64,
+    /// The lesson whose explanation is shown, if any.
+    pub lesson: Option<String>,
+    /// Every weight and bias to start from, layer by layer (weights row by row, then biases),
+    /// instead of the initialiser's: how a link carries a trained or hand-set network.
+    pub parameters: Option<Vec<f32>>,
+    /// An example of the stepper's own (input features), instead of a training point.
+    pub example: Option<Vec<f32>>,
+    /// The class (or regression target) of `example`.
+    pub example_label: f32,
 }
 
 impl Default for PlaygroundConfig {
@@ -155,6 +164,10 @@ impl Default for PlaygroundConfig {
             show_test_data: false,
             discretize: false,
             seed: 1,
+            lesson: None,
+            parameters: None,
+            example: None,
+            example_label: 0.0,
         }
     }
 }

@@ -5,6 +5,7 @@
 pub enum Page {
     #[default]
     Playground,
+    Lessons,
     Backprop,
     Activations,
     Losses,
@@ -12,8 +13,9 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 6] = [
         Page::Playground,
+        Page::Lessons,
         Page::Backprop,
         Page::Activations,
         Page::Losses,
@@ -24,6 +26,7 @@ impl Page {
     pub fn key(self) -> &'static str {
         match self {
             Page::Playground => "playground",
+            Page::Lessons => "lessons",
             Page::Backprop => "backprop",
             Page::Activations => "activations",
             Page::Losses => "losses",
@@ -34,6 +37,7 @@ impl Page {
     pub fn title(self) -> &'static str {
         match self {
             Page::Playground => "Playground",
+            Page::Lessons => "Lessons",
             Page::Backprop => "Backprop step by step",
             Page::Activations => "Activations",
             Page::Losses => "Losses",

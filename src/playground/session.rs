@@ -45,6 +45,19 @@ pub struct Snapshot {
     /// `neuron_heatmaps[l][j]`: neuron j of layer l (inputs first) on the thumbnail grid.
     pub neuron_heatmaps: Vec<Vec<Vec<f32>>>,
     pub history: Vec<LossRecord>,
+    /// `twins[l][j]`: an earlier neuron of the same layer with exactly the same incoming
+    /// weights and bias (they compute the same function and get the same gradient: symmetry).
+    pub twins: Vec<Vec<Option<usize>>>,
+    /// When every hidden layer is linear, the single layer the whole network collapses into.
+    pub collapsed: Option<CollapsedLayer>,
+}
+
+/// `x · weights + biases`, the one linear map a stack of linear layers amounts to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CollapsedLayer {
+    /// `[inputs][outputs]`.
+    pub weights: Vec<Vec<f32>>,
+    pub biases: Vec<f32>,
 }
 
 impl Snapshot {
@@ -75,6 +88,7 @@ pub struct Session {
     /// The parameters before the epoch in progress, put back if that epoch diverges so the
     /// learner keeps their network.
     checkpoint: Vec<Tensor>,
+    notice: Option<String>,
 }
 
 impl Session {
@@ -114,10 +128,53 @@ impl Session {
             train_evaluation: NOT_EVALUATED,
             test_evaluation: NOT_EVALUATED,
             checkpoint: Vec::new(),
+            notice: None,
         };
+        if let Some(parameters) = session.config.parameters.take() {
+            session.load_link_parameters(&parameters);
+        }
         session.refresh_tensors()?;
         session.evaluate()?;
         Ok(session)
+    }
+
+    /// Every weight and bias, layer by layer: the weights row by row, then the biases.
+    pub fn parameters(&self) -> Vec<f32> {
+        let model = self.model();
+        let sizes = model.layer_sizes();
+        let mut values = Vec::new();
+        for layer in 0..sizes.len() - 1 {
+            for from in 0..sizes[layer] {
+                values.extend((0..sizes[layer + 1]).map(|to| model.weight(layer, from, to)));
+            }
+            values.extend((0..sizes[layer + 1]).map(|neuron| model.bias(layer, neuron)));
+        }
+        values
+    }
+
+    /// Sets every weight and bias from the layout of [`Session::parameters`].
+    pub fn load_parameters(&mut self, values: &[f32]) -> Result<(), EngineError> {
+        let model = self.trainer.model_mut();
+        let sizes = model.layer_sizes();
+        let expected: usize = sizes.windows(2).map(|pair| (pair[0] + 1) * pair[1]).sum();
+        if values.len() != expected {
+            return Err(EngineError::InvalidConfig(format!(
+                "the link holds {} weights and biases but this network has {expected}",
+                values.len()
+            )));
+        }
+        let mut next = values.iter().copied();
+        for layer in 0..sizes.len() - 1 {
+            for from in 0..sizes[layer] {
+                for to in 0..sizes[layer + 1] {
+                    model.set_weight(layer, from, to, next.next().unwrap_or_default())?;
+                }
+            }
+            for neuron in 0..sizes[layer + 1] {
+                model.set_bias(layer, neuron, next.next().unwrap_or_default())?;
+            }
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &PlaygroundConfig {
@@ -145,6 +202,7 @@ impl Session {
     /// network; anything else starts afresh.
     pub fn apply(&mut self, mut config: PlaygroundConfig) -> Result<(), EngineError> {
         config.normalise();
+        let parameters = config.parameters.take();
         let same_data = (
             config.dataset,
             config.noise,
@@ -159,6 +217,7 @@ impl Session {
         let same_model = config.model_config() == self.config.model_config();
         if !same_data || !same_model || config.loss != self.config.loss {
             let mut fresh = Session::new(config)?;
+            fresh.notice = fresh.notice.take().or(self.notice.take());
             if same_data {
                 // Points the learner added by clicking stay.
                 fresh.train_points = std::mem::take(&mut self.train_points);
@@ -167,11 +226,28 @@ impl Session {
                 fresh.evaluate()?;
             }
             *self = fresh;
-            return Ok(());
+        } else {
+            self.trainer.set_config(config.train_config())?;
+            self.config = config;
         }
-        self.trainer.set_config(config.train_config())?;
-        self.config = config;
+        if let Some(parameters) = parameters {
+            self.load_link_parameters(&parameters);
+            self.evaluate()?;
+        }
         Ok(())
+    }
+
+    /// Loads parameters that came with a link; if they do not fit the network, the network keeps
+    /// its initial weights and the notice says why.
+    fn load_link_parameters(&mut self, parameters: &[f32]) {
+        if let Err(error) = self.load_parameters(parameters) {
+            self.notice = Some(format!("The link's weights were not loaded: {error}."));
+        }
+    }
+
+    /// A message for the learner about something the session decided (taken once).
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
     }
 
     /// Starts again from fresh weights (a new seed gives new ones), keeping the data.
@@ -240,17 +316,29 @@ impl Session {
     }
 
     /// One training iteration on training example `example` (wrapping around), step by step.
+    /// The link's own example, when it gives one, takes the place of the training points.
     pub fn backprop_trace(&self, example: usize) -> Result<Trace, EngineError> {
-        let Some(point) = self
-            .train_points
-            .get(example % self.train_points.len().max(1))
-        else {
-            return Err(EngineError::InvalidState(
-                "there are no training points".into(),
-            ));
+        let outputs = self.config.output_count();
+        let (inputs, targets) = match &self.config.example {
+            Some(features) => {
+                let label = Point::new(0.0, 0.0, self.config.example_label);
+                let inputs = Tensor::from_vec(&[1, features.len()], features.clone())?;
+                (inputs, points_to_targets(&[label], outputs)?)
+            }
+            None => {
+                let index = example % self.train_points.len().max(1);
+                let Some(point) = self.train_points.get(index) else {
+                    return Err(EngineError::InvalidState(
+                        "there are no training points".into(),
+                    ));
+                };
+                let point = std::slice::from_ref(point);
+                (
+                    features_to_tensor(point, &self.config.features)?,
+                    points_to_targets(point, outputs)?,
+                )
+            }
         };
-        let inputs = features_to_tensor(std::slice::from_ref(point), &self.config.features)?;
-        let targets = points_to_targets(std::slice::from_ref(point), self.config.output_count())?;
         let sizes = self.model().layer_sizes();
         let names = |layer: usize, neuron: usize| neuron_name(&self.config, &sizes, layer, neuron);
         backprop::trace(
@@ -341,6 +429,8 @@ impl Session {
         let output_heatmap = (0..output.rows())
             .map(|cell| display_value(&self.config, output, cell, None))
             .collect();
+        let twins = twins(&layer_sizes, &weights, &biases);
+        let collapsed = self.collapsed(&layer_sizes, &weights, &biases);
 
         Ok(Snapshot {
             epoch: self.epoch(),
@@ -352,6 +442,49 @@ impl Session {
             output_heatmap,
             neuron_heatmaps,
             history: self.history.clone(),
+            twins,
+            collapsed,
+        })
+    }
+
+    fn collapsed(
+        &self,
+        sizes: &[usize],
+        weights: &[Vec<f32>],
+        biases: &[Vec<f32>],
+    ) -> Option<CollapsedLayer> {
+        let linear = |a: &crate::engine::Activation| *a == crate::engine::Activation::Linear;
+        if self.config.activations.is_empty() || !self.config.activations.iter().all(linear) {
+            return None;
+        }
+        // Start from the identity on the inputs and push it through every layer's affine map.
+        let inputs = sizes[0];
+        let mut map: Vec<Vec<f32>> = (0..inputs)
+            .map(|i| {
+                (0..inputs)
+                    .map(|k| if i == k { 1.0 } else { 0.0 })
+                    .collect()
+            })
+            .collect();
+        let mut offset = vec![0.0; inputs];
+        for layer in 0..sizes.len() - 1 {
+            let (width, outputs) = (sizes[layer], sizes[layer + 1]);
+            let through = |row: &[f32], to: usize| -> f32 {
+                (0..width)
+                    .map(|k| row[k] * weights[layer][k * outputs + to])
+                    .sum()
+            };
+            map = map
+                .iter()
+                .map(|row| (0..outputs).map(|to| through(row, to)).collect())
+                .collect();
+            offset = (0..outputs)
+                .map(|to| through(&offset, to) + biases[layer][to])
+                .collect();
+        }
+        Some(CollapsedLayer {
+            weights: map,
+            biases: offset,
         })
     }
 
@@ -418,6 +551,21 @@ pub fn neuron_name(
     }
 }
 
+/// For each neuron, the first earlier neuron of its layer with identical incoming weights and bias.
+fn twins(sizes: &[usize], weights: &[Vec<f32>], biases: &[Vec<f32>]) -> Vec<Vec<Option<usize>>> {
+    let mut twins = vec![vec![None; sizes[0]]];
+    for layer in 0..sizes.len() - 1 {
+        let (inputs, outputs) = (sizes[layer], sizes[layer + 1]);
+        let same = |j: usize, k: usize| {
+            biases[layer][j] == biases[layer][k]
+                && (0..inputs)
+                    .all(|i| weights[layer][i * outputs + j] == weights[layer][i * outputs + k])
+        };
+        twins.push((0..outputs).map(|j| (0..j).find(|&k| same(j, k))).collect());
+    }
+    twins
+}
+
 /// The grid cells the thumbnails sample.
 fn thumbnail_cells() -> Vec<usize> {
     let side = OUTPUT_RESOLUTION / THUMBNAIL_STRIDE;
@@ -475,6 +623,51 @@ mod tests {
                 assert!(heatmap.iter().all(|v| (-1.0..=1.0).contains(v)));
             }
         }
+    }
+
+    #[test]
+    fn all_equal_weights_make_twins_that_stay_twins() {
+        let (config, _) = crate::playground::from_hash("init=equal&layers=3,2&dataset=circle");
+        let mut session = Session::new(config).unwrap();
+        for _ in 0..5 {
+            session.train_epoch().unwrap();
+        }
+        let snapshot = session.snapshot().unwrap();
+        assert_eq!(snapshot.twins[1], [None, Some(0), Some(0)]);
+        assert_eq!(snapshot.twins[2], [None, Some(0)]);
+        let (random, _) = crate::playground::from_hash("layers=3,2");
+        let snapshot = Session::new(random).unwrap().snapshot().unwrap();
+        assert!(snapshot.twins.iter().flatten().all(Option::is_none));
+    }
+
+    #[test]
+    fn linear_layers_collapse_into_their_product() {
+        let (config, _) = crate::playground::from_hash(
+            "layers=3,2&activations=linear,linear&loss=mse&dataset=reg-plane",
+        );
+        let mut session = Session::new(config).unwrap();
+        let collapsed = session
+            .snapshot()
+            .unwrap()
+            .collapsed
+            .expect("all hidden layers are linear");
+        let (x, y) = (0.3_f32, -1.7_f32);
+        let direct =
+            collapsed.weights[0][0] * x + collapsed.weights[1][0] * y + collapsed.biases[0];
+        let input = Tensor::from_vec(&[1, 2], vec![x, y]).unwrap();
+        let model = session.trainer.model_mut();
+        model.forward(&input).unwrap();
+        let network = model.output().get(0, 0);
+        assert!((direct - network).abs() < 1e-5, "{direct} vs {network}");
+        let (tanh, _) = crate::playground::from_hash("layers=3,2");
+        assert!(
+            Session::new(tanh)
+                .unwrap()
+                .snapshot()
+                .unwrap()
+                .collapsed
+                .is_none()
+        );
     }
 
     #[test]
@@ -557,5 +750,47 @@ mod tests {
         session.apply(config).unwrap();
         assert_eq!(session.epoch(), 0);
         assert_eq!(session.model().layer_sizes(), [2, 3, 1]);
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+    use crate::playground::from_hash;
+
+    #[test]
+    fn parameters_survive_a_link() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        session.train_epoch().unwrap();
+        let mut config = session.config().clone();
+        config.parameters = Some(session.parameters());
+        let (read, rejected) = from_hash(&crate::playground::to_hash(&config));
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let restored = Session::new(read).unwrap();
+        assert_eq!(restored.parameters(), session.parameters());
+    }
+
+    #[test]
+    fn parameters_that_do_not_fit_are_refused_with_a_notice() {
+        let (config, _) = from_hash("layers=2&parameters=1,2,3");
+        let mut session = Session::new(config).unwrap();
+        let notice = session.take_notice().expect("a notice");
+        assert!(
+            notice.contains("holds 3 weights and biases but this network has 9"),
+            "{notice}"
+        );
+    }
+
+    #[test]
+    fn the_single_layer_lesson_computes_11_5_and_9_3() {
+        let lesson = crate::playground::lessons::find("single-layer").unwrap();
+        let (config, _) = from_hash(&lesson.link());
+        let mut session = Session::new(config).unwrap();
+        assert_eq!(session.take_notice(), None);
+        assert_eq!(session.parameters(), [3.0, 7.0, 4.0, 1.0, 0.5, 0.3]);
+        let trace = session.backprop_trace(0).unwrap();
+        assert_eq!(trace.inputs, [1.0, 2.0], "{:?}", trace.steps[0]);
+        assert_eq!(trace.neurons[0][0].weighted_sum, 11.5);
+        assert!((trace.neurons[0][1].weighted_sum - 9.3).abs() < 1e-6);
     }
 }

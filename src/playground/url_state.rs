@@ -101,8 +101,31 @@ pub fn to_hash(config: &PlaygroundConfig) -> String {
         ("discretize", config.discretize.to_string()),
         ("seed", config.seed.to_string()),
     ];
+    let numbers = |values: &[f32]| {
+        values
+            .iter()
+            .map(f32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let optional = [
+        ("lesson", config.lesson.clone()),
+        ("example", config.example.as_deref().map(numbers)),
+        (
+            "exampleLabel",
+            config
+                .example
+                .as_ref()
+                .map(|_| config.example_label.to_string()),
+        ),
+        ("parameters", config.parameters.as_deref().map(numbers)),
+    ];
+    let present = optional
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)));
     fields
-        .iter()
+        .into_iter()
+        .chain(present)
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join("&")
@@ -221,8 +244,25 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
         "showTest" => set(&mut config.show_test_data, flag(value)),
         "discretize" => set(&mut config.discretize, flag(value)),
         "seed" => set(&mut config.seed, value.parse().ok()),
+        "lesson" => set(
+            &mut config.lesson,
+            super::lessons::find(value).map(|l| Some(l.id.to_string())),
+        ),
+        "parameters" => set(&mut config.parameters, finite_numbers(value).map(Some)),
+        "example" => set(&mut config.example, finite_numbers(value).map(Some)),
+        "exampleLabel" => set(
+            &mut config.example_label,
+            value.parse().ok().filter(|v: &f32| v.is_finite()),
+        ),
         _ => false,
     }
+}
+
+/// A comma-separated list of finite numbers.
+fn finite_numbers(text: &str) -> Option<Vec<f32>> {
+    text.split(',')
+        .map(|item| item.trim().parse::<f32>().ok().filter(|v| v.is_finite()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -243,6 +283,10 @@ mod tests {
             regularization_rate: 0.01,
             seed: 42,
             page: Page::Backprop,
+            lesson: Some("single-layer".into()),
+            parameters: Some(vec![3.0, 7.0, 4.0, 1.0, 0.5, -0.25]),
+            example: Some(vec![1.0, 2.0]),
+            example_label: 1.0,
             ..PlaygroundConfig::default()
         };
         let (read, rejected) = from_hash(&to_hash(&config));

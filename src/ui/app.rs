@@ -6,6 +6,7 @@ use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
 use super::frame_timer;
+use super::lessons_view::{LessonList, LessonPanel};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
@@ -192,6 +193,9 @@ impl Component for App {
             }
         }
         self.refresh();
+        if !self.playing {
+            self.write_url();
+        }
         true
     }
 
@@ -214,6 +218,7 @@ impl Component for App {
                 <>
                     <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
                     {self.message_banner(&send)}
+                    <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
                     <main class="columns">
                         <DataPanel config={config.clone()} send={send.clone()} />
                         <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
@@ -226,6 +231,7 @@ impl Component for App {
             Page::Backprop => html! {
                 <>
                     {self.message_banner(&send)}
+                    <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
                     if let Some(trace) = self.trace.clone() {
                         <BackpropView {trace} example={self.trace_example}
                             example_count={self.session.train_points().len()}
@@ -233,6 +239,7 @@ impl Component for App {
                     }
                 </>
             },
+            Page::Lessons => html! { <LessonList /> },
             Page::Activations => html! { <ActivationExplorer /> },
             Page::Losses => html! { <LossExplorer /> },
             Page::Optimizers => html! { <OptimizerRace /> },
@@ -291,6 +298,9 @@ impl App {
         if let Err(error) = result {
             self.message = Some(error.to_string());
         }
+        if let Some(notice) = self.session.take_notice() {
+            self.message = Some(notice);
+        }
     }
 
     /// Takes a new snapshot for the views, and a new trace when the stepper is open.
@@ -319,8 +329,14 @@ impl App {
         Shared::new((0..sizes.len()).map(layer_names).collect())
     }
 
+    /// Writes the settings into the URL, with every weight while training is paused, so that a
+    /// reload or a shared link brings back the network as it is.
     fn write_url(&self) {
-        let url = format!("#{}", to_hash(self.session.config()));
+        let mut config = self.session.config().clone();
+        if !self.playing {
+            config.parameters = Some(self.session.parameters());
+        }
+        let url = format!("#{}", to_hash(&config));
         if let Ok(history) = gloo::utils::window().history() {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }

@@ -206,6 +206,10 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                     title={format!("Bias {bias:.3}. Drag up or down to change it, click to edit.")}>
                     <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer, neuron }} />
                     <span class="bias" style={format!("background:{}", colors::css(bias.clamp(-1.0, 1.0)))} />
+                    if let Some(twin) = snapshot.twins.get(layer).and_then(|t| t.get(neuron)).copied().flatten() {
+                        <span class="twin" data-testid={format!("twin-{layer}-{neuron}")}
+                            title={format!("Identical to neuron {} of this layer: same weights in, same gradient, so they never become different (symmetry).", twin + 1)}>{"="}</span>
+                    }
                 </div>
             });
         }
@@ -231,6 +235,9 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                 { for layer_headers }
                 { for nodes }
             </div>
+            if let Some(collapsed) = &snapshot.collapsed {
+                {collapsed_view(collapsed, config)}
+            }
         </section>
     }
 }
@@ -316,6 +323,29 @@ fn inspector(
             <input type="number" step="0.1" data-testid="weight-input" value={format!("{value:.3}")} onchange={number} />
             <input type="range" min="-5" max="5" step="0.01" value={value.to_string()} oninput={slider} />
             <button class="small" onclick={send.reform(|_| Msg::Select(None))}>{"×"}</button>
+        </div>
+    }
+}
+
+/// The single layer a stack of linear layers amounts to: x · (W₁ W₂ …) + b.
+fn collapsed_view(
+    collapsed: &crate::playground::session::CollapsedLayer,
+    config: &PlaygroundConfig,
+) -> Html {
+    let cell = |value: f32| html! { <td>{format!("{value:.3}")}</td> };
+    html! {
+        <div class="collapsed" data-testid="collapsed-layer">
+            <p>{"Every hidden layer is linear, so the whole network is one linear layer: x · (W₁ · W₂ · …) + b. The product matrix:"}</p>
+            <table>
+                { for collapsed.weights.iter().enumerate().map(|(i, row)| html! {
+                    <tr>
+                        <th>{config.features.get(i).map_or("?", |f| f.label())}</th>
+                        { for row.iter().copied().map(cell) }
+                    </tr>
+                }) }
+                <tr class="bias-row"><th>{"b"}</th>{ for collapsed.biases.iter().copied().map(cell) }</tr>
+            </table>
+            <p class="hint">{"Its decision boundary is a straight line, however many linear layers are stacked: a non-linear activation is what lets depth help."}</p>
         </div>
     }
 }

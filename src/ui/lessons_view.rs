@@ -1,0 +1,76 @@
+//! The lessons: a page listing them, and the panel that explains the open lesson and says when
+//! its goal is reached.
+
+use super::app::Msg;
+use crate::playground::lessons::{Goal, LESSONS, Lesson, find};
+use crate::playground::{PlaygroundConfig, Snapshot};
+use yew::prelude::*;
+
+/// The list of lessons, each a link to its prepared state.
+#[component]
+pub fn LessonList() -> Html {
+    html! {
+        <section class="page lessons">
+            <h2>{"Lessons from the course"}</h2>
+            <p class="hint">{"Each lesson opens the playground in a prepared state. Its link can be shared or projected in class."}</p>
+            <div class="lesson-cards">
+                { for LESSONS.iter().map(|lesson| html! {
+                    <a class="lesson-card" href={lesson.link()} data-testid={format!("lesson-{}", lesson.id)}>
+                        <h3>{lesson.title}</h3>
+                        <p>{lesson.topic}</p>
+                    </a>
+                }) }
+            </div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LessonPanelProps {
+    pub config: PlaygroundConfig,
+    pub snapshot: super::shared::Shared<Snapshot>,
+    pub send: Callback<Msg>,
+}
+
+/// The open lesson's explanation, with its goal and whether it is reached.
+#[component]
+pub fn LessonPanel(props: &LessonPanelProps) -> Html {
+    let Some(lesson) = props.config.lesson.as_deref().and_then(find) else {
+        return html! {};
+    };
+    let leave = {
+        let mut config = props.config.clone();
+        config.lesson = None;
+        props.send.reform(move |_| Msg::Configure(config.clone()))
+    };
+    html! {
+        <aside class="lesson-panel" data-testid="lesson-panel">
+            <div class="lesson-head">
+                <span class="lesson-tag">{"Lesson"}</span>
+                <h3>{lesson.title}</h3>
+                <button class="small" title="Leave the lesson" onclick={leave}>{"×"}</button>
+            </div>
+            { for lesson.text.iter().map(|paragraph| html! { <p>{*paragraph}</p> }) }
+            {goal_status(lesson, &props.snapshot)}
+        </aside>
+    }
+}
+
+fn goal_status(lesson: &Lesson, snapshot: &Snapshot) -> Html {
+    let (wanted, reached) = match lesson.goal {
+        Goal::Explore => return html! {},
+        Goal::ClassifyEveryPoint => (
+            "Goal: classify every training point correctly.".to_string(),
+            snapshot.train.accuracy >= 1.0,
+        ),
+        Goal::TestAccuracy(target) => (
+            format!("Goal: reach {:.0}% test accuracy.", target * 100.0),
+            snapshot.test.accuracy >= target,
+        ),
+    };
+    html! {
+        <div class={classes!("goal", reached.then_some("reached"))} data-testid="lesson-goal">
+            { if reached { "Solved! ".to_string() + &wanted } else { wanted } }
+        </div>
+    }
+}

@@ -291,3 +291,73 @@ fn the_single_layer_example_of_the_course_shows_11_5_and_9_3() {
         "a = 7.0000·1.0000 + 1.0000·2.0000 + 0.3000 = 9.3000"
     );
 }
+
+#[test]
+fn the_mean_of_per_example_gradients_is_the_batch_gradient() {
+    use neural_playground::playground::backprop::mean_gradients;
+    let model = model(2, &[(3, Activation::Tanh), (1, Activation::Sigmoid)], 5);
+    let examples = [
+        ([0.5_f32, -1.0_f32], 1.0_f32),
+        ([2.0, 0.3], 0.0),
+        ([-1.5, -0.7], 1.0),
+    ];
+    let traces: Vec<Trace> = examples
+        .iter()
+        .map(|(x, y)| trace(&model, Loss::MeanSquaredError, x, &[*y], 0.1, &names).unwrap())
+        .collect();
+    let (weights, biases) = mean_gradients(&traces);
+
+    // The engine's own gradient on the whole batch of three.
+    let mut recorded = model
+        .record_training_tape(3, Loss::MeanSquaredError)
+        .unwrap();
+    let mut params = model.params().clone();
+    let inputs: Vec<f32> = examples.iter().flat_map(|(x, _)| *x).collect();
+    let targets: Vec<f32> = examples.iter().map(|(_, y)| *y).collect();
+    recorded
+        .tape
+        .set_input(recorded.input, &Tensor::from_vec(&[3, 2], inputs).unwrap())
+        .unwrap();
+    let target = recorded.target.unwrap();
+    recorded
+        .tape
+        .set_input(target, &Tensor::from_vec(&[3, 1], targets).unwrap())
+        .unwrap();
+    recorded.tape.forward(&params).unwrap();
+    recorded
+        .tape
+        .backward(recorded.loss.unwrap(), &mut params)
+        .unwrap();
+    for (layer, dense) in model.layers().iter().enumerate() {
+        for (k, &g) in params.grad(dense.weights()).data().iter().enumerate() {
+            assert_close(
+                &format!("batch dL/dw {layer}:{k}"),
+                weights[layer][k],
+                f64::from(g),
+            );
+        }
+        for (k, &g) in params.grad(dense.bias()).data().iter().enumerate() {
+            assert_close(
+                &format!("batch dL/db {layer}:{k}"),
+                biases[layer][k],
+                f64::from(g),
+            );
+        }
+    }
+}
+
+#[test]
+fn the_course_backprop_lesson_matches_the_well_known_worked_numbers() {
+    // The 2-2-1 sigmoid network with w = 0.15, 0.20, 0.25, 0.30, b1 = 0.35, w = 0.40, 0.45,
+    // b2 = 0.60 on x = (0.05, 0.10), target 0.01, is the widely published worked example of
+    // backpropagation: output 0.75136507, error 0.274811083, dE/dw5 = 0.082167041.
+    use neural_playground::playground::{Session, from_hash, lessons};
+    let lesson = lessons::find("course-backprop").unwrap();
+    let (config, rejected) = from_hash(&lesson.link());
+    assert!(rejected.is_empty());
+    let trace = Session::new(config).unwrap().backprop_trace(0).unwrap();
+    assert_close("A2", trace.neurons[1][0].output, 0.751_365_07);
+    assert_close("J", trace.loss, 0.274_811_083);
+    assert_close("dJ/dw5", trace.weight_gradients[1][0], 0.082_167_041);
+    assert_close("w5 after the update", trace.new_weights[1][0], 0.358_916_48);
+}

@@ -683,3 +683,22 @@ fn derivative_formula(activation: Activation) -> &'static str {
         Activation::Gelu => "Φ(a) + a·φ(a)",
     }
 }
+
+/// The mean of several examples' weight and bias gradients: the gradient of the mean loss over
+/// that mini-batch, which is what one training step on the batch follows.
+pub fn mean_gradients(traces: &[Trace]) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let mean = |pick: fn(&Trace) -> &Vec<Vec<f32>>| -> Vec<Vec<f32>> {
+        let Some(first) = traces.first() else {
+            return Vec::new();
+        };
+        let count = traces.len() as f32;
+        (0..pick(first).len())
+            .map(|layer| {
+                (0..pick(first)[layer].len())
+                    .map(|k| traces.iter().map(|t| pick(t)[layer][k]).sum::<f32>() / count)
+                    .collect()
+            })
+            .collect()
+    };
+    (mean(|t| &t.weight_gradients), mean(|t| &t.bias_gradients))
+}

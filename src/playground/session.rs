@@ -351,6 +351,38 @@ impl Session {
         )
     }
 
+    /// Traces of `count` consecutive training examples from `start`: a mini-batch, example by
+    /// example.
+    pub fn backprop_batch(&self, start: usize, count: usize) -> Result<Vec<Trace>, EngineError> {
+        (start..start + count)
+            .map(|example| self.backprop_trace(example))
+            .collect()
+    }
+
+    /// Applies one gradient-descent step with the mean gradient of a traced mini-batch.
+    pub fn apply_batch_update(&mut self, traces: &[Trace]) -> Result<(), EngineError> {
+        let Some(first) = traces.first() else {
+            return Ok(());
+        };
+        let (weight_gradients, bias_gradients) = backprop::mean_gradients(traces);
+        let step = |values: &[Vec<f32>], gradients: &[Vec<f32>]| -> Vec<Vec<f32>> {
+            values
+                .iter()
+                .zip(gradients)
+                .map(|(v, g)| {
+                    v.iter()
+                        .zip(g)
+                        .map(|(v, g)| v - first.learning_rate * g)
+                        .collect()
+                })
+                .collect()
+        };
+        let mut mean = first.clone();
+        mean.new_weights = step(&first.weights, &weight_gradients);
+        mean.new_biases = step(&first.biases, &bias_gradients);
+        self.apply_update(&mean)
+    }
+
     /// Sets every weight and bias to the values after a traced update.
     pub fn apply_update(&mut self, trace: &Trace) -> Result<(), EngineError> {
         let model = self.trainer.model_mut();

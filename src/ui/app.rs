@@ -17,6 +17,9 @@ use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use yew::prelude::*;
 
+/// The most examples the stepper's mini-batch view lists.
+const MAX_BATCH_SHOWN: usize = 8;
+
 /// A weight or bias the learner picked in the diagram.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Selection {
@@ -53,8 +56,10 @@ pub enum Msg {
     HashChanged,
     /// Trace one training iteration on training example `n` in the backprop stepper.
     TraceExample(usize),
-    /// Apply the traced iteration's update to the network.
+    /// Apply the traced iteration's update to the network (the mini-batch's mean in batch view).
     ApplyTracedUpdate,
+    /// Show the stepper's mini-batch: per-example gradients and their mean.
+    ShowBatch(bool),
 }
 
 pub struct App {
@@ -68,6 +73,8 @@ pub struct App {
     /// The backprop stepper's iteration, kept in step with the network while its page is open.
     trace: Option<Shared<Trace>>,
     trace_example: usize,
+    /// The stepper's mini-batch (the traced example first), when its batch view is on.
+    batch: Option<Shared<Vec<Trace>>>,
     _hash_listener: EventListener,
 }
 
@@ -98,6 +105,7 @@ impl Component for App {
             frame: None,
             trace: None,
             trace_example: 0,
+            batch: None,
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
@@ -180,10 +188,15 @@ impl Component for App {
             }
             Msg::TraceExample(example) => self.trace_example = example,
             Msg::ApplyTracedUpdate => {
-                if let Some(trace) = self.trace.clone() {
-                    let result = self.session.apply_update(&trace);
-                    self.report(result);
-                }
+                let result = match (&self.batch, &self.trace) {
+                    (Some(batch), _) => self.session.apply_batch_update(&batch.clone()),
+                    (None, Some(trace)) => self.session.apply_update(&trace.clone()),
+                    (None, None) => Ok(()),
+                };
+                self.report(result);
+            }
+            Msg::ShowBatch(on) => {
+                self.batch = on.then(|| Shared::new(Vec::new()));
             }
             Msg::Hover(hovered) => {
                 // Only a view changes: no new snapshot is needed.
@@ -233,8 +246,9 @@ impl Component for App {
                     {self.message_banner(&send)}
                     <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
                     if let Some(trace) = self.trace.clone() {
-                        <BackpropView {trace} example={self.trace_example}
+                        <BackpropView {trace} batch={self.batch.clone()} example={self.trace_example}
                             example_count={self.session.train_points().len()}
+                            custom_example={self.session.config().example.is_some()}
                             names={self.neuron_names()} send={send.clone()} />
                     }
                 </>
@@ -314,6 +328,13 @@ impl App {
             match self.session.backprop_trace(self.trace_example) {
                 Ok(trace) => self.trace = Some(Shared::new(trace)),
                 Err(error) => self.message = Some(error.to_string()),
+            }
+            if self.batch.is_some() && self.session.config().example.is_none() {
+                let count = self.session.config().batch_size.clamp(2, MAX_BATCH_SHOWN);
+                match self.session.backprop_batch(self.trace_example, count) {
+                    Ok(traces) => self.batch = Some(Shared::new(traces)),
+                    Err(error) => self.message = Some(error.to_string()),
+                }
             }
         }
     }

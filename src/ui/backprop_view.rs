@@ -19,9 +19,13 @@ const TOP: f64 = 30.0;
 #[derive(Properties, PartialEq)]
 pub struct BackpropViewProps {
     pub trace: Shared<Trace>,
+    /// The mini-batch around the traced example, when the batch view is on.
+    pub batch: Option<Shared<Vec<Trace>>>,
     /// Which training example is traced, and how many there are.
     pub example: usize,
     pub example_count: usize,
+    /// The link gave its own example instead of a training point.
+    pub custom_example: bool,
     /// Names of the neurons, layer by layer (inputs first).
     pub names: Shared<Vec<Vec<String>>>,
     pub send: Callback<Msg>,
@@ -96,9 +100,13 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
         };
         html! {
             <div class="example-picker">
-                <button class="small" data-testid="example-previous" onclick={pick(previous)}>{"◀"}</button>
-                <span data-testid="example">{format!("Example {} of {}", props.example + 1, count)}</span>
-                <button class="small" data-testid="example-next" onclick={pick(next)}>{"▶"}</button>
+                if props.custom_example {
+                    <span data-testid="example">{"The lesson's example"}</span>
+                } else {
+                    <button class="small" data-testid="example-previous" onclick={pick(previous)}>{"◀"}</button>
+                    <span data-testid="example">{format!("Example {} of {}", props.example + 1, count)}</span>
+                    <button class="small" data-testid="example-next" onclick={pick(next)}>{"▶"}</button>
+                }
                 <span class="hint">{format!("inputs ({}) · target ({})",
                     trace.inputs.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", "),
                     trace.targets.iter().map(|v| number(*v)).collect::<Vec<_>>().join(", "))}</span>
@@ -132,6 +140,15 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
                 {diagram(trace, index, &props.names)}
                 <div class="step-panel">
                     {step_card(step)}
+                    <label class={classes!("toggle", props.custom_example.then_some("hidden"))}>
+                        <input type="checkbox" data-testid="batch-view" checked={props.batch.is_some()}
+                            onchange={props.send.reform(|event: Event| Msg::ShowBatch(
+                                event.target_unchecked_into::<web_sys::HtmlInputElement>().checked()))} />
+                        {"Mini-batch view: per-example gradients and their mean"}
+                    </label>
+                    if let Some(batch) = &props.batch {
+                        {batch_table(batch, step, &props.names)}
+                    }
                     if index == last_step {
                         <button class="apply" data-testid="apply-update" onclick={apply}>{"Apply this update to the network"}</button>
                     }
@@ -145,6 +162,51 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
                 </div>
             </div>
         </section>
+    }
+}
+
+/// For a gradient or update step: each example's gradients of the weights into the step's
+/// neuron, and their mean (what a mini-batch step follows).
+fn batch_table(batch: &[Trace], step: &Step, names: &[Vec<String>]) -> Html {
+    let Focus::Incoming { layer, neuron } = step.focus else {
+        return html! { <p class="hint">{"Go to a gradient or update step to compare the examples of the mini-batch."}</p> };
+    };
+    if !matches!(step.phase, Phase::Backward | Phase::Update) || batch.is_empty() {
+        return html! { <p class="hint">{"Go to a gradient or update step to compare the examples of the mini-batch."}</p> };
+    }
+    let model_layer = layer - 1;
+    let outputs = batch[0].neurons[model_layer].len();
+    let inputs = batch[0].weight_gradients[model_layer].len() / outputs;
+    let gradients = |trace: &Trace| -> Vec<f32> {
+        let mut row: Vec<f32> = (0..inputs)
+            .map(|i| trace.weight_gradients[model_layer][i * outputs + neuron])
+            .collect();
+        row.push(trace.bias_gradients[model_layer][neuron]);
+        row
+    };
+    let rows: Vec<Vec<f32>> = batch.iter().map(gradients).collect();
+    let mean: Vec<f32> = (0..=inputs)
+        .map(|k| rows.iter().map(|row| row[k]).sum::<f32>() / rows.len() as f32)
+        .collect();
+    let source = |i: usize| {
+        names
+            .get(layer - 1)
+            .and_then(|n| n.get(i))
+            .cloned()
+            .unwrap_or_default()
+    };
+    html! {
+        <table class="batch-table" data-testid="batch-table">
+            <tr>
+                <th>{"example"}</th>
+                { for (0..inputs).map(|i| html! { <th>{format!("∂L/∂w({})", source(i))}</th> }) }
+                <th>{"∂L/∂b"}</th>
+            </tr>
+            { for rows.iter().enumerate().map(|(e, row)| html! {
+                <tr><td>{format!("#{}", e + 1)}</td>{ for row.iter().map(|g| html! { <td>{number(*g)}</td> }) }</tr>
+            }) }
+            <tr class="mean-row"><td>{"mean"}</td>{ for mean.iter().map(|g| html! { <td>{number(*g)}</td> }) }</tr>
+        </table>
     }
 }
 

@@ -87,3 +87,47 @@ async fn arrow_keys_move_through_the_steps() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_course_lesson_shows_the_worked_numbers() {
+    // The widely published 2-2-1 sigmoid example: output 0.7514, error 0.2748, dE/dw5 0.0822.
+    let page = stepper(
+        "/#page=backprop&layers=2&activations=sigmoid&features=x,y&loss=half-se&dataset=xor\
+         &parameters=0.15,0.25,0.2,0.3,0.35,0.35,0.4,0.45,0.6&example=0.05,0.1&exampleLabel=0.01\
+         &learningRate=0.5&lesson=course-backprop",
+    )
+    .await;
+    assert!(page.exists("lesson-panel").await);
+    assert_eq!(
+        page.text("step-equations").await,
+        "a = 0.1500·0.0500 + 0.2000·0.1000 + 0.3500 = 0.3775"
+    );
+    page.click("jump-loss").await;
+    let loss = page.text("step-equations").await;
+    assert!(loss.ends_with("= 0.2748"), "{loss}");
+    page.click("jump-backward").await;
+    // ∂J/∂A2 = A2 - Y, then σ'(Z2), then δ, then the gradients of the weights into the output.
+    let first_backward = page.text("step-equations").await;
+    assert!(first_backward.ends_with("= 0.7414"), "{first_backward}");
+    for _ in 0..3 {
+        page.click("step-next").await;
+    }
+    let gradients = page.text("step-equations").await;
+    assert!(gradients.contains("= 0.0822"), "{gradients}");
+    page.screenshot("backprop_course_lesson").await;
+}
+
+#[tokio::test]
+async fn the_batch_view_lists_each_example_and_the_mean() {
+    let page = stepper("/#page=backprop&layers=2&batchSize=4").await;
+    page.click("jump-backward").await;
+    page.click("batch-view").await;
+    // The first backward step (δ of a fused output) has no weights; the next one does.
+    page.click("step-next").await;
+    page.wait_for("batch-table", SETTLE).await;
+    page.click("jump-update").await;
+    let table = page.text("batch-table").await;
+    assert!(table.contains("#4") && table.contains("mean"), "{table}");
+    assert!(!table.contains("#5"), "{table}");
+    page.screenshot("backprop_batch_view").await;
+}

@@ -361,3 +361,40 @@ fn the_course_backprop_lesson_matches_the_well_known_worked_numbers() {
     assert_close("dJ/dw5", trace.weight_gradients[1][0], 0.082_167_041);
     assert_close("w5 after the update", trace.new_weights[1][0], 0.358_916_48);
 }
+
+#[test]
+fn large_networks_can_be_stepped_layer_by_layer() {
+    use neural_playground::playground::backprop::by_layer;
+    let model = model(
+        2,
+        &[
+            (3, Activation::Tanh),
+            (2, Activation::Tanh),
+            (1, Activation::Sigmoid),
+        ],
+        2,
+    );
+    let trace = trace(
+        &model,
+        Loss::MeanSquaredError,
+        &[0.1, 0.2],
+        &[1.0],
+        0.1,
+        &names,
+    )
+    .unwrap();
+    let layered = by_layer(&trace.steps);
+    // Forward: sums and activations of 3 layers; the loss; backward: 4 kinds in 3 layers; updates.
+    assert_eq!(layered.len(), 6 + 1 + 12 + 3);
+    let lines = |steps: &[neural_playground::playground::backprop::Step]| -> usize {
+        steps.iter().map(|s| s.substituted.len()).sum()
+    };
+    assert_eq!(lines(&layered), lines(&trace.steps), "no equation is lost");
+    assert_eq!(layered[0].focus, Focus::Layer { layer: 1 });
+    assert_eq!(
+        layered[0].substituted.len(),
+        3,
+        "one weighted sum per neuron of layer 1"
+    );
+    assert_eq!(layered[0].title, "Weighted sums of layer 1");
+}

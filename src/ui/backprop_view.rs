@@ -4,7 +4,7 @@
 use super::app::Msg;
 use super::colors;
 use super::shared::Shared;
-use crate::playground::backprop::{Focus, Phase, Step, Trace, number};
+use crate::playground::backprop::{self, Focus, Phase, Step, StepKind, Trace, number};
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use wasm_bindgen::JsCast;
@@ -15,6 +15,8 @@ const WIDTH: f64 = 640.0;
 const ROW: f64 = 64.0;
 const RADIUS: f64 = 20.0;
 const TOP: f64 = 30.0;
+/// Above this many neurons the stepper starts in its layer-by-layer mode.
+const LARGE_NETWORK: usize = 12;
 
 #[derive(Properties, PartialEq)]
 pub struct BackpropViewProps {
@@ -34,7 +36,19 @@ pub struct BackpropViewProps {
 #[component]
 pub fn BackpropView(props: &BackpropViewProps) -> Html {
     let trace = &props.trace;
-    let last_step = trace.steps.len().saturating_sub(1);
+    let neuron_count: usize = trace.neurons.iter().map(Vec::len).sum();
+    let layer_by_layer = use_state(|| neuron_count > LARGE_NETWORK);
+    let steps = {
+        let by_layer = *layer_by_layer;
+        use_memo((props.trace.clone(), by_layer), move |(trace, by_layer)| {
+            if *by_layer {
+                backprop::by_layer(&trace.steps)
+            } else {
+                trace.steps.clone()
+            }
+        })
+    };
+    let last_step = steps.len().saturating_sub(1);
     let current = use_state(|| 0_usize);
     let playing = use_state(|| false);
     let index = (*current).min(last_step);
@@ -78,14 +92,45 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
         Callback::from(move |_: MouseEvent| current.set(target))
     };
     let jumps = Phase::ALL.into_iter().filter_map(|phase| {
-        let first = trace.first_step_of(phase)?;
-        let here = trace.steps.get(index).is_some_and(|s| s.phase == phase);
+        let first = steps.iter().position(|step| step.phase == phase)?;
+        let here = steps.get(index).is_some_and(|s| s.phase == phase);
         Some(html! {
             <button class={classes!("phase", here.then_some("current"))}
                 data-testid={format!("jump-{}", phase.title().to_lowercase())} onclick={go(first)}>{phase.title()}</button>
         })
     });
-    let step = &trace.steps[index];
+    let step = &steps[index];
+    // A click on a neuron opens its own steps in the current phase (the detail of a layer).
+    let detail = {
+        let trace = props.trace.clone();
+        let (layer_by_layer, current) = (layer_by_layer.clone(), current.clone());
+        let phase = step.phase;
+        Callback::from(move |(layer, neuron): (usize, usize)| {
+            let about = |focus: Focus| match focus {
+                Focus::Incoming {
+                    layer: l,
+                    neuron: n,
+                }
+                | Focus::Neuron {
+                    layer: l,
+                    neuron: n,
+                }
+                | Focus::Outgoing {
+                    layer: l,
+                    neuron: n,
+                } => (l, n) == (layer, neuron),
+                _ => false,
+            };
+            let found = trace
+                .steps
+                .iter()
+                .position(|s| s.phase == phase && about(s.focus));
+            if let Some(found) = found.or_else(|| trace.steps.iter().position(|s| about(s.focus))) {
+                layer_by_layer.set(false);
+                current.set(found);
+            }
+        })
+    };
     let example_buttons = {
         let count = props.example_count.max(1);
         let previous = (props.example + count - 1) % count;
@@ -133,13 +178,25 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
                     <button data-testid="step-previous" onclick={go(index.saturating_sub(1))} disabled={index == 0}>{"← Previous"}</button>
                     <button data-testid="step-play" onclick={toggle_play}>{ if *playing { "Pause" } else { "Play" } }</button>
                     <button data-testid="step-next" onclick={go((index + 1).min(last_step))} disabled={index == last_step}>{"Next →"}</button>
-                    <span data-testid="step-index">{format!("Step {} of {}", index + 1, trace.steps.len())}</span>
+                    <span data-testid="step-index">{format!("Step {} of {}", index + 1, steps.len())}</span>
                 </div>
             </div>
             <div class="backprop-body">
-                {diagram(trace, index, &props.names)}
+                {diagram(trace, &steps, index, &props.names, &detail)}
                 <div class="step-panel">
                     {step_card(step)}
+                    <label class="toggle">
+                        <input type="checkbox" data-testid="by-layer" checked={*layer_by_layer}
+                            onchange={{
+                                let layer_by_layer = layer_by_layer.clone();
+                                let current = current.clone();
+                                Callback::from(move |event: Event| {
+                                    current.set(0);
+                                    layer_by_layer.set(event.target_unchecked_into::<web_sys::HtmlInputElement>().checked());
+                                })
+                            }} />
+                        {"Step a whole layer at a time"}
+                    </label>
                     <label class={classes!("toggle", props.custom_example.then_some("hidden"))}>
                         <input type="checkbox" data-testid="batch-view" checked={props.batch.is_some()}
                             onchange={props.send.reform(|event: Event| Msg::ShowBatch(
@@ -154,7 +211,7 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
                     }
                     <p class="hint">{"Keyboard: ← and → move through the steps. The update shown is plain gradient descent with the playground's learning rate."}</p>
                     <ol class="step-list">
-                        { for trace.steps.iter().enumerate().map(|(i, s)| html! {
+                        { for steps.iter().enumerate().map(|(i, s)| html! {
                             <li class={classes!(phase_class(s.phase), (i == index).then_some("current"))}
                                 data-testid={format!("step-item-{i}")} onclick={go(i)}>{&s.title}</li>
                         }) }
@@ -241,21 +298,24 @@ struct Progress {
     loss_done: bool,
 }
 
-fn progress(trace: &Trace, index: usize) -> Progress {
+fn progress(steps: &[Step], sizes: &[usize], index: usize) -> Progress {
     let mut progress = Progress {
         forward_done: Vec::new(),
         backward_done: Vec::new(),
         loss_done: false,
     };
-    for step in &trace.steps[..=index] {
-        match (step.phase, step.focus) {
-            (Phase::Forward, Focus::Neuron { layer, neuron }) => {
-                progress.forward_done.push((layer, neuron))
+    for step in &steps[..=index] {
+        let neurons: Vec<(usize, usize)> = match step.focus {
+            Focus::Incoming { layer, neuron } | Focus::Neuron { layer, neuron } => {
+                vec![(layer, neuron)]
             }
-            (Phase::Loss, _) => progress.loss_done = true,
-            (Phase::Backward, Focus::Incoming { layer, neuron }) => {
-                progress.backward_done.push((layer, neuron))
-            }
+            Focus::Layer { layer } => (0..sizes[layer]).map(|n| (layer, n)).collect(),
+            _ => Vec::new(),
+        };
+        match step.kind {
+            StepKind::Activation => progress.forward_done.extend(neurons),
+            StepKind::Loss => progress.loss_done = true,
+            StepKind::Delta => progress.backward_done.extend(neurons),
             _ => {}
         }
     }
@@ -263,7 +323,14 @@ fn progress(trace: &Trace, index: usize) -> Progress {
 }
 
 /// The network as circles and lines, with the values computed so far and the step's focus lit.
-fn diagram(trace: &Trace, index: usize, names: &[Vec<String>]) -> Html {
+/// `on_neuron` receives the neuron clicked, (layer, neuron) with the inputs as layer 0.
+fn diagram(
+    trace: &Trace,
+    steps: &[Step],
+    index: usize,
+    names: &[Vec<String>],
+    on_neuron: &Callback<(usize, usize)>,
+) -> Html {
     let sizes: Vec<usize> = std::iter::once(trace.inputs.len())
         .chain(trace.neurons.iter().map(Vec::len))
         .collect();
@@ -276,8 +343,8 @@ fn diagram(trace: &Trace, index: usize, names: &[Vec<String>]) -> Html {
         TOP + RADIUS + offset + neuron as f64 * ROW
     };
     let height = TOP + tallest as f64 * ROW + 20.0;
-    let step = &trace.steps[index];
-    let done = progress(trace, index);
+    let step = &steps[index];
+    let done = progress(steps, &sizes, index);
     let lit_neuron = |layer: usize, neuron: usize| match step.focus {
         Focus::Incoming {
             layer: l,
@@ -291,11 +358,19 @@ fn diagram(trace: &Trace, index: usize, names: &[Vec<String>]) -> Html {
             layer: l,
             neuron: n,
         } => (l, n) == (layer, neuron),
+        Focus::Layer { layer: l } => l == layer,
         Focus::Loss => false,
     };
     let lit_edge = |layer: usize, from: usize, to: usize| match step.focus {
         Focus::Incoming { layer: l, neuron } => l == layer + 1 && neuron == to,
         Focus::Outgoing { layer: l, neuron } => l == layer && neuron == from,
+        Focus::Layer { layer: l } => {
+            l == layer + 1
+                && matches!(
+                    step.kind,
+                    StepKind::WeightedSum | StepKind::ParameterGradients | StepKind::Update
+                )
+        }
         _ => false,
     };
 
@@ -311,7 +386,8 @@ fn diagram(trace: &Trace, index: usize, names: &[Vec<String>]) -> Html {
                     x_of(layer + 1) - RADIUS,
                     y_of(layer + 1, to),
                 );
-                let label = match (lit, step.phase) {
+                let whole_layer = matches!(step.focus, Focus::Layer { .. });
+                let label = match (lit && !whole_layer, step.phase) {
                     (false, _) => None,
                     (true, Phase::Forward) => {
                         Some(format!("w = {}", number(trace.weights[layer][k])))
@@ -358,7 +434,8 @@ fn diagram(trace: &Trace, index: usize, names: &[Vec<String>]) -> Html {
                 .cloned()
                 .unwrap_or_default();
             nodes.push(html! {
-                <g class={classes!("bp-node", lit_neuron(layer, neuron).then_some("lit"))} data-testid={format!("bp-node-{layer}-{neuron}")}>
+                <g class={classes!("bp-node", lit_neuron(layer, neuron).then_some("lit"))} data-testid={format!("bp-node-{layer}-{neuron}")}
+                    onclick={on_neuron.reform(move |_: MouseEvent| (layer, neuron))}>
                     <circle cx={x.to_string()} cy={y.to_string()} r={RADIUS.to_string()} fill={fill} />
                     <text x={x.to_string()} y={(y + 4.0).to_string()} class="node-value">{ if computed { number(value) } else { String::new() } }</text>
                     <text x={x.to_string()} y={(y - RADIUS - 4.0).to_string()} class="node-name">{name}</text>

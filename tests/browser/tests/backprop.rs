@@ -131,3 +131,33 @@ async fn the_batch_view_lists_each_example_and_the_mean() {
     assert!(!table.contains("#5"), "{table}");
     page.screenshot("backprop_batch_view").await;
 }
+
+#[tokio::test]
+async fn a_large_network_is_stepped_a_layer_at_a_time() {
+    let page = stepper("/#page=backprop&layers=8,8").await;
+    // Forward 2 x 3 layers, the loss, backward 2 + 4 + 4, updates 3.
+    assert_eq!(page.text("step-index").await, "Step 1 of 20");
+    assert_eq!(page.text("step-title").await, "Weighted sums of layer 1");
+    page.screenshot("backprop_by_layer").await;
+    page.click("by-layer").await;
+    page.wait_until(
+        "neuron by neuron",
+        SETTLE,
+        async || page.text("step-index").await,
+        |t| t == "Step 1 of 118",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn clicking_a_neuron_opens_its_own_steps() {
+    let page = stepper("/#page=backprop&layers=8,8").await;
+    page.click("bp-node-2-3").await;
+    page.wait_until(
+        "the neuron's own step",
+        SETTLE,
+        async || page.text("step-title").await,
+        |t| t == "Weighted sum of H2.4",
+    )
+    .await;
+}

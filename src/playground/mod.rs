@@ -6,6 +6,7 @@ pub mod backprop;
 pub mod config;
 pub mod grid;
 pub mod lessons;
+pub mod optimizer_race;
 pub mod page;
 pub mod session;
 pub mod url_state;

@@ -2,10 +2,12 @@
 //! it, and the training session the views draw. Tested natively; the Yew views in `ui` only
 //! display it and send it named messages.
 
+pub mod activation_curves;
 pub mod backprop;
 pub mod config;
 pub mod grid;
 pub mod lessons;
+pub mod loss_examples;
 pub mod optimizer_race;
 pub mod page;
 pub mod session;

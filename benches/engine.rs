@@ -1,13 +1,18 @@
 //! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`).
 //!
-//! Prints one `name value` line per figure (milliseconds, median after warm-up, one thread) and
-//! `# ` lines of context; `xtask` reads the figures and sets them beside their references.
+//! Prints one `name value` line per figure (milliseconds, median after warm-up, one thread; the
+//! GEMM lines in GFLOP/s, ours and `matrixmultiply`'s as `<name>_reference`) and `# ` lines of
+//! context; `xtask` reads the figures and sets them beside their references.
 
-use neural_playground::bench_hooks::{MLP_BATCH, MLP_LAYERS, grid_ms, mlp_step_ms};
+use neural_playground::bench_hooks::{
+    GEMM_CASES, GemmEngine, MLP_BATCH, MLP_LAYERS, grid_ms, mlp_step_ms,
+};
+use neural_playground::engine::gemm;
 use std::time::Instant;
 
 const MLP_STEPS: u32 = 50;
 const GRID_RUNS: u32 = 50;
+const GEMM_RUNS: u32 = 30;
 
 fn main() {
     let epoch = Instant::now();
@@ -18,4 +23,18 @@ fn main() {
     );
     println!("mlp_step_native_ms {:.4}", mlp_step_ms(MLP_STEPS, now_ms));
     println!("grid_native_ms {:.4}", grid_ms(GRID_RUNS, now_ms));
+    println!(
+        "# native GEMM: {} kernel, median of {GEMM_RUNS} products; checked against the portable \
+         kernel and matrixmultiply first",
+        gemm::kernel_name()
+    );
+    for case in GEMM_CASES {
+        if let Err(message) = case.verify() {
+            panic!("{message}");
+        }
+        let ours = case.gflops(GemmEngine::Ours, GEMM_RUNS, now_ms);
+        let reference = case.gflops(GemmEngine::Matrixmultiply, GEMM_RUNS, now_ms);
+        println!("{} {ours:.4}", case.name);
+        println!("{}_reference {reference:.4}", case.name);
+    }
 }

@@ -1,8 +1,12 @@
 //! The benchmark workloads of `cargo xtask bench`, defined once: `benches/engine.rs` times them
 //! natively, and on wasm32 they are exported to JavaScript (`window.wasmBindings.bench_mlp_step`,
-//! `window.wasmBindings.bench_grid`) so that the browser benchmark times the very same code.
+//! `bench_grid`, `bench_gemm_gflops`) so that the browser benchmark times the very same code.
+//! The GEMM figures set our kernel beside `matrixmultiply`, the crate it replaced; before timing,
+//! [`GemmCase::verify`] checks our product against the portable kernel and against
+//! `matrixmultiply`, and the benchmark fails loudly if they differ.
 
 use crate::data::Feature;
+use crate::engine::gemm::{self, Operand};
 use crate::engine::{
     Activation, EngineError, Initializer, LayerSpec, Loss, Model, ModelConfig, OptimizerConfig,
     OptimizerKind, Regularization, SeededRng, Tensor, TrainConfig, Trainer,
@@ -134,6 +138,201 @@ pub fn grid_ms(runs: u32, now_ms: impl Fn() -> f64) -> f64 {
     batch_ms / f64::from(GRID_PASSES_PER_TIMING)
 }
 
+/// One product `op(A) · op(B)` of the GEMM benchmark, `[m, k] · [k, n]`.
+#[derive(Clone, Copy, Debug)]
+pub struct GemmCase {
+    pub name: &'static str,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub transpose_a: bool,
+    pub transpose_b: bool,
+}
+
+/// The MLP's first layer forward (`X · W`), its weight gradient (`X^T · dY`, the transposed
+/// backward shape) and a square product.
+pub const GEMM_CASES: [GemmCase; 3] = [
+    GemmCase {
+        name: "gemm_64x784x512_gflops",
+        m: 64,
+        k: 784,
+        n: 512,
+        transpose_a: false,
+        transpose_b: false,
+    },
+    GemmCase {
+        name: "gemm_784x64x512_gflops",
+        m: 784,
+        k: 64,
+        n: 512,
+        transpose_a: true,
+        transpose_b: false,
+    },
+    GemmCase {
+        name: "gemm_1024_gflops",
+        m: 1024,
+        k: 1024,
+        n: 1024,
+        transpose_a: false,
+        transpose_b: false,
+    },
+];
+
+/// The decision grid's skinny products (direct loops, not the blocked GEMM), checked with
+/// [`GemmCase::verify`] before the GEMM is timed, so that their wasm SIMD path is checked in
+/// the browser too.
+pub const SKINNY_CHECKS: [GemmCase; 3] = [
+    GemmCase {
+        name: "skinny_1000x2x8",
+        m: 1000,
+        k: 2,
+        n: 8,
+        transpose_a: false,
+        transpose_b: false,
+    },
+    GemmCase {
+        name: "skinny_1000x8x8",
+        m: 1000,
+        k: 8,
+        n: 8,
+        transpose_a: false,
+        transpose_b: false,
+    },
+    GemmCase {
+        name: "skinny_1000x8x1",
+        m: 1000,
+        k: 8,
+        n: 1,
+        transpose_a: false,
+        transpose_b: false,
+    },
+];
+
+/// Whose GEMM a benchmark runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GemmEngine {
+    /// `engine::gemm::matmul`.
+    Ours,
+    /// `matrixmultiply::sgemm`, the crate the engine used before.
+    Matrixmultiply,
+}
+
+/// A case's operands (stored as used by the case) and its output.
+struct GemmOperands {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    out: Vec<f32>,
+}
+
+impl GemmCase {
+    fn operands(&self) -> GemmOperands {
+        let mut rng = SeededRng::new(11);
+        let mut random = |len: usize| (0..len).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+        GemmOperands {
+            a: random(self.m * self.k),
+            b: random(self.k * self.n),
+            out: vec![0.0; self.m * self.n],
+        }
+    }
+
+    fn left<'a>(&self, data: &'a [f32]) -> Operand<'a> {
+        let (m, k) = (self.m, self.k);
+        match self.transpose_a {
+            false => Operand::new(data, m, k, false),
+            true => Operand::new(data, k, m, true),
+        }
+    }
+
+    fn right<'a>(&self, data: &'a [f32]) -> Operand<'a> {
+        let (k, n) = (self.k, self.n);
+        match self.transpose_b {
+            false => Operand::new(data, k, n, false),
+            true => Operand::new(data, n, k, true),
+        }
+    }
+
+    /// `out = op(a) · op(b)` with `engine`.
+    fn multiply(&self, engine: GemmEngine, operands: &mut GemmOperands) {
+        let (a, b) = (self.left(&operands.a), self.right(&operands.b));
+        match engine {
+            GemmEngine::Ours => gemm::matmul(a, b, &mut operands.out, false),
+            GemmEngine::Matrixmultiply => matrixmultiply_product(a, b, &mut operands.out),
+        }
+    }
+
+    /// Multiplies with our kernel, the portable kernel and `matrixmultiply`, and says how far
+    /// apart they are (largest difference relative to the largest magnitude); an error when
+    /// above 1e-5.
+    pub fn verify(&self) -> Result<f64, String> {
+        let mut operands = self.operands();
+        let (a, b) = (self.left(&operands.a), self.right(&operands.b));
+        let mut portable = vec![0.0; self.m * self.n];
+        gemm::matmul_portable(a, b, &mut portable, false);
+        let mut reference = vec![0.0; self.m * self.n];
+        matrixmultiply_product(a, b, &mut reference);
+        self.multiply(GemmEngine::Ours, &mut operands);
+        let scale = reference.iter().fold(0.0f32, |max, v| max.max(v.abs()));
+        let mut worst = 0.0f64;
+        for (other, what) in [
+            (&portable, "the portable kernel"),
+            (&reference, "matrixmultiply"),
+        ] {
+            let difference = (operands.out.iter().zip(other.iter()))
+                .fold(0.0f32, |max, (x, y)| max.max((x - y).abs()));
+            let relative = f64::from(difference / scale.max(f32::MIN_POSITIVE));
+            // (Written so that a NaN fails too.)
+            if relative.is_nan() || relative >= 1e-5 {
+                return Err(format!(
+                    "{}: the {} kernel differs from {what} by {relative:e} (relative)",
+                    self.name,
+                    gemm::kernel_name()
+                ));
+            }
+            worst = worst.max(relative);
+        }
+        Ok(worst)
+    }
+
+    /// GFLOP/s of `engine` on this case: `2 m k n` over the median of `runs` timings.
+    pub fn gflops(&self, engine: GemmEngine, runs: u32, now_ms: impl Fn() -> f64) -> f64 {
+        let mut operands = self.operands();
+        let ms = median_ms(2, runs, now_ms, || self.multiply(engine, &mut operands));
+        2.0 * (self.m * self.k * self.n) as f64 / (ms * 1e6)
+    }
+}
+
+/// `out = op(a) · op(b)` through `matrixmultiply::sgemm` (strides express the transposes).
+fn matrixmultiply_product(a: Operand<'_>, b: Operand<'_>, out: &mut [f32]) {
+    let (m, k) = a.used_shape();
+    let (_, n) = b.used_shape();
+    let strides = |o: &Operand<'_>| match o.transposed {
+        false => (o.cols as isize, 1),
+        true => (1, o.cols as isize),
+    };
+    let ((rsa, csa), (rsb, csb)) = (strides(&a), strides(&b));
+    assert!(a.data.len() == m * k && b.data.len() == k * n && out.len() == m * n);
+    // SAFETY: the sizes were checked above, so every index derived from m, k, n and the strides
+    // lies inside the slices; `out` is borrowed mutably, so it does not alias the inputs.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.data.as_ptr(),
+            rsa,
+            csa,
+            b.data.as_ptr(),
+            rsb,
+            csb,
+            0.0,
+            out.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 mod exports {
     use wasm_bindgen::prelude::wasm_bindgen;
@@ -153,6 +352,30 @@ mod exports {
     #[wasm_bindgen]
     pub fn bench_grid(runs: u32) -> f64 {
         super::grid_ms(runs, now_ms)
+    }
+
+    /// GFLOP/s of [`super::GEMM_CASES`]`[case]`, ours (`reference == false`) or
+    /// `matrixmultiply`'s; ours is first checked against the portable kernel and
+    /// `matrixmultiply`, and a mismatch throws.
+    #[wasm_bindgen]
+    pub fn bench_gemm_gflops(case: usize, reference: bool, runs: u32) -> f64 {
+        let case = super::GEMM_CASES[case];
+        for check in super::SKINNY_CHECKS.iter().chain([&case]) {
+            if let Err(message) = check.verify() {
+                wasm_bindgen::throw_str(&message);
+            }
+        }
+        let engine = match reference {
+            false => super::GemmEngine::Ours,
+            true => super::GemmEngine::Matrixmultiply,
+        };
+        case.gflops(engine, runs, now_ms)
+    }
+
+    /// Name of the microkernel the GEMM uses in this build.
+    #[wasm_bindgen]
+    pub fn gemm_kernel_name() -> String {
+        crate::engine::gemm::kernel_name().to_string()
     }
 }
 
@@ -177,6 +400,14 @@ mod tests {
         grid.run().unwrap();
         let output = grid.model.output();
         assert_eq!(output.shape(), &[OUTPUT_RESOLUTION * OUTPUT_RESOLUTION, 1]);
+    }
+
+    #[test]
+    fn every_gemm_case_agrees_with_the_references() {
+        // The 1024 product is left to the benchmark: in an unoptimised build it takes minutes.
+        for case in GEMM_CASES[..2].iter().chain(&SKINNY_CHECKS) {
+            case.verify().unwrap();
+        }
     }
 
     #[test]

@@ -36,6 +36,8 @@ enum Target {
 struct Figure {
     /// Printed name, with the unit.
     name: &'static str,
+    /// Measured by the native benchmark (otherwise in the browser).
+    native: bool,
     /// Key of our measurement.
     ours: &'static str,
     reference: Reference,
@@ -44,10 +46,29 @@ struct Figure {
 
 const PYTORCH: &str = "PyTorch CPU, 1 thread, eager";
 
-fn figures() -> [Figure; 5] {
+const MATRIXMULTIPLY: &str =
+    "matrixmultiply 0.3 (the crate our GEMM replaced), 1 thread; in GFLOP/s, so above 1 is faster";
+
+/// A GEMM figure in GFLOP/s: ours under `key`, matrixmultiply's under `key_reference`.
+fn gemm(name: &'static str, key: &'static str, reference: &'static str) -> Figure {
+    Figure {
+        name,
+        native: !key.contains("wasm"),
+        ours: key,
+        reference: Reference::Measured {
+            key: reference,
+            what: MATRIXMULTIPLY,
+            stack_figure: None,
+        },
+        target: Target::None,
+    }
+}
+
+fn figures() -> [Figure; 9] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
+            native: false,
             ours: "grid_wasm_ms",
             reference: Reference::Measured {
                 key: "tfjs_grid_ms",
@@ -58,6 +79,7 @@ fn figures() -> [Figure; 5] {
         },
         Figure {
             name: "spiral_frame_p95_ms",
+            native: false,
             ours: "spiral_frame_p95_ms",
             reference: Reference::Fixed {
                 value: 8.0,
@@ -67,6 +89,7 @@ fn figures() -> [Figure; 5] {
         },
         Figure {
             name: "mlp_step_native_ms",
+            native: true,
             ours: "mlp_step_native_ms",
             reference: Reference::Measured {
                 key: "pytorch_mlp_step_ms",
@@ -77,6 +100,7 @@ fn figures() -> [Figure; 5] {
         },
         Figure {
             name: "mlp_step_wasm_ms",
+            native: false,
             ours: "mlp_step_wasm_ms",
             reference: Reference::Measured {
                 key: "pytorch_mlp_step_ms",
@@ -87,6 +111,7 @@ fn figures() -> [Figure; 5] {
         },
         Figure {
             name: "mlp_step_wasm_ms_vs_tfjs_wasm",
+            native: false,
             ours: "mlp_step_wasm_ms",
             reference: Reference::Measured {
                 key: "tfjs_mlp_step_ms",
@@ -95,6 +120,26 @@ fn figures() -> [Figure; 5] {
             },
             target: Target::RatioAtMost(1.0 / 15.0),
         },
+        gemm(
+            "gemm_64x784x512_gflops",
+            "gemm_64x784x512_gflops",
+            "gemm_64x784x512_gflops_reference",
+        ),
+        gemm(
+            "gemm_784x64x512_gflops",
+            "gemm_784x64x512_gflops",
+            "gemm_784x64x512_gflops_reference",
+        ),
+        gemm(
+            "gemm_1024_gflops",
+            "gemm_1024_gflops",
+            "gemm_1024_gflops_reference",
+        ),
+        gemm(
+            "gemm_64x784x512_wasm_gflops",
+            "gemm_64x784x512_wasm_gflops",
+            "gemm_64x784x512_wasm_gflops_reference",
+        ),
     ]
 }
 
@@ -225,8 +270,8 @@ fn report(group: Group, measurements: Measurements) -> Result {
         .into_iter()
         .filter(|figure| match group {
             Group::All => true,
-            Group::Native => figure.name.contains("native"),
-            Group::Browser => !figure.name.contains("native"),
+            Group::Native => figure.native,
+            Group::Browser => !figure.native,
         })
         .collect();
     let rows: Vec<Row> = figures

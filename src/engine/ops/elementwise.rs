@@ -59,12 +59,38 @@ pub fn add_bias_forward(x: &Tensor, bias: &Tensor, out: &mut Tensor) {
     if cols == 0 {
         return;
     }
-    for (out_row, x_row) in out
-        .data_mut()
-        .chunks_exact_mut(cols)
-        .zip(x.data().chunks_exact(cols))
-    {
-        for ((o, &x), &b) in out_row.iter_mut().zip(x_row).zip(bias.data()) {
+    // The playground's layers are a few neurons wide: a loop over a row of runtime length that
+    // short never reaches the compiler's vectorised body, so columns go in blocks of constant
+    // width (8, then 4, then one by one).
+    let (bias, x, out) = (bias.data(), x.data(), out.data_mut());
+    let mut j = 0;
+    while cols - j >= 8 {
+        add_bias_columns::<8>(x, bias, cols, j, out);
+        j += 8;
+    }
+    if cols - j >= 4 {
+        add_bias_columns::<4>(x, bias, cols, j, out);
+        j += 4;
+    }
+    while j < cols {
+        add_bias_columns::<1>(x, bias, cols, j, out);
+        j += 1;
+    }
+}
+
+/// Columns `j..j + W` of `out = x + bias` (rows of `cols`).
+fn add_bias_columns<const W: usize>(
+    x: &[f32],
+    bias: &[f32],
+    cols: usize,
+    j: usize,
+    out: &mut [f32],
+) {
+    let bias: &[f32; W] = bias[j..j + W].try_into().expect("W columns");
+    for (out_row, x_row) in out.chunks_exact_mut(cols).zip(x.chunks_exact(cols)) {
+        let out_block: &mut [f32; W] = (&mut out_row[j..j + W]).try_into().expect("W columns");
+        let x_block: &[f32; W] = x_row[j..j + W].try_into().expect("W columns");
+        for ((o, &x), &b) in out_block.iter_mut().zip(x_block).zip(bias) {
             *o = x + b;
         }
     }

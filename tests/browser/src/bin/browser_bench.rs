@@ -26,6 +26,9 @@ const WARM_UP_FRAMES: usize = 20;
 /// Runs of the exported workloads (median taken in the page).
 const GRID_RUNS: u32 = 50;
 const MLP_STEPS: u32 = 50;
+const GEMM_RUNS: u32 = 30;
+/// `bench_hooks::GEMM_CASES[0]`, the 64x784x512 product, and the name of its figure.
+const GEMM_CASE: (u32, &str) = (0, "gemm_64x784x512_wasm_gflops");
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -56,10 +59,42 @@ async fn app_figures() {
     println!("grid_wasm_ms {grid_ms:.4}");
     let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
     println!("mlp_step_wasm_ms {mlp_ms:.4}");
+    gemm_figures(&page).await;
     for (hash, figure) in SPIRALS {
         open_app(&page, hash).await;
         training_frames(&page, hash, figure).await;
     }
+}
+
+/// GFLOP/s of our wasm GEMM and of matrixmultiply compiled to wasm, on the same product. The
+/// export first checks our products (this one and the grid's skinny ones) against the portable
+/// kernel and matrixmultiply and throws (failing this benchmark) if they differ.
+async fn gemm_figures(page: &Page) {
+    let (case, figure) = GEMM_CASE;
+    let kernel = page
+        .execute("return window.wasmBindings.gemm_kernel_name();")
+        .await;
+    let mut gflops = [0.0; 2];
+    for (value, reference) in gflops.iter_mut().zip([false, true]) {
+        let script = "return window.wasmBindings.bench_gemm_gflops(arguments[0], arguments[1], \
+                      arguments[2]);";
+        let result = page
+            .execute_with(
+                script,
+                vec![case.into(), reference.into(), GEMM_RUNS.into()],
+            )
+            .await;
+        *value = result
+            .as_f64()
+            .unwrap_or_else(|| panic!("bench_gemm_gflops returned {result}"));
+    }
+    println!(
+        "# wasm GEMM: {} kernel, checked against the portable kernel and matrixmultiply; median \
+         of {GEMM_RUNS} products",
+        kernel.as_str().unwrap_or("?")
+    );
+    println!("{figure} {:.4}", gflops[0]);
+    println!("{figure}_reference {:.4}", gflops[1]);
 }
 
 /// Loads the app afresh and waits until it is drawn and its exports are reachable.

@@ -1,0 +1,177 @@
+//! The cache-blocked GEMM (BLIS loop order): `B` is packed one `KC x NC` block at a time into
+//! `NR`-column panels (kept in L3/L2), `A` one `MC x KC` block at a time into `MR`-row panels
+//! (kept in L2), and the microkernel multiplies one `MR`-row panel by one `NR`-column panel into
+//! an `MR x NR` tile of `C` held in registers. The packing buffers live in a thread-local
+//! workspace that only grows, so steady-state training does not allocate.
+
+use std::cell::RefCell;
+
+use super::pack::{pack_a, pack_b};
+use super::{Shape, View};
+
+/// Depth of one packed block: a `KC x NR` panel of `B` (16 KiB for `NR = 16`) stays in L1.
+const KC: usize = 256;
+/// Rows of `A` packed at once (rounded to a multiple of `MR`): `MC x KC` floats stay in L2.
+const MC: usize = 132;
+/// Columns of `B` packed at once (rounded to a multiple of `NR`).
+const NC: usize = 4096;
+
+/// A register-tile multiply: `C[rows x cols] (+)= A_panel · B_panel` over `k` steps.
+pub(super) trait Microkernel {
+    /// Rows of the register tile (of an `A` panel).
+    const MR: usize;
+    /// Columns of the register tile (of a `B` panel).
+    const NR: usize;
+    const NAME: &'static str;
+
+    /// Multiplies the packed panels `a` (`k` groups of `MR` values) and `b` (`k` groups of `NR`)
+    /// and writes the top-left `rows x cols` of the product to `c` (row stride `ldc`), adding to
+    /// what is there when `accumulate`.
+    ///
+    /// # Safety
+    /// `a` holds `k * MR` and `b` `k * NR` readable floats; `rows <= MR`, `cols <= NR`, and
+    /// `c + r * ldc + j` is writable for every `r < rows`, `j < cols`. The CPU supports the
+    /// kernel's instructions.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+        accumulate: bool,
+    );
+}
+
+/// The packed panels, reused from call to call.
+#[derive(Default)]
+struct Workspace {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+thread_local! {
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+/// Grows `buffer` to at least `len` floats (never shrinks, so it allocates only on a new maximum).
+fn at_least(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    &mut buffer[..len]
+}
+
+/// `out (+)= op(a) · op(b)` with the best microkernel this machine runs.
+pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], accumulate: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if super::kernel_x86::available() {
+        return matmul_with::<super::kernel_x86::Avx2Fma>(shape, a, b, out, accumulate);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return matmul_with::<super::kernel_wasm::Simd128>(shape, a, b, out, accumulate);
+    #[allow(unreachable_code)]
+    matmul_with::<super::kernel_generic::Portable>(shape, a, b, out, accumulate)
+}
+
+/// Name of the microkernel [`matmul`] uses here.
+pub(super) fn kernel_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if super::kernel_x86::available() {
+        return super::kernel_x86::Avx2Fma::NAME;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return super::kernel_wasm::Simd128::NAME;
+    #[allow(unreachable_code)]
+    super::kernel_generic::Portable::NAME
+}
+
+/// Splits `total` into the fewest blocks of at most `max` and returns an even block size,
+/// rounded up to a multiple of `multiple` (so that 784 is cut 196 x 4, not 256 x 3 + 16).
+fn even_block(total: usize, max: usize, multiple: usize) -> usize {
+    let blocks = total.div_ceil(max);
+    total.div_ceil(blocks).next_multiple_of(multiple)
+}
+
+/// The blocked loops with microkernel `K`.
+pub(super) fn matmul_with<K: Microkernel>(
+    shape: Shape,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    let Shape { m, k, n } = shape;
+    let kc_max = even_block(k, KC, 1);
+    let mc_max = even_block(m, MC.next_multiple_of(K::MR), K::MR);
+    let nc_max = even_block(n, NC.next_multiple_of(K::NR), K::NR);
+    let mut with_workspace = |workspace: &mut Workspace| {
+        let a_panels = at_least(&mut workspace.a, mc_max * kc_max);
+        let b_panels = at_least(&mut workspace.b, kc_max * nc_max);
+        for j0 in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - j0);
+            for p0 in (0..k).step_by(kc_max) {
+                let kc = kc_max.min(k - p0);
+                pack_b::<K>(b, p0, kc, j0, nc, b_panels);
+                // Only the first depth block sees the caller's `accumulate`; later ones add.
+                let add = accumulate || p0 > 0;
+                for i0 in (0..m).step_by(mc_max) {
+                    let mc = mc_max.min(m - i0);
+                    pack_a::<K>(a, i0, mc, p0, kc, a_panels);
+                    macro_tiles::<K>(kc, mc, nc, a_panels, b_panels, out, i0, j0, n, add);
+                }
+            }
+        }
+    };
+    match WORKSPACE.try_with(|cell| cell.try_borrow_mut().map(|mut w| with_workspace(&mut w))) {
+        Ok(Ok(())) => {}
+        // Re-entered or during thread teardown: a private workspace (allocates, still correct).
+        _ => with_workspace(&mut Workspace::default()),
+    }
+}
+
+/// Runs the microkernel over every `MR x NR` tile of one `mc x nc` block of `out`.
+#[allow(clippy::too_many_arguments)]
+fn macro_tiles<K: Microkernel>(
+    kc: usize,
+    mc: usize,
+    nc: usize,
+    a_panels: &[f32],
+    b_panels: &[f32],
+    out: &mut [f32],
+    i0: usize,
+    j0: usize,
+    ldc: usize,
+    accumulate: bool,
+) {
+    let m_total = out.len() / ldc;
+    assert!(i0 + mc <= m_total && j0 + nc <= ldc);
+    assert!(a_panels.len() >= mc.div_ceil(K::MR) * K::MR * kc);
+    assert!(b_panels.len() >= nc.div_ceil(K::NR) * K::NR * kc);
+    let c = out.as_mut_ptr();
+    for jr in (0..nc).step_by(K::NR) {
+        let cols = K::NR.min(nc - jr);
+        let b_panel = &b_panels[(jr / K::NR) * K::NR * kc..];
+        for ir in (0..mc).step_by(K::MR) {
+            let rows = K::MR.min(mc - ir);
+            let a_panel = &a_panels[(ir / K::MR) * K::MR * kc..];
+            // SAFETY: the asserts above keep the panels (`kc * MR`, `kc * NR` floats from these
+            // offsets) and the tile (`rows` rows of `cols` from (i0 + ir, j0 + jr), row stride
+            // `ldc`) inside their slices; the dispatcher checked the CPU features.
+            unsafe {
+                K::tile(
+                    kc,
+                    a_panel.as_ptr(),
+                    b_panel.as_ptr(),
+                    c.add((i0 + ir) * ldc + j0 + jr),
+                    ldc,
+                    rows,
+                    cols,
+                    accumulate,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The wasm32 microkernel: a 4x8 register tile of SIMD128 `f32x4` values (8 accumulators, 2 for
+//! a row of `B`, 1 for a broadcast value of `A`, which fits the 16 xmm registers V8 has on x86),
+//! with `f32x4.relaxed_madd` (a fused multiply-add) when built with `relaxed-simd`.
+
+use core::arch::wasm32::*;
+
+use super::blocked::Microkernel;
+
+pub(crate) struct Simd128;
+
+const MR: usize = 4;
+const NR: usize = 8;
+
+/// `acc + x * y`.
+#[inline(always)]
+fn multiply_add(x: v128, y: v128, acc: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    return f32x4_relaxed_madd(x, y, acc);
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    f32x4_add(acc, f32x4_mul(x, y))
+}
+
+impl Microkernel for Simd128 {
+    const MR: usize = MR;
+    const NR: usize = NR;
+    #[cfg(target_feature = "relaxed-simd")]
+    const NAME: &'static str = "wasm relaxed-SIMD 4x8";
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    const NAME: &'static str = "wasm SIMD128 4x8";
+
+    unsafe fn tile(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+        accumulate: bool,
+    ) {
+        let mut acc = [[f32x4_splat(0.0); NR / 4]; MR];
+        // SAFETY (every pointer access below): `a` has `k * MR` floats, `b` `k * NR`, and the
+        // tile writes stay within `rows x cols` of `c` (row stride `ldc`), per the contract.
+        unsafe {
+            let (mut a, mut b) = (a, b);
+            for _ in 0..k {
+                let b0 = v128_load(b as *const v128);
+                let b1 = v128_load(b.add(4) as *const v128);
+                for (r, acc_row) in acc.iter_mut().enumerate() {
+                    let a_value = v128_load32_splat(a.add(r) as *const u32);
+                    acc_row[0] = multiply_add(a_value, b0, acc_row[0]);
+                    acc_row[1] = multiply_add(a_value, b1, acc_row[1]);
+                }
+                a = a.add(MR);
+                b = b.add(NR);
+            }
+            if rows == MR && cols == NR {
+                for (r, acc_row) in acc.iter().enumerate() {
+                    let row = c.add(r * ldc);
+                    for (half, &value) in acc_row.iter().enumerate() {
+                        let target = row.add(4 * half) as *mut v128;
+                        let value = if accumulate {
+                            f32x4_add(value, v128_load(target))
+                        } else {
+                            value
+                        };
+                        v128_store(target, value);
+                    }
+                }
+            } else {
+                let mut tile = [[0.0f32; NR]; MR];
+                for (tile_row, acc_row) in tile.iter_mut().zip(&acc) {
+                    v128_store(tile_row.as_mut_ptr() as *mut v128, acc_row[0]);
+                    v128_store(tile_row.as_mut_ptr().add(4) as *mut v128, acc_row[1]);
+                }
+                for (r, tile_row) in tile.iter().enumerate().take(rows) {
+                    for (j, &value) in tile_row.iter().enumerate().take(cols) {
+                        let target = &mut *c.add(r * ldc + j);
+                        *target = if accumulate { *target + value } else { value };
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The x86_64 microkernel: a 6x16 register tile with AVX2 and FMA (12 of the 16 ymm registers
+//! hold the tile, 2 a row of `B`, 1 a broadcast value of `A`), chosen at run time.
+
+use std::arch::x86_64::*;
+
+use super::blocked::Microkernel;
+
+pub(crate) struct Avx2Fma;
+
+const MR: usize = 6;
+const NR: usize = 16;
+
+/// Whether this CPU runs [`Avx2Fma`] (the standard library caches the answer).
+pub(super) fn available() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+}
+
+impl Microkernel for Avx2Fma {
+    const MR: usize = MR;
+    const NR: usize = NR;
+    const NAME: &'static str = "AVX2+FMA 6x16";
+
+    unsafe fn tile(
+        k: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+        accumulate: bool,
+    ) {
+        // SAFETY: same contract; the dispatcher checked `available()`.
+        unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
+    }
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_avx2(
+    k: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    accumulate: bool,
+) {
+    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    // SAFETY (every pointer access below): `a` has `k * MR` floats, `b` `k * NR`, and the tile
+    // writes stay within `rows x cols` of `c` (row stride `ldc`), per the trait's contract.
+    unsafe {
+        let (mut a, mut b) = (a, b);
+        for _ in 0..k {
+            let b0 = _mm256_loadu_ps(b);
+            let b1 = _mm256_loadu_ps(b.add(8));
+            for (r, acc_row) in acc.iter_mut().enumerate() {
+                let a_value = _mm256_broadcast_ss(&*a.add(r));
+                acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
+                acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+        if rows == MR && cols == NR {
+            for (r, acc_row) in acc.iter().enumerate() {
+                let row = c.add(r * ldc);
+                let (mut low, mut high) = (acc_row[0], acc_row[1]);
+                if accumulate {
+                    low = _mm256_add_ps(low, _mm256_loadu_ps(row));
+                    high = _mm256_add_ps(high, _mm256_loadu_ps(row.add(8)));
+                }
+                _mm256_storeu_ps(row, low);
+                _mm256_storeu_ps(row.add(8), high);
+            }
+        } else {
+            // Lane `l` of a half is stored when `8 * half + l < cols`; a half with no lane to
+            // store is skipped, a full one stored plainly (masked stores are slow on AMD).
+            static LANES: [i32; 2 * NR] = {
+                let mut lanes = [0; 2 * NR];
+                let mut i = 0;
+                while i < NR {
+                    lanes[i] = -1;
+                    i += 1;
+                }
+                lanes
+            };
+            for half in 0..2 {
+                let lanes = cols.saturating_sub(8 * half).min(8);
+                if lanes == 0 {
+                    continue;
+                }
+                let mask = _mm256_loadu_si256(LANES.as_ptr().add(NR - lanes) as *const __m256i);
+                for (r, acc_row) in acc.iter().enumerate().take(rows) {
+                    let target = c.add(r * ldc + 8 * half);
+                    let mut value = acc_row[half];
+                    if lanes == 8 {
+                        if accumulate {
+                            value = _mm256_add_ps(value, _mm256_loadu_ps(target));
+                        }
+                        _mm256_storeu_ps(target, value);
+                    } else {
+                        if accumulate {
+                            value = _mm256_add_ps(value, _mm256_maskload_ps(target, mask));
+                        }
+                        _mm256_maskstore_ps(target, mask, value);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Single-precision matrix multiplication on row-major slices: `matmul` picks a direct loop for
+//! the skinny products of the playground and a cache-blocked, packed GEMM (BLIS loop order) for
+//! the rest, with a SIMD microkernel per target. Transposes are read by the packing routines, so
+//! no transposed copy is ever made, and the packing buffers are reused: after the largest product
+//! has been seen once, `matmul` does not allocate.
+//!
+//! Files: `blocked.rs` (loops and workspace), `pack.rs` (panels), `skinny.rs` (direct loops),
+//! `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128), `kernel_generic.rs` (portable).
+
+mod blocked;
+mod kernel_generic;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod kernel_wasm;
+#[cfg(target_arch = "x86_64")]
+mod kernel_x86;
+mod pack;
+mod skinny;
+#[cfg(test)]
+mod tests;
+
+/// Where one operand of a product lives: its row-major data and whether it is used transposed.
+#[derive(Clone, Copy, Debug)]
+pub struct Operand<'a> {
+    pub data: &'a [f32],
+    /// Rows of the *stored* matrix.
+    pub rows: usize,
+    /// Columns of the *stored* matrix.
+    pub cols: usize,
+    pub transposed: bool,
+}
+
+impl<'a> Operand<'a> {
+    pub fn new(data: &'a [f32], rows: usize, cols: usize, transposed: bool) -> Self {
+        Operand {
+            data,
+            rows,
+            cols,
+            transposed,
+        }
+    }
+
+    /// Rows and columns of the operand as used in the product (after the optional transpose).
+    pub fn used_shape(&self) -> (usize, usize) {
+        if self.transposed {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
+    }
+
+    /// Row and column strides of the operand as used in the product.
+    fn strides(&self) -> (usize, usize) {
+        if self.transposed {
+            (1, self.cols)
+        } else {
+            (self.cols, 1)
+        }
+    }
+}
+
+/// A matrix as used in the product: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct View<'a> {
+    pub data: &'a [f32],
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    fn of(operand: &Operand<'a>) -> View<'a> {
+        let (row_stride, col_stride) = operand.strides();
+        View {
+            data: operand.data,
+            row_stride,
+            col_stride,
+        }
+    }
+
+    #[inline(always)]
+    pub fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.row_stride + j * self.col_stride]
+    }
+}
+
+/// `out = op(a) · op(b)`, or `out += op(a) · op(b)` when `accumulate` (used to sum gradients).
+///
+/// `out` is row-major `[m, n]` where `op(a)` is `[m, k]` and `op(b)` is `[k, n]`.
+/// Panics if the sizes disagree: callers (the tape ops) validate shapes first.
+pub fn matmul(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
+    let (m, k) = a.used_shape();
+    let (k_b, n) = b.used_shape();
+    assert_eq!(k, k_b, "matmul inner dimensions differ");
+    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+    assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    let (a, b) = (View::of(&a), View::of(&b));
+    let shape = Shape { m, k, n };
+    if skinny::suits(shape) {
+        skinny::matmul(shape, a, b, out, accumulate);
+    } else {
+        blocked::matmul(shape, a, b, out, accumulate);
+    }
+}
+
+/// Sizes of a product `[m, k] · [k, n]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+/// `out = op(a) · op(b)` through the cache-blocked path only, whatever the shape: the benchmarks
+/// and tests use it to check the microkernels on shapes that `matmul` would send elsewhere.
+pub fn matmul_blocked(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
+    let (m, k) = a.used_shape();
+    let (k_b, n) = b.used_shape();
+    assert_eq!(k, k_b, "matmul inner dimensions differ");
+    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+    assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    if m == 0 || n == 0 || k == 0 {
+        return matmul(a, b, out, accumulate);
+    }
+    blocked::matmul(
+        Shape { m, k, n },
+        View::of(&a),
+        View::of(&b),
+        out,
+        accumulate,
+    );
+}
+
+/// `out = op(a) · op(b)` through the portable microkernel only (the reference the SIMD kernels
+/// are checked against in the browser benchmark).
+pub fn matmul_portable(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
+    let (m, k) = a.used_shape();
+    let (_, n) = b.used_shape();
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    if m == 0 || n == 0 || k == 0 {
+        return matmul(a, b, out, accumulate);
+    }
+    blocked::matmul_with::<kernel_generic::Portable>(
+        Shape { m, k, n },
+        View::of(&a),
+        View::of(&b),
+        out,
+        accumulate,
+    );
+}
+
+/// Name of the microkernel the blocked path uses on this machine (for benchmark notes).
+pub fn kernel_name() -> &'static str {
+    blocked::kernel_name()
+}

@@ -56,6 +56,17 @@ pub const LESSONS: &[Lesson] = &[
         goal: Goal::ClassifyEveryPoint,
     },
     Lesson {
+        id: "documents",
+        title: "Problem 2: classify documents by their word counts",
+        topic: "Text as a vector of counts; f1 > f2 + f3 is Sports; learning the weights",
+        hash: "page=words",
+        text: &[
+            "A language with only the words a, b and c: a document becomes f1, f2, f3, the counts of each word, and one layer scores Sports (c1) against Politics (c2).",
+            "Type weights until every document is classified as the rule f1 > f2 + f3 says, then let the engine train them instead.",
+        ],
+        goal: Goal::Explore,
+    },
+    Lesson {
         id: "problem-3-single-layer",
         title: "Problem 3: f1·f2 > 0 defeats a single layer",
         topic: "Why hidden layers: a straight boundary cannot solve Problem 3",
@@ -125,6 +136,17 @@ pub const LESSONS: &[Lesson] = &[
         hash: "page=losses",
         text: &[
             "Drag predictions and watch each loss respond; the course's cross-entropy table is reproduced.",
+        ],
+        goal: Goal::Explore,
+    },
+    Lesson {
+        id: "one-weight",
+        title: "Gradient descent on one weight: loss x² + 3",
+        topic: "From x = 2 (loss 7), one step at rate 0.01 gives 1.96 (loss 6.8416)",
+        hash: "page=one-weight",
+        text: &[
+            "One weight x and the loss x² + 3. Each step moves x against the gradient 2x, by the learning rate times it.",
+            "Step at 0.01 to get the course's numbers, then try larger rates: 1.0 oscillates and 1.1 diverges.",
         ],
         goal: Goal::Explore,
     },

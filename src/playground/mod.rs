@@ -8,10 +8,12 @@ pub mod config;
 pub mod grid;
 pub mod lessons;
 pub mod loss_examples;
+pub mod one_weight;
 pub mod optimizer_race;
 pub mod page;
 pub mod session;
 pub mod url_state;
+pub mod word_counts;
 
 pub use config::{PlaygroundConfig, ProblemType};
 pub use grid::Grid;

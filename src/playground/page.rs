@@ -10,16 +10,20 @@ pub enum Page {
     Activations,
     Losses,
     Optimizers,
+    Words,
+    OneWeight,
 }
 
 impl Page {
-    pub const ALL: [Page; 6] = [
+    pub const ALL: [Page; 8] = [
         Page::Playground,
         Page::Lessons,
         Page::Backprop,
         Page::Activations,
         Page::Losses,
         Page::Optimizers,
+        Page::Words,
+        Page::OneWeight,
     ];
 
     /// The short name used in the URL and in test hooks (`nav-<key>`).
@@ -31,6 +35,8 @@ impl Page {
             Page::Activations => "activations",
             Page::Losses => "losses",
             Page::Optimizers => "optimizers",
+            Page::Words => "words",
+            Page::OneWeight => "one-weight",
         }
     }
 
@@ -42,6 +48,8 @@ impl Page {
             Page::Activations => "Activations",
             Page::Losses => "Losses",
             Page::Optimizers => "Optimizer race",
+            Page::Words => "Documents",
+            Page::OneWeight => "One weight",
         }
     }
 

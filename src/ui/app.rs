@@ -6,6 +6,7 @@ use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
 use super::frame_timer;
+use super::lessons::{OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
@@ -257,6 +258,8 @@ impl Component for App {
             Page::Activations => html! { <ActivationExplorer /> },
             Page::Losses => html! { <LossExplorer /> },
             Page::Optimizers => html! { <OptimizerRace /> },
+            Page::Words => html! { <WordClassifier /> },
+            Page::OneWeight => html! { <OneWeight /> },
         };
         html! {
             <div class="app">

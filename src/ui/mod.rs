@@ -9,6 +9,7 @@ mod data_panel;
 mod explorers;
 mod frame_timer;
 mod heatmap;
+mod lessons;
 mod lessons_view;
 mod loss_chart;
 mod network_view;

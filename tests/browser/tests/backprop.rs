@@ -161,3 +161,43 @@ async fn clicking_a_neuron_opens_its_own_steps() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn every_step_of_the_course_lesson_shows_the_engines_numbers() {
+    // The native engine traces the same lesson; the page must show exactly its steps.
+    use neural_playground::playground::{Session, from_hash, lessons};
+    let lesson = lessons::find("course-backprop").unwrap();
+    let (config, _) = from_hash(&lesson.link());
+    let trace = Session::new(config).unwrap().backprop_trace(0).unwrap();
+
+    let page = stepper(&format!("/{}", lesson.link())).await;
+    let total = trace.steps.len();
+    assert_eq!(page.text("step-index").await, format!("Step 1 of {total}"));
+    for (index, step) in trace.steps.iter().enumerate() {
+        let expected = format!("Step {} of {total}", index + 1);
+        page.wait_until(
+            "the step counter",
+            SETTLE,
+            async || page.text("step-index").await,
+            |t| *t == expected,
+        )
+        .await;
+        assert_eq!(
+            page.text("step-title").await,
+            step.title,
+            "step {}",
+            index + 1
+        );
+        assert_eq!(
+            page.text("step-equations").await,
+            // One <div> per equation; the text read back has no separators.
+            step.substituted.concat(),
+            "step {} ({})",
+            index + 1,
+            step.title
+        );
+        if index + 1 < total {
+            page.click("step-next").await;
+        }
+    }
+}

@@ -106,21 +106,7 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
         let (layer_by_layer, current) = (layer_by_layer.clone(), current.clone());
         let phase = step.phase;
         Callback::from(move |(layer, neuron): (usize, usize)| {
-            let about = |focus: Focus| match focus {
-                Focus::Incoming {
-                    layer: l,
-                    neuron: n,
-                }
-                | Focus::Neuron {
-                    layer: l,
-                    neuron: n,
-                }
-                | Focus::Outgoing {
-                    layer: l,
-                    neuron: n,
-                } => (l, n) == (layer, neuron),
-                _ => false,
-            };
+            let about = |focus: Focus| focus.neuron() == Some((layer, neuron));
             let found = trace
                 .steps
                 .iter()
@@ -346,20 +332,8 @@ fn diagram(
     let step = &steps[index];
     let done = progress(steps, &sizes, index);
     let lit_neuron = |layer: usize, neuron: usize| match step.focus {
-        Focus::Incoming {
-            layer: l,
-            neuron: n,
-        }
-        | Focus::Neuron {
-            layer: l,
-            neuron: n,
-        }
-        | Focus::Outgoing {
-            layer: l,
-            neuron: n,
-        } => (l, n) == (layer, neuron),
         Focus::Layer { layer: l } => l == layer,
-        Focus::Loss => false,
+        focus => focus.neuron() == Some((layer, neuron)),
     };
     let lit_edge = |layer: usize, from: usize, to: usize| match step.focus {
         Focus::Incoming { layer: l, neuron } => l == layer + 1 && neuron == to,

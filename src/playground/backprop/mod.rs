@@ -68,6 +68,18 @@ pub enum StepKind {
     Update,
 }
 
+impl Focus {
+    /// The single neuron a step is about, if it is about one.
+    pub fn neuron(self) -> Option<(usize, usize)> {
+        match self {
+            Focus::Incoming { layer, neuron }
+            | Focus::Neuron { layer, neuron }
+            | Focus::Outgoing { layer, neuron } => Some((layer, neuron)),
+            Focus::Layer { .. } | Focus::Loss => None,
+        }
+    }
+}
+
 /// One step of the iteration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {

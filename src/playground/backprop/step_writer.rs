@@ -156,52 +156,36 @@ impl StepWriter<'_> {
             .zip(self.trace.targets.iter().copied())
             .collect();
         let count = pairs.len();
+        // Each output's term, written with `term`, joined into the sum.
+        let terms = |term: &dyn Fn(String, String) -> String, separator: &str| -> String {
+            pairs
+                .iter()
+                .map(|(p, y)| term(number(*p), number(*y)))
+                .collect::<Vec<_>>()
+                .join(separator)
+        };
         let (formula, substituted) = match self.loss {
             Loss::MeanSquaredError => (
-                "L = (1/n) Σⱼ (pⱼ − yⱼ)²".to_string(),
-                pairs
-                    .iter()
-                    .map(|(p, y)| format!("({} − {})²", number(*p), number(*y)))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-                    + &format!(" / {count}"),
+                "L = (1/n) Σⱼ (pⱼ − yⱼ)²",
+                terms(&|p, y| format!("({p} − {y})²"), " + ") + &format!(" / {count}"),
             ),
             Loss::HalfSquaredError => (
-                "L = ½ (p − y)²  (mean over the outputs)".to_string(),
-                pairs
-                    .iter()
-                    .map(|(p, y)| format!("½ ({} − {})²", number(*p), number(*y)))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-                    + &format!(" / {count}"),
+                "L = ½ (p − y)²  (mean over the outputs)",
+                terms(&|p, y| format!("½ ({p} − {y})²"), " + ") + &format!(" / {count}"),
             ),
             Loss::MeanAbsoluteError => (
-                "L = (1/n) Σⱼ |pⱼ − yⱼ|".to_string(),
-                pairs
-                    .iter()
-                    .map(|(p, y)| format!("|{} − {}|", number(*p), number(*y)))
-                    .collect::<Vec<_>>()
-                    .join(" + ")
-                    + &format!(" / {count}"),
+                "L = (1/n) Σⱼ |pⱼ − yⱼ|",
+                terms(&|p, y| format!("|{p} − {y}|"), " + ") + &format!(" / {count}"),
             ),
             Loss::BinaryCrossEntropy => (
-                "L = −[y ln p + (1 − y) ln(1 − p)]".to_string(),
-                pairs
-                    .iter()
-                    .map(|(p, y)| {
-                        format!(
-                            "−[{} ln {} + (1 − {}) ln(1 − {})]",
-                            number(*y),
-                            number(*p),
-                            number(*y),
-                            number(*p)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" + "),
+                "L = −[y ln p + (1 − y) ln(1 − p)]",
+                terms(
+                    &|p, y| format!("−[{y} ln {p} + (1 − {y}) ln(1 − {p})]"),
+                    " + ",
+                ),
             ),
             Loss::SoftmaxCrossEntropy => (
-                "L = −Σⱼ yⱼ ln pⱼ".to_string(),
+                "L = −Σⱼ yⱼ ln pⱼ",
                 pairs
                     .iter()
                     .filter(|(_, y)| *y != 0.0)
@@ -215,7 +199,7 @@ impl StepWriter<'_> {
             kind: StepKind::Loss,
             focus: Focus::Loss,
             title: "The loss".into(),
-            formula,
+            formula: formula.into(),
             substituted: vec![format!("L = {substituted} = {}", number(self.trace.loss))],
             value: self.trace.loss,
         }

@@ -5,6 +5,7 @@
 
 pub mod features;
 pub mod generators;
+pub mod idx;
 pub mod point;
 
 pub use features::{Feature, features_to_tensor};

@@ -31,7 +31,7 @@ pub use init::Initializer;
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};
 pub use model_tape::ModelTape;
-pub use ops::Op;
+pub use ops::{Op, Scratch, output_side};
 pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind};
 pub use params::{ParamId, ParamRole, Params};
 pub use regularization::Regularization;

@@ -9,7 +9,7 @@
 use super::activation::Activation;
 use super::error::EngineError;
 use super::loss::Loss;
-use super::ops::{Op, OutputShape};
+use super::ops::{Op, OutputShape, Scratch};
 use super::params::{ParamId, Params};
 use super::tensor::Tensor;
 
@@ -28,6 +28,8 @@ pub struct Node {
     value: Tensor,
     grad: Tensor,
     requires_grad: bool,
+    /// Buffers the op keeps from forward to backward (im2col columns, max-pool positions).
+    scratch: Scratch,
 }
 
 impl Node {
@@ -55,7 +57,7 @@ impl Node {
     }
 }
 
-/// Placeholder for unused input slots (ops take at most two inputs).
+/// Placeholder for unused input slots (ops take at most three inputs).
 static NO_INPUT: Tensor = Tensor::empty();
 
 /// A recorded computation.
@@ -82,6 +84,7 @@ impl Tape {
             value: Tensor::zeros(shape),
             grad: Tensor::empty(),
             requires_grad: false,
+            scratch: Scratch::default(),
         });
         NodeId(self.nodes.len() - 1)
     }
@@ -96,6 +99,7 @@ impl Tape {
             value: Tensor::empty(),
             grad: Tensor::empty(),
             requires_grad: true,
+            scratch: Scratch::default(),
         });
         Ok(NodeId(self.nodes.len() - 1))
     }
@@ -131,6 +135,7 @@ impl Tape {
             OutputShape::SameAs(slot) => shapes[slot].to_vec(),
             OutputShape::Scalar => Vec::new(),
             OutputShape::Matrix(m, n) => vec![m, n],
+            OutputShape::FeatureMaps(shape) => shape.to_vec(),
         };
         let requires_grad = inputs
             .iter()
@@ -142,6 +147,7 @@ impl Tape {
             value: Tensor::zeros(&shape),
             grad: Tensor::empty(),
             requires_grad,
+            scratch: Scratch::default(),
         });
         self.recorded_shapes.push(shape);
         Ok(NodeId(self.nodes.len() - 1))
@@ -208,6 +214,44 @@ impl Tape {
         self.record(Op::Mean, &[x])
     }
 
+    /// A 2-D convolution of `x` (`[n, c_in, h, w]`) with `weights` (`[c_out, c_in, k, k]`) plus
+    /// one `bias` per output channel (`[c_out]`).
+    pub fn conv2d(
+        &mut self,
+        x: NodeId,
+        weights: NodeId,
+        bias: NodeId,
+        stride: usize,
+        padding: usize,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::Conv2d { stride, padding }, &[x, weights, bias])
+    }
+
+    /// Max pooling over `size`x`size` windows moved by `stride`, per channel.
+    pub fn max_pool2d(
+        &mut self,
+        x: NodeId,
+        size: usize,
+        stride: usize,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::MaxPool2d { size, stride }, &[x])
+    }
+
+    /// Average pooling over `size`x`size` windows moved by `stride`, per channel.
+    pub fn avg_pool2d(
+        &mut self,
+        x: NodeId,
+        size: usize,
+        stride: usize,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::AvgPool2d { size, stride }, &[x])
+    }
+
+    /// `[n, c, h, w]` to `[n, c·h·w]`.
+    pub fn flatten(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Flatten, &[x])
+    }
+
     /// The loss of `prediction` against `target` (an input node). For the cross-entropies,
     /// `prediction` must be logits (see [`Loss`]).
     pub fn loss(
@@ -260,8 +304,8 @@ impl Tape {
                 _ => {}
             }
             let arity = node.inputs.len();
-            let mut values = [&NO_INPUT; 2];
-            let mut shapes: [&[usize]; 2] = [&[], &[]];
+            let mut values = [&NO_INPUT; 3];
+            let mut shapes: [&[usize]; 3] = [&[], &[], &[]];
             for (slot, &id) in node.inputs.iter().enumerate() {
                 values[slot] = resolve(before, params, id)?;
                 shapes[slot] = values[slot].shape();
@@ -270,8 +314,10 @@ impl Tape {
                 OutputShape::SameAs(slot) => node.value.resize(shapes[slot]),
                 OutputShape::Scalar => node.value.resize(&[]),
                 OutputShape::Matrix(m, n) => node.value.resize(&[m, n]),
+                OutputShape::FeatureMaps(shape) => node.value.resize(&shape),
             }
-            node.op.forward(&values[..arity], &mut node.value);
+            node.op
+                .forward(&values[..arity], &mut node.value, &mut node.scratch);
         }
         self.forward_done = true;
         Ok(())
@@ -319,6 +365,7 @@ impl Tape {
             let op = node.op;
             let arity = node.inputs.len();
             let upstream = std::mem::take(&mut self.nodes[index].grad);
+            let mut scratch = std::mem::take(&mut self.nodes[index].scratch);
             for slot in 0..arity {
                 let input = self.nodes[index].inputs[slot];
                 if !op.passes_gradient_to(slot) || !self.nodes[input.0].requires_grad {
@@ -335,17 +382,25 @@ impl Tape {
                     None => std::mem::take(&mut self.nodes[input.0].grad),
                 };
                 let node = &self.nodes[index];
-                let mut values = [&NO_INPUT; 2];
+                let mut values = [&NO_INPUT; 3];
                 for (slot, &id) in node.inputs.iter().enumerate() {
                     values[slot] = resolve(&self.nodes, params, id)?;
                 }
-                op.backward(slot, &values[..arity], &node.value, &upstream, &mut grad);
+                op.backward(
+                    slot,
+                    &values[..arity],
+                    &node.value,
+                    &upstream,
+                    &mut grad,
+                    &mut scratch,
+                );
                 match parameter {
                     Some(id) => params.restore_grad(id, grad),
                     None => self.nodes[input.0].grad = grad,
                 }
             }
             self.nodes[index].grad = upstream;
+            self.nodes[index].scratch = scratch;
         }
         Ok(())
     }

@@ -1,10 +1,14 @@
 //! The operations a [`Tape`](super::tape::Tape) records. Each op family has its own file with
 //! the shape rule, the forward pass and the backward pass (the local chain-rule step) together.
 
+mod conv;
 mod elementwise;
 mod loss;
 mod matmul;
+mod pool;
 mod reduce;
+
+pub use conv::output_side;
 
 use super::activation::Activation;
 use super::error::EngineError;
@@ -47,6 +51,28 @@ pub enum Op {
     /// A loss of a prediction (or logits) against a target, a scalar; inputs `[prediction, target]`.
     /// The target is data: no gradient flows into it.
     Loss(Loss),
+    /// 2-D convolution of NCHW feature maps; inputs `[x [n, c_in, h, w], weights [c_out, c_in, k,
+    /// k], bias [c_out]]` (one bias per output channel), output `[n, c_out, h_out, w_out]` with
+    /// `n_out = (n_in + 2·padding - k)/stride + 1`.
+    Conv2d { stride: usize, padding: usize },
+    /// The largest value of each `size`x`size` window, per channel; inputs `[x [n, c, h, w]]`.
+    MaxPool2d { size: usize, stride: usize },
+    /// The mean of each `size`x`size` window, per channel; inputs `[x [n, c, h, w]]`.
+    AvgPool2d { size: usize, stride: usize },
+    /// `[n, c, h, w]` to `[n, c·h·w]`, the values in the same order; inputs `[x]`.
+    Flatten,
+}
+
+/// Buffers an op keeps from its forward pass to its backward pass, reused every step (a node
+/// owns one; most ops leave it empty).
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    /// Conv2d: the im2col matrix of every image of the batch (forward fills, backward reads).
+    pub columns: Vec<f32>,
+    /// Conv2d: the gradient of one image's im2col matrix (backward only).
+    pub column_grad: Vec<f32>,
+    /// MaxPool2d: for every output element, the index in the input of the value it kept.
+    pub argmax: Vec<usize>,
 }
 
 /// The shape of an op's output, derived from its inputs' shapes without allocating.
@@ -56,6 +82,8 @@ pub enum OutputShape {
     SameAs(usize),
     Scalar,
     Matrix(usize, usize),
+    /// A batch of feature maps `[batch, channels, height, width]`.
+    FeatureMaps([usize; 4]),
 }
 
 impl Op {
@@ -76,6 +104,10 @@ impl Op {
             Op::Sum => "sum",
             Op::Mean => "mean",
             Op::Loss(_) => "loss",
+            Op::Conv2d { .. } => "conv2d",
+            Op::MaxPool2d { .. } => "max_pool2d",
+            Op::AvgPool2d { .. } => "avg_pool2d",
+            Op::Flatten => "flatten",
         }
     }
 
@@ -83,6 +115,7 @@ impl Op {
     pub fn arity(&self) -> usize {
         match self {
             Op::Input | Op::Parameter(_) => 0,
+            Op::Conv2d { .. } => 3,
             Op::MatMul { .. } | Op::AddBias | Op::Add | Op::Mul | Op::Loss(_) => 2,
             _ => 1,
         }
@@ -112,11 +145,19 @@ impl Op {
             }
             Op::Sum | Op::Mean => Ok(OutputShape::Scalar),
             Op::Loss(kind) => loss::output_shape(kind, inputs[0], inputs[1]),
+            Op::Conv2d { stride, padding } => {
+                conv::output_shape(stride, padding, inputs[0], inputs[1], inputs[2])
+            }
+            Op::MaxPool2d { size, stride } | Op::AvgPool2d { size, stride } => {
+                pool::output_shape(self.name(), size, stride, inputs[0])
+            }
+            Op::Flatten => pool::flatten_shape(inputs[0]),
         }
     }
 
-    /// Computes the output from the inputs. `out` already has the shape from `output_shape`.
-    pub fn forward(&self, inputs: &[&Tensor], out: &mut Tensor) {
+    /// Computes the output from the inputs. `out` already has the shape from `output_shape`;
+    /// `scratch` is this node's, kept for its backward pass.
+    pub fn forward(&self, inputs: &[&Tensor], out: &mut Tensor, scratch: &mut Scratch) {
         match *self {
             Op::Input | Op::Parameter(_) => {}
             Op::MatMul {
@@ -134,11 +175,18 @@ impl Op {
             Op::Sum => reduce::sum_forward(inputs[0], out),
             Op::Mean => reduce::mean_forward(inputs[0], out),
             Op::Loss(kind) => loss::forward(kind, inputs[0], inputs[1], out),
+            Op::Conv2d { stride, padding } => conv::forward(inputs, stride, padding, out, scratch),
+            Op::MaxPool2d { size, stride } => {
+                pool::max_forward(size, stride, inputs[0], out, scratch)
+            }
+            Op::AvgPool2d { size, stride } => pool::average_forward(size, stride, inputs[0], out),
+            Op::Flatten => pool::flatten_forward(inputs[0], out),
         }
     }
 
     /// Adds this op's contribution to the gradient of the input in `slot`:
-    /// `grad += upstream · d(output)/d(input[slot])`.
+    /// `grad += upstream · d(output)/d(input[slot])`. `scratch` is what this node's forward
+    /// pass left.
     pub fn backward(
         &self,
         slot: usize,
@@ -146,6 +194,7 @@ impl Op {
         output: &Tensor,
         upstream: &Tensor,
         grad: &mut Tensor,
+        scratch: &mut Scratch,
     ) {
         match *self {
             Op::Input | Op::Parameter(_) => {}
@@ -182,6 +231,14 @@ impl Op {
                     loss::backward(kind, inputs[0], inputs[1], upstream, grad)
                 }
             }
+            Op::Conv2d { stride, padding } => {
+                conv::backward(slot, inputs, stride, padding, upstream, grad, scratch)
+            }
+            Op::MaxPool2d { .. } => pool::max_backward(scratch, upstream, grad),
+            Op::AvgPool2d { size, stride } => {
+                pool::average_backward(size, stride, inputs[0], upstream, grad)
+            }
+            Op::Flatten => elementwise::accumulate(upstream.data(), 1.0, grad.data_mut()),
         }
     }
 }

@@ -209,3 +209,24 @@ async fn every_lesson_opens_from_the_lessons_page_and_shows_its_page() {
         page.screenshot(&format!("lesson-{id}")).await;
     }
 }
+
+#[tokio::test]
+async fn problem_1_says_solved_once_the_weights_separate_the_classes() {
+    let lesson = neural_playground::playground::lessons::find("problem-1").unwrap();
+    let page = open_at(&lesson.link(), "lesson-goal").await;
+    assert!(!page.text("lesson-goal").await.starts_with("Solved"));
+    // c1 = f2 and c2 = f1: the second output (the blue class, f1 > f2) wins exactly when f1 > f2.
+    for (edge, weight) in [("edge-0-0-1", "1"), ("edge-0-1-0", "1")] {
+        // The two edges cross at their middles: press where this one is on top.
+        page.press(edge).await;
+        page.type_into("weight-input", weight).await;
+    }
+    page.wait_until(
+        "the goal is reached",
+        SETTLE,
+        async || page.text("lesson-goal").await,
+        |goal| goal.starts_with("Solved"),
+    )
+    .await;
+    page.screenshot("lesson_problem_1_solved").await;
+}

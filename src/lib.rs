@@ -7,6 +7,7 @@
 pub mod bench_hooks;
 pub mod data;
 pub mod engine;
+pub mod gpu;
 pub mod playground;
 
 #[cfg(target_arch = "wasm32")]

@@ -27,7 +27,19 @@ pub fn for_build() -> Result {
 /// What `test` and `bench` need.
 pub fn for_tests() -> Result {
     for_build()?;
-    debian_packages(&TEST_PACKAGES)
+    debian_packages(&TEST_PACKAGES)?;
+    // `vulkaninfo` (vulkan-tools) can be there without the drivers: the GPU parity tests need
+    // lavapipe itself.
+    if cfg!(target_os = "linux") && !lavapipe_icd().exists() {
+        return apt_install(&["mesa-vulkan-drivers"]);
+    }
+    Ok(())
+}
+
+/// The Vulkan driver manifest of lavapipe (Mesa's software Vulkan) as Debian installs it.
+pub fn lavapipe_icd() -> std::path::PathBuf {
+    let arch = std::env::consts::ARCH;
+    format!("/usr/share/vulkan/icd.d/lvp_icd.{arch}.json").into()
 }
 
 pub fn everything() -> Result {
@@ -51,6 +63,10 @@ fn debian_packages(packages: &[(&str, &str)]) -> Result {
     if missing.is_empty() {
         return Ok(());
     }
+    apt_install(&missing)
+}
+
+fn apt_install(missing: &[&str]) -> Result {
     let is_root = output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0");
     if !(is_root && exists("apt-get")) {
         return Err(format!(
@@ -61,7 +77,7 @@ fn debian_packages(packages: &[(&str, &str)]) -> Result {
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(&missing)
+        .args(missing)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 

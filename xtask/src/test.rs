@@ -1,7 +1,9 @@
 //! `cargo xtask test`: every check the project has, in the order a failure is cheapest to see.
 
+use std::process::Command;
+
 use crate::build;
-use crate::command::{Result, cargo, run};
+use crate::command::{Result, cargo, root, run};
 use crate::setup;
 
 pub fn run_all() -> Result {
@@ -24,7 +26,7 @@ pub fn run_all() -> Result {
         "-D",
         "warnings",
     ]))?;
-    run(cargo().args(["test", "--workspace", "--exclude", "browser-tests"]))?;
+    run(&mut native_tests()?)?;
     build::release()?;
     run(cargo().args([
         "test",
@@ -39,7 +41,7 @@ pub fn run_all() -> Result {
 pub fn run_group(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         None | Some("all") => run_all(),
-        Some("native") => run(cargo().args(["test", "--workspace", "--exclude", "browser-tests"])),
+        Some("native") => run(&mut native_tests()?),
         Some("browser") => {
             setup::for_tests()?;
             build::release()?;
@@ -55,4 +57,31 @@ pub fn run_group(args: &[String]) -> Result {
             "unknown test group `{other}` (all, native, browser)"
         )),
     }
+}
+
+/// `cargo test` of every native crate, with wgpu pointed at lavapipe (software Vulkan) where it is
+/// installed, so that `tests/gpu_parity.rs` runs, and fails rather than skips, without a GPU.
+fn native_tests() -> Result<Command> {
+    let mut command = cargo();
+    command.args(["test", "--workspace", "--exclude", "browser-tests"]);
+    let lavapipe = setup::lavapipe_icd();
+    if lavapipe.exists() && std::env::var_os("VK_DRIVER_FILES").is_none() {
+        command
+            .env("VK_DRIVER_FILES", &lavapipe)
+            .env("WGPU_BACKEND", "vulkan");
+    }
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // Mesa warns on every start without one; it must be private to the user.
+        let runtime_dir = root().join("target").join("xdg-runtime");
+        std::fs::create_dir_all(&runtime_dir)
+            .map_err(|error| format!("cannot create {}: {error}", runtime_dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|error| format!("cannot restrict {}: {error}", runtime_dir.display()))?;
+        }
+        command.env("XDG_RUNTIME_DIR", runtime_dir);
+    }
+    Ok(command)
 }

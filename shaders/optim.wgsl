@@ -1,0 +1,81 @@
+// Optimiser updates in place, one invocation per parameter element, with the weight penalty's
+// gradient added first.
+//
+// CPU twins: `engine::optimizer::Optimizer::step` after `engine::regularization::Regularization::
+// add_gradient`. Kinds follow `OptimizerKind::ALL`: 0 SGD, 1 momentum, 2 AdaGrad, 3 RMSprop,
+// 4 Adam. Adam's bias corrections are computed on the CPU in f64 exactly as the engine does and
+// arrive as `step_size` and `inverse_sqrt_correction2`.
+
+struct OptimParams {
+    len: u32,
+    kind: u32,
+    // 0 none, 1 L1 (rate * sign(w), sign(0) = 0), 2 L2 (rate * w). Zero for biases.
+    regularization: u32,
+    _pad: u32,
+    learning_rate: f32,
+    momentum: f32,
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    rho: f32,
+    step_size: f32,
+    inverse_sqrt_correction2: f32,
+    regularization_rate: f32,
+    _pad1: f32,
+    _pad2: f32,
+    _pad3: f32,
+}
+
+const WORKGROUP: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> params: OptimParams;
+@group(0) @binding(1) var<storage, read_write> value: array<f32>;
+@group(0) @binding(2) var<storage, read> grad: array<f32>;
+// Velocity (momentum), sum of squares (AdaGrad), mean square (RMSprop), first moment (Adam).
+@group(0) @binding(3) var<storage, read_write> first: array<f32>;
+// Second moment (Adam).
+@group(0) @binding(4) var<storage, read_write> second: array<f32>;
+
+@compute @workgroup_size(256, 1, 1)
+fn step(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = id.x + id.y * groups.x * WORKGROUP;
+    if i >= params.len {
+        return;
+    }
+    let lr = params.learning_rate;
+    var p = value[i];
+    var g = grad[i];
+    if params.regularization == 1u && p != 0.0 {
+        g += params.regularization_rate * sign(p);
+    } else if params.regularization == 2u {
+        g += params.regularization_rate * p;
+    }
+    switch params.kind {
+        case 1u: {
+            let v = params.momentum * first[i] + g;
+            first[i] = v;
+            p -= lr * v;
+        }
+        case 2u: {
+            let s = first[i] + g * g;
+            first[i] = s;
+            p -= lr * g / (sqrt(s) + params.epsilon);
+        }
+        case 3u: {
+            let s = params.rho * first[i] + (1.0 - params.rho) * g * g;
+            first[i] = s;
+            p -= lr * g / (sqrt(s) + params.epsilon);
+        }
+        case 4u: {
+            let m = params.beta1 * first[i] + (1.0 - params.beta1) * g;
+            let v = params.beta2 * second[i] + (1.0 - params.beta2) * g * g;
+            first[i] = m;
+            second[i] = v;
+            p -= params.step_size * m / (sqrt(v) * params.inverse_sqrt_correction2 + params.epsilon);
+        }
+        default: {
+            p -= lr * g;
+        }
+    }
+    value[i] = p;
+}

@@ -1,0 +1,619 @@
+//! `Kernels`: the compute pipelines, built once per device, and [`Commands`], which records
+//! their dispatches into one command encoder. One recording function per kernel; each checks the
+//! shapes, writes a small uniform block and binds the buffers the entry point uses.
+
+use bytemuck::{Pod, Zeroable};
+use wgpu::util::DeviceExt;
+
+use super::buffer::GpuTensor;
+use super::context::GpuContext;
+use super::error::GpuError;
+use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
+
+/// Invocations per workgroup of the one-dimensional kernels (the downlevel maximum).
+const WORKGROUP: u32 = 256;
+/// Side of the matmul tile (and its workgroup).
+const TILE: u32 = 16;
+/// The most workgroups WebGPU allows along one dimension.
+const MAX_GROUPS: u32 = 65_535;
+
+/// The compiled pipelines. Build once per [`GpuContext`] and keep (e.g. in an `Rc`).
+#[derive(Debug)]
+pub struct Kernels {
+    matmul: wgpu::ComputePipeline,
+    add_bias: wgpu::ComputePipeline,
+    activation_forward: wgpu::ComputePipeline,
+    activation_backward: wgpu::ComputePipeline,
+    column_sums: wgpu::ComputePipeline,
+    loss_terms: wgpu::ComputePipeline,
+    sum_to_scalar: wgpu::ComputePipeline,
+    loss_gradient: wgpu::ComputePipeline,
+    optimizer_step: wgpu::ComputePipeline,
+}
+
+impl Kernels {
+    /// Compiles every shader. Errors (a shader the device rejects) arrive through error scopes,
+    /// so they are reported here, with the kernel's name, instead of on a later dispatch.
+    pub async fn new(context: &GpuContext) -> Result<Kernels, GpuError> {
+        let [matmul] = family(
+            context,
+            "matmul",
+            include_str!("../../shaders/matmul.wgsl"),
+            ["matmul"],
+        )
+        .await?;
+        let [add_bias, activation_forward, activation_backward] = family(
+            context,
+            "elementwise",
+            include_str!("../../shaders/elementwise.wgsl"),
+            ["add_bias", "activation_forward", "activation_backward"],
+        )
+        .await?;
+        let [column_sums, loss_terms, sum_to_scalar, loss_gradient] = family(
+            context,
+            "reduce",
+            include_str!("../../shaders/reduce.wgsl"),
+            [
+                "column_sums",
+                "loss_terms",
+                "sum_to_scalar",
+                "loss_gradient",
+            ],
+        )
+        .await?;
+        let [optimizer_step] = family(
+            context,
+            "optim",
+            include_str!("../../shaders/optim.wgsl"),
+            ["step"],
+        )
+        .await?;
+        Ok(Kernels {
+            matmul,
+            add_bias,
+            activation_forward,
+            activation_backward,
+            column_sums,
+            loss_terms,
+            sum_to_scalar,
+            loss_gradient,
+            optimizer_step,
+        })
+    }
+
+    /// [`Kernels::new`], waiting for the answer (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking(context: &GpuContext) -> Result<Kernels, GpuError> {
+        pollster::block_on(Kernels::new(context))
+    }
+
+    /// Starts recording dispatches; [`Commands::submit`] sends them to the GPU in one go.
+    pub fn begin<'a>(&'a self, context: &'a GpuContext) -> Commands<'a> {
+        let encoder = context
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("kernels"),
+            });
+        Commands {
+            context,
+            kernels: self,
+            encoder,
+        }
+    }
+}
+
+/// Compiles one shader file and a pipeline per entry point, inside an error scope, so that a
+/// shader the device rejects is reported with its file's name.
+async fn family<const N: usize>(
+    context: &GpuContext,
+    name: &'static str,
+    source: &str,
+    entry_points: [&str; N],
+) -> Result<[wgpu::ComputePipeline; N], GpuError> {
+    let device = &context.device;
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let pipelines = std::array::from_fn(|i| {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry_points[i]),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry_points[i]),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    });
+    match scope.pop().await {
+        None => Ok(pipelines),
+        Some(error) => Err(GpuError::Pipeline {
+            kernel: name,
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// One operand of a matrix product: a rank-2 tensor, read transposed or not.
+#[derive(Clone, Copy, Debug)]
+pub struct MatmulOperand<'a> {
+    pub tensor: &'a GpuTensor,
+    pub transposed: bool,
+}
+
+impl<'a> MatmulOperand<'a> {
+    pub fn plain(tensor: &'a GpuTensor) -> Self {
+        MatmulOperand {
+            tensor,
+            transposed: false,
+        }
+    }
+
+    pub fn transposed(tensor: &'a GpuTensor) -> Self {
+        MatmulOperand {
+            tensor,
+            transposed: true,
+        }
+    }
+
+    /// (rows, columns) as used in the product.
+    fn used_shape(&self) -> Result<(usize, usize), GpuError> {
+        match *self.tensor.shape() {
+            [rows, cols] if self.transposed => Ok((cols, rows)),
+            [rows, cols] => Ok((rows, cols)),
+            ref other => Err(GpuError::Shape(format!(
+                "matmul takes matrices, got a tensor of shape {other:?}"
+            ))),
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct MatmulParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    flags: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ElementwiseParams {
+    len: u32,
+    cols: u32,
+    activation: u32,
+    _pad: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+struct ReduceParams {
+    len: u32,
+    cols: u32,
+    rows: u32,
+    loss: u32,
+    scale: f32,
+    _pad: [u32; 3],
+}
+
+/// The uniform block of `optim.wgsl`'s `step`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub(super) struct OptimParams {
+    pub len: u32,
+    pub kind: u32,
+    pub regularization: u32,
+    pub _pad: u32,
+    pub learning_rate: f32,
+    pub momentum: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub epsilon: f32,
+    pub rho: f32,
+    pub step_size: f32,
+    pub inverse_sqrt_correction2: f32,
+    pub regularization_rate: f32,
+    pub _pad_end: [f32; 3],
+}
+
+pub(super) fn optimizer_index(kind: OptimizerKind) -> u32 {
+    match kind {
+        OptimizerKind::Sgd => 0,
+        OptimizerKind::Momentum => 1,
+        OptimizerKind::AdaGrad => 2,
+        OptimizerKind::RmsProp => 3,
+        OptimizerKind::Adam => 4,
+    }
+}
+
+pub(super) fn regularization_index(regularization: Regularization) -> u32 {
+    match regularization {
+        Regularization::None => 0,
+        Regularization::L1 => 1,
+        Regularization::L2 => 2,
+    }
+}
+
+fn activation_index(activation: Activation) -> u32 {
+    match activation {
+        Activation::Linear => 0,
+        Activation::Sigmoid => 1,
+        Activation::Tanh => 2,
+        Activation::Relu => 3,
+        Activation::LeakyRelu => 4,
+        Activation::Gelu => 5,
+    }
+}
+
+fn loss_index(loss: Loss) -> u32 {
+    match loss {
+        Loss::MeanSquaredError => 0,
+        Loss::HalfSquaredError => 1,
+        Loss::MeanAbsoluteError => 2,
+        Loss::BinaryCrossEntropy => 3,
+        Loss::SoftmaxCrossEntropy => 4,
+    }
+}
+
+/// Columns of the last dimension (1 for a scalar), as the engine's ops take them.
+fn columns(tensor: &GpuTensor) -> usize {
+    tensor.shape().last().copied().unwrap_or(1)
+}
+
+fn same_length(kernel: &str, tensors: &[&GpuTensor]) -> Result<usize, GpuError> {
+    let len = tensors[0].len();
+    if let Some(other) = tensors.iter().find(|t| t.len() != len) {
+        return Err(GpuError::Shape(format!(
+            "{kernel} takes tensors of one size, got {:?} and {:?}",
+            tensors[0].shape(),
+            other.shape()
+        )));
+    }
+    Ok(len)
+}
+
+fn to_u32(value: usize) -> Result<u32, GpuError> {
+    u32::try_from(value)
+        .map_err(|_| GpuError::Shape(format!("{value} elements are too many for one kernel")))
+}
+
+/// Workgroups for `count` invocations of a one-dimensional kernel, spilling into y past 65535.
+fn linear_groups(count: u32) -> (u32, u32) {
+    let groups = count.div_ceil(WORKGROUP);
+    let x = groups.clamp(1, MAX_GROUPS);
+    (x, groups.div_ceil(x))
+}
+
+/// Dispatches being recorded into one command encoder.
+pub struct Commands<'a> {
+    context: &'a GpuContext,
+    kernels: &'a Kernels,
+    encoder: wgpu::CommandEncoder,
+}
+
+impl Commands<'_> {
+    /// `out = op(a) · op(b)`, or `out += op(a) · op(b)` when `accumulate` (`engine::gemm::matmul`).
+    pub fn matmul(
+        &mut self,
+        a: MatmulOperand<'_>,
+        b: MatmulOperand<'_>,
+        out: &GpuTensor,
+        accumulate: bool,
+    ) -> Result<(), GpuError> {
+        let (m, k) = a.used_shape()?;
+        let (k_b, n) = b.used_shape()?;
+        if k != k_b || out.shape() != [m, n] {
+            return Err(GpuError::Shape(format!(
+                "matmul of [{m}, {k}] by [{k_b}, {n}] into {:?}",
+                out.shape()
+            )));
+        }
+        if m == 0 || n == 0 {
+            return Ok(());
+        }
+        let flags =
+            u32::from(a.transposed) | u32::from(b.transposed) << 1 | u32::from(accumulate) << 2;
+        let params = MatmulParams {
+            m: to_u32(m)?,
+            n: to_u32(n)?,
+            k: to_u32(k)?,
+            flags,
+        };
+        let groups = (params.n.div_ceil(TILE), params.m.div_ceil(TILE));
+        if groups.0 > MAX_GROUPS || groups.1 > MAX_GROUPS {
+            return Err(GpuError::Shape(format!(
+                "matmul output [{m}, {n}] is too large"
+            )));
+        }
+        let buffers = [&a.tensor.buffer, &b.tensor.buffer, &out.buffer];
+        self.dispatch(&self.kernels.matmul, &params, &[1, 2, 3], &buffers, groups);
+        Ok(())
+    }
+
+    /// `out = x + bias` row by row (`engine::ops::elementwise::add_bias_forward`).
+    pub fn add_bias(
+        &mut self,
+        x: &GpuTensor,
+        bias: &GpuTensor,
+        out: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let len = same_length("add_bias", &[x, out])?;
+        if bias.len() != columns(x) {
+            return Err(GpuError::Shape(format!(
+                "add_bias of a bias {:?} to {:?}",
+                bias.shape(),
+                x.shape()
+            )));
+        }
+        let params = ElementwiseParams {
+            len: to_u32(len)?,
+            cols: to_u32(bias.len())?,
+            activation: 0,
+            _pad: 0,
+        };
+        let buffers = [&x.buffer, &bias.buffer, &out.buffer];
+        self.dispatch_linear(
+            &self.kernels.add_bias,
+            &params,
+            &[1, 2, 4],
+            &buffers,
+            params.len,
+        );
+        Ok(())
+    }
+
+    /// `y = f(x)` (`Activation::apply_slice`).
+    pub fn activation_forward(
+        &mut self,
+        activation: Activation,
+        x: &GpuTensor,
+        y: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let len = same_length("activation_forward", &[x, y])?;
+        let params = ElementwiseParams {
+            len: to_u32(len)?,
+            cols: 1,
+            activation: activation_index(activation),
+            _pad: 0,
+        };
+        let kernel = &self.kernels.activation_forward;
+        self.dispatch_linear(
+            kernel,
+            &params,
+            &[1, 4],
+            &[&x.buffer, &y.buffer],
+            params.len,
+        );
+        Ok(())
+    }
+
+    /// `grad_x += grad_y * f'(x)` (`Activation::backward_slice`); `y = f(x)`.
+    pub fn activation_backward(
+        &mut self,
+        activation: Activation,
+        x: &GpuTensor,
+        y: &GpuTensor,
+        grad_y: &GpuTensor,
+        grad_x: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let len = same_length("activation_backward", &[x, y, grad_y, grad_x])?;
+        let params = ElementwiseParams {
+            len: to_u32(len)?,
+            cols: 1,
+            activation: activation_index(activation),
+            _pad: 0,
+        };
+        let buffers = [&x.buffer, &y.buffer, &grad_y.buffer, &grad_x.buffer];
+        let kernel = &self.kernels.activation_backward;
+        self.dispatch_linear(kernel, &params, &[1, 2, 3, 4], &buffers, params.len);
+        Ok(())
+    }
+
+    /// `grad_bias += upstream` summed over rows (`engine::ops::elementwise::add_bias_backward`).
+    pub fn column_sums(
+        &mut self,
+        upstream: &GpuTensor,
+        grad_bias: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let cols = columns(upstream);
+        if grad_bias.len() != cols {
+            return Err(GpuError::Shape(format!(
+                "column sums of {:?} into {:?}",
+                upstream.shape(),
+                grad_bias.shape()
+            )));
+        }
+        let rows = upstream.len().checked_div(cols).unwrap_or(0);
+        let params = ReduceParams {
+            len: to_u32(upstream.len())?,
+            cols: to_u32(cols)?,
+            rows: to_u32(rows)?,
+            loss: 0,
+            scale: 1.0,
+            _pad: [0; 3],
+        };
+        let buffers = [&upstream.buffer, &grad_bias.buffer];
+        self.dispatch_linear(
+            &self.kernels.column_sums,
+            &params,
+            &[1, 3],
+            &buffers,
+            params.cols,
+        );
+        Ok(())
+    }
+
+    /// `out[0] = loss(prediction, target)` (`Loss::value`), left on the GPU: read it back every
+    /// few steps. `out` must hold one element.
+    pub fn loss_value(
+        &mut self,
+        loss: Loss,
+        prediction: &GpuTensor,
+        target: &GpuTensor,
+        out: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let count = same_length("loss", &[prediction, target])?;
+        if out.len() != 1 {
+            return Err(GpuError::Shape(format!(
+                "a loss value goes into one element, not {:?}",
+                out.shape()
+            )));
+        }
+        let cols = columns(prediction);
+        let rows = count.checked_div(cols).unwrap_or(0);
+        // Softmax cross-entropy has one term per row (the mean is over rows); the others one per
+        // element.
+        let terms = if loss == Loss::SoftmaxCrossEntropy {
+            rows
+        } else {
+            count
+        };
+        let scratch = GpuTensor::zeros(self.context, &[terms]);
+        let mut params = ReduceParams {
+            len: to_u32(count)?,
+            cols: to_u32(cols)?,
+            rows: to_u32(rows)?,
+            loss: loss_index(loss),
+            scale: 1.0,
+            _pad: [0; 3],
+        };
+        let buffers = [&prediction.buffer, &target.buffer, &scratch.buffer];
+        let kernel = &self.kernels.loss_terms;
+        self.dispatch_linear(kernel, &params, &[1, 2, 3], &buffers, to_u32(terms)?);
+        params.len = to_u32(terms)?;
+        params.scale = if terms == 0 {
+            0.0
+        } else {
+            (1.0 / terms as f64) as f32
+        };
+        let buffers = [&scratch.buffer, &out.buffer];
+        self.dispatch(
+            &self.kernels.sum_to_scalar,
+            &params,
+            &[1, 3],
+            &buffers,
+            (1, 1),
+        );
+        Ok(())
+    }
+
+    /// `grad += upstream * dLoss/dprediction` (`Loss::gradient`).
+    pub fn loss_gradient(
+        &mut self,
+        loss: Loss,
+        prediction: &GpuTensor,
+        target: &GpuTensor,
+        upstream: f32,
+        grad: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let count = same_length("loss gradient", &[prediction, target, grad])?;
+        if count == 0 {
+            return Ok(());
+        }
+        let cols = columns(prediction);
+        let rows = count / cols;
+        // The engine's scale, computed the engine's way.
+        let (scale, invocations) = if loss == Loss::SoftmaxCrossEntropy {
+            (upstream / rows as f32, rows)
+        } else {
+            (upstream / count as f32, count)
+        };
+        let params = ReduceParams {
+            len: to_u32(count)?,
+            cols: to_u32(cols)?,
+            rows: to_u32(rows)?,
+            loss: loss_index(loss),
+            scale,
+            _pad: [0; 3],
+        };
+        let buffers = [&prediction.buffer, &target.buffer, &grad.buffer];
+        let kernel = &self.kernels.loss_gradient;
+        self.dispatch_linear(kernel, &params, &[1, 2, 3], &buffers, to_u32(invocations)?);
+        Ok(())
+    }
+
+    /// One optimiser update of one parameter tensor (see [`super::GpuOptimizer`]).
+    pub(super) fn optimizer_step(
+        &mut self,
+        params: &OptimParams,
+        value: &GpuTensor,
+        grad: &GpuTensor,
+        state: [&GpuTensor; 2],
+    ) {
+        let buffers = [
+            &value.buffer,
+            &grad.buffer,
+            &state[0].buffer,
+            &state[1].buffer,
+        ];
+        let kernel = &self.kernels.optimizer_step;
+        self.dispatch_linear(kernel, params, &[1, 2, 3, 4], &buffers, params.len);
+    }
+
+    /// Sends everything recorded to the GPU. Nothing waits: read results back with
+    /// [`GpuTensor::read`].
+    pub fn submit(self) {
+        self.context.queue.submit([self.encoder.finish()]);
+    }
+
+    fn dispatch_linear<P: Pod>(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        params: &P,
+        bindings: &[u32],
+        buffers: &[&wgpu::Buffer],
+        invocations: u32,
+    ) {
+        if invocations > 0 {
+            self.dispatch(
+                pipeline,
+                params,
+                bindings,
+                buffers,
+                linear_groups(invocations),
+            );
+        }
+    }
+
+    /// Binds `params` at binding 0 and `buffers` at `bindings`, then dispatches `groups`.
+    fn dispatch<P: Pod>(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        params: &P,
+        bindings: &[u32],
+        buffers: &[&wgpu::Buffer],
+        groups: (u32, u32),
+    ) {
+        let device = &self.context.device;
+        // A fresh uniform buffer per dispatch: `write_buffer` into a shared one would land before
+        // the whole submission, so every dispatch would see the last parameters.
+        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("kernel parameters"),
+            contents: bytemuck::bytes_of(params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        entries.extend(bindings.iter().zip(buffers).map(|(&binding, buffer)| {
+            wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            }
+        }));
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        });
+        let mut pass = self
+            .encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(groups.0, groups.1, 1);
+    }
+}

@@ -1,0 +1,23 @@
+//! The GPU backend: WGSL compute kernels (`shaders/*.wgsl`) launched through wgpu, on WebGPU in
+//! the browser and on Vulkan, Metal, DX12 or GL natively.
+//!
+//! Every kernel computes exactly what its CPU twin in [`crate::engine`] computes (the parity suite,
+//! `tests/gpu_parity.rs`, checks each one against the engine). The pieces: [`GpuContext`] is the
+//! device and queue, [`GpuTensor`] a tensor living in a GPU buffer (upload, readback), [`Kernels`]
+//! the compiled pipelines with one function per kernel family that records a dispatch, and
+//! [`GpuOptimizer`] the optimiser state kept on the GPU. Nothing here blocks in the browser:
+//! readback is `async`; natively `*_blocking` variants wait with `pollster`.
+//!
+//! Not yet here: the backend trait that runs a model on either engine, and the app's switch.
+
+mod buffer;
+mod context;
+mod error;
+mod kernels;
+mod optimizer;
+
+pub use buffer::GpuTensor;
+pub use context::GpuContext;
+pub use error::GpuError;
+pub use kernels::{Commands, Kernels, MatmulOperand};
+pub use optimizer::{GpuOptimizer, GpuParam};

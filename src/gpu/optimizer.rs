@@ -1,0 +1,145 @@
+//! `GpuOptimizer`: an optimiser whose state (velocity, moments) lives on the GPU beside the
+//! parameters it updates. Same rules and settings as the engine's [`Optimizer`]; the update
+//! itself is `shaders/optim.wgsl`.
+//!
+//! [`Optimizer`]: crate::engine::Optimizer
+
+use super::buffer::GpuTensor;
+use super::context::GpuContext;
+use super::error::GpuError;
+use super::kernels::{Commands, OptimParams, optimizer_index, regularization_index};
+use crate::engine::{OptimizerConfig, OptimizerKind, ParamRole, Regularization};
+
+/// One parameter tensor to update: its value, its gradient and whether it is a weight (only
+/// weights are regularised).
+pub struct GpuParam<'a> {
+    pub value: &'a GpuTensor,
+    pub grad: &'a GpuTensor,
+    pub role: ParamRole,
+}
+
+#[derive(Debug)]
+pub struct GpuOptimizer {
+    config: OptimizerConfig,
+    /// Per parameter: the first and second state tensors (placeholders where the kind needs none).
+    state: Vec<[GpuTensor; 2]>,
+    steps: u64,
+}
+
+impl GpuOptimizer {
+    pub fn new(config: OptimizerConfig) -> GpuOptimizer {
+        GpuOptimizer {
+            config,
+            state: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    pub fn config(&self) -> &OptimizerConfig {
+        &self.config
+    }
+
+    /// Number of steps taken since the last reset.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Like [`crate::engine::Optimizer::set_config`]: the state survives a change of settings
+    /// within one kind and is reset by a change of kind.
+    pub fn set_config(&mut self, config: OptimizerConfig) {
+        if config.kind != self.config.kind {
+            self.reset();
+        }
+        self.config = config;
+    }
+
+    pub fn reset(&mut self) {
+        self.state.clear();
+        self.steps = 0;
+    }
+
+    /// Records one update of every parameter: the penalty's gradient is added to the weights'
+    /// gradients (`Regularization::add_gradient`), then the rule of `Optimizer::step` applies.
+    pub fn step(
+        &mut self,
+        context: &GpuContext,
+        commands: &mut Commands<'_>,
+        params: &[GpuParam<'_>],
+        regularization: Regularization,
+        rate: f32,
+    ) -> Result<(), GpuError> {
+        if let Some(param) = params.iter().find(|p| p.value.len() != p.grad.len()) {
+            return Err(GpuError::Shape(format!(
+                "a parameter of shape {:?} with a gradient of shape {:?}",
+                param.value.shape(),
+                param.grad.shape()
+            )));
+        }
+        self.steps += 1;
+        let c = self.config;
+        // Adam's bias corrections, computed exactly as `Optimizer::step` computes them (in f64).
+        let t = self.steps.min(i32::MAX as u64) as i32;
+        let correction1 = 1.0 - f64::from(c.beta1).powi(t);
+        let correction2 = 1.0 - f64::from(c.beta2).powi(t);
+        let step_size = (f64::from(c.learning_rate) / correction1) as f32;
+        let inverse_sqrt_correction2 = (1.0 / correction2.sqrt()) as f32;
+
+        if self.state.len() != params.len()
+            || self
+                .state
+                .iter()
+                .zip(params)
+                .any(|(s, p)| !fits(s, p, c.kind))
+        {
+            self.state = params
+                .iter()
+                .map(|p| new_state(context, p, c.kind))
+                .collect();
+        }
+        for (param, state) in params.iter().zip(&self.state) {
+            let regularised = param.role == ParamRole::Weight && rate != 0.0;
+            let uniform = OptimParams {
+                len: u32::try_from(param.value.len())
+                    .map_err(|_| GpuError::Shape("a parameter too large".into()))?,
+                kind: optimizer_index(c.kind),
+                regularization: if regularised {
+                    regularization_index(regularization)
+                } else {
+                    0
+                },
+                _pad: 0,
+                learning_rate: c.learning_rate,
+                momentum: c.momentum,
+                beta1: c.beta1,
+                beta2: c.beta2,
+                epsilon: c.epsilon,
+                rho: c.rho,
+                step_size,
+                inverse_sqrt_correction2,
+                regularization_rate: rate,
+                _pad_end: [0.0; 3],
+            };
+            commands.optimizer_step(&uniform, param.value, param.grad, [&state[0], &state[1]]);
+        }
+        Ok(())
+    }
+}
+
+/// How many state values a kind keeps per parameter value: (first, second).
+fn state_sizes(param: &GpuParam<'_>, kind: OptimizerKind) -> [usize; 2] {
+    let len = param.value.len();
+    match kind {
+        OptimizerKind::Sgd => [0, 0],
+        OptimizerKind::Adam => [len, len],
+        _ => [len, 0],
+    }
+}
+
+fn fits(state: &[GpuTensor; 2], param: &GpuParam<'_>, kind: OptimizerKind) -> bool {
+    let sizes = state_sizes(param, kind);
+    state[0].len() == sizes[0] && state[1].len() == sizes[1]
+}
+
+fn new_state(context: &GpuContext, param: &GpuParam<'_>, kind: OptimizerKind) -> [GpuTensor; 2] {
+    state_sizes(param, kind).map(|size| GpuTensor::zeros(context, &[size]))
+}

@@ -3,7 +3,8 @@
 //!
 //! The pieces, from the bottom up: [`Tensor`] holds numbers; a [`Tape`] records [`Op`]s on them
 //! and replays forward and backward; [`Params`] holds the learnable tensors outside any tape;
-//! [`Dense`] layers stack into a [`Model`]; a [`Trainer`] fits a model with a [`Loss`], an
+//! [`Dense`] layers stack into a [`Model`]; image networks are a [`Sequential`] of convolution,
+//! pooling and dense layers; a [`Trainer`] fits either (both are [`Trainable`]) with a [`Loss`], an
 //! optimizer ([`OptimizerConfig`]) and a [`Regularization`].
 
 pub mod activation;
@@ -19,9 +20,11 @@ pub mod optimizer;
 pub mod params;
 pub mod regularization;
 pub mod rng;
+pub mod sequential;
 pub mod softmax;
 pub mod tape;
 pub mod tensor;
+pub mod trainable;
 pub mod trainer;
 
 pub use activation::Activation;
@@ -36,6 +39,8 @@ pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind};
 pub use params::{ParamId, ParamRole, Params};
 pub use regularization::Regularization;
 pub use rng::SeededRng;
+pub use sequential::{LayerConfig, LayerSummary, Pooling, Sequential, SequentialConfig};
 pub use tape::{Node, NodeId, Tape};
 pub use tensor::Tensor;
+pub use trainable::Trainable;
 pub use trainer::{Evaluation, TrainConfig, Trainer};

@@ -14,7 +14,8 @@ pub struct ModelTape {
     pub tape: Tape,
     /// The input batch `[rows, inputs]`.
     pub input: NodeId,
-    /// The nodes of each layer, first to last. Under a cross-entropy loss the last layer stops at
+    /// The nodes of each dense layer, first to last (an image network lists only its dense
+    /// layers). Under a cross-entropy loss the last layer stops at
     /// its logits (`output == pre_activation`).
     pub layers: Vec<DenseNodes>,
     /// What the user sees for the last layer: the output layer's activation, or the sigmoid /
@@ -56,9 +57,23 @@ impl ModelTape {
             x = layer_nodes.output;
             nodes.push(layer_nodes);
         }
+        ModelTape::finish(tape, input, nodes, x, transform, loss)
+    }
+
+    /// Records the loss (when given) and the shown prediction after the last layer's output `x`,
+    /// which must be logits when `transform` is not `None`. Shared by every kind of model.
+    pub(crate) fn finish(
+        mut tape: Tape,
+        input: NodeId,
+        layers: Vec<DenseNodes>,
+        x: NodeId,
+        transform: OutputTransform,
+        loss: Option<Loss>,
+    ) -> Result<ModelTape, EngineError> {
         let (target, loss_node) = match loss {
             Some(loss) => {
-                let target = tape.input(&[rows, layers[last].outputs()]);
+                let shape = tape.recorded_shape(x).to_vec();
+                let target = tape.input(&shape);
                 (Some(target), Some(tape.loss(x, target, loss)?))
             }
             None => (None, None),
@@ -74,7 +89,7 @@ impl ModelTape {
         Ok(ModelTape {
             tape,
             input,
-            layers: nodes,
+            layers,
             prediction,
             target,
             loss: loss_node,

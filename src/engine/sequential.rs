@@ -1,0 +1,535 @@
+//! `Sequential`: an image network as a list of layer configs (convolutions, poolings, flatten,
+//! dense layers) built for one input shape `[channels, height, width]`: config, then `init`.
+//! It records onto the tape with the existing ops, so the [`Trainer`](super::Trainer) trains it
+//! like the dense [`Model`](super::Model).
+//!
+//! [`SequentialConfig::summary`] gives every layer's output shape and parameter count without
+//! building anything (for the model builder), and refuses shapes that cannot work with the ops'
+//! own messages (`n_out = (n_in + 2p - k)/s + 1` written out).
+
+use serde::{Deserialize, Serialize};
+
+use super::activation::Activation;
+use super::dense::{Dense, DenseConfig};
+use super::error::EngineError;
+use super::init::Initializer;
+use super::loss::{Loss, OutputTransform};
+use super::model_tape::ModelTape;
+use super::ops::{Op, OutputShape};
+use super::params::{ParamId, ParamRole, Params};
+use super::rng::SeededRng;
+use super::tape::Tape;
+use super::tensor::Tensor;
+use super::trainable::Trainable;
+
+/// One layer of a sequential network.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LayerConfig {
+    /// `out_channels` kernels of `kernel`x`kernel` over all input channels, one bias per output
+    /// channel, then `activation`.
+    Conv2d {
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        /// Zeros added on every side of the input.
+        padding: usize,
+        activation: Activation,
+    },
+    /// The largest value of each `size`x`size` window moved by `stride`, per channel.
+    MaxPool2d { size: usize, stride: usize },
+    /// The mean of each `size`x`size` window moved by `stride`, per channel.
+    AvgPool2d { size: usize, stride: usize },
+    /// Feature maps `[c, h, w]` to one vector of `c·h·w` features.
+    Flatten,
+    /// A fully connected layer of `outputs` neurons on a vector of features.
+    Dense {
+        outputs: usize,
+        activation: Activation,
+    },
+}
+
+impl LayerConfig {
+    /// A convolution with stride 1 and no padding.
+    pub fn conv(out_channels: usize, kernel: usize, activation: Activation) -> LayerConfig {
+        LayerConfig::Conv2d {
+            out_channels,
+            kernel,
+            stride: 1,
+            padding: 0,
+            activation,
+        }
+    }
+
+    pub fn dense(outputs: usize, activation: Activation) -> LayerConfig {
+        LayerConfig::Dense {
+            outputs,
+            activation,
+        }
+    }
+
+    /// A `size`x`size` pooling moved by `size` (windows side by side).
+    pub fn pool(kind: Pooling, size: usize) -> LayerConfig {
+        match kind {
+            Pooling::Max => LayerConfig::MaxPool2d { size, stride: size },
+            Pooling::Average => LayerConfig::AvgPool2d { size, stride: size },
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            LayerConfig::Conv2d { .. } => "conv2d",
+            LayerConfig::MaxPool2d { .. } => "max_pool2d",
+            LayerConfig::AvgPool2d { .. } => "avg_pool2d",
+            LayerConfig::Flatten => "flatten",
+            LayerConfig::Dense { .. } => "dense",
+        }
+    }
+}
+
+/// Which pooling a preset uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pooling {
+    Max,
+    Average,
+}
+
+/// What one layer produces, for the model builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerSummary {
+    pub name: &'static str,
+    /// The output of one example: `[c, h, w]` for feature maps, `[features]` for vectors.
+    pub output_shape: Vec<usize>,
+    /// Scalar weights and biases of the layer.
+    pub parameters: usize,
+}
+
+/// How to build a sequential network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SequentialConfig {
+    /// The shape of one input example, `[channels, height, width]`.
+    pub input: [usize; 3],
+    /// First to last; the last layer gives the logits under a cross-entropy loss.
+    pub layers: Vec<LayerConfig>,
+    /// Seed of the weight initialisation (He-uniform before ReLU-like activations,
+    /// Xavier-uniform otherwise).
+    pub seed: u64,
+}
+
+/// The input of the MNIST-sized presets: one 28x28 grey channel.
+pub const MNIST_INPUT: [usize; 3] = [1, 28, 28];
+
+impl SequentialConfig {
+    /// The course's multi-layer perceptron 784-512-512-10 (ReLU) on flattened 28x28 images.
+    pub fn mlp() -> SequentialConfig {
+        SequentialConfig {
+            input: MNIST_INPUT,
+            layers: vec![
+                LayerConfig::Flatten,
+                LayerConfig::dense(512, Activation::Relu),
+                LayerConfig::dense(512, Activation::Relu),
+                LayerConfig::dense(10, Activation::Linear),
+            ],
+            seed: 1,
+        }
+    }
+
+    /// LeNet-5 on 28x28 digits: C1 6@5x5 padding 2, S2 pool 2, C3 16@5x5, S4 pool 2, C5 120
+    /// (a dense layer on the 16·5·5 features), F6 84, output 10.
+    pub fn lenet5(activation: Activation, pooling: Pooling) -> SequentialConfig {
+        SequentialConfig {
+            input: MNIST_INPUT,
+            layers: vec![
+                LayerConfig::Conv2d {
+                    out_channels: 6,
+                    kernel: 5,
+                    stride: 1,
+                    padding: 2,
+                    activation,
+                },
+                LayerConfig::pool(pooling, 2),
+                LayerConfig::conv(16, 5, activation),
+                LayerConfig::pool(pooling, 2),
+                LayerConfig::Flatten,
+                LayerConfig::dense(120, activation),
+                LayerConfig::dense(84, activation),
+                LayerConfig::dense(10, Activation::Linear),
+            ],
+            seed: 1,
+        }
+    }
+
+    /// A small modern CNN: two blocks of two 3x3 ReLU convolutions (padding 1) and a max pool,
+    /// then a dense layer of 128.
+    pub fn small_cnn() -> SequentialConfig {
+        let conv = |out_channels| LayerConfig::Conv2d {
+            out_channels,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+            activation: Activation::Relu,
+        };
+        SequentialConfig {
+            input: MNIST_INPUT,
+            layers: vec![
+                conv(16),
+                conv(16),
+                LayerConfig::pool(Pooling::Max, 2),
+                conv(32),
+                conv(32),
+                LayerConfig::pool(Pooling::Max, 2),
+                LayerConfig::Flatten,
+                LayerConfig::dense(128, Activation::Relu),
+                LayerConfig::dense(10, Activation::Linear),
+            ],
+            seed: 1,
+        }
+    }
+
+    /// Every layer's output shape and parameter count, or why a layer cannot follow the one
+    /// before it ("layer 3 (conv2d): ...").
+    pub fn summary(&self) -> Result<Vec<LayerSummary>, EngineError> {
+        if self.input.contains(&0) {
+            return Err(EngineError::InvalidConfig(format!(
+                "the input shape {:?} has a zero side: channels, height and width must be at least 1",
+                self.input
+            )));
+        }
+        if self.layers.is_empty() {
+            return Err(EngineError::InvalidConfig(
+                "a network needs at least one layer".to_string(),
+            ));
+        }
+        // Shapes carry a batch of one in front, as the ops expect.
+        let mut shape = vec![1, self.input[0], self.input[1], self.input[2]];
+        let mut summaries = Vec::with_capacity(self.layers.len());
+        for (index, layer) in self.layers.iter().enumerate() {
+            let in_shape = shape.clone();
+            let (next, parameters) = layer_output(layer, &shape).map_err(|error| {
+                EngineError::InvalidConfig(format!(
+                    "layer {} ({}) on {}: {error}",
+                    index + 1,
+                    layer.name(),
+                    describe(&in_shape[1..])
+                ))
+            })?;
+            shape = next;
+            summaries.push(LayerSummary {
+                name: layer.name(),
+                output_shape: shape[1..].to_vec(),
+                parameters,
+            });
+        }
+        if shape.len() != 2 {
+            return Err(EngineError::InvalidConfig(format!(
+                "the last layer gives feature maps {}: end with Flatten and a dense layer (one output per class)",
+                describe(&shape[1..])
+            )));
+        }
+        Ok(summaries)
+    }
+
+    /// Number of scalar weights and biases, or why the layers do not fit.
+    pub fn parameter_count(&self) -> Result<usize, EngineError> {
+        Ok(self.summary()?.iter().map(|layer| layer.parameters).sum())
+    }
+
+    /// Creates the network's parameters, seeded.
+    pub fn init(&self) -> Result<Sequential, EngineError> {
+        let summaries = self.summary()?;
+        let mut rng = SeededRng::new(self.seed);
+        let mut params = Params::new();
+        let mut layers = Vec::with_capacity(self.layers.len());
+        let mut in_shape: &[usize] = &self.input;
+        for (config, summary) in self.layers.iter().zip(&summaries) {
+            let layer = match *config {
+                LayerConfig::Conv2d {
+                    out_channels,
+                    kernel,
+                    stride,
+                    padding,
+                    activation,
+                } => {
+                    let in_channels = in_shape[0];
+                    let area = kernel * kernel;
+                    let mut weights = Tensor::zeros(&[out_channels, in_channels, kernel, kernel]);
+                    initializer_for(activation).fill_weights(
+                        &mut weights,
+                        in_channels * area,
+                        out_channels * area,
+                        &mut rng,
+                    );
+                    Layer::Conv2d {
+                        weights: params.add(weights, ParamRole::Weight),
+                        bias: params.add(Tensor::zeros(&[out_channels]), ParamRole::Bias),
+                        stride,
+                        padding,
+                        activation,
+                    }
+                }
+                LayerConfig::MaxPool2d { size, stride } => Layer::MaxPool2d { size, stride },
+                LayerConfig::AvgPool2d { size, stride } => Layer::AvgPool2d { size, stride },
+                LayerConfig::Flatten => Layer::Flatten,
+                LayerConfig::Dense {
+                    outputs,
+                    activation,
+                } => Layer::Dense(
+                    DenseConfig::new(in_shape[0], outputs)
+                        .with_activation(activation)
+                        .with_initializer(initializer_for(activation))
+                        .init(&mut params, &mut rng)?,
+                ),
+            };
+            layers.push(layer);
+            in_shape = &summary.output_shape;
+        }
+        let outputs = summaries.last().map_or(0, |last| last.output_shape[0]);
+        Ok(Sequential {
+            config: self.clone(),
+            summaries,
+            params,
+            layers,
+            outputs,
+            output_transform: OutputTransform::None,
+        })
+    }
+}
+
+/// He initialisation keeps ReLU activations' variance across layers; Xavier suits the rest.
+fn initializer_for(activation: Activation) -> Initializer {
+    match activation {
+        Activation::Relu | Activation::LeakyRelu | Activation::Gelu => Initializer::HeUniform,
+        _ => Initializer::XavierUniform,
+    }
+}
+
+/// `[16, 5, 5]` as "feature maps 16x5x5", `[400]` as "400 features".
+fn describe(shape: &[usize]) -> String {
+    match shape {
+        [features] => format!("{features} features"),
+        _ => {
+            let sides: Vec<String> = shape.iter().map(usize::to_string).collect();
+            format!("feature maps {}", sides.join("x"))
+        }
+    }
+}
+
+/// The output shape (batch first) and parameter count of `layer` on `shape`, checked by the op
+/// the layer records.
+fn layer_output(layer: &LayerConfig, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
+    match *layer {
+        LayerConfig::Conv2d {
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            ..
+        } => {
+            if out_channels == 0 {
+                return Err(EngineError::InvalidConfig(
+                    "a convolution needs at least one output channel".to_string(),
+                ));
+            }
+            let in_channels = if shape.len() == 4 { shape[1] } else { 0 };
+            let weights = [out_channels, in_channels, kernel, kernel];
+            let op = Op::Conv2d { stride, padding };
+            let out = resolve(op.output_shape(&[shape, &weights, &[out_channels]])?, shape);
+            Ok((out, out_channels * (in_channels * kernel * kernel + 1)))
+        }
+        LayerConfig::MaxPool2d { size, stride } => {
+            let op = Op::MaxPool2d { size, stride };
+            Ok((resolve(op.output_shape(&[shape])?, shape), 0))
+        }
+        LayerConfig::AvgPool2d { size, stride } => {
+            let op = Op::AvgPool2d { size, stride };
+            Ok((resolve(op.output_shape(&[shape])?, shape), 0))
+        }
+        LayerConfig::Flatten => Ok((resolve(Op::Flatten.output_shape(&[shape])?, shape), 0)),
+        LayerConfig::Dense { outputs, .. } => {
+            let &[batch, features] = shape else {
+                return Err(EngineError::InvalidConfig(
+                    "a dense layer takes a vector of features: add a Flatten layer before it"
+                        .to_string(),
+                ));
+            };
+            if outputs == 0 {
+                return Err(EngineError::InvalidConfig(
+                    "a dense layer needs at least one neuron".to_string(),
+                ));
+            }
+            Ok((vec![batch, outputs], (features + 1) * outputs))
+        }
+    }
+}
+
+fn resolve(shape: OutputShape, input: &[usize]) -> Vec<usize> {
+    match shape {
+        OutputShape::SameAs(_) => input.to_vec(),
+        OutputShape::Scalar => Vec::new(),
+        OutputShape::Matrix(rows, cols) => vec![rows, cols],
+        OutputShape::FeatureMaps(maps) => maps.to_vec(),
+    }
+}
+
+/// A built layer: ids of its parameters and its settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Layer {
+    Conv2d {
+        weights: ParamId,
+        bias: ParamId,
+        stride: usize,
+        padding: usize,
+        activation: Activation,
+    },
+    MaxPool2d {
+        size: usize,
+        stride: usize,
+    },
+    AvgPool2d {
+        size: usize,
+        stride: usize,
+    },
+    Flatten,
+    Dense(Dense),
+}
+
+/// A sequential network with its parameters.
+#[derive(Clone, Debug)]
+pub struct Sequential {
+    config: SequentialConfig,
+    summaries: Vec<LayerSummary>,
+    params: Params,
+    layers: Vec<Layer>,
+    outputs: usize,
+    output_transform: OutputTransform,
+}
+
+impl Sequential {
+    pub fn config(&self) -> &SequentialConfig {
+        &self.config
+    }
+
+    /// Every layer's output shape and parameter count.
+    pub fn summary(&self) -> &[LayerSummary] {
+        &self.summaries
+    }
+
+    pub fn parameter_count(&self) -> usize {
+        self.params.scalar_count()
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    pub fn params_mut(&mut self) -> &mut Params {
+        &mut self.params
+    }
+
+    /// How the prediction is obtained from the last layer (set by the trainer from its loss).
+    pub fn output_transform(&self) -> OutputTransform {
+        self.output_transform
+    }
+
+    /// Records the forward pass for batches of `rows` images `[rows, c, h, w]`, then `loss`
+    /// when given. With a `transform`, the last layer stops at its weighted sums (logits) and
+    /// the prediction is that function of them.
+    pub fn record(
+        &self,
+        rows: usize,
+        transform: OutputTransform,
+        loss: Option<Loss>,
+    ) -> Result<ModelTape, EngineError> {
+        let [channels, height, width] = self.config.input;
+        let mut tape = Tape::new();
+        let input = tape.input(&[rows, channels, height, width]);
+        let mut x = input;
+        let mut dense_layers = Vec::new();
+        let last = self.layers.len() - 1;
+        for (index, layer) in self.layers.iter().enumerate() {
+            let logits_only = index == last && transform != OutputTransform::None;
+            x = match *layer {
+                Layer::Conv2d {
+                    weights,
+                    bias,
+                    stride,
+                    padding,
+                    activation,
+                } => {
+                    let weights = tape.parameter(&self.params, weights)?;
+                    let bias = tape.parameter(&self.params, bias)?;
+                    let sums = tape.conv2d(x, weights, bias, stride, padding)?;
+                    if logits_only || activation == Activation::Linear {
+                        sums
+                    } else {
+                        tape.activation(sums, activation)?
+                    }
+                }
+                Layer::MaxPool2d { size, stride } => tape.max_pool2d(x, size, stride)?,
+                Layer::AvgPool2d { size, stride } => tape.avg_pool2d(x, size, stride)?,
+                Layer::Flatten => tape.flatten(x)?,
+                Layer::Dense(dense) => {
+                    let activation = (!logits_only).then(|| dense.activation());
+                    let nodes = dense.record(&mut tape, &self.params, x, activation)?;
+                    dense_layers.push(nodes);
+                    nodes.output
+                }
+            };
+        }
+        ModelTape::finish(tape, input, dense_layers, x, transform, loss)
+    }
+}
+
+impl Trainable for Sequential {
+    fn example_shape(&self) -> &[usize] {
+        &self.config.input
+    }
+
+    fn output_count(&self) -> usize {
+        self.outputs
+    }
+
+    fn params(&self) -> &Params {
+        &self.params
+    }
+
+    fn params_mut(&mut self) -> &mut Params {
+        &mut self.params
+    }
+
+    fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
+        self.record(rows, loss.output_activation(), Some(loss))
+    }
+
+    fn set_output_transform(&mut self, transform: OutputTransform) {
+        self.output_transform = transform;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_fit_28x28_digits() {
+        for config in [
+            SequentialConfig::mlp(),
+            SequentialConfig::lenet5(Activation::Relu, Pooling::Max),
+            SequentialConfig::small_cnn(),
+        ] {
+            let summary = config.summary().unwrap();
+            assert_eq!(summary.last().unwrap().output_shape, vec![10]);
+        }
+        assert_eq!(SequentialConfig::mlp().parameter_count().unwrap(), 669_706);
+    }
+
+    #[test]
+    fn feature_maps_at_the_end_are_refused() {
+        let config = SequentialConfig {
+            input: [1, 8, 8],
+            layers: vec![LayerConfig::conv(2, 3, Activation::Relu)],
+            seed: 1,
+        };
+        let error = config.summary().unwrap_err().to_string();
+        assert!(error.contains("end with Flatten"), "{error}");
+    }
+}

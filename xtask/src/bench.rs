@@ -369,7 +369,10 @@ fn number(value: Option<f64>) -> String {
     }
 }
 
-/// Overwrites `docs/benchmarks.md` with this run's table.
+/// The heading of the section `cargo xtask mnist` figures live under; a bench run keeps it.
+const KEPT_SECTION: &str = "\n## MNIST";
+
+/// Overwrites `docs/benchmarks.md` with this run's table, keeping the MNIST section.
 fn write_report(group: Group, rows: &[Row], notes: &[String]) -> Result {
     let date = output(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
     let lscpu = output(&mut Command::new("lscpu")).unwrap_or_default();
@@ -402,6 +405,10 @@ fn write_report(group: Group, rows: &[Row], notes: &[String]) -> Result {
         report.push_str(&format!("- {note}\n"));
     }
     let path = root().join("docs/benchmarks.md");
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    if let Some(start) = previous.find(KEPT_SECTION) {
+        report.push_str(&previous[start..]);
+    }
     std::fs::write(&path, report)
         .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
     eprintln!("\nWrote {}", path.display());

@@ -6,7 +6,9 @@ use neural_playground::engine::{
     Params, SeededRng, Tape, Tensor,
 };
 
-const STEP: f32 = 1e-2;
+mod common;
+
+use common::check;
 
 fn random_tensor(shape: &[usize], rng: &mut SeededRng) -> Tensor {
     let mut t = Tensor::zeros(shape);
@@ -23,40 +25,6 @@ fn away_from_zero(shape: &[usize], rng: &mut SeededRng) -> Tensor {
         .iter_mut()
         .for_each(|v| *v = v.signum() * (0.2 + v.abs()));
     t
-}
-
-fn loss_value(tape: &mut Tape, params: &Params, loss: NodeId) -> f64 {
-    tape.forward(params).unwrap();
-    f64::from(tape.value(loss).data()[0])
-}
-
-/// Compares the tape's gradient of `loss` with respect to every element of every parameter with
-/// a central difference.
-fn check(name: &str, tape: &mut Tape, params: &mut Params, loss: NodeId) {
-    tape.forward(params).unwrap();
-    tape.backward(loss, params).unwrap();
-    let analytic: Vec<Tensor> = params.ids().map(|id| params.grad(id).clone()).collect();
-    let mut checked = 0;
-    for id in params.ids().collect::<Vec<_>>() {
-        for index in 0..params.value(id).len() {
-            let original = params.value(id).data()[index];
-            params.value_mut(id).data_mut()[index] = original + STEP;
-            let plus = loss_value(tape, params, loss);
-            params.value_mut(id).data_mut()[index] = original - STEP;
-            let minus = loss_value(tape, params, loss);
-            params.value_mut(id).data_mut()[index] = original;
-            let numeric = (plus - minus) / (2.0 * f64::from(STEP));
-            let exact = f64::from(analytic[id.0].data()[index]);
-            let tolerance = 2e-3 + 1e-2 * numeric.abs().max(exact.abs());
-            assert!(
-                (numeric - exact).abs() <= tolerance,
-                "{name}: parameter {} element {index}: numeric {numeric} vs backward {exact}",
-                id.0
-            );
-            checked += 1;
-        }
-    }
-    assert!(checked > 0, "{name}: nothing was checked");
 }
 
 /// Reduces a node to a scalar with random weights, so that its backward gets a non-uniform

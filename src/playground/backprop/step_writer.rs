@@ -210,6 +210,18 @@ impl StepWriter<'_> {
         let neuron = self.trace.neurons[l][j];
         let name = self.name(l, j);
         let mut steps = Vec::new();
+        let at_neuron = |kind, title: String, formula: String, line: String, value| Step {
+            phase: Phase::Backward,
+            kind,
+            focus: Focus::Neuron {
+                layer: l + 1,
+                neuron: j,
+            },
+            title,
+            formula,
+            substituted: vec![line],
+            value,
+        };
         if self.is_fused_output(l) {
             let y = self.trace.targets[j];
             let count = if self.loss == Loss::SoftmaxCrossEntropy {
@@ -217,60 +229,41 @@ impl StepWriter<'_> {
             } else {
                 self.trace.targets.len()
             };
-            steps.push(Step {
-                phase: Phase::Backward,
-                kind: StepKind::Delta,
-                focus: Focus::Neuron {
-                    layer: l + 1,
-                    neuron: j,
-                },
-                title: format!("Gradient of the loss at {name}'s weighted sum"),
-                formula: "δ = ∂L/∂a = (p − y) / n  (sigmoid or softmax with cross-entropy)".into(),
-                substituted: vec![format!(
+            steps.push(at_neuron(
+                StepKind::Delta,
+                format!("Gradient of the loss at {name}'s weighted sum"),
+                "δ = ∂L/∂a = (p − y) / n  (sigmoid or softmax with cross-entropy)".into(),
+                format!(
                     "δ = ({} − {}) / {count} = {}",
                     number(neuron.output),
                     number(y),
                     number(neuron.delta)
-                )],
-                value: neuron.delta,
-            });
+                ),
+                neuron.delta,
+            ));
         } else {
             steps.push(self.output_gradient(l, j));
             let activation = self.model.layers()[l].activation();
             let local = activation.derivative(neuron.weighted_sum, neuron.output);
-            steps.push(Step {
-                phase: Phase::Backward,
-                kind: StepKind::LocalDerivative,
-                focus: Focus::Neuron {
-                    layer: l + 1,
-                    neuron: j,
-                },
-                title: format!("Local derivative of {name}'s activation"),
-                formula: format!("g′(a) = {}", derivative_formula(activation)),
-                substituted: vec![format!(
-                    "g′({}) = {}",
-                    number(neuron.weighted_sum),
-                    number(local)
-                )],
-                value: local,
-            });
-            steps.push(Step {
-                phase: Phase::Backward,
-                kind: StepKind::Delta,
-                focus: Focus::Neuron {
-                    layer: l + 1,
-                    neuron: j,
-                },
-                title: format!("δ of {name}"),
-                formula: "δ = ∂L/∂a = ∂L/∂h · g′(a)".into(),
-                substituted: vec![format!(
+            steps.push(at_neuron(
+                StepKind::LocalDerivative,
+                format!("Local derivative of {name}'s activation"),
+                format!("g′(a) = {}", derivative_formula(activation)),
+                format!("g′({}) = {}", number(neuron.weighted_sum), number(local)),
+                local,
+            ));
+            steps.push(at_neuron(
+                StepKind::Delta,
+                format!("δ of {name}"),
+                "δ = ∂L/∂a = ∂L/∂h · g′(a)".into(),
+                format!(
                     "δ = {}·{} = {}",
                     factor(neuron.output_gradient),
                     factor(local),
                     number(neuron.delta)
-                )],
-                value: neuron.delta,
-            });
+                ),
+                neuron.delta,
+            ));
         }
         steps.push(self.parameter_gradients(l, j));
         steps

@@ -151,6 +151,17 @@ pub const LESSONS: &[Lesson] = &[
         goal: Goal::Explore,
     },
     Lesson {
+        id: "convolution",
+        title: "Convolution and pooling, one window at a time",
+        topic: "Kernels, stride, padding, channels; four 2×2 kernels give 17, 9, 13, 13; pooling",
+        hash: "page=convolution",
+        text: &[
+            "A kernel slides over the image; at each position it multiplies the pixels under it by its weights, adds them up and adds a bias: one cell of the feature map.",
+            "Step through the course's examples, change the stride, padding and kernel size and watch n_out = (n_in + 2p − k)/s + 1; then pool the course's 4×4 grid.",
+        ],
+        goal: Goal::Explore,
+    },
+    Lesson {
         id: "optimizers",
         title: "Optimisers racing on one loss surface",
         topic: "SGD, momentum, AdaGrad, RMSprop, Adam; the learning rate",

@@ -5,6 +5,7 @@
 pub mod activation_curves;
 pub mod backprop;
 pub mod config;
+pub mod convolution;
 pub mod grid;
 pub mod lessons;
 pub mod loss_examples;

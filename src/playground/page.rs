@@ -12,10 +12,11 @@ pub enum Page {
     Optimizers,
     Words,
     OneWeight,
+    Convolution,
 }
 
 impl Page {
-    pub const ALL: [Page; 8] = [
+    pub const ALL: [Page; 9] = [
         Page::Playground,
         Page::Lessons,
         Page::Backprop,
@@ -24,6 +25,7 @@ impl Page {
         Page::Optimizers,
         Page::Words,
         Page::OneWeight,
+        Page::Convolution,
     ];
 
     /// The short name used in the URL and in test hooks (`nav-<key>`).
@@ -37,6 +39,7 @@ impl Page {
             Page::Optimizers => "optimizers",
             Page::Words => "words",
             Page::OneWeight => "one-weight",
+            Page::Convolution => "convolution",
         }
     }
 
@@ -50,6 +53,7 @@ impl Page {
             Page::Optimizers => "Optimizer race",
             Page::Words => "Documents",
             Page::OneWeight => "One weight",
+            Page::Convolution => "Convolution",
         }
     }
 

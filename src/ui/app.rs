@@ -6,7 +6,7 @@ use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
 use super::frame_timer;
-use super::lessons::{OneWeight, WordClassifier};
+use super::lessons::{Convolution, OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
@@ -260,6 +260,7 @@ impl Component for App {
             Page::Optimizers => html! { <OptimizerRace /> },
             Page::Words => html! { <WordClassifier /> },
             Page::OneWeight => html! { <OneWeight /> },
+            Page::Convolution => html! { <Convolution /> },
         };
         html! {
             <div class="app">

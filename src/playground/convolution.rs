@@ -2,6 +2,7 @@
 //! padding) and a small pooling, each run on the engine's tape, then written out cell by cell —
 //! the window, every input × weight product and their sum + bias — for the view to animate.
 
+pub mod backward;
 pub mod presets;
 
 use crate::engine::{EngineError, NodeId, ParamRole, Params, Tape, Tensor, output_side};

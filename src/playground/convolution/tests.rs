@@ -120,3 +120,71 @@ fn numbers_are_written_briefly() {
     assert_eq!(number(-0.0), "0");
     assert_eq!(number(0.333), "0.33");
 }
+
+fn close(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4)
+}
+
+#[test]
+fn the_accumulated_kernel_gradient_equals_the_tape_s() {
+    use super::backward::accumulate_conv;
+    let mut problem = presets::randomized(&two_feature_maps(), 5);
+    problem.set_in_channels(2);
+    problem.padding = 1;
+    problem.stride = 2;
+    let cells = problem.evaluate().unwrap().cells;
+    let upstream: Vec<f32> = (0..cells.len()).map(|i| (i % 5) as f32 - 2.0).collect();
+    let engine = problem.gradients(&upstream).unwrap();
+    let totals = accumulate_conv(&problem, &cells, &upstream, cells.len());
+    assert!(
+        close(&totals.kernels, &engine.kernels),
+        "{totals:?} {engine:?}"
+    );
+    assert!(close(&totals.bias, &engine.bias));
+    // With dL/dout = 1 everywhere, dL/db is the number of cells and dL/dK the sum of the windows.
+    let problem = one_kernel();
+    let cells = problem.evaluate().unwrap().cells;
+    let ones = vec![1.0; cells.len()];
+    let engine = problem.gradients(&ones).unwrap();
+    assert_eq!(engine.bias, [9.0]);
+    assert_eq!(engine.kernels[0], 6.0, "1+1+1+0+1+1+0+0+1");
+    let first = accumulate_conv(&problem, &cells, &ones, 1);
+    assert_eq!(first.kernels, [1., 1., 1., 0., 1., 1., 0., 0., 1.]);
+    assert_eq!(first.bias, [1.0]);
+}
+
+#[test]
+fn pooling_routes_the_gradient_like_the_tape() {
+    use super::backward::accumulate_pool;
+    for kind in [PoolKind::Max, PoolKind::Average] {
+        let problem = course_pooling(kind);
+        let cells = problem.evaluate().unwrap().cells;
+        let ones = vec![1.0; cells.len()];
+        let engine = problem.input_gradient(&ones).unwrap();
+        assert_eq!(
+            accumulate_pool(&problem, &cells, &ones, cells.len()),
+            engine
+        );
+        if kind == PoolKind::Max {
+            let expected = [
+                1., 0., 0., 1., //
+                0., 0., 0., 0., //
+                0., 1., 1., 0., //
+                0., 0., 0., 0.,
+            ];
+            assert_eq!(engine, expected, "1 to each window's (first) max");
+        } else {
+            assert_eq!(engine, [0.25; 16]);
+        }
+    }
+    // Overlapping windows (stride 1) add up, and any upstream gradient is routed the same way.
+    let mut problem = presets::random_pooling(&course_pooling(PoolKind::Max), 4);
+    problem.stride = 1;
+    let cells = problem.evaluate().unwrap().cells;
+    let upstream: Vec<f32> = (0..cells.len()).map(|i| i as f32 * 0.5 - 1.0).collect();
+    let engine = problem.input_gradient(&upstream).unwrap();
+    assert!(close(
+        &accumulate_pool(&problem, &cells, &upstream, cells.len()),
+        &engine
+    ));
+}

@@ -4,6 +4,7 @@
 //! `playground::convolution`, run on the engine: this view only draws it.
 
 use super::pooling::Pooling;
+use crate::playground::convolution::backward::{ConvGradients, accumulate_conv, kernel_increments};
 use crate::playground::convolution::presets::{CONV_PRESETS, one_kernel, randomized};
 use crate::playground::convolution::{ConvCell, ConvProblem, ConvResult, number};
 use crate::ui::controls::choice;
@@ -33,6 +34,9 @@ pub enum Msg {
     InChannels(usize),
     OutChannels(usize),
     Animate(Animate),
+    /// Forward (the output) or backward (the gradients) animation.
+    Backward,
+    Upstream(usize, String),
 }
 
 pub struct Convolution {
@@ -42,6 +46,11 @@ pub struct Convolution {
     shown: usize,
     player: Option<Interval>,
     seed: u64,
+    backward: bool,
+    /// dL/dout, one per output cell (ones unless edited).
+    upstream: Vec<f32>,
+    /// The engine's dL/dK and dL/db for `upstream`.
+    gradients: Option<ConvGradients>,
 }
 
 impl Convolution {
@@ -56,6 +65,14 @@ impl Convolution {
         if restart {
             self.player = None;
         }
+        if self.upstream.len() != self.total() {
+            self.upstream = vec![1.0; self.total()];
+        }
+        self.gradients = self
+            .result
+            .is_ok()
+            .then(|| self.problem.gradients(&self.upstream).ok())
+            .flatten();
     }
 
     fn total(&self) -> usize {
@@ -74,13 +91,18 @@ impl Component for Convolution {
 
     fn create(_ctx: &Context<Self>) -> Self {
         let problem = one_kernel();
-        Convolution {
+        let mut page = Convolution {
             result: problem.evaluate(),
-            problem,
+            problem: problem.clone(),
             shown: 0,
             player: None,
             seed: 1,
-        }
+            backward: false,
+            upstream: Vec::new(),
+            gradients: None,
+        };
+        page.set(problem, true);
+        page
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
@@ -152,6 +174,14 @@ impl Component for Convolution {
                 self.shown = self.total();
                 return true;
             }
+            Msg::Backward => {
+                self.backward = !self.backward;
+                return self.restart(problem);
+            }
+            Msg::Upstream(index, text) => match text.trim().parse::<f32>() {
+                Ok(v) if index < self.upstream.len() => self.upstream[index] = v,
+                _ => return true,
+            },
         }
         // An edited number: the same step, new values.
         self.set(problem, false);
@@ -209,6 +239,16 @@ impl Component for Convolution {
                     Err(why) => html! { <p class="conv-error" data-testid="conv-error">{why}</p> },
                     Ok(_) => html! {},
                 } }
+                <div class="conv-mode">
+                    <button data-testid="conv-backward" aria-pressed={self.backward.to_string()}
+                        class={classes!("conv-toggle", self.backward.then_some("on"))}
+                        title="Show the backward pass: the gradients of the kernels, the biases and the pooled input"
+                        onclick={link.callback(|_| Msg::Backward)}>
+                        { if self.backward { "Backward: on" } else { "Backward: off" } }</button>
+                    if self.backward {
+                        <span class="conv-mode-note">{"The engine's tape differentiates L = Σ dL/dout × out:                             each output cell passes its upstream gradient dL/dout back to the kernel that made it."}</span>
+                    }
+                </div>
                 {stepper("conv", self.player.is_some(), self.shown, self.total(), link.callback(Msg::Animate))}
                 <div class="conv-stage">
                     <div class="conv-column">
@@ -223,9 +263,16 @@ impl Component for Convolution {
                         <h3>{"Output"}</h3>
                         {self.output_grids()}
                     </div>
+                    if self.backward {
+                        <div class="conv-column">
+                            <h3>{"Gradients"}</h3>
+                            {self.upstream_grids(ctx)}
+                            {self.kernel_gradients()}
+                        </div>
+                    }
                 </div>
-                {self.products()}
-                <Pooling />
+                { if self.backward { self.grad_products() } else { self.products() } }
+                <Pooling backward={self.backward} />
             </section>
         }
     }
@@ -345,6 +392,128 @@ impl Convolution {
                 { for lines }
                 <div class="conv-product-total">{format!(
                     "sum {} + bias {} = {}", number(cell.sum), number(cell.bias), number(cell.value))}</div>
+            </div>
+        }
+    }
+}
+
+impl Convolution {
+    /// dL/dout of every output cell, editable; the current cell highlighted.
+    fn upstream_grids(&self, ctx: &Context<Self>) -> Html {
+        let Ok(result) = &self.result else {
+            return html! {};
+        };
+        let side = result.out_side;
+        let grids = (0..self.problem.out_channels).map(|o| {
+            let rows = (0..side).map(|r| {
+                let cells = (0..side).map(|c| {
+                    let index = (o * side + r) * side + c;
+                    let current = index + 1 == self.shown;
+                    let edit = ctx.link().callback(move |t| Msg::Upstream(index, t));
+                    let id = format!("conv-dout-{o}-{r}-{c}");
+                    html! { <td class={classes!("conv-cell", "grad", current.then_some("in-window"))}>
+                        {number_input(id, self.upstream[index], edit)}</td> }
+                });
+                html! { <tr>{ for cells }</tr> }
+            });
+            html! {
+                <div class="conv-grid-box">
+                    <span class="conv-grid-label">{format!("dL/dout, channel {o}")}</span>
+                    <table class="conv-grid">{ for rows }</table>
+                </div>
+            }
+        });
+        html! { <div data-testid="conv-upstream">{ for grids }</div> }
+    }
+
+    /// dL/dK (one grid per input channel) and dL/db of each kernel, summed up to the current step.
+    fn kernel_gradients(&self) -> Html {
+        let Ok(result) = &self.result else {
+            return html! {};
+        };
+        let p = &self.problem;
+        let k = p.kernel;
+        let totals = accumulate_conv(p, &result.cells, &self.upstream, self.shown);
+        let current = self.current();
+        let groups = (0..p.out_channels).map(|o| {
+            let active = current.is_some_and(|cell| cell.out_channel == o);
+            let grids = (0..p.in_channels).map(|c| {
+                let rows = (0..k).map(|r| {
+                    let cells = (0..k).map(|col| {
+                        let value = totals.kernels[((o * p.in_channels + c) * k + r) * k + col];
+                        let id = if (o, c) == (0, 0) {
+                            format!("conv-dk-{r}-{col}")
+                        } else {
+                            format!("conv-dk-{o}-{c}-{r}-{col}")
+                        };
+                        html! { <td class={classes!("conv-cell", "grad", active.then_some("touched"))}
+                            data-testid={id}>{number(value)}</td> }
+                    });
+                    html! { <tr>{ for cells }</tr> }
+                });
+                html! { <table class="conv-grid kernel" title={format!("dL/dK for input channel {c}")}>{ for rows }</table> }
+            });
+            html! {
+                <div class={classes!("conv-kernel-group", active.then_some("active"))}>
+                    <span class="conv-grid-label">{format!("dL/dK, kernel {o}")}</span>
+                    <div class="conv-kernels">{ for grids }</div>
+                    <span class="conv-bias" data-testid={format!("conv-db-{o}")}>
+                        {format!("dL/db = {}", number(totals.bias[o]))}</span>
+                </div>
+            }
+        });
+        html! { <div data-testid="conv-grad-kernel">{ for groups }</div> }
+    }
+
+    /// The current step's dL/dK += dL/dout × window, written out, and at the end the engine's totals.
+    fn grad_products(&self) -> Html {
+        let Some(cell) = self.current() else {
+            return html! { <div class="conv-products" data-testid="conv-grad-products">
+            {"Press Step: each output cell in turn sends its dL/dout back, and the kernel's gradient grows by dL/dout × the window it saw."}</div> };
+        };
+        let index = self.shown - 1;
+        let g = self.upstream[index];
+        let increments = kernel_increments(cell, g);
+        let k = self.problem.kernel;
+        let lines = (0..self.problem.in_channels).map(|channel| {
+            let terms = cell.taps.iter().zip(&increments).filter(|(t, _)| t.channel == channel).enumerate().map(|(i, (t, step))| {
+                let sep = if i == 0 { "" } else if i % k == 0 { " | " } else { ", " };
+                html! { <>{sep}<span class={classes!("term", t.padded.then_some("padded"))}>
+                    {format!("{}×{} = {}", number(g), number(t.input), number(*step))}</span></> }
+            });
+            html! { <div class="conv-product-line">{format!("dL/dK (input channel {channel}) += ")}{ for terms }</div> }
+        });
+        let done = self.shown == self.total();
+        let check = match (&self.result, &self.gradients) {
+            (Ok(result), Some(engine)) if done => {
+                let totals =
+                    accumulate_conv(&self.problem, &result.cells, &self.upstream, self.shown);
+                let same = totals
+                    .kernels
+                    .iter()
+                    .chain(&totals.bias)
+                    .zip(engine.kernels.iter().chain(&engine.bias))
+                    .all(|(a, b)| (a - b).abs() <= 1e-3 * (1.0 + b.abs()));
+                let text = if same {
+                    "All steps done: these totals are the engine's dL/dK and dL/db from its tape backward."
+                } else {
+                    "All steps done, but the totals differ from the engine's gradients."
+                };
+                html! { <div class={classes!("conv-grad-check", (!same).then_some("conv-error"))}
+                data-testid="conv-grad-check">{text}</div> }
+            }
+            _ => html! {},
+        };
+        html! {
+            <div class="conv-products" data-testid="conv-grad-products">
+                <div class="conv-product-head">{format!(
+                    "Output channel {}, cell ({}, {}): dL/dout = {}; kernel {} gets dL/dout × its window.",
+                    cell.out_channel, cell.row, cell.col, number(g), cell.out_channel)}</div>
+                { for lines }
+                <div class="conv-product-total">{format!(
+                    "dL/db{} += {} → {}", cell.out_channel, number(g),
+                    number(self.result.as_ref().map_or(0.0, |r| accumulate_conv(&self.problem, &r.cells, &self.upstream, self.shown).bias[cell.out_channel])))}</div>
+                {check}
             </div>
         }
     }

@@ -3,6 +3,7 @@
 //! winning cell marked. The pooling itself is `playground::convolution`, on the engine.
 
 use super::convolution::{Animate, PLAY_INTERVAL_MS, number_input, stepper};
+use crate::playground::convolution::backward::{accumulate_pool, routed};
 use crate::playground::convolution::presets::{course_pooling, random_pooling};
 use crate::playground::convolution::{PoolCell, PoolKind, PoolProblem, PoolResult, number};
 use crate::ui::controls::choice;
@@ -11,6 +12,13 @@ use yew::prelude::*;
 
 const SIZES: [usize; 4] = [1, 2, 3, 4];
 const STRIDES: [usize; 3] = [1, 2, 3];
+
+/// `backward`: show the gradient routed back to the input instead of the forward working.
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    #[prop_or_default]
+    pub backward: bool,
+}
 
 pub enum Msg {
     Preset(PoolKind),
@@ -51,7 +59,7 @@ impl Pooling {
 
 impl Component for Pooling {
     type Message = Msg;
-    type Properties = ();
+    type Properties = Props;
 
     fn create(_ctx: &Context<Self>) -> Self {
         let problem = course_pooling(PoolKind::Max);
@@ -118,8 +126,16 @@ impl Component for Pooling {
         }
     }
 
+    fn changed(&mut self, _ctx: &Context<Self>, _old: &Props) -> bool {
+        // A new mode starts its animation from the first window.
+        self.shown = 0;
+        self.player = None;
+        true
+    }
+
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
+        let backward = ctx.props().backward;
         let p = &self.problem;
         let menu = |id: &'static str,
                     label: &'static str,
@@ -187,8 +203,11 @@ impl Component for Pooling {
                 <div class="conv-stage">
                     <div class="conv-column"><h3>{"Input"}</h3>{self.input_grid(ctx)}</div>
                     <div class="conv-column"><h3>{"Output"}</h3>{self.output_grid()}</div>
+                    if backward {
+                        <div class="conv-column"><h3>{"dL/dInput"}</h3>{self.input_gradient()}</div>
+                    }
                 </div>
-                {self.working()}
+                { if backward { self.routing() } else { self.working() } }
             </section>
         }
     }
@@ -227,6 +246,90 @@ impl Pooling {
             html! { <tr>{ for cells }</tr> }
         });
         html! { <table class="conv-grid" data-testid="pool-output">{ for rows }</table> }
+    }
+
+    /// dL/dout, all ones: one per output cell.
+    fn upstream(&self) -> Vec<f32> {
+        vec![1.0; self.total()]
+    }
+
+    /// dL/dInput summed up to the current window; the cells it just received marked.
+    fn input_gradient(&self) -> Html {
+        let Ok(result) = &self.result else {
+            return html! {};
+        };
+        let n = self.problem.side;
+        let upstream = self.upstream();
+        let grad = accumulate_pool(&self.problem, &result.cells, &upstream, self.shown);
+        let received: Vec<(usize, usize)> = self
+            .current()
+            .map(|cell| {
+                routed(self.problem.kind, cell, 1.0)
+                    .iter()
+                    .map(|&(r, c, _)| (r, c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows = (0..n).map(|r| {
+            let cells = (0..n).map(|c| {
+                let got = received.contains(&(r, c));
+                html! { <td class={classes!("conv-cell", "grad", got.then_some("touched"))}
+                data-testid={format!("pool-dx-{r}-{c}")}>{number(grad[r * n + c])}</td> }
+            });
+            html! { <tr>{ for cells }</tr> }
+        });
+        html! { <table class="conv-grid" data-testid="pool-grad-input">{ for rows }</table> }
+    }
+
+    /// Where the current window's dL/dout goes, and at the end the engine's check.
+    fn routing(&self) -> Html {
+        let Some(cell) = self.current() else {
+            return html! { <div class="conv-products" data-testid="pool-grad-working">
+            {"Press Step: each output cell sends its dL/dout = 1 back into its window."}</div> };
+        };
+        let at = format!("Output cell ({}, {}), dL/dout = 1: ", cell.row, cell.col);
+        let shares = routed(self.problem.kind, cell, 1.0);
+        let text = match self.problem.kind {
+            PoolKind::Max => {
+                let (r, c, g) = shares[0];
+                format!(
+                    "{at}all of it, {}, goes to the max at ({r}, {c}); the rest of the window gets 0.",
+                    number(g)
+                )
+            }
+            PoolKind::Average => {
+                let cells: Vec<String> = shares
+                    .iter()
+                    .map(|&(r, c, _)| format!("({r}, {c})"))
+                    .collect();
+                format!(
+                    "{at}split evenly, 1/{} = {} to each of {}.",
+                    shares.len(),
+                    number(shares[0].2),
+                    cells.join(", ")
+                )
+            }
+        };
+        let check = match &self.result {
+            Ok(result) if self.shown == self.total() => {
+                let upstream = self.upstream();
+                let totals = accumulate_pool(&self.problem, &result.cells, &upstream, self.shown);
+                let same = self.problem.input_gradient(&upstream).is_ok_and(|engine| {
+                    totals
+                        .iter()
+                        .zip(&engine)
+                        .all(|(a, b)| (a - b).abs() <= 1e-4)
+                });
+                let text = if same {
+                    " All windows done: this is the engine's dL/dInput from its tape backward."
+                } else {
+                    " All windows done, but the total differs from the engine's dL/dInput."
+                };
+                html! { <span data-testid="pool-grad-check">{text}</span> }
+            }
+            _ => html! {},
+        };
+        html! { <div class="conv-products" data-testid="pool-grad-working">{text}{check}</div> }
     }
 
     /// `max(4, 3, 2, 4) = 4` or `(4 + 3 + 2 + 4)/4 = 3.25` for the current window.

@@ -139,3 +139,50 @@ async fn the_course_pooling_example_averages_to_3_25_and_maxes_to_4() {
     assert_eq!(marked, serde_json::Value::Bool(true));
     page.screenshot("pooling_max").await;
 }
+
+#[tokio::test]
+async fn backward_accumulates_dl_dk_and_routes_pooling_gradients() {
+    let page = open_convolution().await;
+    page.click("conv-backward").await;
+    page.wait_for("conv-grad-kernel", SETTLE).await;
+    reads(&page, "conv-dk-0-0", "0").await;
+    page.click("conv-step").await;
+    // dL/dout = 1 on the first window [[1, 1, 1], [0, 1, 1], [0, 0, 1]].
+    reads(&page, "conv-dk-0-0", "1").await;
+    reads(&page, "conv-dk-1-0", "0").await;
+    let products = page.text("conv-grad-products").await;
+    assert!(
+        products.contains("1×1 = 1, 1×1 = 1, 1×1 = 1 | 1×0 = 0")
+            && products.contains("dL/db0 += 1 → 1"),
+        "{products}"
+    );
+    page.click("conv-finish").await;
+    // Σ of the nine windows' top-left inputs, and nine cells for the bias.
+    reads(&page, "conv-dk-0-0", "6").await;
+    reads(&page, "conv-db-0", "dL/db = 9").await;
+    page.wait_for("conv-grad-check", SETTLE).await;
+    assert!(
+        page.text("conv-grad-check")
+            .await
+            .contains("engine's dL/dK")
+    );
+    page.screenshot("convolution_backward").await;
+
+    page.click("pool-preset-max").await;
+    page.click("pool-step").await;
+    reads(&page, "pool-dx-0-0", "1").await;
+    reads(&page, "pool-dx-1-1", "0").await;
+    page.click("pool-finish").await;
+    reads(&page, "pool-dx-0-3", "1").await;
+    reads(&page, "pool-dx-2-1", "1").await;
+    reads(&page, "pool-dx-0-1", "0").await;
+    page.click("pool-preset-average").await;
+    page.click("pool-finish").await;
+    for (r, c) in [(0, 0), (1, 2), (3, 3)] {
+        reads(&page, &format!("pool-dx-{r}-{c}"), "0.25").await;
+    }
+    page.wait_for("pool-grad-check", SETTLE).await;
+    page.execute("document.querySelector('[data-testid=\"pooling-section\"]').scrollIntoView();")
+        .await;
+    page.screenshot("pooling_backward").await;
+}

@@ -112,6 +112,26 @@ pub fn choice(
     }
 }
 
+/// A labelled `<select>` of whole numbers; `on_change` receives the chosen one.
+pub fn number_choice(
+    test_id: &'static str,
+    label: &'static str,
+    options: &[usize],
+    value: usize,
+    on_change: Callback<usize>,
+) -> Html {
+    let options = options
+        .iter()
+        .map(|v| (v.to_string(), v.to_string()))
+        .collect();
+    let on_text = Callback::from(move |text: String| {
+        if let Ok(value) = text.parse() {
+            on_change.emit(value);
+        }
+    });
+    choice(test_id, label, options, value.to_string(), on_text)
+}
+
 /// The menu's values, plus the current one if a link set something else.
 fn with_current(mut values: Vec<f32>, current: f32) -> Vec<f32> {
     if !values.contains(&current) {

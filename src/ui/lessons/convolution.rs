@@ -7,7 +7,7 @@ use super::pooling::Pooling;
 use crate::playground::convolution::backward::{ConvGradients, accumulate_conv, kernel_increments};
 use crate::playground::convolution::presets::{CONV_PRESETS, one_kernel, randomized};
 use crate::playground::convolution::{ConvCell, ConvProblem, ConvResult, number};
-use crate::ui::controls::choice;
+use crate::ui::controls::number_choice;
 use gloo::timers::callback::Interval;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -202,16 +202,7 @@ impl Component for Convolution {
                     options: &[usize],
                     value: usize,
                     msg: fn(usize) -> Msg| {
-            choice(
-                id,
-                label,
-                options
-                    .iter()
-                    .map(|v| (v.to_string(), v.to_string()))
-                    .collect(),
-                value.to_string(),
-                link.batch_callback(move |text: String| text.parse().ok().map(msg)),
-            )
+            number_choice(id, label, options, value, link.callback(msg))
         };
         html! {
             <section class="page convolution" data-testid="convolution-page">

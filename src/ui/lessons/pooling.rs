@@ -6,7 +6,7 @@ use super::convolution::{Animate, PLAY_INTERVAL_MS, number_input, stepper};
 use crate::playground::convolution::backward::{accumulate_pool, routed};
 use crate::playground::convolution::presets::{course_pooling, random_pooling};
 use crate::playground::convolution::{PoolCell, PoolKind, PoolProblem, PoolResult, number};
-use crate::ui::controls::choice;
+use crate::ui::controls::{choice, number_choice};
 use gloo::timers::callback::Interval;
 use yew::prelude::*;
 
@@ -142,16 +142,7 @@ impl Component for Pooling {
                     options: &[usize],
                     value: usize,
                     msg: fn(usize) -> Msg| {
-            choice(
-                id,
-                label,
-                options
-                    .iter()
-                    .map(|v| (v.to_string(), v.to_string()))
-                    .collect(),
-                value.to_string(),
-                link.batch_callback(move |text: String| text.parse().ok().map(msg)),
-            )
+            number_choice(id, label, options, value, link.callback(msg))
         };
         let kind = choice(
             "pool-kind",

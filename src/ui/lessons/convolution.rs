@@ -295,12 +295,7 @@ impl Convolution {
             });
             html! { <tr>{ for cells }</tr> }
         });
-        html! {
-            <div class="conv-grid-box">
-                <span class="conv-grid-label">{format!("channel {channel}")}</span>
-                <table class="conv-grid">{ for rows }</table>
-            </div>
-        }
+        grid_box(format!("channel {channel}"), rows)
     }
 
     /// The kernels of one output channel (one grid per input channel) and its bias.
@@ -351,12 +346,7 @@ impl Convolution {
                 });
                 html! { <tr>{ for cells }</tr> }
             });
-            html! {
-                <div class="conv-grid-box">
-                    <span class="conv-grid-label">{format!("channel {o}")}</span>
-                    <table class="conv-grid">{ for rows }</table>
-                </div>
-            }
+            grid_box(format!("channel {o}"), rows)
         });
         html! { <div data-testid="conv-output">{ for grids }</div> }
     }
@@ -407,12 +397,7 @@ impl Convolution {
                 });
                 html! { <tr>{ for cells }</tr> }
             });
-            html! {
-                <div class="conv-grid-box">
-                    <span class="conv-grid-label">{format!("dL/dout, channel {o}")}</span>
-                    <table class="conv-grid">{ for rows }</table>
-                </div>
-            }
+            grid_box(format!("dL/dout, channel {o}"), rows)
         });
         html! { <div data-testid="conv-upstream">{ for grids }</div> }
     }
@@ -553,6 +538,16 @@ pub(super) fn stepper(
             <button class="round" data-testid={format!("{prefix}-finish")} title="Fill in every output cell"
                 disabled={done} onclick={button(Animate::Finish)}>{"All"}</button>
             <span class="conv-progress">{format!("{shown} of {total} cells")}</span>
+        </div>
+    }
+}
+
+/// A labelled table of grid rows: an input, output or gradient map.
+fn grid_box(label: String, rows: impl Iterator<Item = Html>) -> Html {
+    html! {
+        <div class="conv-grid-box">
+            <span class="conv-grid-label">{label}</span>
+            <table class="conv-grid">{ for rows }</table>
         </div>
     }
 }

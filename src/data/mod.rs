@@ -3,6 +3,7 @@
 //! Everything here is a pure function of its arguments (a seed included), so a URL that names a
 //! data set, a noise level and a seed reproduces the same points everywhere.
 
+pub mod digits;
 pub mod features;
 pub mod generators;
 pub mod idx;

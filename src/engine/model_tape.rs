@@ -25,6 +25,9 @@ pub struct ModelTape {
     pub target: Option<NodeId>,
     /// The scalar loss node, when a loss was recorded.
     pub loss: Option<NodeId>,
+    /// The output of every layer of an image network, first to last, for the feature-map
+    /// views (empty for the dense model, whose `layers` say more).
+    pub layer_outputs: Vec<NodeId>,
 }
 
 impl ModelTape {
@@ -93,6 +96,7 @@ impl ModelTape {
             prediction,
             target,
             loss: loss_node,
+            layer_outputs: Vec::new(),
         })
     }
 

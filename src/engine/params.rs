@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::EngineError;
 use super::tensor::Tensor;
 
 /// Index of a parameter in a [`Params`] store.
@@ -79,6 +80,34 @@ impl Params {
 
     pub fn role(&self, id: ParamId) -> ParamRole {
         self.roles[id.0]
+    }
+
+    /// Every value, parameter after parameter, as one list: how a model's weights travel
+    /// between the training worker and the page.
+    pub fn to_flat(&self) -> Vec<f32> {
+        let mut flat = Vec::with_capacity(self.scalar_count());
+        for value in &self.values {
+            flat.extend_from_slice(value.data());
+        }
+        flat
+    }
+
+    /// Overwrites every value from a list made by [`Params::to_flat`] of a same-shaped store.
+    pub fn load_flat(&mut self, flat: &[f32]) -> Result<(), EngineError> {
+        if flat.len() != self.scalar_count() {
+            return Err(EngineError::InvalidConfig(format!(
+                "{} values cannot fill a model of {} parameters",
+                flat.len(),
+                self.scalar_count()
+            )));
+        }
+        let mut start = 0;
+        for value in &mut self.values {
+            let end = start + value.len();
+            value.data_mut().copy_from_slice(&flat[start..end]);
+            start = end;
+        }
+        Ok(())
     }
 
     /// Sets every gradient to zero (keeping shapes in step with the values).

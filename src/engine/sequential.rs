@@ -185,47 +185,84 @@ impl SequentialConfig {
         }
     }
 
+    /// The output shape and parameter count of every layer up to the first that cannot follow
+    /// the one before it, and why that one cannot or why the whole network cannot work (for a
+    /// model builder that shows what fits).
+    pub fn summary_until_error(&self) -> (Vec<LayerSummary>, Option<EngineError>) {
+        let (summaries, error) = self.walk();
+        match error {
+            Some(error) => (summaries, Some(error)),
+            None => match self.summary() {
+                Ok(_) => (summaries, None),
+                Err(error) => (summaries, Some(error)),
+            },
+        }
+    }
+
     /// Every layer's output shape and parameter count, or why a layer cannot follow the one
     /// before it ("layer 3 (conv2d): ...").
     pub fn summary(&self) -> Result<Vec<LayerSummary>, EngineError> {
-        if self.input.contains(&0) {
+        let (summaries, error) = self.walk();
+        if let Some(error) = error {
+            return Err(error);
+        }
+        let shape = summaries
+            .last()
+            .map_or(&[][..], |last| &last.output_shape[..]);
+        if shape.len() != 1 {
             return Err(EngineError::InvalidConfig(format!(
-                "the input shape {:?} has a zero side: channels, height and width must be at least 1",
-                self.input
+                "the last layer gives feature maps {}: end with Flatten and a dense layer (one output per class)",
+                describe(shape)
             )));
         }
+        Ok(summaries)
+    }
+
+    /// Every layer's summary until one cannot follow the one before it, with the reason.
+    fn walk(&self) -> (Vec<LayerSummary>, Option<EngineError>) {
+        if self.input.contains(&0) {
+            return (
+                Vec::new(),
+                Some(EngineError::InvalidConfig(format!(
+                    "the input shape {:?} has a zero side: channels, height and width must be at least 1",
+                    self.input
+                ))),
+            );
+        }
         if self.layers.is_empty() {
-            return Err(EngineError::InvalidConfig(
-                "a network needs at least one layer".to_string(),
-            ));
+            return (
+                Vec::new(),
+                Some(EngineError::InvalidConfig(
+                    "a network needs at least one layer".to_string(),
+                )),
+            );
         }
         // Shapes carry a batch of one in front, as the ops expect.
         let mut shape = vec![1, self.input[0], self.input[1], self.input[2]];
         let mut summaries = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let in_shape = shape.clone();
-            let (next, parameters) = layer_output(layer, &shape).map_err(|error| {
-                EngineError::InvalidConfig(format!(
-                    "layer {} ({}) on {}: {error}",
-                    index + 1,
-                    layer.name(),
-                    describe(&in_shape[1..])
-                ))
-            })?;
-            shape = next;
-            summaries.push(LayerSummary {
-                name: layer.name(),
-                output_shape: shape[1..].to_vec(),
-                parameters,
-            });
+            match layer_output(layer, &shape) {
+                Ok((next, parameters)) => {
+                    shape = next;
+                    summaries.push(LayerSummary {
+                        name: layer.name(),
+                        output_shape: shape[1..].to_vec(),
+                        parameters,
+                    });
+                }
+                Err(error) => {
+                    let error = EngineError::InvalidConfig(format!(
+                        "layer {} ({}) on {}: {error}",
+                        index + 1,
+                        layer.name(),
+                        describe(&in_shape[1..])
+                    ));
+                    return (summaries, Some(error));
+                }
+            }
         }
-        if shape.len() != 2 {
-            return Err(EngineError::InvalidConfig(format!(
-                "the last layer gives feature maps {}: end with Flatten and a dense layer (one output per class)",
-                describe(&shape[1..])
-            )));
-        }
-        Ok(summaries)
+        (summaries, None)
     }
 
     /// Number of scalar weights and biases, or why the layers do not fit.
@@ -444,6 +481,7 @@ impl Sequential {
         let input = tape.input(&[rows, channels, height, width]);
         let mut x = input;
         let mut dense_layers = Vec::new();
+        let mut layer_outputs = Vec::with_capacity(self.layers.len());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
             let logits_only = index == last && transform != OutputTransform::None;
@@ -474,8 +512,43 @@ impl Sequential {
                     nodes.output
                 }
             };
+            layer_outputs.push(x);
         }
-        ModelTape::finish(tape, input, dense_layers, x, transform, loss)
+        let mut recorded = ModelTape::finish(tape, input, dense_layers, x, transform, loss)?;
+        recorded.layer_outputs = layer_outputs;
+        Ok(recorded)
+    }
+
+    /// What every layer outputs for one image (`[c, h, w]` of pixels): feature maps
+    /// `[1, c, h, w]` or vectors `[1, n]`, first layer to last (the last as logits).
+    pub fn layer_outputs(&self, image: &[f32]) -> Result<Vec<Tensor>, EngineError> {
+        let mut recorded = self.record(1, OutputTransform::Softmax, None)?;
+        let input = Tensor::from_vec(
+            &[
+                1,
+                self.config.input[0],
+                self.config.input[1],
+                self.config.input[2],
+            ],
+            image.to_vec(),
+        )?;
+        recorded.tape.set_input(recorded.input, &input)?;
+        recorded.tape.forward(&self.params)?;
+        Ok(recorded
+            .layer_outputs
+            .iter()
+            .map(|&node| recorded.tape.value(node).clone())
+            .collect())
+    }
+
+    /// The weights of layer `index` when it has any: `[out, in, k, k]` kernels of a
+    /// convolution, `[inputs, outputs]` of a dense layer.
+    pub fn layer_weights(&self, index: usize) -> Option<&Tensor> {
+        match self.layers.get(index)? {
+            Layer::Conv2d { weights, .. } => Some(self.params.value(*weights)),
+            Layer::Dense(dense) => Some(self.params.value(dense.weights())),
+            _ => None,
+        }
     }
 }
 
@@ -520,6 +593,24 @@ mod tests {
             assert_eq!(summary.last().unwrap().output_shape, vec![10]);
         }
         assert_eq!(SequentialConfig::mlp().parameter_count().unwrap(), 669_706);
+    }
+
+    #[test]
+    fn summary_until_error_keeps_the_layers_that_fit() {
+        let mut config = SequentialConfig::lenet5(Activation::Relu, Pooling::Max);
+        // A 9x9 kernel placed after S4 does not fit its 5x5 maps.
+        config
+            .layers
+            .insert(4, LayerConfig::conv(4, 9, Activation::Relu));
+        let (summaries, error) = config.summary_until_error();
+        assert_eq!(summaries.len(), 4);
+        assert!(error.unwrap().to_string().contains("layer 5"));
+        config.layers.truncate(3);
+        let (summaries, error) = config.summary_until_error();
+        assert_eq!(summaries.len(), 3);
+        assert!(error.unwrap().to_string().contains("end with Flatten"));
+        let (summaries, error) = SequentialConfig::mlp().summary_until_error();
+        assert_eq!((summaries.len(), error), (4, None));
     }
 
     #[test]

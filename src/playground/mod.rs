@@ -7,6 +7,7 @@ pub mod backprop;
 pub mod config;
 pub mod convolution;
 pub mod grid;
+pub mod images;
 pub mod lessons;
 pub mod loss_examples;
 pub mod one_weight;

@@ -13,10 +13,11 @@ pub enum Page {
     Words,
     OneWeight,
     Convolution,
+    Images,
 }
 
 impl Page {
-    pub const ALL: [Page; 9] = [
+    pub const ALL: [Page; 10] = [
         Page::Playground,
         Page::Lessons,
         Page::Backprop,
@@ -26,6 +27,7 @@ impl Page {
         Page::Words,
         Page::OneWeight,
         Page::Convolution,
+        Page::Images,
     ];
 
     /// The short name used in the URL and in test hooks (`nav-<key>`).
@@ -40,6 +42,7 @@ impl Page {
             Page::Words => "words",
             Page::OneWeight => "one-weight",
             Page::Convolution => "convolution",
+            Page::Images => "images",
         }
     }
 
@@ -54,6 +57,7 @@ impl Page {
             Page::Words => "Documents",
             Page::OneWeight => "One weight",
             Page::Convolution => "Convolution",
+            Page::Images => "Images (MNIST)",
         }
     }
 

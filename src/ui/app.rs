@@ -6,6 +6,7 @@ use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
 use super::frame_timer;
+use super::images::ImagesPage;
 use super::lessons::{Convolution, OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel};
 use super::network_view::NetworkView;
@@ -77,6 +78,8 @@ pub struct App {
     /// The stepper's mini-batch (the traced example first), when its batch view is on.
     batch: Option<Shared<Vec<Trace>>>,
     _hash_listener: EventListener,
+    /// Whether the Images page was opened (it stays mounted from then on).
+    images_opened: std::cell::Cell<bool>,
 }
 
 impl Component for App {
@@ -107,6 +110,7 @@ impl Component for App {
             trace: None,
             trace_example: 0,
             batch: None,
+            images_opened: std::cell::Cell::new(false),
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
@@ -261,7 +265,20 @@ impl Component for App {
             Page::Words => html! { <WordClassifier /> },
             Page::OneWeight => html! { <OneWeight /> },
             Page::Convolution => html! { <Convolution /> },
+            // Drawn below, kept alive while hidden.
+            Page::Images => html! {},
         };
+        // The Images page keeps its worker and its run while the learner looks elsewhere.
+        if page == Page::Images {
+            self.images_opened.set(true);
+        }
+        let images = self.images_opened.get().then(|| {
+            html! {
+                <div class={classes!("images-host", (page != Page::Images).then_some("hidden"))}>
+                    <ImagesPage />
+                </div>
+            }
+        });
         html! {
             <div class="app">
                 <header class="title-bar">
@@ -270,6 +287,7 @@ impl Component for App {
                     <span class="backend" data-testid="backend" title="The engine that trains the network">{"CPU"}</span>
                 </header>
                 {content}
+                {images.unwrap_or_default()}
             </div>
         }
     }

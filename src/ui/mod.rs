@@ -9,6 +9,7 @@ mod data_panel;
 mod explorers;
 mod frame_timer;
 mod heatmap;
+pub mod images;
 mod lessons;
 mod lessons_view;
 mod loss_chart;
@@ -21,5 +22,9 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// Entry point called by the generated JavaScript once the module is loaded.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // The training worker loads this same module: there is no page to draw in a worker.
+    if web_sys::window().is_none() {
+        return;
+    }
     yew::Renderer::<app::App>::new().render();
 }

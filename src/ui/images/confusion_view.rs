@@ -1,0 +1,56 @@
+//! The confusion matrix as a table: row = true digit, column = prediction, each cell shaded by
+//! the share of its row; clicking a cell shows those test digits.
+
+use crate::playground::images::confusion::ConfusionMatrix;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ConfusionViewProps {
+    pub matrix: ConfusionMatrix,
+    /// The cell whose digits are shown, if any.
+    pub selected: Option<(usize, usize)>,
+    pub on_select: Callback<Option<(usize, usize)>>,
+}
+
+#[component]
+pub fn ConfusionView(props: &ConfusionViewProps) -> Html {
+    let matrix = &props.matrix;
+    let header = (0..matrix.classes).map(|p| html! { <th>{p}</th> });
+    let rows = (0..matrix.classes).map(|truth| {
+        let total = matrix.row_total(truth).max(1) as f32;
+        let cells = (0..matrix.classes).map(|predicted| {
+            let count = matrix.count(truth, predicted);
+            let share = count as f32 / total;
+            let style = if truth == predicted {
+                format!("background: rgba(8, 119, 189, {:.3})", share)
+            } else {
+                format!("background: rgba(220, 60, 40, {:.3})", (share * 4.0).min(1.0))
+            };
+            let cell = (truth, predicted);
+            let selected = props.selected == Some(cell);
+            let on_select = props.on_select.clone();
+            html! {
+                <td class={classes!("confusion-cell", selected.then_some("selected"), (share > 0.6).then_some("dark"))}
+                    {style} title={format!("true {truth}, predicted {predicted}: {count}")}
+                    data-testid={format!("confusion-{truth}-{predicted}")}
+                    onclick={Callback::from(move |_| on_select.emit((!selected).then_some(cell)))}>
+                    {if count > 0 { count.to_string() } else { String::new() }}
+                </td>
+            }
+        });
+        html! { <tr><th>{truth}</th>{ for cells }</tr> }
+    });
+    let worst = matrix
+        .worst_confusion()
+        .map(|(t, p, n)| format!("Most frequent mistake: {t} taken for {p} ({n} times)."));
+    html! {
+        <div class="confusion" data-testid="confusion-matrix">
+            <table>
+                <thead><tr><th class="corner">{"true \\ predicted"}</th>{ for header }</tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+            <p class="hint">{worst.unwrap_or_else(|| "No mistakes on the test digits.".to_string())}
+                {" Click a cell to see its digits."}</p>
+        </div>
+    }
+}

@@ -1,0 +1,124 @@
+//! The training curves of the Images page, drawn with plotters: the training loss and the test
+//! loss against epochs, and the test accuracy.
+
+use super::super::shared::Shared;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+/// One test measurement: epochs done, accuracy, loss.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TestPoint {
+    pub epoch: f32,
+    pub accuracy: f32,
+    pub loss: f32,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CurvesProps {
+    /// `(epochs done, mean training loss)` since the previous point.
+    pub train_loss: Shared<Vec<(f32, f32)>>,
+    pub tests: Shared<Vec<TestPoint>>,
+    /// The run's length in epochs (the x axis).
+    pub epochs: f32,
+}
+
+#[component]
+pub fn Curves(props: &CurvesProps) -> Html {
+    let loss_canvas = use_node_ref();
+    let accuracy_canvas = use_node_ref();
+    {
+        let (loss_canvas, accuracy_canvas) = (loss_canvas.clone(), accuracy_canvas.clone());
+        let deps = (props.train_loss.clone(), props.tests.clone(), props.epochs);
+        use_effect_with(deps, move |(train, tests, epochs)| {
+            if let Some(canvas) = loss_canvas.cast::<HtmlCanvasElement>() {
+                let _ = draw_loss(canvas, train, tests, *epochs);
+            }
+            if let Some(canvas) = accuracy_canvas.cast::<HtmlCanvasElement>() {
+                let _ = draw_accuracy(canvas, tests, *epochs);
+            }
+        });
+    }
+    html! {
+        <div class="curves">
+            <div class="curve"><span class="curve-title">{"loss "}<span class="key train">{"train"}</span>{" "}<span class="key test">{"test"}</span></span>
+                <canvas ref={loss_canvas} width="360" height="130" data-testid="loss-curve" /></div>
+            <div class="curve"><span class="curve-title">{"test accuracy"}</span>
+                <canvas ref={accuracy_canvas} width="360" height="130" data-testid="accuracy-curve" /></div>
+        </div>
+    }
+}
+
+fn draw_loss(
+    canvas: HtmlCanvasElement,
+    train: &[(f32, f32)],
+    tests: &[TestPoint],
+    epochs: f32,
+) -> Option<()> {
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    root.fill(&WHITE).ok()?;
+    let top = train
+        .iter()
+        .map(|p| p.1)
+        .chain(tests.iter().map(|t| t.loss))
+        .filter(|v| v.is_finite())
+        .fold(0.1f32, f32::max);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .x_label_area_size(18)
+        .y_label_area_size(34)
+        .build_cartesian_2d(0f32..epochs.max(1.0), 0f32..top * 1.05)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(4)
+        .label_style(("sans-serif", 10))
+        .x_desc("epoch")
+        .draw()
+        .ok()?;
+    chart
+        .draw_series(LineSeries::new(
+            train.iter().copied(),
+            RGBColor(150, 150, 150).stroke_width(1),
+        ))
+        .ok()?;
+    chart
+        .draw_series(LineSeries::new(
+            tests.iter().map(|t| (t.epoch, t.loss)),
+            BLACK.stroke_width(2),
+        ))
+        .ok()?;
+    root.present().ok()
+}
+
+fn draw_accuracy(canvas: HtmlCanvasElement, tests: &[TestPoint], epochs: f32) -> Option<()> {
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    root.fill(&WHITE).ok()?;
+    // Zoomed on the top once the model is good, where the differences are.
+    let best = tests.iter().map(|t| t.accuracy).fold(0.0f32, f32::max);
+    let bottom = if best > 0.95 { 0.8 } else { 0.0 };
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .x_label_area_size(18)
+        .y_label_area_size(34)
+        .build_cartesian_2d(0f32..epochs.max(1.0), bottom..1.0f32)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(5)
+        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .label_style(("sans-serif", 10))
+        .x_desc("epoch")
+        .draw()
+        .ok()?;
+    chart
+        .draw_series(LineSeries::new(
+            tests.iter().map(|t| (t.epoch, t.accuracy.max(bottom))),
+            RGBColor(8, 119, 189).stroke_width(2),
+        ))
+        .ok()?;
+    root.present().ok()
+}

@@ -1,0 +1,20 @@
+//! The Images page: train an image network on MNIST digits in a worker, watch it learn, draw a
+//! digit and see what every layer makes of it.
+
+mod confusion_view;
+mod curves;
+mod data_card;
+mod digits_download;
+pub mod draw_pad;
+mod envelope;
+mod layer_view;
+mod model_builder;
+mod page;
+mod probability_bars;
+mod test_digits;
+mod training_card;
+mod value_image;
+pub mod worker;
+mod worker_link;
+
+pub use page::ImagesPage;

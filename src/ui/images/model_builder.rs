@@ -1,0 +1,180 @@
+//! The model builder: a preset or one's own network, layer by layer, with every layer's output
+//! shape and parameter count updated as it is edited, and layers that cannot fit refused with
+//! the size formula written out.
+
+use crate::engine::{Activation, LayerConfig, SequentialConfig};
+use crate::playground::images::model_spec::{
+    self, LAYER_KINDS, Preset, input_side, kind_title, shape_text, size_formula,
+};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ModelBuilderProps {
+    pub config: SequentialConfig,
+    /// While a run exists the model cannot change (Reset first).
+    pub locked: bool,
+    pub on_change: Callback<SequentialConfig>,
+}
+
+#[component]
+pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
+    let config = &props.config;
+    let (summaries, error) = config.summary_until_error();
+    let total: usize = summaries.iter().map(|s| s.parameters).sum();
+    let preset = Preset::of(config);
+    let on_preset = {
+        let on_change = props.on_change.clone();
+        let seed = config.seed;
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            if let Some(preset) = Preset::from_key(&select.value()) {
+                let mut config = preset.config();
+                config.seed = seed;
+                on_change.emit(config);
+            }
+        })
+    };
+    let add_kind = use_state(|| "dense".to_string());
+    let on_add = {
+        let (on_change, config, add_kind) =
+            (props.on_change.clone(), config.clone(), add_kind.clone());
+        Callback::from(move |_| {
+            if let Some(layer) = model_spec::new_layer(&add_kind) {
+                let mut config = config.clone();
+                // Before the output layer, where a new layer usually goes.
+                let at = config.layers.len().saturating_sub(1);
+                config.layers.insert(at, layer);
+                on_change.emit(config);
+            }
+        })
+    };
+    let rows = config.layers.iter().enumerate().map(|(index, layer)| {
+        let summary = summaries.get(index);
+        let formula = input_side(config, &summaries, index).and_then(|side| size_formula(layer, side));
+        let edit = |update: fn(&mut LayerConfig, usize)| {
+            let (on_change, config) = (props.on_change.clone(), config.clone());
+            Callback::from(move |event: Event| {
+                let input: HtmlInputElement = event.target_unchecked_into();
+                if let Ok(value) = input.value().trim().parse::<usize>() {
+                    let mut config = config.clone();
+                    update(&mut config.layers[index], value);
+                    on_change.emit(config);
+                }
+            })
+        };
+        let number = |label: &'static str, value: usize, key: &'static str, update: fn(&mut LayerConfig, usize)| html! {
+            <label class="layer-field">{label}
+                <input type="number" min="0" value={value.to_string()} disabled={props.locked}
+                    data-testid={format!("layer-{index}-{key}")} onchange={edit(update)} />
+            </label>
+        };
+        let activation_select = |current: Activation| {
+            let (on_change, config) = (props.on_change.clone(), config.clone());
+            let onchange = Callback::from(move |event: Event| {
+                let select: HtmlSelectElement = event.target_unchecked_into();
+                if let Some(activation) = Activation::from_name(&select.value()) {
+                    let mut config = config.clone();
+                    match &mut config.layers[index] {
+                        LayerConfig::Conv2d { activation: a, .. } | LayerConfig::Dense { activation: a, .. } => *a = activation,
+                        _ => {}
+                    }
+                    on_change.emit(config);
+                }
+            });
+            html! {
+                <select disabled={props.locked} {onchange} data-testid={format!("layer-{index}-activation")}>
+                    { for Activation::ALL.iter().map(|a| html! {
+                        <option value={a.name()} selected={*a == current}>{a.name()}</option>
+                    }) }
+                </select>
+            }
+        };
+        let fields = match *layer {
+            LayerConfig::Conv2d { out_channels, kernel, stride, padding, activation } => html! {<>
+                {number("channels", out_channels, "channels", |l, v| if let LayerConfig::Conv2d { out_channels, .. } = l { *out_channels = v })}
+                {number("kernel", kernel, "kernel", |l, v| if let LayerConfig::Conv2d { kernel, .. } = l { *kernel = v })}
+                {number("stride", stride, "stride", |l, v| if let LayerConfig::Conv2d { stride, .. } = l { *stride = v })}
+                {number("padding", padding, "padding", |l, v| if let LayerConfig::Conv2d { padding, .. } = l { *padding = v })}
+                {activation_select(activation)}
+            </>},
+            LayerConfig::MaxPool2d { size, stride } | LayerConfig::AvgPool2d { size, stride } => html! {<>
+                {number("size", size, "size", |l, v| match l { LayerConfig::MaxPool2d { size, .. } | LayerConfig::AvgPool2d { size, .. } => *size = v, _ => {} })}
+                {number("stride", stride, "stride", |l, v| match l { LayerConfig::MaxPool2d { stride, .. } | LayerConfig::AvgPool2d { stride, .. } => *stride = v, _ => {} })}
+            </>},
+            LayerConfig::Flatten => html! {},
+            LayerConfig::Dense { outputs, activation } => html! {<>
+                {number("neurons", outputs, "neurons", |l, v| if let LayerConfig::Dense { outputs, .. } = l { *outputs = v })}
+                {activation_select(activation)}
+            </>},
+        };
+        let remove = {
+            let (on_change, config) = (props.on_change.clone(), config.clone());
+            Callback::from(move |_| {
+                let mut config = config.clone();
+                config.layers.remove(index);
+                on_change.emit(config);
+            })
+        };
+        let failed = summary.is_none();
+        html! {
+            <tr class={classes!(failed.then_some("layer-failed"))} data-testid={format!("layer-{index}")}>
+                <td class="layer-index">{index + 1}</td>
+                <td class="layer-kind">{kind_title(layer.name())}</td>
+                <td class="layer-fields">{fields}
+                    if let Some(formula) = formula { <div class="layer-formula">{"n_out = "}{formula}</div> }
+                </td>
+                <td class="layer-shape" data-testid={format!("layer-{index}-shape")}>
+                    {summary.map_or("—".to_string(), |s| shape_text(&s.output_shape))}</td>
+                <td class="layer-params">{summary.map_or("—".to_string(), |s| s.parameters.to_string())}</td>
+                <td>if !props.locked && config.layers.len() > 1 {
+                    <button class="layer-remove" title="Remove this layer" onclick={remove}
+                        data-testid={format!("layer-{index}-remove")}>{"×"}</button>
+                }</td>
+            </tr>
+        }
+    });
+    html! {
+        <section class="card model-builder" data-testid="model-builder">
+            <h3>{"Model"}</h3>
+            <label class="row">{"Network "}
+                <select onchange={on_preset} disabled={props.locked} data-testid="model-preset">
+                    { for Preset::ALL.iter().map(|p| html! {
+                        <option value={p.key()} selected={preset == Some(*p)}>{p.title()}</option>
+                    }) }
+                    if preset.is_none() { <option value="custom" selected=true>{"Your own"}</option> }
+                </select>
+            </label>
+            <table class="layer-table">
+                <thead><tr><th>{"#"}</th><th>{"layer"}</th><th>{"settings"}</th><th>{"output"}</th><th>{"parameters"}</th><th></th></tr></thead>
+                <tbody>
+                    <tr class="layer-input"><td>{"0"}</td><td>{"Input"}</td><td>{"a 28x28 grey digit"}</td><td>{shape_text(&config.input)}</td><td>{"0"}</td><td></td></tr>
+                    { for rows }
+                </tbody>
+            </table>
+            if let Some(error) = &error {
+                <p class="builder-error" data-testid="model-error" role="alert">{error.to_string()}</p>
+            } else {
+                <p class="builder-total" data-testid="model-parameters">{format!("{total} parameters in all")}</p>
+            }
+            if props.locked {
+                <p class="hint">{"Reset the run to change the model."}</p>
+            } else {
+                <div class="row builder-add">
+                    <select onchange={
+                        let add_kind = add_kind.clone();
+                        Callback::from(move |event: Event| {
+                            let select: HtmlSelectElement = event.target_unchecked_into();
+                            add_kind.set(select.value());
+                        })
+                    } data-testid="add-layer-kind">
+                        { for LAYER_KINDS.iter().map(|kind| html! {
+                            <option value={*kind} selected={*add_kind == *kind}>{kind_title(kind)}</option>
+                        }) }
+                    </select>
+                    <button onclick={on_add} data-testid="add-layer">{"Add layer"}</button>
+                </div>
+            }
+        </section>
+    }
+}

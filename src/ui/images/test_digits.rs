@@ -1,0 +1,59 @@
+//! A grid of test digits with the model's prediction under each, mistakes outlined in red;
+//! the confusion matrix's selected cell narrows it to those digits. Clicking one inspects it.
+
+use super::super::shared::Shared;
+use super::value_image::{Scale, ValueImage};
+use crate::data::digits::{DigitSet, SIDE};
+use crate::playground::images::training::TestReport;
+use yew::prelude::*;
+
+/// Digits shown at most.
+const SHOWN: usize = 48;
+
+#[derive(Properties, PartialEq)]
+pub struct TestDigitsProps {
+    pub digits: Shared<DigitSet>,
+    /// Indices into `digits` of the test digits, in the report's order.
+    pub test: Shared<Vec<usize>>,
+    pub report: Shared<TestReport>,
+    /// `(truth, predicted)`: only those digits.
+    pub filter: Option<(usize, usize)>,
+    pub errors_only: bool,
+    /// Called with a position in `test`.
+    pub on_inspect: Callback<usize>,
+    pub inspected: Option<usize>,
+}
+
+#[component]
+pub fn TestDigits(props: &TestDigitsProps) -> Html {
+    let report = &props.report;
+    let positions = (0..props.test.len().min(report.predicted.len())).filter(|&position| {
+        let truth = usize::from(props.digits.labels[props.test[position]]);
+        let predicted = usize::from(report.predicted[position]);
+        match props.filter {
+            Some(cell) => cell == (truth, predicted),
+            None => !props.errors_only || truth != predicted,
+        }
+    });
+    let tiles = positions.take(SHOWN).map(|position| {
+        let index = props.test[position];
+        let truth = props.digits.labels[index];
+        let predicted = report.predicted[position];
+        let wrong = truth != predicted;
+        let on_inspect = props.on_inspect.clone();
+        html! {
+            <figure class={classes!("test-digit", wrong.then_some("wrong"), (props.inspected == Some(position)).then_some("inspected"))}
+                data-testid="test-digit" data-truth={truth.to_string()} data-predicted={predicted.to_string()}
+                onclick={Callback::from(move |_| on_inspect.emit(position))}
+                title={format!("true {truth}, predicted {predicted} ({:.0}% sure); click to inspect", report.confidence[position] * 100.0)}>
+                <ValueImage values={Shared::new(props.digits.image_f32(index))} width={SIDE} height={SIDE} scale={Scale::Grey} />
+                <figcaption>{predicted}
+                    if wrong { <span class="truth">{format!(" ({truth})")}</span> }
+                </figcaption>
+            </figure>
+        }
+    }).collect::<Html>();
+    html! {
+        <div class="test-digits" data-testid="test-digits">{tiles}</div>
+    }
+}

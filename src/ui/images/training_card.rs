@@ -1,0 +1,122 @@
+//! The run's settings (epochs, batch size, optimiser, learning rate, schedule, augmentation),
+//! Train / Pause / Reset, and where the run stands: progress bar, epoch, examples per second.
+
+use crate::engine::OptimizerKind;
+use crate::playground::images::training::{Progress, RunSettings};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// What the run is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// No run yet (or reset).
+    Idle,
+    Training,
+    Paused,
+    Finished,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct TrainingCardProps {
+    pub settings: RunSettings,
+    pub state: RunState,
+    /// False until the digits and the worker are ready.
+    pub can_train: bool,
+    pub progress: Option<Progress>,
+    pub examples_per_second: f32,
+    pub on_settings: Callback<RunSettings>,
+    pub on_train: Callback<()>,
+    pub on_pause: Callback<()>,
+    pub on_reset: Callback<()>,
+}
+
+#[component]
+pub fn TrainingCard(props: &TrainingCardProps) -> Html {
+    let locked = props.state != RunState::Idle;
+    let settings = &props.settings;
+    let number = |label: &'static str,
+                  key: &'static str,
+                  value: String,
+                  apply: fn(&mut RunSettings, f64)| {
+        let (on_settings, settings) = (props.on_settings.clone(), settings.clone());
+        let onchange = Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            if let Ok(value) = input.value().trim().parse::<f64>() {
+                let mut settings = settings.clone();
+                apply(&mut settings, value);
+                on_settings.emit(settings);
+            }
+        });
+        html! {
+            <label class="row">{label}
+                <input type="number" {value} disabled={locked} {onchange} data-testid={key} step="any" />
+            </label>
+        }
+    };
+    let check = |label: &'static str,
+                 key: &'static str,
+                 value: bool,
+                 apply: fn(&mut RunSettings, bool)| {
+        let (on_settings, settings) = (props.on_settings.clone(), settings.clone());
+        let onchange = Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let mut settings = settings.clone();
+            apply(&mut settings, input.checked());
+            on_settings.emit(settings);
+        });
+        html! {
+            <label class="row check"><input type="checkbox" checked={value} disabled={locked} {onchange} data-testid={key} />{label}</label>
+        }
+    };
+    let on_optimizer = {
+        let (on_settings, settings) = (props.on_settings.clone(), settings.clone());
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            if let Some(kind) = OptimizerKind::from_name(&select.value()) {
+                let mut settings = settings.clone();
+                settings.optimizer = kind;
+                on_settings.emit(settings);
+            }
+        })
+    };
+    let (button, action) = match props.state {
+        RunState::Training => ("Pause", props.on_pause.reform(|_| ())),
+        RunState::Paused => ("Resume", props.on_train.reform(|_| ())),
+        RunState::Idle | RunState::Finished => ("Train", props.on_train.reform(|_| ())),
+    };
+    let finished = props.state == RunState::Finished;
+    let status = props.progress.map(|p| {
+        let fraction = p.epochs_done() / p.epochs.max(1) as f32;
+        html! {
+            <div class="run-status">
+                <progress value={format!("{fraction:.4}")} max="1" data-testid="train-progress" />
+                <span data-testid="images-epoch">{format!("epoch {:.2} of {}", p.epochs_done(), p.epochs)}</span>
+                {" · "}<span data-testid="examples-per-second">{format!("{:.0} examples/s", props.examples_per_second)}</span>
+                {" · "}<span>{format!("learning rate {:.5}", p.learning_rate)}</span>
+            </div>
+        }
+    });
+    html! {
+        <section class="card training-card">
+            <h3>{"Training"}</h3>
+            {number("epochs", "epochs", settings.epochs.to_string(), |s, v| s.epochs = v.max(1.0) as usize)}
+            {number("batch size", "batch-size", settings.batch_size.to_string(), |s, v| s.batch_size = v.max(1.0) as usize)}
+            <label class="row">{"optimiser"}
+                <select onchange={on_optimizer} disabled={locked} data-testid="optimizer">
+                    { for OptimizerKind::ALL.iter().map(|k| html! {
+                        <option value={k.name()} selected={*k == settings.optimizer}>{k.name()}</option>
+                    }) }
+                </select>
+            </label>
+            {number("learning rate", "learning-rate", settings.learning_rate.to_string(), |s, v| s.learning_rate = v as f32)}
+            {check("cosine decay of the rate", "cosine", settings.cosine_decay, |s, v| s.cosine_decay = v)}
+            {check("shift digits by up to 2 px", "augment", settings.augment, |s, v| s.augment = v)}
+            <div class="row buttons">
+                <button class="primary" onclick={action} disabled={!props.can_train || finished} data-testid="images-train">{button}</button>
+                <button onclick={props.on_reset.reform(|_| ())} disabled={props.state == RunState::Idle} data-testid="images-reset">{"Reset"}</button>
+            </div>
+            {status.unwrap_or_default()}
+            if finished { <p class="hint">{"Done: every epoch trained. Reset to train again."}</p> }
+        </section>
+    }
+}

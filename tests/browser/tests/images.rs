@@ -1,0 +1,206 @@
+//! The Images page (`#page=images`) in the real page: the npm digits load, LeNet-5 trains in
+//! the worker while the page keeps drawing frames, a drawn digit gets probabilities, the model
+//! builder refuses a layer that does not fit, and IDX files are read or refused with the reason.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use browser_tests::{LOAD_TIMEOUT, Page};
+use serde_json::Value;
+
+/// Time for the 1.6 MB of digits to load and the worker to start.
+const READY: Duration = Duration::from_secs(60);
+
+async fn open_images() -> Page {
+    let page = Page::launch().await;
+    page.open("/#page=images").await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the digits are loaded",
+        READY,
+        async || page.text("digits-source").await,
+        |text| text.contains("10000 digits"),
+    )
+    .await;
+    page
+}
+
+/// Waits until the Train button can be pressed (digits in the worker).
+async fn ready_to_train(page: &Page) {
+    page.wait_until(
+        "the Train button is enabled",
+        READY,
+        async || {
+            page.execute("return !document.querySelector('[data-testid=images-train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &Value::Bool(true),
+    )
+    .await;
+}
+
+/// Frames the page drew in `milliseconds` (requestAnimationFrame callbacks).
+async fn frames_in(page: &Page, milliseconds: u64) -> u64 {
+    page.execute(&format!(
+        "return await new Promise(done => {{ let n = 0; const end = performance.now() + {milliseconds};
+           const tick = t => {{ n++; if (t < end) requestAnimationFrame(tick); else done(n); }};
+           requestAnimationFrame(tick); }});"
+    ))
+    .await
+    .as_u64()
+    .expect("a frame count")
+}
+
+#[tokio::test]
+async fn lenet5_trains_in_a_worker_past_90_percent_and_the_page_keeps_drawing() {
+    let page = open_images().await;
+    assert_eq!(
+        page.text("digits-split").await,
+        "9000 to train on, 1000 held out to test"
+    );
+    ready_to_train(&page).await;
+    page.click("images-train").await;
+    // Training runs in the worker: the main thread keeps drawing frames meanwhile.
+    page.wait_for("train-progress", LOAD_TIMEOUT).await;
+    let frames = frames_in(&page, 2000).await;
+    eprintln!("frames drawn in 2 s while training: {frames}");
+    assert!(frames >= 30, "only {frames} frames in 2 s while training");
+    let accuracy = page
+        .wait_until(
+            "test accuracy above 90%",
+            Duration::from_secs(240),
+            async || page.number("test-accuracy").await,
+            |accuracy| *accuracy > 90.0,
+        )
+        .await;
+    eprintln!("test accuracy reached: {accuracy}%");
+    assert!(page.exists("confusion-matrix").await);
+    assert!(page.exists("test-digit").await);
+    page.screenshot("images_training").await;
+    page.click("images-train").await; // Pause
+    page.wait_until(
+        "the button offers to resume",
+        LOAD_TIMEOUT,
+        async || page.text("images-train").await,
+        |text| text == "Resume",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_drawn_stroke_is_classified_with_probabilities_that_sum_to_one() {
+    let page = open_images().await;
+    page.drag("draw-pad", 0.0, 120.0).await;
+    page.wait_for("probabilities", LOAD_TIMEOUT).await;
+    let sum = page
+        .execute(
+            "return [...document.querySelectorAll('[data-testid^=probability-]')]
+                .reduce((s, e) => s + parseFloat(e.dataset.value), 0);",
+        )
+        .await
+        .as_f64()
+        .expect("a sum");
+    assert!((sum - 1.0).abs() < 0.01, "probabilities sum to {sum}");
+    assert!(page.text("layer-view").await.contains("Your digit"));
+    page.screenshot("images_drawn").await;
+    page.click("draw-clear").await;
+}
+
+#[tokio::test]
+async fn a_kernel_too_large_for_its_input_is_refused_with_the_formula() {
+    let page = open_images().await;
+    // Layer 3 of LeNet-5 (C3) works on 14x14 maps: a 17x17 kernel cannot fit.
+    page.type_into("layer-2-kernel", "17").await;
+    let error = page
+        .wait_until(
+            "the builder refuses the kernel",
+            LOAD_TIMEOUT,
+            async || page.text("model-error").await,
+            |text| text.contains("layer 3"),
+        )
+        .await;
+    assert!(error.contains("14"), "{error}");
+    assert!(
+        page.text("layer-2")
+            .await
+            .contains("larger than the padded input")
+    );
+    ready_to_train(&page).await;
+    page.click("images-train").await;
+    page.wait_until(
+        "the page says why it cannot train",
+        LOAD_TIMEOUT,
+        async || page.text("images-message").await,
+        |text| text.contains("cannot train"),
+    )
+    .await;
+    // Back to a preset: shapes and parameter count come back.
+    page.select("model-preset", "mlp").await;
+    page.wait_until(
+        "the MLP's parameter count",
+        LOAD_TIMEOUT,
+        async || page.text("model-parameters").await,
+        |text| text.starts_with("669706"),
+    )
+    .await;
+}
+
+/// Writes an IDX pair of `count` 28x28 images (a bar whose column is the label) into a fresh
+/// folder; `truncate` cuts the last bytes of the image file.
+fn idx_pair(name: &str, count: usize, truncate: usize) -> Vec<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("np-idx-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut images = vec![0, 0, 8, 3];
+    for size in [count as u32, 28, 28] {
+        images.extend(size.to_be_bytes());
+    }
+    let mut labels = vec![0, 0, 8, 1];
+    labels.extend((count as u32).to_be_bytes());
+    for i in 0..count {
+        let label = (i % 10) as u8;
+        labels.push(label);
+        for pixel in 0..784 {
+            images.push(if pixel % 28 == 4 + 2 * usize::from(label) {
+                255
+            } else {
+                0
+            });
+        }
+    }
+    images.truncate(images.len() - truncate);
+    let (image_path, label_path) = (
+        dir.join("bars-images-idx3-ubyte"),
+        dir.join("bars-labels-idx1-ubyte"),
+    );
+    std::fs::write(&image_path, images).expect("write images");
+    std::fs::write(&label_path, labels).expect("write labels");
+    vec![image_path, label_path]
+}
+
+#[tokio::test]
+async fn idx_files_replace_the_digits_and_a_truncated_file_is_refused() {
+    let page = open_images().await;
+    page.upload("idx-files", &idx_pair("bad", 30, 100)).await;
+    let message = page
+        .wait_until(
+            "a refusal",
+            LOAD_TIMEOUT,
+            async || page.text("images-message").await,
+            |text| text.contains("refused"),
+        )
+        .await;
+    assert!(message.contains("header promises"), "{message}");
+    page.upload("idx-files", &idx_pair("good", 50, 0)).await;
+    page.wait_until(
+        "the new digits",
+        LOAD_TIMEOUT,
+        async || page.text("digits-source").await,
+        |text| text.contains("bars-images-idx3-ubyte: 50 digits"),
+    )
+    .await;
+    assert_eq!(
+        page.text("digits-split").await,
+        "45 to train on, 5 held out to test"
+    );
+    page.screenshot("images_idx_loaded").await;
+}

@@ -236,6 +236,9 @@ fn conv2d_forward_matches_a_naive_loop() {
         ([3, 6, 14, 14], 16, 5, 1, 0),
         ([2, 3, 9, 9], 4, 1, 2, 0),
         ([1, 2, 4, 4], 2, 4, 1, 3),
+        // A stride of 3 over padding, and padding wider than the kernel (whole rows of zeros).
+        ([1, 2, 8, 8], 2, 3, 3, 2),
+        ([1, 1, 3, 3], 1, 2, 1, 3),
     ];
     for (shape, c_out, k, stride, padding) in cases {
         let x = random_tensor(&shape, &mut rng);

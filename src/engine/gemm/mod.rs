@@ -104,7 +104,7 @@ pub fn matmul(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool)
     }
     let (a, b) = (View::of(&a), View::of(&b));
     let shape = Shape { m, k, n };
-    if skinny::suits(shape) {
+    if skinny::suits(shape, &a, &b) {
         skinny::matmul(shape, a, b, out, accumulate);
     } else {
         blocked::matmul(shape, a, b, out, accumulate);

@@ -16,9 +16,25 @@ use super::{Shape, View};
 const THIN: usize = 4;
 const SHALLOW: usize = 8;
 
-/// Whether `shape` is better served by these loops than by the blocked GEMM.
-pub(super) fn suits(shape: Shape) -> bool {
-    shape.k <= SHALLOW || shape.n <= THIN || shape.m <= THIN
+/// Up to this many outputs, dot products over a long contiguous depth beat packing both
+/// operands (the kernel gradient of a small convolution: 6x25 outputs, 784 deep).
+const FEW_OUTPUTS: usize = 512;
+/// Up to this many rows of output, row updates over contiguous rows of `B` beat packing `B`
+/// (a small convolution's kernels times its im2col matrix: 6 rows, 784 columns).
+const FEW_ROWS: usize = 8;
+
+/// Whether the product is better served by these loops than by the blocked GEMM.
+pub(super) fn suits(shape: Shape, a: &View<'_>, b: &View<'_>) -> bool {
+    shape.k <= SHALLOW
+        || shape.n <= THIN
+        || shape.m <= THIN
+        || (shape.m <= FEW_ROWS && b.col_stride == 1)
+        || dots_fit(shape, a, b)
+}
+
+/// Both operands contiguous along the depth, and few outputs.
+fn dots_fit(shape: Shape, a: &View<'_>, b: &View<'_>) -> bool {
+    a.col_stride == 1 && b.row_stride == 1 && shape.m * shape.n <= FEW_OUTPUTS
 }
 
 thread_local! {
@@ -31,6 +47,9 @@ pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], ac
     let rows_fit = b.col_stride == 1;
     if rows_fit && (k <= SHALLOW || n > 2 || a.col_stride != 1) {
         return dispatch_rows(shape, a, b.data, b.row_stride, out, accumulate);
+    }
+    if dots_fit(shape, &a, &b) {
+        return dispatch_dots(shape, a, b.data, b.col_stride, out, accumulate);
     }
     if n <= 2 && a.col_stride == 1 {
         // With one column, `B`'s column is always contiguous (`row_stride == 1`).

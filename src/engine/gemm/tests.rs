@@ -71,7 +71,7 @@ fn check(path: Path, m: usize, k: usize, n: usize, seed: u64) {
     }
 }
 
-const SHAPES: [(usize, usize, usize); 14] = [
+const SHAPES: [(usize, usize, usize); 16] = [
     (64, 784, 512),
     (784, 64, 512),
     (64, 512, 10),
@@ -86,6 +86,9 @@ const SHAPES: [(usize, usize, usize); 14] = [
     (8, 100, 1),
     (3, 50, 2),
     (130, 257, 70),
+    // LeNet-5's first convolution: kernels times im2col columns, and the kernel gradient.
+    (6, 25, 784),
+    (6, 784, 25),
 ];
 
 #[test]

@@ -204,7 +204,19 @@ pub fn output_shape(
     ]))
 }
 
+/// The outputs `lo..hi` along one side whose window, at kernel offset `k_index`, reads inside
+/// the input (`side` long) rather than in the zero padding.
+fn inside_range(g: &Geometry, k_index: usize, side: usize, outputs: usize) -> (usize, usize) {
+    // Output o reads input o·s + k − p, which must lie in 0..side.
+    let first = g.padding.saturating_sub(k_index).div_ceil(g.stride);
+    let end = (side + g.padding)
+        .saturating_sub(k_index)
+        .div_ceil(g.stride);
+    (first.min(outputs), end.clamp(first.min(outputs), outputs))
+}
+
 /// Copies every k×k window of one image into a column of `columns` (`[c_in·k·k, positions]`).
+/// Rows of windows are copied as slices where the stride is 1; padding is written as zeros.
 fn im2col(g: &Geometry, image: &[f32], columns: &mut [f32]) {
     let positions = g.positions();
     let mut rows = columns.chunks_exact_mut(positions);
@@ -212,14 +224,26 @@ fn im2col(g: &Geometry, image: &[f32], columns: &mut [f32]) {
         for ky in 0..g.kernel {
             for kx in 0..g.kernel {
                 let row = rows.next().expect("one row per window element");
+                let (lo, hi) = inside_range(g, kx, g.width, g.out_width);
+                // The input column read by output column `lo` (the first inside).
+                let x_lo = (lo * g.stride + kx).saturating_sub(g.padding);
                 for (oy, out_row) in row.chunks_exact_mut(g.out_width).enumerate() {
                     let Some(y) = g.source(oy, ky, g.height) else {
                         out_row.fill(0.0);
                         continue;
                     };
                     let source = &plane[y * g.width..(y + 1) * g.width];
-                    for (ox, value) in out_row.iter_mut().enumerate() {
-                        *value = g.source(ox, kx, g.width).map_or(0.0, |x| source[x]);
+                    out_row[..lo].fill(0.0);
+                    out_row[hi..].fill(0.0);
+                    if lo == hi {
+                        continue;
+                    }
+                    if g.stride == 1 {
+                        out_row[lo..hi].copy_from_slice(&source[x_lo..x_lo + (hi - lo)]);
+                    } else {
+                        for (offset, value) in out_row[lo..hi].iter_mut().enumerate() {
+                            *value = source[x_lo + offset * g.stride];
+                        }
                     }
                 }
             }
@@ -235,14 +259,21 @@ fn col2im(g: &Geometry, columns: &[f32], image: &mut [f32]) {
         for ky in 0..g.kernel {
             for kx in 0..g.kernel {
                 let row = rows.next().expect("one row per window element");
+                let (lo, hi) = inside_range(g, kx, g.width, g.out_width);
+                let x_lo = (lo * g.stride + kx).saturating_sub(g.padding);
                 for (oy, out_row) in row.chunks_exact(g.out_width).enumerate() {
-                    let Some(y) = g.source(oy, ky, g.height) else {
+                    let Some(y) = g.source(oy, ky, g.height).filter(|_| lo < hi) else {
                         continue;
                     };
                     let target = &mut plane[y * g.width..(y + 1) * g.width];
-                    for (ox, &value) in out_row.iter().enumerate() {
-                        if let Some(x) = g.source(ox, kx, g.width) {
-                            target[x] += value;
+                    if g.stride == 1 {
+                        let target = &mut target[x_lo..x_lo + (hi - lo)];
+                        for (pixel, &value) in target.iter_mut().zip(&out_row[lo..hi]) {
+                            *pixel += value;
+                        }
+                    } else {
+                        for (offset, &value) in out_row[lo..hi].iter().enumerate() {
+                            target[x_lo + offset * g.stride] += value;
                         }
                     }
                 }

@@ -94,14 +94,20 @@ pub fn max_forward(
         let offset = plane_index * p.input_len();
         for oy in 0..p.out_height {
             for ox in 0..p.out_width {
-                let mut best = usize::MAX;
-                for index in p.window(size, stride, oy, ox) {
-                    if best == usize::MAX || plane[index] > plane[best] {
-                        best = index;
+                // Plain loops (no iterator adaptors): this runs for every output of a batch.
+                let corner = oy * stride * p.width + ox * stride;
+                let (mut best, mut best_value) = (corner, plane[corner]);
+                for dy in 0..size {
+                    let row = corner + dy * p.width;
+                    for (offset, &value) in plane[row..row + size].iter().enumerate() {
+                        if value > best_value {
+                            best = row + offset;
+                            best_value = value;
+                        }
                     }
                 }
                 let o = oy * p.out_width + ox;
-                out_plane[o] = plane[best];
+                out_plane[o] = best_value;
                 argmax_plane[o] = offset + best;
             }
         }

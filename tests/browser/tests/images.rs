@@ -204,3 +204,49 @@ async fn idx_files_replace_the_digits_and_a_truncated_file_is_refused() {
     );
     page.screenshot("images_idx_loaded").await;
 }
+
+#[tokio::test]
+async fn idx_files_dropped_on_the_page_are_read() {
+    let page = open_images().await;
+    page.execute(
+        "const n = 20;
+         const images = new Uint8Array(16 + n * 784), labels = new Uint8Array(8 + n);
+         const head = new DataView(images.buffer), labelHead = new DataView(labels.buffer);
+         head.setUint32(0, 0x803); head.setUint32(4, n); head.setUint32(8, 28); head.setUint32(12, 28);
+         labelHead.setUint32(0, 0x801); labelHead.setUint32(4, n);
+         for (let i = 0; i < n; i++) {
+           labels[8 + i] = i % 10;
+           for (let p = 0; p < 784; p++) images[16 + i * 784 + p] = p % 28 == 4 + 2 * (i % 10) ? 255 : 0;
+         }
+         const files = new DataTransfer();
+         files.items.add(new File([images], 'dropped-images-idx3-ubyte'));
+         files.items.add(new File([labels], 'dropped-labels-idx1-ubyte'));
+         document.querySelector('[data-testid=drop-zone]').dispatchEvent(
+           new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+         return null;",
+    )
+    .await;
+    page.wait_until(
+        "the dropped digits",
+        LOAD_TIMEOUT,
+        async || page.text("digits-source").await,
+        |text| text.contains("dropped-images-idx3-ubyte: 20 digits"),
+    )
+    .await;
+    // One file alone is refused with what to do.
+    page.execute(
+        "const files = new DataTransfer();
+         files.items.add(new File([new Uint8Array(8)], 'lonely-labels-idx1-ubyte'));
+         document.querySelector('[data-testid=drop-zone]').dispatchEvent(
+           new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true }));
+         return null;",
+    )
+    .await;
+    page.wait_until(
+        "a request for both files",
+        LOAD_TIMEOUT,
+        async || page.text("images-message").await,
+        |text| text.contains("two files"),
+    )
+    .await;
+}

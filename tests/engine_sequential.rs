@@ -253,3 +253,100 @@ fn impossible_shapes_are_refused_with_the_reason() {
         .to_string();
     assert!(message.contains("[examples, 1, 28, 28]"), "{message}");
 }
+
+/// Batch normalisation after a convolution and after a dense layer, dropout before the output.
+fn normalised_cnn() -> SequentialConfig {
+    SequentialConfig {
+        input: [1, 6, 6],
+        layers: vec![
+            LayerConfig::conv(4, 3, Activation::Relu),
+            LayerConfig::BatchNorm,
+            LayerConfig::pool(Pooling::Max, 2),
+            LayerConfig::Flatten,
+            LayerConfig::dense(8, Activation::Relu),
+            LayerConfig::BatchNorm,
+            LayerConfig::Dropout { rate: 0.25 },
+            LayerConfig::dense(2, Activation::Linear),
+        ],
+        seed: 2,
+    }
+}
+
+#[test]
+fn batch_norm_and_dropout_in_the_summary() {
+    let config = normalised_cnn();
+    let summary = config.summary().unwrap();
+    let names: Vec<&str> = summary.iter().map(|l| l.name).collect();
+    assert_eq!(
+        names,
+        vec![
+            "conv2d",
+            "batch_norm2d",
+            "max_pool2d",
+            "flatten",
+            "dense",
+            "batch_norm1d",
+            "dropout",
+            "dense"
+        ]
+    );
+    assert_eq!(summary[1].output_shape, vec![4, 4, 4]);
+    assert_eq!(summary[6].output_shape, vec![8]);
+    let learned: Vec<usize> = summary.iter().map(|l| l.parameters).collect();
+    // γ and β per channel, then per feature; running mean and variance counted apart.
+    assert_eq!(learned, vec![4 * 10, 8, 0, 0, 8 * 17, 16, 0, 2 * 9]);
+    let kept: Vec<usize> = summary.iter().map(|l| l.running_statistics).collect();
+    assert_eq!(kept, vec![0, 8, 0, 0, 0, 16, 0, 0]);
+
+    let model = config.init().unwrap();
+    let trainable = 40 + 8 + 136 + 16 + 18;
+    assert_eq!(config.parameter_count().unwrap(), trainable);
+    assert_eq!(model.parameter_count(), trainable);
+    assert_eq!(model.params().scalar_count(), trainable + 8 + 16);
+}
+
+#[test]
+fn dropout_rates_outside_0_to_1_are_refused_in_words() {
+    for rate in [1.0, 1.5, -0.1, f32::NAN] {
+        let mut config = normalised_cnn();
+        config.layers[6] = LayerConfig::Dropout { rate };
+        let message = config.summary().unwrap_err().to_string();
+        assert!(
+            message.starts_with("layer 7 (dropout) on 8 features:"),
+            "{message}"
+        );
+        assert!(message.contains("at least 0 and below 1"), "{message}");
+        assert!(config.init().is_err());
+    }
+}
+
+#[test]
+fn a_cnn_with_batch_norm_and_dropout_learns_bars_through_the_trainer() {
+    let mut rng = SeededRng::new(5);
+    let (inputs, targets) = bars(64, &mut rng);
+    let (test_inputs, test_targets) = bars(64, &mut rng);
+    let mut trainer = Trainer::new(
+        normalised_cnn().init().unwrap(),
+        train_config(OptimizerKind::Adam, 0.01, 16),
+    )
+    .unwrap();
+    let first = trainer.train_epoch(&inputs, &targets).unwrap();
+    let mut last = first;
+    for _ in 0..25 {
+        last = trainer.train_epoch(&inputs, &targets).unwrap();
+    }
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
+    // Evaluation uses the running statistics and no dropout.
+    let test = trainer.evaluate(&test_inputs, &test_targets).unwrap();
+    assert!(test.accuracy >= 0.95, "test accuracy {}", test.accuracy);
+
+    // Copying the parameters (as the app does between a worker and the page) carries the
+    // running statistics: a fresh network given them evaluates exactly the same.
+    let mut copy = normalised_cnn().init().unwrap();
+    let trained = trainer.model().params();
+    for id in trained.ids() {
+        copy.params_mut().value_mut(id).copy_from(trained.value(id));
+    }
+    let mut copied = Trainer::new(copy, train_config(OptimizerKind::Adam, 0.01, 16)).unwrap();
+    assert_eq!(copied.evaluate(&test_inputs, &test_targets).unwrap(), test);
+}

@@ -4,11 +4,14 @@
 //! The pieces, from the bottom up: [`Tensor`] holds numbers; a [`Tape`] records [`Op`]s on them
 //! and replays forward and backward; [`Params`] holds the learnable tensors outside any tape;
 //! [`Dense`] layers stack into a [`Model`]; image networks are a [`Sequential`] of convolution,
-//! pooling and dense layers; a [`Trainer`] fits either (both are [`Trainable`]) with a [`Loss`], an
-//! optimizer ([`OptimizerConfig`]) and a [`Regularization`].
+//! pooling, dense, batch normalisation and dropout layers; a [`Trainer`] fits either (both are
+//! [`Trainable`]) with a [`Loss`], an optimizer ([`OptimizerConfig`]) and a [`Regularization`].
+//! Tapes are recorded for a [`Mode`]: training or evaluation.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod dense;
+pub mod dropout;
 pub mod error;
 pub mod gemm;
 pub mod init;
@@ -28,13 +31,15 @@ pub mod trainable;
 pub mod trainer;
 
 pub use activation::Activation;
+pub use batch_norm::{BatchNorm, BatchNormNodes};
 pub use dense::{Dense, DenseConfig, DenseNodes};
+pub use dropout::DropoutNodes;
 pub use error::EngineError;
 pub use init::Initializer;
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};
-pub use model_tape::ModelTape;
-pub use ops::{Op, Scratch, output_side};
+pub use model_tape::{Mode, ModelTape};
+pub use ops::{NormStatistics, Op, Scratch, output_side};
 pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind};
 pub use params::{ParamId, ParamRole, Params};
 pub use regularization::Regularization;

@@ -1,12 +1,32 @@
 //! `ModelTape`: a model's forward pass (and optionally its loss) recorded on a tape, with the
 //! node of every layer at hand. One recording rule serves the inference grid, the training batch
 //! and the backprop stepper.
+//!
+//! A tape is recorded once for a [`Mode`] and replayed: a training tape normalises with each
+//! batch's statistics and drops values (the trainer draws new dropout masks before every step and
+//! folds the batch statistics into the running ones after its forward pass); an evaluation tape
+//! normalises with the running statistics and has no dropout at all.
 
+use serde::{Deserialize, Serialize};
+
+use super::batch_norm::BatchNormNodes;
 use super::dense::{Dense, DenseNodes};
+use super::dropout::DropoutNodes;
 use super::error::EngineError;
 use super::loss::{Loss, OutputTransform};
 use super::params::Params;
+use super::rng::SeededRng;
 use super::tape::{NodeId, Tape};
+use super::tensor::Tensor;
+
+/// What a tape is recorded for. Only batch normalisation and dropout behave differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Mode {
+    /// Gradient steps: batch statistics, values dropped at random.
+    Training,
+    /// Evaluation and prediction: running statistics, nothing dropped.
+    Evaluation,
+}
 
 /// A recorded model.
 #[derive(Clone, Debug)]
@@ -28,6 +48,13 @@ pub struct ModelTape {
     /// The output of every layer of an image network, first to last, for the feature-map
     /// views (empty for the dense model, whose `layers` say more).
     pub layer_outputs: Vec<NodeId>,
+    /// The dropout layers of a training tape, first to last (none on an evaluation tape).
+    pub dropouts: Vec<DropoutNodes>,
+    /// The batch normalisations, first to last (on a training tape,
+    /// [`ModelTape::update_running_statistics`] folds their batch statistics in).
+    pub batch_norms: Vec<BatchNormNodes>,
+    /// Reused to draw each dropout mask before it is copied into its input node.
+    mask_buffer: Tensor,
 }
 
 impl ModelTape {
@@ -97,7 +124,33 @@ impl ModelTape {
             target,
             loss: loss_node,
             layer_outputs: Vec::new(),
+            dropouts: Vec::new(),
+            batch_norms: Vec::new(),
+            mask_buffer: Tensor::empty(),
         })
+    }
+
+    /// Draws a new mask for every dropout layer, sized for the batch in the input node. Call it
+    /// after setting the input and before each training forward pass.
+    pub fn draw_dropout_masks(&mut self, rng: &mut SeededRng) -> Result<(), EngineError> {
+        let rows = self.tape.value(self.input).shape().first().copied();
+        for dropout in &self.dropouts {
+            dropout.draw_mask(
+                &mut self.tape,
+                rows.unwrap_or(0),
+                rng,
+                &mut self.mask_buffer,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Folds the statistics of the batch the last forward pass normalised into every batch
+    /// normalisation's running statistics (nothing on an evaluation tape, which reads them).
+    pub fn update_running_statistics(&self, params: &mut Params) {
+        for batch_norm in &self.batch_norms {
+            batch_norm.update_running_statistics(&self.tape, params);
+        }
     }
 
     /// The loss value of the last forward pass (0 when no loss was recorded).

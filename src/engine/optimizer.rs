@@ -182,9 +182,9 @@ impl Optimizer {
         let correction2 = 1.0 - f64::from(c.beta2).powi(t);
         let step_size = (f64::from(lr) / correction1) as f32;
         let inverse_sqrt_correction2 = (1.0 / correction2.sqrt()) as f32;
-        for ((value, grad, _), state) in params.values_and_grads_mut().zip(&mut self.state) {
+        for ((value, grad, role), state) in params.values_and_grads_mut().zip(&mut self.state) {
             let (p, g) = (value.data_mut(), grad.data());
-            if g.len() != p.len() {
+            if !role.is_trainable() || g.len() != p.len() {
                 continue;
             }
             let uses_second = c.kind == OptimizerKind::Adam;

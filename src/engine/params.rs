@@ -16,6 +16,17 @@ pub enum ParamRole {
     Weight,
     Bias,
     Other,
+    /// Not learned: a statistic a layer keeps from training batches (batch normalisation's
+    /// running mean and variance). It lives here so that it is copied, saved and restored with
+    /// the weights; optimizers skip it and no gradient flows into it.
+    RunningStatistic,
+}
+
+impl ParamRole {
+    /// Whether optimizers update it from its gradient.
+    pub fn is_trainable(self) -> bool {
+        self != ParamRole::RunningStatistic
+    }
 }
 
 /// The parameters of a model with one gradient tensor (same shape) per parameter.
@@ -51,9 +62,19 @@ impl Params {
         (0..self.values.len()).map(ParamId)
     }
 
-    /// Total number of scalar parameters.
+    /// Total number of scalars stored, running statistics included.
     pub fn scalar_count(&self) -> usize {
         self.values.iter().map(Tensor::len).sum()
+    }
+
+    /// Number of scalars the optimizers learn (running statistics left out).
+    pub fn trainable_scalar_count(&self) -> usize {
+        self.values
+            .iter()
+            .zip(&self.roles)
+            .filter(|(_, role)| role.is_trainable())
+            .map(|(value, _)| value.len())
+            .sum()
     }
 
     pub fn get(&self, id: ParamId) -> Option<&Tensor> {

@@ -1,6 +1,7 @@
 //! `Sequential`: an image network as a list of layer configs (convolutions, poolings, flatten,
-//! dense layers) built for one input shape `[channels, height, width]`: config, then `init`.
-//! It records onto the tape with the existing ops, so the [`Trainer`](super::Trainer) trains it
+//! dense layers, batch normalisation, dropout) built for one input shape
+//! `[channels, height, width]`: config, then `init`. It records onto the tape with the existing
+//! ops, for training or for evaluation ([`Mode`]), so the [`Trainer`](super::Trainer) trains it
 //! like the dense [`Model`](super::Model).
 //!
 //! [`SequentialConfig::summary`] gives every layer's output shape and parameter count without
@@ -10,12 +11,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
+use super::batch_norm::BatchNorm;
 use super::dense::{Dense, DenseConfig};
+use super::dropout;
 use super::error::EngineError;
 use super::init::Initializer;
 use super::loss::{Loss, OutputTransform};
-use super::model_tape::ModelTape;
-use super::ops::{Op, OutputShape};
+use super::model_tape::{Mode, ModelTape};
+use super::ops::{NormStatistics, Op, OutputShape};
 use super::params::{ParamId, ParamRole, Params};
 use super::rng::SeededRng;
 use super::tape::Tape;
@@ -46,6 +49,13 @@ pub enum LayerConfig {
         outputs: usize,
         activation: Activation,
     },
+    /// Normalises each feature of a vector (BatchNorm1d) or each channel of feature maps
+    /// (BatchNorm2d) to mean 0 and variance 1 over the batch, then scales and shifts it by a
+    /// learned γ and β. Evaluation uses running statistics kept from training.
+    BatchNorm,
+    /// In training, zeroes each value with probability `rate` (in `[0, 1)`) and scales the
+    /// others by `1 / (1 - rate)`; at evaluation, passes the values through unchanged.
+    Dropout { rate: f32 },
 }
 
 impl LayerConfig {
@@ -82,6 +92,8 @@ impl LayerConfig {
             LayerConfig::AvgPool2d { .. } => "avg_pool2d",
             LayerConfig::Flatten => "flatten",
             LayerConfig::Dense { .. } => "dense",
+            LayerConfig::BatchNorm => "batch_norm",
+            LayerConfig::Dropout { .. } => "dropout",
         }
     }
 }
@@ -99,8 +111,11 @@ pub struct LayerSummary {
     pub name: &'static str,
     /// The output of one example: `[c, h, w]` for feature maps, `[features]` for vectors.
     pub output_shape: Vec<usize>,
-    /// Scalar weights and biases of the layer.
+    /// Scalars the layer learns (weights, biases, batch normalisation's γ and β).
     pub parameters: usize,
+    /// Scalars the layer keeps without learning them (batch normalisation's running mean and
+    /// variance).
+    pub running_statistics: usize,
 }
 
 /// How to build a sequential network.
@@ -245,10 +260,17 @@ impl SequentialConfig {
             match layer_output(layer, &shape) {
                 Ok((next, parameters)) => {
                     shape = next;
+                    // A running mean and variance per feature: as many as γ and β.
+                    let (name, running_statistics) = match (layer, in_shape.len()) {
+                        (LayerConfig::BatchNorm, 2) => ("batch_norm1d", parameters),
+                        (LayerConfig::BatchNorm, _) => ("batch_norm2d", parameters),
+                        _ => (layer.name(), 0),
+                    };
                     summaries.push(LayerSummary {
-                        name: layer.name(),
+                        name,
                         output_shape: shape[1..].to_vec(),
                         parameters,
+                        running_statistics,
                     });
                 }
                 Err(error) => {
@@ -265,7 +287,7 @@ impl SequentialConfig {
         (summaries, None)
     }
 
-    /// Number of scalar weights and biases, or why the layers do not fit.
+    /// Number of scalars learned (running statistics left out), or why the layers do not fit.
     pub fn parameter_count(&self) -> Result<usize, EngineError> {
         Ok(self.summary()?.iter().map(|layer| layer.parameters).sum())
     }
@@ -306,6 +328,10 @@ impl SequentialConfig {
                 LayerConfig::MaxPool2d { size, stride } => Layer::MaxPool2d { size, stride },
                 LayerConfig::AvgPool2d { size, stride } => Layer::AvgPool2d { size, stride },
                 LayerConfig::Flatten => Layer::Flatten,
+                LayerConfig::BatchNorm => {
+                    Layer::BatchNorm(BatchNorm::init(in_shape[0], &mut params))
+                }
+                LayerConfig::Dropout { rate } => Layer::Dropout { rate },
                 LayerConfig::Dense {
                     outputs,
                     activation,
@@ -395,6 +421,22 @@ fn layer_output(layer: &LayerConfig, shape: &[usize]) -> Result<(Vec<usize>, usi
             }
             Ok((vec![batch, outputs], (features + 1) * outputs))
         }
+        LayerConfig::BatchNorm => {
+            // γ and β per feature; the op's own shape rule refuses anything but vectors and
+            // feature maps.
+            let features = shape.get(1).copied().unwrap_or(0);
+            let per_feature = [features];
+            let op = Op::BatchNorm(NormStatistics::Batch);
+            let out = resolve(
+                op.output_shape(&[shape, &per_feature, &per_feature])?,
+                shape,
+            );
+            Ok((out, 2 * features))
+        }
+        LayerConfig::Dropout { rate } => {
+            dropout::check_rate(rate)?;
+            Ok((shape.to_vec(), 0))
+        }
     }
 }
 
@@ -427,6 +469,10 @@ enum Layer {
     },
     Flatten,
     Dense(Dense),
+    BatchNorm(BatchNorm),
+    Dropout {
+        rate: f32,
+    },
 }
 
 /// A sequential network with its parameters.
@@ -450,8 +496,9 @@ impl Sequential {
         &self.summaries
     }
 
+    /// Number of scalars learned (running statistics left out).
     pub fn parameter_count(&self) -> usize {
-        self.params.scalar_count()
+        self.params.trainable_scalar_count()
     }
 
     pub fn params(&self) -> &Params {
@@ -467,11 +514,23 @@ impl Sequential {
         self.output_transform
     }
 
-    /// Records the forward pass for batches of `rows` images `[rows, c, h, w]`, then `loss`
-    /// when given. With a `transform`, the last layer stops at its weighted sums (logits) and
-    /// the prediction is that function of them.
+    /// Records the forward pass for evaluation and prediction ([`Mode::Evaluation`]); see
+    /// [`Sequential::record_for`].
     pub fn record(
         &self,
+        rows: usize,
+        transform: OutputTransform,
+        loss: Option<Loss>,
+    ) -> Result<ModelTape, EngineError> {
+        self.record_for(Mode::Evaluation, rows, transform, loss)
+    }
+
+    /// Records the forward pass for `mode` for batches of `rows` images `[rows, c, h, w]`, then
+    /// `loss` when given. With a `transform`, the last layer stops at its weighted sums (logits)
+    /// and the prediction is that function of them.
+    pub fn record_for(
+        &self,
+        mode: Mode,
         rows: usize,
         transform: OutputTransform,
         loss: Option<Loss>,
@@ -482,6 +541,7 @@ impl Sequential {
         let mut x = input;
         let mut dense_layers = Vec::new();
         let mut layer_outputs = Vec::with_capacity(self.layers.len());
+        let (mut dropouts, mut batch_norms) = (Vec::new(), Vec::new());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
             let logits_only = index == last && transform != OutputTransform::None;
@@ -511,11 +571,23 @@ impl Sequential {
                     dense_layers.push(nodes);
                     nodes.output
                 }
+                Layer::BatchNorm(norm) => {
+                    let nodes = norm.record(&mut tape, &self.params, x, mode)?;
+                    batch_norms.push(nodes);
+                    nodes.output
+                }
+                Layer::Dropout { rate } => {
+                    let (output, nodes) = dropout::record(&mut tape, x, rate, mode)?;
+                    dropouts.extend(nodes);
+                    output
+                }
             };
             layer_outputs.push(x);
         }
         let mut recorded = ModelTape::finish(tape, input, dense_layers, x, transform, loss)?;
         recorded.layer_outputs = layer_outputs;
+        recorded.dropouts = dropouts;
+        recorded.batch_norms = batch_norms;
         Ok(recorded)
     }
 
@@ -570,7 +642,11 @@ impl Trainable for Sequential {
     }
 
     fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
-        self.record(rows, loss.output_activation(), Some(loss))
+        self.record_for(Mode::Training, rows, loss.output_activation(), Some(loss))
+    }
+
+    fn record_evaluation_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
+        self.record_for(Mode::Evaluation, rows, loss.output_activation(), Some(loss))
     }
 
     fn set_output_transform(&mut self, transform: OutputTransform) {

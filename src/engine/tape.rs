@@ -9,7 +9,7 @@
 use super::activation::Activation;
 use super::error::EngineError;
 use super::loss::Loss;
-use super::ops::{Op, OutputShape, Scratch};
+use super::ops::{NormStatistics, Op, OutputShape, Scratch};
 use super::params::{ParamId, Params};
 use super::tensor::Tensor;
 
@@ -55,9 +55,18 @@ impl Node {
     pub fn requires_grad(&self) -> bool {
         self.requires_grad
     }
+
+    /// What the op kept from the last forward pass (e.g. the statistics a batch normalisation
+    /// normalised with).
+    pub fn scratch(&self) -> &Scratch {
+        &self.scratch
+    }
 }
 
-/// Placeholder for unused input slots (ops take at most three inputs).
+/// The most inputs an op takes (batch normalisation with running statistics).
+const MAX_INPUTS: usize = 5;
+
+/// Placeholder for unused input slots.
 static NO_INPUT: Tensor = Tensor::empty();
 
 /// A recorded computation.
@@ -89,7 +98,8 @@ impl Tape {
         NodeId(self.nodes.len() - 1)
     }
 
-    /// A node reading the parameter `id` of `params`.
+    /// A node reading the parameter `id` of `params`. Gradients flow into it unless it is a
+    /// running statistic.
     pub fn parameter(&mut self, params: &Params, id: ParamId) -> Result<NodeId, EngineError> {
         let value = params.get(id).ok_or_else(|| missing_parameter(id))?;
         self.recorded_shapes.push(value.shape().to_vec());
@@ -98,7 +108,7 @@ impl Tape {
             inputs: Vec::new(),
             value: Tensor::empty(),
             grad: Tensor::empty(),
-            requires_grad: true,
+            requires_grad: params.role(id).is_trainable(),
             scratch: Scratch::default(),
         });
         Ok(NodeId(self.nodes.len() - 1))
@@ -252,6 +262,39 @@ impl Tape {
         self.record(Op::Flatten, &[x])
     }
 
+    /// Batch normalisation of `x` (`[n, features]` or `[n, c, h, w]`) with the batch's own mean
+    /// and variance per feature, then `gamma` and `beta` (`[features]`).
+    pub fn batch_norm(
+        &mut self,
+        x: NodeId,
+        gamma: NodeId,
+        beta: NodeId,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::BatchNorm(NormStatistics::Batch), &[x, gamma, beta])
+    }
+
+    /// Batch normalisation of `x` with a given mean and variance per feature (running
+    /// statistics kept from training), then `gamma` and `beta`.
+    pub fn batch_norm_with_running_statistics(
+        &mut self,
+        x: NodeId,
+        gamma: NodeId,
+        beta: NodeId,
+        running_mean: NodeId,
+        running_variance: NodeId,
+    ) -> Result<NodeId, EngineError> {
+        self.record(
+            Op::BatchNorm(NormStatistics::Running),
+            &[x, gamma, beta, running_mean, running_variance],
+        )
+    }
+
+    /// `x · mask` element by element, `mask` (an input node shaped like `x`) holding 0 for a
+    /// dropped value and `1 / (1 - rate)` for a kept one.
+    pub fn dropout(&mut self, x: NodeId, mask: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Dropout, &[x, mask])
+    }
+
     /// The loss of `prediction` against `target` (an input node). For the cross-entropies,
     /// `prediction` must be logits (see [`Loss`]).
     pub fn loss(
@@ -304,8 +347,8 @@ impl Tape {
                 _ => {}
             }
             let arity = node.inputs.len();
-            let mut values = [&NO_INPUT; 3];
-            let mut shapes: [&[usize]; 3] = [&[], &[], &[]];
+            let mut values = [&NO_INPUT; MAX_INPUTS];
+            let mut shapes: [&[usize]; MAX_INPUTS] = [&[]; MAX_INPUTS];
             for (slot, &id) in node.inputs.iter().enumerate() {
                 values[slot] = resolve(before, params, id)?;
                 shapes[slot] = values[slot].shape();
@@ -382,7 +425,7 @@ impl Tape {
                     None => std::mem::take(&mut self.nodes[input.0].grad),
                 };
                 let node = &self.nodes[index];
-                let mut values = [&NO_INPUT; 3];
+                let mut values = [&NO_INPUT; MAX_INPUTS];
                 for (slot, &id) in node.inputs.iter().enumerate() {
                     values[slot] = resolve(&self.nodes, params, id)?;
                 }

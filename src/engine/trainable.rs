@@ -1,6 +1,7 @@
 //! `Trainable`: what the [`Trainer`](super::Trainer) needs from a model: its parameters, the
-//! shape of one example, and a training tape for a batch. The dense [`Model`] of the playground
-//! and the image network [`Sequential`](super::Sequential) both implement it.
+//! shape of one example, and a training tape and an evaluation tape for a batch. The dense
+//! [`Model`] of the playground and the image network [`Sequential`](super::Sequential) both
+//! implement it.
 
 use super::error::EngineError;
 use super::loss::{Loss, OutputTransform};
@@ -19,6 +20,13 @@ pub trait Trainable {
     /// Records the forward pass and `loss` for batches of `rows` examples; under a cross-entropy
     /// loss the last layer stops at its logits.
     fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError>;
+    /// Records the forward pass and `loss` as evaluation sees it ([`Mode::Evaluation`]: running
+    /// statistics, no dropout). Models without such layers record their training tape.
+    ///
+    /// [`Mode::Evaluation`]: super::Mode::Evaluation
+    fn record_evaluation_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
+        self.record_training_tape(rows, loss)
+    }
     /// How the shown prediction is obtained from the last layer (set by the trainer).
     fn set_output_transform(&mut self, transform: OutputTransform);
 }

@@ -25,7 +25,7 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub regularization: Regularization,
     pub regularization_rate: f32,
-    /// Seed of the batch shuffling.
+    /// Seed of the batch shuffling and of the dropout masks.
     pub seed: u64,
 }
 
@@ -221,6 +221,7 @@ impl<M: Trainable> Trainer<M> {
             .tape
             .set_input(recorded.input, &self.batch_inputs)?;
         recorded.tape.set_input(target, &self.batch_targets)?;
+        recorded.draw_dropout_masks(&mut self.rng)?;
         recorded.tape.forward(self.model.params())?;
         let config = &self.config;
         let penalty = config
@@ -230,6 +231,8 @@ impl<M: Trainable> Trainer<M> {
         if !loss.is_finite() {
             return Err(self.non_finite(loss, context));
         }
+        // After the finiteness check, so that a diverged batch does not poison the statistics.
+        recorded.update_running_statistics(self.model.params_mut());
         recorded.tape.backward(loss_node, self.model.params_mut())?;
         config
             .regularization
@@ -265,7 +268,7 @@ impl<M: Trainable> Trainer<M> {
         let rows = self.check_data(inputs, targets)?;
         if self.evaluation.is_none() {
             let chunk = rows.min(EVALUATION_CHUNK);
-            self.evaluation = Some(self.model.record_training_tape(chunk, self.config.loss)?);
+            self.evaluation = Some(self.model.record_evaluation_tape(chunk, self.config.loss)?);
         }
         let recorded = self.evaluation.as_mut().expect("recorded above");
         let target_node = recorded.target.expect("evaluation tape");

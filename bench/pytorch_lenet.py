@@ -1,0 +1,58 @@
+"""The PyTorch reference of `cargo xtask bench`: one training step of LeNet-5 as in src/bench_hooks.rs.
+
+C1 6@5x5 (padding 2), ReLU, max pool 2, C3 16@5x5, ReLU, max pool 2, flatten, 120, 84, 10 (ReLU
+between), batch 64 of random pixels in [0, 1) and random classes, CrossEntropyLoss, Adam with
+learning rate 0.002 (the Images page's default), eager mode, on the CPU with one thread (the
+engine is single-threaded). Prints `pytorch_lenet_step_ms <median of 100 steps after 20
+warm-up>` and `# ` lines of context. xtask runs it in a virtual environment outside the repository.
+"""
+
+import statistics
+import time
+import warnings
+
+# torch warns on import when NumPy is missing; the benchmark does not need NumPy.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+WARM_UP, STEPS = 20, 100
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
+    loss_function = nn.CrossEntropyLoss()
+    inputs = torch.rand(64, 1, 28, 28)
+    labels = torch.randint(0, 10, (64,))
+
+    def step() -> float:
+        optimizer.zero_grad()
+        loss = loss_function(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    for _ in range(WARM_UP):
+        step()
+    times = []
+    for _ in range(STEPS):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1e3)
+    print(
+        f"# PyTorch {torch.__version__} LeNet-5, {torch.get_num_threads()} thread, CPU, eager: "
+        f"median of {STEPS} Adam steps after {WARM_UP} warm-up"
+    )
+    print(f"pytorch_lenet_step_ms {statistics.median(times):.4f}")
+
+
+if __name__ == "__main__":
+    main()

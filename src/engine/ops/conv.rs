@@ -335,11 +335,22 @@ pub fn backward(
             }
         }
         1 => {
+            // dWᵀ = Σ columns[n] · dY[n]ᵀ, summed over the batch, then added transposed: this
+            // way the product packs the im2col matrix along its contiguous rows and transposes
+            // only dY, which is smaller (dW = dY · columnsᵀ would gather the large one).
+            let transposed = &mut scratch.column_grad;
+            transposed.clear();
+            transposed.resize(rows * g.out_channels, 0.0);
             let all_columns = scratch.columns.chunks_exact((rows * positions).max(1));
             for (d_output, columns) in upstream_images.zip(all_columns) {
-                let d_output = Operand::new(d_output, g.out_channels, positions, false);
-                let columns = Operand::new(columns, rows, positions, true);
-                gemm::matmul(d_output, columns, grad.data_mut(), true);
+                let d_output = Operand::new(d_output, g.out_channels, positions, true);
+                let columns = Operand::new(columns, rows, positions, false);
+                gemm::matmul(columns, d_output, transposed, true);
+            }
+            for (channel, d_kernel) in grad.data_mut().chunks_exact_mut(rows.max(1)).enumerate() {
+                for (row, value) in d_kernel.iter_mut().enumerate() {
+                    *value += transposed[row * g.out_channels + channel];
+                }
             }
         }
         _ => {

@@ -79,7 +79,8 @@ pub enum Op {
 pub struct Scratch {
     /// Conv2d: the im2col matrix of every image of the batch (forward fills, backward reads).
     pub columns: Vec<f32>,
-    /// Conv2d: the gradient of one image's im2col matrix (backward only).
+    /// Conv2d: the gradient of one image's im2col matrix, or the transposed kernel gradient
+    /// (backward only).
     pub column_grad: Vec<f32>,
     /// MaxPool2d: for every output element, the index in the input of the value it kept.
     pub argmax: Vec<usize>,

@@ -139,9 +139,9 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
             <tr class={classes!(failed.then_some("layer-failed"))} data-testid={format!("layer-{index}")}>
                 <td class="layer-index">{index + 1}</td>
                 <td class="layer-kind">{kind_title(layer.name())}</td>
-                <td class="layer-fields">{fields}
+                <td><div class="layer-fields">{fields}
                     if let Some(formula) = formula { <div class="layer-formula">{"n_out = "}{formula}</div> }
-                </td>
+                </div></td>
                 <td class="layer-shape" data-testid={format!("layer-{index}-shape")}>
                     {summary.map_or("—".to_string(), |s| shape_text(&s.output_shape))}</td>
                 <td class="layer-params">{summary.map_or("—".to_string(), |s| s.parameters.to_string())}</td>

@@ -156,6 +156,7 @@ impl Component for ImagesPage {
                             Ok(digits) => {
                                 self.reset_run();
                                 self.use_digits(digits);
+                                self.message = None;
                             }
                             Err(error) => self.message = Some(error),
                         }

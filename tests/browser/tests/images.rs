@@ -218,6 +218,8 @@ async fn idx_files_replace_the_digits_and_a_truncated_file_is_refused() {
         page.text("digits-split").await,
         "45 to train on, 5 held out to test"
     );
+    // The refusal of the bad pair is gone once a good pair is read.
+    assert!(!page.text("images-message").await.contains("refused"));
     page.screenshot("images_idx_loaded").await;
 }
 

@@ -16,7 +16,9 @@
 
 mod buffer;
 mod context;
+mod conv_kernels;
 mod dense_model;
+mod dispatch;
 mod error;
 mod kernels;
 mod optimizer;
@@ -25,6 +27,7 @@ mod training_kernels;
 
 pub use buffer::GpuTensor;
 pub use context::GpuContext;
+pub use conv_kernels::{ConvCommands, ConvKernels};
 pub use dense_model::GpuDenseModel;
 pub use error::GpuError;
 pub use kernels::{Commands, Kernels, MatmulOperand};

@@ -1,0 +1,193 @@
+// 2-D convolution of NCHW feature maps, forward and backward, one invocation per element of what
+// each entry point writes (direct loops, no im2col matrix).
+//
+// CPU twin: `engine::ops::conv` (`forward`, `backward` slots 0, 1 and 2). With
+// `out[n, o, oy, ox] = bias[o] + Σ_{c, ky, kx} x[n, c, oy·s + ky − p, ox·s + kx − p] · w[o, c, ky, kx]`
+// (terms in the zero padding left out), the gradients gather what the CPU scatters:
+//   dx[n, c, y, x]    += Σ over (o, ky, kx) whose window reads (y, x) of dy[n, o, oy, ox] · w[o, c, ky, kx]
+//   dw[o, c, ky, kx]  += Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, c, oy·s + ky − p, ox·s + kx − p]
+//   db[o]             += Σ_n (Σ_{oy, ox} dy[n, o, oy, ox])
+// Every gradient is added to what its buffer holds, as the engine's backward adds. Each invocation
+// owns one output element, so no two write the same address and no atomics are needed.
+
+struct ConvParams {
+    batch: u32,
+    in_channels: u32,
+    height: u32,
+    width: u32,
+    out_channels: u32,
+    kernel: u32,
+    stride: u32,
+    padding: u32,
+    out_height: u32,
+    out_width: u32,
+    // Invocations that do work (elements of the written tensor).
+    count: u32,
+    // Unused here (pooling's 1/size²); keeps the block the same as pool.wgsl's.
+    share: f32,
+}
+
+const WORKGROUP: u32 = 256u;
+
+@group(0) @binding(0) var<uniform> params: ConvParams;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read> weights: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read> upstream: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+// Past 65,535 workgroups the dispatch spills into y.
+fn element_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return id.x + id.y * groups.x * WORKGROUP;
+}
+
+fn input_index(n: u32, c: u32, y: u32, x: u32) -> u32 {
+    return ((n * params.in_channels + c) * params.height + y) * params.width + x;
+}
+
+fn weight_index(o: u32, c: u32, ky: u32, kx: u32) -> u32 {
+    return ((o * params.in_channels + c) * params.kernel + ky) * params.kernel + kx;
+}
+
+fn output_index(n: u32, o: u32, oy: u32, ox: u32) -> u32 {
+    return ((n * params.out_channels + o) * params.out_height + oy) * params.out_width + ox;
+}
+
+// The output index along one side whose window reads input `i` at kernel offset `k`
+// (o·s + k − p = i), or `none` when there is none.
+const NONE: u32 = 0xffffffffu;
+
+fn reading_output(i: u32, k: u32, outputs: u32) -> u32 {
+    let shifted = i + params.padding;
+    if shifted < k {
+        return NONE;
+    }
+    let d = shifted - k;
+    if d % params.stride != 0u || d / params.stride >= outputs {
+        return NONE;
+    }
+    return d / params.stride;
+}
+
+// out = conv2d(input, weights) + bias; `count` = batch·out_channels·out_height·out_width.
+@compute @workgroup_size(256, 1, 1)
+fn conv2d_forward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i >= params.count {
+        return;
+    }
+    let ox = i % params.out_width;
+    var rest = i / params.out_width;
+    let oy = rest % params.out_height;
+    rest = rest / params.out_height;
+    let o = rest % params.out_channels;
+    let n = rest / params.out_channels;
+    var sum = 0.0;
+    // Same order as the engine's im2col rows: channel, kernel row, kernel column.
+    for (var c = 0u; c < params.in_channels; c++) {
+        for (var ky = 0u; ky < params.kernel; ky++) {
+            let y = oy * params.stride + ky;
+            if y < params.padding || y - params.padding >= params.height {
+                continue;
+            }
+            for (var kx = 0u; kx < params.kernel; kx++) {
+                let x = ox * params.stride + kx;
+                if x < params.padding || x - params.padding >= params.width {
+                    continue;
+                }
+                let value = input[input_index(n, c, y - params.padding, x - params.padding)];
+                sum = fma(value, weights[weight_index(o, c, ky, kx)], sum);
+            }
+        }
+    }
+    out[i] = sum + bias[o];
+}
+
+// out (the input gradient) += Wᵀ·dy scattered back, gathered per input element;
+// `count` = batch·in_channels·height·width.
+@compute @workgroup_size(256, 1, 1)
+fn conv2d_input_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i >= params.count {
+        return;
+    }
+    let x = i % params.width;
+    var rest = i / params.width;
+    let y = rest % params.height;
+    rest = rest / params.height;
+    let c = rest % params.in_channels;
+    let n = rest / params.in_channels;
+    var sum = 0.0;
+    for (var o = 0u; o < params.out_channels; o++) {
+        for (var ky = 0u; ky < params.kernel; ky++) {
+            let oy = reading_output(y, ky, params.out_height);
+            if oy == NONE {
+                continue;
+            }
+            for (var kx = 0u; kx < params.kernel; kx++) {
+                let ox = reading_output(x, kx, params.out_width);
+                if ox == NONE {
+                    continue;
+                }
+                let d_output = upstream[output_index(n, o, oy, ox)];
+                sum = fma(d_output, weights[weight_index(o, c, ky, kx)], sum);
+            }
+        }
+    }
+    out[i] = out[i] + sum;
+}
+
+// out (the kernel gradient) += Σ over the batch of dy · im2col(x)ᵀ, one weight per invocation;
+// `count` = out_channels·in_channels·kernel².
+@compute @workgroup_size(256, 1, 1)
+fn conv2d_weight_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i >= params.count {
+        return;
+    }
+    let kx = i % params.kernel;
+    var rest = i / params.kernel;
+    let ky = rest % params.kernel;
+    rest = rest / params.kernel;
+    let c = rest % params.in_channels;
+    let o = rest / params.in_channels;
+    var sum = 0.0;
+    for (var n = 0u; n < params.batch; n++) {
+        for (var oy = 0u; oy < params.out_height; oy++) {
+            let y = oy * params.stride + ky;
+            if y < params.padding || y - params.padding >= params.height {
+                continue;
+            }
+            for (var ox = 0u; ox < params.out_width; ox++) {
+                let x = ox * params.stride + kx;
+                if x < params.padding || x - params.padding >= params.width {
+                    continue;
+                }
+                let value = input[input_index(n, c, y - params.padding, x - params.padding)];
+                sum = fma(upstream[output_index(n, o, oy, ox)], value, sum);
+            }
+        }
+    }
+    out[i] = out[i] + sum;
+}
+
+// out (the bias gradient) += the sum of each output channel, image by image as the engine adds
+// them; `count` = out_channels.
+@compute @workgroup_size(256, 1, 1)
+fn conv2d_bias_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let o = element_index(id, groups);
+    if o >= params.count {
+        return;
+    }
+    let positions = params.out_height * params.out_width;
+    var total = out[o];
+    for (var n = 0u; n < params.batch; n++) {
+        let start = output_index(n, o, 0u, 0u);
+        var channel = 0.0;
+        for (var p = 0u; p < positions; p++) {
+            channel += upstream[start + p];
+        }
+        total += channel;
+    }
+    out[o] = total;
+}

@@ -1,0 +1,110 @@
+//! What every kernel family needs to build and launch its pipelines: compiling a shader file
+//! inside an error scope, and recording one dispatch (a fresh uniform block, a bind group, a
+//! compute pass) into a command encoder, with one-dimensional launches spilling into y.
+//!
+//! Used by [`super::ConvKernels`]; `kernels.rs` and `training_kernels.rs` still carry their own
+//! copies of the same two helpers and can switch to these.
+
+use bytemuck::Pod;
+use wgpu::util::DeviceExt;
+
+use super::context::GpuContext;
+use super::error::GpuError;
+
+/// Invocations per workgroup of the one-dimensional kernels (the downlevel maximum).
+pub(super) const WORKGROUP: u32 = 256;
+/// The most workgroups WebGPU allows along one dimension.
+pub(super) const MAX_GROUPS: u32 = 65_535;
+
+/// Compiles one shader file and a pipeline per entry point, inside an error scope, so that a
+/// shader the device rejects is reported here with the file's name rather than on a later
+/// dispatch.
+pub(super) async fn compile<const N: usize>(
+    context: &GpuContext,
+    name: &'static str,
+    source: &str,
+    entry_points: [&str; N],
+) -> Result<[wgpu::ComputePipeline; N], GpuError> {
+    let device = &context.device;
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(name),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let pipelines = std::array::from_fn(|i| {
+        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry_points[i]),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry_points[i]),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+    });
+    match scope.pop().await {
+        None => Ok(pipelines),
+        Some(error) => Err(GpuError::Pipeline {
+            kernel: name,
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// Workgroups for `invocations` of a one-dimensional kernel: up to 65,535 along x, the rest in
+/// y (the shader folds them back with `id.x + id.y * groups.x * 256`).
+pub(super) fn linear_groups(invocations: u32) -> (u32, u32) {
+    let groups = invocations.div_ceil(WORKGROUP);
+    let x = groups.clamp(1, MAX_GROUPS);
+    (x, groups.div_ceil(x))
+}
+
+/// `usize` to the `u32` the shaders index with, or why it does not fit.
+pub(super) fn to_u32(value: usize) -> Result<u32, GpuError> {
+    u32::try_from(value)
+        .map_err(|_| GpuError::Shape(format!("{value} elements are too many for one kernel")))
+}
+
+/// Records one dispatch of `invocations` (nothing when there are none): `params` at binding 0,
+/// each buffer at its binding.
+pub(super) fn record_linear<P: Pod>(
+    context: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    params: &P,
+    bindings: &[(u32, &wgpu::Buffer)],
+    invocations: u32,
+) {
+    if invocations == 0 {
+        return;
+    }
+    let device = &context.device;
+    // A fresh uniform buffer per dispatch: `write_buffer` into a shared one would land before the
+    // whole submission, so every dispatch would see the last parameters.
+    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("kernel parameters"),
+        contents: bytemuck::bytes_of(params),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let mut entries = vec![wgpu::BindGroupEntry {
+        binding: 0,
+        resource: uniform.as_entire_binding(),
+    }];
+    entries.extend(
+        bindings
+            .iter()
+            .map(|&(binding, buffer)| wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            }),
+    );
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    });
+    let (x, y) = linear_groups(invocations);
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind_group, &[]);
+    pass.dispatch_workgroups(x, y, 1);
+}

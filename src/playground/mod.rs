@@ -3,6 +3,7 @@
 //! display it and send it named messages.
 
 pub mod activation_curves;
+pub mod backend;
 pub mod backprop;
 pub mod config;
 pub mod convolution;

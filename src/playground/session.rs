@@ -89,6 +89,9 @@ pub struct Session {
     /// learner keeps their network.
     checkpoint: Vec<Tensor>,
     notice: Option<String>,
+    /// Epochs trained elsewhere (on the GPU) whose weights this session adopted: the CPU
+    /// trainer's own count does not include them.
+    epochs_elsewhere: usize,
 }
 
 impl Session {
@@ -129,6 +132,7 @@ impl Session {
             test_evaluation: NOT_EVALUATED,
             checkpoint: Vec::new(),
             notice: None,
+            epochs_elsewhere: 0,
         };
         if let Some(parameters) = session.config.parameters.take() {
             session.load_link_parameters(&parameters);
@@ -190,7 +194,60 @@ impl Session {
     }
 
     pub fn epoch(&self) -> usize {
-        self.trainer.epoch()
+        self.trainer.epoch() + self.epochs_elsewhere
+    }
+
+    /// The training set as the trainer sees it: inputs `[n, features]`, targets `[n, outputs]`
+    /// (what a GPU trainer uploads).
+    pub fn training_data(&self) -> (&Tensor, &Tensor) {
+        (&self.train_inputs, &self.train_targets)
+    }
+
+    /// Takes the weights of `model` (same layers), trained elsewhere for `epoch_losses.len()`
+    /// epochs with those mean training losses, e.g. on the GPU: the epoch counter moves on, both
+    /// losses are evaluated here and one history entry records them. A loss that diverged
+    /// refuses the weights with the CPU path's message, keeping the session's own.
+    pub fn adopt_trained(
+        &mut self,
+        model: &Model,
+        epoch_losses: &[f32],
+    ) -> Result<(), EngineError> {
+        for (index, &loss) in epoch_losses.iter().enumerate() {
+            if !(loss.is_finite() && loss <= DIVERGED_LOSS) {
+                self.trainer.reset_optimizer();
+                let error = diverged(loss, self.epoch() + index, self.config.learning_rate);
+                return Err(EngineError::NonFinite(format!(
+                    "{error}. The weights from before that were kept."
+                )));
+            }
+        }
+        let theirs = model.params();
+        if theirs.len() != self.model().params().len() {
+            return Err(EngineError::InvalidState(
+                "the trained model has other layers than the session's".to_string(),
+            ));
+        }
+        let params = self.trainer.model_mut().params_mut();
+        for id in theirs.ids() {
+            if params.value(id).shape() != theirs.value(id).shape() {
+                return Err(EngineError::InvalidState(
+                    "the trained model has other layers than the session's".to_string(),
+                ));
+            }
+        }
+        for id in theirs.ids() {
+            params.value_mut(id).copy_from(theirs.value(id));
+        }
+        self.epochs_elsewhere += epoch_losses.len();
+        self.evaluate()?;
+        if !epoch_losses.is_empty() {
+            self.history.push(LossRecord {
+                epoch: self.epoch(),
+                train: self.train_evaluation.loss,
+                test: self.test_evaluation.loss,
+            });
+        }
+        Ok(())
     }
 
     pub fn model(&self) -> &Model {
@@ -257,6 +314,7 @@ impl Session {
             self.config.train_config(),
         )?;
         self.trainer = trainer;
+        self.epochs_elsewhere = 0;
         self.history.clear();
         self.evaluate()
     }
@@ -270,12 +328,7 @@ impl Session {
             .train_epoch(&self.train_inputs, &self.train_targets)
         {
             Ok(loss) if loss.is_finite() && loss <= DIVERGED_LOSS => None,
-            Ok(loss) => Some(EngineError::NonFinite(format!(
-                "the training loss reached {loss} at epoch {}: training diverged; try a smaller \
-                 learning rate (now {})",
-                self.epoch(),
-                self.config.learning_rate
-            ))),
+            Ok(loss) => Some(diverged(loss, self.epoch(), self.config.learning_rate)),
             Err(error) => Some(error),
         };
         if let Some(error) = diverged {
@@ -558,6 +611,14 @@ impl Session {
     }
 }
 
+/// Why training stopped when the loss of epoch `epoch` reached `loss`.
+fn diverged(loss: f32, epoch: usize, learning_rate: f32) -> EngineError {
+    EngineError::NonFinite(format!(
+        "the training loss reached {loss} at epoch {epoch}: training diverged; try a smaller \
+         learning rate (now {learning_rate})"
+    ))
+}
+
 /// How the views name a neuron: the input's feature, "H2.3" for the third neuron of the second
 /// hidden layer, or the output.
 pub fn neuron_name(
@@ -761,6 +822,38 @@ mod tests {
             "the weights were put back"
         );
         assert!(session.train_evaluation().loss.is_finite());
+    }
+
+    #[test]
+    fn weights_trained_elsewhere_are_adopted_with_their_epochs() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        let mut elsewhere = Session::new(PlaygroundConfig::default()).unwrap();
+        for _ in 0..3 {
+            elsewhere.train_epoch().unwrap();
+        }
+        session
+            .adopt_trained(elsewhere.model(), &[0.5, 0.4, 0.3])
+            .unwrap();
+        assert_eq!(session.epoch(), 3);
+        assert_eq!(session.parameters(), elsewhere.parameters());
+        assert_eq!(
+            session.test_evaluation().loss,
+            elsewhere.test_evaluation().loss
+        );
+        assert_eq!(session.snapshot().unwrap().history.len(), 1);
+
+        let before = session.parameters();
+        let error = session
+            .adopt_trained(
+                &Model::new(&session.config().model_config()).unwrap(),
+                &[0.2, f32::NAN],
+            )
+            .expect_err("a NaN loss is refused");
+        assert!(error.to_string().contains("diverged"), "{error}");
+        assert_eq!(session.parameters(), before, "the last good weights stay");
+        assert_eq!(session.epoch(), 3);
+        session.reset().unwrap();
+        assert_eq!(session.epoch(), 0);
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! The app: owns the training session, turns named messages into changes of it, runs the
-//! training loop one epoch per animation frame, and keeps the URL in step with the settings.
+//! training loop (on the CPU one epoch per animation frame; on the GPU through [`GpuLink`]), and
+//! keeps the URL in step with the settings.
 
 use super::backprop_view::BackpropView;
 use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
 use super::frame_timer;
+use super::gpu_link::{GpuLink, GpuMsg};
 use super::images::ImagesPage;
 use super::lessons::{Convolution, OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
+use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
 use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
@@ -62,6 +65,10 @@ pub enum Msg {
     ApplyTracedUpdate,
     /// Show the stepper's mini-batch: per-example gradients and their mean.
     ShowBatch(bool),
+    /// Train on this engine from now on, from the network as it is.
+    ChooseBackend(Backend),
+    /// A GPU task finished.
+    Gpu(GpuMsg),
 }
 
 pub struct App {
@@ -80,6 +87,7 @@ pub struct App {
     _hash_listener: EventListener,
     /// Whether the Images page was opened (it stays mounted from then on).
     images_opened: std::cell::Cell<bool>,
+    gpu: GpuLink,
 }
 
 impl Component for App {
@@ -111,6 +119,7 @@ impl Component for App {
             trace_example: 0,
             batch: None,
             images_opened: std::cell::Cell::new(false),
+            gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
@@ -129,7 +138,6 @@ impl Component for App {
                 self.playing = !self.playing;
                 if self.playing {
                     self.message = None;
-                    self.schedule_frame(ctx);
                 } else {
                     self.frame = None;
                 }
@@ -139,20 +147,27 @@ impl Component for App {
                 if !self.playing {
                     return false;
                 }
+                if self.gpu.in_use() {
+                    // Only submits work (or waits for it): the answer brings the new weights.
+                    if let Err(reason) = self.gpu.frame(&self.session) {
+                        self.fall_back_to_cpu(&reason);
+                    }
+                    self.keep_playing(ctx);
+                    return false;
+                }
                 frame_timer::start();
                 self.train_one_epoch();
-                if self.playing {
-                    self.schedule_frame(ctx);
-                }
             }
             Msg::Step => {
                 self.playing = false;
                 self.frame = None;
+                self.gpu.forget_run();
                 self.train_one_epoch();
             }
             Msg::Reset => {
                 self.playing = false;
                 self.frame = None;
+                self.gpu.forget_run();
                 let result = self.session.reset();
                 self.report(result);
             }
@@ -165,6 +180,7 @@ impl Component for App {
             Msg::Select(selection) => self.selection = selection,
             Msg::SetParameter(selection, value) => {
                 self.selection = Some(selection);
+                self.gpu.forget_run();
                 let result = match selection {
                     Selection::Weight { layer, from, to } => {
                         self.session.set_weight(layer, from, to, value)
@@ -177,6 +193,7 @@ impl Component for App {
             }
             Msg::AddPoint { x, y, class_one } => {
                 let label = if class_one { 1.0 } else { 0.0 };
+                self.gpu.forget_run();
                 let result = self.session.add_point(x, y, label);
                 self.report(result);
             }
@@ -193,6 +210,7 @@ impl Component for App {
             }
             Msg::TraceExample(example) => self.trace_example = example,
             Msg::ApplyTracedUpdate => {
+                self.gpu.forget_run();
                 let result = match (&self.batch, &self.trace) {
                     (Some(batch), _) => self.session.apply_batch_update(&batch.clone()),
                     (None, Some(trace)) => self.session.apply_update(&trace.clone()),
@@ -203,6 +221,20 @@ impl Component for App {
             Msg::ShowBatch(on) => {
                 self.batch = on.then(|| Shared::new(Vec::new()));
             }
+            Msg::ChooseBackend(backend) => self.gpu.choose(backend),
+            Msg::Gpu(msg) => match self.gpu.receive(msg) {
+                None => {}
+                Some(Ok(trained)) => {
+                    if let Err(error) = self.session.adopt_trained(&trained.model, &trained.losses)
+                    {
+                        self.gpu.forget_run();
+                        self.playing = false;
+                        self.frame = None;
+                        self.message = Some(format!("Training paused: {error}"));
+                    }
+                }
+                Some(Err(reason)) => self.fall_back_to_cpu(&reason),
+            },
             Msg::Hover(hovered) => {
                 // Only a view changes: no new snapshot is needed.
                 let changed = self.hovered != hovered;
@@ -211,6 +243,7 @@ impl Component for App {
             }
         }
         self.refresh();
+        self.keep_playing(ctx);
         if !self.playing {
             self.write_url();
         }
@@ -284,7 +317,7 @@ impl Component for App {
                 <header class="title-bar">
                     <h1>{"Neural Playground"}</h1>
                     <nav class="pages">{navigation}</nav>
-                    <span class="backend" data-testid="backend" title="The engine that trains the network">{"CPU"}</span>
+                    {self.gpu.badge(ctx.link().callback(Msg::ChooseBackend))}
                 </header>
                 {content}
                 {images.unwrap_or_default()}
@@ -309,6 +342,24 @@ impl App {
         }
     }
 
+    /// While playing, asks for the next frame unless one is asked for already or a GPU task's
+    /// answer will move training on.
+    fn keep_playing(&mut self, ctx: &Context<Self>) {
+        if self.playing && self.frame.is_none() && !self.gpu.waiting() {
+            self.schedule_frame(ctx);
+        }
+    }
+
+    /// The GPU failed mid-run: the session holds the weights of the last readback, and the CPU
+    /// goes on from them.
+    fn fall_back_to_cpu(&mut self, reason: &str) {
+        self.gpu.fail(reason);
+        self.message = Some(format!(
+            "The GPU stopped ({reason}); training goes on on the CPU from the weights of epoch {}.",
+            self.session.epoch()
+        ));
+    }
+
     fn schedule_frame(&mut self, ctx: &Context<Self>) {
         let link = ctx.link().clone();
         self.frame = Some(request_animation_frame(move |_| {
@@ -325,6 +376,7 @@ impl App {
     }
 
     fn configure(&mut self, config: PlaygroundConfig) {
+        self.gpu.forget_run();
         let result = self.session.apply(config);
         self.report(result);
         self.write_url();

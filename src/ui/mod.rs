@@ -8,6 +8,7 @@ mod controls;
 mod data_panel;
 mod explorers;
 mod frame_timer;
+mod gpu_link;
 mod heatmap;
 pub mod images;
 mod lessons;

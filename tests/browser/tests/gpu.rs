@@ -1,0 +1,202 @@
+//! The engine switch in a real browser: with WebGPU (headless Chromium's SwiftShader adapter,
+//! `--enable-unsafe-webgpu`) the GPU passes its self-test, trains XOR and hands the network over
+//! to the CPU mid-run; without the flag there is no adapter, the badge says so, and the CPU
+//! trains as always.
+//!
+//! Run them one at a time (`--test-threads=1`): SwiftShader and the CPU engine share the cores.
+
+use std::time::Duration;
+
+use browser_tests::{LOAD_TIMEOUT, Page};
+
+/// Chromium exposes WebGPU on SwiftShader (software) with this flag; without it
+/// `requestAdapter()` answers null.
+const WEBGPU: &[&str] = &["--enable-unsafe-webgpu"];
+
+/// Time for the GPU search and self-test (shader compilation on SwiftShader included).
+const GPU_READY: Duration = Duration::from_secs(90);
+/// Time for XOR's test loss to fall below 0.1.
+const TRAINING: Duration = Duration::from_secs(180);
+const SETTLE: Duration = Duration::from_secs(10);
+
+async fn playground_at(path_and_hash: &str, chrome_args: &[&str]) -> Page {
+    let page = Page::launch_with_args(chrome_args).await;
+    page.open(path_and_hash).await;
+    page.wait_for("play", LOAD_TIMEOUT).await;
+    page
+}
+
+async fn playground_on_xor(chrome_args: &[&str]) -> Page {
+    let page = playground_at("/", chrome_args).await;
+    page.click("dataset-xor").await;
+    page.wait_until(
+        "dataset-xor is selected",
+        SETTLE,
+        async || page.has_class("dataset-xor", "selected").await,
+        |selected| *selected,
+    )
+    .await;
+    page
+}
+
+/// The badge's tooltip: why this engine.
+async fn badge_title(page: &Page) -> String {
+    let title = page
+        .execute("return document.querySelector('[data-testid=\"backend\"]').getAttribute('title') || '';")
+        .await;
+    title.as_str().unwrap_or_default().to_string()
+}
+
+/// Waits for the GPU to pass its self-test (the switch appears then).
+async fn wait_for_the_gpu(page: &Page) {
+    if !page.appears("backend-switch", GPU_READY).await {
+        page.screenshot("webgpu_no_switch").await;
+        panic!(
+            "the GPU never passed its self-test; the badge says: {}",
+            badge_title(page).await
+        );
+    }
+}
+
+/// Waits for the GPU to pass its self-test and picks it.
+async fn choose_the_gpu(page: &Page) {
+    wait_for_the_gpu(page).await;
+    page.select("backend-switch", "gpu").await;
+    wait_for_badge(page, "WebGPU").await;
+}
+
+async fn wait_for_badge(page: &Page, expected: &str) {
+    page.wait_until(
+        &format!("the backend badge reads {expected}"),
+        SETTLE,
+        async || page.text("backend").await,
+        |text| text.starts_with(expected),
+    )
+    .await;
+}
+
+async fn test_loss_below(page: &Page, limit: f64) -> f64 {
+    page.wait_until(
+        &format!("the test loss is below {limit}"),
+        TRAINING,
+        async || page.number("loss-test").await,
+        |loss| *loss < limit,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn webgpu_trains_xor_and_hands_the_network_to_the_cpu() {
+    let page = playground_on_xor(WEBGPU).await;
+    wait_for_the_gpu(&page).await;
+    // The CPU stays the default; the menu names the adapter.
+    wait_for_badge(&page, "CPU").await;
+    let gpu_option = page
+        .execute(
+            "return document.querySelector('[data-testid=\"backend-switch\"] option[value=\"gpu\"]').textContent;",
+        )
+        .await;
+    let gpu_option = gpu_option.as_str().unwrap_or_default().to_string();
+    assert!(gpu_option.starts_with("WebGPU"), "{gpu_option}");
+
+    page.select("backend-switch", "gpu").await;
+    wait_for_badge(&page, "WebGPU").await;
+    let title = badge_title(&page).await;
+    assert!(title.contains("self-test"), "{title}");
+    let initial_loss = page.number("loss-test").await;
+    let epoch_before = page.integer("epoch").await;
+
+    page.click("play").await;
+    let loss_on_gpu = test_loss_below(&page, 0.1).await;
+    let epoch_on_gpu = page.integer("epoch").await;
+    assert!(
+        epoch_on_gpu > epoch_before,
+        "epoch went from {epoch_before} to {epoch_on_gpu} on the GPU"
+    );
+    page.screenshot("webgpu_trains_xor").await;
+
+    // Mid-run, back to the CPU: it goes on from the GPU's weights, not from the start.
+    page.select("backend-switch", "cpu").await;
+    wait_for_badge(&page, "CPU").await;
+    let epoch_at_switch = page.integer("epoch").await;
+    page.wait_until(
+        "the CPU trains 20 more epochs",
+        TRAINING,
+        async || page.integer("epoch").await,
+        |epoch| *epoch >= epoch_at_switch + 20,
+    )
+    .await;
+    let loss_on_cpu = page.number("loss-test").await;
+    assert!(
+        loss_on_cpu < 0.1 && loss_on_cpu < initial_loss / 2.0,
+        "the test loss went from {loss_on_gpu} on the GPU to {loss_on_cpu} on the CPU \
+         (it started at {initial_loss})"
+    );
+    page.screenshot("webgpu_then_cpu").await;
+    let message = page.text("message").await;
+    assert!(message.is_empty(), "unexpected message: {message}");
+}
+
+#[tokio::test]
+async fn without_webgpu_the_cpu_trains_and_the_badge_says_why() {
+    let page = playground_on_xor(&[]).await;
+    let title = page
+        .wait_until(
+            "the badge says why the CPU trains",
+            GPU_READY,
+            async || badge_title(&page).await,
+            |title| title.contains("WebGPU"),
+        )
+        .await;
+    assert!(
+        title.contains("no WebGPU adapter") || title.contains("has no WebGPU"),
+        "{title}"
+    );
+    assert_eq!(page.text("backend").await, "CPU");
+    assert!(
+        !page.exists("backend-switch").await,
+        "a switch to a GPU that is not there"
+    );
+
+    let epoch_before = page.integer("epoch").await;
+    page.click("play").await;
+    test_loss_below(&page, 0.1).await;
+    assert!(page.integer("epoch").await > epoch_before);
+    page.screenshot("cpu_without_webgpu").await;
+}
+
+#[tokio::test]
+async fn a_diverging_gpu_run_pauses_and_keeps_the_last_good_weights() {
+    // As in playground.rs: linear regression at a learning rate of 10 blows up within a few
+    // dozen steps.
+    let page = playground_at(
+        "/#problem=regression&dataset=reg-plane&layers=4,4&activations=linear,linear\
+         &learningRate=10",
+        WEBGPU,
+    )
+    .await;
+    choose_the_gpu(&page).await;
+    page.click("play").await;
+    let message = page
+        .wait_until(
+            "the message explains that the loss diverged",
+            TRAINING,
+            async || page.text("message").await,
+            |message| message.contains("diverged"),
+        )
+        .await;
+    assert!(message.starts_with("Training paused"), "{message}");
+    page.wait_until(
+        "training paused by itself",
+        SETTLE,
+        async || page.text("play").await,
+        |text| text.contains("Play"),
+    )
+    .await;
+    let loss = page.number("loss-train").await;
+    assert!(
+        loss.is_finite(),
+        "the weights shown are not the last good ones: loss {loss}"
+    );
+    page.screenshot("webgpu_divergence_pauses").await;
+}

@@ -12,7 +12,7 @@
 //! blocks in the browser: readback is `async`; natively `*_blocking` variants wait with
 //! `pollster`.
 //!
-//! Not yet here: the backend trait that runs a model on either engine, and the app's switch.
+//! The app finds, self-tests and switches to it in `playground::backend` and `ui::gpu_link`.
 
 mod buffer;
 mod context;

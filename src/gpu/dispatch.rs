@@ -2,8 +2,8 @@
 //! inside an error scope, and recording one dispatch (a fresh uniform block, a bind group, a
 //! compute pass) into a command encoder, with one-dimensional launches spilling into y.
 //!
-//! Used by [`super::ConvKernels`]; `kernels.rs` and `training_kernels.rs` still carry their own
-//! copies of the same two helpers and can switch to these.
+//! Used by every kernel family: [`super::Kernels`], the training kernels and
+//! [`super::ConvKernels`].
 
 use bytemuck::Pod;
 use wgpu::util::DeviceExt;
@@ -74,9 +74,22 @@ pub(super) fn record_linear<P: Pod>(
     bindings: &[(u32, &wgpu::Buffer)],
     invocations: u32,
 ) {
-    if invocations == 0 {
-        return;
+    if invocations > 0 {
+        let groups = linear_groups(invocations);
+        record(context, encoder, pipeline, params, bindings, groups);
     }
+}
+
+/// Records one dispatch of `groups` workgroups (x, y): `params` at binding 0, each buffer at
+/// its binding.
+pub(super) fn record<P: Pod>(
+    context: &GpuContext,
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    params: &P,
+    bindings: &[(u32, &wgpu::Buffer)],
+    groups: (u32, u32),
+) {
     let device = &context.device;
     // A fresh uniform buffer per dispatch: `write_buffer` into a shared one would land before the
     // whole submission, so every dispatch would see the last parameters.
@@ -102,9 +115,8 @@ pub(super) fn record_linear<P: Pod>(
         layout: &pipeline.get_bind_group_layout(0),
         entries: &entries,
     });
-    let (x, y) = linear_groups(invocations);
     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, &bind_group, &[]);
-    pass.dispatch_workgroups(x, y, 1);
+    pass.dispatch_workgroups(groups.0, groups.1, 1);
 }

@@ -3,20 +3,15 @@
 //! shapes, writes a small uniform block and binds the buffers the entry point uses.
 
 use bytemuck::{Pod, Zeroable};
-use wgpu::util::DeviceExt;
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
+use super::dispatch::{self, MAX_GROUPS, linear_groups, to_u32};
 use super::error::GpuError;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
-/// Invocations per workgroup of the one-dimensional kernels (the downlevel maximum).
-const WORKGROUP: u32 = 256;
 /// Side of the matmul tile (and its workgroup).
 const TILE: u32 = 16;
-/// The most workgroups WebGPU allows along one dimension.
-const MAX_GROUPS: u32 = 65_535;
-
 /// The compiled pipelines. Build once per [`GpuContext`] and keep (e.g. in an `Rc`).
 #[derive(Debug)]
 pub struct Kernels {
@@ -35,21 +30,21 @@ impl Kernels {
     /// Compiles every shader. Errors (a shader the device rejects) arrive through error scopes,
     /// so they are reported here, with the kernel's name, instead of on a later dispatch.
     pub async fn new(context: &GpuContext) -> Result<Kernels, GpuError> {
-        let [matmul] = family(
+        let [matmul] = dispatch::compile(
             context,
             "matmul",
             include_str!("../../shaders/matmul.wgsl"),
             ["matmul"],
         )
         .await?;
-        let [add_bias, activation_forward, activation_backward] = family(
+        let [add_bias, activation_forward, activation_backward] = dispatch::compile(
             context,
             "elementwise",
             include_str!("../../shaders/elementwise.wgsl"),
             ["add_bias", "activation_forward", "activation_backward"],
         )
         .await?;
-        let [column_sums, loss_terms, sum_to_scalar, loss_gradient] = family(
+        let [column_sums, loss_terms, sum_to_scalar, loss_gradient] = dispatch::compile(
             context,
             "reduce",
             include_str!("../../shaders/reduce.wgsl"),
@@ -61,7 +56,7 @@ impl Kernels {
             ],
         )
         .await?;
-        let [optimizer_step] = family(
+        let [optimizer_step] = dispatch::compile(
             context,
             "optim",
             include_str!("../../shaders/optim.wgsl"),
@@ -99,39 +94,6 @@ impl Kernels {
             kernels: self,
             encoder,
         }
-    }
-}
-
-/// Compiles one shader file and a pipeline per entry point, inside an error scope, so that a
-/// shader the device rejects is reported with its file's name.
-async fn family<const N: usize>(
-    context: &GpuContext,
-    name: &'static str,
-    source: &str,
-    entry_points: [&str; N],
-) -> Result<[wgpu::ComputePipeline; N], GpuError> {
-    let device = &context.device;
-    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(name),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
-    });
-    let pipelines = std::array::from_fn(|i| {
-        device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry_points[i]),
-            layout: None,
-            module: &module,
-            entry_point: Some(entry_points[i]),
-            compilation_options: Default::default(),
-            cache: None,
-        })
-    });
-    match scope.pop().await {
-        None => Ok(pipelines),
-        Some(error) => Err(GpuError::Pipeline {
-            kernel: name,
-            message: error.to_string(),
-        }),
     }
 }
 
@@ -272,18 +234,6 @@ fn same_length(kernel: &str, tensors: &[&GpuTensor]) -> Result<usize, GpuError> 
         )));
     }
     Ok(len)
-}
-
-fn to_u32(value: usize) -> Result<u32, GpuError> {
-    u32::try_from(value)
-        .map_err(|_| GpuError::Shape(format!("{value} elements are too many for one kernel")))
-}
-
-/// Workgroups for `count` invocations of a one-dimensional kernel, spilling into y past 65535.
-fn linear_groups(count: u32) -> (u32, u32) {
-    let groups = count.div_ceil(WORKGROUP);
-    let x = groups.clamp(1, MAX_GROUPS);
-    (x, groups.div_ceil(x))
 }
 
 /// Dispatches being recorded into one command encoder.
@@ -586,34 +536,18 @@ impl Commands<'_> {
         buffers: &[&wgpu::Buffer],
         groups: (u32, u32),
     ) {
-        let device = &self.context.device;
-        // A fresh uniform buffer per dispatch: `write_buffer` into a shared one would land before
-        // the whole submission, so every dispatch would see the last parameters.
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("kernel parameters"),
-            contents: bytemuck::bytes_of(params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: uniform.as_entire_binding(),
-        }];
-        entries.extend(bindings.iter().zip(buffers).map(|(&binding, buffer)| {
-            wgpu::BindGroupEntry {
-                binding,
-                resource: buffer.as_entire_binding(),
-            }
-        }));
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
-        let mut pass = self
-            .encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(groups.0, groups.1, 1);
+        let pairs: Vec<(u32, &wgpu::Buffer)> = bindings
+            .iter()
+            .copied()
+            .zip(buffers.iter().copied())
+            .collect();
+        dispatch::record(
+            self.context,
+            &mut self.encoder,
+            pipeline,
+            params,
+            &pairs,
+            groups,
+        );
     }
 }

@@ -7,17 +7,12 @@
 //! [`super::Commands`] one (the queue runs submissions in order).
 
 use bytemuck::{Pod, Zeroable};
-use wgpu::util::DeviceExt;
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
+use super::dispatch::{self, to_u32};
 use super::error::GpuError;
 use crate::engine::Regularization;
-
-/// Invocations per workgroup of the one-dimensional kernels (the downlevel maximum).
-const WORKGROUP: u32 = 256;
-/// The most workgroups WebGPU allows along one dimension.
-const MAX_GROUPS: u32 = 65_535;
 
 /// The compiled pipelines of `shaders/training.wgsl`.
 #[derive(Debug)]
@@ -47,36 +42,32 @@ impl TrainingKernels {
     /// Compiles the shader inside an error scope, so that a rejected shader is reported here,
     /// naming `training.wgsl`, instead of on a later dispatch.
     pub async fn new(context: &GpuContext) -> Result<TrainingKernels, GpuError> {
-        let device = &context.device;
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("training"),
-            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/training.wgsl").into()),
-        });
-        let pipeline = |entry_point: &str| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry_point),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry_point),
-                compilation_options: Default::default(),
-                cache: None,
-            })
-        };
-        let kernels = TrainingKernels {
-            gather_rows: pipeline("gather_rows"),
-            weight_penalty: pipeline("weight_penalty"),
-            accumulate_loss: pipeline("accumulate_loss"),
-            finish_epoch: pipeline("finish_epoch"),
-            softmax_rows: pipeline("softmax_rows"),
-        };
-        match scope.pop().await {
-            None => Ok(kernels),
-            Some(error) => Err(GpuError::Pipeline {
-                kernel: "training",
-                message: error.to_string(),
-            }),
-        }
+        let [
+            gather_rows,
+            weight_penalty,
+            accumulate_loss,
+            finish_epoch,
+            softmax_rows,
+        ] = dispatch::compile(
+            context,
+            "training",
+            include_str!("../../shaders/training.wgsl"),
+            [
+                "gather_rows",
+                "weight_penalty",
+                "accumulate_loss",
+                "finish_epoch",
+                "softmax_rows",
+            ],
+        )
+        .await?;
+        Ok(TrainingKernels {
+            gather_rows,
+            weight_penalty,
+            accumulate_loss,
+            finish_epoch,
+            softmax_rows,
+        })
     }
 
     /// Starts recording; [`TrainingCommands::submit`] sends the recording to the GPU.
@@ -320,11 +311,14 @@ impl TrainingCommands<'_> {
         bindings: &[(u32, &wgpu::Buffer)],
         invocations: u32,
     ) {
-        if invocations > 0 {
-            let groups = invocations.div_ceil(WORKGROUP);
-            let x = groups.clamp(1, MAX_GROUPS);
-            self.dispatch(pipeline, params, bindings, (x, groups.div_ceil(x)));
-        }
+        dispatch::record_linear(
+            self.context,
+            &mut self.encoder,
+            pipeline,
+            params,
+            bindings,
+            invocations,
+        );
     }
 
     /// Binds `params` at binding 0 and each buffer at its binding, then dispatches `groups`.
@@ -335,37 +329,14 @@ impl TrainingCommands<'_> {
         bindings: &[(u32, &wgpu::Buffer)],
         groups: (u32, u32),
     ) {
-        let device = &self.context.device;
-        // A fresh uniform buffer per dispatch, as in `Commands`: a shared one written with
-        // `write_buffer` would hold the last parameters for the whole submission.
-        let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("training kernel parameters"),
-            contents: bytemuck::bytes_of(params),
-            usage: wgpu::BufferUsages::UNIFORM,
-        });
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: uniform.as_entire_binding(),
-        }];
-        entries.extend(
-            bindings
-                .iter()
-                .map(|&(binding, buffer)| wgpu::BindGroupEntry {
-                    binding,
-                    resource: buffer.as_entire_binding(),
-                }),
+        dispatch::record(
+            self.context,
+            &mut self.encoder,
+            pipeline,
+            params,
+            bindings,
+            groups,
         );
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
-        let mut pass = self
-            .encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(groups.0, groups.1, 1);
     }
 }
 
@@ -378,9 +349,4 @@ fn check_scalar(what: &str, tensor: &GpuTensor) -> Result<(), GpuError> {
             tensor.shape()
         )))
     }
-}
-
-fn to_u32(value: usize) -> Result<u32, GpuError> {
-    u32::try_from(value)
-        .map_err(|_| GpuError::Shape(format!("{value} is too large for one kernel")))
 }

@@ -9,37 +9,14 @@
 //   db[o]             += Σ_n (Σ_{oy, ox} dy[n, o, oy, ox])
 // Every gradient is added to what its buffer holds, as the engine's backward adds. Each invocation
 // owns one output element, so no two write the same address and no atomics are needed.
+// The uniform block and `element_index` come from window.wgsl.
 
-struct ConvParams {
-    batch: u32,
-    in_channels: u32,
-    height: u32,
-    width: u32,
-    out_channels: u32,
-    kernel: u32,
-    stride: u32,
-    padding: u32,
-    out_height: u32,
-    out_width: u32,
-    // Invocations that do work (elements of the written tensor).
-    count: u32,
-    // Unused here (pooling's 1/size²); keeps the block the same as pool.wgsl's.
-    share: f32,
-}
-
-const WORKGROUP: u32 = 256u;
-
-@group(0) @binding(0) var<uniform> params: ConvParams;
+@group(0) @binding(0) var<uniform> params: WindowParams;
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read> weights: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> upstream: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
-
-// Past 65,535 workgroups the dispatch spills into y.
-fn element_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return id.x + id.y * groups.x * WORKGROUP;
-}
 
 fn input_index(n: u32, c: u32, y: u32, x: u32) -> u32 {
     return ((n * params.in_channels + c) * params.height + y) * params.width + x;

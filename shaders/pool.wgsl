@@ -9,35 +9,12 @@
 // does) and backward adds `dy·share` to every element of the window. Backward gathers, one input
 // element per invocation, adding its outputs' gradients to the buffer in the order the engine
 // adds them (increasing output index), so the results are the engine's to the bit.
+// The uniform block and `element_index` come from window.wgsl.
 
-struct PoolParams {
-    batch: u32,
-    // The planes keep their channel count: in_channels = out_channels = channels.
-    in_channels: u32,
-    height: u32,
-    width: u32,
-    out_channels: u32,
-    kernel: u32,
-    stride: u32,
-    // Always 0 (pooling has no padding); keeps the block the same as conv.wgsl's.
-    padding: u32,
-    out_height: u32,
-    out_width: u32,
-    count: u32,
-    share: f32,
-}
-
-const WORKGROUP: u32 = 256u;
-
-@group(0) @binding(0) var<uniform> params: PoolParams;
+@group(0) @binding(0) var<uniform> params: WindowParams;
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read> upstream: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-// Past 65,535 workgroups the dispatch spills into y.
-fn element_index(id: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return id.x + id.y * groups.x * WORKGROUP;
-}
 
 // Index, within its plane, of the first maximum of the window of output (oy, ox) of the plane
 // starting at `plane_start`.

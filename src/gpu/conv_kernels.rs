@@ -69,7 +69,10 @@ impl ConvKernels {
         ] = compile(
             context,
             "conv",
-            include_str!("../../shaders/conv.wgsl"),
+            concat!(
+                include_str!("../../shaders/window.wgsl"),
+                include_str!("../../shaders/conv.wgsl")
+            ),
             [
                 "conv2d_forward",
                 "conv2d_input_grad",
@@ -86,7 +89,10 @@ impl ConvKernels {
         ] = compile(
             context,
             "pool",
-            include_str!("../../shaders/pool.wgsl"),
+            concat!(
+                include_str!("../../shaders/window.wgsl"),
+                include_str!("../../shaders/pool.wgsl")
+            ),
             [
                 "max_pool_forward",
                 "max_pool_backward",

@@ -7,12 +7,9 @@ engine is single-threaded). Prints `pytorch_lenet_step_ms <median of 100 steps a
 warm-up>` and `# ` lines of context. xtask runs it in a virtual environment outside the repository.
 """
 
-import statistics
-import time
-import warnings
+# First: it imports torch with NumPy's warning silenced.
+from pytorch_timing import median_step_ms, single_threaded
 
-# torch warns on import when NumPy is missing; the benchmark does not need NumPy.
-warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -20,8 +17,7 @@ WARM_UP, STEPS = 20, 100
 
 
 def main() -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(1)
+    single_threaded()
     model = nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
@@ -29,29 +25,15 @@ def main() -> None:
         nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
-    loss_function = nn.CrossEntropyLoss()
     inputs = torch.rand(64, 1, 28, 28)
     labels = torch.randint(0, 10, (64,))
 
-    def step() -> float:
-        optimizer.zero_grad()
-        loss = loss_function(model(inputs), labels)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    for _ in range(WARM_UP):
-        step()
-    times = []
-    for _ in range(STEPS):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e3)
+    median = median_step_ms(model, optimizer, inputs, labels, WARM_UP, STEPS)
     print(
         f"# PyTorch {torch.__version__} LeNet-5, {torch.get_num_threads()} thread, CPU, eager: "
         f"median of {STEPS} Adam steps after {WARM_UP} warm-up"
     )
-    print(f"pytorch_lenet_step_ms {statistics.median(times):.4f}")
+    print(f"pytorch_lenet_step_ms {median:.4f}")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,9 @@ Prints `pytorch_mlp_step_ms <median of 50 steps after 10 warm-up>` and `# ` line
 xtask runs it in a virtual environment outside the repository.
 """
 
-import statistics
-import time
-import warnings
+# First: it imports torch with NumPy's warning silenced.
+from pytorch_timing import median_step_ms, single_threaded
 
-# torch warns on import when NumPy is missing; the benchmark does not need NumPy.
-warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -19,32 +16,17 @@ WARM_UP, STEPS = 10, 50
 
 
 def main() -> None:
-    torch.set_num_threads(1)
-    torch.manual_seed(1)
+    single_threaded()
     model = nn.Sequential(
         nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
     )
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_function = nn.CrossEntropyLoss()
     inputs = torch.rand(64, 784)
     labels = torch.randint(0, 10, (64,))
 
-    def step() -> float:
-        optimizer.zero_grad()
-        loss = loss_function(model(inputs), labels)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    for _ in range(WARM_UP):
-        step()
-    times = []
-    for _ in range(STEPS):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e3)
+    median = median_step_ms(model, optimizer, inputs, labels, WARM_UP, STEPS)
     print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} thread, CPU, eager")
-    print(f"pytorch_mlp_step_ms {statistics.median(times):.4f}")
+    print(f"pytorch_mlp_step_ms {median:.4f}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 //! `cargo xtask bench [all|native|browser|mnist]`: performance figures beside their references.
 //!
 //! The measuring programs (`benches/engine.rs`, `tests/browser/src/bin/browser_bench.rs`,
-//! `bench/pytorch_mlp.py`, `bench/pytorch_lenet.py`, and `bench/tfjs_mlp.html` and
-//! `bench/tfjs_lenet.html` inside the browser benchmark) each print `key value` lines in
+//! `bench/pytorch_mlp.py` and `bench/pytorch_lenet.py` (sharing `bench/pytorch_timing.py`),
+//! and `bench/tfjs_mlp.html` and `bench/tfjs_lenet.html` inside the browser benchmark) each print `key value` lines in
 //! milliseconds (seconds where the key says so) and `# ` lines of context. This module runs them,
 //! sets each figure beside its reference and prints one `name | ours | reference | ratio` line
 //! per figure (ratio = ours / reference), then writes the same table to `docs/benchmarks.md`:

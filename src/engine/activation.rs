@@ -50,7 +50,8 @@ impl Activation {
             Activation::Linear => x,
             Activation::Sigmoid => sigmoid(x),
             Activation::Tanh => tanh(x),
-            Activation::Relu => x.max(0.0),
+            // Not `f32::max`: on wasm that is a call to libm's `fmaxf` per element.
+            Activation::Relu => relu(x),
             Activation::LeakyRelu => {
                 if x > 0.0 {
                     x
@@ -92,7 +93,7 @@ impl Activation {
         // One loop per variant so each compiles to a tight (vectorisable) loop.
         match self {
             Activation::Linear => y.copy_from_slice(x),
-            Activation::Relu => y.iter_mut().zip(x).for_each(|(y, &x)| *y = x.max(0.0)),
+            Activation::Relu => y.iter_mut().zip(x).for_each(|(y, &x)| *y = relu(x)),
             Activation::LeakyRelu => y
                 .iter_mut()
                 .zip(x)
@@ -151,6 +152,14 @@ pub fn sigmoid(x: f32) -> f32 {
         let e = x.exp();
         e / (1.0 + e)
     }
+}
+
+/// `max(x, 0)`, written as a comparison so that it compiles to a select (a vector one in slice
+/// loops); `f32::max` becomes a call to `fmaxf` on wasm, which measured 11% of a LeNet-5 step.
+/// A NaN gives 0, as `f32::max` does.
+#[inline(always)]
+fn relu(x: f32) -> f32 {
+    if x > 0.0 { x } else { 0.0 }
 }
 
 /// Hyperbolic tangent as a rational function (the minimax fit used by Eigen's `ptanh`), with

@@ -10,6 +10,7 @@
 //! The sizes follow the course's formula `n_out = (n_in + 2p - k)/s + 1`; a kernel that does not
 //! land a whole number of times is refused with that formula written out.
 
+use super::short_rows;
 use super::{OutputShape, Scratch};
 use crate::engine::error::EngineError;
 use crate::engine::gemm::{self, Operand};
@@ -229,17 +230,17 @@ fn im2col(g: &Geometry, image: &[f32], columns: &mut [f32]) {
                 let x_lo = (lo * g.stride + kx).saturating_sub(g.padding);
                 for (oy, out_row) in row.chunks_exact_mut(g.out_width).enumerate() {
                     let Some(y) = g.source(oy, ky, g.height) else {
-                        out_row.fill(0.0);
+                        short_rows::zero(out_row);
                         continue;
                     };
                     let source = &plane[y * g.width..(y + 1) * g.width];
-                    out_row[..lo].fill(0.0);
-                    out_row[hi..].fill(0.0);
+                    short_rows::zero(&mut out_row[..lo]);
+                    short_rows::zero(&mut out_row[hi..]);
                     if lo == hi {
                         continue;
                     }
                     if g.stride == 1 {
-                        out_row[lo..hi].copy_from_slice(&source[x_lo..x_lo + (hi - lo)]);
+                        short_rows::copy(&mut out_row[lo..hi], &source[x_lo..x_lo + (hi - lo)]);
                     } else {
                         for (offset, value) in out_row[lo..hi].iter_mut().enumerate() {
                             *value = source[x_lo + offset * g.stride];
@@ -267,10 +268,7 @@ fn col2im(g: &Geometry, columns: &[f32], image: &mut [f32]) {
                     };
                     let target = &mut plane[y * g.width..(y + 1) * g.width];
                     if g.stride == 1 {
-                        let target = &mut target[x_lo..x_lo + (hi - lo)];
-                        for (pixel, &value) in target.iter_mut().zip(&out_row[lo..hi]) {
-                            *pixel += value;
-                        }
+                        short_rows::add(&mut target[x_lo..x_lo + (hi - lo)], &out_row[lo..hi]);
                     } else {
                         for (offset, &value) in out_row[lo..hi].iter().enumerate() {
                             target[x_lo + offset * g.stride] += value;

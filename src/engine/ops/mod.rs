@@ -9,6 +9,7 @@ mod loss;
 mod matmul;
 mod pool;
 mod reduce;
+mod short_rows;
 
 pub use batch_norm::{BatchNormScratch, NormStatistics};
 pub use conv::output_side;

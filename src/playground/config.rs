@@ -1,6 +1,7 @@
 //! Everything the learner can set: data, features, network, training. One table of properties,
 //! serialised to the URL as in TensorFlow Playground.
 
+use super::images::training::RunSettings;
 use super::page::Page;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{
@@ -139,6 +140,8 @@ pub struct PlaygroundConfig {
     pub example: Option<Vec<f32>>,
     /// The class (or regression target) of `example`.
     pub example_label: f32,
+    /// The Images page's network and how it trains.
+    pub images: RunSettings,
 }
 
 impl Default for PlaygroundConfig {
@@ -168,6 +171,7 @@ impl Default for PlaygroundConfig {
             parameters: None,
             example: None,
             example_label: 0.0,
+            images: RunSettings::default(),
         }
     }
 }

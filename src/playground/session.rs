@@ -185,6 +185,14 @@ impl Session {
         &self.config
     }
 
+    /// Keeps the Images page's settings (for the URL); the 2-D playground does not use them.
+    pub fn set_images_settings(
+        &mut self,
+        settings: crate::playground::images::training::RunSettings,
+    ) {
+        self.config.images = settings;
+    }
+
     pub fn train_points(&self) -> &[Point] {
         &self.train_points
     }

@@ -2,6 +2,7 @@
 //! set-up. Reading is forgiving: a bad field falls back to its default and is reported by name.
 
 use super::config::{InitChoice, PlaygroundConfig, ProblemType};
+use super::images::settings_url;
 use super::page::Page;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
@@ -126,6 +127,7 @@ pub fn to_hash(config: &PlaygroundConfig) -> String {
     fields
         .into_iter()
         .chain(present)
+        .chain(settings_url::fields(&config.images))
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join("&")
@@ -254,7 +256,7 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
             &mut config.example_label,
             value.parse().ok().filter(|v: &f32| v.is_finite()),
         ),
-        _ => false,
+        _ => settings_url::apply_field(&mut config.images, key, value).unwrap_or(false),
     }
 }
 
@@ -268,6 +270,8 @@ fn finite_numbers(text: &str) -> Option<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::playground::images::model_spec::Preset;
+    use crate::playground::images::training::RunSettings;
 
     #[test]
     fn a_configuration_survives_the_round_trip() {
@@ -287,9 +291,20 @@ mod tests {
             parameters: Some(vec![3.0, 7.0, 4.0, 1.0, 0.5, -0.25]),
             example: Some(vec![1.0, 2.0]),
             example_label: 1.0,
+            images: RunSettings {
+                model: Preset::SmallCnn.config(),
+                epochs: 4,
+                learning_rate: 0.01,
+                ..RunSettings::default()
+            },
             ..PlaygroundConfig::default()
         };
-        let (read, rejected) = from_hash(&to_hash(&config));
+        let hash = to_hash(&config);
+        assert!(
+            hash.ends_with("&imageModel=small-cnn&imageEpochs=4&imageRate=0.01"),
+            "{hash}"
+        );
+        let (read, rejected) = from_hash(&hash);
         assert!(rejected.is_empty(), "{rejected:?}");
         assert_eq!(read, config);
     }

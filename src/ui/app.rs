@@ -16,6 +16,7 @@ use super::output_panel::OutputPanel;
 use super::shared::Shared;
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
+use crate::playground::images::training::RunSettings;
 use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
 use gloo::events::EventListener;
@@ -69,6 +70,8 @@ pub enum Msg {
     ChooseBackend(Backend),
     /// A GPU task finished.
     Gpu(GpuMsg),
+    /// The Images page's settings changed (they go into the URL).
+    ImagesSettings(RunSettings),
 }
 
 pub struct App {
@@ -222,6 +225,11 @@ impl Component for App {
                 self.batch = on.then(|| Shared::new(Vec::new()));
             }
             Msg::ChooseBackend(backend) => self.gpu.choose(backend),
+            Msg::ImagesSettings(settings) => {
+                self.session.set_images_settings(settings);
+                self.write_url();
+                return false;
+            }
             Msg::Gpu(msg) => match self.gpu.receive(msg) {
                 None => {}
                 Some(Ok(trained)) => {
@@ -264,6 +272,10 @@ impl Component for App {
                     onclick={send.reform(move |_| Msg::Configure(config.clone()))}>{target.title()}</button>
             }
         }).collect::<Html>();
+        // The playground and the stepper place the banner among their controls; elsewhere it
+        // goes under the title bar (e.g. a link's unreadable Images settings).
+        let banner = (!matches!(page, Page::Playground | Page::Backprop))
+            .then(|| self.message_banner(&send));
         let content = match page {
             Page::Playground => html! {
                 <>
@@ -308,7 +320,8 @@ impl Component for App {
         let images = self.images_opened.get().then(|| {
             html! {
                 <div class={classes!("images-host", (page != Page::Images).then_some("hidden"))}>
-                    <ImagesPage />
+                    <ImagesPage settings={self.session.config().images.clone()}
+                        on_settings={ctx.link().callback(Msg::ImagesSettings)} />
                 </div>
             }
         });
@@ -319,6 +332,7 @@ impl Component for App {
                     <nav class="pages">{navigation}</nav>
                     {self.gpu.badge(ctx.link().callback(Msg::ChooseBackend))}
                 </header>
+                {banner.unwrap_or_default()}
                 {content}
                 {images.unwrap_or_default()}
             </div>

@@ -6,4 +6,5 @@ pub mod confusion;
 pub mod drawing;
 pub mod model_spec;
 pub mod protocol;
+pub mod settings_url;
 pub mod training;

@@ -82,9 +82,17 @@ pub struct ImagesPage {
     message: Option<String>,
 }
 
+#[derive(Properties, PartialEq)]
+pub struct ImagesPageProps {
+    /// The settings of the next run, as the URL has them.
+    pub settings: RunSettings,
+    /// Called with the settings whenever the learner changes them.
+    pub on_settings: Callback<RunSettings>,
+}
+
 impl Component for ImagesPage {
     type Message = Msg;
-    type Properties = ();
+    type Properties = ImagesPageProps;
 
     fn create(ctx: &Context<Self>) -> Self {
         let link = ctx.link();
@@ -99,8 +107,12 @@ impl Component for ImagesPage {
         let worker = TrainingWorker::spawn(link.callback(Msg::Worker))
             .map_err(|error| message = Some(error))
             .ok();
-        let settings = RunSettings::default();
-        let model = settings.model.init().expect("the default model builds");
+        let settings = ctx.props().settings.clone();
+        let model = settings
+            .model
+            .init()
+            .or_else(|_| RunSettings::default().model.init())
+            .expect("the default model builds");
         ImagesPage {
             download,
             loading: Some(Loaded {
@@ -169,13 +181,8 @@ impl Component for ImagesPage {
                 }
             },
             Msg::Settings(settings) => {
-                if settings.model != self.settings.model
-                    && let Ok(model) = settings.model.init()
-                {
-                    self.model = Shared::new(model);
-                    self.refresh_inspection();
-                }
-                self.settings = settings;
+                ctx.props().on_settings.emit(settings.clone());
+                self.adopt_settings(settings);
             }
             Msg::Train => match self.state {
                 RunState::Paused => {
@@ -217,6 +224,16 @@ impl Component for ImagesPage {
             Msg::ErrorsOnly(on) => self.errors_only = on,
             Msg::DismissMessage => self.message = None,
         }
+        true
+    }
+
+    /// A link or a hand-edited hash brought other settings.
+    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
+        let settings = &ctx.props().settings;
+        if *settings == self.settings {
+            return false;
+        }
+        self.adopt_settings(settings.clone());
         true
     }
 
@@ -267,6 +284,19 @@ impl Component for ImagesPage {
 }
 
 impl ImagesPage {
+    /// Takes the settings of the next run. The shown model follows a changed network only while
+    /// no run is under way: during one, its weights come from the worker.
+    fn adopt_settings(&mut self, settings: RunSettings) {
+        if settings.model != self.settings.model
+            && self.state == RunState::Idle
+            && let Ok(model) = settings.model.init()
+        {
+            self.model = Shared::new(model);
+            self.refresh_inspection();
+        }
+        self.settings = settings;
+    }
+
     fn send(&self, command: &Command) {
         if let Some(worker) = &self.worker {
             worker.send(command);

@@ -161,6 +161,55 @@ async fn a_kernel_too_large_for_its_input_is_refused_with_the_formula() {
     assert_eq!(page.text("layer-4-shape").await, "512");
 }
 
+#[tokio::test]
+async fn the_network_and_its_training_settings_travel_in_the_link() {
+    let page = Page::launch().await;
+    page.open(
+        "/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageEpochs=3&imageRate=0.005",
+    )
+    .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    // 4 kernels of 3x3 and 4 biases, then 4·14·14 = 784 features into 10 neurons.
+    page.wait_until(
+        "the link's network in the builder",
+        LOAD_TIMEOUT,
+        async || page.text("model-parameters").await,
+        |text| text.starts_with("7890"),
+    )
+    .await;
+    assert_eq!(page.value("epochs").await, "3");
+    assert_eq!(page.value("learning-rate").await, "0.005");
+    // A change goes back into the link, next to what was there.
+    page.type_into("batch-size", "32").await;
+    let hash = page
+        .wait_until(
+            "the batch size in the URL",
+            LOAD_TIMEOUT,
+            async || page.execute("return location.hash;").await,
+            |hash| hash.as_str().is_some_and(|h| h.contains("imageBatch=32")),
+        )
+        .await;
+    let hash = hash.as_str().unwrap_or_default();
+    assert!(
+        hash.contains("imageModel=conv4k3p1-relu,max2,flat,dense10"),
+        "{hash}"
+    );
+    assert!(hash.contains("imageEpochs=3"), "{hash}");
+    // A layer the link cannot describe is refused by name; the default network stays.
+    page.open("/#page=images&imageModel=conv4k3-sparkle,flat,dense10&imageEpochs=2")
+        .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the banner names the bad field",
+        LOAD_TIMEOUT,
+        async || page.text("message").await,
+        |text| text.contains("imageModel"),
+    )
+    .await;
+    assert!(page.text("model-parameters").await.starts_with("61706"));
+    assert_eq!(page.value("epochs").await, "2");
+}
+
 /// Writes an IDX pair of `count` 28x28 images (a bar whose column is the label) into a fresh
 /// folder; `truncate` cuts the last bytes of the image file.
 fn idx_pair(name: &str, count: usize, truncate: usize) -> Vec<PathBuf> {

@@ -12,6 +12,16 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T: Clone> Shared<T> {
+    /// A copy of the value with `change` applied, as a new `Shared`, so that the views showing
+    /// it redraw (changing it in place would keep the identity and hide the change).
+    pub fn changed(&self, change: impl FnOnce(&mut T)) -> Self {
+        let mut value = T::clone(&self.0);
+        change(&mut value);
+        Shared::new(value)
+    }
+}
+
 impl<T> Clone for Shared<T> {
     fn clone(&self) -> Self {
         Shared(Rc::clone(&self.0))

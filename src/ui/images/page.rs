@@ -65,8 +65,9 @@ pub struct ImagesPage {
     examples_per_second: f32,
     split: Option<(usize, usize)>,
     test_indices: Shared<Vec<usize>>,
-    train_loss: Vec<(f32, f32)>,
-    tests: Vec<TestPoint>,
+    /// Kept as `Shared` so the curves redraw only when a point is added.
+    train_loss: Shared<Vec<(f32, f32)>>,
+    tests: Shared<Vec<TestPoint>>,
     report: Option<Shared<TestReport>>,
     model: Shared<Sequential>,
     drawn: Option<Vec<f32>>,
@@ -128,8 +129,8 @@ impl Component for ImagesPage {
             examples_per_second: 0.0,
             split: None,
             test_indices: Shared::new(Vec::new()),
-            train_loss: Vec::new(),
-            tests: Vec::new(),
+            train_loss: Shared::new(Vec::new()),
+            tests: Shared::new(Vec::new()),
             report: None,
             model: Shared::new(model),
             drawn: None,
@@ -334,8 +335,8 @@ impl ImagesPage {
                 examples_per_second,
             } => {
                 if progress.steps > 0 && progress.train_loss.is_finite() {
-                    self.train_loss
-                        .push((progress.epochs_done(), progress.train_loss));
+                    let point = (progress.epochs_done(), progress.train_loss);
+                    self.train_loss = self.train_loss.changed(|points| points.push(point));
                 }
                 self.progress = Some(progress);
                 self.examples_per_second = examples_per_second;
@@ -347,11 +348,12 @@ impl ImagesPage {
                         self.model = Shared::new(model);
                     }
                 }
-                self.tests.push(TestPoint {
+                let point = TestPoint {
                     epoch: report.at_epoch,
                     accuracy: report.accuracy,
                     loss: report.loss,
-                });
+                };
+                self.tests = self.tests.changed(|points| points.push(point));
                 self.report = Some(Shared::new(report));
                 self.refresh_inspection();
             }
@@ -372,8 +374,8 @@ impl ImagesPage {
     }
 
     fn clear_history(&mut self) {
-        self.train_loss.clear();
-        self.tests.clear();
+        self.train_loss = Shared::new(Vec::new());
+        self.tests = Shared::new(Vec::new());
         self.report = None;
         self.progress = None;
         self.cell = None;
@@ -451,7 +453,7 @@ impl ImagesPage {
                 <section class="card curves-card">
                     <h3>{"Learning curves"}</h3>
                     {summary.unwrap_or_default()}
-                    <Curves train_loss={Shared::new(self.train_loss.clone())} tests={Shared::new(self.tests.clone())} {epochs} />
+                    <Curves train_loss={self.train_loss.clone()} tests={self.tests.clone()} {epochs} />
                 </section>
                 if let (Some(report), Some(digits)) = (&self.report, &self.digits) {
                     <section class="card confusion-card">

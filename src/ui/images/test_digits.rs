@@ -1,6 +1,9 @@
 //! A grid of test digits with the model's prediction under each, mistakes outlined in red;
 //! the confusion matrix's selected cell narrows it to those digits. Clicking one inspects it.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use super::super::shared::Shared;
 use super::value_image::{Scale, ValueImage};
 use crate::data::digits::{DigitSet, SIDE};
@@ -26,6 +29,18 @@ pub struct TestDigitsProps {
 
 #[component]
 pub fn TestDigits(props: &TestDigitsProps) -> Html {
+    // Each digit's image is made once per data set and kept: the page re-renders on every
+    // progress report (4 a second), and a new image would repaint its canvas each time.
+    let images = use_memo((props.digits.clone(), props.test.clone()), |_| {
+        RefCell::new(HashMap::<usize, Shared<Vec<f32>>>::new())
+    });
+    let image = |index: usize| {
+        images
+            .borrow_mut()
+            .entry(index)
+            .or_insert_with(|| Shared::new(props.digits.image_f32(index)))
+            .clone()
+    };
     let report = &props.report;
     let positions = (0..props.test.len().min(report.predicted.len())).filter(|&position| {
         let truth = usize::from(props.digits.labels[props.test[position]]);
@@ -46,7 +61,7 @@ pub fn TestDigits(props: &TestDigitsProps) -> Html {
                 data-testid="test-digit" data-truth={truth.to_string()} data-predicted={predicted.to_string()}
                 onclick={Callback::from(move |_| on_inspect.emit(position))}
                 title={format!("true {truth}, predicted {predicted} ({:.0}% sure); click to inspect", report.confidence[position] * 100.0)}>
-                <ValueImage values={Shared::new(props.digits.image_f32(index))} width={SIDE} height={SIDE} scale={Scale::Grey} />
+                <ValueImage values={image(index)} width={SIDE} height={SIDE} scale={Scale::Grey} />
                 <figcaption>{predicted}
                     if wrong { <span class="truth">{format!(" ({truth})")}</span> }
                 </figcaption>

@@ -76,6 +76,26 @@ async fn lenet5_trains_in_a_worker_past_90_percent_and_the_page_keeps_drawing() 
     eprintln!("test accuracy reached: {accuracy}%");
     assert!(page.exists("confusion-matrix").await);
     assert!(page.exists("test-digit").await);
+    // Progress comes 4 times a second and re-renders the page, but the test digits' pictures
+    // do not change: their canvases must not be painted again (48 of them, each time).
+    let repaints = page
+        .execute(
+            "const paint = CanvasRenderingContext2D.prototype.putImageData;
+             let count = 0;
+             CanvasRenderingContext2D.prototype.putImageData = function (...args) {
+               if (this.canvas.closest('[data-testid=test-digits]')) count++;
+               return paint.apply(this, args);
+             };
+             await new Promise(done => setTimeout(done, 1500));
+             CanvasRenderingContext2D.prototype.putImageData = paint;
+             return count;",
+        )
+        .await;
+    assert_eq!(
+        repaints,
+        Value::from(0),
+        "test digits repainted while training"
+    );
     page.screenshot("images_training").await;
     page.click("images-train").await; // Pause
     page.wait_until(

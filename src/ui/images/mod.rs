@@ -13,6 +13,7 @@ mod page;
 mod probability_bars;
 mod test_digits;
 mod training_card;
+mod training_loop;
 mod value_image;
 pub mod worker;
 mod worker_link;

@@ -29,6 +29,8 @@ pub enum Msg {
     Downloading(Loaded),
     Downloaded(Result<Vec<u8>, String>),
     Worker(WorkerReport),
+    /// The worker has not said it is ready in [`WORKER_START_MS`].
+    WorkerSilent,
     FilesChosen(Vec<File>),
     FileRead(String, Result<Vec<u8>, String>),
     Settings(RunSettings),
@@ -40,6 +42,17 @@ pub enum Msg {
     SelectCell(Option<(usize, usize)>),
     ErrorsOnly(bool),
     DismissMessage,
+}
+
+/// How long a worker may take to start before training moves onto the page.
+const WORKER_START_MS: u32 = 10_000;
+
+/// What the page says when training cannot run in a worker.
+fn in_page_notice(reason: &str) -> String {
+    format!(
+        "This browser could not start a training worker ({reason}), so training runs on the page \
+         itself in short slices: slower, and drawing may stutter while it trains."
+    )
 }
 
 /// A digit and every layer's output for it.
@@ -59,6 +72,8 @@ pub struct ImagesPage {
     digits: Option<Shared<DigitSet>>,
     worker: Option<TrainingWorker>,
     worker_ready: bool,
+    /// Fires [`Msg::WorkerSilent`] unless the worker is ready first.
+    worker_watch: Option<gloo::timers::callback::Timeout>,
     settings: RunSettings,
     state: RunState,
     progress: Option<Progress>,
@@ -105,9 +120,11 @@ impl Component for ImagesPage {
         )
         .map_err(|error| message = Some(error))
         .ok();
-        let worker = TrainingWorker::spawn(link.callback(Msg::Worker))
-            .map_err(|error| message = Some(error))
-            .ok();
+        let on_report = link.callback(Msg::Worker);
+        let worker = TrainingWorker::spawn(on_report.clone()).unwrap_or_else(|reason| {
+            message = Some(in_page_notice(&reason));
+            TrainingWorker::in_page(on_report)
+        });
         let settings = ctx.props().settings.clone();
         let model = settings
             .model
@@ -121,7 +138,13 @@ impl Component for ImagesPage {
                 total: None,
             }),
             digits: None,
-            worker,
+            worker_watch: (!worker.runs_in_page()).then(|| {
+                let link = link.clone();
+                gloo::timers::callback::Timeout::new(WORKER_START_MS, move || {
+                    link.send_message(Msg::WorkerSilent)
+                })
+            }),
+            worker: Some(worker),
             worker_ready: false,
             settings,
             state: RunState::Idle,
@@ -157,7 +180,13 @@ impl Component for ImagesPage {
                     Err(error) => self.message = Some(error),
                 }
             }
-            Msg::Worker(report) => self.on_report(report),
+            Msg::Worker(report) => self.on_report(ctx, report),
+            Msg::WorkerSilent => {
+                if !self.worker_ready {
+                    let seconds = WORKER_START_MS / 1000;
+                    self.train_in_page(ctx, &format!("it did not answer within {seconds} s"));
+                }
+            }
             Msg::FilesChosen(files) => self.read_files(ctx, files),
             Msg::FileRead(name, result) => match result {
                 Ok(bytes) => {
@@ -318,10 +347,32 @@ impl ImagesPage {
         self.refresh_inspection();
     }
 
-    fn on_report(&mut self, WorkerReport { report, weights }: WorkerReport) {
+    /// Gives up on the worker (if there is one) and runs the training loop on the page.
+    fn train_in_page(&mut self, ctx: &Context<Self>, reason: &str) {
+        if self
+            .worker
+            .as_ref()
+            .is_some_and(TrainingWorker::runs_in_page)
+        {
+            return;
+        }
+        self.worker_watch = None;
+        self.worker = Some(TrainingWorker::in_page(ctx.link().callback(Msg::Worker)));
+        self.message = Some(in_page_notice(reason));
+    }
+
+    fn on_report(&mut self, ctx: &Context<Self>, WorkerReport { report, weights }: WorkerReport) {
         match report {
+            // The worker never came up: the same loop runs on the page instead.
+            Report::Failed { message }
+                if !self.worker_ready
+                    && self.worker.as_ref().is_some_and(|w| !w.runs_in_page()) =>
+            {
+                self.train_in_page(ctx, &message);
+            }
             Report::Ready => {
                 self.worker_ready = true;
+                self.worker_watch = None;
                 if let (Some(worker), Some(digits)) = (&self.worker, &self.digits) {
                     worker.send_digits(digits);
                 }

@@ -1,12 +1,18 @@
 //! The page's side of the training worker: starts a Web Worker on this same wasm module and
-//! turns its messages into reports for the page.
+//! turns its messages into reports for the page. Where no worker can start (an old browser, a
+//! strict content security policy), the same training loop runs on the page itself instead.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
 use yew::Callback;
 
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
+
 use super::envelope::Envelope;
+use super::training_loop::{self, IN_PAGE_SLICE_MS, Outbox, SharedLoop, TrainingLoop};
 use crate::data::digits::DigitSet;
 use crate::playground::images::protocol::{Command, Report};
 
@@ -39,11 +45,18 @@ pub struct WorkerReport {
     pub weights: Option<Vec<f32>>,
 }
 
-/// A running worker; dropping it stops the worker.
+/// Where the training loop runs; dropping it stops the loop.
 pub struct TrainingWorker {
-    worker: Worker,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+    transport: Transport,
+}
+
+enum Transport {
+    Worker {
+        worker: Worker,
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    },
+    InPage(SharedLoop),
 }
 
 impl TrainingWorker {
@@ -75,15 +88,21 @@ impl TrainingWorker {
             }));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let on_error =
-            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
-                on_report.emit(WorkerReport {
-                    report: Report::Failed {
-                        message: format!("the training worker stopped: {}", event.message()),
-                    },
-                    weights: None,
-                });
+        // A plain `Event` when the worker's script could not even load (e.g. forbidden by the
+        // page's content security policy), an `ErrorEvent` with a message when it threw.
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let detail = event
+                .dyn_ref::<web_sys::ErrorEvent>()
+                .map(|error| error.message())
+                .filter(|message| !message.is_empty())
+                .unwrap_or_else(|| "it could not be loaded".to_string());
+            on_report.emit(WorkerReport {
+                report: Report::Failed {
+                    message: format!("the training worker stopped: {detail}"),
+                },
+                weights: None,
             });
+        });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let start = js_sys::Object::new();
         let set = |key: &str, value: &JsValue| {
@@ -95,37 +114,69 @@ impl TrainingWorker {
             .post_message(&start)
             .map_err(|e| describe("cannot start the worker", e))?;
         Ok(TrainingWorker {
-            worker,
-            _on_message: on_message,
-            _on_error: on_error,
+            transport: Transport::Worker {
+                worker,
+                _on_message: on_message,
+                _on_error: on_error,
+            },
         })
     }
 
+    /// The training loop on the page itself, in slices short enough to keep drawing frames.
+    /// Reports reach the page from a zero timeout, like a worker's messages, never from inside
+    /// the command that caused them.
+    pub fn in_page(on_report: Callback<WorkerReport>) -> TrainingWorker {
+        let outbox: Outbox = Rc::new(move |report: &Report, weights: Option<Vec<f32>>| {
+            let on_report = on_report.clone();
+            let report = WorkerReport {
+                report: report.clone(),
+                weights,
+            };
+            Timeout::new(0, move || on_report.emit(report)).forget();
+        });
+        TrainingWorker {
+            transport: Transport::InPage(TrainingLoop::start(outbox, IN_PAGE_SLICE_MS)),
+        }
+    }
+
+    /// Whether training runs on the page rather than in a worker.
+    pub fn runs_in_page(&self) -> bool {
+        matches!(self.transport, Transport::InPage(_))
+    }
+
     pub fn send(&self, command: &Command) {
-        self.post(Envelope::json(command.to_json()));
+        self.post(command, Envelope::json(command.to_json()));
     }
 
     /// Hands the worker the digits to train on.
     pub fn send_digits(&self, digits: &DigitSet) {
-        self.post(Envelope {
-            json: Command::UseDigits {
-                name: digits.name.clone(),
-            }
-            .to_json(),
+        let command = Command::UseDigits {
+            name: digits.name.clone(),
+        };
+        let envelope = Envelope {
+            json: command.to_json(),
             pixels: Some(digits.pixels.clone()),
             labels: Some(digits.labels.clone()),
             weights: None,
-        });
+        };
+        self.post(&command, envelope);
     }
 
-    fn post(&self, envelope: Envelope) {
-        // Only fails for values that cannot be cloned, which an envelope never holds.
-        let _ = self.worker.post_message(&envelope.to_js());
+    fn post(&self, command: &Command, envelope: Envelope) {
+        match &self.transport {
+            // Only fails for values that cannot be cloned, which an envelope never holds.
+            Transport::Worker { worker, .. } => {
+                let _ = worker.post_message(&envelope.to_js());
+            }
+            Transport::InPage(state) => training_loop::receive(state, command.clone(), envelope),
+        }
     }
 }
 
 impl Drop for TrainingWorker {
     fn drop(&mut self) {
-        self.worker.terminate();
+        if let Transport::Worker { worker, .. } = &self.transport {
+            worker.terminate();
+        }
     }
 }

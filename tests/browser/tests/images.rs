@@ -1,6 +1,7 @@
 //! The Images page (`#page=images`) in the real page: the npm digits load, LeNet-5 trains in
 //! the worker while the page keeps drawing frames, a drawn digit gets probabilities, the model
-//! builder refuses a layer that does not fit, and IDX files are read or refused with the reason.
+//! builder refuses a layer that does not fit, and IDX files are read or refused with the reason;
+//! where workers are forbidden, training runs on the page and says so.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -105,6 +106,58 @@ async fn lenet5_trains_in_a_worker_past_90_percent_and_the_page_keeps_drawing() 
         |text| text == "Resume",
     )
     .await;
+}
+
+/// A copy of the built app whose page forbids workers (`worker-src 'none'`), as a strict host
+/// might.
+fn app_without_workers() -> PathBuf {
+    let copy = std::env::temp_dir().join(format!("playground-no-workers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).expect("make the copy's folder");
+    for entry in std::fs::read_dir(browser_tests::dist_dir()).expect("read dist/") {
+        let path = entry.expect("a dist/ entry").path();
+        if path.is_file() {
+            std::fs::copy(&path, copy.join(path.file_name().expect("a file name")))
+                .expect("copy a file of dist/");
+        }
+    }
+    let index = copy.join("index.html");
+    let html = std::fs::read_to_string(&index).expect("read index.html");
+    let policy = r#"<head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'">"#;
+    assert!(html.contains("<head>"), "index.html has a <head>");
+    std::fs::write(&index, html.replacen("<head>", policy, 1)).expect("write index.html");
+    copy
+}
+
+#[tokio::test]
+async fn without_workers_training_runs_on_the_page_and_says_so() {
+    let page = Page::launch_serving(app_without_workers(), &[]).await;
+    page.open("/#page=images").await;
+    page.wait_until(
+        "the page says training runs on the page",
+        READY,
+        async || page.text("images-message").await,
+        |text| text.contains("could not start a training worker"),
+    )
+    .await;
+    ready_to_train(&page).await;
+    page.click("images-train").await;
+    page.wait_for("train-progress", LOAD_TIMEOUT).await;
+    let frames = frames_in(&page, 2000).await;
+    eprintln!("frames drawn in 2 s while training on the page: {frames}");
+    assert!(
+        frames >= 20,
+        "only {frames} frames in 2 s while training on the page"
+    );
+    let accuracy = page
+        .wait_until(
+            "test accuracy above 80% without a worker",
+            Duration::from_secs(240),
+            async || page.number("test-accuracy").await,
+            |accuracy| *accuracy > 80.0,
+        )
+        .await;
+    eprintln!("test accuracy reached on the page: {accuracy}%");
 }
 
 #[tokio::test]

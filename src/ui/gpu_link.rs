@@ -3,15 +3,37 @@
 //! epochs, and a task awaits their losses and weights and hands them back to the app as a
 //! [`GpuMsg`]; the session then takes the weights, so the CPU can go on from them at any time.
 
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::Model;
-use crate::gpu::{GpuTrainer, GpuTrainingError};
+use crate::gpu::{GpuContext, GpuTrainer, GpuTrainingError};
 use crate::playground::Session;
 use crate::playground::backend::{Backend, GpuDevice, find_gpu};
+use wasm_bindgen::prelude::wasm_bindgen;
 use web_sys::HtmlSelectElement;
 use yew::platform::spawn_local;
 use yew::prelude::*;
+
+thread_local! {
+    /// The device that passed the self-test, for [`debug_lose_gpu_device`].
+    static DEVICE_IN_USE: RefCell<Weak<GpuContext>> = const { RefCell::new(Weak::new()) };
+}
+
+/// Destroys the GPU device, as a driver reset or an unplugged GPU would; the browser test of the
+/// fallback calls it (`window.wasmBindings.debug_lose_gpu_device()`). Returns whether there was
+/// a device to lose.
+#[wasm_bindgen]
+pub fn debug_lose_gpu_device() -> bool {
+    DEVICE_IN_USE.with(|device| match device.borrow().upgrade() {
+        Some(context) => {
+            context.device.destroy();
+            true
+        }
+        None => false,
+    })
+}
 
 /// Epochs submitted between two readbacks of the losses and the weights.
 const EPOCHS_PER_SYNC: usize = 4;
@@ -131,6 +153,7 @@ impl GpuLink {
                     .set_device_lost_callback(move |_, message| {
                         record(&lost, format!("the GPU device was lost ({message})"))
                     });
+                DEVICE_IN_USE.with(|slot| *slot.borrow_mut() = Rc::downgrade(&device.context));
                 self.status = GpuStatus::Ready(device);
                 None
             }

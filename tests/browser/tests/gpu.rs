@@ -1,6 +1,7 @@
 //! The engine switch in a real browser: with WebGPU (headless Chromium's SwiftShader adapter,
 //! `--enable-unsafe-webgpu`) the GPU passes its self-test, trains XOR and hands the network over
-//! to the CPU mid-run; without the flag there is no adapter, the badge says so, and the CPU
+//! to the CPU mid-run, and when the device is lost mid-run the CPU goes on from the last synced
+//! weights and says so; without the flag there is no adapter, the badge says so, and the CPU
 //! trains as always.
 //!
 //! Run them one at a time (`--test-threads=1`): SwiftShader and the CPU engine share the cores.
@@ -135,6 +136,53 @@ async fn webgpu_trains_xor_and_hands_the_network_to_the_cpu() {
     page.screenshot("webgpu_then_cpu").await;
     let message = page.text("message").await;
     assert!(message.is_empty(), "unexpected message: {message}");
+}
+
+#[tokio::test]
+async fn a_lost_gpu_device_hands_training_to_the_cpu_from_the_last_synced_weights() {
+    let page = playground_on_xor(WEBGPU).await;
+    choose_the_gpu(&page).await;
+    page.click("play").await;
+    page.wait_until(
+        "a few epochs on the GPU",
+        TRAINING,
+        async || page.integer("epoch").await,
+        |epoch| *epoch >= 40,
+    )
+    .await;
+    let lost = page
+        .execute("return window.wasmBindings.debug_lose_gpu_device();")
+        .await;
+    assert_eq!(lost, serde_json::Value::Bool(true), "no device to lose");
+    let message = page
+        .wait_until(
+            "the banner says the GPU stopped",
+            TRAINING,
+            async || page.text("message").await,
+            |message| message.contains("The GPU stopped"),
+        )
+        .await;
+    assert!(message.contains("on the CPU"), "{message}");
+    wait_for_badge(&page, "CPU").await;
+    let title = badge_title(&page).await;
+    assert!(title.contains("failed during training"), "{title}");
+    // Training goes on, on the CPU, from weights that had already learnt something.
+    let epoch_at_loss = page.integer("epoch").await;
+    assert!(
+        epoch_at_loss >= 40,
+        "the epoch count went back to {epoch_at_loss}"
+    );
+    page.wait_until(
+        "the CPU trains on",
+        TRAINING,
+        async || page.integer("epoch").await,
+        |epoch| *epoch >= epoch_at_loss + 20,
+    )
+    .await;
+    let loss = page.number("loss-test").await;
+    assert!(loss.is_finite(), "test loss {loss} after the fallback");
+    test_loss_below(&page, 0.1).await;
+    page.screenshot("webgpu_device_lost").await;
 }
 
 #[tokio::test]

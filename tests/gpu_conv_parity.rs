@@ -8,8 +8,12 @@
 //! comparison is `max |gpu - cpu| / max |cpu|`; every one must be under 1e-4. The table of worst
 //! errors prints with `-- --nocapture`. Without a GPU adapter the suite fails, it never skips.
 
-use neural_playground::engine::{NodeId, ParamRole, Params, SeededRng, Tape, Tensor};
+use neural_playground::engine::{Params, SeededRng, Tape, Tensor};
 use neural_playground::gpu::{ConvKernels, GpuContext, GpuError, GpuTensor};
+
+mod gpu_common;
+
+use gpu_common::{compare, open_context, parameter, plus, random, weighted_sum_backward};
 
 const TOLERANCE: f64 = 1e-4;
 
@@ -20,13 +24,7 @@ struct Gpu {
 
 impl Gpu {
     fn open() -> Gpu {
-        let context = GpuContext::new_blocking().unwrap_or_else(|error| match error {
-            GpuError::NoAdapter(reason) => panic!(
-                "no GPU adapter: install mesa-vulkan-drivers (cargo xtask setup does) or run on \
-                 a machine with a GPU\nwgpu: {reason}"
-            ),
-            other => panic!("{other}"),
-        });
+        let context = open_context();
         let kernels =
             ConvKernels::new_blocking(&context).expect("the conv and pool kernels compile");
         Gpu { context, kernels }
@@ -353,62 +351,4 @@ fn launches_past_the_workgroup_limit_cover_every_element() {
         gpu.read(&grad_x).data() == doubled,
         "backward missed elements"
     );
-}
-
-/// A parameter node holding `value` (so the tape computes its gradient).
-fn parameter(
-    tape: &mut Tape,
-    params: &mut Params,
-    value: &Tensor,
-) -> (neural_playground::engine::ParamId, NodeId) {
-    let id = params.add(value.clone(), ParamRole::Other);
-    (id, tape.parameter(params, id).unwrap())
-}
-
-/// Runs forward and backward of `sum(y * r)` for a random `r`, and returns `r` (the gradient
-/// of that sum with respect to `y`).
-fn weighted_sum_backward(
-    tape: &mut Tape,
-    params: &mut Params,
-    y: NodeId,
-    rng: &mut SeededRng,
-) -> Tensor {
-    let shape = tape.node(y).value().shape().to_vec();
-    let r = random(rng, &shape, -1.0, 1.0);
-    let r_node = tape.input(&shape);
-    let product = tape.mul(y, r_node).unwrap();
-    let total = tape.sum(product).unwrap();
-    tape.set_input(r_node, &r).unwrap();
-    tape.forward(params).unwrap();
-    tape.backward(total, params).unwrap();
-    r
-}
-
-fn random(rng: &mut SeededRng, shape: &[usize], low: f32, high: f32) -> Tensor {
-    let count = shape.iter().product();
-    let data = (0..count).map(|_| rng.uniform_range(low, high)).collect();
-    Tensor::from_vec(shape, data).unwrap()
-}
-
-fn plus(a: &Tensor, b: &Tensor) -> Tensor {
-    let sum = a.data().iter().zip(b.data()).map(|(x, y)| x + y).collect();
-    Tensor::from_vec(a.shape(), sum).unwrap()
-}
-
-/// `max |got - expected| / max |expected|` (infinite when the GPU produced a non-finite value).
-fn compare(got: &Tensor, expected: &Tensor) -> f64 {
-    assert_eq!(got.shape(), expected.shape(), "read back the wrong shape");
-    if got.data().iter().any(|v| !v.is_finite()) {
-        return f64::INFINITY;
-    }
-    let pairs = got.data().iter().zip(expected.data());
-    let difference = pairs
-        .map(|(&g, &e)| (f64::from(g) - f64::from(e)).abs())
-        .fold(0.0, f64::max);
-    let scale = expected
-        .data()
-        .iter()
-        .map(|&e| f64::from(e).abs())
-        .fold(0.0, f64::max);
-    difference / scale.max(f64::MIN_POSITIVE)
 }

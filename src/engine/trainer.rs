@@ -308,43 +308,53 @@ impl<M: Trainable> Trainer<M> {
 
     /// Checks that inputs `[n, example shape..]` and targets `[n, model outputs]` fit; returns n.
     fn check_data(&self, inputs: &Tensor, targets: &Tensor) -> Result<usize, EngineError> {
-        let (example, outputs) = (self.model.example_shape(), self.model.output_count());
-        if let [features] = *example
-            && (inputs.rank() != 2 || inputs.cols() != features)
-        {
-            return Err(EngineError::shape(
-                "training data",
-                format!(
-                    "inputs with {features} columns (one per input feature), shaped [examples, {features}]"
-                ),
-                format!("inputs of shape {:?}", inputs.shape()),
-            ));
-        }
-        if inputs.shape().get(1..) != Some(example) {
-            let dims: Vec<String> = example.iter().map(usize::to_string).collect();
-            return Err(EngineError::shape(
-                "training data",
-                format!("inputs shaped [examples, {}]", dims.join(", ")),
-                format!("inputs of shape {:?}", inputs.shape()),
-            ));
-        }
-        if targets.rank() != 2 || targets.cols() != outputs || targets.rows() != inputs.rows() {
-            return Err(EngineError::shape(
-                "training data",
-                format!(
-                    "targets of shape [{}, {outputs}] (one row per example, one column per output)",
-                    inputs.rows()
-                ),
-                format!("targets of shape {:?}", targets.shape()),
-            ));
-        }
-        if inputs.rows() == 0 {
-            return Err(EngineError::InvalidConfig(
-                "there are no examples to train on".to_string(),
-            ));
-        }
-        Ok(inputs.rows())
+        check_data(&self.model, inputs, targets)
     }
+}
+
+/// Checks that inputs `[n, example shape..]` and targets `[n, model outputs]` fit `model`; returns
+/// n. Shared with the GPU trainers, so that both refuse the same data in the same words.
+pub(crate) fn check_data(
+    model: &impl Trainable,
+    inputs: &Tensor,
+    targets: &Tensor,
+) -> Result<usize, EngineError> {
+    let (example, outputs) = (model.example_shape(), model.output_count());
+    if let [features] = *example
+        && (inputs.rank() != 2 || inputs.cols() != features)
+    {
+        return Err(EngineError::shape(
+            "training data",
+            format!(
+                "inputs with {features} columns (one per input feature), shaped [examples, {features}]"
+            ),
+            format!("inputs of shape {:?}", inputs.shape()),
+        ));
+    }
+    if inputs.shape().get(1..) != Some(example) {
+        let dims: Vec<String> = example.iter().map(usize::to_string).collect();
+        return Err(EngineError::shape(
+            "training data",
+            format!("inputs shaped [examples, {}]", dims.join(", ")),
+            format!("inputs of shape {:?}", inputs.shape()),
+        ));
+    }
+    if targets.rank() != 2 || targets.cols() != outputs || targets.rows() != inputs.rows() {
+        return Err(EngineError::shape(
+            "training data",
+            format!(
+                "targets of shape [{}, {outputs}] (one row per example, one column per output)",
+                inputs.rows()
+            ),
+            format!("targets of shape {:?}", targets.shape()),
+        ));
+    }
+    if inputs.rows() == 0 {
+        return Err(EngineError::InvalidConfig(
+            "there are no examples to train on".to_string(),
+        ));
+    }
+    Ok(inputs.rows())
 }
 
 /// Where a step happened, for error messages.
@@ -354,7 +364,8 @@ enum Context {
     Step(u64),
 }
 
-fn check_loss_fits(model: &impl Trainable, loss: Loss) -> Result<(), EngineError> {
+/// Shared with the GPU trainers (same check, same words).
+pub(crate) fn check_loss_fits(model: &impl Trainable, loss: Loss) -> Result<(), EngineError> {
     if loss == Loss::SoftmaxCrossEntropy && model.output_count() < 2 {
         return Err(EngineError::InvalidConfig(format!(
             "softmax cross-entropy needs at least two output neurons (one per class), the model has {}",

@@ -59,6 +59,21 @@ impl GpuTensor {
         }
     }
 
+    /// The same buffer seen with another shape of as many elements (a flatten, which moves
+    /// nothing): writes through either are seen by both.
+    pub fn view(&self, shape: &[usize]) -> Result<GpuTensor, GpuError> {
+        if element_count(shape) != self.len() {
+            return Err(GpuError::Shape(format!(
+                "a GPU tensor of shape {:?} cannot be seen as {shape:?}",
+                self.shape
+            )));
+        }
+        Ok(GpuTensor {
+            buffer: self.buffer.clone(),
+            shape: shape.to_vec(),
+        })
+    }
+
     pub fn shape(&self) -> &[usize] {
         &self.shape
     }

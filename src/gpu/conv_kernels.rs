@@ -127,6 +127,16 @@ impl ConvKernels {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("conv kernels"),
             });
+        self.resume(context, encoder)
+    }
+
+    /// Goes on recording into `encoder` (another family's, see [`ConvCommands::into_encoder`]), so
+    /// that a whole training step goes to the GPU in one submission.
+    pub fn resume<'a>(
+        &'a self,
+        context: &'a GpuContext,
+        encoder: wgpu::CommandEncoder,
+    ) -> ConvCommands<'a> {
         ConvCommands {
             context,
             kernels: self,
@@ -321,6 +331,11 @@ impl ConvCommands<'_> {
     /// [`GpuTensor::read`].
     pub fn submit(self) {
         self.context.queue.submit([self.encoder.finish()]);
+    }
+
+    /// Hands the encoder on to another kernel family, to keep recording into it.
+    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+        self.encoder
     }
 
     fn record(

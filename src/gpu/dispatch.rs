@@ -2,8 +2,8 @@
 //! inside an error scope, and recording one dispatch (a fresh uniform block, a bind group, a
 //! compute pass) into a command encoder, with one-dimensional launches spilling into y.
 //!
-//! Used by every kernel family: [`super::Kernels`], the training kernels and
-//! [`super::ConvKernels`].
+//! Used by every kernel family: [`super::Kernels`], the training kernels,
+//! [`super::ConvKernels`] and [`super::NormKernels`].
 
 use bytemuck::Pod;
 use wgpu::util::DeviceExt;

@@ -19,6 +19,8 @@ pub enum GpuError {
     Readback(String),
     /// Tensors of the wrong shapes were passed to a kernel.
     Shape(String),
+    /// A model uses something the GPU backend does not run (an op with no kernel).
+    Unsupported(String),
 }
 
 impl fmt::Display for GpuError {
@@ -32,6 +34,7 @@ impl fmt::Display for GpuError {
             GpuError::Dispatch(reason) => write!(f, "the GPU rejected the work: {reason}"),
             GpuError::Readback(reason) => write!(f, "reading back from the GPU failed: {reason}"),
             GpuError::Shape(reason) => write!(f, "wrong shapes for a GPU kernel: {reason}"),
+            GpuError::Unsupported(what) => write!(f, "the GPU backend cannot run {what}"),
         }
     }
 }

@@ -89,6 +89,16 @@ impl Kernels {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("kernels"),
             });
+        self.resume(context, encoder)
+    }
+
+    /// Goes on recording into `encoder` (another family's, see [`Commands::into_encoder`]), so
+    /// that a whole training step goes to the GPU in one submission.
+    pub fn resume<'a>(
+        &'a self,
+        context: &'a GpuContext,
+        encoder: wgpu::CommandEncoder,
+    ) -> Commands<'a> {
         Commands {
             context,
             kernels: self,
@@ -506,6 +516,11 @@ impl Commands<'_> {
     /// [`GpuTensor::read`].
     pub fn submit(self) {
         self.context.queue.submit([self.encoder.finish()]);
+    }
+
+    /// Hands the encoder on to another kernel family, to keep recording into it.
+    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+        self.encoder
     }
 
     fn dispatch_linear<P: Pod>(

@@ -1,14 +1,21 @@
 //! The GPU backend: WGSL compute kernels (`shaders/*.wgsl`) launched through wgpu, on WebGPU in
 //! the browser and on Vulkan, Metal, DX12 or GL natively.
 //!
-//! Every kernel computes exactly what its CPU twin in [`crate::engine`] computes (the parity suite,
-//! `tests/gpu_parity.rs`, checks each one against the engine). The pieces: [`GpuContext`] is the
-//! device and queue, [`GpuTensor`] a tensor living in a GPU buffer (upload, readback), [`Kernels`]
-//! the compiled pipelines with one function per kernel family that records a dispatch, and
-//! [`GpuOptimizer`] the optimiser state kept on the GPU. [`GpuTrainer`] trains the playground's
-//! dense model with them, step for step like the CPU trainer ([`GpuDenseModel`] is the model's
-//! forward and backward pass, [`TrainingKernels`] the training loop's own kernels:
-//! `shaders/training.wgsl`); `tests/gpu_training.rs` compares whole loss curves. Nothing here
+//! Every kernel computes exactly what its CPU twin in [`crate::engine`] computes (the parity
+//! suites, `tests/gpu_parity.rs`, `tests/gpu_conv_parity.rs` and `tests/gpu_norm_parity.rs`, check
+//! each one against the engine). The pieces: [`GpuContext`] is the device and queue, [`GpuTensor`]
+//! a tensor living in a GPU buffer (upload, readback), and one kernel family per shader group,
+//! each with a function per kernel that records a dispatch: [`Kernels`] (matmul, bias,
+//! activations, losses, optimiser), [`ConvKernels`] (convolution, pooling), [`NormKernels`]
+//! (batch normalisation, dropout) and [`TrainingKernels`] (the training loop's own kernels:
+//! `shaders/training.wgsl`). [`GpuOptimizer`] is the optimiser state kept on the GPU.
+//!
+//! Two trainers use them, step for step like the CPU trainer: [`GpuTrainer`] trains the
+//! playground's dense model ([`GpuDenseModel`] is its forward and backward pass;
+//! `tests/gpu_training.rs` compares whole loss curves), and [`GpuSequentialTrainer`] trains an
+//! image network a batch at a time ([`GpuSequential`] replays the CPU's own recorded tape node by
+//! node, one command encoder passed between the families so that a step is one submission;
+//! `tests/gpu_sequential_training.rs` compares steps, weights and predictions). Nothing here
 //! blocks in the browser: readback is `async`; natively `*_blocking` variants wait with
 //! `pollster`.
 //!
@@ -21,7 +28,12 @@ mod dense_model;
 mod dispatch;
 mod error;
 mod kernels;
+mod norm_kernels;
 mod optimizer;
+mod recording;
+mod sequential_model;
+mod sequential_pass;
+mod sequential_trainer;
 mod trainer;
 mod training_kernels;
 
@@ -31,6 +43,9 @@ pub use conv_kernels::{ConvCommands, ConvKernels};
 pub use dense_model::GpuDenseModel;
 pub use error::GpuError;
 pub use kernels::{Commands, Kernels, MatmulOperand};
+pub use norm_kernels::{GpuNormStatistics, NormCommands, NormKernels};
 pub use optimizer::{GpuOptimizer, GpuParam};
+pub use sequential_model::GpuSequential;
+pub use sequential_trainer::GpuSequentialTrainer;
 pub use trainer::{GpuTrainer, GpuTrainingError};
 pub use training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};

@@ -77,6 +77,16 @@ impl TrainingKernels {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("training"),
             });
+        self.resume(context, encoder)
+    }
+
+    /// Goes on recording into `encoder` (another family's, see [`TrainingCommands::into_encoder`]), so
+    /// that a whole training step goes to the GPU in one submission.
+    pub fn resume<'a>(
+        &'a self,
+        context: &'a GpuContext,
+        encoder: wgpu::CommandEncoder,
+    ) -> TrainingCommands<'a> {
         TrainingCommands {
             context,
             kernels: self,
@@ -302,6 +312,11 @@ impl TrainingCommands<'_> {
     /// Sends everything recorded to the GPU. Nothing waits.
     pub fn submit(self) {
         self.context.queue.submit([self.encoder.finish()]);
+    }
+
+    /// Hands the encoder on to another kernel family, to keep recording into it.
+    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+        self.encoder
     }
 
     fn dispatch_linear(

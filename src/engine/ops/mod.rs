@@ -11,7 +11,7 @@ mod pool;
 mod reduce;
 mod short_rows;
 
-pub use batch_norm::{BatchNormScratch, NormStatistics};
+pub use batch_norm::{BatchNormScratch, EPSILON as BATCH_NORM_EPSILON, NormStatistics};
 pub use conv::output_side;
 
 use super::activation::Activation;

@@ -1,0 +1,474 @@
+//! `GpuPass`: one recorded pass of an image network (the CPU's own [`ModelTape`] from
+//! `Sequential::record_for`, for one [`Mode`] and batch size) with a GPU buffer per node, replayed
+//! on the GPU node by node: forward, running statistics, backward. Replaying the CPU's recording
+//! rather than rebuilding the network keeps one definition of what each layer computes.
+//!
+//! Flatten moves nothing: its output is a view of its input's buffer, and so is its gradient. A
+//! bias add passes its gradient through unchanged to the matmul before it, so the two share one
+//! gradient buffer. Backward adds into the gradients, as the engine does: clear them first.
+
+use super::buffer::GpuTensor;
+use super::context::GpuContext;
+use super::error::GpuError;
+use super::kernels::MatmulOperand;
+use super::norm_kernels::GpuNormStatistics;
+use super::recording::Recording;
+use super::trainer::GpuTrainingError;
+use super::training_kernels::TrainingCommands;
+use crate::engine::{ModelTape, NodeId, NormStatistics, Op, ParamRole, SeededRng, Tensor};
+
+/// A model's parameters on the GPU, in the order of the CPU model's `Params`, with one gradient
+/// tensor each.
+#[derive(Debug)]
+pub(super) struct GpuParams {
+    pub(super) values: Vec<GpuTensor>,
+    pub(super) grads: Vec<GpuTensor>,
+    pub(super) roles: Vec<ParamRole>,
+}
+
+#[derive(Debug, Default)]
+struct NodeBuffers {
+    /// `None` for a parameter node, whose value lives in [`GpuParams`].
+    value: Option<GpuTensor>,
+    grad: Option<GpuTensor>,
+    /// False when `grad` is a view of an input's gradient buffer (cleared through the input).
+    owns_grad: bool,
+    /// Batch normalisation: what its forward pass keeps for the running statistics and backward.
+    statistics: Option<GpuNormStatistics>,
+}
+
+/// The buffers and recording of one pass.
+#[derive(Debug)]
+pub(super) struct GpuPass {
+    recorded: ModelTape,
+    nodes: Vec<NodeBuffers>,
+}
+
+impl GpuPass {
+    /// Buffers for every node of `recorded`; gradient buffers only when it ends in a loss (a
+    /// pass that can go backward).
+    pub(super) fn new(context: &GpuContext, recorded: ModelTape) -> Result<GpuPass, GpuError> {
+        let tape = &recorded.tape;
+        let mut consumers = vec![0usize; tape.len()];
+        for input in tape.nodes().iter().flat_map(|node| node.inputs()) {
+            consumers[input.0] += 1;
+        }
+        let mut nodes = Vec::with_capacity(tape.len());
+        for _ in 0..tape.len() {
+            let buffers = node_buffers(context, &recorded, &nodes, &consumers)?;
+            nodes.push(buffers);
+        }
+        Ok(GpuPass { recorded, nodes })
+    }
+
+    /// Examples per batch.
+    pub(super) fn rows(&self) -> usize {
+        self.recorded.tape.recorded_shape(self.recorded.input)[0]
+    }
+
+    /// Where the forward pass leaves the loss (one value), in a pass with a loss.
+    pub(super) fn loss_value(&self) -> Option<&GpuTensor> {
+        self.recorded
+            .loss
+            .and_then(|id| self.nodes[id.0].value.as_ref())
+    }
+
+    /// What the user is shown for the last layer (probabilities under a cross-entropy).
+    pub(super) fn prediction(&self) -> &GpuTensor {
+        self.owned_value(self.recorded.prediction)
+    }
+
+    /// Uploads a batch (and its targets, in a pass with a loss) through the queue.
+    pub(super) fn write_batch(
+        &self,
+        context: &GpuContext,
+        inputs: &Tensor,
+        targets: Option<&Tensor>,
+    ) -> Result<(), GpuError> {
+        self.owned_value(self.recorded.input)
+            .write(context, inputs)?;
+        if let (Some(targets), Some(node)) = (targets, self.recorded.target) {
+            self.owned_value(node).write(context, targets)?;
+        }
+        Ok(())
+    }
+
+    /// Draws every dropout layer's mask on the CPU exactly as the CPU trainer does (same RNG
+    /// calls, same order) and uploads them.
+    pub(super) fn draw_dropout_masks(
+        &mut self,
+        context: &GpuContext,
+        rng: &mut SeededRng,
+    ) -> Result<(), GpuTrainingError> {
+        self.recorded.draw_dropout_masks(rng)?;
+        for dropout in &self.recorded.dropouts {
+            let mask = self.recorded.tape.value(dropout.mask);
+            self.owned_value(dropout.mask).write(context, mask)?;
+        }
+        Ok(())
+    }
+
+    /// Zeroes every gradient that backward adds into: the parameters' and the nodes'.
+    pub(super) fn clear_gradients(&self, commands: &mut TrainingCommands<'_>, params: &GpuParams) {
+        for grad in &params.grads {
+            commands.clear(grad);
+        }
+        for buffers in self.nodes.iter().filter(|buffers| buffers.owns_grad) {
+            if let Some(grad) = &buffers.grad {
+                commands.clear(grad);
+            }
+        }
+    }
+
+    /// Records the forward pass up to the loss (the whole pass when there is none).
+    pub(super) fn forward(
+        &self,
+        recording: &mut Recording<'_>,
+        params: &GpuParams,
+    ) -> Result<(), GpuError> {
+        let last = self
+            .recorded
+            .loss
+            .map_or(self.nodes.len(), |loss| loss.0 + 1);
+        (0..last).try_for_each(|index| self.forward_node(recording, params, NodeId(index)))
+    }
+
+    /// Records the running statistics' update from the batch each training batch normalisation
+    /// just normalised (`ModelTape::update_running_statistics`).
+    pub(super) fn update_running_statistics(
+        &self,
+        recording: &mut Recording<'_>,
+        params: &GpuParams,
+    ) -> Result<(), GpuError> {
+        for batch_norm in &self.recorded.batch_norms {
+            let node = self.recorded.tape.node(batch_norm.output);
+            if node.op() == Op::BatchNorm(NormStatistics::Batch) {
+                recording.norm().batch_norm_update_running(
+                    self.value(params, node.inputs()[0]),
+                    self.statistics(batch_norm.output),
+                    &params.values[batch_norm.running_mean.0],
+                    &params.values[batch_norm.running_variance.0],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the gradient of the loss into every parameter's gradient, node by node from the
+    /// loss down, as `Tape::backward` does. The gradients must have been cleared.
+    pub(super) fn backward(
+        &self,
+        recording: &mut Recording<'_>,
+        params: &GpuParams,
+    ) -> Result<(), GpuError> {
+        let loss = self
+            .recorded
+            .loss
+            .ok_or_else(|| unsupported("backward through a pass without a loss"))?;
+        for index in (0..=loss.0).rev() {
+            let node = self.recorded.tape.node(NodeId(index));
+            if node.requires_grad() && !matches!(node.op(), Op::Input | Op::Parameter(_)) {
+                self.backward_node(recording, params, NodeId(index))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn forward_node(
+        &self,
+        recording: &mut Recording<'_>,
+        params: &GpuParams,
+        id: NodeId,
+    ) -> Result<(), GpuError> {
+        let node = self.recorded.tape.node(id);
+        let input = |slot: usize| self.value(params, node.inputs()[slot]);
+        let out = || self.owned_value(id);
+        match node.op() {
+            Op::Input | Op::Parameter(_) | Op::Flatten => Ok(()),
+            Op::MatMul {
+                transpose_a,
+                transpose_b,
+            } => recording.dense().matmul(
+                operand(input(0), transpose_a),
+                operand(input(1), transpose_b),
+                out(),
+                false,
+            ),
+            Op::AddBias => recording.dense().add_bias(input(0), input(1), out()),
+            Op::Activation(f) => recording.dense().activation_forward(f, input(0), out()),
+            Op::Softmax => recording.training().softmax_rows(input(0), out()),
+            Op::Loss(loss) => recording
+                .dense()
+                .loss_value(loss, input(0), input(1), out()),
+            Op::Conv2d { stride, padding } => recording.conv().conv2d_forward(
+                input(0),
+                input(1),
+                input(2),
+                stride,
+                padding,
+                out(),
+            ),
+            Op::MaxPool2d { size, stride } => {
+                recording
+                    .conv()
+                    .max_pool2d_forward(size, stride, input(0), out())
+            }
+            Op::AvgPool2d { size, stride } => {
+                recording
+                    .conv()
+                    .average_pool2d_forward(size, stride, input(0), out())
+            }
+            Op::BatchNorm(NormStatistics::Batch) => recording.norm().batch_norm_training_forward(
+                input(0),
+                input(1),
+                input(2),
+                self.statistics(id),
+                out(),
+            ),
+            Op::BatchNorm(NormStatistics::Running) => {
+                recording.norm().batch_norm_evaluation_forward(
+                    input(0),
+                    input(1),
+                    input(2),
+                    input(3),
+                    input(4),
+                    self.statistics(id),
+                    out(),
+                )
+            }
+            Op::Dropout => recording.norm().dropout_forward(input(0), input(1), out()),
+            other => Err(unsupported(&format!("the {} op", other.name()))),
+        }
+    }
+
+    /// Adds this node's contribution to the gradient of each input the engine sends one to.
+    fn backward_node(
+        &self,
+        recording: &mut Recording<'_>,
+        params: &GpuParams,
+        id: NodeId,
+    ) -> Result<(), GpuError> {
+        let tape = &self.recorded.tape;
+        let node = tape.node(id);
+        let (op, inputs) = (node.op(), node.inputs());
+        let input = |slot: usize| self.value(params, inputs[slot]);
+        let into = |slot: usize| {
+            let flows = op.passes_gradient_to(slot) && tape.node(inputs[slot]).requires_grad();
+            if flows {
+                self.grad(params, inputs[slot])
+            } else {
+                None
+            }
+        };
+        let upstream = self.nodes[id.0]
+            .grad
+            .as_ref()
+            .ok_or_else(|| unsupported("backward through a pass without gradients"))?;
+        let d_output = |transposed| MatmulOperand {
+            tensor: upstream,
+            transposed,
+        };
+        match op {
+            Op::MatMul {
+                transpose_a,
+                transpose_b,
+            } => {
+                // The engine's rules (`ops::matmul::backward`): dA = dC · op(B)ᵀ (or its
+                // transpose), dB = op(A)ᵀ · dC (or its transpose).
+                let (a, b) = (input(0), input(1));
+                let dense = recording.dense();
+                if let Some(grad) = into(0) {
+                    match transpose_a {
+                        false => {
+                            dense.matmul(d_output(false), operand(b, !transpose_b), grad, true)
+                        }
+                        true => dense.matmul(operand(b, transpose_b), d_output(true), grad, true),
+                    }?;
+                }
+                if let Some(grad) = into(1) {
+                    match transpose_b {
+                        false => {
+                            dense.matmul(operand(a, !transpose_a), d_output(false), grad, true)
+                        }
+                        true => dense.matmul(d_output(true), operand(a, transpose_a), grad, true),
+                    }?;
+                }
+            }
+            // The input's gradient is this node's gradient buffer itself.
+            Op::AddBias => {
+                if let Some(grad) = into(1) {
+                    recording.dense().column_sums(upstream, grad)?;
+                }
+            }
+            Op::Activation(f) => {
+                if let Some(grad) = into(0) {
+                    let output = self.owned_value(id);
+                    recording
+                        .dense()
+                        .activation_backward(f, input(0), output, upstream, grad)?;
+                }
+            }
+            // The root: dLoss/dloss = 1.
+            Op::Loss(loss) => {
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .loss_gradient(loss, input(0), input(1), 1.0, grad)?;
+                }
+            }
+            Op::Conv2d { stride, padding } => {
+                let conv = recording.conv();
+                if let Some(grad) = into(0) {
+                    conv.conv2d_input_grad(input(1), upstream, stride, padding, grad)?;
+                }
+                if let Some(grad) = into(1) {
+                    conv.conv2d_weight_grad(input(0), upstream, stride, padding, grad)?;
+                }
+                if let Some(grad) = into(2) {
+                    conv.conv2d_bias_grad(upstream, grad)?;
+                }
+            }
+            Op::MaxPool2d { size, stride } => {
+                if let Some(grad) = into(0) {
+                    recording
+                        .conv()
+                        .max_pool2d_backward(size, stride, input(0), upstream, grad)?;
+                }
+            }
+            Op::AvgPool2d { size, stride } => {
+                if let Some(grad) = into(0) {
+                    recording
+                        .conv()
+                        .average_pool2d_backward(size, stride, upstream, grad)?;
+                }
+            }
+            // Shares its input's gradient buffer.
+            Op::Flatten => {}
+            Op::BatchNorm(statistics) => {
+                let (Some(grad_gamma), Some(grad_beta)) = (into(1), into(2)) else {
+                    return Err(unsupported("a batch normalisation with a frozen γ or β"));
+                };
+                recording.norm().batch_norm_backward(
+                    statistics,
+                    input(0),
+                    upstream,
+                    self.statistics(id),
+                    into(0),
+                    grad_gamma,
+                    grad_beta,
+                )?;
+            }
+            Op::Dropout => {
+                if let Some(grad) = into(0) {
+                    recording
+                        .norm()
+                        .dropout_backward(input(1), upstream, grad)?;
+                }
+            }
+            other => {
+                return Err(unsupported(&format!(
+                    "the gradient of the {} op",
+                    other.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of node `id`: its buffer, or the parameter's.
+    fn value<'a>(&'a self, params: &'a GpuParams, id: NodeId) -> &'a GpuTensor {
+        match self.recorded.tape.node(id).op() {
+            Op::Parameter(param) => &params.values[param.0],
+            _ => self.owned_value(id),
+        }
+    }
+
+    /// The gradient buffer of node `id`, when it has one.
+    fn grad<'a>(&'a self, params: &'a GpuParams, id: NodeId) -> Option<&'a GpuTensor> {
+        match self.recorded.tape.node(id).op() {
+            Op::Parameter(param) => Some(&params.grads[param.0]),
+            _ => self.nodes[id.0].grad.as_ref(),
+        }
+    }
+
+    fn owned_value(&self, id: NodeId) -> &GpuTensor {
+        self.nodes[id.0]
+            .value
+            .as_ref()
+            .expect("every node but a parameter has a value buffer")
+    }
+
+    fn statistics(&self, id: NodeId) -> &GpuNormStatistics {
+        self.nodes[id.0]
+            .statistics
+            .as_ref()
+            .expect("every batch normalisation has its statistics buffer")
+    }
+}
+
+/// The buffers of the next node of `recorded` after `before`.
+fn node_buffers(
+    context: &GpuContext,
+    recorded: &ModelTape,
+    before: &[NodeBuffers],
+    consumers: &[usize],
+) -> Result<NodeBuffers, GpuError> {
+    let tape = &recorded.tape;
+    let id = NodeId(before.len());
+    let (node, shape) = (tape.node(id), tape.recorded_shape(id));
+    let zeros = || Some(GpuTensor::zeros(context, shape));
+    let mut buffers = NodeBuffers::default();
+    match node.op() {
+        Op::Parameter(_) => return Ok(buffers),
+        Op::Flatten => {
+            let input = &before[node.inputs()[0].0];
+            let value = input
+                .value
+                .as_ref()
+                .ok_or_else(|| unsupported("a flattened parameter"))?;
+            buffers.value = Some(value.view(shape)?);
+        }
+        Op::Input
+        | Op::MatMul { .. }
+        | Op::AddBias
+        | Op::Activation(_)
+        | Op::Softmax
+        | Op::Loss(_)
+        | Op::Conv2d { .. }
+        | Op::MaxPool2d { .. }
+        | Op::AvgPool2d { .. }
+        | Op::BatchNorm(_)
+        | Op::Dropout => buffers.value = zeros(),
+        other => return Err(unsupported(&format!("the {} op", other.name()))),
+    }
+    if recorded.loss.is_some() && node.requires_grad() {
+        let input = node.inputs().first().copied();
+        let passes_through = matches!(node.op(), Op::Flatten | Op::AddBias)
+            && input.is_some_and(|input| tape.node(input).requires_grad());
+        (buffers.grad, buffers.owns_grad) = match input {
+            // The gradient reaches the input unchanged: share its buffer, which is only right
+            // when nothing else adds into it.
+            Some(input) if passes_through => {
+                let shared = before[input.0]
+                    .grad
+                    .as_ref()
+                    .filter(|_| consumers[input.0] == 1);
+                let shared = shared.ok_or_else(|| unsupported("a value used by two layers"))?;
+                (Some(shared.view(shape)?), false)
+            }
+            _ => (zeros(), true),
+        };
+    }
+    if let Op::BatchNorm(_) = node.op() {
+        buffers.statistics = Some(GpuNormStatistics::new(context, shape[1]));
+    }
+    Ok(buffers)
+}
+
+fn operand(tensor: &GpuTensor, transposed: bool) -> MatmulOperand<'_> {
+    MatmulOperand { tensor, transposed }
+}
+
+fn unsupported(what: &str) -> GpuError {
+    GpuError::Unsupported(what.to_string())
+}

@@ -1,0 +1,383 @@
+//! Image networks trained step by step on the CPU engine and on the GPU, compared: one table of
+//! cases (network, loss, optimiser, penalty), each trained from the same initial weights with the
+//! same seed and the same batches (one of them smaller) by `engine::Trainer<Sequential>` and by
+//! `gpu::GpuSequentialTrainer`, with a cosine learning-rate decay and an optimiser reset midway.
+//!
+//! Per case: every step's loss (relative error; the last steps read as one mean), the final
+//! weights and running statistics (error relative to the largest CPU value), `predict` from the
+//! CPU's weights against the CPU's evaluation tape (more images than one prediction chunk), and
+//! the exact round trip of the parameters through the GPU. Like the kernel parity suites it needs
+//! an adapter (lavapipe natively) and fails without one.
+
+use std::rc::Rc;
+
+use neural_playground::engine::{
+    Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Pooling, Regularization,
+    SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainable, Trainer,
+};
+use neural_playground::gpu::{GpuContext, GpuSequentialTrainer};
+
+mod gpu_common;
+
+use gpu_common::{difference, open_context, random};
+
+/// Largest relative difference of one step's loss.
+const LOSS_TOLERANCE: f64 = 1e-3;
+/// Largest difference of a final parameter, relative to the largest CPU parameter.
+const WEIGHT_TOLERANCE: f64 = 1e-3;
+/// Largest difference of a prediction from the same weights, relative to the largest one.
+const PREDICT_TOLERANCE: f64 = 1e-4;
+const CLASSES: usize = 10;
+/// Batch sizes of the steps: the fourth and the last are smaller, as an epoch's last batch is.
+const BATCHES: [usize; 10] = [16, 16, 16, 7, 16, 16, 16, 16, 16, 5];
+/// Steps whose losses are read one by one; the rest are read as one mean.
+const READ_ONE_BY_ONE: usize = 7;
+/// The optimiser state is forgotten (on both sides) before this step.
+const RESET_BEFORE: usize = 5;
+/// Images given to `predict`: more than one chunk of 256.
+const PREDICTED: usize = 300;
+
+struct Case {
+    name: &'static str,
+    network: SequentialConfig,
+    loss: Loss,
+    optimizer: OptimizerConfig,
+    regularization: Regularization,
+    regularization_rate: f32,
+}
+
+fn conv(
+    out_channels: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    activation: Activation,
+) -> LayerConfig {
+    LayerConfig::Conv2d {
+        out_channels,
+        kernel,
+        stride,
+        padding,
+        activation,
+    }
+}
+
+/// LeNet-like on odd-sized 13x13 maps: conv (padding 1) ReLU, max pool 3/2, conv stride 2 tanh,
+/// average pool 2/1, flatten, dense ReLU, dense.
+fn lenet_like() -> SequentialConfig {
+    SequentialConfig {
+        input: [1, 13, 13],
+        layers: vec![
+            conv(4, 3, 1, 1, Activation::Relu),
+            LayerConfig::MaxPool2d { size: 3, stride: 2 },
+            conv(6, 2, 2, 0, Activation::Tanh),
+            LayerConfig::AvgPool2d { size: 2, stride: 1 },
+            LayerConfig::Flatten,
+            LayerConfig::dense(16, Activation::Relu),
+            LayerConfig::dense(CLASSES, Activation::Linear),
+        ],
+        seed: 11,
+    }
+}
+
+/// Conv ReLU + BatchNorm2d, max pool, flatten, dense tanh + BatchNorm1d, dropout 0.3, dense.
+///
+/// Not ReLU before the BatchNorm1d: a unit positive for the whole batch makes ReLU the identity,
+/// and a bias followed by a batch normalisation with nothing nonlinear between has a gradient of
+/// zero in exact arithmetic, so each engine computes rounding noise there, which Adam divides by
+/// its own size: the bias would move by ±learning rate per step, differently on each engine.
+fn normalised() -> SequentialConfig {
+    SequentialConfig {
+        input: [1, 12, 12],
+        layers: vec![
+            conv(6, 3, 1, 0, Activation::Relu),
+            LayerConfig::BatchNorm,
+            LayerConfig::pool(Pooling::Max, 2),
+            LayerConfig::Flatten,
+            LayerConfig::dense(32, Activation::Tanh),
+            LayerConfig::BatchNorm,
+            LayerConfig::Dropout { rate: 0.3 },
+            LayerConfig::dense(CLASSES, Activation::Linear),
+        ],
+        seed: 12,
+    }
+}
+
+/// Batch normalisation of the raw input (no gradient flows into it), a sigmoid conv, dropout of
+/// feature maps, average pool, flatten, dense.
+fn normalised_input() -> SequentialConfig {
+    SequentialConfig {
+        input: [2, 8, 8],
+        layers: vec![
+            LayerConfig::BatchNorm,
+            conv(3, 3, 1, 1, Activation::Sigmoid),
+            LayerConfig::Dropout { rate: 0.25 },
+            LayerConfig::pool(Pooling::Average, 2),
+            LayerConfig::Flatten,
+            LayerConfig::dense(CLASSES, Activation::Linear),
+        ],
+        seed: 13,
+    }
+}
+
+/// A perceptron on flattened images (the first dense layer reads the input itself): GELU,
+/// dropout, leaky ReLU + BatchNorm1d, dense.
+fn perceptron() -> SequentialConfig {
+    SequentialConfig {
+        input: [1, 10, 10],
+        layers: vec![
+            LayerConfig::Flatten,
+            LayerConfig::dense(32, Activation::Gelu),
+            LayerConfig::Dropout { rate: 0.2 },
+            LayerConfig::dense(16, Activation::LeakyRelu),
+            LayerConfig::BatchNorm,
+            LayerConfig::dense(CLASSES, Activation::Linear),
+        ],
+        seed: 14,
+    }
+}
+
+fn table() -> Vec<Case> {
+    let adam = OptimizerConfig::new(OptimizerKind::Adam, 0.01);
+    let momentum = OptimizerConfig::new(OptimizerKind::Momentum, 0.05);
+    let case = |name, network, optimizer| Case {
+        name,
+        network,
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer,
+        regularization: Regularization::None,
+        regularization_rate: 0.0,
+    };
+    vec![
+        case("LeNet-like, Adam", lenet_like(), adam),
+        case("LeNet-like, momentum", lenet_like(), momentum),
+        case("conv+BN2d, tanh+BN1d, dropout, Adam", normalised(), adam),
+        case(
+            "conv+BN2d, tanh+BN1d, dropout, momentum",
+            normalised(),
+            momentum,
+        ),
+        case(
+            "BN on the input, conv, dropout, Adam",
+            normalised_input(),
+            adam,
+        ),
+        case(
+            "perceptron, dropout, BN1d, momentum",
+            perceptron(),
+            momentum,
+        ),
+        case(
+            "LeNet-5 preset (28x28), Adam",
+            SequentialConfig::lenet5(Activation::Relu, Pooling::Max),
+            adam,
+        ),
+        Case {
+            name: "LeNet-like, MSE, SGD, L2",
+            loss: Loss::MeanSquaredError,
+            optimizer: OptimizerConfig::new(OptimizerKind::Sgd, 0.1),
+            regularization: Regularization::L2,
+            regularization_rate: 0.01,
+            ..case("", lenet_like(), adam)
+        },
+        Case {
+            name: "conv+BN2d, tanh+BN1d, dropout, Adam, L1",
+            regularization: Regularization::L1,
+            regularization_rate: 0.001,
+            ..case("", normalised(), adam)
+        },
+    ]
+}
+
+/// `rows` random images of `shape` with random one-hot classes.
+fn batch(rng: &mut SeededRng, shape: [usize; 3], rows: usize) -> (Tensor, Tensor) {
+    let images = random(rng, &[rows, shape[0], shape[1], shape[2]], 0.0, 1.0);
+    let mut targets = Tensor::zeros(&[rows, CLASSES]);
+    for row in 0..rows {
+        targets.set(row, rng.below(CLASSES), 1.0);
+    }
+    (images, targets)
+}
+
+/// The app's cosine decay: from `base` at the first step to a tenth of it at the last.
+fn learning_rate(base: f32, step: usize) -> f32 {
+    let progress = step as f32 / (BATCHES.len() - 1) as f32;
+    base * (0.1 + 0.9 * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos()))
+}
+
+/// The worst errors of one case.
+struct Outcome {
+    loss: f64,
+    weights: f64,
+    predict: f64,
+    first_loss: f32,
+    last_loss: f32,
+}
+
+#[test]
+fn training_steps_on_the_gpu_follow_the_cpu_trainer() {
+    let context = Rc::new(open_context());
+    eprintln!(
+        "GPU image-network training parity on {}",
+        context.description()
+    );
+    eprintln!(
+        "{:<44} {:>9} {:>9} {:>9}  loss first -> last",
+        "case", "loss", "weights", "predict"
+    );
+    let mut failures = Vec::new();
+    for (index, case) in table().iter().enumerate() {
+        let outcome = run(&context, case, 500 + index as u64);
+        let ok = outcome.loss < LOSS_TOLERANCE
+            && outcome.weights < WEIGHT_TOLERANCE
+            && outcome.predict < PREDICT_TOLERANCE;
+        eprintln!(
+            "{:<44} {:>9.2e} {:>9.2e} {:>9.2e}  {:.4} -> {:.4} {}",
+            case.name,
+            outcome.loss,
+            outcome.weights,
+            outcome.predict,
+            outcome.first_loss,
+            outcome.last_loss,
+            if ok { "ok" } else { "FAIL" }
+        );
+        if !ok {
+            failures.push(case.name);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "GPU training differs from the CPU trainer (tolerances: loss {LOSS_TOLERANCE}, weights \
+         {WEIGHT_TOLERANCE}, predict {PREDICT_TOLERANCE}): {failures:?}"
+    );
+}
+
+fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
+    let model = case.network.init().unwrap();
+    let config = TrainConfig {
+        loss: case.loss,
+        optimizer: case.optimizer,
+        batch_size: BATCHES[0],
+        regularization: case.regularization,
+        regularization_rate: case.regularization_rate,
+        seed: seed + 1,
+    };
+    let mut cpu = Trainer::new(model.clone(), config).unwrap();
+    let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+
+    let mut rng = SeededRng::new(seed);
+    let (mut cpu_losses, mut gpu_losses) = (Vec::new(), Vec::new());
+    for (step, &rows) in BATCHES.iter().enumerate() {
+        if step == RESET_BEFORE {
+            cpu.reset_optimizer();
+            gpu.reset_optimizer();
+        }
+        let rate = learning_rate(case.optimizer.learning_rate, step);
+        let mut cpu_config = *cpu.config();
+        cpu_config.optimizer.learning_rate = rate;
+        cpu.set_config(cpu_config).unwrap();
+        gpu.set_learning_rate(rate);
+
+        let (images, targets) = batch(&mut rng, case.network.input, rows);
+        cpu_losses.push(cpu.train_step(&images, &targets).unwrap());
+        gpu.train_step(&images, &targets).unwrap();
+        if step < READ_ONE_BY_ONE {
+            gpu_losses.push(gpu.take_mean_loss_blocking().unwrap());
+        }
+    }
+    let unread = &cpu_losses[READ_ONE_BY_ONE..];
+    let cpu_mean = unread.iter().map(|&l| f64::from(l)).sum::<f64>() / unread.len() as f64;
+    let gpu_mean = gpu.take_mean_loss_blocking().unwrap();
+    assert_eq!(gpu.steps(), cpu.steps(), "{}", case.name);
+    let loss = cpu_losses[..READ_ONE_BY_ONE]
+        .iter()
+        .zip(&gpu_losses)
+        .map(|(&c, &g)| (f64::from(c), f64::from(g)))
+        .chain([(cpu_mean, f64::from(gpu_mean))])
+        .map(|(c, g)| (g - c).abs() / c.abs().max(f64::MIN_POSITIVE))
+        .fold(0.0, f64::max);
+
+    let trained = gpu.read_model_blocking().unwrap();
+    let cpu_model = cpu.model();
+    assert_eq!(trained.output_transform(), cpu_model.output_transform());
+    let weights = difference(&trained.params().to_flat(), &cpu_model.params().to_flat());
+
+    // Predictions from the CPU's weights, loaded into the trainer (a checkpoint put back).
+    gpu.load_model(cpu_model).unwrap();
+    let (images, _) = batch(&mut rng, case.network.input, PREDICTED);
+    let expected = evaluate(cpu_model, &images);
+    let predicted = gpu.predict_blocking(&images).unwrap();
+    assert_eq!(predicted.shape(), expected.shape());
+    let predict = difference(predicted.data(), expected.data());
+
+    // The parameters go to the GPU and come back bit for bit.
+    let round_trip = gpu.read_model_blocking().unwrap();
+    assert_eq!(
+        round_trip.params().to_flat(),
+        cpu_model.params().to_flat(),
+        "{}: load_model then read_model changed the parameters",
+        case.name
+    );
+
+    Outcome {
+        loss,
+        weights,
+        predict,
+        first_loss: cpu_losses[0],
+        last_loss: cpu_losses[BATCHES.len() - 1],
+    }
+}
+
+/// What the CPU model shows for `images` in evaluation mode (its evaluation tape).
+fn evaluate(model: &Sequential, images: &Tensor) -> Tensor {
+    let mut recorded = model
+        .record(images.shape()[0], model.output_transform(), None)
+        .unwrap();
+    recorded.tape.set_input(recorded.input, images).unwrap();
+    recorded.tape.forward(model.params()).unwrap();
+    recorded.tape.value(recorded.prediction).clone()
+}
+
+#[test]
+fn parameters_round_trip_exactly_and_bad_input_is_refused_in_the_cpu_words() {
+    let context = Rc::new(open_context());
+    let model = normalised().init().unwrap();
+    let config = TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        ..TrainConfig::default()
+    };
+    let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    let back = gpu.read_model_blocking().unwrap();
+    assert_eq!(back.params(), model.params());
+    assert_eq!(back.config(), model.config());
+
+    // Nothing trained yet: no mean loss to take.
+    assert!(gpu.take_mean_loss_blocking().is_err());
+    // Data of the wrong shape is refused with the CPU trainer's words.
+    let mut cpu = Trainer::new(model.clone(), config).unwrap();
+    let (images, targets) = (Tensor::zeros(&[4, 1, 12, 11]), Tensor::zeros(&[4, CLASSES]));
+    let gpu_error = gpu.train_step(&images, &targets).unwrap_err();
+    let cpu_error = cpu.train_step(&images, &targets).unwrap_err();
+    assert_eq!(gpu_error.to_string(), cpu_error.to_string());
+    let images = Tensor::zeros(&[4, 1, 12, 12]);
+    let gpu_error = gpu
+        .train_step(&images, &Tensor::zeros(&[4, 3]))
+        .unwrap_err();
+    assert!(gpu_error.to_string().contains("[4, 10]"), "{gpu_error}");
+    assert!(gpu.predict_blocking(&Tensor::zeros(&[2, 12, 12])).is_err());
+    assert_eq!(
+        gpu.predict_blocking(&Tensor::zeros(&[0, 1, 12, 12]))
+            .unwrap()
+            .shape(),
+        [0, CLASSES]
+    );
+    // Another network cannot lend its parameters.
+    let other = lenet_like().init().unwrap();
+    assert!(gpu.load_model(&other).is_err());
+    // Softmax cross-entropy needs two outputs, as on the CPU.
+    let mut single = normalised();
+    *single.layers.last_mut().unwrap() = LayerConfig::dense(1, Activation::Linear);
+    let single = single.init().unwrap();
+    assert!(GpuSequentialTrainer::new_blocking(context, &single, config).is_err());
+    assert!(single.output_count() == 1);
+}

@@ -14,7 +14,7 @@ use crate::gpu::{GpuContext, GpuError, GpuTrainer, Kernels};
 const SELF_TEST_TOLERANCE: f32 = 1e-3;
 
 /// The engine the user picked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Backend {
     /// The CPU engine: the default, as fast as the GPU for the playground's small networks.
     #[default]

@@ -27,6 +27,9 @@ pub enum Command {
 pub enum Report {
     /// The worker has loaded the engine and waits for digits.
     Ready,
+    /// The worker's search for a GPU ended: the adapter's description if it passed the
+    /// self-test, otherwise why the CPU engine has to train.
+    Gpu { found: Result<String, String> },
     /// A run was created: how the digits were split.
     Started {
         train_count: usize,
@@ -45,6 +48,9 @@ pub enum Report {
     Finished,
     /// A command could not be carried out.
     Failed { message: String },
+    /// Something the learner should know that does not stop training (e.g. the GPU failed and
+    /// the CPU took over).
+    Notice { message: String },
 }
 
 impl Command {

@@ -11,6 +11,7 @@
 use super::model_spec::Preset;
 use super::training::RunSettings;
 use crate::engine::{Activation, LayerConfig, SequentialConfig};
+use crate::playground::backend::Backend;
 use crate::playground::url_state::{OPTIMIZERS, optimizer_key};
 
 /// Most layers a link may describe.
@@ -74,6 +75,11 @@ pub fn fields(settings: &RunSettings) -> Vec<(&'static str, String)> {
         settings.seed != default.seed,
         settings.seed.to_string(),
     );
+    differs(
+        "imageBackend",
+        settings.backend != default.backend,
+        settings.backend.key().to_string(),
+    );
     fields
 }
 
@@ -109,6 +115,7 @@ pub fn apply_field(settings: &mut RunSettings, key: &str, value: &str) -> Option
         "imageDecay" => set(&mut settings.cosine_decay, flag(value)),
         "imageShift" => set(&mut settings.augment, flag(value)),
         "imageSeed" => set(&mut settings.seed, value.parse().ok()),
+        "imageBackend" => set(&mut settings.backend, Backend::from_key(value)),
         _ => return None,
     })
 }
@@ -298,9 +305,10 @@ mod tests {
             cosine_decay: false,
             augment: false,
             seed: 42,
+            backend: Backend::Gpu,
         };
         let written = fields(&settings);
-        assert_eq!(written.len(), 9, "{written:?}");
+        assert_eq!(written.len(), 10, "{written:?}");
         assert_eq!(
             written[0].1,
             "conv8k3s2p1-leaky_relu,bn,max3s1,avg2,flat,drop0.25,dense32-gelu,dense10"

@@ -1,6 +1,15 @@
 //! One training run of an image network on a digit set, advanced one mini-batch at a time so
 //! that the worker running it can answer the page between batches, and evaluated on the
 //! held-out digits (accuracy, loss, confusion matrix, every prediction).
+//!
+//! A run trains on the CPU engine, or on the GPU once [`TrainingRun::use_gpu`] succeeded: the
+//! batches are still drawn and shifted here, each step is submitted without waiting, and
+//! [`TrainingRun::sync`] reads back the mean loss of the steps since the last one. The CPU model
+//! then serves as the copy the evaluation and the page use, refreshed by
+//! [`TrainingRun::pull_model`]. If the GPU fails, the run goes on on the CPU from the weights of
+//! the last test and says so ([`TrainingRun::take_notice`]).
+
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +19,8 @@ use crate::engine::{
     EngineError, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform, Params,
     Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
 };
+use crate::gpu::{GpuContext, GpuSequentialTrainer};
+use crate::playground::backend::Backend;
 
 /// Share of the digits held out for testing.
 pub const TEST_FRACTION: f32 = 0.1;
@@ -32,6 +43,9 @@ pub struct RunSettings {
     pub augment: bool,
     /// Seed of the split, the shuffling and the augmentation (the model has its own).
     pub seed: u64,
+    /// Which engine trains: the CPU engine in the worker, or the GPU when the worker found one.
+    #[serde(default)]
+    pub backend: Backend,
 }
 
 impl Default for RunSettings {
@@ -49,6 +63,7 @@ impl Default for RunSettings {
             cosine_decay: true,
             augment: true,
             seed: 1,
+            backend: Backend::Cpu,
         }
     }
 }
@@ -124,6 +139,15 @@ pub struct TrainingRun {
     loss_batches: usize,
     /// The weights after the last evaluation: put back when training diverges.
     checkpoint: Params,
+    steps: u64,
+    /// The GPU trainer once the run moved there; the CPU trainer's model is then a copy.
+    gpu: Option<Box<GpuSequentialTrainer>>,
+    /// GPU steps whose losses have not been read back yet.
+    unsynced_steps: usize,
+    /// Something the learner should be told (e.g. the GPU stopped), taken once.
+    notice: Option<String>,
+    /// The GPU failed this run once: it stays on the CPU.
+    gave_up_gpu: bool,
 }
 
 impl TrainingRun {
@@ -165,7 +189,106 @@ impl TrainingRun {
             loss_sum: 0.0,
             loss_batches: 0,
             checkpoint,
+            steps: 0,
+            gpu: None,
+            unsynced_steps: 0,
+            notice: None,
+            gave_up_gpu: false,
         })
+    }
+
+    /// Moves training to the GPU of `context`, from the model as it is. If the GPU cannot take
+    /// the network, the run stays on the CPU, and the notice says why.
+    pub async fn use_gpu(&mut self, context: Rc<GpuContext>) -> Result<(), String> {
+        let built =
+            GpuSequentialTrainer::new(context, self.trainer.model(), *self.trainer.config()).await;
+        match built {
+            Ok(trainer) => {
+                self.gpu = Some(Box::new(trainer));
+                self.unsynced_steps = 0;
+                Ok(())
+            }
+            Err(error) => {
+                self.gave_up_gpu = true;
+                self.notice = Some(format!(
+                    "The GPU cannot train this network ({error}); the CPU engine trains it."
+                ));
+                Err(error.to_string())
+            }
+        }
+    }
+
+    /// Whether the run is to train on the GPU: set so, and the GPU has not failed it.
+    pub fn wants_gpu(&self) -> bool {
+        self.settings.backend == Backend::Gpu && !self.gave_up_gpu
+    }
+
+    /// Whether the GPU computes the steps.
+    pub fn on_gpu(&self) -> bool {
+        self.gpu.is_some()
+    }
+
+    /// A message for the learner about something the run decided, taken once.
+    pub fn take_notice(&mut self) -> Option<String> {
+        self.notice.take()
+    }
+
+    /// The GPU failed: back to the CPU engine, from the weights of the last test.
+    fn leave_gpu(&mut self, reason: impl std::fmt::Display) {
+        self.gpu = None;
+        self.gave_up_gpu = true;
+        self.unsynced_steps = 0;
+        *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
+        self.trainer.reset_optimizer();
+        self.notice = Some(format!(
+            "The GPU stopped ({reason}); training goes on on the CPU from the weights of the last test."
+        ));
+    }
+
+    /// Reads back the mean loss of the GPU steps since the last call (nothing to do on the
+    /// CPU). A loss that is not finite puts back the weights of the last evaluation, on the
+    /// GPU too, and returns the reason.
+    pub async fn sync(&mut self) -> Result<(), EngineError> {
+        let steps = self.unsynced_steps;
+        let Some(gpu) = self.gpu.as_mut().filter(|_| steps > 0) else {
+            return Ok(());
+        };
+        self.unsynced_steps = 0;
+        let mean = match gpu.take_mean_loss().await {
+            Ok(mean) => mean,
+            Err(error) => {
+                self.leave_gpu(error);
+                return Ok(());
+            }
+        };
+        if !mean.is_finite() {
+            let what = if mean.is_nan() { "NaN" } else { "infinite" };
+            *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
+            let restored = gpu
+                .load_model(self.trainer.model())
+                .map(|()| gpu.reset_optimizer());
+            if let Err(error) = restored {
+                self.leave_gpu(error);
+            }
+            return Err(EngineError::NonFinite(format!(
+                "loss became {what} within the last {steps} steps on the GPU: the learning rate {} is probably too large",
+                self.settings.learning_rate
+            )));
+        }
+        self.loss_sum += f64::from(mean) * steps as f64;
+        self.loss_batches += steps;
+        Ok(())
+    }
+
+    /// Copies the GPU's weights into the CPU model (which the evaluation and the page use).
+    pub async fn pull_model(&mut self) {
+        let Some(gpu) = &self.gpu else {
+            return;
+        };
+        match gpu.read_model().await {
+            Ok(model) => *self.trainer.model_mut().params_mut() = model.params().clone(),
+            Err(error) => self.leave_gpu(error),
+        }
     }
 
     pub fn settings(&self) -> &RunSettings {
@@ -209,11 +332,12 @@ impl TrainingRun {
         self.settings.learning_rate * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
     }
 
-    /// One gradient step on the next mini-batch; returns its loss. A loss that is not finite
-    /// puts back the weights of the last evaluation and returns the reason.
-    pub fn step(&mut self) -> Result<f32, EngineError> {
+    /// One gradient step on the next mini-batch. On the CPU, a loss that is not finite puts
+    /// back the weights of the last evaluation and returns the reason; on the GPU the step is
+    /// only submitted, and [`TrainingRun::sync`] finds out.
+    pub fn step(&mut self) -> Result<(), EngineError> {
         if self.is_finished() {
-            return Ok(0.0);
+            return Ok(());
         }
         if self.position == 0 {
             self.rng.shuffle(&mut self.order);
@@ -227,29 +351,44 @@ impl TrainingRun {
             self.data.write_inputs(batch, &mut self.batch_inputs);
         }
         self.data.write_targets(batch, &mut self.batch_targets);
-        let mut config = *self.trainer.config();
-        config.optimizer.learning_rate = self.learning_rate();
-        self.trainer.set_config(config)?;
-        let loss = match self
-            .trainer
-            .train_step(&self.batch_inputs, &self.batch_targets)
-        {
-            Ok(loss) => loss,
-            Err(error) => {
-                *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
-                self.trainer.reset_optimizer();
-                return Err(error);
+        let batch_len = batch.len();
+        let rate = self.learning_rate();
+        if let Some(gpu) = self.gpu.as_mut() {
+            gpu.set_learning_rate(rate);
+            match gpu.train_step(&self.batch_inputs, &self.batch_targets) {
+                Ok(()) => self.unsynced_steps += 1,
+                Err(error) => {
+                    self.leave_gpu(error);
+                    return Ok(());
+                }
             }
-        };
-        self.examples_seen += batch.len() as u64;
+        } else {
+            let mut config = *self.trainer.config();
+            config.optimizer.learning_rate = rate;
+            self.trainer.set_config(config)?;
+            match self
+                .trainer
+                .train_step(&self.batch_inputs, &self.batch_targets)
+            {
+                Ok(loss) => {
+                    self.loss_sum += f64::from(loss);
+                    self.loss_batches += 1;
+                }
+                Err(error) => {
+                    *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
+                    self.trainer.reset_optimizer();
+                    return Err(error);
+                }
+            }
+        }
+        self.steps += 1;
+        self.examples_seen += batch_len as u64;
         self.position = end;
         if self.position >= self.order.len() {
             self.position = 0;
             self.epoch += 1;
         }
-        self.loss_sum += f64::from(loss);
-        self.loss_batches += 1;
-        Ok(loss)
+        Ok(())
     }
 
     /// Where the run stands; the train loss is the mean since the previous call.
@@ -262,7 +401,7 @@ impl TrainingRun {
             epochs: self.settings.epochs,
             position: self.position,
             train_count: self.split.train.len(),
-            steps: self.trainer.steps(),
+            steps: self.steps,
             examples_seen: self.examples_seen,
             learning_rate: self.learning_rate(),
             train_loss,
@@ -367,6 +506,7 @@ mod tests {
             cosine_decay: true,
             augment: true,
             seed: 5,
+            backend: Backend::Cpu,
         }
     }
 

@@ -72,6 +72,8 @@ pub struct ImagesPage {
     digits: Option<Shared<DigitSet>>,
     worker: Option<TrainingWorker>,
     worker_ready: bool,
+    /// The worker's GPU: `None` while it looks, then the adapter or why there is none.
+    gpu: Option<Result<String, String>>,
     /// Fires [`Msg::WorkerSilent`] unless the worker is ready first.
     worker_watch: Option<gloo::timers::callback::Timeout>,
     settings: RunSettings,
@@ -146,6 +148,7 @@ impl Component for ImagesPage {
             }),
             worker: Some(worker),
             worker_ready: false,
+            gpu: None,
             settings,
             state: RunState::Idle,
             progress: None,
@@ -290,7 +293,7 @@ impl Component for ImagesPage {
                     </div>
                     <div class="images-training">
                         <TrainingCard settings={self.settings.clone()} state={self.state} {can_train}
-                            progress={self.progress} examples_per_second={self.examples_per_second}
+                            progress={self.progress} examples_per_second={self.examples_per_second} gpu={self.gpu.clone()}
                             on_settings={link.callback(Msg::Settings)} on_train={link.callback(|_| Msg::Train)}
                             on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)} />
                         {self.results_view(ctx)}
@@ -358,6 +361,7 @@ impl ImagesPage {
         }
         self.worker_watch = None;
         self.worker = Some(TrainingWorker::in_page(ctx.link().callback(Msg::Worker)));
+        self.gpu = None;
         self.message = Some(in_page_notice(reason));
     }
 
@@ -377,6 +381,8 @@ impl ImagesPage {
                     worker.send_digits(digits);
                 }
             }
+            Report::Gpu { found } => self.gpu = Some(found),
+            Report::Notice { message } => self.message = Some(message),
             Report::Started {
                 train_count,
                 test_count,

@@ -1,7 +1,9 @@
-//! The run's settings (epochs, batch size, optimiser, learning rate, schedule, augmentation),
-//! Train / Pause / Reset, and where the run stands: progress bar, epoch, examples per second.
+//! The run's settings (engine, epochs, batch size, optimiser, learning rate, schedule,
+//! augmentation), Train / Pause / Reset, and where the run stands: progress bar, epoch,
+//! examples per second.
 
 use crate::engine::OptimizerKind;
+use crate::playground::backend::Backend;
 use crate::playground::images::training::{Progress, RunSettings};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -24,6 +26,8 @@ pub struct TrainingCardProps {
     pub can_train: bool,
     pub progress: Option<Progress>,
     pub examples_per_second: f32,
+    /// The worker's GPU: `None` while it looks, then the adapter or why there is none.
+    pub gpu: Option<Result<String, String>>,
     pub on_settings: Callback<RunSettings>,
     pub on_train: Callback<()>,
     pub on_pause: Callback<()>,
@@ -79,6 +83,24 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
             }
         })
     };
+    let on_backend = {
+        let (on_settings, settings) = (props.on_settings.clone(), settings.clone());
+        Callback::from(move |event: Event| {
+            let select: HtmlSelectElement = event.target_unchecked_into();
+            if let Some(backend) = Backend::from_key(&select.value()) {
+                on_settings.emit(RunSettings {
+                    backend,
+                    ..settings.clone()
+                });
+            }
+        })
+    };
+    let (gpu_label, gpu_why) = match &props.gpu {
+        None => ("WebGPU (looking for one…)".to_string(), None),
+        Some(Ok(description)) => (description.clone(), None),
+        Some(Err(reason)) => ("WebGPU (unavailable)".to_string(), Some(reason.clone())),
+    };
+    let gpu_ready = matches!(props.gpu, Some(Ok(_)));
     let (button, action) = match props.state {
         RunState::Training => ("Pause", props.on_pause.reform(|_| ())),
         RunState::Paused => ("Resume", props.on_train.reform(|_| ())),
@@ -99,6 +121,18 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
     html! {
         <section class="card training-card">
             <h3>{"Training"}</h3>
+            <label class="row" title={gpu_why.clone()}>{"engine"}
+                <select onchange={on_backend} disabled={locked} data-testid="images-backend">
+                    <option value={Backend::Cpu.key()} selected={settings.backend == Backend::Cpu}>{"CPU (worker, wasm SIMD)"}</option>
+                    <option value={Backend::Gpu.key()} selected={settings.backend == Backend::Gpu} disabled={!gpu_ready}>{gpu_label}</option>
+                </select>
+            </label>
+            if settings.backend == Backend::Gpu && !gpu_ready {
+                <p class="hint" data-testid="images-backend-note">{match &gpu_why {
+                    Some(reason) => format!("No GPU to train on ({reason}): the CPU engine trains instead."),
+                    None => "Looking for a GPU; until one is found the CPU engine trains.".to_string(),
+                }}</p>
+            }
             {number("epochs", "epochs", settings.epochs.to_string(), |s, v| s.epochs = v.max(1.0) as usize)}
             {number("batch size", "batch-size", settings.batch_size.to_string(), |s, v| s.batch_size = v.max(1.0) as usize)}
             <label class="row">{"optimiser"}

@@ -1,15 +1,22 @@
 //! The training loop of the Images page, wherever it runs: in a Web Worker (`worker.rs`), or on
-//! the page itself when the browser cannot start one. It takes commands, trains in slices of a
-//! few milliseconds (tens in a worker, a dozen on the page) so that commands are answered between
-//! slices, and reports progress a few times a second and test results every couple of seconds.
+//! the page itself when the browser cannot start one. It takes commands, trains in slices (a few
+//! tens of milliseconds in a worker, a dozen on the page) so that commands are answered between
+//! slices, and reports as [`Pacing`] says. A run set to train on the GPU does so once the
+//! search at start has found one ([`super::gpu_slice`]); otherwise the CPU engine trains it.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
+use yew::platform::spawn_local;
 
 use super::envelope::Envelope;
+use super::gpu_slice::gpu_slice;
+pub use super::pacing::Outbox;
+use super::pacing::Pacing;
 use crate::data::digits::DigitSet;
+use crate::engine::EngineError;
+use crate::playground::backend::{GpuDevice, find_gpu};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::TrainingRun;
 
@@ -17,53 +24,70 @@ use crate::playground::images::training::TrainingRun;
 pub const WORKER_SLICE_MS: f64 = 40.0;
 /// Training time per slice on the page itself: short, so that frames are still drawn.
 pub const IN_PAGE_SLICE_MS: f64 = 12.0;
-/// Time between progress reports.
-const PROGRESS_EVERY_MS: f64 = 250.0;
-/// Shortest time between test evaluations (longer when an evaluation is slow, so that testing
-/// never takes more than a tenth of the time).
-const TEST_EVERY_MS: f64 = 2000.0;
-
-/// Where reports go: `postMessage` in a worker, the page's callback in the page.
-pub type Outbox = Rc<dyn Fn(&Report, Option<Vec<f32>>)>;
 
 /// The state of the loop; share it as [`SharedLoop`].
 pub struct TrainingLoop {
-    outbox: Outbox,
+    pub(super) outbox: Outbox,
     slice_ms: f64,
+    /// The GPU found by the search at start, which passed its self-test.
+    gpu: Option<GpuDevice>,
     digits: Option<DigitSet>,
-    run: Option<TrainingRun>,
-    playing: bool,
-    slice_scheduled: bool,
-    last_progress_ms: f64,
-    last_test_ms: f64,
-    test_cost_ms: f64,
-    examples_at_last_progress: u64,
-    epoch_at_last_test: usize,
+    /// The run; out with a GPU slice while that one awaits the GPU.
+    pub(super) run: Option<TrainingRun>,
+    pub(super) playing: bool,
+    pub(super) slice_scheduled: bool,
+    /// Bumped whenever the run is replaced or forgotten, so that a GPU slice that was out
+    /// with the old run drops it.
+    pub(super) generation: u64,
+    pub(super) pacing: Pacing,
+    /// Steps a GPU slice submits (adapted to the GPU's speed).
+    pub(super) gpu_steps_per_slice: usize,
 }
 
 pub type SharedLoop = Rc<RefCell<TrainingLoop>>;
 
 impl TrainingLoop {
-    /// A loop that trains `slice_ms` at a time and says it is ready.
+    /// A loop that trains `slice_ms` at a time and says it is ready. Also starts looking for a
+    /// GPU, and reports what it finds.
     pub fn start(outbox: Outbox, slice_ms: f64) -> SharedLoop {
         outbox(&Report::Ready, None);
-        Rc::new(RefCell::new(TrainingLoop {
+        let state = Rc::new(RefCell::new(TrainingLoop {
             outbox,
             slice_ms,
+            gpu: None,
             digits: None,
             run: None,
             playing: false,
             slice_scheduled: false,
-            last_progress_ms: 0.0,
-            last_test_ms: 0.0,
-            test_cost_ms: 0.0,
-            examples_at_last_progress: 0,
-            epoch_at_last_test: 0,
-        }))
+            generation: 0,
+            pacing: Pacing::default(),
+            gpu_steps_per_slice: 4,
+        }));
+        let searching = Rc::clone(&state);
+        spawn_local(async move {
+            let found = find_gpu().await;
+            let mut state = searching.borrow_mut();
+            let report = Report::Gpu {
+                found: found
+                    .as_ref()
+                    .map(|device| device.description.clone())
+                    .map_err(String::clone),
+            };
+            state.gpu = found.ok();
+            state.post(&report, None);
+        });
+        state
     }
 
     fn post(&self, report: &Report, weights: Option<Vec<f32>>) {
         (self.outbox)(report, weights);
+    }
+
+    /// Forgets the run (a GPU slice out with it will drop it).
+    fn forget_run(&mut self) {
+        self.playing = false;
+        self.run = None;
+        self.generation += 1;
     }
 }
 
@@ -75,8 +99,17 @@ pub fn receive(state: &SharedLoop, command: Command, envelope: Envelope) {
     }
 }
 
-fn now() -> f64 {
+pub(super) fn now() -> f64 {
     js_sys::Date::now()
+}
+
+/// What the page is told when a step diverged and the weights of the last test are back.
+pub(super) fn pause_reason(error: &EngineError) -> Report {
+    Report::Paused {
+        reason: Some(format!(
+            "{error}. The weights of the last test are back; lower the learning rate and press Train."
+        )),
+    }
 }
 
 fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<(), String> {
@@ -91,16 +124,14 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
                 pixels,
                 labels,
             });
-            guard.run = None;
-            guard.playing = false;
+            guard.forget_run();
         }
         Command::Start { settings } => {
             let digits = guard
                 .digits
                 .clone()
                 .ok_or("no digits yet: wait until they are loaded")?;
-            guard.playing = false;
-            guard.run = None;
+            guard.forget_run();
             let mut run = TrainingRun::new(digits, settings).map_err(|e| e.to_string())?;
             let split = run.split();
             guard.post(
@@ -117,30 +148,21 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
                 Some(run.model().params().to_flat()),
             );
             guard.run = Some(run);
-            guard.last_test_ms = now();
-            guard.last_progress_ms = now();
-            guard.examples_at_last_progress = 0;
-            guard.epoch_at_last_test = 0;
+            guard.pacing.restart(now(), 0, 0);
             guard.playing = true;
         }
         Command::Play => {
-            if guard.run.as_ref().is_some_and(|run| !run.is_finished()) {
+            if let Some(run) = guard.run.as_mut().filter(|run| !run.is_finished()) {
+                let examples_seen = run.take_progress().examples_seen;
+                guard.pacing.resume(now(), examples_seen);
                 guard.playing = true;
-                guard.last_progress_ms = now();
-                guard.examples_at_last_progress = guard
-                    .run
-                    .as_mut()
-                    .map_or(0, |run| run.take_progress().examples_seen);
             }
         }
         Command::Pause => {
             guard.playing = false;
             guard.post(&Report::Paused { reason: None }, None);
         }
-        Command::Reset => {
-            guard.playing = false;
-            guard.run = None;
-        }
+        Command::Reset => guard.forget_run(),
     }
     let schedule = guard.playing && !guard.slice_scheduled;
     drop(guard);
@@ -150,13 +172,23 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
     Ok(())
 }
 
-fn schedule_slice(state: &SharedLoop) {
+/// Runs the next slice from a zero timeout, which lets the commands that arrived during the
+/// last one run first: on the GPU when the run wants it and there is one, else on the CPU.
+pub(super) fn schedule_slice(state: &SharedLoop) {
     state.borrow_mut().slice_scheduled = true;
     let state = Rc::clone(state);
-    // A zero timeout lets the commands that arrived during the slice run first.
     Timeout::new(0, move || {
+        let gpu = {
+            let guard = state.borrow();
+            let wants_gpu = guard.run.as_ref().is_some_and(TrainingRun::wants_gpu);
+            guard.gpu.clone().filter(|_| wants_gpu)
+        };
+        if let Some(device) = gpu {
+            spawn_local(gpu_slice(state, device));
+            return;
+        }
         state.borrow_mut().slice_scheduled = false;
-        let again = train_slice(&mut state.borrow_mut());
+        let again = cpu_slice(&mut state.borrow_mut());
         if again {
             schedule_slice(&state);
         }
@@ -164,8 +196,8 @@ fn schedule_slice(state: &SharedLoop) {
     .forget();
 }
 
-/// Trains for one slice and reports; returns whether to go on.
-fn train_slice(state: &mut TrainingLoop) -> bool {
+/// Trains on the CPU for one slice and reports; returns whether to go on.
+fn cpu_slice(state: &mut TrainingLoop) -> bool {
     if !state.playing {
         return false;
     }
@@ -177,57 +209,10 @@ fn train_slice(state: &mut TrainingLoop) -> bool {
     while now() - start < state.slice_ms && !run.is_finished() {
         if let Err(error) = run.step() {
             state.playing = false;
-            post(
-                &Report::Paused {
-                    reason: Some(format!(
-                        "{error}. The weights of the last test are back; lower the learning rate and press Train."
-                    )),
-                },
-                None,
-            );
+            post(&pause_reason(&error), None);
             return false;
         }
     }
-    let time = now();
-    let finished = run.is_finished();
-    let epoch_done = run.epoch() != state.epoch_at_last_test;
-    if time - state.last_progress_ms >= PROGRESS_EVERY_MS || finished || epoch_done {
-        let progress = run.take_progress();
-        let seconds = ((time - state.last_progress_ms) / 1000.0).max(1e-3);
-        let examples = progress.examples_seen - state.examples_at_last_progress;
-        post(
-            &Report::Progress {
-                progress,
-                examples_per_second: (examples as f64 / seconds) as f32,
-            },
-            None,
-        );
-        state.last_progress_ms = time;
-        state.examples_at_last_progress = progress.examples_seen;
-    }
-    let test_due = time - state.last_test_ms >= TEST_EVERY_MS.max(10.0 * state.test_cost_ms);
-    if test_due || finished || epoch_done {
-        let test_start = now();
-        match run.evaluate() {
-            Ok(report) => post(
-                &Report::Tested { report },
-                Some(run.model().params().to_flat()),
-            ),
-            Err(error) => post(
-                &Report::Failed {
-                    message: error.to_string(),
-                },
-                None,
-            ),
-        }
-        state.test_cost_ms = now() - test_start;
-        state.last_test_ms = now();
-        state.epoch_at_last_test = run.epoch();
-    }
-    if finished {
-        state.playing = false;
-        post(&Report::Finished, None);
-        return false;
-    }
-    true
+    state.playing = state.pacing.report(run, true, &post, now);
+    state.playing
 }

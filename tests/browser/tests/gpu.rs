@@ -1,6 +1,6 @@
 //! The engine switch in a real browser: with WebGPU (headless Chromium's SwiftShader adapter,
 //! `--enable-unsafe-webgpu`) the GPU passes its self-test, trains XOR and hands the network over
-//! to the CPU mid-run, and when the device is lost mid-run the CPU goes on from the last synced
+//! to the CPU mid-run, an image network trains on it in the Images page's worker, and when the device is lost mid-run the CPU goes on from the last synced
 //! weights and says so; without the flag there is no adapter, the badge says so, and the CPU
 //! trains as always.
 //!
@@ -183,6 +183,56 @@ async fn a_lost_gpu_device_hands_training_to_the_cpu_from_the_last_synced_weight
     assert!(loss.is_finite(), "test loss {loss} after the fallback");
     test_loss_below(&page, 0.1).await;
     page.screenshot("webgpu_device_lost").await;
+}
+
+#[tokio::test]
+async fn an_image_network_trains_on_webgpu_in_the_worker() {
+    let page = Page::launch_with_args(WEBGPU).await;
+    // A small convolutional network, one epoch, on the GPU: all of it from the link.
+    page.open(
+        "/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageEpochs=1&imageBackend=gpu",
+    )
+    .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the worker's GPU can be chosen",
+        GPU_READY,
+        async || {
+            page.execute(
+                "const option = document.querySelector('[data-testid=images-backend] option[value=gpu]');
+                 return option ? option.disabled === false && option.textContent : false;",
+            )
+            .await
+        },
+        |text| text.as_str().is_some_and(|text| text.starts_with("WebGPU")),
+    )
+    .await;
+    assert_eq!(page.value("images-backend").await, "gpu");
+    page.wait_until(
+        "the Train button is enabled",
+        GPU_READY,
+        async || {
+            page.execute("return !document.querySelector('[data-testid=images-train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &serde_json::Value::Bool(true),
+    )
+    .await;
+    page.click("images-train").await;
+    let accuracy = page
+        .wait_until(
+            "test accuracy above 80% on the GPU",
+            TRAINING,
+            async || page.number("test-accuracy").await,
+            |accuracy| *accuracy > 80.0,
+        )
+        .await;
+    eprintln!("test accuracy on the GPU: {accuracy}%");
+    let speed = page.text("examples-per-second").await;
+    eprintln!("speed on SwiftShader: {speed}");
+    page.screenshot("images_webgpu").await;
+    let message = page.text("images-message").await;
+    assert!(message.is_empty(), "unexpected message: {message}");
 }
 
 #[tokio::test]

@@ -1,0 +1,131 @@
+//! The Images page's training run on the GPU (`TrainingRun::use_gpu`): it learns like the CPU
+//! run, its losses come back through `sync`, its weights through `pull_model`, and a diverging
+//! run puts back the weights of the last test, on the GPU too. Needs an adapter (lavapipe
+//! natively), like the other GPU suites.
+
+use std::rc::Rc;
+
+use neural_playground::data::digits::{DigitSet, NPM_MAGIC, PIXELS};
+use neural_playground::engine::{Activation, LayerConfig, OptimizerKind, SequentialConfig};
+use neural_playground::playground::backend::Backend;
+use neural_playground::playground::images::training::{RunSettings, TrainingRun};
+
+mod gpu_common;
+
+/// Two classes told apart by which half of the image is lit: learnt in a few steps.
+fn halves(count: usize) -> DigitSet {
+    let mut bytes = NPM_MAGIC.to_vec();
+    bytes.extend((count as u32).to_le_bytes());
+    let labels: Vec<u8> = (0..count).map(|i| (i % 2) as u8).collect();
+    bytes.extend(&labels);
+    for &label in &labels {
+        for pixel in 0..PIXELS {
+            let top = pixel < PIXELS / 2;
+            bytes.push(if top == (label == 0) { 200 } else { 0 });
+        }
+    }
+    DigitSet::from_npm_file(&bytes, "halves").unwrap()
+}
+
+fn settings() -> RunSettings {
+    RunSettings {
+        model: SequentialConfig {
+            input: [1, 28, 28],
+            layers: vec![
+                LayerConfig::Conv2d {
+                    out_channels: 4,
+                    kernel: 3,
+                    stride: 1,
+                    padding: 1,
+                    activation: Activation::Relu,
+                },
+                LayerConfig::MaxPool2d { size: 2, stride: 2 },
+                LayerConfig::Flatten,
+                LayerConfig::dense(10, Activation::Linear),
+            ],
+            seed: 3,
+        },
+        epochs: 2,
+        batch_size: 16,
+        optimizer: OptimizerKind::Adam,
+        learning_rate: 0.01,
+        cosine_decay: true,
+        augment: true,
+        seed: 5,
+        backend: Backend::Gpu,
+    }
+}
+
+/// Steps until the run is finished, reading the losses back every `sync_every` steps.
+fn train(run: &mut TrainingRun, sync_every: usize) -> Vec<f32> {
+    let mut losses = Vec::new();
+    let mut steps = 0;
+    while !run.is_finished() {
+        run.step().unwrap();
+        steps += 1;
+        if steps % sync_every == 0 || run.is_finished() {
+            pollster::block_on(run.sync()).unwrap();
+            losses.push(run.take_progress().train_loss);
+        }
+    }
+    losses
+}
+
+#[test]
+fn a_gpu_run_learns_like_the_cpu_run() {
+    let context = Rc::new(gpu_common::open_context());
+    let mut on_gpu = TrainingRun::new(halves(200), settings()).unwrap();
+    pollster::block_on(on_gpu.use_gpu(Rc::clone(&context))).unwrap();
+    assert!(on_gpu.on_gpu());
+    let before = on_gpu.evaluate().unwrap();
+    let gpu_losses = train(&mut on_gpu, 4);
+    assert!(on_gpu.on_gpu(), "{:?}", on_gpu.take_notice());
+    pollster::block_on(on_gpu.pull_model());
+    let after = on_gpu.evaluate().unwrap();
+    assert!(after.accuracy > 0.9, "accuracy {}", after.accuracy);
+    assert!(
+        after.loss < before.loss,
+        "{} -> {}",
+        before.loss,
+        after.loss
+    );
+
+    // The same run on the CPU: same batches, same shifts, so the same mean losses.
+    let mut on_cpu = TrainingRun::new(halves(200), settings()).unwrap();
+    let cpu_losses = train(&mut on_cpu, 4);
+    assert_eq!(gpu_losses.len(), cpu_losses.len());
+    for (step, (gpu, cpu)) in gpu_losses.iter().zip(&cpu_losses).enumerate() {
+        let error = (gpu - cpu).abs() / cpu.abs().max(1e-3);
+        assert!(error < 1e-3, "losses {step}: GPU {gpu}, CPU {cpu}");
+    }
+    let cpu_after = on_cpu.evaluate().unwrap();
+    assert!((cpu_after.loss - after.loss).abs() < 1e-3 * cpu_after.loss.max(1e-3) + 1e-5);
+}
+
+#[test]
+fn a_diverging_gpu_run_puts_back_the_weights_of_the_last_test() {
+    let context = Rc::new(gpu_common::open_context());
+    let mut run = TrainingRun::new(
+        halves(200),
+        RunSettings {
+            optimizer: OptimizerKind::Sgd,
+            learning_rate: 1e30,
+            cosine_decay: false,
+            ..settings()
+        },
+    )
+    .unwrap();
+    pollster::block_on(run.use_gpu(context)).unwrap();
+    run.evaluate().unwrap();
+    let checkpoint = run.model().params().to_flat();
+    for _ in 0..4 {
+        run.step().unwrap();
+    }
+    let error = pollster::block_on(run.sync()).unwrap_err().to_string();
+    assert!(error.contains("learning rate"), "{error}");
+    assert!(run.on_gpu(), "divergence is not a GPU failure");
+    // Both copies hold the checkpoint again: the CPU one at once, the GPU one when read back.
+    assert_eq!(run.model().params().to_flat(), checkpoint);
+    pollster::block_on(run.pull_model());
+    assert_eq!(run.model().params().to_flat(), checkpoint);
+}

@@ -46,6 +46,17 @@ pub struct GpuDevice {
     pub description: String,
 }
 
+impl GpuDevice {
+    /// A note to add to the description when the adapter is a software one.
+    pub fn software_note(&self) -> &'static str {
+        if self.context.adapter_info().device_type == wgpu::DeviceType::Cpu {
+            " (a software adapter: correct, not fast)"
+        } else {
+            ""
+        }
+    }
+}
+
 /// Opens the default GPU and checks it against the CPU engine; the error says, in words, why
 /// the CPU has to do the work.
 pub async fn find_gpu() -> Result<GpuDevice, String> {

@@ -253,7 +253,7 @@ impl GpuLink {
                 format!(
                     "{} trains the network: it passed its self-test against the CPU{}.",
                     device.description,
-                    software_note(device)
+                    device.software_note()
                 ),
             ),
             (GpuStatus::Ready(device), false) => (
@@ -262,7 +262,7 @@ impl GpuLink {
                     "The CPU trains the network (the default for these small networks). {} \
                      passed its self-test{}: pick it in the menu to train there.",
                     device.description,
-                    software_note(device)
+                    device.software_note()
                 ),
             ),
             (GpuStatus::Searching, _) => (
@@ -310,13 +310,6 @@ fn record(failure: &Mutex<Option<String>>, reason: String) {
     }
 }
 
-fn software_note(device: &GpuDevice) -> &'static str {
-    if device.context.adapter_info().device_type == wgpu::DeviceType::Cpu {
-        " (a software adapter: correct, not fast)"
-    } else {
-        ""
-    }
-}
 
 /// Chrome exposes `navigator.gpu` even without an adapter; without it there is no WebGPU at all.
 fn has_navigator_gpu() -> bool {

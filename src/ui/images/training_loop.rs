@@ -70,7 +70,7 @@ impl TrainingLoop {
             let report = Report::Gpu {
                 found: found
                     .as_ref()
-                    .map(|device| device.description.clone())
+                    .map(|device| format!("{}{}", device.description, device.software_note()))
                     .map_err(String::clone),
             };
             state.gpu = found.ok();

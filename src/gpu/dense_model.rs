@@ -75,6 +75,16 @@ impl Workspace {
         self.layers.last().expect("a model has layers").output()
     }
 
+    /// Every layer's output as the CPU model's `layer_output` gives it: the activations of
+    /// the hidden layers, then the prediction.
+    pub(super) fn layer_outputs(&self) -> impl Iterator<Item = &GpuTensor> {
+        let hidden = self.layers.len().saturating_sub(1);
+        self.layers[..hidden]
+            .iter()
+            .map(LayerBuffers::output)
+            .chain(std::iter::once(self.prediction()))
+    }
+
     /// What the user sees for the output layer.
     pub(super) fn prediction(&self) -> &GpuTensor {
         self.transformed

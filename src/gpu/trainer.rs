@@ -368,6 +368,14 @@ impl GpuTrainer {
     /// The prediction shown to the user for `inputs` `[rows, inputs]` (probabilities under a
     /// cross-entropy loss), as [`Model::predict`] computes it: e.g. the decision-boundary grid.
     pub async fn predict(&mut self, inputs: &Tensor) -> Result<Tensor, GpuTrainingError> {
+        let index = self.predict_into_workspace(inputs)?;
+        let workspace = self.model.workspace(index);
+        Ok(workspace.prediction().read(&self.context).await?)
+    }
+
+    /// Submits the forward pass over `inputs` into the workspace of its row count, output
+    /// transform included; returns that workspace's index.
+    fn predict_into_workspace(&mut self, inputs: &Tensor) -> Result<usize, GpuTrainingError> {
         let features = self.model.input_count();
         if inputs.rank() != 2 || inputs.cols() != features {
             return Err(EngineError::shape(
@@ -388,7 +396,46 @@ impl GpuTrainer {
         let mut softmax = self.training_kernels.begin(&context);
         self.model.transform_softmax(&mut softmax, workspace)?;
         softmax.submit();
-        Ok(workspace.prediction().read(&context).await?)
+        Ok(index)
+    }
+
+    /// Every layer's output for `inputs` `[points, inputs]`, as [`Model::layer_output`] gives
+    /// it after [`Model::forward`] (the decision-boundary grid and the neuron thumbnails), read
+    /// back in one transfer.
+    pub async fn layer_outputs(
+        &mut self,
+        inputs: &Tensor,
+    ) -> Result<Vec<Tensor>, GpuTrainingError> {
+        let index = self.predict_into_workspace(inputs)?;
+        let context = Rc::clone(&self.context);
+        let workspace = self.model.workspace(index);
+        let total = workspace.layer_outputs().map(GpuTensor::len).sum();
+        let packed = GpuTensor::zeros(&context, &[total]);
+        let mut commands = self.training_kernels.begin(&context);
+        let mut offset = 0;
+        for output in workspace.layer_outputs() {
+            commands.copy(output, &packed, offset)?;
+            offset += output.len();
+        }
+        commands.submit();
+        let flat = packed.read(&context).await?;
+        let mut rest = flat.data();
+        let mut outputs = Vec::new();
+        for output in workspace.layer_outputs() {
+            let (mine, after) = rest.split_at(output.len());
+            outputs.push(Tensor::from_vec(output.shape(), mine.to_vec())?);
+            rest = after;
+        }
+        Ok(outputs)
+    }
+
+    /// [`GpuTrainer::layer_outputs`], waiting for the GPU (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn layer_outputs_blocking(
+        &mut self,
+        inputs: &Tensor,
+    ) -> Result<Vec<Tensor>, GpuTrainingError> {
+        pollster::block_on(self.layer_outputs(inputs))
     }
 
     /// [`GpuTrainer::predict`], waiting for the GPU (native only).

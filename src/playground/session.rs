@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub twins: Vec<Vec<Option<usize>>>,
     /// When every hidden layer is linear, the single layer the whole network collapses into.
     pub collapsed: Option<CollapsedLayer>,
+    /// Whether the grid's outputs (heatmaps and thumbnails) were computed on the GPU.
+    pub grid_on_gpu: bool,
 }
 
 /// `x · weights + biases`, the one linear map a stack of linear layers amounts to.
@@ -477,8 +479,49 @@ impl Session {
 
     /// Runs the grid through the network and gathers what the views draw.
     pub fn snapshot(&mut self) -> Result<Snapshot, EngineError> {
-        let model = self.trainer.model_mut();
-        model.forward(&self.grid.inputs)?;
+        self.trainer.model_mut().forward(&self.grid.inputs)?;
+        let model = self.trainer.model();
+        let outputs: Vec<&Tensor> = (0..model.layers().len())
+            .map(|layer| model.layer_output(layer))
+            .collect();
+        self.snapshot_of(&outputs, false)
+    }
+
+    /// The inputs of the decision-boundary grid, `[cells, features]`.
+    pub fn grid_inputs(&self) -> &Tensor {
+        &self.grid.inputs
+    }
+
+    /// What the views draw, from every layer's output on the grid computed elsewhere (the
+    /// GPU): `layer_outputs[l]` is what [`Model::layer_output`] gives for layer `l`.
+    pub fn snapshot_with_grid(&self, layer_outputs: &[Tensor]) -> Result<Snapshot, EngineError> {
+        let model = self.trainer.model();
+        let cells = self.grid.inputs.rows();
+        let sizes = model.layer_sizes();
+        let fits = layer_outputs.len() == model.layers().len()
+            && layer_outputs
+                .iter()
+                .zip(&sizes[1..])
+                .all(|(output, &neurons)| output.shape() == [cells, neurons]);
+        if !fits {
+            let shapes: Vec<&[usize]> = layer_outputs.iter().map(Tensor::shape).collect();
+            return Err(EngineError::shape(
+                "grid outputs",
+                format!("one [{cells}, neurons] output per layer of {sizes:?}"),
+                format!("{shapes:?}"),
+            ));
+        }
+        let outputs: Vec<&Tensor> = layer_outputs.iter().collect();
+        self.snapshot_of(&outputs, true)
+    }
+
+    /// The snapshot from every layer's output on the grid.
+    fn snapshot_of(
+        &self,
+        layer_outputs: &[&Tensor],
+        grid_on_gpu: bool,
+    ) -> Result<Snapshot, EngineError> {
+        let model = self.trainer.model();
         let layer_sizes = model.layer_sizes();
         let layer_count = layer_sizes.len() - 1;
         let mut weights = Vec::with_capacity(layer_count);
@@ -503,8 +546,7 @@ impl Session {
                 .collect()
         });
         neuron_heatmaps.push(input_columns.collect());
-        for layer in 0..layer_count {
-            let output = model.layer_output(layer);
+        for (layer, &output) in layer_outputs.iter().enumerate() {
             let is_output_layer = layer + 1 == layer_count;
             let neurons = (0..layer_sizes[layer + 1]).map(|neuron| {
                 let shown = |cell: usize| {
@@ -518,7 +560,7 @@ impl Session {
             });
             neuron_heatmaps.push(neurons.collect());
         }
-        let output = model.layer_output(layer_count - 1);
+        let output = layer_outputs[layer_count - 1];
         let output_heatmap = (0..output.rows())
             .map(|cell| display_value(&self.config, output, cell, None))
             .collect();
@@ -537,6 +579,7 @@ impl Session {
             history: self.history.clone(),
             twins,
             collapsed,
+            grid_on_gpu,
         })
     }
 

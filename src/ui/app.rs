@@ -88,6 +88,9 @@ pub struct App {
     /// The stepper's mini-batch (the traced example first), when its batch view is on.
     batch: Option<Shared<Vec<Trace>>>,
     _hash_listener: EventListener,
+    /// The grid's layer outputs that came from the GPU with the last synced weights: the next
+    /// snapshot is drawn from them instead of running the grid on the CPU.
+    gpu_grid: Option<Vec<crate::engine::Tensor>>,
     /// Whether the Images page was opened (it stays mounted from then on).
     images_opened: std::cell::Cell<bool>,
     gpu: GpuLink,
@@ -121,6 +124,7 @@ impl Component for App {
             trace: None,
             trace_example: 0,
             batch: None,
+            gpu_grid: None,
             images_opened: std::cell::Cell::new(false),
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             _hash_listener: {
@@ -233,8 +237,10 @@ impl Component for App {
             Msg::Gpu(msg) => match self.gpu.receive(msg) {
                 None => {}
                 Some(Ok(trained)) => {
+                    self.gpu_grid = Some(trained.grid);
                     if let Err(error) = self.session.adopt_trained(&trained.model, &trained.losses)
                     {
+                        self.gpu_grid = None;
                         self.gpu.forget_run();
                         self.playing = false;
                         self.frame = None;
@@ -407,7 +413,11 @@ impl App {
 
     /// Takes a new snapshot for the views, and a new trace when the stepper is open.
     fn refresh(&mut self) {
-        match self.session.snapshot() {
+        let snapshot = match self.gpu_grid.take() {
+            Some(grid) => self.session.snapshot_with_grid(&grid),
+            None => self.session.snapshot(),
+        };
+        match snapshot {
             Ok(snapshot) => self.snapshot = Shared::new(snapshot),
             Err(error) => self.message = Some(error.to_string()),
         }

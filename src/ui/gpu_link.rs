@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::{Arc, Mutex};
 
-use crate::engine::Model;
+use crate::engine::{Model, Tensor};
 use crate::gpu::{GpuContext, GpuTrainer, GpuTrainingError};
 use crate::playground::Session;
 use crate::playground::backend::{Backend, GpuDevice, find_gpu};
@@ -59,6 +59,8 @@ pub enum GpuMsg {
 pub struct TrainedEpochs {
     pub model: Box<Model>,
     pub losses: Vec<f32>,
+    /// Every layer's output on the decision-boundary grid, computed on the GPU.
+    pub grid: Vec<Tensor>,
 }
 
 /// Whether there is a GPU to train on.
@@ -216,13 +218,16 @@ impl GpuLink {
                 trainer
                     .train_epochs(EPOCHS_PER_SYNC)
                     .map_err(|error| error.to_string())?;
+                let grid_inputs = session.grid_inputs().clone();
                 spawn_local(async move {
                     let read = async {
                         let losses = trainer.read_losses().await?;
                         let model = trainer.read_model().await?;
-                        Ok::<_, crate::gpu::GpuError>(TrainedEpochs {
+                        let grid = trainer.layer_outputs(&grid_inputs).await?;
+                        Ok::<_, GpuTrainingError>(TrainedEpochs {
                             model: Box::new(model),
                             losses,
+                            grid,
                         })
                     };
                     let result = read.await.map_err(|error| error.to_string());
@@ -309,7 +314,6 @@ fn record(failure: &Mutex<Option<String>>, reason: String) {
         failure.get_or_insert(reason);
     }
 }
-
 
 /// Chrome exposes `navigator.gpu` even without an adapter; without it there is no WebGPU at all.
 fn has_navigator_gpu() -> bool {

@@ -99,7 +99,8 @@ pub fn OutputPanel(props: &OutputPanelProps) -> Html {
             </div>
             <LossChart snapshot={snapshot.clone()} />
             <div class="chart-legend"><span class="test-line" />{"test"}<span class="train-line" />{"training"}</div>
-            <div class="plot" style={format!("width:{PLOT}px;height:{PLOT}px")}>
+            <div class="plot" style={format!("width:{PLOT}px;height:{PLOT}px")}
+                data-grid-engine={if snapshot.grid_on_gpu { "gpu" } else { "cpu" }}>
                 <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Output} discretize={config.discretize}
                     class={classes!("boundary", props.hovered.is_some().then_some("hidden"))} test_id="output-heatmap" />
                 if let Some((layer, neuron)) = props.hovered {

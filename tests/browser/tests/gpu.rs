@@ -115,6 +115,12 @@ async fn webgpu_trains_xor_and_hands_the_network_to_the_cpu() {
         "epoch went from {epoch_before} to {epoch_on_gpu} on the GPU"
     );
     page.screenshot("webgpu_trains_xor").await;
+    // The decision boundary and the thumbnails came from the GPU with the weights.
+    let grid_engine = "return document.querySelector('[data-grid-engine]').dataset.gridEngine;";
+    assert_eq!(
+        page.execute(grid_engine).await,
+        serde_json::Value::from("gpu")
+    );
 
     // Mid-run, back to the CPU: it goes on from the GPU's weights, not from the start.
     page.select("backend-switch", "cpu").await;
@@ -134,6 +140,10 @@ async fn webgpu_trains_xor_and_hands_the_network_to_the_cpu() {
          (it started at {initial_loss})"
     );
     page.screenshot("webgpu_then_cpu").await;
+    assert_eq!(
+        page.execute(grid_engine).await,
+        serde_json::Value::from("cpu")
+    );
     let message = page.text("message").await;
     assert!(message.is_empty(), "unexpected message: {message}");
 }

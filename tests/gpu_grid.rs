@@ -1,0 +1,106 @@
+//! The playground's decision-boundary grid and neuron thumbnails computed on the GPU
+//! (`GpuTrainer::layer_outputs`, drawn with `Session::snapshot_with_grid`) against the same
+//! snapshot computed by the CPU engine from the same weights. Needs an adapter (lavapipe
+//! natively), like the other GPU suites.
+
+use std::rc::Rc;
+
+use neural_playground::data::DatasetKind;
+use neural_playground::engine::{Activation, Loss};
+use neural_playground::gpu::{GpuTrainer, Kernels};
+use neural_playground::playground::{PlaygroundConfig, Session};
+
+mod gpu_common;
+
+/// Largest difference of a heatmap value (they lie in [-1, 1]).
+const TOLERANCE: f32 = 1e-4;
+
+fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn compare(config: PlaygroundConfig) {
+    let context = Rc::new(gpu_common::open_context());
+    let kernels = Rc::new(Kernels::new_blocking(&context).unwrap());
+    let mut session = Session::new(config).unwrap();
+    let mut trainer = pollster::block_on(GpuTrainer::from_model(
+        Rc::clone(&context),
+        kernels,
+        session.model(),
+        session.config().train_config(),
+    ))
+    .unwrap();
+    let (inputs, targets) = session.training_data();
+    trainer.set_data(&inputs.clone(), &targets.clone()).unwrap();
+    trainer.train_epochs(3).unwrap();
+    let losses = pollster::block_on(trainer.read_losses()).unwrap();
+    let model = pollster::block_on(trainer.read_model()).unwrap();
+    let grid = trainer
+        .layer_outputs_blocking(&session.grid_inputs().clone())
+        .unwrap();
+    session.adopt_trained(&model, &losses).unwrap();
+
+    let on_gpu = session.snapshot_with_grid(&grid).unwrap();
+    let on_cpu = session.snapshot().unwrap();
+    assert!(on_gpu.grid_on_gpu && !on_cpu.grid_on_gpu);
+    let output = largest_difference(&on_gpu.output_heatmap, &on_cpu.output_heatmap);
+    assert!(output < TOLERANCE, "output heatmap differs by {output}");
+    for (layer, (gpu, cpu)) in on_gpu
+        .neuron_heatmaps
+        .iter()
+        .zip(&on_cpu.neuron_heatmaps)
+        .enumerate()
+    {
+        assert_eq!(gpu.len(), cpu.len());
+        for (neuron, (gpu, cpu)) in gpu.iter().zip(cpu).enumerate() {
+            let difference = largest_difference(gpu, cpu);
+            assert!(
+                difference < TOLERANCE,
+                "layer {layer} neuron {neuron}: thumbnails differ by {difference}"
+            );
+        }
+    }
+    // A grid of the wrong shape is refused in words.
+    let error = session
+        .snapshot_with_grid(&grid[1..])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("one ["), "{error}");
+}
+
+#[test]
+fn a_tanh_classifier_grid_matches_the_cpu() {
+    compare(PlaygroundConfig {
+        dataset: DatasetKind::Spiral,
+        hidden_layers: vec![8, 5],
+        activations: vec![Activation::Tanh, Activation::Relu],
+        ..PlaygroundConfig::default()
+    });
+}
+
+#[test]
+fn a_softmax_classifier_grid_matches_the_cpu() {
+    compare(PlaygroundConfig {
+        dataset: DatasetKind::Circle,
+        hidden_layers: vec![6],
+        activations: vec![Activation::Sigmoid],
+        loss: Loss::SoftmaxCrossEntropy,
+        ..PlaygroundConfig::default()
+    });
+}
+
+#[test]
+fn a_regression_grid_matches_the_cpu() {
+    compare(PlaygroundConfig {
+        dataset: DatasetKind::RegressionPlane,
+        problem: neural_playground::playground::ProblemType::Regression,
+        loss: Loss::MeanSquaredError,
+        hidden_layers: vec![4, 4],
+        activations: vec![Activation::Gelu, Activation::LeakyRelu],
+        ..PlaygroundConfig::default()
+    });
+}

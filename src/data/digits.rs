@@ -79,11 +79,7 @@ impl DigitSet {
         }
         Ok(DigitSet {
             name: name.to_string(),
-            pixels: images
-                .pixels
-                .iter()
-                .map(|&v| (v * 255.0).round() as u8)
-                .collect(),
+            pixels: images.pixels,
             labels,
         })
     }

@@ -22,15 +22,24 @@ pub struct Images {
     pub count: usize,
     pub rows: usize,
     pub cols: usize,
-    /// `count · rows · cols` intensities in [0, 1] (byte / 255), image after image.
-    pub pixels: Vec<f32>,
+    /// `count · rows · cols` bytes (0 black to 255 white), image after image, as in the file:
+    /// the full MNIST's 47 million pixels stay 47 MB rather than 188 as floats.
+    pub pixels: Vec<u8>,
 }
 
 impl Images {
     /// The pixels of image `index`.
-    pub fn image(&self, index: usize) -> &[f32] {
+    pub fn image(&self, index: usize) -> &[u8] {
         let size = self.rows * self.cols;
         &self.pixels[index * size..(index + 1) * size]
+    }
+
+    /// Image `index` as intensities in [0, 1] (byte / 255).
+    pub fn intensities(&self, index: usize) -> Vec<f32> {
+        self.image(index)
+            .iter()
+            .map(|&b| f32::from(b) / 255.0)
+            .collect()
     }
 }
 
@@ -174,10 +183,7 @@ pub fn parse_images(bytes: &[u8]) -> Result<Images, IdxError> {
     let bytes = unzip_if_gzipped(bytes)?;
     let sizes = header(&bytes, "image", IMAGE_MAGIC, 3)?;
     let (count, rows, cols) = (sizes[0], sizes[1], sizes[2]);
-    let pixels = bytes[16..16 + count * rows * cols]
-        .iter()
-        .map(|&b| f32::from(b) / 255.0)
-        .collect();
+    let pixels = bytes[16..16 + count * rows * cols].to_vec();
     Ok(Images {
         count,
         rows,

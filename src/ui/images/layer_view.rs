@@ -1,8 +1,9 @@
 //! What the network makes of one digit: the digit, then every layer's output (feature maps of
-//! a convolution or pooling, the activations of a dense layer as a grid), and the first layer's
-//! filters (kernels of a convolution; each neuron's 784 weights as an image for an MLP).
+//! a convolution or pooling, the activations of a dense layer as a grid), and the weights of
+//! the layer chosen in [`LayerFilters`].
 
 use super::super::shared::Shared;
+use super::layer_filters::LayerFilters;
 use super::value_image::{Scale, ValueImage};
 use crate::data::digits::SIDE;
 use crate::engine::{Sequential, Tensor};
@@ -64,7 +65,7 @@ pub fn LayerView(props: &LayerViewProps) -> Html {
                 <ValueImage values={props.image.clone()} width={SIDE} height={SIDE} scale={Scale::Grey} class="feature-map" />
             </div>
             {layers}
-            {filters(&props.model)}
+            <LayerFilters model={props.model.clone()} />
         </div>
     }
 }
@@ -72,46 +73,4 @@ pub fn LayerView(props: &LayerViewProps) -> Html {
 /// Columns of the grid that shows `n` activations: close to square, at most 32 wide.
 fn grid_columns(n: usize) -> usize {
     ((n as f32).sqrt().ceil() as usize).clamp(1, 32)
-}
-
-/// The first layer's filters.
-fn filters(model: &Sequential) -> Html {
-    let Some((index, weights)) =
-        (0..model.summary().len()).find_map(|i| Some((i, model.layer_weights(i)?)))
-    else {
-        return html! {};
-    };
-    let shape = weights.shape();
-    let images: Vec<(Vec<f32>, usize, usize)> = match *shape {
-        [out, inputs, k, _] => (0..out.min(MAX_MAPS))
-            .map(|o| {
-                let start = o * inputs * k * k;
-                (weights.data()[start..start + k * k].to_vec(), k, k)
-            })
-            .collect(),
-        [inputs, neurons] if inputs == SIDE * SIDE => (0..neurons.min(MAX_MAPS))
-            .map(|n| {
-                let column = (0..inputs)
-                    .map(|i| weights.data()[i * neurons + n])
-                    .collect();
-                (column, SIDE, SIDE)
-            })
-            .collect(),
-        _ => return html! {},
-    };
-    let what = if shape.len() == 4 {
-        "kernels"
-    } else {
-        "weights of each neuron, as an image"
-    };
-    html! {
-        <div class="layer-maps filters" data-testid="first-layer-filters">
-            <div class="layer-maps-title">{format!("Layer {} {what} (orange negative, blue positive)", index + 1)}</div>
-            <div class="layer-maps-images">
-                { for images.into_iter().map(|(values, width, height)| html! {
-                    <ValueImage values={Shared::new(values)} width={width} height={height} scale={Scale::Signed} class="filter" />
-                }) }
-            </div>
-        </div>
-    }
 }

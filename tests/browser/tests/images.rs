@@ -98,6 +98,45 @@ async fn lenet5_trains_in_a_worker_past_90_percent_and_the_page_keeps_drawing() 
         "test digits repainted while training"
     );
     page.screenshot("images_training").await;
+    // Any layer's weights: LeNet-5's C3 shows 16 rows of 6 kernels, F5 120 neurons (32 shown)
+    // as mosaics of its 16 input maps.
+    let filter_images = "return [...document.querySelectorAll('[data-testid=filter-rows] canvas')]
+         .map(c => c.width + 'x' + c.height);";
+    assert_eq!(
+        page.execute(filter_images).await.as_array().map(Vec::len),
+        Some(6)
+    );
+    page.select("filters-layer", "2").await;
+    let kernels = page
+        .wait_until(
+            "C3's kernels",
+            LOAD_TIMEOUT,
+            async || page.execute(filter_images).await,
+            |sizes| sizes.as_array().is_some_and(|s| s.len() == 96),
+        )
+        .await;
+    assert!(
+        kernels.as_array().unwrap().iter().all(|s| s == "5x5"),
+        "{kernels}"
+    );
+    page.select("filters-layer", "5").await;
+    let neurons = page
+        .wait_until(
+            "F5's neurons",
+            LOAD_TIMEOUT,
+            async || page.execute(filter_images).await,
+            |sizes| sizes.as_array().is_some_and(|s| s.len() == 32),
+        )
+        .await;
+    assert!(
+        neurons.as_array().unwrap().iter().all(|s| s == "20x20"),
+        "{neurons}"
+    );
+    page.execute(
+        "document.querySelector('[data-testid=layer-filters]').scrollIntoView(); return 0;",
+    )
+    .await;
+    page.screenshot("images_layer_weights").await;
     page.click("images-train").await; // Pause
     page.wait_until(
         "the button offers to resume",

@@ -252,7 +252,11 @@ fn load_idx_dir(dir: &Path, prefer: &str) -> Result<(Vec<f32>, Vec<u8>), String>
     let (images, labels) =
         idx::load_pair(&dir.join(&chosen), &dir.join(&labels), Some((SIDE, SIDE)))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
-    let pixels = images.pixels.iter().map(|&b| f32::from(b) / 255.0).collect();
+    let pixels = images
+        .pixels
+        .iter()
+        .map(|&b| f32::from(b) / 255.0)
+        .collect();
     Ok((pixels, labels))
 }
 

@@ -1,10 +1,18 @@
-// Matrix multiplication `out = op(a) · op(b)` (or `out += ...`), tiled in workgroup memory.
+// Matrix multiplication `out = op(a) · op(b)` (or `out += ...`), tiled in workgroup memory and
+// blocked in registers.
 //
 // CPU twin: `engine::gemm::matmul`. `op(a)` is [m, k] and `op(b)` is [k, n]; each operand is stored
 // row-major and read transposed when its flag is set, so backprop's `dW = xᵀ · dy` and
-// `dx = dy · Wᵀ` need no transposed copy. One invocation computes one output element; a 16x16
-// workgroup walks the k dimension one 16x16 tile of each operand at a time. Out-of-range threads
-// load zeros and skip the store but still reach every barrier (barriers need uniform control flow).
+// `dx = dy · Wᵀ` need no transposed copy.
+//
+// A 16x16 workgroup computes a 64x64 block of `out`: invocation (x, y) owns the 4x4 outputs at
+// rows `y + 16r` and columns `x + 16c` (r, c in 0..4), so neighbouring invocations store to
+// neighbouring addresses. The k dimension goes by in steps of 16: each step, the workgroup
+// copies a 64x16 tile of op(a) and a 16x64 tile of op(b) into workgroup memory (8 KiB, within
+// the downlevel limit; four values per invocation per tile), then each invocation does 16 x 16
+// multiply-adds from registers: one value of op(a) per output row times a vec4 of op(b).
+// Out-of-range invocations load zeros and skip the store but reach every barrier (barriers need
+// uniform control flow).
 
 struct MatmulParams {
     m: u32,
@@ -14,7 +22,10 @@ struct MatmulParams {
     flags: u32,
 }
 
-const TILE: u32 = 16u;
+// Invocations per side of the workgroup, and the k step.
+const SIDE: u32 = 16u;
+// Outputs per side of the workgroup's block: 4 per invocation.
+const BLOCK: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -22,83 +33,97 @@ const TILE: u32 = 16u;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // tile_a[i][p] = op(a)[row0 + i, p0 + p]; tile_b[p][j] = op(b)[p0 + p, col0 + j].
-var<workgroup> tile_a: array<array<f32, 16>, 16>;
-var<workgroup> tile_b: array<array<f32, 16>, 16>;
+var<workgroup> tile_a: array<array<f32, 16>, 64>;
+var<workgroup> tile_b: array<array<f32, 64>, 16>;
+
+// op(a)[i, p], or 0 outside.
+fn load_a(i: u32, p: u32) -> f32 {
+    if i >= params.m || p >= params.k {
+        return 0.0;
+    }
+    if (params.flags & 1u) != 0u {
+        return a[p * params.m + i];
+    }
+    return a[i * params.k + p];
+}
+
+// op(b)[p, j], or 0 outside.
+fn load_b(p: u32, j: u32) -> f32 {
+    if p >= params.k || j >= params.n {
+        return 0.0;
+    }
+    if (params.flags & 2u) != 0u {
+        return b[j * params.k + p];
+    }
+    return b[p * params.n + j];
+}
+
+// Writes (or adds) the four outputs of row `i` at columns `j + 16c`.
+fn store_row(i: u32, j: u32, values: vec4<f32>) {
+    if i >= params.m {
+        return;
+    }
+    let accumulate = (params.flags & 4u) != 0u;
+    for (var c = 0u; c < 4u; c++) {
+        let column = j + SIDE * c;
+        if column < params.n {
+            let index = i * params.n + column;
+            if accumulate {
+                out[index] = out[index] + values[c];
+            } else {
+                out[index] = values[c];
+            }
+        }
+    }
+}
 
 @compute @workgroup_size(16, 16, 1)
 fn matmul(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(local_invocation_id) local: vec3<u32>,
 ) {
-    let m = params.m;
-    let n = params.n;
-    let k = params.k;
+    let row0 = group.y * BLOCK;
+    let col0 = group.x * BLOCK;
+    let x = local.x;
+    let y = local.y;
     let a_transposed = (params.flags & 1u) != 0u;
     let b_transposed = (params.flags & 2u) != 0u;
-    let accumulate = (params.flags & 4u) != 0u;
-    let row0 = group.y * TILE;
-    let col0 = group.x * TILE;
-    let lx = local.x;
-    let ly = local.y;
 
-    var sum = 0.0;
-    let tiles = (k + TILE - 1u) / TILE;
-    for (var t = 0u; t < tiles; t++) {
-        let p0 = t * TILE;
-        // Neighbouring invocations (lx) read neighbouring addresses in both layouts.
-        if a_transposed {
-            // Stored [k, m]: op(a)[i, p] = a[p * m + i].
-            let i = row0 + lx;
-            let p = p0 + ly;
-            var value = 0.0;
-            if i < m && p < k {
-                value = a[p * m + i];
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+    let steps = (params.k + SIDE - 1u) / SIDE;
+    for (var t = 0u; t < steps; t++) {
+        let p0 = t * SIDE;
+        // Neighbouring invocations (x) read neighbouring addresses in every layout.
+        for (var r = 0u; r < 4u; r++) {
+            if a_transposed {
+                // Stored [k, m]: consecutive rows i are consecutive addresses.
+                tile_a[x + SIDE * r][y] = load_a(row0 + x + SIDE * r, p0 + y);
+            } else {
+                tile_a[y + SIDE * r][x] = load_a(row0 + y + SIDE * r, p0 + x);
             }
-            tile_a[lx][ly] = value;
-        } else {
-            // Stored [m, k]: op(a)[i, p] = a[i * k + p].
-            let i = row0 + ly;
-            let p = p0 + lx;
-            var value = 0.0;
-            if i < m && p < k {
-                value = a[i * k + p];
+            if b_transposed {
+                // Stored [n, k]: consecutive p are consecutive addresses.
+                tile_b[x][y + SIDE * r] = load_b(p0 + x, col0 + y + SIDE * r);
+            } else {
+                tile_b[y][x + SIDE * r] = load_b(p0 + y, col0 + x + SIDE * r);
             }
-            tile_a[ly][lx] = value;
-        }
-        if b_transposed {
-            // Stored [n, k]: op(b)[p, j] = b[j * k + p].
-            let p = p0 + lx;
-            let j = col0 + ly;
-            var value = 0.0;
-            if p < k && j < n {
-                value = b[j * k + p];
-            }
-            tile_b[lx][ly] = value;
-        } else {
-            // Stored [k, n]: op(b)[p, j] = b[p * n + j].
-            let p = p0 + ly;
-            let j = col0 + lx;
-            var value = 0.0;
-            if p < k && j < n {
-                value = b[p * n + j];
-            }
-            tile_b[ly][lx] = value;
         }
         workgroupBarrier();
-        for (var p = 0u; p < TILE; p++) {
-            sum = fma(tile_a[ly][p], tile_b[p][lx], sum);
+        for (var p = 0u; p < SIDE; p++) {
+            let b4 = vec4<f32>(tile_b[p][x], tile_b[p][x + 16u], tile_b[p][x + 32u], tile_b[p][x + 48u]);
+            acc0 = fma(vec4<f32>(tile_a[y][p]), b4, acc0);
+            acc1 = fma(vec4<f32>(tile_a[y + 16u][p]), b4, acc1);
+            acc2 = fma(vec4<f32>(tile_a[y + 32u][p]), b4, acc2);
+            acc3 = fma(vec4<f32>(tile_a[y + 48u][p]), b4, acc3);
         }
         workgroupBarrier();
     }
 
-    let i = row0 + ly;
-    let j = col0 + lx;
-    if i < m && j < n {
-        let index = i * n + j;
-        if accumulate {
-            out[index] = out[index] + sum;
-        } else {
-            out[index] = sum;
-        }
-    }
+    store_row(row0 + y, col0 + x, acc0);
+    store_row(row0 + y + 16u, col0 + x, acc1);
+    store_row(row0 + y + 32u, col0 + x, acc2);
+    store_row(row0 + y + 48u, col0 + x, acc3);
 }

@@ -11,7 +11,7 @@ use super::error::GpuError;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
 /// Side of the matmul tile (and its workgroup).
-const TILE: u32 = 16;
+const BLOCK: u32 = 64;
 /// The compiled pipelines. Build once per [`GpuContext`] and keep (e.g. in an `Rc`).
 #[derive(Debug)]
 pub struct Kernels {
@@ -281,7 +281,7 @@ impl Commands<'_> {
             k: to_u32(k)?,
             flags,
         };
-        let groups = (params.n.div_ceil(TILE), params.m.div_ceil(TILE));
+        let groups = (params.n.div_ceil(BLOCK), params.m.div_ceil(BLOCK));
         if groups.0 > MAX_GROUPS || groups.1 > MAX_GROUPS {
             return Err(GpuError::Shape(format!(
                 "matmul output [{m}, {n}] is too large"

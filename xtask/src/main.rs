@@ -17,7 +17,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   serve        set up, build in release and serve the playground on http://127.0.0.1:8080
-  test         every test: fmt, clippy, native engine tests, browser tests in headless Chromium
+  test [what]  every test: fmt, clippy, native engine and GPU tests (lavapipe), the GPU parity
+               suite in headless Chromium's WebGPU, browser tests in headless Chromium
+               (what: all, native, web-gpu, browser)
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
                the LeNet-5 step natively and in Chromium, and the Images page's time to 97%)
   build        build the playground into dist/

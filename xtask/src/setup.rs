@@ -81,11 +81,15 @@ fn apt_install(missing: &[&str]) -> Result {
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
-/// wasm-bindgen-cli must equal the wasm-bindgen version in Cargo.lock.
+/// wasm-bindgen-cli must equal the wasm-bindgen version in Cargo.lock. It brings both programs:
+/// `wasm-bindgen` for Trunk, `wasm-bindgen-test-runner` for `tests/web_gpu_parity.rs`.
 fn wasm_bindgen() -> Result {
     let wanted = locked_version("wasm-bindgen")?;
-    let installed = output(Command::new("wasm-bindgen").arg("--version")).unwrap_or_default();
-    if installed.split_whitespace().nth(1) == Some(wanted.as_str()) {
+    let at_wanted_version = |program: &str| {
+        let installed = output(Command::new(program).arg("--version")).unwrap_or_default();
+        installed.split_whitespace().nth(1) == Some(wanted.as_str())
+    };
+    if at_wanted_version("wasm-bindgen") && at_wanted_version("wasm-bindgen-test-runner") {
         return Ok(());
     }
     // Not --locked: one of its locked dependencies was yanked.

@@ -20,6 +20,8 @@ pub fn run_all() -> Result {
     run(cargo().args([
         "clippy",
         "--lib",
+        "--test",
+        WEB_GPU_PARITY,
         "--target",
         "wasm32-unknown-unknown",
         "--",
@@ -28,6 +30,7 @@ pub fn run_all() -> Result {
     ]))?;
     run(&mut native_tests()?)?;
     build::release()?;
+    run(&mut web_gpu_parity())?;
     run(cargo().args([
         "test",
         "--package",
@@ -37,11 +40,15 @@ pub fn run_all() -> Result {
     ]))
 }
 
-/// `cargo xtask test [native|browser]`.
+/// `cargo xtask test [native|web-gpu|browser]`.
 pub fn run_group(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         None | Some("all") => run_all(),
         Some("native") => run(&mut native_tests()?),
+        Some("web-gpu") => {
+            setup::for_tests()?;
+            run(&mut web_gpu_parity())
+        }
         Some("browser") => {
             setup::for_tests()?;
             build::release()?;
@@ -54,7 +61,7 @@ pub fn run_group(args: &[String]) -> Result {
             ]))
         }
         Some(other) => Err(format!(
-            "unknown test group `{other}` (all, native, browser)"
+            "unknown test group `{other}` (all, native, web-gpu, browser)"
         )),
     }
 }
@@ -84,4 +91,42 @@ fn native_tests() -> Result<Command> {
         command.env("XDG_RUNTIME_DIR", runtime_dir);
     }
     Ok(command)
+}
+
+/// The wasm32 test target that runs the GPU parity suites in the browser.
+const WEB_GPU_PARITY: &str = "web_gpu_parity";
+
+/// `tests/web_gpu_parity.rs`: the GPU kernel parity cases on WebGPU in headless Chromium
+/// (SwiftShader). Cargo hands the test's wasm to wasm-bindgen-test-runner (the wasm32 runner in
+/// `.cargo/config.toml`), which starts chromedriver and opens Chromium with the capabilities of
+/// `webdriver.json` (`--enable-unsafe-webgpu`); without an adapter the tests fail.
+///
+/// In release: after `build::release` most wasm32 dependencies are already built (a debug build
+/// would compile all of them again), and the CPU side of each case runs optimised.
+fn web_gpu_parity() -> Command {
+    let mut command = cargo();
+    command.args([
+        "test",
+        "--release",
+        "--package",
+        "neural-playground",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--test",
+        WEB_GPU_PARITY,
+    ]);
+    // The runner reads `webdriver.json` from its working directory unless told where it is.
+    command.env(
+        "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+        root().join("webdriver.json"),
+    );
+    // Chromium's driver even where a geckodriver comes first on PATH (the runner takes the first).
+    if std::env::var_os("CHROMEDRIVER").is_none() {
+        command.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+    }
+    // The whole run takes ~8 s on SwiftShader; the runner's default limit is 20 s.
+    if std::env::var_os("WASM_BINDGEN_TEST_TIMEOUT").is_none() {
+        command.env("WASM_BINDGEN_TEST_TIMEOUT", "180");
+    }
+    command
 }

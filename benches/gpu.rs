@@ -8,8 +8,9 @@
 //! products, the loss readback after the steps), so it measures the GPU's work, not only its
 //! submission. The work per timing adapts to the adapter: it doubles from one product or step
 //! until a timing lasts `TIMING_MS`, then up to `TIMINGS` timings fit in `BUDGET_MS` and their
-//! median counts. So lavapipe (software Vulkan on two cores) gets through the 4096³ product in
-//! a few products, and a real GPU gets thousands of the small ones per timing.
+//! median counts. So lavapipe (software Vulkan on two cores) times a 1024³ product once, and a
+//! real GPU runs thousands of the small ones per timing; a product expected to take over
+//! `LONGEST_PRODUCT_MS` (4096³ on lavapipe) is left out with a note saying why.
 //!
 //! Before any timing, each product is checked against the CPU GEMM (`engine::gemm`, on sampled
 //! rows of the large ones) and each network's first GPU step against the CPU trainer's loss: a

@@ -8,27 +8,16 @@ warm-up>` and `# ` lines of context. xtask runs it in a virtual environment outs
 """
 
 # First: it imports torch with NumPy's warning silenced.
-from pytorch_timing import median_step_ms, single_threaded
+from pytorch_timing import lenet_workload, median_step_ms, single_threaded
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 WARM_UP, STEPS = 20, 100
 
 
 def main() -> None:
     single_threaded()
-    model = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(16 * 5 * 5, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
-    )
-    optimizer = torch.optim.Adam(model.parameters(), lr=0.002)
-    inputs = torch.rand(64, 1, 28, 28)
-    labels = torch.randint(0, 10, (64,))
-
-    median = median_step_ms(model, optimizer, inputs, labels, WARM_UP, STEPS)
+    median = median_step_ms(*lenet_workload(), WARM_UP, STEPS)
     print(
         f"# PyTorch {torch.__version__} LeNet-5, {torch.get_num_threads()} thread, CPU, eager: "
         f"median of {STEPS} Adam steps after {WARM_UP} warm-up"

@@ -7,24 +7,16 @@ xtask runs it in a virtual environment outside the repository.
 """
 
 # First: it imports torch with NumPy's warning silenced.
-from pytorch_timing import median_step_ms, single_threaded
+from pytorch_timing import median_step_ms, mlp_workload, single_threaded
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 WARM_UP, STEPS = 10, 50
 
 
 def main() -> None:
     single_threaded()
-    model = nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
-    )
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    inputs = torch.rand(64, 784)
-    labels = torch.randint(0, 10, (64,))
-
-    median = median_step_ms(model, optimizer, inputs, labels, WARM_UP, STEPS)
+    median = median_step_ms(*mlp_workload(), WARM_UP, STEPS)
     print(f"# PyTorch {torch.__version__}, {torch.get_num_threads()} thread, CPU, eager")
     print(f"pytorch_mlp_step_ms {median:.4f}")
 

@@ -2,6 +2,9 @@
 //! natively, and on wasm32 they are exported to JavaScript (`window.wasmBindings.bench_mlp_step`,
 //! `bench_lenet_step`, `bench_grid`, `bench_gemm_gflops`) so that the browser benchmark times the
 //! very same code.
+//! `benches/gpu.rs` trains the same workloads on the GPU (settings and batches from
+//! [`mlp_train_config`], [`lenet_config`], [`lenet_train_config`], [`random_batch`]) and checks its
+//! products against [`GemmCase::rows_of_product`].
 //! The GEMM figures set our kernel beside `matrixmultiply`, the crate it replaced; before timing,
 //! [`GemmCase::verify`] checks our product against the portable kernel and against
 //! `matrixmultiply`, and the benchmark fails loudly if they differ.
@@ -43,22 +46,11 @@ impl MlpStep {
             initializer: Initializer::HeUniform,
             seed: 1,
         })?;
-        let trainer = Trainer::new(
-            model,
-            TrainConfig {
-                loss: Loss::SoftmaxCrossEntropy,
-                optimizer: OptimizerConfig::new(OptimizerKind::Momentum, 0.01),
-                batch_size: MLP_BATCH,
-                regularization: Regularization::None,
-                regularization_rate: 0.0,
-                seed: 1,
-            },
-        )?;
-        let (pixels, one_hot) = random_pixels_and_classes(&[MLP_BATCH, inputs], classes);
+        let (inputs, targets) = random_batch(&[MLP_BATCH, inputs], classes)?;
         Ok(MlpStep {
-            trainer,
-            inputs: Tensor::from_vec(&[MLP_BATCH, inputs], pixels)?,
-            targets: Tensor::from_vec(&[MLP_BATCH, classes], one_hot)?,
+            trainer: Trainer::new(model, mlp_train_config())?,
+            inputs,
+            targets,
         })
     }
 
@@ -84,25 +76,13 @@ pub struct LenetStep {
 
 impl LenetStep {
     pub fn new() -> Result<LenetStep, EngineError> {
-        let config = SequentialConfig::lenet5(Activation::Relu, Pooling::Max);
+        let config = lenet_config();
         let [channels, height, width] = config.input;
-        let trainer = Trainer::new(
-            config.init()?,
-            TrainConfig {
-                loss: Loss::SoftmaxCrossEntropy,
-                optimizer: OptimizerConfig::new(OptimizerKind::Adam, LENET_LEARNING_RATE),
-                batch_size: LENET_BATCH,
-                regularization: Regularization::None,
-                regularization_rate: 0.0,
-                seed: 1,
-            },
-        )?;
-        let shape = [LENET_BATCH, channels, height, width];
-        let (inputs, targets) = random_pixels_and_classes(&shape, CLASSES);
+        let (inputs, targets) = random_batch(&[LENET_BATCH, channels, height, width], CLASSES)?;
         Ok(LenetStep {
-            trainer,
-            inputs: Tensor::from_vec(&shape, inputs)?,
-            targets: Tensor::from_vec(&[LENET_BATCH, CLASSES], targets)?,
+            trainer: Trainer::new(config.init()?, lenet_train_config())?,
+            inputs,
+            targets,
         })
     }
 
@@ -112,16 +92,54 @@ impl LenetStep {
     }
 }
 
-/// Pixel-like inputs in [0, 1) filling `shape` (examples first) and one random class per
-/// example, one-hot over `classes`.
-fn random_pixels_and_classes(shape: &[usize], classes: usize) -> (Vec<f32>, Vec<f32>) {
+/// The MLP step's settings: softmax cross-entropy, SGD with momentum 0.9 and learning rate 0.01,
+/// batches of 64 (the GPU benchmark trains with them too).
+pub fn mlp_train_config() -> TrainConfig {
+    step_config(
+        OptimizerConfig::new(OptimizerKind::Momentum, 0.01),
+        MLP_BATCH,
+    )
+}
+
+/// The Images page's default network: LeNet-5 with ReLU and max pooling.
+pub fn lenet_config() -> SequentialConfig {
+    SequentialConfig::lenet5(Activation::Relu, Pooling::Max)
+}
+
+/// The LeNet-5 step's settings: softmax cross-entropy, Adam with learning rate 0.002, batches
+/// of 64, as the Images page's default run.
+pub fn lenet_train_config() -> TrainConfig {
+    step_config(
+        OptimizerConfig::new(OptimizerKind::Adam, LENET_LEARNING_RATE),
+        LENET_BATCH,
+    )
+}
+
+fn step_config(optimizer: OptimizerConfig, batch_size: usize) -> TrainConfig {
+    TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer,
+        batch_size,
+        regularization: Regularization::None,
+        regularization_rate: 0.0,
+        seed: 1,
+    }
+}
+
+/// A benchmark batch: pixel-like inputs in [0, 1) filling `shape` (examples first) and one
+/// random class per example, one-hot over `classes` (`[examples, classes]`). Always the same
+/// numbers for the same shape, whichever engine trains on them.
+pub fn random_batch(shape: &[usize], classes: usize) -> Result<(Tensor, Tensor), EngineError> {
     let mut rng = SeededRng::new(7);
     let pixels = (0..shape.iter().product()).map(|_| rng.uniform()).collect();
     let mut one_hot = vec![0.0; shape[0] * classes];
     for row in one_hot.chunks_exact_mut(classes) {
         row[rng.below(classes)] = 1.0;
     }
-    (pixels, one_hot)
+    Ok((
+        Tensor::from_vec(shape, pixels)?,
+        Tensor::from_vec(&[shape[0], classes], one_hot)?,
+    ))
 }
 
 /// The decision-boundary heatmap as the app computes it: the 100x100 grid through a 2-8-8-1 tanh
@@ -287,13 +305,63 @@ struct GemmOperands {
 
 impl GemmCase {
     fn operands(&self) -> GemmOperands {
-        let mut rng = SeededRng::new(11);
-        let mut random = |len: usize| (0..len).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+        let (a, b) = self.random_operands();
         GemmOperands {
-            a: random(self.m * self.k),
-            b: random(self.k * self.n),
+            a,
+            b,
             out: vec![0.0; self.m * self.n],
         }
+    }
+
+    /// The operands `a` and `b` (values in [-1, 1), seeded), each stored as
+    /// [`GemmCase::stored_shapes`] says.
+    pub fn random_operands(&self) -> (Vec<f32>, Vec<f32>) {
+        let mut rng = SeededRng::new(11);
+        let mut random = |len: usize| (0..len).map(|_| rng.uniform_range(-1.0, 1.0)).collect();
+        (random(self.m * self.k), random(self.k * self.n))
+    }
+
+    /// The row-major shapes `a` and `b` are stored in: `[k, m]` for an `a` read transposed,
+    /// `[n, k]` for such a `b`.
+    pub fn stored_shapes(&self) -> ([usize; 2], [usize; 2]) {
+        let a = if self.transpose_a {
+            [self.k, self.m]
+        } else {
+            [self.m, self.k]
+        };
+        let b = if self.transpose_b {
+            [self.n, self.k]
+        } else {
+            [self.k, self.n]
+        };
+        (a, b)
+    }
+
+    /// Rows `rows` of `op(a) · op(b)` through the engine's GEMM, row after row: the reference a
+    /// GPU product is checked against without multiplying the whole of a large case.
+    pub fn rows_of_product(&self, a: &[f32], b: &[f32], rows: &[usize]) -> Vec<f32> {
+        let (m, k) = (self.m, self.k);
+        let transposed = self.transpose_a;
+        let picked: Vec<f32> = rows
+            .iter()
+            .flat_map(|&i| {
+                (0..k).map(move |p| {
+                    if transposed {
+                        a[p * m + i]
+                    } else {
+                        a[i * k + p]
+                    }
+                })
+            })
+            .collect();
+        let mut out = vec![0.0; rows.len() * self.n];
+        gemm::matmul(
+            Operand::new(&picked, rows.len(), self.k, false),
+            self.right(b),
+            &mut out,
+            false,
+        );
+        out
     }
 
     fn left<'a>(&self, data: &'a [f32]) -> Operand<'a> {
@@ -485,6 +553,26 @@ mod tests {
         // The 1024 product is left to the benchmark: in an unoptimised build it takes minutes.
         for case in GEMM_CASES[..2].iter().chain(&SKINNY_CHECKS) {
             case.verify().unwrap();
+        }
+    }
+
+    #[test]
+    fn rows_of_a_product_are_those_of_the_whole_product() {
+        // The transposed left operand, the GPU benchmark's hardest case to pick rows from.
+        let case = GEMM_CASES[1];
+        let mut operands = case.operands();
+        case.multiply(GemmEngine::Ours, &mut operands);
+        let rows = [0, 5, case.m - 1];
+        let picked = case.rows_of_product(&operands.a, &operands.b, &rows);
+        // Not bit for bit: a few rows take the skinny kernel, the whole product the blocked one.
+        for (row, &i) in picked.chunks_exact(case.n).zip(&rows) {
+            let whole = &operands.out[i * case.n..(i + 1) * case.n];
+            for (x, y) in row.iter().zip(whole) {
+                assert!(
+                    (x - y).abs() < 1e-5 * (1.0 + y.abs()),
+                    "row {i}: {x} vs {y}"
+                );
+            }
         }
     }
 

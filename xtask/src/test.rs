@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use crate::build;
-use crate::command::{Result, cargo, run};
+use crate::command::{Result, cargo, root, run};
 use crate::setup;
 
 pub fn run_all() -> Result {

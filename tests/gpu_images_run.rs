@@ -5,27 +5,12 @@
 
 use std::rc::Rc;
 
-use neural_playground::data::digits::{DigitSet, NPM_MAGIC, PIXELS};
+use neural_playground::data::digits::DigitSet;
 use neural_playground::engine::{Activation, LayerConfig, OptimizerKind, SequentialConfig};
 use neural_playground::playground::backend::Backend;
 use neural_playground::playground::images::training::{RunSettings, TrainingRun};
 
 mod gpu_common;
-
-/// Two classes told apart by which half of the image is lit: learnt in a few steps.
-fn halves(count: usize) -> DigitSet {
-    let mut bytes = NPM_MAGIC.to_vec();
-    bytes.extend((count as u32).to_le_bytes());
-    let labels: Vec<u8> = (0..count).map(|i| (i % 2) as u8).collect();
-    bytes.extend(&labels);
-    for &label in &labels {
-        for pixel in 0..PIXELS {
-            let top = pixel < PIXELS / 2;
-            bytes.push(if top == (label == 0) { 200 } else { 0 });
-        }
-    }
-    DigitSet::from_npm_file(&bytes, "halves").unwrap()
-}
 
 fn settings() -> RunSettings {
     RunSettings {
@@ -74,7 +59,7 @@ fn train(run: &mut TrainingRun, sync_every: usize) -> Vec<f32> {
 #[test]
 fn a_gpu_run_learns_like_the_cpu_run() {
     let context = Rc::new(gpu_common::open_context());
-    let mut on_gpu = TrainingRun::new(halves(200), settings()).unwrap();
+    let mut on_gpu = TrainingRun::new(DigitSet::halves(200), settings()).unwrap();
     pollster::block_on(on_gpu.use_gpu(Rc::clone(&context))).unwrap();
     assert!(on_gpu.on_gpu());
     let before = on_gpu.evaluate().unwrap();
@@ -91,7 +76,7 @@ fn a_gpu_run_learns_like_the_cpu_run() {
     );
 
     // The same run on the CPU: same batches, same shifts, so the same mean losses.
-    let mut on_cpu = TrainingRun::new(halves(200), settings()).unwrap();
+    let mut on_cpu = TrainingRun::new(DigitSet::halves(200), settings()).unwrap();
     let cpu_losses = train(&mut on_cpu, 4);
     assert_eq!(gpu_losses.len(), cpu_losses.len());
     for (step, (gpu, cpu)) in gpu_losses.iter().zip(&cpu_losses).enumerate() {
@@ -106,7 +91,7 @@ fn a_gpu_run_learns_like_the_cpu_run() {
 fn a_diverging_gpu_run_puts_back_the_weights_of_the_last_test() {
     let context = Rc::new(gpu_common::open_context());
     let mut run = TrainingRun::new(
-        halves(200),
+        DigitSet::halves(200),
         RunSettings {
             optimizer: OptimizerKind::Sgd,
             learning_rate: 1e30,

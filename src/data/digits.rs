@@ -84,6 +84,26 @@ impl DigitSet {
         })
     }
 
+    /// `count` synthetic images in two classes, 0 and 1, told apart by which half of the image
+    /// is lit: a network learns them in a few steps (tests, quick demonstrations).
+    pub fn halves(count: usize) -> DigitSet {
+        let labels: Vec<u8> = (0..count).map(|i| (i % 2) as u8).collect();
+        let pixels = labels
+            .iter()
+            .flat_map(|&label| {
+                (0..PIXELS).map(move |pixel| {
+                    let lit = (pixel < PIXELS / 2) == (label == 0);
+                    if lit { 200 } else { 0 }
+                })
+            })
+            .collect();
+        DigitSet {
+            name: "halves".to_string(),
+            pixels,
+            labels,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.labels.len()
     }

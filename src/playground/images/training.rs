@@ -470,23 +470,7 @@ impl TrainingRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::digits::{NPM_MAGIC, PIXELS};
     use crate::engine::{Activation, LayerConfig};
-
-    /// Two classes that differ by which half of the image is lit: learnable in a few steps.
-    fn halves(count: usize) -> DigitSet {
-        let mut bytes = NPM_MAGIC.to_vec();
-        bytes.extend((count as u32).to_le_bytes());
-        let labels: Vec<u8> = (0..count).map(|i| (i % 2) as u8).collect();
-        bytes.extend(&labels);
-        for &label in &labels {
-            for pixel in 0..PIXELS {
-                let top = pixel < PIXELS / 2;
-                bytes.push(if top == (label == 0) { 200 } else { 0 });
-            }
-        }
-        DigitSet::from_npm_file(&bytes, "halves").unwrap()
-    }
 
     fn small_settings() -> RunSettings {
         RunSettings {
@@ -512,7 +496,7 @@ mod tests {
 
     #[test]
     fn a_run_learns_and_finishes_after_its_epochs() {
-        let mut run = TrainingRun::new(halves(200), small_settings()).unwrap();
+        let mut run = TrainingRun::new(DigitSet::halves(200), small_settings()).unwrap();
         let before = run.evaluate().unwrap();
         let mut steps = 0;
         while !run.is_finished() {
@@ -539,7 +523,7 @@ mod tests {
 
     #[test]
     fn cosine_decay_goes_from_the_rate_to_nearly_zero() {
-        let mut run = TrainingRun::new(halves(200), small_settings()).unwrap();
+        let mut run = TrainingRun::new(DigitSet::halves(200), small_settings()).unwrap();
         let first = run.learning_rate();
         assert!(first > 0.0099 && first <= 0.01, "{first}");
         while !run.is_finished() {
@@ -550,7 +534,9 @@ mod tests {
         let mut last = RunSettings { ..small_settings() };
         last.cosine_decay = false;
         assert_eq!(
-            TrainingRun::new(halves(20), last).unwrap().learning_rate(),
+            TrainingRun::new(DigitSet::halves(20), last)
+                .unwrap()
+                .learning_rate(),
             0.01
         );
     }
@@ -561,7 +547,7 @@ mod tests {
         settings.optimizer = OptimizerKind::Sgd;
         settings.learning_rate = 1e30;
         settings.cosine_decay = false;
-        let mut run = TrainingRun::new(halves(200), settings).unwrap();
+        let mut run = TrainingRun::new(DigitSet::halves(200), settings).unwrap();
         let before = run.model().params().to_flat();
         let error = (0..20).find_map(|_| run.step().err()).expect("diverges");
         assert!(error.to_string().contains("learning rate"), "{error}");
@@ -575,7 +561,7 @@ mod tests {
     fn impossible_models_are_refused_in_words() {
         let mut settings = small_settings();
         settings.model.layers.remove(0);
-        let error = TrainingRun::new(halves(20), settings)
+        let error = TrainingRun::new(DigitSet::halves(20), settings)
             .err()
             .unwrap()
             .to_string();

@@ -19,14 +19,9 @@ use neural_playground::gpu::{GpuContext, GpuSequentialTrainer};
 
 mod gpu_common;
 
+use gpu_common::training_table::{self, Outcome};
 use gpu_common::{difference, open_context, random};
 
-/// Largest relative difference of one step's loss.
-const LOSS_TOLERANCE: f64 = 1e-3;
-/// Largest difference of a final parameter, relative to the largest CPU parameter.
-const WEIGHT_TOLERANCE: f64 = 1e-3;
-/// Largest difference of a prediction from the same weights, relative to the largest one.
-const PREDICT_TOLERANCE: f64 = 1e-4;
 const CLASSES: usize = 10;
 /// Batch sizes of the steps: the fourth and the last are smaller, as an epoch's last batch is.
 const BATCHES: [usize; 10] = [16, 16, 16, 7, 16, 16, 16, 16, 16, 5];
@@ -205,50 +200,17 @@ fn learning_rate(base: f32, step: usize) -> f32 {
     base * (0.1 + 0.9 * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos()))
 }
 
-/// The worst errors of one case.
-struct Outcome {
-    loss: f64,
-    weights: f64,
-    predict: f64,
-    first_loss: f32,
-    last_loss: f32,
-}
-
 #[test]
 fn training_steps_on_the_gpu_follow_the_cpu_trainer() {
     let context = Rc::new(open_context());
-    eprintln!(
-        "GPU image-network training parity on {}",
-        context.description()
-    );
-    eprintln!(
-        "{:<44} {:>9} {:>9} {:>9}  loss first -> last",
-        "case", "loss", "weights", "predict"
-    );
-    let mut failures = Vec::new();
-    for (index, case) in table().iter().enumerate() {
-        let outcome = run(&context, case, 500 + index as u64);
-        let ok = outcome.loss < LOSS_TOLERANCE
-            && outcome.weights < WEIGHT_TOLERANCE
-            && outcome.predict < PREDICT_TOLERANCE;
-        eprintln!(
-            "{:<44} {:>9.2e} {:>9.2e} {:>9.2e}  {:.4} -> {:.4} {}",
-            case.name,
-            outcome.loss,
-            outcome.weights,
-            outcome.predict,
-            outcome.first_loss,
-            outcome.last_loss,
-            if ok { "ok" } else { "FAIL" }
-        );
-        if !ok {
-            failures.push(case.name);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "GPU training differs from the CPU trainer (tolerances: loss {LOSS_TOLERANCE}, weights \
-         {WEIGHT_TOLERANCE}, predict {PREDICT_TOLERANCE}): {failures:?}"
+    training_table::check(
+        &format!(
+            "GPU image-network training parity on {}",
+            context.description()
+        ),
+        &table(),
+        |case| case.name,
+        |index, case| run(&context, case, 500 + index as u64),
     );
 }
 

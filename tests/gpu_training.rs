@@ -15,12 +15,9 @@ use neural_playground::engine::{
 };
 use neural_playground::gpu::{GpuContext, GpuError, GpuTrainer, Kernels};
 
-/// Largest relative difference of one epoch's mean loss.
-const LOSS_TOLERANCE: f64 = 1e-3;
-/// Largest difference of a final weight, relative to the largest CPU weight.
-const WEIGHT_TOLERANCE: f64 = 1e-3;
-/// Largest difference of a prediction from the same weights, relative to the largest one.
-const PREDICT_TOLERANCE: f64 = 1e-4;
+mod gpu_common;
+
+use gpu_common::training_table::{self, Outcome};
 
 /// The data sets of the table: rows chosen so that every epoch ends with a smaller batch.
 #[derive(Clone, Copy, Debug)]
@@ -245,47 +242,14 @@ fn gpu() -> Gpu {
     }
 }
 
-/// The worst errors of one case.
-struct Outcome {
-    loss: f64,
-    weights: f64,
-    predict: f64,
-    first_loss: f32,
-    last_loss: f32,
-}
-
 #[test]
 fn training_on_the_gpu_follows_the_cpu_trainer() {
     let gpu = gpu();
-    eprintln!("GPU training parity on {}", gpu.context.description());
-    eprintln!(
-        "{:<50} {:>9} {:>9} {:>9}  loss first -> last",
-        "case", "loss", "weights", "predict"
-    );
-    let mut failures = Vec::new();
-    for (index, case) in table().iter().enumerate() {
-        let outcome = run(&gpu, case, 100 + index as u64);
-        let ok = outcome.loss < LOSS_TOLERANCE
-            && outcome.weights < WEIGHT_TOLERANCE
-            && outcome.predict < PREDICT_TOLERANCE;
-        eprintln!(
-            "{:<50} {:>9.2e} {:>9.2e} {:>9.2e}  {:.4} -> {:.4} {}",
-            case.name,
-            outcome.loss,
-            outcome.weights,
-            outcome.predict,
-            outcome.first_loss,
-            outcome.last_loss,
-            if ok { "ok" } else { "FAIL" }
-        );
-        if !ok {
-            failures.push(case.name);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "GPU training differs from the CPU trainer (tolerances: loss {LOSS_TOLERANCE}, weights \
-         {WEIGHT_TOLERANCE}, predict {PREDICT_TOLERANCE}): {failures:?}"
+    training_table::check(
+        &format!("GPU training parity on {}", gpu.context.description()),
+        &table(),
+        |case| case.name,
+        |index, case| run(&gpu, case, 100 + index as u64),
     );
 }
 

@@ -13,6 +13,7 @@
 pub mod conv_cases;
 pub mod kernel_cases;
 pub mod norm_cases;
+pub mod training_table;
 
 use neural_playground::engine::{NodeId, ParamId, ParamRole, Params, SeededRng, Tape, Tensor};
 use neural_playground::gpu::{GpuContext, GpuError, GpuTensor};

@@ -117,6 +117,11 @@ impl GpuDenseModel {
         }
     }
 
+    /// The CPU model this one was made from (its layers; its parameter values are stale).
+    pub fn template(&self) -> &Model {
+        &self.template
+    }
+
     pub fn input_count(&self) -> usize {
         self.template.input_count()
     }

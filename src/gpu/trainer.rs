@@ -17,7 +17,8 @@ use super::error::GpuError;
 use super::kernels::Kernels;
 use super::optimizer::GpuOptimizer;
 use super::training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};
-use crate::engine::{EngineError, Loss, Model, SeededRng, Tensor, TrainConfig};
+use crate::engine::trainer::{check_data, check_loss_fits};
+use crate::engine::{EngineError, Model, SeededRng, Tensor, TrainConfig};
 
 /// Why GPU training could not go on: a setting or data set the engine rejects (the same checks
 /// and messages as the CPU trainer), or the GPU itself.
@@ -100,7 +101,7 @@ impl GpuTrainer {
         config: TrainConfig,
     ) -> Result<GpuTrainer, GpuTrainingError> {
         config.validate()?;
-        check_loss_fits(model.output_count(), config.loss)?;
+        check_loss_fits(model, config.loss)?;
         let training_kernels = Rc::new(TrainingKernels::new(&context).await?);
         let gpu_model = GpuDenseModel::upload(&context, model, config.loss.output_activation());
         let scalar = || GpuTensor::zeros(&context, &[1]);
@@ -161,7 +162,7 @@ impl GpuTrainer {
     /// state is reset only when its kind changes, the shuffling restarts only when the seed does.
     pub fn set_config(&mut self, config: TrainConfig) -> Result<(), GpuTrainingError> {
         config.validate()?;
-        check_loss_fits(self.model.output_count(), config.loss)?;
+        check_loss_fits(self.model.template(), config.loss)?;
         self.model
             .set_output_transform(config.loss.output_activation());
         if config.seed != self.config.seed {
@@ -185,7 +186,7 @@ impl GpuTrainer {
     /// Uploads the training set: inputs `[n, inputs]`, targets `[n, outputs]`. The row order
     /// restarts (from `0..n`) only when `n` changes, as in the CPU trainer.
     pub fn set_data(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<(), GpuTrainingError> {
-        let rows = self.check_data(inputs, targets)?;
+        let rows = check_data(self.model.template(), inputs, targets)?;
         self.data = Some(TrainingSet {
             inputs: GpuTensor::upload(&self.context, inputs),
             targets: GpuTensor::upload(&self.context, targets),
@@ -443,41 +444,4 @@ impl GpuTrainer {
     pub fn predict_blocking(&mut self, inputs: &Tensor) -> Result<Tensor, GpuTrainingError> {
         pollster::block_on(self.predict(inputs))
     }
-
-    /// The CPU trainer's checks: inputs `[n, inputs]` and targets `[n, outputs]`, n > 0.
-    fn check_data(&self, inputs: &Tensor, targets: &Tensor) -> Result<usize, EngineError> {
-        let (features, outputs) = (self.model.input_count(), self.model.output_count());
-        if inputs.rank() != 2 || inputs.cols() != features {
-            return Err(EngineError::shape(
-                "training data",
-                format!("inputs shaped [examples, {features}] (one column per input feature)"),
-                format!("inputs of shape {:?}", inputs.shape()),
-            ));
-        }
-        if targets.rank() != 2 || targets.cols() != outputs || targets.rows() != inputs.rows() {
-            return Err(EngineError::shape(
-                "training data",
-                format!(
-                    "targets of shape [{}, {outputs}] (one row per example, one column per output)",
-                    inputs.rows()
-                ),
-                format!("targets of shape {:?}", targets.shape()),
-            ));
-        }
-        if inputs.rows() == 0 {
-            return Err(EngineError::InvalidConfig(
-                "there are no examples to train on".to_string(),
-            ));
-        }
-        Ok(inputs.rows())
-    }
-}
-
-fn check_loss_fits(outputs: usize, loss: Loss) -> Result<(), EngineError> {
-    if loss == Loss::SoftmaxCrossEntropy && outputs < 2 {
-        return Err(EngineError::InvalidConfig(format!(
-            "softmax cross-entropy needs at least two output neurons (one per class), the model has {outputs}"
-        )));
-    }
-    Ok(())
 }

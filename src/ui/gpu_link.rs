@@ -279,6 +279,14 @@ impl GpuLink {
                 format!("The CPU trains the network: {reason}."),
             ),
         };
+        let why = match self.in_use() {
+            true => why,
+            // Which of the page's two WebAssembly builds runs: relaxed SIMD or SIMD128 only.
+            false => format!(
+                "{why} Its matrix products run the {} kernel.",
+                crate::engine::gemm::kernel_name()
+            ),
+        };
         let switch = match &self.status {
             GpuStatus::Ready(device) => {
                 let onchange = choose.reform(|event: Event| {

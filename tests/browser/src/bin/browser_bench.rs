@@ -75,13 +75,21 @@ async fn app_figures() {
     open_app(&page, SPIRALS[0].0).await;
     let grid_ms = call_export(&page, "bench_grid", GRID_RUNS).await;
     println!(
-        "# wasm (SIMD128): grid median of {GRID_RUNS} timings of 10 passes, MLP step median of \
-         {MLP_STEPS} steps"
+        "# wasm (the build Chromium loads: relaxed SIMD): grid median of {GRID_RUNS} timings of \
+         10 passes, MLP step median of {MLP_STEPS} steps"
     );
     println!("grid_wasm_ms {grid_ms:.4}");
     let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
     println!("mlp_step_wasm_ms {mlp_ms:.4}");
     gemm_figures(&page).await;
+    // The build that browsers without relaxed SIMD load.
+    open_app(&page, "/?simd=simd128").await;
+    let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
+    println!(
+        "# wasm SIMD128 build (browsers without relaxed SIMD, `?simd=simd128`): MLP step median \
+         of {MLP_STEPS} steps"
+    );
+    println!("mlp_step_wasm_simd128_ms {mlp_ms:.4}");
     for (hash, figure) in SPIRALS {
         open_app(&page, hash).await;
         training_frames(&page, hash, figure).await;

@@ -258,6 +258,13 @@ fn training_step(
         timing.describe("step"),
     );
     println!("{name} {:.4}", timing.ms_per_unit);
+    // What the CPU spends recording and submitting a step, whatever the GPU: on a fast GPU
+    // this, not the kernels, bounds a small network's step.
+    println!(
+        "{}_recording_ms {:.4}",
+        name.trim_end_matches("_ms"),
+        timing.recording_ms_per_unit
+    );
     Ok(())
 }
 
@@ -285,6 +292,8 @@ struct Timing {
     timings: usize,
     /// Of the median timing, the share spent waiting for the GPU.
     waiting_share: f64,
+    /// Of the median timing, the milliseconds per unit spent recording and submitting.
+    recording_ms_per_unit: f64,
 }
 
 impl Timing {
@@ -330,6 +339,7 @@ fn time_per_unit(mut work: impl FnMut(u32) -> Result<Elapsed>) -> Result<Timing>
         units,
         timings: timings.len(),
         waiting_share: median.waiting_ms / median.total_ms,
+        recording_ms_per_unit: (median.total_ms - median.waiting_ms) / f64::from(units),
     })
 }
 

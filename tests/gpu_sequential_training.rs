@@ -343,3 +343,28 @@ fn parameters_round_trip_exactly_and_bad_input_is_refused_in_the_cpu_words() {
     assert!(GpuSequentialTrainer::new_blocking(context, &single, config).is_err());
     assert!(single.output_count() == 1);
 }
+
+#[test]
+fn a_step_like_the_last_records_no_new_bind_groups() {
+    let context = Rc::new(open_context());
+    let model = lenet_like().init().unwrap();
+    // Momentum: its parameters do not change from step to step (Adam's bias corrections do).
+    let config = TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer: OptimizerConfig::new(OptimizerKind::Momentum, 0.01),
+        ..TrainConfig::default()
+    };
+    let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    let (images, targets) = batch(&mut SeededRng::new(3), model.config().input, 8);
+    gpu.train_step(&images, &targets).unwrap();
+    let after_one = context.cached_dispatches();
+    assert!(after_one > 10, "a step is many dispatches: {after_one}");
+    for _ in 0..3 {
+        gpu.train_step(&images, &targets).unwrap();
+    }
+    assert_eq!(context.cached_dispatches(), after_one);
+    assert!(gpu.take_mean_loss_blocking().unwrap().is_finite());
+    // A new network's trainer starts the cache afresh, dropping the old buffers.
+    let _other = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    assert_eq!(context.cached_dispatches(), 0);
+}

@@ -1,5 +1,6 @@
 //! `GpuContext`: the adapter, device and queue, and the name shown to the user.
 
+use super::bind_groups::BindGroups;
 use super::error::GpuError;
 
 /// An open GPU device. Cheap to share behind an `Rc` (wgpu objects are not `Send` on wasm, so no
@@ -10,6 +11,7 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
+    bind_groups: BindGroups,
 }
 
 impl GpuContext {
@@ -36,6 +38,7 @@ impl GpuContext {
             queue,
             info: adapter.get_info(),
             limits,
+            bind_groups: BindGroups::default(),
         })
     }
 
@@ -69,6 +72,22 @@ impl GpuContext {
     /// The limits the device was created with.
     pub fn limits(&self) -> &wgpu::Limits {
         &self.limits
+    }
+
+    /// The bind groups of the dispatches recorded so far (see [`BindGroups`]).
+    pub(super) fn bind_groups(&self) -> &BindGroups {
+        &self.bind_groups
+    }
+
+    /// Forgets the dispatches recorded so far, and the buffers they hold: a trainer for a new
+    /// network calls it, since the old network's dispatches will not come again.
+    pub fn forget_dispatches(&self) {
+        self.bind_groups.clear();
+    }
+
+    /// How many recorded dispatches' bind groups are kept for reuse.
+    pub fn cached_dispatches(&self) -> usize {
+        self.bind_groups.len()
     }
 
     /// Waits for the submitted work natively (so that `map_async` callbacks run); in the browser

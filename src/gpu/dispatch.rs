@@ -1,15 +1,14 @@
 //! What every kernel family needs to build and launch its pipelines: compiling a shader file
-//! inside an error scope, and recording one dispatch (a fresh uniform block, a bind group, a
-//! compute pass) into a command encoder, with one-dimensional launches spilling into y.
+//! inside an error scope, and recording one dispatch (its bind group, made once and found again
+//! in [`super::bind_groups`], and a compute pass) into a command encoder, with one-dimensional
+//! launches spilling into y.
 //!
 //! Used by every kernel family: [`super::Kernels`], the training kernels,
 //! [`super::ConvKernels`] and [`super::NormKernels`].
 
-use bytemuck::Pod;
-use wgpu::util::DeviceExt;
-
 use super::context::GpuContext;
 use super::error::GpuError;
+use bytemuck::Pod;
 
 /// Invocations per workgroup of the one-dimensional kernels (the downlevel maximum).
 pub(super) const WORKGROUP: u32 = 256;
@@ -90,31 +89,12 @@ pub(super) fn record<P: Pod>(
     bindings: &[(u32, &wgpu::Buffer)],
     groups: (u32, u32),
 ) {
-    let device = &context.device;
-    // A fresh uniform buffer per dispatch: `write_buffer` into a shared one would land before the
-    // whole submission, so every dispatch would see the last parameters.
-    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-        label: Some("kernel parameters"),
-        contents: bytemuck::bytes_of(params),
-        usage: wgpu::BufferUsages::UNIFORM,
-    });
-    let mut entries = vec![wgpu::BindGroupEntry {
-        binding: 0,
-        resource: uniform.as_entire_binding(),
-    }];
-    entries.extend(
-        bindings
-            .iter()
-            .map(|&(binding, buffer)| wgpu::BindGroupEntry {
-                binding,
-                resource: buffer.as_entire_binding(),
-            }),
+    let bind_group = context.bind_groups().get(
+        &context.device,
+        pipeline,
+        bytemuck::bytes_of(params),
+        bindings,
     );
-    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &entries,
-    });
     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, &bind_group, &[]);

@@ -2,6 +2,9 @@
 //! their dispatches into one command encoder. One recording function per kernel; each checks the
 //! shapes, writes a small uniform block and binds the buffers the entry point uses.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use bytemuck::{Pod, Zeroable};
 
 use super::buffer::GpuTensor;
@@ -24,6 +27,9 @@ pub struct Kernels {
     sum_to_scalar: wgpu::ComputePipeline,
     loss_gradient: wgpu::ComputePipeline,
     optimizer_step: wgpu::ComputePipeline,
+    /// The loss terms of [`Commands::loss_value`], one buffer per number of terms, kept so
+    /// that a training step binds the same buffers every step (see `super::bind_groups`).
+    loss_terms_scratch: Mutex<HashMap<usize, wgpu::Buffer>>,
 }
 
 impl Kernels {
@@ -73,7 +79,21 @@ impl Kernels {
             sum_to_scalar,
             loss_gradient,
             optimizer_step,
+            loss_terms_scratch: Mutex::default(),
         })
+    }
+
+    /// A buffer for `terms` loss terms, the same one every time for the same count (dispatches
+    /// run in order, so two losses of one submission can share it).
+    fn loss_terms_scratch(&self, context: &GpuContext, terms: usize) -> wgpu::Buffer {
+        let mut scratch = self
+            .loss_terms_scratch
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        scratch
+            .entry(terms)
+            .or_insert_with(|| GpuTensor::zeros(context, &[terms]).buffer)
+            .clone()
     }
 
     /// [`Kernels::new`], waiting for the answer (native only).
@@ -430,7 +450,7 @@ impl Commands<'_> {
         } else {
             count
         };
-        let scratch = GpuTensor::zeros(self.context, &[terms]);
+        let scratch = self.kernels.loss_terms_scratch(self.context, terms);
         let mut params = ReduceParams {
             len: to_u32(count)?,
             cols: to_u32(cols)?,
@@ -439,7 +459,7 @@ impl Commands<'_> {
             scale: 1.0,
             _pad: [0; 3],
         };
-        let buffers = [&prediction.buffer, &target.buffer, &scratch.buffer];
+        let buffers = [&prediction.buffer, &target.buffer, &scratch];
         let kernel = &self.kernels.loss_terms;
         self.dispatch_linear(kernel, &params, &[1, 2, 3], &buffers, to_u32(terms)?);
         params.len = to_u32(terms)?;
@@ -448,7 +468,7 @@ impl Commands<'_> {
         } else {
             (1.0 / terms as f64) as f32
         };
-        let buffers = [&scratch.buffer, &out.buffer];
+        let buffers = [&scratch, &out.buffer];
         self.dispatch(
             &self.kernels.sum_to_scalar,
             &params,

@@ -21,6 +21,7 @@
 //!
 //! The app finds, self-tests and switches to it in `playground::backend` and `ui::gpu_link`.
 
+mod bind_groups;
 mod buffer;
 mod context;
 mod conv_kernels;

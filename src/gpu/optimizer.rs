@@ -78,11 +78,20 @@ impl GpuOptimizer {
         self.steps += 1;
         let c = self.config;
         // Adam's bias corrections, computed exactly as `Optimizer::step` computes them (in f64).
-        let t = self.steps.min(i32::MAX as u64) as i32;
-        let correction1 = 1.0 - f64::from(c.beta1).powi(t);
-        let correction2 = 1.0 - f64::from(c.beta2).powi(t);
-        let step_size = (f64::from(c.learning_rate) / correction1) as f32;
-        let inverse_sqrt_correction2 = (1.0 / correction2.sqrt()) as f32;
+        // Only Adam reads them: the other rules get constants, so that their parameters, and
+        // with them the dispatches' bind groups, stay the same from step to step.
+        let (step_size, inverse_sqrt_correction2) = match c.kind {
+            OptimizerKind::Adam => {
+                let t = self.steps.min(i32::MAX as u64) as i32;
+                let correction1 = 1.0 - f64::from(c.beta1).powi(t);
+                let correction2 = 1.0 - f64::from(c.beta2).powi(t);
+                (
+                    (f64::from(c.learning_rate) / correction1) as f32,
+                    (1.0 / correction2.sqrt()) as f32,
+                )
+            }
+            _ => (c.learning_rate, 1.0),
+        };
 
         if self.state.len() != params.len()
             || self

@@ -58,6 +58,7 @@ impl GpuSequentialTrainer {
     ) -> Result<GpuSequentialTrainer, GpuTrainingError> {
         config.validate()?;
         check_loss_fits(model, config.loss)?;
+        context.forget_dispatches();
         let kernels = KernelFamilies::new(&context).await?;
         let losses = LossLog {
             penalty: GpuTensor::zeros(&context, &[1]),

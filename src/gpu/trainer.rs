@@ -102,6 +102,7 @@ impl GpuTrainer {
     ) -> Result<GpuTrainer, GpuTrainingError> {
         config.validate()?;
         check_loss_fits(model, config.loss)?;
+        context.forget_dispatches();
         let training_kernels = Rc::new(TrainingKernels::new(&context).await?);
         let gpu_model = GpuDenseModel::upload(&context, model, config.loss.output_activation());
         let scalar = || GpuTensor::zeros(&context, &[1]);

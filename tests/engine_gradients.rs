@@ -78,6 +78,27 @@ fn add_bias() {
     check("add_bias", &mut tape, &mut params, loss);
 }
 
+/// `x · W + b` in one op, on a shape for each GEMM path: the skinny loops (a depth of 2, as the
+/// playground's first layer) and the blocked one.
+#[test]
+fn dense() {
+    let mut rng = SeededRng::new(11);
+    for (rows, inputs, outputs) in [(5, 2, 8), (3, 4, 1), (12, 10, 45)] {
+        let mut params = Params::new();
+        let mut tape = Tape::new();
+        let x_value = random_tensor(&[rows, inputs], &mut rng);
+        let (_, x) = parameter(&mut tape, &mut params, x_value);
+        let weights_value = random_tensor(&[inputs, outputs], &mut rng);
+        let (_, weights) = parameter(&mut tape, &mut params, weights_value);
+        let (_, bias) = parameter(&mut tape, &mut params, random_tensor(&[outputs], &mut rng));
+        let y = tape.dense(x, weights, bias).unwrap();
+        assert_eq!(tape.value(y).shape(), &[rows, outputs]);
+        let loss = weighted_sum(&mut tape, y, &[rows, outputs], &mut rng);
+        let name = format!("dense {rows}x{inputs}x{outputs}");
+        check(&name, &mut tape, &mut params, loss);
+    }
+}
+
 #[test]
 fn sum_and_mean() {
     let mut rng = SeededRng::new(3);

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fast_exp;
+
 /// Slope of Leaky ReLU for negative inputs.
 pub const LEAKY_RELU_SLOPE: f32 = 0.01;
 
@@ -144,13 +146,18 @@ impl Activation {
     }
 }
 
-/// The logistic function `1 / (1 + e^-x)`, written so that neither branch overflows.
+/// The logistic function `1 / (1 + e^-x)`, from `e = e^-|x|` (at most 1, so nothing overflows):
+/// `1 / (1 + e)` for x >= 0, `e / (1 + e)` below, which keeps the relative accuracy of tiny
+/// results. Both sides are computed and one is selected, and [`fast_exp::exp`] has no branches
+/// either, so the slice loop vectorises: `f32::exp` was a libm call per element, 10% of the
+/// decision-boundary grid.
 pub fn sigmoid(x: f32) -> f32 {
+    let e = fast_exp::exp(-x.abs());
+    let for_positive = 1.0 / (1.0 + e);
     if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
+        for_positive
     } else {
-        let e = x.exp();
-        e / (1.0 + e)
+        e * for_positive
     }
 }
 
@@ -292,6 +299,34 @@ mod tests {
     fn sigmoid_is_stable_for_large_inputs() {
         assert_eq!(sigmoid(-1000.0), 0.0);
         assert_eq!(sigmoid(1000.0), 1.0);
-        assert!(!sigmoid(-100.0).is_nan());
+        assert_eq!(sigmoid(100.0), 1.0);
+        // e^-100 = 3.7e-44: tiny, positive, not flushed to zero.
+        let tiny = sigmoid(-100.0);
+        assert!(tiny > 0.0 && tiny < 1e-43, "{tiny}");
+        assert!(sigmoid(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn sigmoid_is_accurate() {
+        let exact = |x: f64| 1.0 / (1.0 + (-x).exp());
+        for i in -120_000..=120_000 {
+            let x = i as f32 * 1e-3;
+            let expected = exact(f64::from(x));
+            let error = (f64::from(sigmoid(x)) - expected).abs();
+            if expected < f64::from(f32::MIN_POSITIVE) {
+                // Subnormal results: within one step of the smallest subnormal.
+                assert!(
+                    error <= f64::from(f32::from_bits(1)),
+                    "sigmoid({x}): error {error}"
+                );
+            } else {
+                let relative = error / expected;
+                assert!(
+                    relative < 2.0 * f64::from(f32::EPSILON),
+                    "sigmoid({x}): {relative}"
+                );
+            }
+        }
+        assert_eq!(sigmoid(0.0), 0.5);
     }
 }

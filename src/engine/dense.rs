@@ -84,8 +84,6 @@ pub struct Dense {
 pub struct DenseNodes {
     pub weights: NodeId,
     pub bias: NodeId,
-    /// `X · W`.
-    pub product: NodeId,
     /// `X · W + b`, the weighted sums (logits for an output layer under a cross-entropy loss).
     pub pre_activation: NodeId,
     /// `f(X · W + b)`; the same node as `pre_activation` when no activation was recorded.
@@ -126,8 +124,7 @@ impl Dense {
     ) -> Result<DenseNodes, EngineError> {
         let weights = tape.parameter(params, self.weights)?;
         let bias = tape.parameter(params, self.bias)?;
-        let product = tape.matmul(x, weights)?;
-        let pre_activation = tape.add_bias(product, bias)?;
+        let pre_activation = tape.dense(x, weights, bias)?;
         let output = match activation {
             Some(f) => tape.activation(pre_activation, f)?,
             None => pre_activation,
@@ -135,7 +132,6 @@ impl Dense {
         Ok(DenseNodes {
             weights,
             bias,
-            product,
             pre_activation,
             output,
         })

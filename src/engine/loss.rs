@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::activation::sigmoid;
+use super::fast_exp;
 use super::softmax::log_sum_exp;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -163,11 +164,12 @@ impl Loss {
                 let rows = prediction.chunks_exact(cols).zip(target.chunks_exact(cols));
                 for ((z_row, y_row), g_row) in rows.zip(grad.chunks_exact_mut(cols)) {
                     let max = z_row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    let total: f32 = z_row.iter().map(|&z| (z - max).exp()).sum();
+                    // Not `f32::exp`, a libm call per element.
+                    let total: f32 = z_row.iter().map(|&z| fast_exp::exp(z - max)).sum();
                     // For targets that sum to 1 this is softmax(z) - y; the sum keeps soft targets exact.
                     let target_total: f32 = y_row.iter().sum();
                     for ((g, &z), &y) in g_row.iter_mut().zip(z_row).zip(y_row) {
-                        let probability = (z - max).exp() / total;
+                        let probability = fast_exp::exp(z - max) / total;
                         *g += scale * (probability * target_total - y);
                     }
                 }

@@ -13,6 +13,7 @@ pub mod batch_norm;
 pub mod dense;
 pub mod dropout;
 pub mod error;
+pub mod fast_exp;
 pub mod gemm;
 pub mod init;
 pub mod loss;

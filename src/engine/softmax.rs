@@ -1,6 +1,8 @@
 //! Row-wise softmax, numerically stable (the row maximum is subtracted before `exp`), with its
 //! backward pass beside it.
 
+use super::fast_exp;
+
 /// `y[r, :] = softmax(x[r, :])` for each row of `cols` values.
 pub fn softmax_rows(x: &[f32], y: &mut [f32], cols: usize) {
     assert_eq!(x.len(), y.len());
@@ -11,7 +13,8 @@ pub fn softmax_rows(x: &[f32], y: &mut [f32], cols: usize) {
         let max = x_row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         let mut total = 0.0;
         for (y, &x) in y_row.iter_mut().zip(x_row) {
-            *y = (x - max).exp();
+            // Not `f32::exp`, a libm call per element.
+            *y = fast_exp::exp(x - max);
             total += *y;
         }
         let inverse = 1.0 / total;

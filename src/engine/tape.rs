@@ -188,6 +188,16 @@ impl Tape {
         self.record(Op::AddBias, &[x, bias])
     }
 
+    /// `x · weights + bias` in one op: the same values as `matmul` then `add_bias`, in one pass.
+    pub fn dense(
+        &mut self,
+        x: NodeId,
+        weights: NodeId,
+        bias: NodeId,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::Dense, &[x, weights, bias])
+    }
+
     pub fn activation(&mut self, x: NodeId, activation: Activation) -> Result<NodeId, EngineError> {
         self.record(Op::Activation(activation), &[x])
     }

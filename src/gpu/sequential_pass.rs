@@ -5,7 +5,8 @@
 //!
 //! Flatten moves nothing: its output is a view of its input's buffer, and so is its gradient. A
 //! bias add passes its gradient through unchanged to the matmul before it, so the two share one
-//! gradient buffer. Backward adds into the gradients, as the engine does: clear them first.
+//! gradient buffer. A dense op (`X · W + b`) runs as a matmul into a buffer of its own, then a
+//! bias add. Backward adds into the gradients, as the engine does: clear them first.
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
@@ -35,6 +36,8 @@ struct NodeBuffers {
     owns_grad: bool,
     /// Batch normalisation: what its forward pass keeps for the running statistics and backward.
     statistics: Option<GpuNormStatistics>,
+    /// Dense: `X · W`, which the bias is then added to (two kernels, where the CPU fuses them).
+    product: Option<GpuTensor>,
 }
 
 /// The buffers and recording of one pass.
@@ -195,6 +198,17 @@ impl GpuPass {
                 false,
             ),
             Op::AddBias => recording.dense().add_bias(input(0), input(1), out()),
+            Op::Dense => {
+                let product = self.product(id);
+                let dense = recording.dense();
+                dense.matmul(
+                    operand(input(0), false),
+                    operand(input(1), false),
+                    product,
+                    false,
+                )?;
+                dense.add_bias(product, input(2), out())
+            }
             Op::Activation(f) => recording.dense().activation_forward(f, input(0), out()),
             Op::Softmax => recording.training().softmax_rows(input(0), out()),
             Op::Loss(loss) => recording
@@ -292,6 +306,20 @@ impl GpuPass {
                         }
                         true => dense.matmul(d_output(true), operand(a, transpose_a), grad, true),
                     }?;
+                }
+            }
+            // `ops::dense::backward`: dX = dY · Wᵀ, dW = Xᵀ · dY, db = column sums of dY.
+            Op::Dense => {
+                let (x, weights) = (input(0), input(1));
+                let dense = recording.dense();
+                if let Some(grad) = into(0) {
+                    dense.matmul(d_output(false), operand(weights, true), grad, true)?;
+                }
+                if let Some(grad) = into(1) {
+                    dense.matmul(operand(x, true), d_output(false), grad, true)?;
+                }
+                if let Some(grad) = into(2) {
+                    dense.column_sums(upstream, grad)?;
                 }
             }
             // The input's gradient is this node's gradient buffer itself.
@@ -398,6 +426,13 @@ impl GpuPass {
             .expect("every node but a parameter has a value buffer")
     }
 
+    fn product(&self, id: NodeId) -> &GpuTensor {
+        self.nodes[id.0]
+            .product
+            .as_ref()
+            .expect("every dense node has its product buffer")
+    }
+
     fn statistics(&self, id: NodeId) -> &GpuNormStatistics {
         self.nodes[id.0]
             .statistics
@@ -431,6 +466,7 @@ fn node_buffers(
         Op::Input
         | Op::MatMul { .. }
         | Op::AddBias
+        | Op::Dense
         | Op::Activation(_)
         | Op::Softmax
         | Op::Loss(_)
@@ -459,8 +495,10 @@ fn node_buffers(
             _ => (zeros(), true),
         };
     }
-    if let Op::BatchNorm(_) = node.op() {
-        buffers.statistics = Some(GpuNormStatistics::new(context, shape[1]));
+    match node.op() {
+        Op::BatchNorm(_) => buffers.statistics = Some(GpuNormStatistics::new(context, shape[1])),
+        Op::Dense => buffers.product = zeros(),
+        _ => {}
     }
     Ok(buffers)
 }

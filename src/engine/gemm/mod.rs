@@ -4,6 +4,8 @@
 //! no transposed copy is ever made, and the packing buffers are reused: after the largest product
 //! has been seen once, `matmul` does not allocate.
 //!
+//! `matmul_plus_bias` adds a bias row as it multiplies (a dense layer).
+//!
 //! Files: `blocked.rs` (loops and workspace), `pack.rs` (panels), `skinny.rs` (direct loops),
 //! `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128), `kernel_generic.rs` (portable).
 
@@ -17,6 +19,8 @@ mod pack;
 mod skinny;
 #[cfg(test)]
 mod tests;
+
+use skinny::Start;
 
 /// Where one operand of a product lives: its row-major data and whether it is used transposed.
 #[derive(Clone, Copy, Debug)]
@@ -105,9 +109,42 @@ pub fn matmul(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool)
     let (a, b) = (View::of(&a), View::of(&b));
     let shape = Shape { m, k, n };
     if skinny::suits(shape, &a, &b) {
-        skinny::matmul(shape, a, b, out, accumulate);
+        let start = if accumulate {
+            Start::Existing
+        } else {
+            Start::Zero
+        };
+        skinny::matmul(shape, a, b, out, start);
     } else {
         blocked::matmul(shape, a, b, out, accumulate);
+    }
+}
+
+/// `out = op(a) · op(b) + bias`, with `bias` (one value per column of `out`) added to every row:
+/// a dense layer's weighted sums. The skinny loops start their sums from the bias, so the output
+/// is written once; the blocked path writes the bias rows, then adds the product to them.
+///
+/// Panics if the sizes disagree, as [`matmul`] does.
+pub fn matmul_plus_bias(a: Operand<'_>, b: Operand<'_>, bias: &[f32], out: &mut [f32]) {
+    let (m, k) = a.used_shape();
+    let (k_b, n) = b.used_shape();
+    assert_eq!(k, k_b, "matmul inner dimensions differ");
+    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+    assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    assert_eq!(bias.len(), n, "matmul: one bias per column");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (a, b) = (View::of(&a), View::of(&b));
+    let shape = Shape { m, k, n };
+    if k > 0 && skinny::suits(shape, &a, &b) {
+        return skinny::matmul(shape, a, b, out, Start::Bias(bias));
+    }
+    out.chunks_exact_mut(n)
+        .for_each(|row| row.copy_from_slice(bias));
+    if k > 0 {
+        blocked::matmul(shape, a, b, out, true);
     }
 }
 

@@ -42,19 +42,46 @@ thread_local! {
     static REARRANGED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], accumulate: bool) {
+/// What each element of the output starts from, before the products are added to it.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Start<'a> {
+    /// Zero: `out = op(A) · op(B)`.
+    Zero,
+    /// What `out` holds: `out += op(A) · op(B)` (gradients summing up).
+    Existing,
+    /// The bias vector, one value per column: `out = op(A) · op(B) + bias` (a dense layer),
+    /// without a second pass over `out`.
+    Bias(&'a [f32]),
+}
+
+impl Start<'_> {
+    fn is_existing(self) -> bool {
+        matches!(self, Start::Existing)
+    }
+
+    /// The start of columns `j..j + W` when it is not the output's own values.
+    #[inline(always)]
+    fn columns<const W: usize>(self, j: usize) -> [f32; W] {
+        match self {
+            Start::Bias(bias) => bias[j..j + W].try_into().expect("W columns"),
+            Start::Zero | Start::Existing => [0.0; W],
+        }
+    }
+}
+
+pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], start: Start<'_>) {
     let Shape { k, n, .. } = shape;
     let rows_fit = b.col_stride == 1;
     if rows_fit && (k <= SHALLOW || n > 2 || a.col_stride != 1) {
-        return dispatch_rows(shape, a, b.data, b.row_stride, out, accumulate);
+        return dispatch_rows(shape, a, b.data, b.row_stride, out, start);
     }
     if dots_fit(shape, &a, &b) {
-        return dispatch_dots(shape, a, b.data, b.col_stride, out, accumulate);
+        return dispatch_dots(shape, a, b.data, b.col_stride, out, start);
     }
     if n <= 2 && a.col_stride == 1 {
         // With one column, `B`'s column is always contiguous (`row_stride == 1`).
         if b.row_stride == 1 {
-            return dispatch_dots(shape, a, b.data, b.col_stride, out, accumulate);
+            return dispatch_dots(shape, a, b.data, b.col_stride, out, start);
         }
         // Columns of `B` gathered so each is contiguous.
         return with_buffer(k * n, out, |columns, out| {
@@ -64,11 +91,11 @@ pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], ac
                     .enumerate()
                     .for_each(|(p, v)| *v = b.at(p, j));
             }
-            dispatch_dots(shape, a, columns, k, out, accumulate);
+            dispatch_dots(shape, a, columns, k, out, start);
         });
     }
     if rows_fit {
-        return dispatch_rows(shape, a, b.data, b.row_stride, out, accumulate);
+        return dispatch_rows(shape, a, b.data, b.row_stride, out, start);
     }
     with_buffer(k * n, out, |rows, out| {
         for (p, row) in rows.chunks_exact_mut(n).enumerate() {
@@ -76,7 +103,7 @@ pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], ac
                 .enumerate()
                 .for_each(|(j, v)| *v = b.at(p, j));
         }
-        dispatch_rows(shape, a, rows, n, out, accumulate);
+        dispatch_rows(shape, a, rows, n, out, start);
     })
 }
 
@@ -106,14 +133,14 @@ fn dispatch_rows(
     b: &[f32],
     b_row_stride: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
-        return unsafe { rows_avx2(shape, a, b, b_row_stride, out, accumulate) };
+        return unsafe { rows_avx2(shape, a, b, b_row_stride, out, start) };
     }
-    rows(shape, a, b, b_row_stride, out, accumulate)
+    rows(shape, a, b, b_row_stride, out, start)
 }
 
 /// [`dots`] compiled for AVX2 where the CPU has it.
@@ -123,29 +150,43 @@ fn dispatch_dots(
     b: &[f32],
     b_column_stride: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
-        return unsafe { dots_avx2(shape, a, b, b_column_stride, out, accumulate) };
+        return unsafe { dots_avx2(shape, a, b, b_column_stride, out, start) };
     }
-    dots(shape, a, b, b_column_stride, out, accumulate)
+    dots(shape, a, b, b_column_stride, out, start)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn rows_avx2(shape: Shape, a: View<'_>, b: &[f32], stride: usize, out: &mut [f32], acc: bool) {
-    rows(shape, a, b, stride, out, acc)
+fn rows_avx2(
+    shape: Shape,
+    a: View<'_>,
+    b: &[f32],
+    stride: usize,
+    out: &mut [f32],
+    start: Start<'_>,
+) {
+    rows(shape, a, b, stride, out, start)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn dots_avx2(shape: Shape, a: View<'_>, b: &[f32], stride: usize, out: &mut [f32], acc: bool) {
-    dots(shape, a, b, stride, out, acc)
+fn dots_avx2(
+    shape: Shape,
+    a: View<'_>,
+    b: &[f32],
+    stride: usize,
+    out: &mut [f32],
+    start: Start<'_>,
+) {
+    dots(shape, a, b, stride, out, start)
 }
 
-/// `out[i, :] (+)= sum over p of a[i, p] · b[p, :]`, where row `p` of `b` starts at
+/// `out[i, :] = start + sum over p of a[i, p] · b[p, :]`, where row `p` of `b` starts at
 /// `p * b_row_stride` and is contiguous. The columns go in blocks of a constant width, summed in
 /// registers over the whole depth: with a runtime width (8 for the playground) the compiler's
 /// vectorised loop, built for long rows, would never run.
@@ -156,14 +197,14 @@ fn rows(
     b: &[f32],
     b_row_stride: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     // Depths up to 8 (the playground's features and hidden widths) get a loop of their own, so
     // that a block of `B` stays in registers while every row of `A` goes through it.
     macro_rules! fixed_depths {
         ($($depth:literal)*) => {
             match shape.k {
-                $($depth => return rows_of_depth::<$depth>(shape, a, b, b_row_stride, out, accumulate),)*
+                $($depth => return rows_of_depth::<$depth>(shape, a, b, b_row_stride, out, start),)*
                 _ => {}
             }
         };
@@ -173,19 +214,19 @@ fn rows(
     for (i, out_row) in out.chunks_exact_mut(n).enumerate() {
         let mut j = 0;
         while n - j >= 16 {
-            column_block::<16>(shape.k, a, i, b, b_row_stride, j, out_row, accumulate);
+            column_block::<16>(shape.k, a, i, b, b_row_stride, j, out_row, start);
             j += 16;
         }
         if n - j >= 8 {
-            column_block::<8>(shape.k, a, i, b, b_row_stride, j, out_row, accumulate);
+            column_block::<8>(shape.k, a, i, b, b_row_stride, j, out_row, start);
             j += 8;
         }
         if n - j >= 4 {
-            column_block::<4>(shape.k, a, i, b, b_row_stride, j, out_row, accumulate);
+            column_block::<4>(shape.k, a, i, b, b_row_stride, j, out_row, start);
             j += 4;
         }
         while j < n {
-            column_block::<1>(shape.k, a, i, b, b_row_stride, j, out_row, accumulate);
+            column_block::<1>(shape.k, a, i, b, b_row_stride, j, out_row, start);
             j += 1;
         }
     }
@@ -199,23 +240,23 @@ fn rows_of_depth<const K: usize>(
     b: &[f32],
     b_row_stride: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     let n = shape.n;
     let mut j = 0;
     while n - j >= 8 {
         #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-        rows_block_simd128::<K>(a, b, b_row_stride, j, n, out, accumulate);
+        rows_block_simd128::<K>(a, b, b_row_stride, j, n, out, start);
         #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-        rows_block::<K, 8>(a, b, b_row_stride, j, n, out, accumulate);
+        rows_block::<K, 8>(a, b, b_row_stride, j, n, out, start);
         j += 8;
     }
     if n - j >= 4 {
-        rows_block::<K, 4>(a, b, b_row_stride, j, n, out, accumulate);
+        rows_block::<K, 4>(a, b, b_row_stride, j, n, out, start);
         j += 4;
     }
     while j < n {
-        rows_block::<K, 1>(a, b, b_row_stride, j, n, out, accumulate);
+        rows_block::<K, 1>(a, b, b_row_stride, j, n, out, start);
         j += 1;
     }
 }
@@ -229,16 +270,18 @@ fn rows_block<const K: usize, const W: usize>(
     j: usize,
     n: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     let mut b_block = [[0.0f32; W]; K];
     for (p, row) in b_block.iter_mut().enumerate() {
         let start = p * b_row_stride + j;
         *row = b[start..start + W].try_into().expect("W columns");
     }
+    let initial = start.columns::<W>(j);
+    let keeps_existing = start.is_existing();
     for (i, out_row) in out.chunks_exact_mut(n).enumerate() {
         let target: &mut [f32; W] = (&mut out_row[j..j + W]).try_into().expect("W columns");
-        let mut sums = if accumulate { *target } else { [0.0; W] };
+        let mut sums = if keeps_existing { *target } else { initial };
         for (p, b_row) in b_block.iter().enumerate() {
             let a_value = a.at(i, p);
             for (sum, &b_value) in sums.iter_mut().zip(b_row) {
@@ -260,7 +303,7 @@ fn rows_block_simd128<const K: usize>(
     j: usize,
     n: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     use core::arch::wasm32::*;
     let load = |values: &[f32]| -> (v128, v128) {
@@ -275,11 +318,14 @@ fn rows_block_simd128<const K: usize>(
         let start = p * b_row_stride + j;
         *halves = load(&b[start..start + 8]);
     }
+    let initial = load(&start.columns::<8>(j));
+    let keeps_existing = start.is_existing();
     for (i, out_row) in out.chunks_exact_mut(n).enumerate() {
         let target: &mut [f32; 8] = (&mut out_row[j..j + 8]).try_into().expect("8 columns");
-        let (mut low, mut high) = match accumulate {
-            true => load(target),
-            false => (f32x4_splat(0.0), f32x4_splat(0.0)),
+        let (mut low, mut high) = if keeps_existing {
+            load(target)
+        } else {
+            initial
         };
         for (p, &(b_low, b_high)) in b_block.iter().enumerate() {
             let a_value = f32x4_splat(a.at(i, p));
@@ -311,10 +357,14 @@ fn column_block<const W: usize>(
     b_row_stride: usize,
     j: usize,
     out_row: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     let target: &mut [f32; W] = (&mut out_row[j..j + W]).try_into().expect("W columns");
-    let mut sums = if accumulate { *target } else { [0.0; W] };
+    let mut sums = if start.is_existing() {
+        *target
+    } else {
+        start.columns::<W>(j)
+    };
     for p in 0..k {
         let a_value = a.at(i, p);
         let start = p * b_row_stride + j;
@@ -326,7 +376,7 @@ fn column_block<const W: usize>(
     *target = sums;
 }
 
-/// `out[i, j] (+)= a[i, :] · b[:, j]` for the one or two columns of `out`, where column `j` of
+/// `out[i, j] = start + a[i, :] · b[:, j]` for the one or two columns of `out`, where column `j` of
 /// `b` starts at `j * b_column_stride` and is contiguous, as are the rows of `a`.
 #[inline(always)]
 fn dots(
@@ -335,7 +385,7 @@ fn dots(
     b: &[f32],
     b_column_stride: usize,
     out: &mut [f32],
-    accumulate: bool,
+    start: Start<'_>,
 ) {
     let Shape { k, n, .. } = shape;
     for (i, out_row) in out.chunks_exact_mut(n).enumerate() {
@@ -343,7 +393,11 @@ fn dots(
         for (j, o) in out_row.iter_mut().enumerate() {
             let column = &b[j * b_column_stride..j * b_column_stride + k];
             let value = dot(a_row, column);
-            *o = if accumulate { *o + value } else { value };
+            *o = match start {
+                Start::Zero => value,
+                Start::Existing => *o + value,
+                Start::Bias(bias) => bias[j] + value,
+            };
         }
     }
 }

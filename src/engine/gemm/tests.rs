@@ -1,5 +1,6 @@
 //! The GEMM against a naive triple loop in f64: every path (dispatching, blocked, portable
-//! kernel), every transpose combination, with and without accumulation, on odd shapes.
+//! kernel), every transpose combination, with and without accumulation, on odd shapes; and the
+//! product plus a bias against the product, then the bias.
 
 use super::*;
 use crate::engine::rng::SeededRng;
@@ -137,4 +138,61 @@ fn an_empty_depth_zeroes_or_keeps_the_output() {
     assert_eq!(out, vec![1.0; 6]);
     matmul(a, b, &mut out, false);
     assert_eq!(out, vec![0.0; 6]);
+}
+
+/// `matmul_plus_bias` against `matmul` followed by adding the bias to every row, on shapes that
+/// take the skinny loops (every loop order) and the blocked path, in every transpose combination.
+#[test]
+fn the_bias_start_equals_adding_the_bias_afterwards() {
+    let mut rng = SeededRng::new(7);
+    let mut shapes = SHAPES.to_vec();
+    shapes.extend([
+        (37, 2, 11),
+        (21, 8, 3),
+        (5, 9, 2),
+        (19, 13, 1),
+        (67, 33, 45),
+    ]);
+    let (mut skinny_seen, mut blocked_seen) = (false, false);
+    for (m, k, n) in shapes {
+        let a = random(m * k, &mut rng);
+        let b = random(k * n, &mut rng);
+        let bias = random(n, &mut rng);
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let (a_stored, b_stored) = (stored(&a, m, k, ta), stored(&b, k, n, tb));
+            let (a_rows, a_cols) = if ta { (k, m) } else { (m, k) };
+            let (b_rows, b_cols) = if tb { (n, k) } else { (k, n) };
+            let left = Operand::new(&a_stored, a_rows, a_cols, ta);
+            let right = Operand::new(&b_stored, b_rows, b_cols, tb);
+            let takes_skinny =
+                skinny::suits(Shape { m, k, n }, &View::of(&left), &View::of(&right));
+            (skinny_seen, blocked_seen) =
+                (skinny_seen || takes_skinny, blocked_seen || !takes_skinny);
+            let mut expected = vec![0.0; m * n];
+            matmul(left, right, &mut expected, false);
+            for row in expected.chunks_exact_mut(n) {
+                row.iter_mut().zip(&bias).for_each(|(v, b)| *v += b);
+            }
+            let mut fused = vec![f32::NAN; m * n];
+            matmul_plus_bias(left, right, &bias, &mut fused);
+            for (index, (got, want)) in fused.iter().zip(&expected).enumerate() {
+                assert!(
+                    (got - want).abs() <= 1e-5 * (1.0 + want.abs()),
+                    "{m}x{k}x{n} transposed ({ta}, {tb}), element {index}: {got} against {want}"
+                );
+            }
+        }
+    }
+    assert!(skinny_seen && blocked_seen);
+}
+
+#[test]
+fn an_empty_depth_leaves_the_bias() {
+    let (a, b) = (
+        Operand::new(&[], 2, 0, false),
+        Operand::new(&[], 0, 3, false),
+    );
+    let mut out = vec![f32::NAN; 6];
+    matmul_plus_bias(a, b, &[1.0, 2.0, 3.0], &mut out);
+    assert_eq!(out, vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
 }

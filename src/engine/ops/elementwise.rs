@@ -17,11 +17,16 @@ pub fn same_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<OutputS
     Ok(OutputShape::SameAs(0))
 }
 
-pub fn add_bias_shape(x: &[usize], bias: &[usize]) -> Result<OutputShape, EngineError> {
+/// Checks that `bias` has one value per column of `x`; `op_name` says which op asks.
+pub fn add_bias_shape(
+    op_name: &'static str,
+    x: &[usize],
+    bias: &[usize],
+) -> Result<OutputShape, EngineError> {
     let columns = x.last().copied();
     if x.is_empty() || bias.len() != 1 || Some(bias[0]) != columns {
         return Err(EngineError::shape(
-            "add_bias",
+            op_name,
             format!(
                 "a bias vector of length {} (one per column of {x:?})",
                 columns.unwrap_or(0)

@@ -17,7 +17,9 @@ fn used(shape: &[usize], transposed: bool) -> (usize, usize) {
     }
 }
 
+/// The shape of `op(a) · op(b)`; `op_name` says which op asks, for the error messages.
 pub fn output_shape(
+    op_name: &'static str,
     a: &[usize],
     transpose_a: bool,
     b: &[usize],
@@ -25,7 +27,7 @@ pub fn output_shape(
 ) -> Result<OutputShape, EngineError> {
     if a.len() != 2 || b.len() != 2 {
         return Err(EngineError::shape(
-            "matmul",
+            op_name,
             "two matrices (2-D tensors)",
             format!("shapes {a:?} and {b:?}"),
         ));
@@ -35,7 +37,7 @@ pub fn output_shape(
     if k != k_b {
         let t = |flag: bool| if flag { "ᵀ" } else { "" };
         return Err(EngineError::shape(
-            "matmul",
+            op_name,
             "the left matrix to have as many columns as the right one has rows",
             format!(
                 "{a:?}{} by {b:?}{}: inner dimensions {k} and {k_b} differ",
@@ -47,7 +49,7 @@ pub fn output_shape(
     Ok(OutputShape::Matrix(m, n))
 }
 
-fn operand(t: &Tensor, transposed: bool) -> Operand<'_> {
+pub fn operand(t: &Tensor, transposed: bool) -> Operand<'_> {
     Operand::new(t.data(), t.shape()[0], t.shape()[1], transposed)
 }
 

@@ -3,6 +3,7 @@
 
 mod batch_norm;
 mod conv;
+mod dense;
 mod dropout;
 mod elementwise;
 mod loss;
@@ -34,6 +35,9 @@ pub enum Op {
     },
     /// `x + b` with the bias vector `b` added to every row; inputs `[x, b]`.
     AddBias,
+    /// `x · W + b`, a dense layer's weighted sums, with the bias vector `b` added to every row as
+    /// the product is computed; inputs `[x [rows, inputs], W [inputs, outputs], b [outputs]]`.
+    Dense,
     /// `f(x)` element by element; inputs `[x]`.
     Activation(Activation),
     /// Row-wise softmax over the last dimension; inputs `[x]`.
@@ -108,6 +112,7 @@ impl Op {
             Op::Parameter(_) => "parameter",
             Op::MatMul { .. } => "matmul",
             Op::AddBias => "add_bias",
+            Op::Dense => "dense",
             Op::Activation(a) => a.name(),
             Op::Softmax => "softmax",
             Op::Add => "add",
@@ -132,7 +137,7 @@ impl Op {
         match self {
             Op::Input | Op::Parameter(_) => 0,
             Op::BatchNorm(statistics) => statistics.arity(),
-            Op::Conv2d { .. } => 3,
+            Op::Conv2d { .. } | Op::Dense => 3,
             Op::MatMul { .. } | Op::AddBias | Op::Add | Op::Mul | Op::Loss(_) | Op::Dropout => 2,
             _ => 1,
         }
@@ -157,8 +162,9 @@ impl Op {
             Op::MatMul {
                 transpose_a,
                 transpose_b,
-            } => matmul::output_shape(inputs[0], transpose_a, inputs[1], transpose_b),
-            Op::AddBias => elementwise::add_bias_shape(inputs[0], inputs[1]),
+            } => matmul::output_shape(self.name(), inputs[0], transpose_a, inputs[1], transpose_b),
+            Op::AddBias => elementwise::add_bias_shape(self.name(), inputs[0], inputs[1]),
+            Op::Dense => dense::output_shape(inputs[0], inputs[1], inputs[2]),
             Op::Add | Op::Mul => elementwise::same_shapes(self.name(), inputs[0], inputs[1]),
             Op::Softmax => elementwise::softmax_shape(inputs[0]),
             Op::Activation(_) | Op::Square | Op::AddScalar(_) | Op::Scale(_) => {
@@ -188,6 +194,7 @@ impl Op {
                 transpose_b,
             } => matmul::forward(inputs[0], transpose_a, inputs[1], transpose_b, out),
             Op::AddBias => elementwise::add_bias_forward(inputs[0], inputs[1], out),
+            Op::Dense => dense::forward(inputs[0], inputs[1], inputs[2], out),
             Op::Activation(activation) => activation.apply_slice(inputs[0].data(), out.data_mut()),
             Op::Softmax => elementwise::softmax_forward(inputs[0], out),
             Op::Add => elementwise::add_forward(inputs[0], inputs[1], out),
@@ -238,6 +245,7 @@ impl Op {
                 grad,
             ),
             Op::AddBias => elementwise::add_bias_backward(slot, upstream, grad),
+            Op::Dense => dense::backward(slot, inputs[0], inputs[1], upstream, grad),
             Op::Activation(activation) => activation.backward_slice(
                 inputs[0].data(),
                 output.data(),

@@ -1,9 +1,9 @@
 //! The wasm32 microkernel: a 4x8 register tile of SIMD128 `f32x4` values (8 accumulators, 2 for
 //! a row of `B`, 1 for a broadcast value of `A`, which fits the 16 xmm registers V8 has on x86).
 //! Built with `relaxed-simd` (the page's second build, see `xtask/src/relaxed_simd.rs`) it uses
-//! `f32x4.relaxed_madd`, a fused multiply-add that needs no temporary, and a 5x8 tile:
-//! measured in V8 on x86, 5x8 with FMA runs ~42-46 GFLOP/s against ~38-42 for 4x8 (6x8 spills
-//! and halves it); without FMA, 5x8 falls to ~20 against ~29 for 4x8.
+//! `f32x4.relaxed_madd`, a fused multiply-add: in Chromium 156 on x86 the 64x784x512 product
+//! went from ~32-37 to ~37-43 GFLOP/s. A 5x8 tile, faster in Node 20's older V8 (42-46), falls
+//! to ~11 GFLOP/s in Chromium 156 (register spills), so both builds keep 4x8.
 
 use core::arch::wasm32::*;
 
@@ -11,9 +11,6 @@ use super::blocked::Microkernel;
 
 pub(crate) struct Simd128;
 
-#[cfg(target_feature = "relaxed-simd")]
-const MR: usize = 5;
-#[cfg(not(target_feature = "relaxed-simd"))]
 const MR: usize = 4;
 const NR: usize = 8;
 
@@ -30,7 +27,7 @@ impl Microkernel for Simd128 {
     const MR: usize = MR;
     const NR: usize = NR;
     #[cfg(target_feature = "relaxed-simd")]
-    const NAME: &'static str = "wasm relaxed-SIMD 5x8";
+    const NAME: &'static str = "wasm relaxed-SIMD 4x8";
     #[cfg(not(target_feature = "relaxed-simd"))]
     const NAME: &'static str = "wasm SIMD128 4x8";
 

@@ -54,7 +54,7 @@ async fn runs_and_trains_with(path: &str, kernel: &str) {
 
 #[tokio::test]
 async fn a_browser_with_relaxed_simd_gets_the_fused_multiply_add_build() {
-    runs_and_trains_with("/", "wasm relaxed-SIMD 5x8").await;
+    runs_and_trains_with("/", "wasm relaxed-SIMD 4x8").await;
 }
 
 #[tokio::test]

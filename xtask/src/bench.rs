@@ -539,10 +539,11 @@ const SOFTWARE_ADAPTER: &str = "gpu_adapter_is_software";
 /// What the top table and the MNIST section say after the line saying who wrote them.
 const CPU_INTRODUCTION: &str = "Times in milliseconds (medians unless the name says \
     otherwise); ratio = ours / reference, below 1 is faster.\nOur engine runs on one thread, \
-    natively or as wasm (SIMD128) in headless Chromium.";
+    natively or as wasm in headless Chromium: the relaxed-SIMD build the page loads there \
+    (mlp_step_wasm_simd128_ms: the SIMD128 build other browsers load).";
 const MNIST_INTRODUCTION: &str = "Times in milliseconds (medians) unless the name says seconds; \
     ratio = ours / reference, below 1 is faster. Our engine runs on one thread, natively or as \
-    wasm (SIMD128) in headless Chromium.";
+    wasm in headless Chromium (the relaxed-SIMD build the page loads there).";
 
 /// What the GPU section says after the line saying who wrote it: what is compared, the adapter,
 /// and, in bold, when the figures are not a GPU's or no target could be checked.

@@ -177,7 +177,7 @@ async fn mnist_figures() {
     open_app(&page, SPIRALS[0].0).await;
     let lenet_ms = call_export(&page, "bench_lenet_step", LENET_STEPS).await;
     println!(
-        "# wasm (SIMD128): LeNet-5 (ReLU, max pooling, Adam), batch 64, median of {LENET_STEPS} \
+        "# wasm (the build Chromium loads: relaxed SIMD): LeNet-5 (ReLU, max pooling, Adam), batch 64, median of {LENET_STEPS} \
          steps"
     );
     println!("lenet_step_wasm_ms {lenet_ms:.4}");

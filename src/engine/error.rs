@@ -19,6 +19,9 @@ pub enum EngineError {
     OutOfRange(String),
     /// The operations were called in an order that cannot work (backward before forward, ...).
     InvalidState(String),
+    /// The device that ran the engine failed (a lost GPU, a kernel it rejected): the work
+    /// can go on on another engine.
+    DeviceFailed(String),
 }
 
 impl EngineError {
@@ -46,7 +49,8 @@ impl fmt::Display for EngineError {
             EngineError::InvalidConfig(message)
             | EngineError::NonFinite(message)
             | EngineError::OutOfRange(message)
-            | EngineError::InvalidState(message) => f.write_str(message),
+            | EngineError::InvalidState(message)
+            | EngineError::DeviceFailed(message) => f.write_str(message),
         }
     }
 }

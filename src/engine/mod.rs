@@ -6,7 +6,8 @@
 //! [`Dense`] layers stack into a [`Model`]; image networks are a [`Sequential`] of convolution,
 //! pooling, dense, batch normalisation and dropout layers; a [`Trainer`] fits either (both are
 //! [`Trainable`]) with a [`Loss`], an optimizer ([`OptimizerConfig`]) and a [`Regularization`].
-//! Tapes are recorded for a [`Mode`]: training or evaluation.
+//! Tapes are recorded for a [`Mode`]: training or evaluation. [`TrainingEngine`] is what a
+//! training run drives, the CPU [`Trainer`] or a GPU trainer alike.
 
 pub mod activation;
 pub mod batch_norm;
@@ -30,6 +31,7 @@ pub mod tape;
 pub mod tensor;
 pub mod trainable;
 pub mod trainer;
+pub mod training_engine;
 
 pub use activation::Activation;
 pub use batch_norm::{BatchNorm, BatchNormNodes};
@@ -50,3 +52,4 @@ pub use tape::{Node, NodeId, Tape};
 pub use tensor::Tensor;
 pub use trainable::Trainable;
 pub use trainer::{Evaluation, TrainConfig, Trainer};
+pub use training_engine::{Pending, TrainingEngine};

@@ -15,7 +15,9 @@
 //! `tests/gpu_training.rs` compares whole loss curves), and [`GpuSequentialTrainer`] trains an
 //! image network a batch at a time ([`GpuSequential`] replays the CPU's own recorded tape node by
 //! node, one command encoder passed between the families so that a step is one submission;
-//! `tests/gpu_sequential_training.rs` compares steps, weights and predictions). Nothing here
+//! `tests/gpu_sequential_training.rs` compares steps, weights and predictions); it is also an
+//! [`crate::engine::TrainingEngine`], the interface the Images page's run drives on either
+//! device. Nothing here
 //! blocks in the browser: readback is `async`; natively `*_blocking` variants wait with
 //! `pollster`.
 //!

@@ -19,7 +19,10 @@ use super::recording::{KernelFamilies, Recording};
 use super::sequential_model::GpuSequential;
 use super::trainer::GpuTrainingError;
 use crate::engine::trainer::{check_data, check_loss_fits};
-use crate::engine::{EngineError, Mode, SeededRng, Sequential, Tensor, TrainConfig, Trainable};
+use crate::engine::{
+    EngineError, Mode, Params, Pending, SeededRng, Sequential, Tensor, TrainConfig, Trainable,
+    TrainingEngine,
+};
 
 /// Images per evaluation pass of [`GpuSequentialTrainer::predict`], bounding its buffers.
 const PREDICT_CHUNK: usize = 256;
@@ -261,6 +264,49 @@ impl GpuSequentialTrainer {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn read_model_blocking(&self) -> Result<Sequential, GpuTrainingError> {
         pollster::block_on(self.read_model())
+    }
+}
+
+/// The GPU as a [`TrainingEngine`]: steps are queued (their losses come with
+/// `take_mean_loss`), the network is read back from the GPU.
+impl TrainingEngine<Sequential> for GpuSequentialTrainer {
+    fn config(&self) -> &TrainConfig {
+        GpuSequentialTrainer::config(self)
+    }
+
+    fn set_learning_rate(&mut self, rate: f32) {
+        GpuSequentialTrainer::set_learning_rate(self, rate);
+    }
+
+    fn train_step(
+        &mut self,
+        inputs: &Tensor,
+        targets: &Tensor,
+    ) -> Result<Option<f32>, EngineError> {
+        GpuSequentialTrainer::train_step(self, inputs, targets)?;
+        Ok(None)
+    }
+
+    fn take_mean_loss(&mut self) -> Pending<'_, f32> {
+        Box::pin(async move { Ok(GpuSequentialTrainer::take_mean_loss(self).await?) })
+    }
+
+    fn model(&self) -> Option<&Sequential> {
+        None
+    }
+
+    fn read_model(&self) -> Pending<'_, Sequential> {
+        Box::pin(async move { Ok(GpuSequentialTrainer::read_model(self).await?) })
+    }
+
+    fn load_params(&mut self, params: &Params) -> Result<(), EngineError> {
+        let mut model = self.model.template().clone();
+        *model.params_mut() = params.clone();
+        Ok(self.load_model(&model)?)
+    }
+
+    fn reset_optimizer(&mut self) {
+        GpuSequentialTrainer::reset_optimizer(self);
     }
 }
 

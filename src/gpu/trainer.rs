@@ -45,6 +45,17 @@ impl From<EngineError> for GpuTrainingError {
     }
 }
 
+/// In the engine's terms: the engine's own refusals as they are, anything the GPU did as
+/// [`EngineError::DeviceFailed`] (a run then goes on on the CPU).
+impl From<GpuTrainingError> for EngineError {
+    fn from(error: GpuTrainingError) -> Self {
+        match error {
+            GpuTrainingError::Engine(error) => error,
+            GpuTrainingError::Gpu(error) => EngineError::DeviceFailed(error.to_string()),
+        }
+    }
+}
+
 impl From<GpuError> for GpuTrainingError {
     fn from(error: GpuError) -> Self {
         GpuTrainingError::Gpu(error)

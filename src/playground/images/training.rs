@@ -2,12 +2,12 @@
 //! that the worker running it can answer the page between batches, and evaluated on the
 //! held-out digits (accuracy, loss, confusion matrix, every prediction).
 //!
-//! A run trains on the CPU engine, or on the GPU once [`TrainingRun::use_gpu`] succeeded: the
-//! batches are still drawn and shifted here, each step is submitted without waiting, and
-//! [`TrainingRun::sync`] reads back the mean loss of the steps since the last one. The CPU model
-//! then serves as the copy the evaluation and the page use, refreshed by
-//! [`TrainingRun::pull_model`]. If the GPU fails, the run goes on on the CPU from the weights of
-//! the last test and says so ([`TrainingRun::take_notice`]).
+//! A run drives a [`TrainingEngine`]: the CPU [`Trainer`] at first, the GPU's once
+//! [`TrainingRun::use_gpu`] succeeded. The batches are drawn and shifted here whichever engine
+//! trains. An engine that only queues its steps (the GPU) gives their mean loss to
+//! [`TrainingRun::sync`], and its network to [`TrainingRun::pull_model`], which keeps the copy
+//! the evaluation and the page use. If the device fails, the run goes on on the CPU from the
+//! weights of the last test and says so ([`TrainingRun::take_notice`]).
 
 use std::rc::Rc;
 
@@ -18,6 +18,7 @@ use crate::data::digits::{CLASSES, DigitSet, Split};
 use crate::engine::{
     EngineError, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform, Params,
     Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
+    TrainingEngine,
 };
 use crate::gpu::{GpuContext, GpuSequentialTrainer};
 use crate::playground::backend::Backend;
@@ -123,7 +124,11 @@ pub struct TestReport {
 /// A run: the model, its trainer and the data, stepped batch by batch.
 pub struct TrainingRun {
     settings: RunSettings,
-    trainer: Trainer<Sequential>,
+    /// What trains the network: the CPU trainer, or the GPU's.
+    engine: Box<dyn TrainingEngine<Sequential>>,
+    /// The network as last read back from an engine that keeps it on its device (stale while
+    /// the CPU trains: its engine holds the network itself).
+    host_copy: Sequential,
     data: DigitSet,
     split: Split,
     order: Vec<usize>,
@@ -140,9 +145,7 @@ pub struct TrainingRun {
     /// The weights after the last evaluation: put back when training diverges.
     checkpoint: Params,
     steps: u64,
-    /// The GPU trainer once the run moved there; the CPU trainer's model is then a copy.
-    gpu: Option<Box<GpuSequentialTrainer>>,
-    /// GPU steps whose losses have not been read back yet.
+    /// Queued steps whose losses have not been read back yet.
     unsynced_steps: usize,
     /// Something the learner should be told (e.g. the GPU stopped), taken once.
     notice: Option<String>,
@@ -168,7 +171,8 @@ impl TrainingRun {
             seed: settings.seed,
         };
         let checkpoint = model.params().clone();
-        let trainer = Trainer::new(model, train_config)?;
+        let host_copy = model.clone();
+        let engine = Box::new(Trainer::new(model, train_config)?);
         let split = data.split(TEST_FRACTION, settings.seed);
         let mut test_inputs = Tensor::empty();
         data.write_inputs(&split.test, &mut test_inputs);
@@ -176,7 +180,8 @@ impl TrainingRun {
             order: split.train.clone(),
             rng: SeededRng::new(settings.seed),
             settings,
-            trainer,
+            engine,
+            host_copy,
             data,
             split,
             position: 0,
@@ -190,7 +195,6 @@ impl TrainingRun {
             loss_batches: 0,
             checkpoint,
             steps: 0,
-            gpu: None,
             unsynced_steps: 0,
             notice: None,
             gave_up_gpu: false,
@@ -200,11 +204,11 @@ impl TrainingRun {
     /// Moves training to the GPU of `context`, from the model as it is. If the GPU cannot take
     /// the network, the run stays on the CPU, and the notice says why.
     pub async fn use_gpu(&mut self, context: Rc<GpuContext>) -> Result<(), String> {
-        let built =
-            GpuSequentialTrainer::new(context, self.trainer.model(), *self.trainer.config()).await;
-        match built {
+        let model = self.model().clone();
+        match GpuSequentialTrainer::new(context, &model, *self.engine.config()).await {
             Ok(trainer) => {
-                self.gpu = Some(Box::new(trainer));
+                self.engine = Box::new(trainer);
+                self.host_copy = model;
                 self.unsynced_steps = 0;
                 Ok(())
             }
@@ -223,9 +227,9 @@ impl TrainingRun {
         self.settings.backend == Backend::Gpu && !self.gave_up_gpu
     }
 
-    /// Whether the GPU computes the steps.
+    /// Whether the engine keeps the network on a device (the GPU) rather than in memory.
     pub fn on_gpu(&self) -> bool {
-        self.gpu.is_some()
+        self.engine.model().is_none()
     }
 
     /// A message for the learner about something the run decided, taken once.
@@ -233,28 +237,45 @@ impl TrainingRun {
         self.notice.take()
     }
 
-    /// The GPU failed: back to the CPU engine, from the weights of the last test.
+    /// The device failed: back to the CPU engine, from the weights of the last test.
     fn leave_gpu(&mut self, reason: impl std::fmt::Display) {
-        self.gpu = None;
         self.gave_up_gpu = true;
         self.unsynced_steps = 0;
-        *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
-        self.trainer.reset_optimizer();
-        self.notice = Some(format!(
-            "The GPU stopped ({reason}); training goes on on the CPU from the weights of the last test."
-        ));
+        let mut model = self.host_copy.clone();
+        *model.params_mut() = self.checkpoint.clone();
+        self.notice = Some(match Trainer::new(model, *self.engine.config()) {
+            Ok(trainer) => {
+                self.engine = Box::new(trainer);
+                format!(
+                    "The GPU stopped ({reason}); training goes on on the CPU from the weights of the last test."
+                )
+            }
+            Err(error) => {
+                format!("The GPU stopped ({reason}) and the CPU cannot take over: {error}")
+            }
+        });
     }
 
-    /// Reads back the mean loss of the GPU steps since the last call (nothing to do on the
-    /// CPU). A loss that is not finite puts back the weights of the last evaluation, on the
-    /// GPU too, and returns the reason.
+    /// Puts the weights of the last test back (in the engine and the copy) and forgets the
+    /// optimiser's state, after a step diverged.
+    fn restore_checkpoint(&mut self) {
+        *self.host_copy.params_mut() = self.checkpoint.clone();
+        match self.engine.load_params(&self.checkpoint) {
+            Ok(()) => self.engine.reset_optimizer(),
+            Err(error) => self.leave_gpu(error),
+        }
+    }
+
+    /// Reads back the mean loss of the queued steps since the last call (nothing to do when
+    /// each step answered at once). A loss that is not finite puts back the weights of the last
+    /// evaluation and returns the reason.
     pub async fn sync(&mut self) -> Result<(), EngineError> {
         let steps = self.unsynced_steps;
-        let Some(gpu) = self.gpu.as_mut().filter(|_| steps > 0) else {
+        if steps == 0 {
             return Ok(());
-        };
+        }
         self.unsynced_steps = 0;
-        let mean = match gpu.take_mean_loss().await {
+        let mean = match self.engine.take_mean_loss().await {
             Ok(mean) => mean,
             Err(error) => {
                 self.leave_gpu(error);
@@ -263,13 +284,7 @@ impl TrainingRun {
         };
         if !mean.is_finite() {
             let what = if mean.is_nan() { "NaN" } else { "infinite" };
-            *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
-            let restored = gpu
-                .load_model(self.trainer.model())
-                .map(|()| gpu.reset_optimizer());
-            if let Err(error) = restored {
-                self.leave_gpu(error);
-            }
+            self.restore_checkpoint();
             return Err(EngineError::NonFinite(format!(
                 "loss became {what} within the last {steps} steps on the GPU: the learning rate {} is probably too large",
                 self.settings.learning_rate
@@ -280,13 +295,14 @@ impl TrainingRun {
         Ok(())
     }
 
-    /// Copies the GPU's weights into the CPU model (which the evaluation and the page use).
+    /// Reads the network back from an engine that keeps it on its device, for the evaluation
+    /// and the page (nothing to do when the engine holds it in memory).
     pub async fn pull_model(&mut self) {
-        let Some(gpu) = &self.gpu else {
+        if self.engine.model().is_some() {
             return;
-        };
-        match gpu.read_model().await {
-            Ok(model) => *self.trainer.model_mut().params_mut() = model.params().clone(),
+        }
+        match self.engine.read_model().await {
+            Ok(model) => self.host_copy = model,
             Err(error) => self.leave_gpu(error),
         }
     }
@@ -295,8 +311,9 @@ impl TrainingRun {
         &self.settings
     }
 
+    /// The network as trained so far (as last read back, when it lives on the GPU).
     pub fn model(&self) -> &Sequential {
-        self.trainer.model()
+        current_model(self.engine.as_ref(), &self.host_copy)
     }
 
     pub fn split(&self) -> &Split {
@@ -353,32 +370,23 @@ impl TrainingRun {
         self.data.write_targets(batch, &mut self.batch_targets);
         let batch_len = batch.len();
         let rate = self.learning_rate();
-        if let Some(gpu) = self.gpu.as_mut() {
-            gpu.set_learning_rate(rate);
-            match gpu.train_step(&self.batch_inputs, &self.batch_targets) {
-                Ok(()) => self.unsynced_steps += 1,
-                Err(error) => {
-                    self.leave_gpu(error);
-                    return Ok(());
-                }
+        self.engine.set_learning_rate(rate);
+        match self
+            .engine
+            .train_step(&self.batch_inputs, &self.batch_targets)
+        {
+            Ok(Some(loss)) => {
+                self.loss_sum += f64::from(loss);
+                self.loss_batches += 1;
             }
-        } else {
-            let mut config = *self.trainer.config();
-            config.optimizer.learning_rate = rate;
-            self.trainer.set_config(config)?;
-            match self
-                .trainer
-                .train_step(&self.batch_inputs, &self.batch_targets)
-            {
-                Ok(loss) => {
-                    self.loss_sum += f64::from(loss);
-                    self.loss_batches += 1;
-                }
-                Err(error) => {
-                    *self.trainer.model_mut().params_mut() = self.checkpoint.clone();
-                    self.trainer.reset_optimizer();
-                    return Err(error);
-                }
+            Ok(None) => self.unsynced_steps += 1,
+            Err(EngineError::DeviceFailed(reason)) => {
+                self.leave_gpu(reason);
+                return Ok(());
+            }
+            Err(error) => {
+                self.restore_checkpoint();
+                return Err(error);
             }
         }
         self.steps += 1;
@@ -415,12 +423,9 @@ impl TrainingRun {
         let rows = self.split.test.len();
         let chunk = rows.min(EVALUATION_CHUNK);
         if self.evaluation.is_none() {
-            self.evaluation = Some(self.trainer.model().record(
-                chunk,
-                OutputTransform::Softmax,
-                None,
-            )?);
+            self.evaluation = Some(self.model().record(chunk, OutputTransform::Softmax, None)?);
         }
+        let model = current_model(self.engine.as_ref(), &self.host_copy);
         let recorded = self.evaluation.as_mut().expect("recorded above");
         let mut confusion = ConfusionMatrix::new(CLASSES);
         let mut predicted = Vec::with_capacity(rows);
@@ -435,7 +440,7 @@ impl TrainingRun {
             batch.data_mut()[..(end - start) * image_len]
                 .copy_from_slice(&self.test_inputs.data()[start * image_len..end * image_len]);
             recorded.tape.set_input(recorded.input, &batch)?;
-            recorded.tape.forward(self.trainer.model().params())?;
+            recorded.tape.forward(model.params())?;
             let probabilities = recorded.tape.value(recorded.prediction);
             for (offset, row) in probabilities
                 .data()
@@ -451,7 +456,7 @@ impl TrainingRun {
                 loss -= f64::from(row[truth].max(1e-12)).ln();
             }
         }
-        self.checkpoint = self.trainer.model().params().clone();
+        self.checkpoint = model.params().clone();
         Ok(TestReport {
             at_epoch: self.take_epochs_done(),
             accuracy: confusion.accuracy(),
@@ -465,6 +470,14 @@ impl TrainingRun {
     fn take_epochs_done(&self) -> f32 {
         self.epoch as f32 + self.position as f32 / self.split.train.len().max(1) as f32
     }
+}
+
+/// The network as trained so far: the engine's own, or the copy read back from its device.
+fn current_model<'a>(
+    engine: &'a dyn TrainingEngine<Sequential>,
+    host_copy: &'a Sequential,
+) -> &'a Sequential {
+    engine.model().unwrap_or(host_copy)
 }
 
 #[cfg(test)]
@@ -555,6 +568,65 @@ mod tests {
         assert!(after.iter().all(|v| v.is_finite()));
         // Back to the checkpoint taken at creation (no evaluation since).
         assert_eq!(before, after);
+    }
+
+    /// An engine on a device that queues steps, then fails when asked for their loss.
+    struct FailingDevice {
+        config: TrainConfig,
+    }
+
+    impl TrainingEngine<Sequential> for FailingDevice {
+        fn config(&self) -> &TrainConfig {
+            &self.config
+        }
+        fn set_learning_rate(&mut self, rate: f32) {
+            self.config.optimizer.learning_rate = rate;
+        }
+        fn train_step(&mut self, _: &Tensor, _: &Tensor) -> Result<Option<f32>, EngineError> {
+            Ok(None)
+        }
+        fn take_mean_loss(&mut self) -> crate::engine::Pending<'_, f32> {
+            Box::pin(std::future::ready(Err(EngineError::DeviceFailed(
+                "the device was lost".to_string(),
+            ))))
+        }
+        fn model(&self) -> Option<&Sequential> {
+            None
+        }
+        fn read_model(&self) -> crate::engine::Pending<'_, Sequential> {
+            Box::pin(std::future::ready(Err(EngineError::DeviceFailed(
+                "the device was lost".to_string(),
+            ))))
+        }
+        fn load_params(&mut self, _: &Params) -> Result<(), EngineError> {
+            Ok(())
+        }
+        fn reset_optimizer(&mut self) {}
+    }
+
+    #[test]
+    fn a_failing_device_hands_the_run_to_the_cpu_from_the_last_test() {
+        let mut run = TrainingRun::new(DigitSet::halves(200), small_settings()).unwrap();
+        for _ in 0..3 {
+            run.step().unwrap();
+        }
+        let tested = run.model().params().clone();
+        run.evaluate().unwrap();
+        let config = *run.engine.config();
+        run.host_copy = run.model().clone();
+        run.engine = Box::new(FailingDevice { config });
+        assert!(run.on_gpu());
+        for _ in 0..3 {
+            run.step().unwrap();
+        }
+        pollster::block_on(run.sync()).unwrap();
+        assert!(!run.on_gpu());
+        let notice = run.take_notice().unwrap();
+        assert!(notice.contains("the device was lost"), "{notice}");
+        assert_eq!(run.model().params(), &tested);
+        // The CPU goes on from there.
+        run.step().unwrap();
+        assert_ne!(run.model().params(), &tested);
     }
 
     #[test]

@@ -17,9 +17,8 @@
 //! node, one command encoder passed between the families so that a step is one submission;
 //! `tests/gpu_sequential_training.rs` compares steps, weights and predictions); it is also an
 //! [`crate::engine::TrainingEngine`], the interface the Images page's run drives on either
-//! device. Nothing here
-//! blocks in the browser: readback is `async`; natively `*_blocking` variants wait with
-//! `pollster`.
+//! device. Nothing here blocks in the browser: readback is `async`; natively `*_blocking`
+//! variants wait with `pollster`.
 //!
 //! The app finds, self-tests and switches to it in `playground::backend` and `ui::gpu_link`.
 

@@ -4,7 +4,8 @@
 // CPU twins: `engine::optimizer::Optimizer::step` after `engine::regularization::Regularization::
 // add_gradient`. Kinds follow `OptimizerKind::ALL`: 0 SGD, 1 momentum, 2 AdaGrad, 3 RMSprop,
 // 4 Adam. Adam's bias corrections are computed on the CPU in f64 exactly as the engine does and
-// arrive as `step_size` and `inverse_sqrt_correction2`.
+// arrive as `step_size` and `inverse_sqrt_correction2` in the schedule, which changes every
+// step; `params` does not (so the dispatch's bind group is reused from step to step).
 
 struct OptimParams {
     len: u32,
@@ -12,18 +13,21 @@ struct OptimParams {
     // 0 none, 1 L1 (rate * sign(w), sign(0) = 0), 2 L2 (rate * w). Zero for biases.
     regularization: u32,
     _pad: u32,
-    learning_rate: f32,
     momentum: f32,
     beta1: f32,
     beta2: f32,
     epsilon: f32,
     rho: f32,
-    step_size: f32,
-    inverse_sqrt_correction2: f32,
     regularization_rate: f32,
     _pad1: f32,
     _pad2: f32,
-    _pad3: f32,
+}
+
+struct StepSchedule {
+    learning_rate: f32,
+    step_size: f32,
+    inverse_sqrt_correction2: f32,
+    _pad: f32,
 }
 
 const WORKGROUP: u32 = 256u;
@@ -35,6 +39,7 @@ const WORKGROUP: u32 = 256u;
 @group(0) @binding(3) var<storage, read_write> first: array<f32>;
 // Second moment (Adam).
 @group(0) @binding(4) var<storage, read_write> second: array<f32>;
+@group(0) @binding(5) var<uniform> schedule: StepSchedule;
 
 @compute @workgroup_size(256, 1, 1)
 fn step(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -42,7 +47,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
     if i >= params.len {
         return;
     }
-    let lr = params.learning_rate;
+    let lr = schedule.learning_rate;
     var p = value[i];
     var g = grad[i];
     if params.regularization == 1u && p != 0.0 {
@@ -71,7 +76,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) g
             let v = params.beta2 * second[i] + (1.0 - params.beta2) * g * g;
             first[i] = m;
             second[i] = v;
-            p -= params.step_size * m / (sqrt(v) * params.inverse_sqrt_correction2 + params.epsilon);
+            p -= schedule.step_size * m / (sqrt(v) * schedule.inverse_sqrt_correction2 + params.epsilon);
         }
         default: {
             p -= lr * g;

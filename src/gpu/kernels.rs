@@ -190,7 +190,8 @@ struct ReduceParams {
     _pad: [u32; 3],
 }
 
-/// The uniform block of `optim.wgsl`'s `step`.
+/// The uniform block of `optim.wgsl`'s `step` that stays the same from step to step (so that
+/// its bind group does too, see `super::bind_groups`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub(super) struct OptimParams {
@@ -198,16 +199,24 @@ pub(super) struct OptimParams {
     pub kind: u32,
     pub regularization: u32,
     pub _pad: u32,
-    pub learning_rate: f32,
     pub momentum: f32,
     pub beta1: f32,
     pub beta2: f32,
     pub epsilon: f32,
     pub rho: f32,
+    pub regularization_rate: f32,
+    pub _pad_end: [f32; 2],
+}
+
+/// What changes from step to step: the rate (a decay schedule) and Adam's bias corrections.
+/// One uniform buffer per optimiser, rewritten before each step's submission.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+pub(super) struct StepSchedule {
+    pub learning_rate: f32,
     pub step_size: f32,
     pub inverse_sqrt_correction2: f32,
-    pub regularization_rate: f32,
-    pub _pad_end: [f32; 3],
+    pub _pad: f32,
 }
 
 pub(super) fn optimizer_index(kind: OptimizerKind) -> u32 {
@@ -518,6 +527,7 @@ impl Commands<'_> {
     pub(super) fn optimizer_step(
         &mut self,
         params: &OptimParams,
+        schedule: &wgpu::Buffer,
         value: &GpuTensor,
         grad: &GpuTensor,
         state: [&GpuTensor; 2],
@@ -527,9 +537,10 @@ impl Commands<'_> {
             &grad.buffer,
             &state[0].buffer,
             &state[1].buffer,
+            schedule,
         ];
         let kernel = &self.kernels.optimizer_step;
-        self.dispatch_linear(kernel, params, &[1, 2, 3, 4], &buffers, params.len);
+        self.dispatch_linear(kernel, params, &[1, 2, 3, 4, 5], &buffers, params.len);
     }
 
     /// Sends everything recorded to the GPU. Nothing waits: read results back with

@@ -7,7 +7,7 @@
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::error::GpuError;
-use super::kernels::{Commands, OptimParams, optimizer_index, regularization_index};
+use super::kernels::{Commands, OptimParams, StepSchedule, optimizer_index, regularization_index};
 use crate::engine::{OptimizerConfig, OptimizerKind, ParamRole, Regularization};
 
 /// One parameter tensor to update: its value, its gradient and its role (only weights are
@@ -24,6 +24,9 @@ pub struct GpuOptimizer {
     /// Per parameter: the first and second state tensors (placeholders where the kind needs none).
     state: Vec<[GpuTensor; 2]>,
     steps: u64,
+    /// The rate and Adam's corrections of the next step (see [`StepSchedule`]), made on first
+    /// use.
+    schedule: Option<wgpu::Buffer>,
 }
 
 impl GpuOptimizer {
@@ -32,6 +35,7 @@ impl GpuOptimizer {
             config,
             state: Vec::new(),
             steps: 0,
+            schedule: None,
         }
     }
 
@@ -78,20 +82,28 @@ impl GpuOptimizer {
         self.steps += 1;
         let c = self.config;
         // Adam's bias corrections, computed exactly as `Optimizer::step` computes them (in f64).
-        // Only Adam reads them: the other rules get constants, so that their parameters, and
-        // with them the dispatches' bind groups, stay the same from step to step.
-        let (step_size, inverse_sqrt_correction2) = match c.kind {
-            OptimizerKind::Adam => {
-                let t = self.steps.min(i32::MAX as u64) as i32;
-                let correction1 = 1.0 - f64::from(c.beta1).powi(t);
-                let correction2 = 1.0 - f64::from(c.beta2).powi(t);
-                (
-                    (f64::from(c.learning_rate) / correction1) as f32,
-                    (1.0 / correction2.sqrt()) as f32,
-                )
-            }
-            _ => (c.learning_rate, 1.0),
+        let t = self.steps.min(i32::MAX as u64) as i32;
+        let correction1 = 1.0 - f64::from(c.beta1).powi(t);
+        let correction2 = 1.0 - f64::from(c.beta2).powi(t);
+        // Written before this step's submission: every caller submits one step at a time (a
+        // second step recorded into the same submission would read the later values).
+        let schedule = self.schedule.get_or_insert_with(|| {
+            context.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("optimiser schedule"),
+                size: std::mem::size_of::<StepSchedule>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
+        let values = StepSchedule {
+            learning_rate: c.learning_rate,
+            step_size: (f64::from(c.learning_rate) / correction1) as f32,
+            inverse_sqrt_correction2: (1.0 / correction2.sqrt()) as f32,
+            _pad: 0.0,
         };
+        context
+            .queue
+            .write_buffer(schedule, 0, bytemuck::bytes_of(&values));
 
         if self.state.len() != params.len()
             || self
@@ -120,18 +132,21 @@ impl GpuOptimizer {
                     0
                 },
                 _pad: 0,
-                learning_rate: c.learning_rate,
                 momentum: c.momentum,
                 beta1: c.beta1,
                 beta2: c.beta2,
                 epsilon: c.epsilon,
                 rho: c.rho,
-                step_size,
-                inverse_sqrt_correction2,
                 regularization_rate: rate,
-                _pad_end: [0.0; 3],
+                _pad_end: [0.0; 2],
             };
-            commands.optimizer_step(&uniform, param.value, param.grad, [&state[0], &state[1]]);
+            commands.optimizer_step(
+                &uniform,
+                schedule,
+                param.value,
+                param.grad,
+                [&state[0], &state[1]],
+            );
         }
         Ok(())
     }

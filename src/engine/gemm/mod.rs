@@ -92,12 +92,8 @@ impl<'a> View<'a> {
 /// `out` is row-major `[m, n]` where `op(a)` is `[m, k]` and `op(b)` is `[k, n]`.
 /// Panics if the sizes disagree: callers (the tape ops) validate shapes first.
 pub fn matmul(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
-    let (m, k) = a.used_shape();
-    let (k_b, n) = b.used_shape();
-    assert_eq!(k, k_b, "matmul inner dimensions differ");
-    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
-    assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
-    assert_eq!(out.len(), m * n, "matmul: output size");
+    let shape = Shape::checked(&a, &b, out);
+    let Shape { m, k, n } = shape;
     if m == 0 || n == 0 {
         return;
     }
@@ -108,7 +104,6 @@ pub fn matmul(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool)
         return;
     }
     let (a, b) = (View::of(&a), View::of(&b));
-    let shape = Shape { m, k, n };
     if skinny::suits(shape, &a, &b) {
         let start = if accumulate {
             Start::Existing
@@ -127,18 +122,13 @@ pub fn matmul(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool)
 ///
 /// Panics if the sizes disagree, as [`matmul`] does.
 pub fn matmul_plus_bias(a: Operand<'_>, b: Operand<'_>, bias: &[f32], out: &mut [f32]) {
-    let (m, k) = a.used_shape();
-    let (k_b, n) = b.used_shape();
-    assert_eq!(k, k_b, "matmul inner dimensions differ");
-    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
-    assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
-    assert_eq!(out.len(), m * n, "matmul: output size");
+    let shape = Shape::checked(&a, &b, out);
+    let Shape { m, k, n } = shape;
     assert_eq!(bias.len(), n, "matmul: one bias per column");
     if m == 0 || n == 0 {
         return;
     }
     let (a, b) = (View::of(&a), View::of(&b));
-    let shape = Shape { m, k, n };
     if k > 0 && skinny::suits(shape, &a, &b) {
         return skinny::matmul(shape, a, b, out, Start::Bias(bias));
     }
@@ -157,15 +147,24 @@ pub(crate) struct Shape {
     pub n: usize,
 }
 
+impl Shape {
+    /// The sizes of `op(a) · op(b)` into `out`. Panics if they disagree: callers (the tape ops)
+    /// validate shapes first.
+    fn checked(a: &Operand<'_>, b: &Operand<'_>, out: &[f32]) -> Shape {
+        let (m, k) = a.used_shape();
+        let (k_b, n) = b.used_shape();
+        assert_eq!(k, k_b, "matmul inner dimensions differ");
+        assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+        assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
+        assert_eq!(out.len(), m * n, "matmul: output size");
+        Shape { m, k, n }
+    }
+}
+
 /// `out = op(a) · op(b)` through the cache-blocked path only, whatever the shape: the benchmarks
 /// and tests use it to check the microkernels on shapes that `matmul` would send elsewhere.
 pub fn matmul_blocked(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
-    let (m, k) = a.used_shape();
-    let (k_b, n) = b.used_shape();
-    assert_eq!(k, k_b, "matmul inner dimensions differ");
-    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
-    assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
-    assert_eq!(out.len(), m * n, "matmul: output size");
+    let Shape { m, k, n } = Shape::checked(&a, &b, out);
     if m == 0 || n == 0 || k == 0 {
         return matmul(a, b, out, accumulate);
     }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use neural_playground::engine::{
     Activation, Initializer, LayerSpec, Loss, Model, ModelConfig, OptimizerConfig, OptimizerKind,
-    Regularization, SeededRng, Tensor, TrainConfig, Trainer,
+    Regularization, SeededRng, Tensor, TrainConfig, Trainer, TrainingEngine,
 };
 use neural_playground::gpu::{GpuContext, GpuError, GpuTrainer, Kernels};
 
@@ -361,6 +361,118 @@ fn weights_round_trip_exactly_and_the_data_is_checked() {
     let single = Model::new(&ModelConfig::default()).unwrap();
     let (context, kernels) = (gpu.context.clone(), gpu.kernels.clone());
     assert!(GpuTrainer::from_model_blocking(context, kernels, &single, train).is_err());
+}
+
+/// The same code drives the CPU trainer and the GPU trainer through `TrainingEngine`, batch by
+/// batch: the losses of each stretch of steps, a learning rate changed mid-run, a checkpoint put
+/// back, the optimiser reset, and the weights at the end agree.
+#[test]
+fn the_dense_gpu_trainer_is_a_training_engine_like_the_cpu_one() {
+    let gpu = gpu();
+    let (inputs, targets) = data(Data::ThreeClasses, 31);
+    let model = Model::new(&ModelConfig {
+        inputs: inputs.cols(),
+        layers: layers(&[(9, Activation::Relu), (3, Activation::Linear)]),
+        initializer: Initializer::HeNormal,
+        seed: 31,
+    })
+    .unwrap();
+    let config = TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer: OptimizerConfig::new(OptimizerKind::Adam, 0.01),
+        batch_size: 20,
+        regularization: Regularization::L2,
+        regularization_rate: 0.001,
+        seed: 32,
+    };
+    let mut cpu: Box<dyn TrainingEngine<Model>> =
+        Box::new(Trainer::new(model.clone(), config).unwrap());
+    let (context, kernels) = (gpu.context.clone(), gpu.kernels.clone());
+    let mut on_gpu: Box<dyn TrainingEngine<Model>> =
+        Box::new(GpuTrainer::from_model_blocking(context, kernels, &model, config).unwrap());
+    assert!(
+        on_gpu.model().is_none(),
+        "the GPU's network lives on the GPU"
+    );
+
+    let cpu_run = drive(cpu.as_mut(), &inputs, &targets);
+    let gpu_run = drive(on_gpu.as_mut(), &inputs, &targets);
+    assert_eq!(cpu_run.losses.len(), gpu_run.losses.len());
+    for (stretch, (&c, &g)) in cpu_run.losses.iter().zip(&gpu_run.losses).enumerate() {
+        assert!(
+            relative(f64::from(g), f64::from(c)) < 1e-4,
+            "stretch {stretch}: mean loss {g} on the GPU, {c} on the CPU"
+        );
+    }
+    let weights = difference(&gpu_run.weights, &cpu_run.weights);
+    assert!(weights < 1e-4, "final weights differ by {weights:.2e}");
+    assert_eq!(on_gpu.config().optimizer.learning_rate, 0.003);
+
+    // Nothing queued since the last read; another network's parameters are refused.
+    assert!(pollster::block_on(on_gpu.take_mean_loss()).is_err());
+    let other = Model::new(&ModelConfig::default()).unwrap();
+    let error = on_gpu.load_params(other.params()).unwrap_err();
+    assert!(error.to_string().contains("another network"), "{error}");
+    // Data of the wrong shape is refused in the CPU's words.
+    let error = on_gpu
+        .train_step(&Tensor::zeros(&[4, 2]), &Tensor::zeros(&[4, 3]))
+        .unwrap_err();
+    assert!(error.to_string().contains("10 columns"), "{error}");
+}
+
+struct Driven {
+    /// The mean loss of each stretch of steps.
+    losses: Vec<f32>,
+    weights: Vec<f32>,
+}
+
+/// Steps through `inputs` in batches of the engine's size (the last one smaller), in four
+/// stretches: the rate drops after the first, the second's start is put back afterwards as a
+/// checkpoint, the optimiser is reset before the last.
+fn drive(engine: &mut dyn TrainingEngine<Model>, inputs: &Tensor, targets: &Tensor) -> Driven {
+    let batch = engine.config().batch_size;
+    let rows = inputs.rows();
+    let slice = |tensor: &Tensor, start: usize, end: usize| {
+        let cols = tensor.cols();
+        Tensor::from_vec(
+            &[end - start, cols],
+            tensor.data()[start * cols..end * cols].to_vec(),
+        )
+        .unwrap()
+    };
+    let mut losses = Vec::new();
+    let mut checkpoint = None;
+    for stretch in 0..4 {
+        match stretch {
+            1 => {
+                engine.set_learning_rate(0.003);
+                checkpoint = Some(pollster::block_on(engine.read_model()).unwrap());
+            }
+            2 => {
+                let saved: &Model = checkpoint.as_ref().unwrap();
+                engine.load_params(saved.params()).unwrap();
+            }
+            3 => engine.reset_optimizer(),
+            _ => {}
+        }
+        let mut answered = Vec::new();
+        for start in (0..rows).step_by(batch) {
+            let end = (start + batch).min(rows);
+            let step = engine.train_step(&slice(inputs, start, end), &slice(targets, start, end));
+            answered.extend(step.unwrap());
+        }
+        let mean = if answered.is_empty() {
+            pollster::block_on(engine.take_mean_loss()).unwrap()
+        } else {
+            (answered.iter().map(|&l| f64::from(l)).sum::<f64>() / answered.len() as f64) as f32
+        };
+        losses.push(mean);
+    }
+    let trained = pollster::block_on(engine.read_model()).unwrap();
+    Driven {
+        losses,
+        weights: trained.params().to_flat(),
+    }
 }
 
 /// `|got - expected| / |expected|` (absolute below 1e-6, where a relative error means little).

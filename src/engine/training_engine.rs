@@ -88,21 +88,29 @@ impl<M: Trainable + Clone + 'static> TrainingEngine<M> for Trainer<M> {
 
     fn load_params(&mut self, params: &Params) -> Result<(), EngineError> {
         let current = self.model_mut().params_mut();
-        let same_shapes = current.len() == params.len()
-            && current
-                .ids()
-                .all(|id| params.get(id).map(Tensor::shape) == Some(current.value(id).shape()));
-        if !same_shapes {
-            return Err(EngineError::InvalidState(
-                "these parameters belong to another network".to_string(),
-            ));
-        }
+        check_same_network(current, params)?;
         *current = params.clone();
         Ok(())
     }
 
     fn reset_optimizer(&mut self) {
         Trainer::reset_optimizer(self);
+    }
+}
+
+/// Refuses `params` unless they have exactly `current`'s tensors and shapes (those of one
+/// network), in the words every engine uses.
+pub fn check_same_network(current: &Params, params: &Params) -> Result<(), EngineError> {
+    let same_shapes = current.len() == params.len()
+        && current
+            .ids()
+            .all(|id| params.get(id).map(Tensor::shape) == Some(current.value(id).shape()));
+    if same_shapes {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidState(
+            "these parameters belong to another network".to_string(),
+        ))
     }
 }
 

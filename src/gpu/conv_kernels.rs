@@ -12,6 +12,7 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{compile, record_linear, to_u32};
 use super::error::GpuError;
+use super::pass_encoder::PassEncoder;
 use crate::engine::Op;
 use crate::engine::ops::OutputShape;
 
@@ -122,21 +123,13 @@ impl ConvKernels {
     /// Starts recording; [`ConvCommands::submit`] sends the recording to the GPU. Submissions run
     /// in order, so this interleaves with [`super::Commands`] ones (e.g. the dense head).
     pub fn begin<'a>(&'a self, context: &'a GpuContext) -> ConvCommands<'a> {
-        let encoder = context
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("conv kernels"),
-            });
+        let encoder = PassEncoder::new(&context.device, "conv kernels");
         self.resume(context, encoder)
     }
 
     /// Goes on recording into `encoder` (another family's, see [`ConvCommands::into_encoder`]), so
     /// that a whole training step goes to the GPU in one submission.
-    pub fn resume<'a>(
-        &'a self,
-        context: &'a GpuContext,
-        encoder: wgpu::CommandEncoder,
-    ) -> ConvCommands<'a> {
+    pub fn resume<'a>(&'a self, context: &'a GpuContext, encoder: PassEncoder) -> ConvCommands<'a> {
         ConvCommands {
             context,
             kernels: self,
@@ -149,7 +142,7 @@ impl ConvKernels {
 pub struct ConvCommands<'a> {
     context: &'a GpuContext,
     kernels: &'a ConvKernels,
-    encoder: wgpu::CommandEncoder,
+    encoder: PassEncoder,
 }
 
 impl ConvCommands<'_> {
@@ -334,7 +327,7 @@ impl ConvCommands<'_> {
     }
 
     /// Hands the encoder on to another kernel family, to keep recording into it.
-    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+    pub fn into_encoder(self) -> PassEncoder {
         self.encoder
     }
 

@@ -1,6 +1,6 @@
 //! What every kernel family needs to build and launch its pipelines: compiling a shader file
 //! inside an error scope, and recording one dispatch (its bind group, made once and found again
-//! in [`super::bind_groups`], and a compute pass) into a command encoder, with one-dimensional
+//! in [`super::bind_groups`]) into the compute pass of a [`PassEncoder`], with one-dimensional
 //! launches spilling into y.
 //!
 //! Used by every kernel family: [`super::Kernels`], the training kernels,
@@ -8,6 +8,7 @@
 
 use super::context::GpuContext;
 use super::error::GpuError;
+use super::pass_encoder::PassEncoder;
 use bytemuck::Pod;
 
 /// Invocations per workgroup of the one-dimensional kernels (the downlevel maximum).
@@ -67,7 +68,7 @@ pub(super) fn to_u32(value: usize) -> Result<u32, GpuError> {
 /// each buffer at its binding.
 pub(super) fn record_linear<P: Pod>(
     context: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
+    encoder: &mut PassEncoder,
     pipeline: &wgpu::ComputePipeline,
     params: &P,
     bindings: &[(u32, &wgpu::Buffer)],
@@ -83,7 +84,7 @@ pub(super) fn record_linear<P: Pod>(
 /// its binding.
 pub(super) fn record<P: Pod>(
     context: &GpuContext,
-    encoder: &mut wgpu::CommandEncoder,
+    encoder: &mut PassEncoder,
     pipeline: &wgpu::ComputePipeline,
     params: &P,
     bindings: &[(u32, &wgpu::Buffer)],
@@ -95,8 +96,5 @@ pub(super) fn record<P: Pod>(
         bytemuck::bytes_of(params),
         bindings,
     );
-    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
-    pass.set_pipeline(pipeline);
-    pass.set_bind_group(0, &bind_group, &[]);
-    pass.dispatch_workgroups(groups.0, groups.1, 1);
+    encoder.dispatch(pipeline, &bind_group, groups);
 }

@@ -11,6 +11,7 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{self, MAX_GROUPS, linear_groups, to_u32};
 use super::error::GpuError;
+use super::pass_encoder::PassEncoder;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
 /// Side of the matmul tile (and its workgroup).
@@ -104,21 +105,13 @@ impl Kernels {
 
     /// Starts recording dispatches; [`Commands::submit`] sends them to the GPU in one go.
     pub fn begin<'a>(&'a self, context: &'a GpuContext) -> Commands<'a> {
-        let encoder = context
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("kernels"),
-            });
+        let encoder = PassEncoder::new(&context.device, "kernels");
         self.resume(context, encoder)
     }
 
     /// Goes on recording into `encoder` (another family's, see [`Commands::into_encoder`]), so
     /// that a whole training step goes to the GPU in one submission.
-    pub fn resume<'a>(
-        &'a self,
-        context: &'a GpuContext,
-        encoder: wgpu::CommandEncoder,
-    ) -> Commands<'a> {
+    pub fn resume<'a>(&'a self, context: &'a GpuContext, encoder: PassEncoder) -> Commands<'a> {
         Commands {
             context,
             kernels: self,
@@ -279,7 +272,7 @@ fn same_length(kernel: &str, tensors: &[&GpuTensor]) -> Result<usize, GpuError> 
 pub struct Commands<'a> {
     context: &'a GpuContext,
     kernels: &'a Kernels,
-    encoder: wgpu::CommandEncoder,
+    encoder: PassEncoder,
 }
 
 impl Commands<'_> {
@@ -550,7 +543,7 @@ impl Commands<'_> {
     }
 
     /// Hands the encoder on to another kernel family, to keep recording into it.
-    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+    pub fn into_encoder(self) -> PassEncoder {
         self.encoder
     }
 

@@ -15,9 +15,10 @@
 //! `tests/gpu_training.rs` compares whole loss curves), and [`GpuSequentialTrainer`] trains an
 //! image network a batch at a time ([`GpuSequential`] replays the CPU's own recorded tape node by
 //! node, one command encoder passed between the families so that a step is one submission;
-//! `tests/gpu_sequential_training.rs` compares steps, weights and predictions); it is also an
-//! [`crate::engine::TrainingEngine`], the interface the Images page's run drives on either
-//! device. Nothing here blocks in the browser: readback is `async`; natively `*_blocking`
+//! `tests/gpu_sequential_training.rs` compares steps, weights and predictions). Both are
+//! [`crate::engine::TrainingEngine`]s, the interface a run drives on either device (the Images
+//! page's does). A recording keeps consecutive dispatches in one compute pass
+//! ([`PassEncoder`]). Nothing here blocks in the browser: readback is `async`; natively `*_blocking`
 //! variants wait with `pollster`.
 //!
 //! The app finds, self-tests and switches to it in `playground::backend` and `ui::gpu_link`.
@@ -32,6 +33,7 @@ mod error;
 mod kernels;
 mod norm_kernels;
 mod optimizer;
+mod pass_encoder;
 mod recording;
 mod sequential_model;
 mod sequential_pass;
@@ -47,6 +49,7 @@ pub use error::GpuError;
 pub use kernels::{Commands, Kernels, MatmulOperand};
 pub use norm_kernels::{GpuNormStatistics, NormCommands, NormKernels};
 pub use optimizer::{GpuOptimizer, GpuParam};
+pub use pass_encoder::PassEncoder;
 pub use sequential_model::GpuSequential;
 pub use sequential_trainer::GpuSequentialTrainer;
 pub use trainer::{GpuTrainer, GpuTrainingError};

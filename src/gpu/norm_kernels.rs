@@ -14,6 +14,7 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{MAX_GROUPS, compile, record, record_linear, to_u32};
 use super::error::GpuError;
+use super::pass_encoder::PassEncoder;
 use crate::engine::Op;
 use crate::engine::batch_norm::MOMENTUM;
 use crate::engine::ops::{BATCH_NORM_EPSILON, NormStatistics};
@@ -140,20 +141,12 @@ impl NormKernels {
 
     /// Starts recording; [`NormCommands::submit`] sends the recording to the GPU.
     pub fn begin<'a>(&'a self, context: &'a GpuContext) -> NormCommands<'a> {
-        let encoder = context
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("norm kernels"),
-            });
+        let encoder = PassEncoder::new(&context.device, "norm kernels");
         self.resume(context, encoder)
     }
 
     /// Goes on recording into `encoder` (another family's, see [`NormCommands::into_encoder`]).
-    pub fn resume<'a>(
-        &'a self,
-        context: &'a GpuContext,
-        encoder: wgpu::CommandEncoder,
-    ) -> NormCommands<'a> {
+    pub fn resume<'a>(&'a self, context: &'a GpuContext, encoder: PassEncoder) -> NormCommands<'a> {
         NormCommands {
             context,
             kernels: self,
@@ -166,7 +159,7 @@ impl NormKernels {
 pub struct NormCommands<'a> {
     context: &'a GpuContext,
     kernels: &'a NormKernels,
-    encoder: wgpu::CommandEncoder,
+    encoder: PassEncoder,
 }
 
 impl NormCommands<'_> {
@@ -337,7 +330,7 @@ impl NormCommands<'_> {
     }
 
     /// Hands the encoder on to another kernel family, to keep recording into it.
-    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+    pub fn into_encoder(self) -> PassEncoder {
         self.encoder
     }
 
@@ -372,7 +365,7 @@ impl NormCommands<'_> {
     fn copy_row(&mut self, source: &GpuTensor, saved: &GpuNormStatistics, row: usize) {
         let float = std::mem::size_of::<f32>() as u64;
         let features = saved.features as u64;
-        self.encoder.copy_buffer_to_buffer(
+        self.encoder.encoder().copy_buffer_to_buffer(
             &source.buffer,
             0,
             &saved.saved.buffer,

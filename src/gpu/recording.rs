@@ -9,6 +9,7 @@ use super::conv_kernels::{ConvCommands, ConvKernels};
 use super::error::GpuError;
 use super::kernels::{Commands, Kernels};
 use super::norm_kernels::{NormCommands, NormKernels};
+use super::pass_encoder::PassEncoder;
 use super::training_kernels::{TrainingCommands, TrainingKernels};
 
 /// The compiled pipelines of every kernel family.
@@ -114,7 +115,7 @@ impl<'a> Recording<'a> {
         self.context.queue.submit([encoder.finish()]);
     }
 
-    fn take_encoder(&mut self) -> wgpu::CommandEncoder {
+    fn take_encoder(&mut self) -> PassEncoder {
         match self
             .open
             .take()

@@ -19,6 +19,7 @@ use super::recording::{KernelFamilies, Recording};
 use super::sequential_model::GpuSequential;
 use super::trainer::GpuTrainingError;
 use crate::engine::trainer::{check_data, check_loss_fits};
+use crate::engine::training_engine::check_same_network;
 use crate::engine::{
     EngineError, Mode, Params, Pending, SeededRng, Sequential, Tensor, TrainConfig, Trainable,
     TrainingEngine,
@@ -301,6 +302,7 @@ impl TrainingEngine<Sequential> for GpuSequentialTrainer {
 
     fn load_params(&mut self, params: &Params) -> Result<(), EngineError> {
         let mut model = self.model.template().clone();
+        check_same_network(model.params(), params)?;
         *model.params_mut() = params.clone();
         Ok(self.load_model(&model)?)
     }

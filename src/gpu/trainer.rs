@@ -14,11 +14,14 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dense_model::GpuDenseModel;
 use super::error::GpuError;
-use super::kernels::Kernels;
+use super::kernels::{Commands, Kernels};
 use super::optimizer::GpuOptimizer;
 use super::training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};
 use crate::engine::trainer::{check_data, check_loss_fits};
-use crate::engine::{EngineError, Model, SeededRng, Tensor, TrainConfig};
+use crate::engine::training_engine::check_same_network;
+use crate::engine::{
+    EngineError, Model, Params, Pending, SeededRng, Tensor, TrainConfig, TrainingEngine,
+};
 
 /// Why GPU training could not go on: a setting or data set the engine rejects (the same checks
 /// and messages as the CPU trainer), or the GPU itself.
@@ -81,6 +84,9 @@ struct LossLog {
     epochs: GpuTensor,
     /// Epochs finished since the last read: the first `unread` entries of `epochs`.
     unread: usize,
+    /// The sum of the losses of single steps ([`GpuTrainer::train_step`]) not yet read.
+    step_total: GpuTensor,
+    unread_steps: usize,
 }
 
 #[derive(Debug)]
@@ -123,6 +129,8 @@ impl GpuTrainer {
             running_total: scalar(),
             epochs: GpuTensor::zeros(&context, &[16]),
             unread: 0,
+            step_total: scalar(),
+            unread_steps: 0,
         };
         Ok(GpuTrainer {
             training_kernels,
@@ -250,33 +258,14 @@ impl GpuTrainer {
             .step_by(batch_size)
             .map(|start| (start, batch_size.min(total_rows - start)))
             .collect();
-        let (loss, regularization, rate) = (
-            self.config.loss,
-            self.config.regularization,
-            self.config.regularization_rate,
-        );
-
         let mut bookkeeping = training_kernels.begin(&context);
         self.prepare_batch(&mut bookkeeping, batches[0])?;
         bookkeeping.submit();
         for (index, &(_, rows)) in batches.iter().enumerate() {
             let workspace_index = self.model.workspace_index(&context, rows);
-            let workspace = self.model.workspace(workspace_index);
-            let log = &self.losses;
             let mut commands = kernels.begin(&context);
-            self.model.forward(&mut commands, workspace)?;
-            commands.loss_value(
-                loss,
-                workspace.loss_input(),
-                &workspace.target,
-                &log.batch_loss,
-            )?;
-            self.model.backward(&mut commands, workspace, loss)?;
-            let params = self.model.params();
-            self.optimizer
-                .step(&context, &mut commands, &params, regularization, rate)?;
+            self.record_step(&mut commands, workspace_index)?;
             commands.submit();
-            self.steps += 1;
 
             let mut bookkeeping = training_kernels.begin(&context);
             let log = &self.losses;
@@ -304,16 +293,29 @@ impl GpuTrainer {
     }
 
     /// Records, for the batch of `rows` examples starting at `start` in the epoch's order: the
-    /// penalty of the current weights (the CPU adds it to the batch's loss before the update),
-    /// cleared gradients, and the gathered inputs and targets.
+    /// penalty and cleared gradients ([`GpuTrainer::record_penalty_and_clear`]), and the gathered
+    /// inputs and targets.
     fn prepare_batch(
         &mut self,
         commands: &mut TrainingCommands<'_>,
         (start, rows): (usize, usize),
     ) -> Result<(), GpuError> {
         let index = self.model.workspace_index(&self.context, rows);
+        self.record_penalty_and_clear(commands, index)?;
         let workspace = self.model.workspace(index);
         let data = self.data.as_ref().expect("checked by train_epochs");
+        commands.gather_rows(&data.inputs, &data.order, start, &workspace.input)?;
+        commands.gather_rows(&data.targets, &data.order, start, &workspace.target)?;
+        Ok(())
+    }
+
+    /// Records the penalty of the current weights (the CPU adds it to the batch's loss before
+    /// the update) and clears the gradients of workspace `index`.
+    fn record_penalty_and_clear(
+        &self,
+        commands: &mut TrainingCommands<'_>,
+        index: usize,
+    ) -> Result<(), GpuError> {
         let penalty = &self.losses.penalty;
         commands.clear(penalty);
         let (regularization, rate) = (self.config.regularization, self.config.regularization_rate);
@@ -322,10 +324,87 @@ impl GpuTrainer {
                 commands.weight_penalty(regularization, rate, weights, penalty, true)?;
             }
         }
-        self.model.clear_gradients(commands, workspace);
-        commands.gather_rows(&data.inputs, &data.order, start, &workspace.input)?;
-        commands.gather_rows(&data.targets, &data.order, start, &workspace.target)?;
+        self.model
+            .clear_gradients(commands, self.model.workspace(index));
         Ok(())
+    }
+
+    /// Records one gradient step on the batch in workspace `index`: forward, loss (into the
+    /// batch loss), backward and the optimiser's update.
+    fn record_step(&mut self, commands: &mut Commands<'_>, index: usize) -> Result<(), GpuError> {
+        let workspace = self.model.workspace(index);
+        let loss = self.config.loss;
+        self.model.forward(commands, workspace)?;
+        commands.loss_value(
+            loss,
+            workspace.loss_input(),
+            &workspace.target,
+            &self.losses.batch_loss,
+        )?;
+        self.model.backward(commands, workspace, loss)?;
+        let params = self.model.params();
+        let (regularization, rate) = (self.config.regularization, self.config.regularization_rate);
+        self.optimizer
+            .step(&self.context, commands, &params, regularization, rate)?;
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// One gradient step on exactly these examples, inputs `[n, inputs]` and targets
+    /// `[n, outputs]`, as [`Trainer::train_step`](crate::engine::Trainer::train_step) takes it,
+    /// submitted in one go without waiting. Its loss (before the update, with the penalty) joins
+    /// the sum that [`GpuTrainer::take_mean_loss`] reads; the training set of
+    /// [`GpuTrainer::set_data`] and the epochs' losses are left alone. A loss that turned NaN or
+    /// infinite is not noticed here (that needs a readback): it shows in the mean loss.
+    pub fn train_step(
+        &mut self,
+        inputs: &Tensor,
+        targets: &Tensor,
+    ) -> Result<(), GpuTrainingError> {
+        let rows = check_data(self.model.template(), inputs, targets)?;
+        let context = Rc::clone(&self.context);
+        let index = self.model.workspace_index(&context, rows);
+        let workspace = self.model.workspace(index);
+        // Through the queue: lands after the steps submitted before, before this one.
+        workspace.input.write(&context, inputs)?;
+        workspace.target.write(&context, targets)?;
+        let (kernels, training_kernels) =
+            (Rc::clone(&self.kernels), Rc::clone(&self.training_kernels));
+        let mut bookkeeping = training_kernels.begin(&context);
+        self.record_penalty_and_clear(&mut bookkeeping, index)?;
+        let mut commands = kernels.resume(&context, bookkeeping.into_encoder());
+        self.record_step(&mut commands, index)?;
+        let mut bookkeeping = training_kernels.resume(&context, commands.into_encoder());
+        let log = &self.losses;
+        bookkeeping.accumulate_loss(&log.batch_loss, &log.penalty, 1, &log.step_total)?;
+        bookkeeping.submit();
+        self.losses.unread_steps += 1;
+        Ok(())
+    }
+
+    /// The mean loss of the steps of [`GpuTrainer::train_step`] since the last call (NaN or
+    /// infinite when training diverged): one readback. An error when there was no step.
+    pub async fn take_mean_loss(&mut self) -> Result<f32, GpuTrainingError> {
+        if self.losses.unread_steps == 0 {
+            return Err(EngineError::InvalidState(
+                "no training step since the loss was last read".to_string(),
+            )
+            .into());
+        }
+        let total = self.losses.step_total.read(&self.context).await?;
+        let mean = (f64::from(total.data()[0]) / self.losses.unread_steps as f64) as f32;
+        self.losses.unread_steps = 0;
+        // Through the queue: lands before the next step's submission.
+        self.losses
+            .step_total
+            .write(&self.context, &Tensor::zeros(&[1]))?;
+        Ok(mean)
+    }
+
+    /// [`GpuTrainer::take_mean_loss`], waiting for the GPU (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn take_mean_loss_blocking(&mut self) -> Result<f32, GpuTrainingError> {
+        pollster::block_on(self.take_mean_loss())
     }
 
     /// Makes room on the GPU for `more` unread epoch losses, keeping the unread ones.
@@ -455,5 +534,54 @@ impl GpuTrainer {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_blocking(&mut self, inputs: &Tensor) -> Result<Tensor, GpuTrainingError> {
         pollster::block_on(self.predict(inputs))
+    }
+}
+
+/// The playground's dense network trained through the same interface as on the CPU: a batch at
+/// a time, the loss read back when asked.
+impl TrainingEngine<Model> for GpuTrainer {
+    fn config(&self) -> &TrainConfig {
+        GpuTrainer::config(self)
+    }
+
+    fn set_learning_rate(&mut self, rate: f32) {
+        self.config.optimizer.learning_rate = rate;
+        self.optimizer.set_config(self.config.optimizer);
+    }
+
+    fn train_step(
+        &mut self,
+        inputs: &Tensor,
+        targets: &Tensor,
+    ) -> Result<Option<f32>, EngineError> {
+        GpuTrainer::train_step(self, inputs, targets)?;
+        Ok(None)
+    }
+
+    fn take_mean_loss(&mut self) -> Pending<'_, f32> {
+        Box::pin(async move { Ok(GpuTrainer::take_mean_loss(self).await?) })
+    }
+
+    fn model(&self) -> Option<&Model> {
+        None
+    }
+
+    fn read_model(&self) -> Pending<'_, Model> {
+        Box::pin(async move {
+            Ok(GpuTrainer::read_model(self)
+                .await
+                .map_err(GpuTrainingError::Gpu)?)
+        })
+    }
+
+    fn load_params(&mut self, params: &Params) -> Result<(), EngineError> {
+        let mut model = self.model.template().clone();
+        check_same_network(model.params(), params)?;
+        *model.params_mut() = params.clone();
+        Ok(self.load_model(&model)?)
+    }
+
+    fn reset_optimizer(&mut self) {
+        GpuTrainer::reset_optimizer(self);
     }
 }

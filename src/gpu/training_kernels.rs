@@ -12,6 +12,7 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{self, to_u32};
 use super::error::GpuError;
+use super::pass_encoder::PassEncoder;
 use crate::engine::Regularization;
 
 /// The compiled pipelines of `shaders/training.wgsl`.
@@ -72,11 +73,7 @@ impl TrainingKernels {
 
     /// Starts recording; [`TrainingCommands::submit`] sends the recording to the GPU.
     pub fn begin<'a>(&'a self, context: &'a GpuContext) -> TrainingCommands<'a> {
-        let encoder = context
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("training"),
-            });
+        let encoder = PassEncoder::new(&context.device, "training");
         self.resume(context, encoder)
     }
 
@@ -85,7 +82,7 @@ impl TrainingKernels {
     pub fn resume<'a>(
         &'a self,
         context: &'a GpuContext,
-        encoder: wgpu::CommandEncoder,
+        encoder: PassEncoder,
     ) -> TrainingCommands<'a> {
         TrainingCommands {
             context,
@@ -148,7 +145,7 @@ impl GpuIndices {
 pub struct TrainingCommands<'a> {
     context: &'a GpuContext,
     kernels: &'a TrainingKernels,
-    encoder: wgpu::CommandEncoder,
+    encoder: PassEncoder,
 }
 
 impl TrainingCommands<'_> {
@@ -281,7 +278,7 @@ impl TrainingCommands<'_> {
 
     /// Sets a tensor to zeros (gradients that the kernels accumulate into).
     pub fn clear(&mut self, tensor: &GpuTensor) {
-        self.encoder.clear_buffer(&tensor.buffer, 0, None);
+        self.encoder.encoder().clear_buffer(&tensor.buffer, 0, None);
     }
 
     /// Copies all of `source` into `destination` from element `offset` on.
@@ -299,7 +296,7 @@ impl TrainingCommands<'_> {
             )));
         }
         let float = std::mem::size_of::<f32>() as u64;
-        self.encoder.copy_buffer_to_buffer(
+        self.encoder.encoder().copy_buffer_to_buffer(
             &source.buffer,
             0,
             &destination.buffer,
@@ -315,7 +312,7 @@ impl TrainingCommands<'_> {
     }
 
     /// Hands the encoder on to another kernel family, to keep recording into it.
-    pub fn into_encoder(self) -> wgpu::CommandEncoder {
+    pub fn into_encoder(self) -> PassEncoder {
         self.encoder
     }
 

@@ -1,5 +1,6 @@
-// 2-D convolution of NCHW feature maps, forward and backward, one invocation per element of what
-// each entry point writes (direct loops, no im2col matrix).
+// 2-D convolution of NCHW feature maps, forward and backward, direct loops (no im2col matrix):
+// the forward pass and the input gradient one invocation per element they write, the weight and
+// bias gradients one workgroup per element (see below).
 //
 // CPU twin: `engine::ops::conv` (`forward`, `backward` slots 0, 1 and 2). With
 // `out[n, o, oy, ox] = bias[o] + Σ_{c, ky, kx} x[n, c, oy·s + ky − p, ox·s + kx − p] · w[o, c, ky, kx]`
@@ -8,7 +9,8 @@
 //   dw[o, c, ky, kx]  += Σ_{n, oy, ox} dy[n, o, oy, ox] · x[n, c, oy·s + ky − p, ox·s + kx − p]
 //   db[o]             += Σ_n (Σ_{oy, ox} dy[n, o, oy, ox])
 // Every gradient is added to what its buffer holds, as the engine's backward adds. Each invocation
-// owns one output element, so no two write the same address and no atomics are needed.
+// (or workgroup) owns one output element, so no two write the same address and no atomics are
+// needed.
 // The uniform block and `element_index` come from window.wgsl.
 
 @group(0) @binding(0) var<uniform> params: WindowParams;
@@ -114,11 +116,42 @@ fn conv2d_input_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_
     out[i] = out[i] + sum;
 }
 
-// out (the kernel gradient) += Σ over the batch of dy · im2col(x)ᵀ, one weight per invocation;
+// The gradients of the weights and the bias are sums over the whole batch and every output
+// position: one workgroup per weight (or channel), its 256 invocations each summing every
+// 256th (image, position) term, then a tree reduction in workgroup memory. (One invocation per
+// weight looping over the batch left a GPU with a few hundred busy threads: LeNet-5's first
+// layer has 150 weights.)
+var<workgroup> partial: array<f32, 256>;
+
+// The sum of every invocation's `mine`, for each invocation of the workgroup. Called in
+// uniform control flow (it has barriers).
+fn workgroup_total(local: u32, mine: f32) -> f32 {
+    partial[local] = mine;
+    workgroupBarrier();
+    for (var width = WORKGROUP / 2u; width > 0u; width = width / 2u) {
+        if local < width {
+            partial[local] = partial[local] + partial[local + width];
+        }
+        workgroupBarrier();
+    }
+    return partial[0];
+}
+
+// The workgroup's element; past 65,535 workgroups the dispatch spills into y.
+fn group_index(group: vec3<u32>, groups: vec3<u32>) -> u32 {
+    return group.x + group.y * groups.x;
+}
+
+// out (the kernel gradient) += Σ over the batch of dy · im2col(x)ᵀ, one weight per workgroup;
 // `count` = out_channels·in_channels·kernel².
 @compute @workgroup_size(256, 1, 1)
-fn conv2d_weight_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = element_index(id, groups);
+fn conv2d_weight_grad(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    let i = group_index(group, groups);
+    // The same for the whole workgroup, so leaving here keeps the barriers uniform.
     if i >= params.count {
         return;
     }
@@ -128,43 +161,51 @@ fn conv2d_weight_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num
     rest = rest / params.kernel;
     let c = rest % params.in_channels;
     let o = rest / params.in_channels;
+    let positions = params.out_height * params.out_width;
+    let terms = params.batch * positions;
     var sum = 0.0;
-    for (var n = 0u; n < params.batch; n++) {
-        for (var oy = 0u; oy < params.out_height; oy++) {
-            let y = oy * params.stride + ky;
-            if y < params.padding || y - params.padding >= params.height {
-                continue;
-            }
-            for (var ox = 0u; ox < params.out_width; ox++) {
-                let x = ox * params.stride + kx;
-                if x < params.padding || x - params.padding >= params.width {
-                    continue;
-                }
-                let value = input[input_index(n, c, y - params.padding, x - params.padding)];
-                sum = fma(upstream[output_index(n, o, oy, ox)], value, sum);
-            }
+    // Neighbouring invocations take neighbouring output columns: neighbouring addresses.
+    for (var t = local; t < terms; t += WORKGROUP) {
+        let n = t / positions;
+        let position = t % positions;
+        let oy = position / params.out_width;
+        let ox = position % params.out_width;
+        let y = oy * params.stride + ky;
+        let x = ox * params.stride + kx;
+        if y < params.padding || y - params.padding >= params.height || x < params.padding
+            || x - params.padding >= params.width {
+            continue;
         }
+        let value = input[input_index(n, c, y - params.padding, x - params.padding)];
+        sum = fma(upstream[output_index(n, o, oy, ox)], value, sum);
     }
-    out[i] = out[i] + sum;
+    let total = workgroup_total(local, sum);
+    if local == 0u {
+        out[i] = out[i] + total;
+    }
 }
 
-// out (the bias gradient) += the sum of each output channel, image by image as the engine adds
-// them; `count` = out_channels.
+// out (the bias gradient) += the sum of each output channel over the batch, one channel per
+// workgroup; `count` = out_channels.
 @compute @workgroup_size(256, 1, 1)
-fn conv2d_bias_grad(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let o = element_index(id, groups);
+fn conv2d_bias_grad(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
+) {
+    let o = group_index(group, groups);
     if o >= params.count {
         return;
     }
     let positions = params.out_height * params.out_width;
-    var total = out[o];
-    for (var n = 0u; n < params.batch; n++) {
-        let start = output_index(n, o, 0u, 0u);
-        var channel = 0.0;
-        for (var p = 0u; p < positions; p++) {
-            channel += upstream[start + p];
-        }
-        total += channel;
+    let terms = params.batch * positions;
+    var sum = 0.0;
+    for (var t = local; t < terms; t += WORKGROUP) {
+        let n = t / positions;
+        sum += upstream[output_index(n, o, 0u, 0u) + t % positions];
     }
-    out[o] = total;
+    let total = workgroup_total(local, sum);
+    if local == 0u {
+        out[o] = out[o] + total;
+    }
 }

@@ -117,4 +117,22 @@ fn launches_past_the_workgroup_limit_cover_every_element() {
         gpu.read(&grad_x).data() == doubled,
         "backward missed elements"
     );
+
+    // The bias gradient runs a workgroup per channel: 66,000 channels spill into y.
+    let channels = 66_000;
+    let upstream = (0..channels)
+        .map(|i| (i % 997) as f32)
+        .collect::<Vec<f32>>();
+    let upstream = Tensor::from_vec(&[1, channels, 1, 1], upstream).unwrap();
+    let grad_bias = gpu.upload(&Tensor::from_vec(&[channels], vec![1.0; channels]).unwrap());
+    let mut commands = gpu.kernels.begin(&gpu.context);
+    commands
+        .conv2d_bias_grad(&gpu.upload(&upstream), &grad_bias)
+        .unwrap();
+    commands.submit();
+    let expected: Vec<f32> = upstream.data().iter().map(|v| v + 1.0).collect();
+    assert!(
+        gpu.read(&grad_bias).data() == expected,
+        "the bias gradient missed channels"
+    );
 }

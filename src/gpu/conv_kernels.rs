@@ -10,7 +10,7 @@ use bytemuck::{Pod, Zeroable};
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
-use super::dispatch::{compile, record_linear, to_u32};
+use super::dispatch::{MAX_GROUPS, compile, record, record_linear, to_u32};
 use super::error::GpuError;
 use super::pass_encoder::PassEncoder;
 use crate::engine::Op;
@@ -211,7 +211,7 @@ impl ConvCommands<'_> {
             (4, &upstream.buffer),
             (5, &grad_weights.buffer),
         ];
-        self.record(&self.kernels.conv2d_weight_grad, &params, &bindings);
+        self.record_per_group(&self.kernels.conv2d_weight_grad, &params, &bindings);
         Ok(())
     }
 
@@ -245,7 +245,7 @@ impl ConvCommands<'_> {
         // The whole output gradient must be addressable in u32.
         to_u32(upstream.len())?;
         let bindings = [(4, &upstream.buffer), (5, &grad_bias.buffer)];
-        self.record(&self.kernels.conv2d_bias_grad, &params, &bindings);
+        self.record_per_group(&self.kernels.conv2d_bias_grad, &params, &bindings);
         Ok(())
     }
 
@@ -329,6 +329,29 @@ impl ConvCommands<'_> {
     /// Hands the encoder on to another kernel family, to keep recording into it.
     pub fn into_encoder(self) -> PassEncoder {
         self.encoder
+    }
+
+    /// One workgroup per element (`params.count` of them), spilling into y past 65,535: the
+    /// kernels that reduce over the whole batch.
+    fn record_per_group(
+        &mut self,
+        pipeline: &wgpu::ComputePipeline,
+        params: &WindowParams,
+        bindings: &[(u32, &wgpu::Buffer)],
+    ) {
+        if params.count == 0 {
+            return;
+        }
+        let x = params.count.min(MAX_GROUPS);
+        let groups = (x, params.count.div_ceil(x));
+        record(
+            self.context,
+            &mut self.encoder,
+            pipeline,
+            params,
+            bindings,
+            groups,
+        );
     }
 
     fn record(

@@ -187,6 +187,23 @@ pub fn median_ms(warm_up: u32, runs: u32, now_ms: impl Fn() -> f64, mut work: im
     times[times.len() / 2]
 }
 
+/// Floating-point operations of the matrix products of one MLP training step (two per
+/// multiply-add): every layer's forward product and weight gradient, and the input gradient
+/// of every layer but the first. The rest of the step (activations, loss, optimiser) is
+/// linear in the sizes and left out.
+pub fn mlp_step_flops() -> f64 {
+    let products: usize = MLP_LAYERS
+        .windows(2)
+        .enumerate()
+        .map(|(layer, pair)| {
+            let weights = pair[0] * pair[1];
+            let passes = if layer == 0 { 2 } else { 3 };
+            passes * MLP_BATCH * weights
+        })
+        .sum();
+    2.0 * products as f64
+}
+
 /// Median milliseconds per MLP training step over `steps` steps, after 5 warm-up steps.
 pub fn mlp_step_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
     let mut step = MlpStep::new().expect("the benchmark MLP builds");
@@ -507,6 +524,28 @@ mod exports {
         case.gflops(engine, runs, now_ms)
     }
 
+    /// GFLOP/s of the GEMM microkernel's multiply-add on independent registers (median of
+    /// `runs` timings): the ceiling of any kernel built on it in this browser, on this machine.
+    #[wasm_bindgen]
+    pub fn bench_multiply_add_peak_gflops(runs: u32) -> f64 {
+        use crate::engine::gemm::{PEAK_CHAINS, PEAK_ROUNDS, independent_multiply_adds};
+        // Many short calls per timing, and warm-up timings, so that the optimised code runs.
+        const CALLS: usize = 256;
+        let ms = super::median_ms(8, runs, now_ms, || {
+            for _ in 0..CALLS {
+                std::hint::black_box(independent_multiply_adds(std::hint::black_box(0.999_999)));
+            }
+        });
+        let flops = (CALLS * PEAK_ROUNDS * PEAK_CHAINS * 4 * 2) as f64;
+        flops / (ms * 1e6)
+    }
+
+    /// Floating-point operations of one MLP training step ([`super::mlp_step_flops`]).
+    #[wasm_bindgen]
+    pub fn mlp_step_gflop() -> f64 {
+        super::mlp_step_flops() / 1e9
+    }
+
     /// Name of the microkernel the GEMM uses in this build.
     #[wasm_bindgen]
     pub fn gemm_kernel_name() -> String {
@@ -517,6 +556,15 @@ mod exports {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mlp_step_counts_its_products() {
+        // 64 x (784·512 + 512·512 + 512·10) multiply-adds forward, as many for the weight
+        // gradients, the last two layers' again for the input gradients.
+        let forward = 64.0 * (784.0 * 512.0 + 512.0 * 512.0 + 512.0 * 10.0);
+        let inputs = 64.0 * (512.0 * 512.0 + 512.0 * 10.0);
+        assert_eq!(mlp_step_flops(), 2.0 * (2.0 * forward + inputs));
+    }
 
     #[test]
     fn the_mlp_step_lowers_the_loss_on_its_batch() {

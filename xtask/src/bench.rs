@@ -136,7 +136,7 @@ const PYTORCH_LENET_STEP: Reference = Reference::Measured {
     stack_figure: Some((22.0, "PyTorch 1 thread, LeNet-5, batch 64")),
 };
 
-fn figures() -> [Figure; 20] {
+fn figures() -> [Figure; 22] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
@@ -193,6 +193,32 @@ fn figures() -> [Figure; 20] {
             reference: Reference::Measured {
                 key: "pytorch_mlp_step_ms",
                 what: PYTORCH,
+                stack_figure: None,
+            },
+            target: Target::None,
+        },
+        // The ceiling: the step's products at the speed of the microkernel's multiply-add
+        // alone (no load, no packing, nothing else), beside the same PyTorch step.
+        Figure {
+            name: "mlp_step_wasm_floor_ms",
+            program: Program::Browser,
+            mnist: false,
+            ours: "mlp_step_wasm_floor_ms",
+            reference: Reference::Measured {
+                key: "pytorch_mlp_step_ms",
+                what: PYTORCH,
+                stack_figure: None,
+            },
+            target: Target::None,
+        },
+        Figure {
+            name: "gemm_64x784x512_wasm_vs_multiply_add_peak",
+            program: Program::Browser,
+            mnist: false,
+            ours: "gemm_64x784x512_wasm_gflops",
+            reference: Reference::Measured {
+                key: "wasm_multiply_add_peak_gflops",
+                what: "the microkernel's multiply-add alone on independent registers, same page",
                 stack_figure: None,
             },
             target: Target::None,

@@ -23,6 +23,43 @@ fn multiply_add(x: v128, y: v128, acc: v128) -> v128 {
     f32x4_add(acc, f32x4_mul(x, y))
 }
 
+/// Multiply-adds per chain of [`independent_multiply_adds`] in one call: short, so that a
+/// benchmark calls it often (V8 starts wasm in its baseline compiler, which keeps SIMD values on
+/// the stack, and only a later call runs the optimised code).
+pub const PEAK_ROUNDS: usize = 1 << 12;
+/// Independent chains: as many as the microkernel has accumulators (enough to cover the
+/// multiply-add's latency on both of a core's SIMD pipes), each its own local so that it stays
+/// in a register.
+pub const PEAK_CHAINS: usize = 8;
+
+/// `PEAK_ROUNDS` multiply-adds on each of `PEAK_CHAINS` independent `f32x4` chains (the
+/// microkernel's own instruction, nothing loaded or stored): what the microkernel would reach
+/// if nothing but its arithmetic counted. Returns a lane of the result so none of it is
+/// optimised away. Never inlined: V8 replaces a function by its optimised code only between
+/// calls, so the benchmark's timing loop must call this one many times.
+#[inline(never)]
+pub fn independent_multiply_adds(scale: f32) -> f32 {
+    // Chained through the addend, as the microkernel's accumulators are.
+    let (scale, step) = (f32x4_splat(scale), f32x4_splat(1e-7));
+    let one = f32x4_splat(1.0);
+    let (mut c0, mut c1, mut c2, mut c3) = (one, one, one, one);
+    let (mut c4, mut c5, mut c6, mut c7) = (one, one, one, one);
+    for _ in 0..PEAK_ROUNDS {
+        c0 = multiply_add(scale, step, c0);
+        c1 = multiply_add(scale, step, c1);
+        c2 = multiply_add(scale, step, c2);
+        c3 = multiply_add(scale, step, c3);
+        c4 = multiply_add(scale, step, c4);
+        c5 = multiply_add(scale, step, c5);
+        c6 = multiply_add(scale, step, c6);
+        c7 = multiply_add(scale, step, c7);
+    }
+    [c0, c1, c2, c3, c4, c5, c6, c7]
+        .iter()
+        .map(|&chain| f32x4_extract_lane::<0>(chain))
+        .sum()
+}
+
 impl Microkernel for Simd128 {
     const MR: usize = MR;
     const NR: usize = NR;

@@ -32,6 +32,8 @@ const MLP_STEPS: u32 = 50;
 const GEMM_RUNS: u32 = 30;
 /// `bench_hooks::GEMM_CASES[0]`, the 64x784x512 product, and the name of its figure.
 const GEMM_CASE: (u32, &str) = (0, "gemm_64x784x512_wasm_gflops");
+/// Timings of the multiply-add ceiling (each ~0.2 s).
+const PEAK_RUNS: u32 = 9;
 const LENET_STEPS: u32 = 30;
 /// Test accuracy (percent) the Images page's default LeNet-5 run must reach, and how long it
 /// may train before the benchmark gives up (the issue's budget is 60 s).
@@ -82,6 +84,7 @@ async fn app_figures() {
     let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
     println!("mlp_step_wasm_ms {mlp_ms:.4}");
     gemm_figures(&page).await;
+    ceiling_figures(&page).await;
     // The build that browsers without relaxed SIMD load.
     open_app(&page, "/?simd=simd128").await;
     let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
@@ -125,6 +128,26 @@ async fn gemm_figures(page: &Page) {
     );
     println!("{figure} {:.4}", gflops[0]);
     println!("{figure}_reference {:.4}", gflops[1]);
+}
+
+/// The ceiling of the wasm kernels in this browser: the microkernel's multiply-add alone on
+/// independent registers, and the MLP step's matrix products at that speed with nothing else
+/// to do (no loads, packing, activations or optimiser): no 128-bit kernel can train the step
+/// faster here.
+async fn ceiling_figures(page: &Page) {
+    let peak = call_export(page, "bench_multiply_add_peak_gflops", PEAK_RUNS).await;
+    let gflop = page
+        .execute("return window.wasmBindings.mlp_step_gflop();")
+        .await
+        .as_f64()
+        .expect("mlp_step_gflop returns a number");
+    println!(
+        "# wasm multiply-add ceiling: the GEMM microkernel's instruction on 8 independent f32x4 \
+         registers, median of {PEAK_RUNS} timings; the MLP step's {gflop:.3} GFLOP of products \
+         at that speed"
+    );
+    println!("wasm_multiply_add_peak_gflops {peak:.4}");
+    println!("mlp_step_wasm_floor_ms {:.4}", gflop / peak * 1e3);
 }
 
 /// Loads the app afresh and waits until it is drawn and its exports are reachable.

@@ -38,6 +38,7 @@ mod recording;
 mod sequential_model;
 mod sequential_pass;
 mod sequential_trainer;
+mod step_losses;
 mod trainer;
 mod training_kernels;
 

@@ -17,6 +17,7 @@ use super::error::GpuError;
 use super::optimizer::GpuOptimizer;
 use super::recording::{KernelFamilies, Recording};
 use super::sequential_model::GpuSequential;
+use super::step_losses::StepLosses;
 use super::trainer::GpuTrainingError;
 use crate::engine::trainer::{check_data, check_loss_fits};
 use crate::engine::training_engine::check_same_network;
@@ -34,9 +35,7 @@ struct LossLog {
     /// The current step's penalty of the weights before the update (0 without one).
     penalty: GpuTensor,
     /// Σ (batch loss + penalty) of the steps not yet taken.
-    running_total: GpuTensor,
-    /// Steps added to `running_total` since the last take.
-    unread: u64,
+    steps: StepLosses,
 }
 
 #[derive(Debug)]
@@ -66,8 +65,7 @@ impl GpuSequentialTrainer {
         let kernels = KernelFamilies::new(&context).await?;
         let losses = LossLog {
             penalty: GpuTensor::zeros(&context, &[1]),
-            running_total: GpuTensor::zeros(&context, &[1]),
-            unread: 0,
+            steps: StepLosses::new(&context),
         };
         Ok(GpuSequentialTrainer {
             model: GpuSequential::upload(&context, model, config.loss),
@@ -164,12 +162,12 @@ impl GpuSequentialTrainer {
         let log = &self.losses;
         recording
             .training()
-            .accumulate_loss(batch_loss, &log.penalty, 1, &log.running_total)?;
+            .accumulate_loss(batch_loss, &log.penalty, 1, log.steps.total())?;
         let params = self.model.params();
         self.optimizer
             .step(&context, recording.dense(), &params, regularization, rate)?;
         recording.submit();
-        self.losses.unread += 1;
+        self.losses.steps.count_step();
         self.steps += 1;
         // Natively, lets wgpu free finished steps' uniform buffers and bind groups without
         // waiting (in the browser this does nothing; the browser frees them).
@@ -183,19 +181,7 @@ impl GpuSequentialTrainer {
     /// The mean loss (with the penalty) of the steps since the last call, as the CPU trainer's
     /// `train_step` returns each: NaN or infinite when training diverged. One small readback.
     pub async fn take_mean_loss(&mut self) -> Result<f32, GpuTrainingError> {
-        if self.losses.unread == 0 {
-            return Err(EngineError::InvalidState(
-                "no training step since the loss was last read".to_string(),
-            )
-            .into());
-        }
-        let total = self.losses.running_total.read(&self.context).await?;
-        let mean = (f64::from(total.data()[0]) / self.losses.unread as f64) as f32;
-        self.losses.unread = 0;
-        // Through the queue: lands before the next step's submission.
-        let zero = Tensor::zeros(&[1]);
-        self.losses.running_total.write(&self.context, &zero)?;
-        Ok(mean)
+        self.losses.steps.take_mean(&self.context).await
     }
 
     /// [`GpuSequentialTrainer::take_mean_loss`], waiting for the GPU (native only).

@@ -16,6 +16,7 @@ use super::dense_model::GpuDenseModel;
 use super::error::GpuError;
 use super::kernels::{Commands, Kernels};
 use super::optimizer::GpuOptimizer;
+use super::step_losses::StepLosses;
 use super::training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};
 use crate::engine::trainer::{check_data, check_loss_fits};
 use crate::engine::training_engine::check_same_network;
@@ -84,9 +85,8 @@ struct LossLog {
     epochs: GpuTensor,
     /// Epochs finished since the last read: the first `unread` entries of `epochs`.
     unread: usize,
-    /// The sum of the losses of single steps ([`GpuTrainer::train_step`]) not yet read.
-    step_total: GpuTensor,
-    unread_steps: usize,
+    /// The losses of single steps ([`GpuTrainer::train_step`]) not yet read.
+    steps: StepLosses,
 }
 
 #[derive(Debug)]
@@ -129,8 +129,7 @@ impl GpuTrainer {
             running_total: scalar(),
             epochs: GpuTensor::zeros(&context, &[16]),
             unread: 0,
-            step_total: scalar(),
-            unread_steps: 0,
+            steps: StepLosses::new(&context),
         };
         Ok(GpuTrainer {
             training_kernels,
@@ -376,29 +375,16 @@ impl GpuTrainer {
         self.record_step(&mut commands, index)?;
         let mut bookkeeping = training_kernels.resume(&context, commands.into_encoder());
         let log = &self.losses;
-        bookkeeping.accumulate_loss(&log.batch_loss, &log.penalty, 1, &log.step_total)?;
+        bookkeeping.accumulate_loss(&log.batch_loss, &log.penalty, 1, log.steps.total())?;
         bookkeeping.submit();
-        self.losses.unread_steps += 1;
+        self.losses.steps.count_step();
         Ok(())
     }
 
     /// The mean loss of the steps of [`GpuTrainer::train_step`] since the last call (NaN or
     /// infinite when training diverged): one readback. An error when there was no step.
     pub async fn take_mean_loss(&mut self) -> Result<f32, GpuTrainingError> {
-        if self.losses.unread_steps == 0 {
-            return Err(EngineError::InvalidState(
-                "no training step since the loss was last read".to_string(),
-            )
-            .into());
-        }
-        let total = self.losses.step_total.read(&self.context).await?;
-        let mean = (f64::from(total.data()[0]) / self.losses.unread_steps as f64) as f32;
-        self.losses.unread_steps = 0;
-        // Through the queue: lands before the next step's submission.
-        self.losses
-            .step_total
-            .write(&self.context, &Tensor::zeros(&[1]))?;
-        Ok(mean)
+        self.losses.steps.take_mean(&self.context).await
     }
 
     /// [`GpuTrainer::take_mean_loss`], waiting for the GPU (native only).

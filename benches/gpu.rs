@@ -1,5 +1,6 @@
 //! GPU benchmarks for `cargo xtask bench gpu` (run alone with `cargo bench --bench gpu`): our WGSL
-//! matmul (`gpu::Commands::matmul`) in GFLOP/s, and the MLP 784-512-512-10 and LeNet-5 training
+//! matmul (`gpu::Commands::matmul`, on the tile it picks; the other tile, where the device has
+//! both, as `<name>_square64` or `<name>_wide128`) in GFLOP/s, and the MLP 784-512-512-10 and LeNet-5 training
 //! steps through `gpu::GpuSequentialTrainer`, on the default adapter (`WGPU_BACKEND=vulkan`
 //! narrows the choice to Vulkan).
 //!
@@ -25,7 +26,9 @@ use neural_playground::bench_hooks::{
 };
 use neural_playground::data::digits::CLASSES;
 use neural_playground::engine::{SequentialConfig, Tensor, TrainConfig, Trainer};
-use neural_playground::gpu::{GpuContext, GpuSequentialTrainer, GpuTensor, Kernels, MatmulOperand};
+use neural_playground::gpu::{
+    GpuContext, GpuSequentialTrainer, GpuTensor, Kernels, MatmulOperand, MatmulTile,
+};
 
 /// A timing lasts at least this long (once the work per timing has been found).
 const TIMING_MS: f64 = 200.0;
@@ -105,7 +108,18 @@ fn run() -> Result {
             );
             continue;
         }
-        last_gflops = Some(gemm(&context, &kernels, case)?);
+        let tile = kernels.tile_for(case.m, case.n);
+        last_gflops = Some(gemm(&context, &kernels, case, tile, &gpu_name(case))?);
+        // The other tile too, where the device has it: the choice between them is a guess
+        // about large GPUs that this figure checks.
+        let other = match tile {
+            MatmulTile::Square64 => MatmulTile::Wide128,
+            MatmulTile::Wide128 => MatmulTile::Square64,
+        };
+        if kernels.has_tile(other) {
+            let name = format!("{}_{}", gpu_name(case), tile_name(other));
+            gemm(&context, &kernels, case, other, &name)?;
+        }
     }
     let context = Rc::new(context);
     let [_, height, width] = SequentialConfig::mlp().input;
@@ -137,10 +151,23 @@ fn gpu_name(case: &GemmCase) -> String {
     format!("{}_gpu_gflops", case.name.trim_end_matches("_gflops"))
 }
 
-/// Checks one product against the CPU, then prints its GFLOP/s as `<case>_gpu_gflops` (and
-/// returns them).
-fn gemm(context: &GpuContext, kernels: &Kernels, case: &GemmCase) -> Result<f64> {
-    let name = gpu_name(case);
+/// `square64` or `wide128`, for the names of the other tile's figures.
+fn tile_name(tile: MatmulTile) -> &'static str {
+    match tile {
+        MatmulTile::Square64 => "square64",
+        MatmulTile::Wide128 => "wide128",
+    }
+}
+
+/// Checks one product on `tile` against the CPU, then prints its GFLOP/s as `name` (and returns
+/// them).
+fn gemm(
+    context: &GpuContext,
+    kernels: &Kernels,
+    case: &GemmCase,
+    tile: MatmulTile,
+    name: &str,
+) -> Result<f64> {
     let (a_data, b_data) = case.random_operands();
     let (a_shape, b_shape) = case.stored_shapes();
     let upload = |shape: [usize; 2], data: &[f32]| -> Result<GpuTensor> {
@@ -159,7 +186,7 @@ fn gemm(context: &GpuContext, kernels: &Kernels, case: &GemmCase) -> Result<f64>
             let chunk = left_to_record.min(PRODUCTS_PER_SUBMISSION);
             let mut commands = kernels.begin(context);
             for _ in 0..chunk {
-                commands.matmul(left, right, &out, false)?;
+                commands.matmul_tiled(left, right, &out, false, tile)?;
             }
             commands.submit();
             left_to_record -= chunk;
@@ -196,10 +223,11 @@ fn gemm(context: &GpuContext, kernels: &Kernels, case: &GemmCase) -> Result<f64>
     let (m, k, n) = (case.m, case.k, case.n);
     let transposed = |yes: bool| if yes { ", read transposed" } else { "" };
     println!(
-        "# {name}: [{m}, {k}] x [{k}, {n}] (a stored {a_shape:?}{}, b {b_shape:?}{}); {}; matches \
-         engine::gemm on {} of {m} rows ({error:.1e} relative)",
+        "# {name}: [{m}, {k}] x [{k}, {n}] (a stored {a_shape:?}{}, b {b_shape:?}{}), {} tile; {}; \
+         matches engine::gemm on {} of {m} rows ({error:.1e} relative)",
         transposed(case.transpose_a),
         transposed(case.transpose_b),
+        tile_name(tile),
         timing.describe("product"),
         rows.len(),
     );

@@ -17,6 +17,25 @@ fn every_kernel_matches_the_cpu_engine() {
     pollster::block_on(gpu_common::kernel_cases::check(context));
 }
 
+/// Large products get the 128x128 tile where the device has the 16 KiB of workgroup memory it
+/// needs (lavapipe has; every WebGPU adapter has), small ones the 64x64 tile, whose four times
+/// as many workgroups keep a large GPU busy.
+#[test]
+fn large_products_take_the_wide_tile() {
+    use neural_playground::gpu::{Kernels, MatmulTile};
+
+    let context = gpu_common::open_context();
+    let kernels = Kernels::new_blocking(&context).unwrap();
+    let has_wide = context.limits().max_compute_workgroup_storage_size >= 16384;
+    assert_eq!(kernels.has_tile(MatmulTile::Wide128), has_wide);
+    assert!(has_wide, "lavapipe offers 32 KiB of workgroup memory");
+    assert_eq!(kernels.tile_for(4096, 4096), MatmulTile::Wide128);
+    assert_eq!(kernels.tile_for(2048, 2048), MatmulTile::Wide128);
+    assert_eq!(kernels.tile_for(1024, 1024), MatmulTile::Square64);
+    assert_eq!(kernels.tile_for(64, 512), MatmulTile::Square64);
+    assert_eq!(kernels.tile_for(784, 512), MatmulTile::Square64);
+}
+
 /// Consecutive dispatches are recorded into one compute pass (a copy between them opens a new
 /// one), and each still sees what the dispatch before it wrote: `relu(tanh(a · b) · w)`, with
 /// the intermediate copied once, against f64 loops.

@@ -15,8 +15,9 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
-    /// Requests the default adapter and a device with the downlevel limits raised to what the
-    /// adapter offers. Natively `WGPU_BACKEND` (e.g. `vulkan`) narrows the backends tried.
+    /// Requests the default adapter and a device with the downlevel limits, its texture sizes and
+    /// workgroup memory raised to what the adapter offers (the wide matmul tile needs 16 KiB of
+    /// workgroup memory, 32 bytes more than the downlevel limit). Natively `WGPU_BACKEND` (e.g. `vulkan`) narrows the backends tried.
     pub async fn new() -> Result<GpuContext, GpuError> {
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env());
@@ -24,7 +25,11 @@ impl GpuContext {
             .request_adapter(&wgpu::RequestAdapterOptions::default())
             .await
             .map_err(|error| GpuError::NoAdapter(error.to_string()))?;
-        let limits = wgpu::Limits::downlevel_defaults().using_resolution(adapter.limits());
+        let offered = adapter.limits();
+        let limits = wgpu::Limits {
+            max_compute_workgroup_storage_size: offered.max_compute_workgroup_storage_size,
+            ..wgpu::Limits::downlevel_defaults().using_resolution(offered)
+        };
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("neural-playground"),

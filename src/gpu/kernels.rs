@@ -14,12 +14,18 @@ use super::error::GpuError;
 use super::pass_encoder::PassEncoder;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
-/// Side of the matmul tile (and its workgroup).
-const BLOCK: u32 = 64;
+/// The fewest 128x128 output blocks for which [`Commands::matmul`] picks the wide tile: a large
+/// GPU has a hundred or more compute units, and fewer blocks would leave some idle, where the
+/// 64x64 tile's four times as many workgroups keep them busy.
+const WIDE_MIN_BLOCKS: u32 = 256;
+/// Workgroup memory the wide tile needs: a 128x16 and a 16x128 tile of f32.
+const WIDE_WORKGROUP_BYTES: u32 = 2 * 128 * 16 * 4;
 /// The compiled pipelines. Build once per [`GpuContext`] and keep (e.g. in an `Rc`).
 #[derive(Debug)]
 pub struct Kernels {
     matmul: wgpu::ComputePipeline,
+    /// `shaders/matmul_wide.wgsl`, where the device allows its 16 KiB of workgroup memory.
+    matmul_wide: Option<wgpu::ComputePipeline>,
     add_bias: wgpu::ComputePipeline,
     activation_forward: wgpu::ComputePipeline,
     activation_backward: wgpu::ComputePipeline,
@@ -44,6 +50,19 @@ impl Kernels {
             ["matmul"],
         )
         .await?;
+        let matmul_wide =
+            if context.limits().max_compute_workgroup_storage_size >= WIDE_WORKGROUP_BYTES {
+                let [wide] = dispatch::compile(
+                    context,
+                    "matmul_wide",
+                    include_str!("../../shaders/matmul_wide.wgsl"),
+                    ["matmul_wide"],
+                )
+                .await?;
+                Some(wide)
+            } else {
+                None
+            };
         let [add_bias, activation_forward, activation_backward] = dispatch::compile(
             context,
             "elementwise",
@@ -72,6 +91,7 @@ impl Kernels {
         .await?;
         Ok(Kernels {
             matmul,
+            matmul_wide,
             add_bias,
             activation_forward,
             activation_backward,
@@ -97,6 +117,25 @@ impl Kernels {
             .clone()
     }
 
+    /// The tiles this device can run: the wide one needs 16 KiB of workgroup memory.
+    pub fn has_tile(&self, tile: MatmulTile) -> bool {
+        match tile {
+            MatmulTile::Square64 => true,
+            MatmulTile::Wide128 => self.matmul_wide.is_some(),
+        }
+    }
+
+    /// The tile [`Commands::matmul`] uses for an `m` x `n` output: the wide one where the device
+    /// has it and the output has enough blocks of it to fill a large GPU.
+    pub fn tile_for(&self, m: usize, n: usize) -> MatmulTile {
+        let blocks = m.div_ceil(128).saturating_mul(n.div_ceil(128));
+        if self.matmul_wide.is_some() && blocks >= WIDE_MIN_BLOCKS as usize {
+            MatmulTile::Wide128
+        } else {
+            MatmulTile::Square64
+        }
+    }
+
     /// [`Kernels::new`], waiting for the answer (native only).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new_blocking(context: &GpuContext) -> Result<Kernels, GpuError> {
@@ -116,6 +155,26 @@ impl Kernels {
             context,
             kernels: self,
             encoder,
+        }
+    }
+}
+
+/// How a matmul dispatch splits the output among workgroups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatmulTile {
+    /// `shaders/matmul.wgsl`: 64x64 outputs per workgroup, 4x4 per invocation; runs everywhere.
+    Square64,
+    /// `shaders/matmul_wide.wgsl`: 128x128 outputs per workgroup, 8x8 per invocation; needs
+    /// 16 KiB of workgroup memory.
+    Wide128,
+}
+
+impl MatmulTile {
+    /// Outputs per side of a workgroup's block.
+    fn block(self) -> u32 {
+        match self {
+            MatmulTile::Square64 => 64,
+            MatmulTile::Wide128 => 128,
         }
     }
 }
@@ -276,7 +335,8 @@ pub struct Commands<'a> {
 }
 
 impl Commands<'_> {
-    /// `out = op(a) · op(b)`, or `out += op(a) · op(b)` when `accumulate` (`engine::gemm::matmul`).
+    /// `out = op(a) · op(b)`, or `out += op(a) · op(b)` when `accumulate` (`engine::gemm::matmul`),
+    /// with the tile [`Kernels::tile_for`] picks.
     pub fn matmul(
         &mut self,
         a: MatmulOperand<'_>,
@@ -284,6 +344,31 @@ impl Commands<'_> {
         out: &GpuTensor,
         accumulate: bool,
     ) -> Result<(), GpuError> {
+        let (m, n) = (a.used_shape()?.0, b.used_shape()?.1);
+        let tile = self.kernels.tile_for(m, n);
+        self.matmul_tiled(a, b, out, accumulate, tile)
+    }
+
+    /// [`Commands::matmul`] with a chosen tile (tests and benchmarks compare them); a tile the
+    /// device cannot run is refused.
+    pub fn matmul_tiled(
+        &mut self,
+        a: MatmulOperand<'_>,
+        b: MatmulOperand<'_>,
+        out: &GpuTensor,
+        accumulate: bool,
+        tile: MatmulTile,
+    ) -> Result<(), GpuError> {
+        let pipeline = match tile {
+            MatmulTile::Square64 => &self.kernels.matmul,
+            MatmulTile::Wide128 => self.kernels.matmul_wide.as_ref().ok_or_else(|| {
+                GpuError::Shape(format!(
+                    "the 128x128 matmul tile needs {WIDE_WORKGROUP_BYTES} bytes of workgroup \
+                     memory; this device gives {}",
+                    self.context.limits().max_compute_workgroup_storage_size
+                ))
+            })?,
+        };
         let (m, k) = a.used_shape()?;
         let (k_b, n) = b.used_shape()?;
         if k != k_b || out.shape() != [m, n] {
@@ -303,14 +388,15 @@ impl Commands<'_> {
             k: to_u32(k)?,
             flags,
         };
-        let groups = (params.n.div_ceil(BLOCK), params.m.div_ceil(BLOCK));
+        let block = tile.block();
+        let groups = (params.n.div_ceil(block), params.m.div_ceil(block));
         if groups.0 > MAX_GROUPS || groups.1 > MAX_GROUPS {
             return Err(GpuError::Shape(format!(
                 "matmul output [{m}, {n}] is too large"
             )));
         }
         let buffers = [&a.tensor.buffer, &b.tensor.buffer, &out.buffer];
-        self.dispatch(&self.kernels.matmul, &params, &[1, 2, 3], &buffers, groups);
+        self.dispatch(pipeline, &params, &[1, 2, 3], &buffers, groups);
         Ok(())
     }
 

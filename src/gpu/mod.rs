@@ -47,7 +47,7 @@ pub use context::GpuContext;
 pub use conv_kernels::{ConvCommands, ConvKernels};
 pub use dense_model::GpuDenseModel;
 pub use error::GpuError;
-pub use kernels::{Commands, Kernels, MatmulOperand};
+pub use kernels::{Commands, Kernels, MatmulOperand, MatmulTile};
 pub use norm_kernels::{GpuNormStatistics, NormCommands, NormKernels};
 pub use optimizer::{GpuOptimizer, GpuParam};
 pub use pass_encoder::PassEncoder;

@@ -1,5 +1,5 @@
 //! The dense kernels' cases (`src/gpu/kernels.rs`, `src/gpu/optimizer.rs`): matmul with every
-//! transpose, bias add and column sums, every activation and loss forward and backward, and every
+//! transpose and both tiles, bias add and column sums, every activation and loss forward and backward, and every
 //! optimiser with L1 and L2, each against the CPU engine's own function.
 //!
 //! The error of a case is `max |gpu - cpu| / max |cpu|` over the compared values (for the
@@ -11,7 +11,7 @@ use neural_playground::engine::{
     SeededRng, Tape, Tensor,
 };
 use neural_playground::gpu::{
-    GpuContext, GpuError, GpuOptimizer, GpuParam, GpuTensor, Kernels, MatmulOperand,
+    GpuContext, GpuError, GpuOptimizer, GpuParam, GpuTensor, Kernels, MatmulOperand, MatmulTile,
 };
 
 use super::{Gpu, Report, compare, random};
@@ -26,6 +26,7 @@ pub enum Case {
         a_transposed: bool,
         b_transposed: bool,
         accumulate: bool,
+        tile: MatmulTile,
     },
     ActivationForward(Activation),
     ActivationBackward(Activation),
@@ -44,7 +45,14 @@ pub enum Case {
 
 pub fn table() -> Vec<Case> {
     let mut cases = Vec::new();
-    for (m, k, n) in [(1, 1, 1), (33, 17, 29), (64, 784, 512), (7, 40, 3)] {
+    let square = [(1, 1, 1), (33, 17, 29), (64, 784, 512), (7, 40, 3)];
+    // The wide tile: smaller than one block, and 2 x 3 blocks with ragged edges.
+    let wide = [(33, 17, 29), (130, 37, 259)];
+    let shapes = (square
+        .into_iter()
+        .map(|shape| (shape, MatmulTile::Square64)))
+    .chain(wide.into_iter().map(|shape| (shape, MatmulTile::Wide128)));
+    for ((m, k, n), tile) in shapes {
         for a_transposed in [false, true] {
             for b_transposed in [false, true] {
                 for accumulate in [false, true] {
@@ -55,6 +63,7 @@ pub fn table() -> Vec<Case> {
                         a_transposed,
                         b_transposed,
                         accumulate,
+                        tile,
                     });
                 }
             }
@@ -102,6 +111,7 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
             a_transposed,
             b_transposed,
             accumulate,
+            tile,
         } => {
             let a_shape = if a_transposed { [k, m] } else { [m, k] };
             let b_shape = if b_transposed { [n, k] } else { [k, n] };
@@ -118,11 +128,12 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
             let (a, b) = (gpu.upload(&a), gpu.upload(&b));
             let operand = |tensor, transposed| MatmulOperand { tensor, transposed };
             let mut commands = gpu.kernels.begin(&gpu.context);
-            commands.matmul(
+            commands.matmul_tiled(
                 operand(&a, a_transposed),
                 operand(&b, b_transposed),
                 &out,
                 accumulate,
+                tile,
             )?;
             commands.submit();
             Ok(compare(&gpu.read(&out).await?, &expected))

@@ -1,0 +1,133 @@
+// Matrix multiplication `out = op(a) · op(b)` (or `out += ...`) for large products, on adapters
+// that give a workgroup 16 KiB of memory (WebGPU's default; wgpu's downlevel limit is 32 bytes
+// short of it).
+//
+// The same contract and layout as `matmul.wgsl`, with a block four times the area: a 16x16
+// workgroup computes a 128x128 block of `out`, invocation (x, y) owning the 8x8 outputs at rows
+// `y + 16r` and columns `x + 16c` (r, c in 0..8). Each step of 16 along k, the workgroup copies
+// a 128x16 tile of op(a) and a 16x128 tile of op(b) into workgroup memory (eight values per
+// invocation per tile), then each invocation does 16 x 64 multiply-adds from registers: two
+// values read from workgroup memory per eight multiply-adds instead of one per four, so the
+// arithmetic, not workgroup memory, sets the pace on a GPU with many cores. Chosen by
+// `gpu::Kernels` when the output has enough 128x128 blocks to keep such a GPU busy.
+
+struct MatmulParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    // bit 0: a transposed, bit 1: b transposed, bit 2: accumulate into `out`.
+    flags: u32,
+}
+
+// Invocations per side of the workgroup, and the k step.
+const SIDE: u32 = 16u;
+// Outputs per side of the workgroup's block: 8 per invocation.
+const BLOCK: u32 = 128u;
+
+@group(0) @binding(0) var<uniform> params: MatmulParams;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+// tile_a[i][p] = op(a)[row0 + i, p0 + p]; tile_b[p][j] = op(b)[p0 + p, col0 + j].
+var<workgroup> tile_a: array<array<f32, 16>, 128>;
+var<workgroup> tile_b: array<array<f32, 128>, 16>;
+
+// op(a)[i, p], or 0 outside.
+fn load_a(i: u32, p: u32) -> f32 {
+    if i >= params.m || p >= params.k {
+        return 0.0;
+    }
+    if (params.flags & 1u) != 0u {
+        return a[p * params.m + i];
+    }
+    return a[i * params.k + p];
+}
+
+// op(b)[p, j], or 0 outside.
+fn load_b(p: u32, j: u32) -> f32 {
+    if p >= params.k || j >= params.n {
+        return 0.0;
+    }
+    if (params.flags & 2u) != 0u {
+        return b[j * params.k + p];
+    }
+    return b[p * params.n + j];
+}
+
+// Writes (or adds) the eight outputs of row `i` at columns `j + 16c`: `low` holds c in 0..4,
+// `high` c in 4..8.
+fn store_row(i: u32, j: u32, low: vec4<f32>, high: vec4<f32>) {
+    if i >= params.m {
+        return;
+    }
+    let accumulate = (params.flags & 4u) != 0u;
+    for (var c = 0u; c < 8u; c++) {
+        let column = j + SIDE * c;
+        if column < params.n {
+            let index = i * params.n + column;
+            var value: f32;
+            if c < 4u {
+                value = low[c];
+            } else {
+                value = high[c - 4u];
+            }
+            if accumulate {
+                value += out[index];
+            }
+            out[index] = value;
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn matmul_wide(
+    @builtin(workgroup_id) group: vec3<u32>,
+    @builtin(local_invocation_id) local: vec3<u32>,
+) {
+    let row0 = group.y * BLOCK;
+    let col0 = group.x * BLOCK;
+    let x = local.x;
+    let y = local.y;
+    let a_transposed = (params.flags & 1u) != 0u;
+    let b_transposed = (params.flags & 2u) != 0u;
+
+    // acc_low[r] holds the outputs of row y + 16r at columns x + 16c for c in 0..4;
+    // acc_high[r] those for c in 4..8.
+    var acc_low: array<vec4<f32>, 8>;
+    var acc_high: array<vec4<f32>, 8>;
+    let steps = (params.k + SIDE - 1u) / SIDE;
+    for (var t = 0u; t < steps; t++) {
+        let p0 = t * SIDE;
+        // Neighbouring invocations (x) read neighbouring addresses in every layout.
+        for (var r = 0u; r < 8u; r++) {
+            if a_transposed {
+                // Stored [k, m]: consecutive rows i are consecutive addresses.
+                tile_a[x + SIDE * r][y] = load_a(row0 + x + SIDE * r, p0 + y);
+            } else {
+                tile_a[y + SIDE * r][x] = load_a(row0 + y + SIDE * r, p0 + x);
+            }
+            if b_transposed {
+                // Stored [n, k]: consecutive p are consecutive addresses.
+                tile_b[x][y + SIDE * r] = load_b(p0 + x, col0 + y + SIDE * r);
+            } else {
+                tile_b[y][x + SIDE * r] = load_b(p0 + y, col0 + x + SIDE * r);
+            }
+        }
+        workgroupBarrier();
+        for (var p = 0u; p < SIDE; p++) {
+            let b_low = vec4<f32>(tile_b[p][x], tile_b[p][x + 16u], tile_b[p][x + 32u], tile_b[p][x + 48u]);
+            let b_high = vec4<f32>(tile_b[p][x + 64u], tile_b[p][x + 80u], tile_b[p][x + 96u], tile_b[p][x + 112u]);
+            for (var r = 0u; r < 8u; r++) {
+                let a_value = vec4<f32>(tile_a[y + SIDE * r][p]);
+                acc_low[r] = fma(a_value, b_low, acc_low[r]);
+                acc_high[r] = fma(a_value, b_high, acc_high[r]);
+            }
+        }
+        workgroupBarrier();
+    }
+
+    for (var r = 0u; r < 8u; r++) {
+        store_row(row0 + y + SIDE * r, col0 + x, acc_low[r], acc_high[r]);
+    }
+}

@@ -66,6 +66,41 @@ fn matmul_with_every_transpose() {
     }
 }
 
+/// Gradients are not zeroed before a backward pass: the first contribution overwrites (the
+/// products) or lands on zeros, later ones add. A weight used by three products (two matmuls
+/// and a dense node) gets all three, an input's gradient read by two ops sums both, and a
+/// parameter the loss does not reach ends at zero, whatever the gradients held before.
+#[test]
+fn gradients_are_replaced_not_accumulated_across_passes() {
+    let mut rng = SeededRng::new(12);
+    let mut params = Params::new();
+    let mut tape = Tape::new();
+    let (weights, w) = parameter(&mut tape, &mut params, random_tensor(&[3, 2], &mut rng));
+    let (_, b) = parameter(&mut tape, &mut params, random_tensor(&[2], &mut rng));
+    let (unused, u) = parameter(&mut tape, &mut params, random_tensor(&[2, 2], &mut rng));
+    let (_, x) = parameter(&mut tape, &mut params, random_tensor(&[4, 3], &mut rng));
+    let ignored = tape.scale(u, 3.0).unwrap();
+    let doubled = tape.scale(x, 2.0).unwrap();
+    let first = tape.matmul(x, w).unwrap();
+    let second = tape.matmul(doubled, w).unwrap();
+    let third = tape.dense(x, w, b).unwrap();
+    let both = tape.add(first, second).unwrap();
+    let all = tape.add(both, third).unwrap();
+    let loss = weighted_sum(&mut tape, all, &[4, 2], &mut rng);
+    // Stale gradients, from an earlier pass and by hand.
+    tape.forward(&params).unwrap();
+    tape.backward(loss, &mut params).unwrap();
+    params.grad_mut(weights).fill(7.0);
+    params.grad_mut(unused).fill(-3.0);
+    check("a weight in three products", &mut tape, &mut params, loss);
+    assert!(params.grad(unused).data().iter().all(|&g| g == 0.0));
+    assert_eq!(
+        tape.grad(ignored).data(),
+        &[0.0; 4],
+        "a node the loss ignores"
+    );
+}
+
 #[test]
 fn add_bias() {
     let mut rng = SeededRng::new(2);

@@ -156,6 +156,12 @@ impl Params {
         self.grads[id.0].fill(0.0);
     }
 
+    /// Gives parameter `id`'s gradient its value's shape, leaving whatever it holds (the tape
+    /// overwrites or zeroes it before its first contribution).
+    pub(crate) fn shape_grad(&mut self, id: ParamId) {
+        self.grads[id.0].resize(self.values[id.0].shape());
+    }
+
     /// Takes a gradient out (leaving an empty tensor, no allocation) so that it can be written
     /// while other parameters' values are read; give it back with [`Params::restore_grad`].
     pub(crate) fn take_grad(&mut self, id: ParamId) -> Tensor {

@@ -76,6 +76,10 @@ pub struct Tape {
     /// Shapes known when each node was recorded, used to validate the graph while building it.
     recorded_shapes: Vec<Vec<usize>>,
     forward_done: bool,
+    /// During [`Tape::backward`]: which nodes' and which parameters' gradients hold a
+    /// contribution yet (kept between passes so that a step allocates nothing).
+    node_grad_written: Vec<bool>,
+    param_grad_written: Vec<bool>,
 }
 
 impl Tape {
@@ -378,7 +382,13 @@ impl Tape {
 
     /// Computes the gradient of the scalar node `loss` with respect to every node that depends on
     /// a parameter, and with respect to the parameters (into `params`' gradients, which are
-    /// zeroed first). dLoss/dloss = 1.
+    /// replaced). dLoss/dloss = 1.
+    ///
+    /// A gradient is not zeroed before the pass: its first contribution overwrites it where the
+    /// op can (the products of dense and matmul nodes, the bulk of a network's gradients, so
+    /// they are written once instead of zeroed, then read and written again), and is added to
+    /// zeros otherwise; a node nothing reached passes nothing on, and every gradient nothing
+    /// reached ends as zeros.
     pub fn backward(&mut self, loss: NodeId, params: &mut Params) -> Result<(), EngineError> {
         if !self.forward_done {
             return Err(EngineError::InvalidState(
@@ -396,23 +406,44 @@ impl Tape {
                 format!("node {} of shape {:?}", loss.0, loss_node.value.shape()),
             ));
         }
+        self.node_grad_written.clear();
+        self.node_grad_written.resize(self.nodes.len(), false);
+        self.param_grad_written.clear();
+        self.param_grad_written.resize(params.len(), false);
         for node in &mut self.nodes {
             match node.op {
-                Op::Parameter(id) => params.zero_grad(id),
-                _ if node.requires_grad => {
-                    node.grad.resize(node.value.shape());
-                    node.grad.fill(0.0);
-                }
+                Op::Parameter(id) => params.shape_grad(id),
+                _ if node.requires_grad => node.grad.resize(node.value.shape()),
                 _ => {}
             }
         }
-        if !self.nodes[loss.0].requires_grad {
-            return Ok(());
+        if self.nodes[loss.0].requires_grad {
+            self.nodes[loss.0].grad.fill(1.0);
+            self.node_grad_written[loss.0] = true;
+            self.propagate(loss, params)?;
         }
-        self.nodes[loss.0].grad.fill(1.0);
+        // What nothing reached has a zero gradient.
+        for (node, written) in self.nodes.iter_mut().zip(&self.node_grad_written) {
+            match node.op {
+                Op::Parameter(id) if !self.param_grad_written[id.0] => {
+                    params.zero_grad(id);
+                    self.param_grad_written[id.0] = true;
+                }
+                _ if node.requires_grad && !written => node.grad.fill(0.0),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The backward loop of [`Tape::backward`], from `loss` down, once the gradients are shaped.
+    fn propagate(&mut self, loss: NodeId, params: &mut Params) -> Result<(), EngineError> {
         for index in (0..=loss.0).rev() {
             let node = &self.nodes[index];
-            if !node.requires_grad || matches!(node.op, Op::Input | Op::Parameter(_)) {
+            if !node.requires_grad
+                || matches!(node.op, Op::Input | Op::Parameter(_))
+                || !self.node_grad_written[index]
+            {
                 continue;
             }
             let op = node.op;
@@ -430,10 +461,18 @@ impl Tape {
                     Op::Parameter(id) => Some(id),
                     _ => None,
                 };
-                let mut grad = match parameter {
-                    Some(id) => params.take_grad(id),
-                    None => std::mem::take(&mut self.nodes[input.0].grad),
+                let (mut grad, written) = match parameter {
+                    Some(id) => (params.take_grad(id), &mut self.param_grad_written[id.0]),
+                    None => (
+                        std::mem::take(&mut self.nodes[input.0].grad),
+                        &mut self.node_grad_written[input.0],
+                    ),
                 };
+                let overwrite = !*written && op.can_overwrite_gradient(slot);
+                if !*written && !overwrite {
+                    grad.fill(0.0);
+                }
+                *written = true;
                 let node = &self.nodes[index];
                 let mut values = [&NO_INPUT; MAX_INPUTS];
                 for (slot, &id) in node.inputs.iter().enumerate() {
@@ -445,6 +484,7 @@ impl Tape {
                     &node.value,
                     &upstream,
                     &mut grad,
+                    overwrite,
                     &mut scratch,
                 );
                 match parameter {

@@ -33,10 +33,18 @@ pub fn forward(x: &Tensor, weights: &Tensor, bias: &Tensor, out: &mut Tensor) {
     );
 }
 
-/// Slot 0 is `X`, 1 is `W`, 2 is `b`.
-pub fn backward(slot: usize, x: &Tensor, weights: &Tensor, upstream: &Tensor, grad: &mut Tensor) {
+/// Slot 0 is `X`, 1 is `W`, 2 is `b`. `accumulate == false` overwrites `grad` (slots 0 and 1
+/// only: the bias gradient always accumulates).
+pub fn backward(
+    slot: usize,
+    x: &Tensor,
+    weights: &Tensor,
+    upstream: &Tensor,
+    grad: &mut Tensor,
+    accumulate: bool,
+) {
     match slot {
-        0 | 1 => matmul::backward(slot, x, false, weights, false, upstream, grad),
+        0 | 1 => matmul::backward(slot, x, false, weights, false, upstream, grad, accumulate),
         _ => elementwise::add_bias_backward(1, upstream, grad),
     }
 }
@@ -95,7 +103,7 @@ mod tests {
             for (slot, input) in [&x, &weights, &bias].into_iter().enumerate() {
                 let mut fused_grad = random(input.shape(), &mut SeededRng::new(9));
                 let mut separate_grad = fused_grad.clone();
-                backward(slot, &x, &weights, &upstream, &mut fused_grad);
+                backward(slot, &x, &weights, &upstream, &mut fused_grad, true);
                 match slot {
                     2 => elementwise::add_bias_backward(1, &upstream, &mut separate_grad),
                     _ => matmul::backward(
@@ -106,9 +114,18 @@ mod tests {
                         false,
                         &upstream,
                         &mut separate_grad,
+                        true,
                     ),
                 }
                 assert_close(&format!("gradient {slot}"), &fused_grad, &separate_grad);
+                if slot < 2 {
+                    // Overwriting gives the product alone, whatever the gradient held.
+                    let mut overwritten = random(input.shape(), &mut SeededRng::new(11));
+                    backward(slot, &x, &weights, &upstream, &mut overwritten, false);
+                    let mut from_zero = Tensor::zeros(input.shape());
+                    backward(slot, &x, &weights, &upstream, &mut from_zero, true);
+                    assert_close(&format!("overwritten {slot}"), &overwritten, &from_zero);
+                }
             }
         }
     }

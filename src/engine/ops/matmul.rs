@@ -62,6 +62,9 @@ pub fn forward(a: &Tensor, transpose_a: bool, b: &Tensor, transpose_b: bool, out
     );
 }
 
+/// The gradient of `op(A) · op(B)` with respect to input `slot` (0 is `A`, 1 is `B`), added
+/// to `grad`, or written over it when `accumulate` is false.
+#[allow(clippy::too_many_arguments)]
 pub fn backward(
     slot: usize,
     a: &Tensor,
@@ -70,17 +73,18 @@ pub fn backward(
     transpose_b: bool,
     upstream: &Tensor,
     grad: &mut Tensor,
+    accumulate: bool,
 ) {
     let d_c = |transposed| operand(upstream, transposed);
     let out = grad.data_mut();
     match (slot, transpose_a, transpose_b) {
         // A used as is: dA = dC · op(B)^T.
-        (0, false, _) => gemm::matmul(d_c(false), operand(b, !transpose_b), out, true),
+        (0, false, _) => gemm::matmul(d_c(false), operand(b, !transpose_b), out, accumulate),
         // A used transposed: dA = (dC · op(B)^T)^T = op(B) · dC^T.
-        (0, true, _) => gemm::matmul(operand(b, transpose_b), d_c(true), out, true),
+        (0, true, _) => gemm::matmul(operand(b, transpose_b), d_c(true), out, accumulate),
         // B used as is: dB = op(A)^T · dC.
-        (_, _, false) => gemm::matmul(operand(a, !transpose_a), d_c(false), out, true),
+        (_, _, false) => gemm::matmul(operand(a, !transpose_a), d_c(false), out, accumulate),
         // B used transposed: dB = (op(A)^T · dC)^T = dC^T · op(A).
-        (_, _, true) => gemm::matmul(d_c(true), operand(a, transpose_a), out, true),
+        (_, _, true) => gemm::matmul(d_c(true), operand(a, transpose_a), out, accumulate),
     }
 }

@@ -218,9 +218,21 @@ impl Op {
         }
     }
 
+    /// Whether [`Op::backward`] can write the gradient of the input in `slot` without reading
+    /// it (`overwrite`): the matrix products, whose GEMM then skips reading the output.
+    pub fn can_overwrite_gradient(&self, slot: usize) -> bool {
+        match self {
+            Op::MatMul { .. } => true,
+            Op::Dense => slot < 2,
+            _ => false,
+        }
+    }
+
     /// Adds this op's contribution to the gradient of the input in `slot`:
-    /// `grad += upstream · d(output)/d(input[slot])`. `scratch` is what this node's forward
-    /// pass left.
+    /// `grad += upstream · d(output)/d(input[slot])`, or with `overwrite` (only where
+    /// [`Op::can_overwrite_gradient`]) `grad = ...`, whatever `grad` held. `scratch` is what
+    /// this node's forward pass left.
+    #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &self,
         slot: usize,
@@ -228,8 +240,10 @@ impl Op {
         output: &Tensor,
         upstream: &Tensor,
         grad: &mut Tensor,
+        overwrite: bool,
         scratch: &mut Scratch,
     ) {
+        debug_assert!(!overwrite || self.can_overwrite_gradient(slot));
         match *self {
             Op::Input | Op::Parameter(_) => {}
             Op::MatMul {
@@ -243,9 +257,10 @@ impl Op {
                 transpose_b,
                 upstream,
                 grad,
+                !overwrite,
             ),
             Op::AddBias => elementwise::add_bias_backward(slot, upstream, grad),
-            Op::Dense => dense::backward(slot, inputs[0], inputs[1], upstream, grad),
+            Op::Dense => dense::backward(slot, inputs[0], inputs[1], upstream, grad, !overwrite),
             Op::Activation(activation) => activation.backward_slice(
                 inputs[0].data(),
                 output.data(),

@@ -6,7 +6,8 @@
 //! context; `xtask` reads the figures and sets them beside their references.
 
 use neural_playground::bench_hooks::{
-    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, grid_ms, lenet_step_ms, mlp_step_ms,
+    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, grid_ms, lenet_step_ms,
+    mlp_product_times, mlp_products_ms, mlp_step_ms,
 };
 use neural_playground::engine::gemm;
 use std::time::Instant;
@@ -37,6 +38,14 @@ fn main() {
          grid median of {GRID_RUNS} timings of 10 passes"
     );
     println!("mlp_step_native_ms {:.4}", mlp_step_ms(MLP_STEPS, now_ms));
+    println!(
+        "# native: the MLP step's products alone, each timed alone: {}",
+        mlp_product_times(MLP_STEPS, now_ms)
+    );
+    println!(
+        "mlp_step_native_products_ms {:.4}",
+        mlp_products_ms(MLP_STEPS, now_ms)
+    );
     println!("grid_native_ms {:.4}", grid_ms(GRID_RUNS, now_ms));
     println!(
         "# native GEMM: {} kernel, median of {GEMM_RUNS} products; checked against the portable \

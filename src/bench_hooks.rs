@@ -60,6 +60,159 @@ impl MlpStep {
     }
 }
 
+/// The matrix products of one [`MlpStep`] and nothing else, on the same shapes, transposes and
+/// accumulation as the tape's: each layer's forward product with its bias, then backward each
+/// layer's weight gradient and (but the first) its input gradient. Timed beside the step, it
+/// splits the step into the products and the rest (activations, loss, optimiser, bookkeeping).
+pub struct MlpProducts {
+    /// The layers' inputs (the batch, then each hidden layer's output), `[MLP_BATCH, width]`.
+    activations: Vec<Vec<f32>>,
+    weights: Vec<Vec<f32>>,
+    biases: Vec<Vec<f32>>,
+    /// Each layer's weighted sums, and their gradients.
+    sums: Vec<Vec<f32>>,
+    sum_gradients: Vec<Vec<f32>>,
+    input_gradients: Vec<Vec<f32>>,
+    weight_gradients: Vec<Vec<f32>>,
+}
+
+impl MlpProducts {
+    pub fn new() -> MlpProducts {
+        let mut rng = SeededRng::new(3);
+        let mut random = |len: usize| (0..len).map(|_| rng.uniform_range(-0.1, 0.1)).collect();
+        let pairs: Vec<(usize, usize)> = MLP_LAYERS.windows(2).map(|w| (w[0], w[1])).collect();
+        MlpProducts {
+            activations: pairs.iter().map(|&(i, _)| random(MLP_BATCH * i)).collect(),
+            weights: pairs.iter().map(|&(i, o)| random(i * o)).collect(),
+            biases: pairs.iter().map(|&(_, o)| random(o)).collect(),
+            sums: pairs
+                .iter()
+                .map(|&(_, o)| vec![0.0; MLP_BATCH * o])
+                .collect(),
+            sum_gradients: pairs.iter().map(|&(_, o)| random(MLP_BATCH * o)).collect(),
+            input_gradients: pairs
+                .iter()
+                .map(|&(i, _)| vec![0.0; MLP_BATCH * i])
+                .collect(),
+            weight_gradients: pairs.iter().map(|&(i, o)| vec![0.0; i * o]).collect(),
+        }
+    }
+
+    /// The step's products in the tape's order: forward layer by layer, then backward from the
+    /// last layer, its weight gradient before its input gradient.
+    pub fn order() -> Vec<MlpProduct> {
+        let layers = MLP_LAYERS.len() - 1;
+        let forward = (0..layers).map(MlpProduct::Forward);
+        let backward = (0..layers).rev().flat_map(|layer| {
+            let input = (layer > 0).then_some(MlpProduct::InputGradient(layer));
+            std::iter::once(MlpProduct::WeightGradient(layer)).chain(input)
+        });
+        forward.chain(backward).collect()
+    }
+
+    /// Every product of the step.
+    pub fn run(&mut self) {
+        for product in MlpProducts::order() {
+            self.run_one(product);
+        }
+    }
+
+    /// One product, on the same operands as in the step.
+    pub fn run_one(&mut self, product: MlpProduct) {
+        let layer = product.layer();
+        let (inputs, outputs) = (MLP_LAYERS[layer], MLP_LAYERS[layer + 1]);
+        let upstream = Operand::new(&self.sum_gradients[layer], MLP_BATCH, outputs, false);
+        match product {
+            MlpProduct::Forward(_) => gemm::matmul_plus_bias(
+                Operand::new(&self.activations[layer], MLP_BATCH, inputs, false),
+                Operand::new(&self.weights[layer], inputs, outputs, false),
+                &self.biases[layer],
+                &mut self.sums[layer],
+            ),
+            MlpProduct::WeightGradient(_) => gemm::matmul(
+                Operand::new(&self.activations[layer], MLP_BATCH, inputs, true),
+                upstream,
+                &mut self.weight_gradients[layer],
+                true,
+            ),
+            MlpProduct::InputGradient(_) => gemm::matmul(
+                upstream,
+                Operand::new(&self.weights[layer], inputs, outputs, true),
+                &mut self.input_gradients[layer],
+                true,
+            ),
+        }
+    }
+}
+
+/// One matrix product of the MLP step, by layer (0 is the first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MlpProduct {
+    /// `X · W + b`.
+    Forward(usize),
+    /// `dW += Xᵀ · dZ`.
+    WeightGradient(usize),
+    /// `dX += dZ · Wᵀ`.
+    InputGradient(usize),
+}
+
+impl MlpProduct {
+    fn layer(self) -> usize {
+        match self {
+            MlpProduct::Forward(layer)
+            | MlpProduct::WeightGradient(layer)
+            | MlpProduct::InputGradient(layer) => layer,
+        }
+    }
+
+    /// Floating-point operations (two per multiply-add).
+    pub fn flops(self) -> f64 {
+        let layer = self.layer();
+        2.0 * (MLP_BATCH * MLP_LAYERS[layer] * MLP_LAYERS[layer + 1]) as f64
+    }
+
+    /// E.g. `dX 512x512 (dZ·Wᵀ)`: the layer's inputs and outputs.
+    pub fn describe(self) -> String {
+        let layer = self.layer();
+        let sizes = format!("{}x{}", MLP_LAYERS[layer], MLP_LAYERS[layer + 1]);
+        match self {
+            MlpProduct::Forward(_) => format!("forward {sizes} (X·W+b)"),
+            MlpProduct::WeightGradient(_) => format!("dW {sizes} (Xᵀ·dZ)"),
+            MlpProduct::InputGradient(_) => format!("dX {sizes} (dZ·Wᵀ)"),
+        }
+    }
+}
+
+/// Repetitions of a product per timing in [`mlp_product_times`]: browsers round
+/// `performance.now()` to 0.1 ms, too coarse for one.
+const PRODUCT_REPEATS: u32 = 10;
+
+/// Each product of [`MlpProducts`] timed alone (median of `runs` timings of 10 repetitions,
+/// after 5 warm-up timings), as `describe ms (GFLOP/s)` parts of one line.
+pub fn mlp_product_times(runs: u32, now_ms: impl Fn() -> f64) -> String {
+    let mut products = MlpProducts::new();
+    let parts: Vec<String> = MlpProducts::order()
+        .into_iter()
+        .map(|product| {
+            let repeated = median_ms(5, runs, &now_ms, || {
+                for _ in 0..PRODUCT_REPEATS {
+                    products.run_one(product);
+                }
+            });
+            let ms = repeated / f64::from(PRODUCT_REPEATS);
+            let gflops = product.flops() / (ms * 1e6);
+            format!("{} {ms:.3} ms ({gflops:.1} GFLOP/s)", product.describe())
+        })
+        .collect();
+    parts.join(", ")
+}
+
+impl Default for MlpProducts {
+    fn default() -> Self {
+        MlpProducts::new()
+    }
+}
+
 /// Examples per LeNet-5 training step, as on the Images page.
 pub const LENET_BATCH: usize = 64;
 /// Adam's learning rate on the Images page (`RunSettings::default`).
@@ -210,6 +363,13 @@ pub fn mlp_step_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
     median_ms(5, steps, now_ms, || {
         step.run().expect("the benchmark MLP trains");
     })
+}
+
+/// Median milliseconds of [`MlpProducts`] (the MLP step's products alone) over `steps` timings,
+/// after 5 warm-up ones.
+pub fn mlp_products_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
+    let mut products = MlpProducts::new();
+    median_ms(5, steps, now_ms, || products.run())
 }
 
 /// Median milliseconds per LeNet-5 training step over `steps` steps, after 5 warm-up steps.
@@ -494,6 +654,18 @@ mod exports {
         super::mlp_step_ms(steps, now_ms)
     }
 
+    /// [`super::mlp_products_ms`] in the browser.
+    #[wasm_bindgen]
+    pub fn bench_mlp_products(steps: u32) -> f64 {
+        super::mlp_products_ms(steps, now_ms)
+    }
+
+    /// [`super::mlp_product_times`] in the browser.
+    #[wasm_bindgen]
+    pub fn bench_mlp_product_times(runs: u32) -> String {
+        super::mlp_product_times(runs, now_ms)
+    }
+
     /// [`super::lenet_step_ms`] in the browser.
     #[wasm_bindgen]
     pub fn bench_lenet_step(steps: u32) -> f64 {
@@ -556,6 +728,20 @@ mod exports {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_products_benchmark_has_every_product_of_the_step() {
+        let order = MlpProducts::order();
+        assert_eq!(
+            order.len(),
+            8,
+            "3 forward, 3 weight and 2 input gradients: {order:?}"
+        );
+        let flops: f64 = order.iter().map(|product| product.flops()).sum();
+        assert_eq!(flops, mlp_step_flops());
+        assert_eq!(order[3], MlpProduct::WeightGradient(2));
+        assert!(!order.contains(&MlpProduct::InputGradient(0)));
+    }
 
     #[test]
     fn the_mlp_step_counts_its_products() {

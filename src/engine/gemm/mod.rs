@@ -195,11 +195,11 @@ pub fn matmul_portable(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumula
     );
 }
 
-/// Name of the microkernel the blocked path uses on this machine (for benchmark notes).
 /// The wasm microkernel's arithmetic alone, for the benchmark of its ceiling.
 #[cfg(target_arch = "wasm32")]
 pub use kernel_wasm::{PEAK_CHAINS, PEAK_ROUNDS, independent_multiply_adds};
 
+/// Name of the microkernel the blocked path uses on this machine (for benchmark notes).
 pub fn kernel_name() -> &'static str {
     blocked::kernel_name()
 }

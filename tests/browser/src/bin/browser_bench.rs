@@ -1,12 +1,13 @@
 //! The browser half of `cargo xtask bench`: times the built app (`dist/`) in headless Chromium,
 //! and the TensorFlow.js reference pages when given them.
 //!
-//! `browser_bench [--mnist-only] [--tfjs-page DIR]` prints one `name value` line per figure
+//! `browser_bench [--mnist-only | --mlp-only] [--tfjs-page DIR]` prints one `name value` line per figure
 //! (milliseconds, or seconds where the name says so) and `# ` lines of context; xtask sets the
 //! figures beside their references. `DIR` holds the pages that xtask builds from
 //! `bench/tfjs_mlp.html` and `bench/tfjs_lenet.html` and the tfjs files from npm. With
 //! `--mnist-only`, only the MNIST figures: the LeNet-5 step, the Images page's time to 97% and
-//! tfjs's LeNet-5 step.
+//! tfjs's LeNet-5 step; with `--mlp-only`, only the wasm MLP step, its products, the GEMM and
+//! the multiply-add ceiling (a quick check while working on the kernels).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,14 +46,21 @@ const DIGITS_READY: Duration = Duration::from_secs(60);
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut mnist_only = false;
+    let mut mlp_only = false;
     let mut tfjs_page = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--mnist-only" => mnist_only = true,
+            "--mlp-only" => mlp_only = true,
             "--tfjs-page" => tfjs_page = Some(PathBuf::from(args.next().unwrap_or_else(usage))),
             _ => usage(),
         }
+    }
+    if mlp_only {
+        let page = Page::launch().await;
+        open_app(&page, SPIRALS[0].0).await;
+        return mlp_figures(&page).await;
     }
     if !mnist_only {
         app_figures().await;
@@ -67,7 +75,7 @@ async fn main() {
 }
 
 fn usage<T>() -> T {
-    eprintln!("usage: browser_bench [--mnist-only] [--tfjs-page DIR]");
+    eprintln!("usage: browser_bench [--mnist-only | --mlp-only] [--tfjs-page DIR]");
     std::process::exit(2);
 }
 
@@ -81,10 +89,7 @@ async fn app_figures() {
          10 passes, MLP step median of {MLP_STEPS} steps"
     );
     println!("grid_wasm_ms {grid_ms:.4}");
-    let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
-    println!("mlp_step_wasm_ms {mlp_ms:.4}");
-    gemm_figures(&page).await;
-    ceiling_figures(&page).await;
+    mlp_figures(&page).await;
     // The build that browsers without relaxed SIMD load.
     open_app(&page, "/?simd=simd128").await;
     let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
@@ -97,6 +102,32 @@ async fn app_figures() {
         open_app(&page, hash).await;
         training_frames(&page, hash, figure).await;
     }
+}
+
+/// The MLP step in the page's build, its products alone (together and one by one), the GEMM
+/// beside matrixmultiply and the multiply-add ceiling.
+async fn mlp_figures(page: &Page) {
+    let mlp_ms = call_export(page, "bench_mlp_step", MLP_STEPS).await;
+    println!("mlp_step_wasm_ms {mlp_ms:.4}");
+    let products_ms = call_export(page, "bench_mlp_products", MLP_STEPS).await;
+    println!(
+        "# the MLP step's matrix products alone (bench_hooks::MlpProducts), median of \
+         {MLP_STEPS} timings: the rest of the step took {:.2} ms",
+        mlp_ms - products_ms
+    );
+    println!("mlp_step_wasm_products_ms {products_ms:.4}");
+    let product_times = page
+        .execute_with(
+            "return window.wasmBindings.bench_mlp_product_times(arguments[0]);",
+            vec![MLP_STEPS.into()],
+        )
+        .await;
+    println!(
+        "# wasm: the MLP step's products, each timed alone: {}",
+        product_times.as_str().unwrap_or("?")
+    );
+    gemm_figures(page).await;
+    ceiling_figures(page).await;
 }
 
 /// GFLOP/s of our wasm GEMM and of matrixmultiply compiled to wasm, on the same product. The

@@ -92,10 +92,25 @@ fn matmul_wide(
     let a_transposed = (params.flags & 1u) != 0u;
     let b_transposed = (params.flags & 2u) != 0u;
 
-    // acc_low[r] holds the outputs of row y + 16r at columns x + 16c for c in 0..4;
-    // acc_high[r] those for c in 4..8.
-    var acc_low: array<vec4<f32>, 8>;
-    var acc_high: array<vec4<f32>, 8>;
+    // lo_r holds the outputs of row y + 16r at columns x + 16c for c in 0..4, hi_r those for
+    // c in 4..8: sixteen named registers rather than an array, which some compilers would
+    // keep in memory when it is indexed in a loop.
+    var lo0 = vec4<f32>(0.0);
+    var lo1 = vec4<f32>(0.0);
+    var lo2 = vec4<f32>(0.0);
+    var lo3 = vec4<f32>(0.0);
+    var lo4 = vec4<f32>(0.0);
+    var lo5 = vec4<f32>(0.0);
+    var lo6 = vec4<f32>(0.0);
+    var lo7 = vec4<f32>(0.0);
+    var hi0 = vec4<f32>(0.0);
+    var hi1 = vec4<f32>(0.0);
+    var hi2 = vec4<f32>(0.0);
+    var hi3 = vec4<f32>(0.0);
+    var hi4 = vec4<f32>(0.0);
+    var hi5 = vec4<f32>(0.0);
+    var hi6 = vec4<f32>(0.0);
+    var hi7 = vec4<f32>(0.0);
     let steps = (params.k + SIDE - 1u) / SIDE;
     for (var t = 0u; t < steps; t++) {
         let p0 = t * SIDE;
@@ -116,18 +131,42 @@ fn matmul_wide(
         }
         workgroupBarrier();
         for (var p = 0u; p < SIDE; p++) {
-            let b_low = vec4<f32>(tile_b[p][x], tile_b[p][x + 16u], tile_b[p][x + 32u], tile_b[p][x + 48u]);
-            let b_high = vec4<f32>(tile_b[p][x + 64u], tile_b[p][x + 80u], tile_b[p][x + 96u], tile_b[p][x + 112u]);
-            for (var r = 0u; r < 8u; r++) {
-                let a_value = vec4<f32>(tile_a[y + SIDE * r][p]);
-                acc_low[r] = fma(a_value, b_low, acc_low[r]);
-                acc_high[r] = fma(a_value, b_high, acc_high[r]);
-            }
+            let b_lo = vec4<f32>(tile_b[p][x], tile_b[p][x + 16u], tile_b[p][x + 32u], tile_b[p][x + 48u]);
+            let b_hi = vec4<f32>(tile_b[p][x + 64u], tile_b[p][x + 80u], tile_b[p][x + 96u], tile_b[p][x + 112u]);
+            let a0 = vec4<f32>(tile_a[y][p]);
+            lo0 = fma(a0, b_lo, lo0);
+            hi0 = fma(a0, b_hi, hi0);
+            let a1 = vec4<f32>(tile_a[y + 16u][p]);
+            lo1 = fma(a1, b_lo, lo1);
+            hi1 = fma(a1, b_hi, hi1);
+            let a2 = vec4<f32>(tile_a[y + 32u][p]);
+            lo2 = fma(a2, b_lo, lo2);
+            hi2 = fma(a2, b_hi, hi2);
+            let a3 = vec4<f32>(tile_a[y + 48u][p]);
+            lo3 = fma(a3, b_lo, lo3);
+            hi3 = fma(a3, b_hi, hi3);
+            let a4 = vec4<f32>(tile_a[y + 64u][p]);
+            lo4 = fma(a4, b_lo, lo4);
+            hi4 = fma(a4, b_hi, hi4);
+            let a5 = vec4<f32>(tile_a[y + 80u][p]);
+            lo5 = fma(a5, b_lo, lo5);
+            hi5 = fma(a5, b_hi, hi5);
+            let a6 = vec4<f32>(tile_a[y + 96u][p]);
+            lo6 = fma(a6, b_lo, lo6);
+            hi6 = fma(a6, b_hi, hi6);
+            let a7 = vec4<f32>(tile_a[y + 112u][p]);
+            lo7 = fma(a7, b_lo, lo7);
+            hi7 = fma(a7, b_hi, hi7);
         }
         workgroupBarrier();
     }
 
-    for (var r = 0u; r < 8u; r++) {
-        store_row(row0 + y + SIDE * r, col0 + x, acc_low[r], acc_high[r]);
-    }
+    store_row(row0 + y, col0 + x, lo0, hi0);
+    store_row(row0 + y + 16u, col0 + x, lo1, hi1);
+    store_row(row0 + y + 32u, col0 + x, lo2, hi2);
+    store_row(row0 + y + 48u, col0 + x, lo3, hi3);
+    store_row(row0 + y + 64u, col0 + x, lo4, hi4);
+    store_row(row0 + y + 80u, col0 + x, lo5, hi5);
+    store_row(row0 + y + 96u, col0 + x, lo6, hi6);
+    store_row(row0 + y + 112u, col0 + x, lo7, hi7);
 }

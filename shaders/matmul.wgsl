@@ -12,51 +12,14 @@
 // the downlevel limit; four values per invocation per tile), then each invocation does 16 x 16
 // multiply-adds from registers: one value of op(a) per output row times a vec4 of op(b).
 // Out-of-range invocations load zeros and skip the store but reach every barrier (barriers need
-// uniform control flow).
+// uniform control flow). The bindings and `load_a`/`load_b` are in matmul_operands.wgsl.
 
-struct MatmulParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    // bit 0: a transposed, bit 1: b transposed, bit 2: accumulate into `out`.
-    flags: u32,
-}
-
-// Invocations per side of the workgroup, and the k step.
-const SIDE: u32 = 16u;
 // Outputs per side of the workgroup's block: 4 per invocation.
 const BLOCK: u32 = 64u;
-
-@group(0) @binding(0) var<uniform> params: MatmulParams;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // tile_a[i][p] = op(a)[row0 + i, p0 + p]; tile_b[p][j] = op(b)[p0 + p, col0 + j].
 var<workgroup> tile_a: array<array<f32, 16>, 64>;
 var<workgroup> tile_b: array<array<f32, 64>, 16>;
-
-// op(a)[i, p], or 0 outside.
-fn load_a(i: u32, p: u32) -> f32 {
-    if i >= params.m || p >= params.k {
-        return 0.0;
-    }
-    if (params.flags & 1u) != 0u {
-        return a[p * params.m + i];
-    }
-    return a[i * params.k + p];
-}
-
-// op(b)[p, j], or 0 outside.
-fn load_b(p: u32, j: u32) -> f32 {
-    if p >= params.k || j >= params.n {
-        return 0.0;
-    }
-    if (params.flags & 2u) != 0u {
-        return b[j * params.k + p];
-    }
-    return b[p * params.n + j];
-}
 
 // Writes (or adds) the four outputs of row `i` at columns `j + 16c`.
 fn store_row(i: u32, j: u32, values: vec4<f32>) {

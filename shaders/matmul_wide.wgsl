@@ -9,51 +9,15 @@
 // invocation per tile), then each invocation does 16 x 64 multiply-adds from registers: two
 // values read from workgroup memory per eight multiply-adds instead of one per four, so the
 // arithmetic, not workgroup memory, sets the pace on a GPU with many cores. Chosen by
-// `gpu::Kernels` when the output has enough 128x128 blocks to keep such a GPU busy.
+// `gpu::Kernels` when the output has enough 128x128 blocks to keep such a GPU busy. The bindings
+// and `load_a`/`load_b` are in matmul_operands.wgsl.
 
-struct MatmulParams {
-    m: u32,
-    n: u32,
-    k: u32,
-    // bit 0: a transposed, bit 1: b transposed, bit 2: accumulate into `out`.
-    flags: u32,
-}
-
-// Invocations per side of the workgroup, and the k step.
-const SIDE: u32 = 16u;
 // Outputs per side of the workgroup's block: 8 per invocation.
 const BLOCK: u32 = 128u;
-
-@group(0) @binding(0) var<uniform> params: MatmulParams;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // tile_a[i][p] = op(a)[row0 + i, p0 + p]; tile_b[p][j] = op(b)[p0 + p, col0 + j].
 var<workgroup> tile_a: array<array<f32, 16>, 128>;
 var<workgroup> tile_b: array<array<f32, 128>, 16>;
-
-// op(a)[i, p], or 0 outside.
-fn load_a(i: u32, p: u32) -> f32 {
-    if i >= params.m || p >= params.k {
-        return 0.0;
-    }
-    if (params.flags & 1u) != 0u {
-        return a[p * params.m + i];
-    }
-    return a[i * params.k + p];
-}
-
-// op(b)[p, j], or 0 outside.
-fn load_b(p: u32, j: u32) -> f32 {
-    if p >= params.k || j >= params.n {
-        return 0.0;
-    }
-    if (params.flags & 2u) != 0u {
-        return b[j * params.k + p];
-    }
-    return b[p * params.n + j];
-}
 
 // Writes (or adds) the eight outputs of row `i` at columns `j + 16c`: `low` holds c in 0..4,
 // `high` c in 4..8.

@@ -46,7 +46,10 @@ impl Kernels {
         let [matmul] = dispatch::compile(
             context,
             "matmul",
-            include_str!("../../shaders/matmul.wgsl"),
+            concat!(
+                include_str!("../../shaders/matmul_operands.wgsl"),
+                include_str!("../../shaders/matmul.wgsl")
+            ),
             ["matmul"],
         )
         .await?;
@@ -55,7 +58,10 @@ impl Kernels {
                 let [wide] = dispatch::compile(
                     context,
                     "matmul_wide",
-                    include_str!("../../shaders/matmul_wide.wgsl"),
+                    concat!(
+                        include_str!("../../shaders/matmul_operands.wgsl"),
+                        include_str!("../../shaders/matmul_wide.wgsl")
+                    ),
                     ["matmul_wide"],
                 )
                 .await?;

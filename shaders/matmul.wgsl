@@ -49,8 +49,6 @@ fn matmul(
     let col0 = group.x * BLOCK;
     let x = local.x;
     let y = local.y;
-    let a_transposed = (params.flags & 1u) != 0u;
-    let b_transposed = (params.flags & 2u) != 0u;
 
     var acc0 = vec4<f32>(0.0);
     var acc1 = vec4<f32>(0.0);
@@ -59,20 +57,11 @@ fn matmul(
     let steps = (params.k + SIDE - 1u) / SIDE;
     for (var t = 0u; t < steps; t++) {
         let p0 = t * SIDE;
-        // Neighbouring invocations (x) read neighbouring addresses in every layout.
         for (var r = 0u; r < 4u; r++) {
-            if a_transposed {
-                // Stored [k, m]: consecutive rows i are consecutive addresses.
-                tile_a[x + SIDE * r][y] = load_a(row0 + x + SIDE * r, p0 + y);
-            } else {
-                tile_a[y + SIDE * r][x] = load_a(row0 + y + SIDE * r, p0 + x);
-            }
-            if b_transposed {
-                // Stored [n, k]: consecutive p are consecutive addresses.
-                tile_b[x][y + SIDE * r] = load_b(p0 + x, col0 + y + SIDE * r);
-            } else {
-                tile_b[y][x + SIDE * r] = load_b(p0 + y, col0 + x + SIDE * r);
-            }
+            let a_slot = a_tile_slot(x, y, r);
+            tile_a[a_slot.x][a_slot.y] = load_a(row0 + a_slot.x, p0 + a_slot.y);
+            let b_slot = b_tile_slot(x, y, r);
+            tile_b[b_slot.x][b_slot.y] = load_b(p0 + b_slot.x, col0 + b_slot.y);
         }
         workgroupBarrier();
         for (var p = 0u; p < SIDE; p++) {

@@ -75,6 +75,22 @@ const PYTORCH: &str = "PyTorch CPU, 1 thread, eager";
 const MATRIXMULTIPLY: &str =
     "matrixmultiply 0.3 (the crate our GEMM replaced), 1 thread; in GFLOP/s, so above 1 is faster";
 
+/// An MLP step figure of ours (key = name) beside PyTorch's MLP step.
+fn beside_pytorch_mlp(name: &'static str, program: Program, target: Target) -> Figure {
+    Figure {
+        name,
+        program,
+        mnist: false,
+        ours: name,
+        reference: Reference::Measured {
+            key: "pytorch_mlp_step_ms",
+            what: PYTORCH,
+            stack_figure: None,
+        },
+        target,
+    }
+}
+
 /// A GEMM figure in GFLOP/s: ours under `key`, matrixmultiply's under `key_reference`.
 fn gemm(name: &'static str, key: &'static str, reference: &'static str) -> Figure {
     Figure {
@@ -162,56 +178,16 @@ fn figures() -> [Figure; 22] {
             },
             target: Target::OursBelow(8.0, "ms"),
         },
-        Figure {
-            name: "mlp_step_native_ms",
-            program: Program::Native,
-            mnist: false,
-            ours: "mlp_step_native_ms",
-            reference: Reference::Measured {
-                key: "pytorch_mlp_step_ms",
-                what: PYTORCH,
-                stack_figure: None,
-            },
-            target: Target::None,
-        },
-        Figure {
-            name: "mlp_step_wasm_ms",
-            program: Program::Browser,
-            mnist: false,
-            ours: "mlp_step_wasm_ms",
-            reference: Reference::Measured {
-                key: "pytorch_mlp_step_ms",
-                what: PYTORCH,
-                stack_figure: None,
-            },
-            target: Target::RatioAtMost(1.5),
-        },
-        Figure {
-            name: "mlp_step_wasm_simd128_ms",
-            program: Program::Browser,
-            mnist: false,
-            ours: "mlp_step_wasm_simd128_ms",
-            reference: Reference::Measured {
-                key: "pytorch_mlp_step_ms",
-                what: PYTORCH,
-                stack_figure: None,
-            },
-            target: Target::None,
-        },
+        beside_pytorch_mlp("mlp_step_native_ms", Program::Native, Target::None),
+        beside_pytorch_mlp(
+            "mlp_step_wasm_ms",
+            Program::Browser,
+            Target::RatioAtMost(1.5),
+        ),
+        beside_pytorch_mlp("mlp_step_wasm_simd128_ms", Program::Browser, Target::None),
         // The ceiling: the step's products at the speed of the microkernel's multiply-add
         // alone (no load, no packing, nothing else), beside the same PyTorch step.
-        Figure {
-            name: "mlp_step_wasm_floor_ms",
-            program: Program::Browser,
-            mnist: false,
-            ours: "mlp_step_wasm_floor_ms",
-            reference: Reference::Measured {
-                key: "pytorch_mlp_step_ms",
-                what: PYTORCH,
-                stack_figure: None,
-            },
-            target: Target::None,
-        },
+        beside_pytorch_mlp("mlp_step_wasm_floor_ms", Program::Browser, Target::None),
         Figure {
             name: "gemm_64x784x512_wasm_vs_multiply_add_peak",
             program: Program::Browser,

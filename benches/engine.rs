@@ -6,8 +6,8 @@
 //! context; `xtask` reads the figures and sets them beside their references.
 
 use neural_playground::bench_hooks::{
-    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, grid_ms, lenet_step_ms,
-    mlp_product_times, mlp_products_ms, mlp_step_ms,
+    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, grid_ms, lenet_step_ms, median_ms,
+    mlp_product_times, mlp_products_ms, mlp_step_flops, mlp_step_ms,
 };
 use neural_playground::engine::gemm;
 use std::time::Instant;
@@ -16,6 +16,7 @@ const MLP_STEPS: u32 = 50;
 const LENET_STEPS: u32 = 50;
 const GRID_RUNS: u32 = 50;
 const GEMM_RUNS: u32 = 30;
+const PEAK_RUNS: u32 = 9;
 
 fn main() {
     // `cargo bench` passes `--bench` too; the only argument of our own is `mnist`.
@@ -46,6 +47,7 @@ fn main() {
         "mlp_step_native_products_ms {:.4}",
         mlp_products_ms(MLP_STEPS, now_ms)
     );
+    ceiling_figures(now_ms);
     println!("grid_native_ms {:.4}", grid_ms(GRID_RUNS, now_ms));
     println!(
         "# native GEMM: {} kernel, median of {GEMM_RUNS} products; checked against the portable \
@@ -61,4 +63,31 @@ fn main() {
         println!("{} {ours:.4}", case.name);
         println!("{}_reference {reference:.4}", case.name);
     }
+}
+
+/// The ceiling of the native kernel on this CPU: the AVX2+FMA microkernel's multiply-add alone
+/// on independent registers, and the MLP step's matrix products at that speed with nothing else
+/// to do (no loads, packing, activations or optimiser).
+fn ceiling_figures(now_ms: impl Fn() -> f64) {
+    use gemm::x86_ceiling::{
+        PEAK_CHAINS, PEAK_LANES, PEAK_ROUNDS, available, independent_multiply_adds,
+    };
+    if !available() {
+        return println!("# native multiply-add ceiling n/a: this CPU lacks AVX2 or FMA");
+    }
+    const CALLS: usize = 64;
+    let ms = median_ms(3, PEAK_RUNS, now_ms, || {
+        for _ in 0..CALLS {
+            std::hint::black_box(independent_multiply_adds(std::hint::black_box(0.999_999)));
+        }
+    });
+    let peak = (CALLS * PEAK_ROUNDS * PEAK_CHAINS * PEAK_LANES * 2) as f64 / (ms * 1e6);
+    let gflop = mlp_step_flops() / 1e9;
+    println!(
+        "# native multiply-add ceiling: the AVX2+FMA microkernel's instruction on \
+         {PEAK_CHAINS} independent 8-float registers, median of {PEAK_RUNS} timings; the MLP \
+         step's {gflop:.3} GFLOP of products at that speed"
+    );
+    println!("native_multiply_add_peak_gflops {peak:.4}");
+    println!("mlp_step_native_floor_ms {:.4}", gflop / peak * 1e3);
 }

@@ -11,7 +11,7 @@ const MR: usize = 6;
 const NR: usize = 16;
 
 /// Whether this CPU runs [`Avx2Fma`] (the standard library caches the answer).
-pub(super) fn available() -> bool {
+pub fn available() -> bool {
     is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
 }
 
@@ -110,4 +110,33 @@ unsafe fn tile_avx2(
             }
         }
     }
+}
+
+/// Multiply-adds per chain of [`independent_multiply_adds`] in one call.
+pub const PEAK_ROUNDS: usize = 1 << 12;
+/// Independent chains: as many as the microkernel has accumulators.
+pub const PEAK_CHAINS: usize = 2 * MR;
+/// Floats per multiply-add (an `__m256`).
+pub const PEAK_LANES: usize = 8;
+
+/// `PEAK_ROUNDS` multiply-adds on each of `PEAK_CHAINS` independent `__m256` chains (the
+/// microkernel's own instruction, nothing loaded or stored): the most the microkernel could
+/// reach if nothing but its arithmetic counted. Returns a lane of the sum so that none of it is
+/// optimised away. Panics where the CPU lacks AVX2 and FMA.
+pub fn independent_multiply_adds(scale: f32) -> f32 {
+    assert!(available(), "the AVX2+FMA ceiling needs AVX2 and FMA");
+    // SAFETY: checked just above.
+    unsafe { independent_multiply_adds_avx2(scale) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn independent_multiply_adds_avx2(scale: f32) -> f32 {
+    let (scale, step) = (_mm256_set1_ps(scale), _mm256_set1_ps(1e-7));
+    let mut chains = [_mm256_set1_ps(1.0); PEAK_CHAINS];
+    for _ in 0..PEAK_ROUNDS {
+        for chain in &mut chains {
+            *chain = _mm256_fmadd_ps(scale, step, *chain);
+        }
+    }
+    chains.iter().map(|&chain| _mm256_cvtss_f32(chain)).sum()
 }

@@ -17,6 +17,8 @@ mod kernel_wasm;
 #[cfg(target_arch = "x86_64")]
 mod kernel_x86;
 mod pack;
+#[cfg(target_arch = "x86_64")]
+mod pack_x86;
 mod skinny;
 #[cfg(test)]
 mod tests;
@@ -198,6 +200,14 @@ pub fn matmul_portable(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumula
 /// The wasm microkernel's arithmetic alone, for the benchmark of its ceiling.
 #[cfg(target_arch = "wasm32")]
 pub use kernel_wasm::{PEAK_CHAINS, PEAK_ROUNDS, independent_multiply_adds};
+
+/// The x86_64 microkernel's arithmetic alone, for the benchmark of its ceiling.
+#[cfg(target_arch = "x86_64")]
+pub mod x86_ceiling {
+    pub use super::kernel_x86::{
+        PEAK_CHAINS, PEAK_LANES, PEAK_ROUNDS, available, independent_multiply_adds,
+    };
+}
 
 /// Name of the microkernel the blocked path uses on this machine (for benchmark notes).
 pub fn kernel_name() -> &'static str {

@@ -88,6 +88,11 @@ pub(super) fn pack_b<K: Microkernel>(
             }
         } else if cols == nr && b.row_stride == 1 {
             // `B` used transposed: its columns are contiguous along the depth.
+            #[cfg(target_arch = "x86_64")]
+            if nr.is_multiple_of(8) && super::pack_x86::available() {
+                super::pack_x86::transposed_panel(b.data, b.col_stride, p0, first, panel, nr);
+                continue;
+            }
             let start = p0 + first * b.col_stride;
             for (p, group) in panel.chunks_exact_mut(nr).enumerate() {
                 for (c, value) in group.iter_mut().enumerate() {

@@ -6,8 +6,8 @@
 //!
 //! `matmul_plus_bias` adds a bias row as it multiplies (a dense layer).
 //!
-//! Files: `blocked.rs` (loops and workspace), `pack.rs` (panels), `skinny.rs` (direct loops),
-//! `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128, or relaxed SIMD in the page's second
+//! Files: `blocked.rs` (loops and workspace), `pack.rs` (panels), `pack_x86.rs` (a transposed
+//! `B`'s panels with AVX2), `skinny.rs` (direct loops), `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128, or relaxed SIMD in the page's second
 //! build), `kernel_generic.rs` (portable).
 
 mod blocked;

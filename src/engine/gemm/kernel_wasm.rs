@@ -78,46 +78,108 @@ impl Microkernel for Simd128 {
         cols: usize,
         accumulate: bool,
     ) {
-        let mut acc = [[f32x4_splat(0.0); NR / 4]; MR];
-        // SAFETY (every pointer access below): `a` has `k * MR` floats, `b` `k * NR`, and the
-        // tile writes stay within `rows x cols` of `c` (row stride `ldc`), per the contract.
+        // SAFETY: the trait's contract.
         unsafe {
-            let (mut a, mut b) = (a, b);
-            for _ in 0..k {
-                let b0 = v128_load(b as *const v128);
-                let b1 = v128_load(b.add(4) as *const v128);
-                for (r, acc_row) in acc.iter_mut().enumerate() {
-                    let a_value = v128_load32_splat(a.add(r) as *const u32);
-                    acc_row[0] = multiply_add(a_value, b0, acc_row[0]);
-                    acc_row[1] = multiply_add(a_value, b1, acc_row[1]);
-                }
-                a = a.add(MR);
-                b = b.add(NR);
+            let acc = products::<false>(k, a, b, NR, b.cast_mut());
+            store_tile(acc, c, ldc, rows, cols, accumulate);
+        }
+    }
+
+    unsafe fn tile_packing_b(
+        k: usize,
+        a: *const f32,
+        b_rows: *const f32,
+        b_stride: usize,
+        b_panel: *mut f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+        accumulate: bool,
+    ) {
+        // SAFETY: the trait's contract.
+        unsafe {
+            let acc = products::<true>(k, a, b_rows, b_stride, b_panel);
+            store_tile(acc, c, ldc, rows, cols, accumulate);
+        }
+    }
+}
+
+/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` (rows `stride`
+/// apart) each step, copying each row of `b` to `panel` when `PACK`.
+///
+/// # Safety
+/// `k * MR` floats at `a`, `k` rows of `NR` from `b`, and with `PACK` `k * NR` writable floats
+/// at `panel`.
+#[inline(always)]
+unsafe fn products<const PACK: bool>(
+    k: usize,
+    mut a: *const f32,
+    mut b: *const f32,
+    stride: usize,
+    mut panel: *mut f32,
+) -> [[v128; NR / 4]; MR] {
+    let mut acc = [[f32x4_splat(0.0); NR / 4]; MR];
+    // SAFETY: per the function's contract.
+    unsafe {
+        for _ in 0..k {
+            let b0 = v128_load(b as *const v128);
+            let b1 = v128_load(b.add(4) as *const v128);
+            if PACK {
+                v128_store(panel as *mut v128, b0);
+                v128_store(panel.add(4) as *mut v128, b1);
+                panel = panel.add(NR);
             }
-            if rows == MR && cols == NR {
-                for (r, acc_row) in acc.iter().enumerate() {
-                    let row = c.add(r * ldc);
-                    for (half, &value) in acc_row.iter().enumerate() {
-                        let target = row.add(4 * half) as *mut v128;
-                        let value = if accumulate {
-                            f32x4_add(value, v128_load(target))
-                        } else {
-                            value
-                        };
-                        v128_store(target, value);
-                    }
+            for (r, acc_row) in acc.iter_mut().enumerate() {
+                let a_value = v128_load32_splat(a.add(r) as *const u32);
+                acc_row[0] = multiply_add(a_value, b0, acc_row[0]);
+                acc_row[1] = multiply_add(a_value, b1, acc_row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(stride);
+        }
+    }
+    acc
+}
+
+/// Writes (or with `accumulate` adds) the top-left `rows x cols` of the tile to `c`.
+///
+/// # Safety
+/// `c + r * ldc + j` is writable for every `r < rows`, `j < cols`.
+#[inline(always)]
+unsafe fn store_tile(
+    acc: [[v128; NR / 4]; MR],
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    accumulate: bool,
+) {
+    // SAFETY: per the function's contract.
+    unsafe {
+        if rows == MR && cols == NR {
+            for (r, acc_row) in acc.iter().enumerate() {
+                let row = c.add(r * ldc);
+                for (half, &value) in acc_row.iter().enumerate() {
+                    let target = row.add(4 * half) as *mut v128;
+                    let value = if accumulate {
+                        f32x4_add(value, v128_load(target))
+                    } else {
+                        value
+                    };
+                    v128_store(target, value);
                 }
-            } else {
-                let mut tile = [[0.0f32; NR]; MR];
-                for (tile_row, acc_row) in tile.iter_mut().zip(&acc) {
-                    v128_store(tile_row.as_mut_ptr() as *mut v128, acc_row[0]);
-                    v128_store(tile_row.as_mut_ptr().add(4) as *mut v128, acc_row[1]);
-                }
-                for (r, tile_row) in tile.iter().enumerate().take(rows) {
-                    for (j, &value) in tile_row.iter().enumerate().take(cols) {
-                        let target = &mut *c.add(r * ldc + j);
-                        *target = if accumulate { *target + value } else { value };
-                    }
+            }
+        } else {
+            let mut tile = [[0.0f32; NR]; MR];
+            for (tile_row, acc_row) in tile.iter_mut().zip(&acc) {
+                v128_store(tile_row.as_mut_ptr() as *mut v128, acc_row[0]);
+                v128_store(tile_row.as_mut_ptr().add(4) as *mut v128, acc_row[1]);
+            }
+            for (r, tile_row) in tile.iter().enumerate().take(rows) {
+                for (j, &value) in tile_row.iter().enumerate().take(cols) {
+                    let target = &mut *c.add(r * ldc + j);
+                    *target = if accumulate { *target + value } else { value };
                 }
             }
         }

@@ -30,39 +30,71 @@ impl Microkernel for Avx2Fma {
         cols: usize,
         accumulate: bool,
     ) {
+        let b = PanelSource::Packed(b);
+        // SAFETY: same contract; the dispatcher checked `available()`.
+        unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
+    }
+
+    unsafe fn tile_packing_b(
+        k: usize,
+        a: *const f32,
+        b_rows: *const f32,
+        b_stride: usize,
+        b_panel: *mut f32,
+        c: *mut f32,
+        ldc: usize,
+        rows: usize,
+        cols: usize,
+        accumulate: bool,
+    ) {
+        let b = PanelSource::Rows {
+            rows: b_rows,
+            stride: b_stride,
+            panel: b_panel,
+        };
         // SAFETY: same contract; the dispatcher checked `available()`.
         unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
     }
 }
 
+/// Where a tile's `B` values come from.
+#[derive(Clone, Copy)]
+enum PanelSource {
+    /// A packed panel.
+    Packed(*const f32),
+    /// Rows of `B` (`stride` apart), copied to `panel` as they are used.
+    Rows {
+        rows: *const f32,
+        stride: usize,
+        panel: *mut f32,
+    },
+}
+
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
+#[inline]
 unsafe fn tile_avx2(
     k: usize,
     a: *const f32,
-    b: *const f32,
+    b: PanelSource,
     c: *mut f32,
     ldc: usize,
     rows: usize,
     cols: usize,
     accumulate: bool,
 ) {
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-    // SAFETY (every pointer access below): `a` has `k * MR` floats, `b` `k * NR`, and the tile
-    // writes stay within `rows x cols` of `c` (row stride `ldc`), per the trait's contract.
+    // SAFETY (every pointer access below): `a` has `k * MR` floats, the panel source `k` rows
+    // of `NR`, and the tile writes stay within `rows x cols` of `c` (row stride `ldc`), per the
+    // trait's contract.
     unsafe {
-        let (mut a, mut b) = (a, b);
-        for _ in 0..k {
-            let b0 = _mm256_loadu_ps(b);
-            let b1 = _mm256_loadu_ps(b.add(8));
-            for (r, acc_row) in acc.iter_mut().enumerate() {
-                let a_value = _mm256_broadcast_ss(&*a.add(r));
-                acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
-                acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
-            }
-            a = a.add(MR);
-            b = b.add(NR);
-        }
+        let acc = match b {
+            PanelSource::Packed(panel) => products::<false>(k, a, panel, NR, panel.cast_mut()),
+            PanelSource::Rows {
+                rows,
+                stride,
+                panel,
+            } => products::<true>(k, a, rows, stride, panel),
+        };
         if rows == MR && cols == NR {
             for (r, acc_row) in acc.iter().enumerate() {
                 let row = c.add(r * ldc);
@@ -110,6 +142,41 @@ unsafe fn tile_avx2(
             }
         }
     }
+}
+
+/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` (rows `stride`
+/// apart) each step, copying each row of `b` to `panel` when `PACK`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn products<const PACK: bool>(
+    k: usize,
+    mut a: *const f32,
+    mut b: *const f32,
+    stride: usize,
+    mut panel: *mut f32,
+) -> [[__m256; 2]; MR] {
+    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+    // SAFETY: `k * MR` floats at `a`, `k` rows of `NR` from `b`, and with `PACK` `k * NR`
+    // writable floats at `panel`, per the callers' contract.
+    unsafe {
+        for _ in 0..k {
+            let b0 = _mm256_loadu_ps(b);
+            let b1 = _mm256_loadu_ps(b.add(8));
+            if PACK {
+                _mm256_storeu_ps(panel, b0);
+                _mm256_storeu_ps(panel.add(8), b1);
+                panel = panel.add(NR);
+            }
+            for (r, acc_row) in acc.iter_mut().enumerate() {
+                let a_value = _mm256_broadcast_ss(&*a.add(r));
+                acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
+                acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
+            }
+            a = a.add(MR);
+            b = b.add(stride);
+        }
+    }
+    acc
 }
 
 /// Multiply-adds per chain of [`independent_multiply_adds`] in one call.

@@ -12,7 +12,9 @@ use std::process::Command;
 
 /// Its own target directory: other compiler flags would otherwise invalidate Trunk's build.
 const TARGET_DIR: &str = "target/relaxed-simd";
-const FLAGS: &str = "-C target-feature=+simd128,+relaxed-simd";
+/// As the target's flags in `.cargo/config.toml` (loop strength reduction off, see there), with
+/// relaxed SIMD.
+const FLAGS: &str = "-C target-feature=+simd128,+relaxed-simd -C llvm-args=-disable-lsr";
 /// Query parameter and value that keep the SIMD128 build (benchmarks and tests use it).
 const QUERY: &str = "simd";
 const BASELINE: &str = "simd128";

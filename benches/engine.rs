@@ -1,5 +1,6 @@
 //! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`,
-//! or `cargo bench --bench engine -- mnist` for the MNIST figures only).
+//! `cargo bench --bench engine -- mnist` for the MNIST figures only, or `-- mlp-step` for the MLP
+//! step alone, as xtask's paired rounds beside PyTorch run it).
 //!
 //! Prints one `name value` line per figure (milliseconds, median after warm-up, one thread; the
 //! GEMM lines in GFLOP/s, ours and `matrixmultiply`'s as `<name>_reference`) and `# ` lines of
@@ -19,10 +20,15 @@ const GEMM_RUNS: u32 = 30;
 const PEAK_RUNS: u32 = 9;
 
 fn main() {
-    // `cargo bench` passes `--bench` too; the only argument of our own is `mnist`.
-    let mnist_only = std::env::args().skip(1).any(|arg| arg == "mnist");
+    // `cargo bench` passes `--bench` too; our own arguments are `mnist` and `mlp-step`.
+    let asked = |name: &str| std::env::args().skip(1).any(|arg| arg == name);
+    let mnist_only = asked("mnist");
     let epoch = Instant::now();
     let now_ms = || epoch.elapsed().as_secs_f64() * 1e3;
+    if asked("mlp-step") {
+        println!("mlp_step_native_ms {:.4}", mlp_step_ms(MLP_STEPS, now_ms));
+        return;
+    }
     println!(
         "# native: LeNet-5 (ReLU, max pooling, Adam), batch {LENET_BATCH}, median of \
          {LENET_STEPS} training steps"

@@ -13,6 +13,7 @@
 //! the GPU figures out: without a GPU (lavapipe, software Vulkan) they take minutes and mean
 //! little.
 
+use crate::bench_paired::{self, PairedFigure, Rounds};
 use crate::bench_references::{
     PYTORCH_GPU, PYTORCH_LENET, PYTORCH_MLP, pytorch_command, pytorch_python, tfjs_page,
 };
@@ -21,6 +22,7 @@ use crate::build;
 use crate::command::{Result, cargo, root};
 use crate::setup;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -91,6 +93,23 @@ fn beside_pytorch_mlp(name: &'static str, program: Program, target: Target) -> F
     }
 }
 
+/// An MLP step figure of ours measured in paired rounds, beside PyTorch's step in the same
+/// rounds.
+fn paired(figure: PairedFigure, program: Program, target: Target) -> Figure {
+    Figure {
+        name: figure.ours,
+        program,
+        mnist: false,
+        ours: figure.ours,
+        reference: Reference::Measured {
+            key: figure.reference,
+            what: "PyTorch CPU, 1 thread, eager, in the same rounds (medians)",
+            stack_figure: None,
+        },
+        target,
+    }
+}
+
 /// A GEMM figure in GFLOP/s: ours under `key`, matrixmultiply's under `key_reference`.
 fn gemm(name: &'static str, key: &'static str, reference: &'static str) -> Figure {
     Figure {
@@ -153,7 +172,7 @@ const PYTORCH_LENET_STEP: Reference = Reference::Measured {
     stack_figure: Some((22.0, "PyTorch 1 thread, LeNet-5, batch 64")),
 };
 
-fn figures() -> [Figure; 23] {
+fn figures() -> [Figure; 25] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
@@ -178,16 +197,20 @@ fn figures() -> [Figure; 23] {
             },
             target: Target::OursBelow(8.0, "ms"),
         },
-        beside_pytorch_mlp(
-            "mlp_step_native_ms",
+        beside_pytorch_mlp("mlp_step_native_ms", Program::Native, Target::None),
+        // The targets, on the paired rounds (`bench_paired`): PyTorch's step and ours
+        // back to back, so that the ratio does not move with this shared machine's speed.
+        paired(
+            bench_paired::NATIVE,
             Program::Native,
             Target::RatioAtMost(0.75),
         ),
         // The native ceiling: the step's products at the speed of the AVX2+FMA multiply-add
         // alone, beside the same PyTorch step.
         beside_pytorch_mlp("mlp_step_native_floor_ms", Program::Native, Target::None),
-        beside_pytorch_mlp(
-            "mlp_step_wasm_ms",
+        beside_pytorch_mlp("mlp_step_wasm_ms", Program::Browser, Target::None),
+        paired(
+            bench_paired::WASM,
             Program::Browser,
             Target::RatioAtMost(1.5),
         ),
@@ -529,6 +552,20 @@ fn measure(group: Group) -> Result<Measurements> {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+    if let Ok(python) = &python {
+        let sides: &[(PairedFigure, fn() -> Command)] = match group {
+            Group::All => &[
+                (bench_paired::NATIVE, native_mlp_step),
+                (bench_paired::WASM, browser_mlp_step),
+            ],
+            Group::Native => &[(bench_paired::NATIVE, native_mlp_step)],
+            Group::Browser => &[(bench_paired::WASM, browser_mlp_step)],
+            Group::Mnist | Group::Gpu => &[],
+        };
+        if !sides.is_empty() {
+            paired_rounds(python, sides, &mut measurements);
+        }
+    }
     // The CPU references once more, so that a slow spell of this shared machine during either
     // measurement moves the reference by half as much.
     if let (Ok(python), false) = (&python, group == Group::Gpu) {
@@ -541,6 +578,69 @@ fn measure(group: Group) -> Result<Measurements> {
         }
     }
     Ok(measurements)
+}
+
+/// `bench_paired::ROUNDS` rounds of PyTorch's MLP step, then each of `sides` (our figure and
+/// the command measuring it); each side's medians go into `measurements` with a note.
+fn paired_rounds(
+    python: &PathBuf,
+    sides: &[(PairedFigure, fn() -> Command)],
+    measurements: &mut Measurements,
+) {
+    let mut rounds: Vec<Rounds> = sides.iter().map(|_| Rounds::default()).collect();
+    for round in 1..=bench_paired::ROUNDS {
+        let mut reference = Measurements::default();
+        let what = format!("paired round {round}: PyTorch's MLP step");
+        reference.collect(&what, &mut pytorch_command(python, PYTORCH_MLP));
+        let Some(&pytorch) = reference.values.get("pytorch_mlp_step_ms") else {
+            measurements
+                .notes
+                .push(format!("{what} failed; round left out"));
+            continue;
+        };
+        for ((figure, command), rounds) in sides.iter().zip(&mut rounds) {
+            let mut ours = Measurements::default();
+            let what = format!("paired round {round}: {}", figure.measured);
+            ours.collect(&what, &mut command());
+            match ours.values.get(figure.measured) {
+                Some(&value) => rounds.pairs.push((value, pytorch)),
+                None => measurements.notes.push(format!("{what} failed; left out")),
+            }
+        }
+    }
+    for ((figure, _), rounds) in sides.iter().zip(&rounds) {
+        if let Some((ours, reference)) = rounds.medians() {
+            measurements.values.insert(figure.ours.to_string(), ours);
+            measurements
+                .values
+                .insert(figure.reference.to_string(), reference);
+            measurements.notes.push(rounds.note(figure));
+        }
+    }
+}
+
+/// Our native MLP step alone (`benches/engine.rs mlp-step`).
+fn native_mlp_step() -> Command {
+    let mut command = cargo();
+    command.args(["bench", "--quiet", "--bench", "engine", "--", "mlp-step"]);
+    command
+}
+
+/// Our wasm MLP step alone, in a fresh headless Chromium (`browser_bench --mlp-step-only`).
+fn browser_mlp_step() -> Command {
+    let mut command = cargo();
+    command.args([
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "browser-tests",
+        "--bin",
+        "browser_bench",
+        "--",
+        "--mlp-step-only",
+    ]);
+    command
 }
 
 /// Prints the table and the notes, and writes them to `docs/benchmarks.md`.

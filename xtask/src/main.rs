@@ -4,6 +4,7 @@
 //! a fresh machine.
 
 mod bench;
+mod bench_paired;
 mod bench_references;
 mod bench_report;
 mod build;

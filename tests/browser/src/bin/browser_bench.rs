@@ -1,13 +1,15 @@
 //! The browser half of `cargo xtask bench`: times the built app (`dist/`) in headless Chromium,
 //! and the TensorFlow.js reference pages when given them.
 //!
-//! `browser_bench [--mnist-only | --mlp-only] [--tfjs-page DIR]` prints one `name value` line per figure
+//! `browser_bench [--mnist-only | --mlp-only | --mlp-step-only] [--tfjs-page DIR]` prints one
+//! `name value` line per figure
 //! (milliseconds, or seconds where the name says so) and `# ` lines of context; xtask sets the
 //! figures beside their references. `DIR` holds the pages that xtask builds from
 //! `bench/tfjs_mlp.html` and `bench/tfjs_lenet.html` and the tfjs files from npm. With
 //! `--mnist-only`, only the MNIST figures: the LeNet-5 step, the Images page's time to 97% and
 //! tfjs's LeNet-5 step; with `--mlp-only`, only the wasm MLP step, its products, the GEMM and
-//! the multiply-add ceiling (a quick check while working on the kernels).
+//! the multiply-add ceiling (a quick check while working on the kernels); with
+//! `--mlp-step-only`, the wasm MLP step alone (xtask's paired rounds beside PyTorch).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -47,15 +49,23 @@ const DIGITS_READY: Duration = Duration::from_secs(60);
 async fn main() {
     let mut mnist_only = false;
     let mut mlp_only = false;
+    let mut mlp_step_only = false;
     let mut tfjs_page = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--mnist-only" => mnist_only = true,
             "--mlp-only" => mlp_only = true,
+            "--mlp-step-only" => mlp_step_only = true,
             "--tfjs-page" => tfjs_page = Some(PathBuf::from(args.next().unwrap_or_else(usage))),
             _ => usage(),
         }
+    }
+    if mlp_step_only {
+        let page = Page::launch().await;
+        open_app(&page, SPIRALS[0].0).await;
+        let mlp_ms = call_export(&page, "bench_mlp_step", MLP_STEPS).await;
+        return println!("mlp_step_wasm_ms {mlp_ms:.4}");
     }
     if mlp_only {
         let page = Page::launch().await;
@@ -75,7 +85,9 @@ async fn main() {
 }
 
 fn usage<T>() -> T {
-    eprintln!("usage: browser_bench [--mnist-only | --mlp-only] [--tfjs-page DIR]");
+    eprintln!(
+        "usage: browser_bench [--mnist-only | --mlp-only | --mlp-step-only] [--tfjs-page DIR]"
+    );
     std::process::exit(2);
 }
 

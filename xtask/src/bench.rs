@@ -553,7 +553,7 @@ fn measure(group: Group) -> Result<Measurements> {
         }
     }
     if let Ok(python) = &python {
-        let sides: &[(PairedFigure, fn() -> Command)] = match group {
+        let sides: &[PairedSide] = match group {
             Group::All => &[
                 (bench_paired::NATIVE, native_mlp_step),
                 (bench_paired::WASM, browser_mlp_step),
@@ -580,11 +580,14 @@ fn measure(group: Group) -> Result<Measurements> {
     Ok(measurements)
 }
 
+/// One of our figures measured in paired rounds, and the command that measures it.
+type PairedSide = (PairedFigure, fn() -> Command);
+
 /// `bench_paired::ROUNDS` rounds of PyTorch's MLP step, then each of `sides` (our figure and
 /// the command measuring it); each side's medians go into `measurements` with a note.
 fn paired_rounds(
     python: &PathBuf,
-    sides: &[(PairedFigure, fn() -> Command)],
+    sides: &[PairedSide],
     measurements: &mut Measurements,
 ) {
     let mut rounds: Vec<Rounds> = sides.iter().map(|_| Rounds::default()).collect();

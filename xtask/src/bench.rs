@@ -585,11 +585,7 @@ type PairedSide = (PairedFigure, fn() -> Command);
 
 /// `bench_paired::ROUNDS` rounds of PyTorch's MLP step, then each of `sides` (our figure and
 /// the command measuring it); each side's medians go into `measurements` with a note.
-fn paired_rounds(
-    python: &PathBuf,
-    sides: &[PairedSide],
-    measurements: &mut Measurements,
-) {
+fn paired_rounds(python: &PathBuf, sides: &[PairedSide], measurements: &mut Measurements) {
     let mut rounds: Vec<Rounds> = sides.iter().map(|_| Rounds::default()).collect();
     for round in 1..=bench_paired::ROUNDS {
         let mut reference = Measurements::default();

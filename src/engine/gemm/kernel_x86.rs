@@ -30,9 +30,8 @@ impl Microkernel for Avx2Fma {
         cols: usize,
         accumulate: bool,
     ) {
-        let b = PanelSource::Packed(b);
-        // SAFETY: same contract; the dispatcher checked `available()`.
-        unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
+        // SAFETY: the trait's contract; the dispatcher checked `available()`.
+        unsafe { tile_avx2::<false>(k, a, b, NR, b.cast_mut(), c, ldc, rows, cols, accumulate) }
     }
 
     unsafe fn tile_packing_b(
@@ -47,54 +46,37 @@ impl Microkernel for Avx2Fma {
         cols: usize,
         accumulate: bool,
     ) {
-        let b = PanelSource::Rows {
-            rows: b_rows,
-            stride: b_stride,
-            panel: b_panel,
-        };
-        // SAFETY: same contract; the dispatcher checked `available()`.
-        unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
+        // SAFETY: the trait's contract; the dispatcher checked `available()`.
+        unsafe {
+            tile_avx2::<true>(
+                k, a, b_rows, b_stride, b_panel, c, ldc, rows, cols, accumulate,
+            )
+        }
     }
 }
 
-/// Where a tile's `B` values come from.
-#[derive(Clone, Copy)]
-enum PanelSource {
-    /// A packed panel.
-    Packed(*const f32),
-    /// Rows of `B` (`stride` apart), copied to `panel` as they are used.
-    Rows {
-        rows: *const f32,
-        stride: usize,
-        panel: *mut f32,
-    },
-}
-
+/// One tile: its sums ([`products`], inlined: same features), then the top-left `rows x cols`
+/// written (or with `accumulate` added) to `c`.
+///
+/// # Safety
+/// As [`products`]; `c + r * ldc + j` is writable for every `r < rows`, `j < cols`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-#[inline]
-unsafe fn tile_avx2(
+unsafe fn tile_avx2<const PACK: bool>(
     k: usize,
     a: *const f32,
-    b: PanelSource,
+    b: *const f32,
+    stride: usize,
+    panel: *mut f32,
     c: *mut f32,
     ldc: usize,
     rows: usize,
     cols: usize,
     accumulate: bool,
 ) {
-    // SAFETY (every pointer access below): `a` has `k * MR` floats, the panel source `k` rows
-    // of `NR`, and the tile writes stay within `rows x cols` of `c` (row stride `ldc`), per the
-    // trait's contract.
+    // SAFETY: per the function's contract.
     unsafe {
-        let acc = match b {
-            PanelSource::Packed(panel) => products::<false>(k, a, panel, NR, panel.cast_mut()),
-            PanelSource::Rows {
-                rows,
-                stride,
-                panel,
-            } => products::<true>(k, a, rows, stride, panel),
-        };
+        let acc = products::<PACK>(k, a, b, stride, panel);
         if rows == MR && cols == NR {
             for (r, acc_row) in acc.iter().enumerate() {
                 let row = c.add(r * ldc);

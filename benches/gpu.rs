@@ -108,8 +108,8 @@ fn run() -> Result {
             );
             continue;
         }
-        let tile = kernels.tile_for(case.m, case.n);
-        last_gflops = Some(gemm(&context, &kernels, case, tile, &gpu_name(case))?);
+        let (gflops, tile) = gemm(&context, &kernels, case, None, &gpu_name(case))?;
+        last_gflops = Some(gflops);
         // The other tile too, where the device has it: the choice between them is a guess
         // about large GPUs that this figure checks.
         let other = match tile {
@@ -118,7 +118,7 @@ fn run() -> Result {
         };
         if kernels.has_tile(other) {
             let name = format!("{}_{}", gpu_name(case), tile_name(other));
-            gemm(&context, &kernels, case, other, &name)?;
+            gemm(&context, &kernels, case, Some(other), &name)?;
         }
     }
     let context = Rc::new(context);
@@ -159,15 +159,15 @@ fn tile_name(tile: MatmulTile) -> &'static str {
     }
 }
 
-/// Checks one product on `tile` against the CPU, then prints its GFLOP/s as `name` (and returns
-/// them).
+/// Checks one product on `tile` (by default the one `Kernels::tile_for` picks) against the CPU,
+/// then prints its GFLOP/s as `name` (and returns them, with the tile).
 fn gemm(
     context: &GpuContext,
     kernels: &Kernels,
     case: &GemmCase,
-    tile: MatmulTile,
+    tile: Option<MatmulTile>,
     name: &str,
-) -> Result<f64> {
+) -> Result<(f64, MatmulTile)> {
     let (a_data, b_data) = case.random_operands();
     let (a_shape, b_shape) = case.stored_shapes();
     let upload = |shape: [usize; 2], data: &[f32]| -> Result<GpuTensor> {
@@ -178,6 +178,7 @@ fn gemm(
     let out = GpuTensor::zeros(context, &[case.m, case.n]);
     let operand = |tensor, transposed| MatmulOperand { tensor, transposed };
     let (left, right) = (operand(&a, case.transpose_a), operand(&b, case.transpose_b));
+    let tile = tile.unwrap_or_else(|| kernels.tile_for(left, right));
 
     let products = |count: u32| -> Result<Elapsed> {
         let start = Instant::now();
@@ -232,7 +233,7 @@ fn gemm(
         rows.len(),
     );
     println!("{name} {gflops:.4}");
-    Ok(gflops)
+    Ok((gflops, tile))
 }
 
 /// Checks the first GPU step's loss against the CPU trainer's, then prints the milliseconds per

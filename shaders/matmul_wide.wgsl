@@ -1,125 +1,222 @@
-// Matrix multiplication `out = op(a) · op(b)` (or `out += ...`) for large products, on adapters
-// that give a workgroup 16 KiB of memory (WebGPU's default; wgpu's downlevel limit is 32 bytes
-// short of it).
+// Matrix multiplication `out = op(a) · op(b)` (or `out += ...`) for products whose stored rows
+// all hold a multiple of four floats, on adapters that give a workgroup 16 KiB of memory
+// (WebGPU's default; wgpu's downlevel limit is 32 bytes short of it).
 //
-// The same contract and layout as `matmul.wgsl`, with a block four times the area: a 16x16
-// workgroup computes a 128x128 block of `out`, invocation (x, y) owning the 8x8 outputs at rows
-// `y + 16r` and columns `x + 16c` (r, c in 0..8). Each step of 16 along k, the workgroup copies
-// a 128x16 tile of op(a) and a 16x128 tile of op(b) into workgroup memory (eight values per
-// invocation per tile), then each invocation does 16 x 64 multiply-adds from registers: two
-// values read from workgroup memory per eight multiply-adds instead of one per four, so the
-// arithmetic, not workgroup memory, sets the pace on a GPU with many cores. Chosen by
-// `gpu::Kernels` when the output has enough 128x128 blocks to keep such a GPU busy. The bindings
-// and `load_a`/`load_b` are in matmul_operands.wgsl.
+// The contract of `matmul.wgsl` (same uniform block and bindings), but every buffer is read and
+// written four floats at a time (`vec4`), which is why the rows must hold multiples of four.
+// A workgroup of 256 invocations computes a 128x128 block of `out`, 8x8 outputs each. Each step
+// of 16 along k, the workgroup copies a 128x16 tile of op(a) and a 16x128 tile of op(b) into
+// workgroup memory, both stored depth-major (row p of a tile holds depth p), so that each
+// invocation reads its eight values of op(a) and eight of op(b) for one depth as four `vec4`s
+// and does 64 multiply-adds with them. While it multiplies, it already holds the next step's
+// values from `a` and `b` in registers, so the wait for memory overlaps the arithmetic.
+// On an H100 this ran at 64% of cuBLAS's SGEMM at 4096³ (the 8x8 scalar-read version it replaced:
+// 29%); docs/gpu.md has the figures. `gpu::Kernels` picks it for large enough products.
 
-// Outputs per side of the workgroup's block: 8 per invocation.
+struct MatmulParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    // bit 0: a transposed, bit 1: b transposed, bit 2: accumulate into `out`.
+    flags: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: MatmulParams;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+
+// Outputs per side of the workgroup's block, and the k step.
 const BLOCK: u32 = 128u;
+const DEPTH: u32 = 16u;
+// A tile row (one depth, 128 values) in vec4s.
+const ROW: u32 = BLOCK / 4u;
 
-// tile_a[i][p] = op(a)[row0 + i, p0 + p]; tile_b[p][j] = op(b)[p0 + p, col0 + j].
-var<workgroup> tile_a: array<array<f32, 16>, 128>;
-var<workgroup> tile_b: array<array<f32, 128>, 16>;
+// tile_a[p * ROW + i / 4][i % 4] = op(a)[row0 + i, p0 + p];
+// tile_b[p * ROW + j / 4][j % 4] = op(b)[p0 + p, col0 + j].
+var<workgroup> tile_a: array<vec4<f32>, DEPTH * ROW>;
+var<workgroup> tile_b: array<vec4<f32>, DEPTH * ROW>;
 
-// Writes (or adds) the eight outputs of row `i` at columns `j + 16c`: `low` holds c in 0..4,
-// `high` c in 4..8.
-fn store_row(i: u32, j: u32, low: vec4<f32>, high: vec4<f32>) {
-    if i >= params.m {
+// The `slot`-th vec4 (0..512) of op(a)'s tile at (row0, p0), zeros outside the matrix. Stored
+// [k, m] (transposed), a vec4 holds four rows at one depth; stored [m, k], four depths of a row.
+// Either way neighbouring slots read neighbouring addresses.
+fn load_a(row0: u32, p0: u32, slot: u32) -> vec4<f32> {
+    if (params.flags & 1u) != 0u {
+        let p = p0 + slot / ROW;
+        let i = row0 + (slot % ROW) * 4u;
+        if p < params.k && i < params.m {
+            return a[(p * params.m + i) / 4u];
+        }
+        return vec4<f32>(0.0);
+    }
+    let i = row0 + slot / (DEPTH / 4u);
+    let p = p0 + (slot % (DEPTH / 4u)) * 4u;
+    if i < params.m && p < params.k {
+        return a[(i * params.k + p) / 4u];
+    }
+    return vec4<f32>(0.0);
+}
+
+// Puts what `load_a(_, _, slot)` read into its place in the tile.
+fn store_a(slot: u32, v: vec4<f32>) {
+    if (params.flags & 1u) != 0u {
+        tile_a[slot] = v;
         return;
     }
-    let accumulate = (params.flags & 4u) != 0u;
-    for (var c = 0u; c < 8u; c++) {
-        let column = j + SIDE * c;
-        if column < params.n {
-            let index = i * params.n + column;
-            var value: f32;
-            if c < 4u {
-                value = low[c];
-            } else {
-                value = high[c - 4u];
-            }
-            if accumulate {
-                value += out[index];
-            }
-            out[index] = value;
+    // Four depths of row i: one value in each of four tile rows.
+    let i = slot / (DEPTH / 4u);
+    let at = (slot % (DEPTH / 4u)) * 4u * ROW + i / 4u;
+    let lane = i % 4u;
+    tile_a[at][lane] = v.x;
+    tile_a[at + ROW][lane] = v.y;
+    tile_a[at + 2u * ROW][lane] = v.z;
+    tile_a[at + 3u * ROW][lane] = v.w;
+}
+
+// The same for op(b): stored [n, k] (transposed), a vec4 holds four depths of a column; stored
+// [k, n], four columns at one depth.
+fn load_b(col0: u32, p0: u32, slot: u32) -> vec4<f32> {
+    if (params.flags & 2u) != 0u {
+        let j = col0 + slot / (DEPTH / 4u);
+        let p = p0 + (slot % (DEPTH / 4u)) * 4u;
+        if j < params.n && p < params.k {
+            return b[(j * params.k + p) / 4u];
+        }
+        return vec4<f32>(0.0);
+    }
+    let p = p0 + slot / ROW;
+    let j = col0 + (slot % ROW) * 4u;
+    if p < params.k && j < params.n {
+        return b[(p * params.n + j) / 4u];
+    }
+    return vec4<f32>(0.0);
+}
+
+fn store_b(slot: u32, v: vec4<f32>) {
+    if (params.flags & 2u) != 0u {
+        let j = slot / (DEPTH / 4u);
+        let at = (slot % (DEPTH / 4u)) * 4u * ROW + j / 4u;
+        let lane = j % 4u;
+        tile_b[at][lane] = v.x;
+        tile_b[at + ROW][lane] = v.y;
+        tile_b[at + 2u * ROW][lane] = v.z;
+        tile_b[at + 3u * ROW][lane] = v.w;
+        return;
+    }
+    tile_b[slot] = v;
+}
+
+// Writes (or adds) the four outputs of row i at columns j..j+4 (j and n are multiples of 4).
+fn store_out(i: u32, j: u32, v: vec4<f32>) {
+    if i < params.m && j < params.n {
+        let index = (i * params.n + j) / 4u;
+        if (params.flags & 4u) != 0u {
+            out[index] += v;
+        } else {
+            out[index] = v;
         }
     }
 }
 
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(256, 1, 1)
 fn matmul_wide(
     @builtin(workgroup_id) group: vec3<u32>,
-    @builtin(local_invocation_id) local: vec3<u32>,
+    @builtin(local_invocation_index) local: u32,
 ) {
     let row0 = group.y * BLOCK;
     let col0 = group.x * BLOCK;
-    let x = local.x;
-    let y = local.y;
+    // Invocation `local` owns rows 4g..4g+4 and 64+4g..64+4g+4 of the block (g = `rows`), and
+    // the columns likewise (g = `cols`). The 32 invocations of a subgroup of 32 (a warp) span
+    // 4 row groups and 8 column groups, so that each depth's reads from the tiles touch few
+    // distinct addresses.
+    let warp = local / 32u;
+    let lane = local % 32u;
+    let rows = (warp / 2u) * 4u + lane / 8u;
+    let cols = (warp % 2u) * 8u + lane % 8u;
 
-    // lo_r holds the outputs of row y + 16r at columns x + 16c for c in 0..4, hi_r those for
-    // c in 4..8: sixteen named registers rather than an array, which some compilers would
-    // keep in memory when it is indexed in a loop.
-    var lo0 = vec4<f32>(0.0);
-    var lo1 = vec4<f32>(0.0);
-    var lo2 = vec4<f32>(0.0);
-    var lo3 = vec4<f32>(0.0);
-    var lo4 = vec4<f32>(0.0);
-    var lo5 = vec4<f32>(0.0);
-    var lo6 = vec4<f32>(0.0);
-    var lo7 = vec4<f32>(0.0);
-    var hi0 = vec4<f32>(0.0);
-    var hi1 = vec4<f32>(0.0);
-    var hi2 = vec4<f32>(0.0);
-    var hi3 = vec4<f32>(0.0);
-    var hi4 = vec4<f32>(0.0);
-    var hi5 = vec4<f32>(0.0);
-    var hi6 = vec4<f32>(0.0);
-    var hi7 = vec4<f32>(0.0);
-    let steps = (params.k + SIDE - 1u) / SIDE;
+    // c<r><h>: the outputs of the invocation's r-th row (0..4: 4g+r, 4..8: 64+4g+r-4) at its
+    // columns 4g.. (h = 0) or 64+4g.. (h = 1); named registers rather than an array, which some
+    // compilers would keep in memory when it is indexed in a loop.
+    var c00 = vec4<f32>(0.0);
+    var c01 = vec4<f32>(0.0);
+    var c10 = vec4<f32>(0.0);
+    var c11 = vec4<f32>(0.0);
+    var c20 = vec4<f32>(0.0);
+    var c21 = vec4<f32>(0.0);
+    var c30 = vec4<f32>(0.0);
+    var c31 = vec4<f32>(0.0);
+    var c40 = vec4<f32>(0.0);
+    var c41 = vec4<f32>(0.0);
+    var c50 = vec4<f32>(0.0);
+    var c51 = vec4<f32>(0.0);
+    var c60 = vec4<f32>(0.0);
+    var c61 = vec4<f32>(0.0);
+    var c70 = vec4<f32>(0.0);
+    var c71 = vec4<f32>(0.0);
+
+    let steps = (params.k + DEPTH - 1u) / DEPTH;
+    // The values of the coming step, read ahead: two vec4s of each operand per invocation.
+    var next_a0 = load_a(row0, 0u, local);
+    var next_a1 = load_a(row0, 0u, local + 256u);
+    var next_b0 = load_b(col0, 0u, local);
+    var next_b1 = load_b(col0, 0u, local + 256u);
     for (var t = 0u; t < steps; t++) {
-        let p0 = t * SIDE;
-        for (var r = 0u; r < 8u; r++) {
-            let a_slot = a_tile_slot(x, y, r);
-            tile_a[a_slot.x][a_slot.y] = load_a(row0 + a_slot.x, p0 + a_slot.y);
-            let b_slot = b_tile_slot(x, y, r);
-            tile_b[b_slot.x][b_slot.y] = load_b(p0 + b_slot.x, col0 + b_slot.y);
-        }
+        store_a(local, next_a0);
+        store_a(local + 256u, next_a1);
+        store_b(local, next_b0);
+        store_b(local + 256u, next_b1);
         workgroupBarrier();
-        for (var p = 0u; p < SIDE; p++) {
-            let b_lo = vec4<f32>(tile_b[p][x], tile_b[p][x + 16u], tile_b[p][x + 32u], tile_b[p][x + 48u]);
-            let b_hi = vec4<f32>(tile_b[p][x + 64u], tile_b[p][x + 80u], tile_b[p][x + 96u], tile_b[p][x + 112u]);
-            let a0 = vec4<f32>(tile_a[y][p]);
-            lo0 = fma(a0, b_lo, lo0);
-            hi0 = fma(a0, b_hi, hi0);
-            let a1 = vec4<f32>(tile_a[y + 16u][p]);
-            lo1 = fma(a1, b_lo, lo1);
-            hi1 = fma(a1, b_hi, hi1);
-            let a2 = vec4<f32>(tile_a[y + 32u][p]);
-            lo2 = fma(a2, b_lo, lo2);
-            hi2 = fma(a2, b_hi, hi2);
-            let a3 = vec4<f32>(tile_a[y + 48u][p]);
-            lo3 = fma(a3, b_lo, lo3);
-            hi3 = fma(a3, b_hi, hi3);
-            let a4 = vec4<f32>(tile_a[y + 64u][p]);
-            lo4 = fma(a4, b_lo, lo4);
-            hi4 = fma(a4, b_hi, hi4);
-            let a5 = vec4<f32>(tile_a[y + 80u][p]);
-            lo5 = fma(a5, b_lo, lo5);
-            hi5 = fma(a5, b_hi, hi5);
-            let a6 = vec4<f32>(tile_a[y + 96u][p]);
-            lo6 = fma(a6, b_lo, lo6);
-            hi6 = fma(a6, b_hi, hi6);
-            let a7 = vec4<f32>(tile_a[y + 112u][p]);
-            lo7 = fma(a7, b_lo, lo7);
-            hi7 = fma(a7, b_hi, hi7);
+        if t + 1u < steps {
+            let p0 = (t + 1u) * DEPTH;
+            next_a0 = load_a(row0, p0, local);
+            next_a1 = load_a(row0, p0, local + 256u);
+            next_b0 = load_b(col0, p0, local);
+            next_b1 = load_b(col0, p0, local + 256u);
+        }
+        for (var p = 0u; p < DEPTH; p++) {
+            let at = p * ROW;
+            let a_lo = tile_a[at + rows];
+            let a_hi = tile_a[at + 16u + rows];
+            let b_lo = tile_b[at + cols];
+            let b_hi = tile_b[at + 16u + cols];
+            c00 = fma(vec4<f32>(a_lo.x), b_lo, c00);
+            c01 = fma(vec4<f32>(a_lo.x), b_hi, c01);
+            c10 = fma(vec4<f32>(a_lo.y), b_lo, c10);
+            c11 = fma(vec4<f32>(a_lo.y), b_hi, c11);
+            c20 = fma(vec4<f32>(a_lo.z), b_lo, c20);
+            c21 = fma(vec4<f32>(a_lo.z), b_hi, c21);
+            c30 = fma(vec4<f32>(a_lo.w), b_lo, c30);
+            c31 = fma(vec4<f32>(a_lo.w), b_hi, c31);
+            c40 = fma(vec4<f32>(a_hi.x), b_lo, c40);
+            c41 = fma(vec4<f32>(a_hi.x), b_hi, c41);
+            c50 = fma(vec4<f32>(a_hi.y), b_lo, c50);
+            c51 = fma(vec4<f32>(a_hi.y), b_hi, c51);
+            c60 = fma(vec4<f32>(a_hi.z), b_lo, c60);
+            c61 = fma(vec4<f32>(a_hi.z), b_hi, c61);
+            c70 = fma(vec4<f32>(a_hi.w), b_lo, c70);
+            c71 = fma(vec4<f32>(a_hi.w), b_hi, c71);
         }
         workgroupBarrier();
     }
 
-    store_row(row0 + y, col0 + x, lo0, hi0);
-    store_row(row0 + y + 16u, col0 + x, lo1, hi1);
-    store_row(row0 + y + 32u, col0 + x, lo2, hi2);
-    store_row(row0 + y + 48u, col0 + x, lo3, hi3);
-    store_row(row0 + y + 64u, col0 + x, lo4, hi4);
-    store_row(row0 + y + 80u, col0 + x, lo5, hi5);
-    store_row(row0 + y + 96u, col0 + x, lo6, hi6);
-    store_row(row0 + y + 112u, col0 + x, lo7, hi7);
+    let i0 = row0 + rows * 4u;
+    let i1 = row0 + 64u + rows * 4u;
+    let j0 = col0 + cols * 4u;
+    let j1 = col0 + 64u + cols * 4u;
+    store_out(i0, j0, c00);
+    store_out(i0, j1, c01);
+    store_out(i0 + 1u, j0, c10);
+    store_out(i0 + 1u, j1, c11);
+    store_out(i0 + 2u, j0, c20);
+    store_out(i0 + 2u, j1, c21);
+    store_out(i0 + 3u, j0, c30);
+    store_out(i0 + 3u, j1, c31);
+    store_out(i1, j0, c40);
+    store_out(i1, j1, c41);
+    store_out(i1 + 1u, j0, c50);
+    store_out(i1 + 1u, j1, c51);
+    store_out(i1 + 2u, j0, c60);
+    store_out(i1 + 2u, j1, c61);
+    store_out(i1 + 3u, j0, c70);
+    store_out(i1 + 3u, j1, c71);
 }

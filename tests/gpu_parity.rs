@@ -17,23 +17,73 @@ fn every_kernel_matches_the_cpu_engine() {
     pollster::block_on(gpu_common::kernel_cases::check(context));
 }
 
-/// Large products get the 128x128 tile where the device has the 16 KiB of workgroup memory it
-/// needs (lavapipe has; every WebGPU adapter has), small ones the 64x64 tile, whose four times
-/// as many workgroups keep a large GPU busy.
+/// Products with at least one 128x128 block of outputs get the wide tile where the device has
+/// the 16 KiB of workgroup memory it needs (lavapipe has; every WebGPU adapter has) and every
+/// stored row holds a multiple of four floats (it reads `vec4`s); others the 64x64 tile, and the
+/// wide tile refuses them with the reason.
 #[test]
-fn large_products_take_the_wide_tile() {
-    use neural_playground::gpu::{Kernels, MatmulTile};
+fn large_aligned_products_take_the_wide_tile() {
+    use neural_playground::gpu::{GpuTensor, Kernels, MatmulOperand, MatmulTile};
 
     let context = gpu_common::open_context();
     let kernels = Kernels::new_blocking(&context).unwrap();
     let has_wide = context.limits().max_compute_workgroup_storage_size >= 16384;
     assert_eq!(kernels.has_tile(MatmulTile::Wide128), has_wide);
     assert!(has_wide, "lavapipe offers 32 KiB of workgroup memory");
-    assert_eq!(kernels.tile_for(4096, 4096), MatmulTile::Wide128);
-    assert_eq!(kernels.tile_for(2048, 2048), MatmulTile::Wide128);
-    assert_eq!(kernels.tile_for(1024, 1024), MatmulTile::Square64);
-    assert_eq!(kernels.tile_for(64, 512), MatmulTile::Square64);
-    assert_eq!(kernels.tile_for(784, 512), MatmulTile::Square64);
+    let matrix = |rows: usize, cols: usize| GpuTensor::zeros(&context, &[rows, cols]);
+    let tile = |a: &GpuTensor, a_t: bool, b: &GpuTensor, b_t: bool| {
+        let operand = |tensor, transposed| MatmulOperand { tensor, transposed };
+        kernels.tile_for(operand(a, a_t), operand(b, b_t))
+    };
+    let (x, w) = (matrix(64, 784), matrix(784, 512));
+    assert_eq!(tile(&x, false, &w, false), MatmulTile::Wide128);
+    // X^T · dY (the weight gradient), dY · W^T (the input gradient).
+    let dy = matrix(64, 512);
+    assert_eq!(tile(&x, true, &dy, false), MatmulTile::Wide128);
+    assert_eq!(tile(&dy, false, &w, true), MatmulTile::Wide128);
+    // Fewer outputs than one block: the 2-D playground's layers, the MLP's last one.
+    assert_eq!(
+        tile(&dy, false, &matrix(512, 10), false),
+        MatmulTile::Square64
+    );
+    assert_eq!(
+        tile(&matrix(500, 2), false, &matrix(2, 8), false),
+        MatmulTile::Square64
+    );
+    // Rows that are not a multiple of four floats, in a, in b or in the output.
+    let (odd_a, odd_b) = (matrix(256, 33), matrix(33, 256));
+    assert_eq!(tile(&odd_a, false, &odd_b, false), MatmulTile::Square64);
+    assert_eq!(
+        tile(&matrix(256, 36), false, &matrix(36, 258), false),
+        MatmulTile::Square64
+    );
+    assert_eq!(
+        tile(&matrix(256, 130), true, &matrix(256, 256), false),
+        MatmulTile::Square64
+    );
+    // Any depth, where the vec4s run along the rows of op(a) and the columns of op(b).
+    assert_eq!(
+        tile(&matrix(33, 256), true, &odd_b, false),
+        MatmulTile::Wide128
+    );
+
+    let out = matrix(256, 256);
+    let mut commands = kernels.begin(&context);
+    let operand = |tensor| MatmulOperand {
+        tensor,
+        transposed: false,
+    };
+    let refused = commands
+        .matmul_tiled(
+            operand(&odd_a),
+            operand(&odd_b),
+            &out,
+            false,
+            MatmulTile::Wide128,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("multiple of four"), "{refused}");
 }
 
 /// Consecutive dispatches are recorded into one compute pass (a copy between them opens a new

@@ -14,10 +14,10 @@ use super::error::GpuError;
 use super::pass_encoder::PassEncoder;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
-/// The fewest 128x128 output blocks for which [`Commands::matmul`] picks the wide tile: a large
-/// GPU has a hundred or more compute units, and fewer blocks would leave some idle, where the
-/// 64x64 tile's four times as many workgroups keep them busy.
-const WIDE_MIN_BLOCKS: u32 = 256;
+/// The fewest outputs for which [`Kernels::tile_for`] picks the wide tile (one full 128x128
+/// block): smaller products, such as the 2-D playground's, fit one workgroup of either tile,
+/// and the 64x64 one does a quarter of the wasted work on the block's empty part.
+const WIDE_MIN_OUTPUTS: usize = 128 * 128;
 /// Workgroup memory the wide tile needs: a 128x16 and a 16x128 tile of f32.
 const WIDE_WORKGROUP_BYTES: u32 = 2 * 128 * 16 * 4;
 /// The compiled pipelines. Build once per [`GpuContext`] and keep (e.g. in an `Rc`).
@@ -58,10 +58,7 @@ impl Kernels {
                 let [wide] = dispatch::compile(
                     context,
                     "matmul_wide",
-                    concat!(
-                        include_str!("../../shaders/matmul_operands.wgsl"),
-                        include_str!("../../shaders/matmul_wide.wgsl")
-                    ),
+                    include_str!("../../shaders/matmul_wide.wgsl"),
                     ["matmul_wide"],
                 )
                 .await?;
@@ -131,11 +128,18 @@ impl Kernels {
         }
     }
 
-    /// The tile [`Commands::matmul`] uses for an `m` x `n` output: the wide one where the device
-    /// has it and the output has enough blocks of it to fill a large GPU.
-    pub fn tile_for(&self, m: usize, n: usize) -> MatmulTile {
-        let blocks = m.div_ceil(128).saturating_mul(n.div_ceil(128));
-        if self.matmul_wide.is_some() && blocks >= WIDE_MIN_BLOCKS as usize {
+    /// The tile [`Commands::matmul`] uses for `op(a) · op(b)`: the wide one where the device has
+    /// it, the product can be read four floats at a time ([`MatmulTile::fits`]) and the output
+    /// has at least one full block of it.
+    pub fn tile_for(&self, a: MatmulOperand<'_>, b: MatmulOperand<'_>) -> MatmulTile {
+        let outputs = match (a.used_shape(), b.used_shape()) {
+            (Ok((m, _)), Ok((_, n))) => m.saturating_mul(n),
+            _ => 0,
+        };
+        if self.matmul_wide.is_some()
+            && outputs >= WIDE_MIN_OUTPUTS
+            && MatmulTile::Wide128.fits(a, b)
+        {
             MatmulTile::Wide128
         } else {
             MatmulTile::Square64
@@ -170,12 +174,31 @@ impl Kernels {
 pub enum MatmulTile {
     /// `shaders/matmul.wgsl`: 64x64 outputs per workgroup, 4x4 per invocation; runs everywhere.
     Square64,
-    /// `shaders/matmul_wide.wgsl`: 128x128 outputs per workgroup, 8x8 per invocation; needs
-    /// 16 KiB of workgroup memory.
+    /// `shaders/matmul_wide.wgsl`: 128x128 outputs per workgroup, 8x8 per invocation, every
+    /// buffer read four floats at a time; needs 16 KiB of workgroup memory, and stored rows of
+    /// a multiple of four floats ([`MatmulTile::fits`]).
     Wide128,
 }
 
 impl MatmulTile {
+    /// Whether this tile can compute `op(a) · op(b)`: the wide one reads `a`, `b` and the output
+    /// as `vec4`s, so each of their stored rows must hold a multiple of four floats.
+    pub fn fits(self, a: MatmulOperand<'_>, b: MatmulOperand<'_>) -> bool {
+        let row_of_4 = |operand: MatmulOperand<'_>| {
+            operand
+                .tensor
+                .shape()
+                .last()
+                .is_some_and(|&cols| cols % 4 == 0)
+        };
+        match self {
+            MatmulTile::Square64 => true,
+            MatmulTile::Wide128 => {
+                row_of_4(a) && row_of_4(b) && b.used_shape().is_ok_and(|(_, n)| n % 4 == 0)
+            }
+        }
+    }
+
     /// Outputs per side of a workgroup's block.
     fn block(self) -> u32 {
         match self {
@@ -350,8 +373,7 @@ impl Commands<'_> {
         out: &GpuTensor,
         accumulate: bool,
     ) -> Result<(), GpuError> {
-        let (m, n) = (a.used_shape()?.0, b.used_shape()?.1);
-        let tile = self.kernels.tile_for(m, n);
+        let tile = self.kernels.tile_for(a, b);
         self.matmul_tiled(a, b, out, accumulate, tile)
     }
 
@@ -377,6 +399,14 @@ impl Commands<'_> {
         };
         let (m, k) = a.used_shape()?;
         let (k_b, n) = b.used_shape()?;
+        if !tile.fits(a, b) {
+            return Err(GpuError::Shape(format!(
+                "the 128x128 matmul tile reads four floats at a time, so every stored row must \
+                 hold a multiple of four: got a {:?} and b {:?}",
+                a.tensor.shape(),
+                b.tensor.shape()
+            )));
+        }
         if k != k_b || out.shape() != [m, n] {
             return Err(GpuError::Shape(format!(
                 "matmul of [{m}, {k}] by [{k_b}, {n}] into {:?}",

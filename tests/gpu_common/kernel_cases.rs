@@ -46,8 +46,10 @@ pub enum Case {
 pub fn table() -> Vec<Case> {
     let mut cases = Vec::new();
     let square = [(1, 1, 1), (33, 17, 29), (64, 784, 512), (7, 40, 3)];
-    // The wide tile: smaller than one block, and 2 x 3 blocks with ragged edges.
-    let wide = [(33, 17, 29), (130, 37, 259)];
+    // The wide tile (where every stored row is a multiple of four floats): smaller than one
+    // block, 2 x 3 blocks with ragged edges and a depth that is not a multiple of its step of
+    // 16, and an odd depth (a read transposed, b not: the only way it fits).
+    let wide = [(36, 20, 28), (132, 36, 260), (132, 37, 260)];
     let shapes = (square
         .into_iter()
         .map(|shape| (shape, MatmulTile::Square64)))
@@ -55,6 +57,12 @@ pub fn table() -> Vec<Case> {
     for ((m, k, n), tile) in shapes {
         for a_transposed in [false, true] {
             for b_transposed in [false, true] {
+                let a_row = if a_transposed { m } else { k };
+                let b_row = if b_transposed { k } else { n };
+                let fits = [a_row, b_row, n].iter().all(|cols| cols % 4 == 0);
+                if tile == MatmulTile::Wide128 && !fits {
+                    continue;
+                }
                 for accumulate in [false, true] {
                     cases.push(Case::Matmul {
                         m,

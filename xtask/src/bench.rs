@@ -11,7 +11,9 @@
 //! same table to `docs/benchmarks.md` (`bench_report`): `all`, `native` and `browser` rewrite its
 //! top table, `mnist` and `gpu` only their own section ("MNIST speed", "GPU speed"). `all` leaves
 //! the GPU figures out: without a GPU (lavapipe, software Vulkan) they take minutes and mean
-//! little.
+//! little. `gpu --from FILE...` reads the saved outputs of `bench/pytorch_gpu.py` and
+//! `benches/gpu.rs` instead of running them: a GPU machine without Rust runs the compiled
+//! benchmark and the script, and this one writes the report (docs/gpu.md says how).
 
 use crate::bench_paired::{self, PairedFigure, Rounds};
 use crate::bench_references::{
@@ -401,7 +403,7 @@ impl Measurements {
     /// program, `minutes` later), with a note giving both; figures only one run has are kept
     /// as they are, and the second run's context lines (the same as the first's) are dropped
     /// but for failures.
-    fn average_with(&mut self, again: Measurements, minutes: f64) {
+    fn average_with(&mut self, again: Measurements, later: &str) {
         let mut keys: Vec<_> = again.values.keys().cloned().collect();
         keys.sort();
         for key in keys {
@@ -410,8 +412,8 @@ impl Measurements {
                 Some(before) => {
                     self.values.insert(key.clone(), (before + after) / 2.0);
                     self.notes.push(format!(
-                        "{key}: {} before our figures and {} after them ({minutes:.0} min \
-                         later); the table uses their mean",
+                        "{key}: {} before our figures and {} after them ({later}); the table \
+                         uses their mean",
                         number(Some(before)),
                         number(Some(after))
                     ));
@@ -428,6 +430,49 @@ impl Measurements {
         self.notes.extend(failures);
     }
 
+    /// Keeps the figures (`key value` lines) and context (`# ` lines) a measuring program printed.
+    fn take(&mut self, printed: &str) {
+        for line in printed.lines() {
+            if let Some(note) = line.strip_prefix("# ") {
+                self.notes.push(note.to_string());
+            } else if let Some((key, value)) = line.split_once(' ')
+                && let Ok(value) = value.trim().parse::<f64>()
+            {
+                self.values.insert(key.to_string(), value);
+            }
+        }
+    }
+
+    /// What `files` hold, each the saved output of a measuring program, read in order: a figure
+    /// that two files hold (a reference measured before and after ours) gets their mean.
+    fn from_files(files: &[String]) -> Result<Measurements> {
+        let mut measurements = Measurements::default();
+        for file in files {
+            let printed = std::fs::read_to_string(file)
+                .map_err(|error| format!("cannot read the saved output {file}: {error}"))?;
+            let mut read = Measurements::default();
+            read.take(&printed);
+            if read.values.is_empty() {
+                return Err(format!("{file} holds no figures (`name value` lines)"));
+            }
+            // Context lines once each (a script run twice says the same things twice).
+            for note in std::mem::take(&mut read.notes) {
+                if !measurements.notes.contains(&note) {
+                    measurements.notes.push(note);
+                }
+            }
+            measurements.average_with(read, "read from the saved outputs");
+        }
+        measurements.notes.insert(
+            0,
+            format!(
+                "measured elsewhere and read from the programs' saved outputs ({})",
+                files.join(", ")
+            ),
+        );
+        Ok(measurements)
+    }
+
     /// Runs a measuring program and keeps what it printed, even if it then failed.
     fn collect(&mut self, what: &str, command: &mut Command) {
         eprintln!("\n== {what}");
@@ -440,15 +485,7 @@ impl Measurements {
             Ok(output) => output,
             Err(error) => return self.notes.push(format!("{what}: cannot start ({error})")),
         };
-        for line in String::from_utf8_lossy(&output.stdout).lines() {
-            if let Some(note) = line.strip_prefix("# ") {
-                self.notes.push(note.to_string());
-            } else if let Some((key, value)) = line.split_once(' ')
-                && let Ok(value) = value.trim().parse::<f64>()
-            {
-                self.values.insert(key.to_string(), value);
-            }
-        }
+        self.take(&String::from_utf8_lossy(&output.stdout));
         if !output.status.success() {
             self.notes
                 .push(format!("{what} failed ({}); see its output", output.status));
@@ -469,8 +506,19 @@ pub fn run(args: &[String]) -> Result {
             ));
         }
     };
-    let measurements = measure(group)?;
-    report(group, measurements)
+    let (measurements, measured_elsewhere) = match &args[1.min(args.len())..] {
+        [flag, files @ ..] if flag == "--from" && group == Group::Gpu && !files.is_empty() => {
+            (Measurements::from_files(files)?, true)
+        }
+        [] => (measure(group)?, false),
+        other => {
+            return Err(format!(
+                "unexpected arguments {other:?} (only `gpu --from FILE...` takes more: the saved \
+                 outputs of bench/pytorch_gpu.py and benches/gpu.rs, measured on a GPU machine)"
+            ));
+        }
+    };
+    report(group, measurements, measured_elsewhere)
 }
 
 /// Runs the programs that `group` needs: PyTorch always (on CUDA for `gpu`), then ours natively,
@@ -574,7 +622,7 @@ fn measure(group: Group) -> Result<Measurements> {
             let mut again = Measurements::default();
             let what = format!("PyTorch reference again ({script})");
             again.collect(&what, &mut pytorch_command(python, script));
-            measurements.average_with(again, minutes);
+            measurements.average_with(again, &format!("{minutes:.0} min later"));
         }
     }
     Ok(measurements)
@@ -643,7 +691,7 @@ fn browser_mlp_step() -> Command {
 }
 
 /// Prints the table and the notes, and writes them to `docs/benchmarks.md`.
-fn report(group: Group, mut measurements: Measurements) -> Result {
+fn report(group: Group, mut measurements: Measurements, measured_elsewhere: bool) -> Result {
     let software_adapter = measurements.values.remove(SOFTWARE_ADAPTER) == Some(1.0);
     let figures: Vec<Figure> = figures()
         .into_iter()
@@ -683,6 +731,7 @@ fn report(group: Group, mut measurements: Measurements) -> Result {
         introduction: &introduction,
         lines: rows.iter().map(|row| row.line.as_str()).collect(),
         notes: &notes,
+        measured_elsewhere,
     })
 }
 
@@ -829,7 +878,7 @@ mod tests {
         again
             .notes
             .push("PyTorch reference again failed (exit 1)".to_string());
-        first.average_with(again, 4.2);
+        first.average_with(again, "4 min later");
         assert_eq!(first.values["pytorch_mlp_step_ms"], 4.5);
         assert_eq!(first.values["mlp_step_wasm_ms"], 6.0);
         assert_eq!(first.values["pytorch_new"], 1.0);
@@ -841,6 +890,43 @@ mod tests {
                 "PyTorch reference again failed (exit 1)",
             ]
         );
+    }
+
+    #[test]
+    fn saved_outputs_from_a_gpu_machine_are_read_as_if_measured_here() {
+        let dir = std::env::temp_dir().join(format!("np-bench-from-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_string_lossy().into_owned()
+        };
+        let before = file(
+            "before.txt",
+            "# PyTorch on a GPU\npytorch_cuda_mlp_step_ms 1.0\n",
+        );
+        let ours = file(
+            "ours.txt",
+            "# adapter: Vulkan (a GPU)\nmlp_step_gpu_ms 0.5\n",
+        );
+        let after = file(
+            "after.txt",
+            "# PyTorch on a GPU\npytorch_cuda_mlp_step_ms 1.5\n",
+        );
+        let read = Measurements::from_files(&[before.clone(), ours, after]).unwrap();
+        assert_eq!(read.values["pytorch_cuda_mlp_step_ms"], 1.25);
+        assert_eq!(read.values["mlp_step_gpu_ms"], 0.5);
+        let said = |text: &str| read.notes.iter().filter(|n| n.contains(text)).count();
+        assert_eq!(said("PyTorch on a GPU"), 1);
+        assert_eq!(said("adapter: Vulkan (a GPU)"), 1);
+        assert_eq!(said("measured elsewhere"), 1);
+
+        let empty = file("empty.txt", "GPU benchmark failed: no adapter\n");
+        let refused = Measurements::from_files(&[before, empty]).err().unwrap();
+        assert!(refused.contains("holds no figures"), "{refused}");
+        let missing = dir.join("missing.txt").to_string_lossy().into_owned();
+        assert!(Measurements::from_files(&[missing]).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct Report<'a> {
     pub introduction: &'a str,
     pub lines: Vec<&'a str>,
     pub notes: &'a [String],
+    /// Whether the figures were read from another machine's saved outputs (`bench gpu --from`),
+    /// so that the report does not name this machine's processor as theirs.
+    pub measured_elsewhere: bool,
 }
 
 /// Writes `report` to `docs/benchmarks.md`: the top table (keeping the [`SECTIONS`] after it) or
@@ -41,13 +44,22 @@ pub fn write(report: &Report) -> Result {
             .find_map(|line| line.strip_prefix(name))
             .map_or("unknown".to_string(), |value| value.trim().to_string())
     };
-    let written_by = format!(
-        "Written by `cargo xtask bench {}` on {}, {} ({} CPUs).",
-        report.group,
-        date.trim(),
-        field("Model name:"),
-        field("CPU(s):"),
-    );
+    let written_by = if report.measured_elsewhere {
+        format!(
+            "Written by `cargo xtask bench {} --from` on {} from the saved outputs of a run on \
+             another machine (its GPU and software are in the notes).",
+            report.group,
+            date.trim(),
+        )
+    } else {
+        format!(
+            "Written by `cargo xtask bench {}` on {}, {} ({} CPUs).",
+            report.group,
+            date.trim(),
+            field("Model name:"),
+            field("CPU(s):"),
+        )
+    };
     let mut table = "| name | ours | reference | ratio |\n|---|---|---|---|\n".to_string();
     for line in &report.lines {
         table.push_str(&format!("| {line} |\n"));

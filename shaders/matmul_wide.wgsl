@@ -2,8 +2,9 @@
 // all hold a multiple of four floats, on adapters that give a workgroup 16 KiB of memory
 // (WebGPU's default; wgpu's downlevel limit is 32 bytes short of it).
 //
-// The contract of `matmul.wgsl` (same uniform block and bindings), but every buffer is read and
-// written four floats at a time (`vec4`), which is why the rows must hold multiples of four.
+// The contract of `matmul.wgsl` (its uniform block begins as that one does, and binding 4 is added
+// for split products), but every buffer is read and written four floats at a time (`vec4`), which
+// is why the rows must hold multiples of four.
 // A workgroup of 256 invocations computes a 128x128 block of `out`, 8x8 outputs each. Each step
 // of 16 along k, the workgroup copies a 128x16 tile of op(a) and a 16x128 tile of op(b) into
 // workgroup memory, both stored depth-major (row p of a tile holds depth p), so that each
@@ -11,7 +12,10 @@
 // and does 64 multiply-adds with them. While it multiplies, it already holds the next step's
 // values from `a` and `b` in registers, so the wait for memory overlaps the arithmetic.
 // On an H100 this ran at 64% of cuBLAS's SGEMM at 4096³ (the 8x8 scalar-read version it replaced:
-// 29%); docs/gpu.md has the figures. `gpu::Kernels` picks it for large enough products.
+// 29%); docs/gpu.md has the figures. `gpu::Kernels` picks it for large enough products, and
+// splits products with few output blocks along k (`gpu::matmul_split`), so that a GPU with many
+// compute units gets enough workgroups: each part writes its partial product, and `sum_splits`
+// adds them up.
 
 struct MatmulParams {
     m: u32,
@@ -19,12 +23,20 @@ struct MatmulParams {
     k: u32,
     // bit 0: a transposed, bit 1: b transposed, bit 2: accumulate into `out`.
     flags: u32,
+    // Split along k into this many parts of `split_steps` steps of DEPTH each; with more than
+    // one, each part writes its own m x n partial product into `partials`, and `sum_splits`
+    // adds them into `out`.
+    splits: u32,
+    split_steps: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+// `splits` partial products of m x n, one after the other (a small unused buffer when there is
+// one part).
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 
 // Outputs per side of the workgroup's block, and the k step.
 const BLOCK: u32 = 128u;
@@ -106,11 +118,14 @@ fn store_b(slot: u32, v: vec4<f32>) {
     tile_b[slot] = v;
 }
 
-// Writes (or adds) the four outputs of row i at columns j..j+4 (j and n are multiples of 4).
-fn store_out(i: u32, j: u32, v: vec4<f32>) {
+// Writes (or adds) the four outputs of row i at columns j..j+4 (j and n are multiples of 4); of
+// a split product, writes part `split`'s partial sums instead.
+fn store_out(split: u32, i: u32, j: u32, v: vec4<f32>) {
     if i < params.m && j < params.n {
         let index = (i * params.n + j) / 4u;
-        if (params.flags & 4u) != 0u {
+        if params.splits > 1u {
+            partials[split * (params.m * params.n / 4u) + index] = v;
+        } else if (params.flags & 4u) != 0u {
             out[index] += v;
         } else {
             out[index] = v;
@@ -123,8 +138,11 @@ fn matmul_wide(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(local_invocation_index) local: u32,
 ) {
+    // x counts the column blocks of each part along k in turn.
+    let column_blocks = (params.n + BLOCK - 1u) / BLOCK;
+    let split = group.x / column_blocks;
     let row0 = group.y * BLOCK;
-    let col0 = group.x * BLOCK;
+    let col0 = (group.x % column_blocks) * BLOCK;
     // Invocation `local` owns rows 4g..4g+4 and 64+4g..64+4g+4 of the block (g = `rows`), and
     // the columns likewise (g = `cols`). The 32 invocations of a subgroup of 32 (a warp) span
     // 4 row groups and 8 column groups, so that each depth's reads from the tiles touch few
@@ -154,19 +172,22 @@ fn matmul_wide(
     var c70 = vec4<f32>(0.0);
     var c71 = vec4<f32>(0.0);
 
-    let steps = (params.k + DEPTH - 1u) / DEPTH;
+    // This part's steps along k: first..last.
+    let first = split * params.split_steps;
+    let last = min(first + params.split_steps, (params.k + DEPTH - 1u) / DEPTH);
     // The values of the coming step, read ahead: two vec4s of each operand per invocation.
-    var next_a0 = load_a(row0, 0u, local);
-    var next_a1 = load_a(row0, 0u, local + 256u);
-    var next_b0 = load_b(col0, 0u, local);
-    var next_b1 = load_b(col0, 0u, local + 256u);
-    for (var t = 0u; t < steps; t++) {
+    let p_first = first * DEPTH;
+    var next_a0 = load_a(row0, p_first, local);
+    var next_a1 = load_a(row0, p_first, local + 256u);
+    var next_b0 = load_b(col0, p_first, local);
+    var next_b1 = load_b(col0, p_first, local + 256u);
+    for (var t = first; t < last; t++) {
         store_a(local, next_a0);
         store_a(local + 256u, next_a1);
         store_b(local, next_b0);
         store_b(local + 256u, next_b1);
         workgroupBarrier();
-        if t + 1u < steps {
+        if t + 1u < last {
             let p0 = (t + 1u) * DEPTH;
             next_a0 = load_a(row0, p0, local);
             next_a1 = load_a(row0, p0, local + 256u);
@@ -203,20 +224,42 @@ fn matmul_wide(
     let i1 = row0 + 64u + rows * 4u;
     let j0 = col0 + cols * 4u;
     let j1 = col0 + 64u + cols * 4u;
-    store_out(i0, j0, c00);
-    store_out(i0, j1, c01);
-    store_out(i0 + 1u, j0, c10);
-    store_out(i0 + 1u, j1, c11);
-    store_out(i0 + 2u, j0, c20);
-    store_out(i0 + 2u, j1, c21);
-    store_out(i0 + 3u, j0, c30);
-    store_out(i0 + 3u, j1, c31);
-    store_out(i1, j0, c40);
-    store_out(i1, j1, c41);
-    store_out(i1 + 1u, j0, c50);
-    store_out(i1 + 1u, j1, c51);
-    store_out(i1 + 2u, j0, c60);
-    store_out(i1 + 2u, j1, c61);
-    store_out(i1 + 3u, j0, c70);
-    store_out(i1 + 3u, j1, c71);
+    store_out(split, i0, j0, c00);
+    store_out(split, i0, j1, c01);
+    store_out(split, i0 + 1u, j0, c10);
+    store_out(split, i0 + 1u, j1, c11);
+    store_out(split, i0 + 2u, j0, c20);
+    store_out(split, i0 + 2u, j1, c21);
+    store_out(split, i0 + 3u, j0, c30);
+    store_out(split, i0 + 3u, j1, c31);
+    store_out(split, i1, j0, c40);
+    store_out(split, i1, j1, c41);
+    store_out(split, i1 + 1u, j0, c50);
+    store_out(split, i1 + 1u, j1, c51);
+    store_out(split, i1 + 2u, j0, c60);
+    store_out(split, i1 + 2u, j1, c61);
+    store_out(split, i1 + 3u, j0, c70);
+    store_out(split, i1 + 3u, j1, c71);
+}
+
+// out = (out if accumulating) + the sum of the `splits` partial products, one vec4 per
+// invocation (x, then y, as the one-dimensional kernels count them).
+@compute @workgroup_size(256, 1, 1)
+fn sum_splits(
+    @builtin(global_invocation_id) id: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let index = id.x + id.y * groups.x * 256u;
+    let len = params.m * params.n / 4u;
+    if index >= len {
+        return;
+    }
+    var sum = vec4<f32>(0.0);
+    if (params.flags & 4u) != 0u {
+        sum = out[index];
+    }
+    for (var split = 0u; split < params.splits; split++) {
+        sum += partials[split * len + index];
+    }
+    out[index] = sum;
 }

@@ -11,6 +11,7 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{self, MAX_GROUPS, linear_groups, to_u32};
 use super::error::GpuError;
+use super::matmul_split::SplitAlongK;
 use super::pass_encoder::PassEncoder;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
@@ -25,7 +26,7 @@ const WIDE_WORKGROUP_BYTES: u32 = 2 * 128 * 16 * 4;
 pub struct Kernels {
     matmul: wgpu::ComputePipeline,
     /// `shaders/matmul_wide.wgsl`, where the device allows its 16 KiB of workgroup memory.
-    matmul_wide: Option<wgpu::ComputePipeline>,
+    matmul_wide: Option<WidePipelines>,
     add_bias: wgpu::ComputePipeline,
     activation_forward: wgpu::ComputePipeline,
     activation_backward: wgpu::ComputePipeline,
@@ -37,6 +38,16 @@ pub struct Kernels {
     /// The loss terms of [`Commands::loss_value`], one buffer per number of terms, kept so
     /// that a training step binds the same buffers every step (see `super::bind_groups`).
     loss_terms_scratch: Mutex<HashMap<usize, wgpu::Buffer>>,
+    /// The partial products of [`SplitAlongK`] products, one buffer per length, kept as the
+    /// loss terms are.
+    partials_scratch: Mutex<HashMap<usize, wgpu::Buffer>>,
+}
+
+/// The entry points of `shaders/matmul_wide.wgsl`.
+#[derive(Debug)]
+struct WidePipelines {
+    multiply: wgpu::ComputePipeline,
+    sum_splits: wgpu::ComputePipeline,
 }
 
 impl Kernels {
@@ -55,14 +66,17 @@ impl Kernels {
         .await?;
         let matmul_wide =
             if context.limits().max_compute_workgroup_storage_size >= WIDE_WORKGROUP_BYTES {
-                let [wide] = dispatch::compile(
+                let [multiply, sum_splits] = dispatch::compile(
                     context,
                     "matmul_wide",
                     include_str!("../../shaders/matmul_wide.wgsl"),
-                    ["matmul_wide"],
+                    ["matmul_wide", "sum_splits"],
                 )
                 .await?;
-                Some(wide)
+                Some(WidePipelines {
+                    multiply,
+                    sum_splits,
+                })
             } else {
                 None
             };
@@ -104,20 +118,20 @@ impl Kernels {
             loss_gradient,
             optimizer_step,
             loss_terms_scratch: Mutex::default(),
+            partials_scratch: Mutex::default(),
         })
     }
 
     /// A buffer for `terms` loss terms, the same one every time for the same count (dispatches
     /// run in order, so two losses of one submission can share it).
     fn loss_terms_scratch(&self, context: &GpuContext, terms: usize) -> wgpu::Buffer {
-        let mut scratch = self
-            .loss_terms_scratch
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        scratch
-            .entry(terms)
-            .or_insert_with(|| GpuTensor::zeros(context, &[terms]).buffer)
-            .clone()
+        scratch(&self.loss_terms_scratch, context, terms)
+    }
+
+    /// A buffer for `len` floats of partial products, likewise (each split product's sums are
+    /// added up by the dispatch right after the one that wrote them).
+    fn partials_scratch(&self, context: &GpuContext, len: usize) -> wgpu::Buffer {
+        scratch(&self.partials_scratch, context, len)
     }
 
     /// The tiles this device can run: the wide one needs 16 KiB of workgroup memory.
@@ -167,6 +181,19 @@ impl Kernels {
             encoder,
         }
     }
+}
+
+/// The buffer of `len` floats in `buffers`, made on first use.
+fn scratch(
+    buffers: &Mutex<HashMap<usize, wgpu::Buffer>>,
+    context: &GpuContext,
+    len: usize,
+) -> wgpu::Buffer {
+    let mut buffers = buffers.lock().unwrap_or_else(|e| e.into_inner());
+    buffers
+        .entry(len)
+        .or_insert_with(|| GpuTensor::zeros(context, &[len]).buffer)
+        .clone()
 }
 
 /// How a matmul dispatch splits the output among workgroups.
@@ -249,6 +276,10 @@ struct MatmulParams {
     n: u32,
     k: u32,
     flags: u32,
+    /// The wide tile's [`SplitAlongK`] (`matmul.wgsl` reads only the fields above).
+    splits: u32,
+    split_steps: u32,
+    _pad: [u32; 2],
 }
 
 #[repr(C)]
@@ -387,15 +418,15 @@ impl Commands<'_> {
         accumulate: bool,
         tile: MatmulTile,
     ) -> Result<(), GpuError> {
-        let pipeline = match tile {
-            MatmulTile::Square64 => &self.kernels.matmul,
-            MatmulTile::Wide128 => self.kernels.matmul_wide.as_ref().ok_or_else(|| {
+        let wide = match tile {
+            MatmulTile::Square64 => None,
+            MatmulTile::Wide128 => Some(self.kernels.matmul_wide.as_ref().ok_or_else(|| {
                 GpuError::Shape(format!(
                     "the 128x128 matmul tile needs {WIDE_WORKGROUP_BYTES} bytes of workgroup \
                      memory; this device gives {}",
                     self.context.limits().max_compute_workgroup_storage_size
                 ))
-            })?,
+            })?),
         };
         let (m, k) = a.used_shape()?;
         let (k_b, n) = b.used_shape()?;
@@ -418,21 +449,57 @@ impl Commands<'_> {
         }
         let flags =
             u32::from(a.transposed) | u32::from(b.transposed) << 1 | u32::from(accumulate) << 2;
+        let split = match tile {
+            MatmulTile::Square64 => SplitAlongK {
+                parts: 1,
+                steps_per_part: 0,
+            },
+            MatmulTile::Wide128 => SplitAlongK::of(m, k, n),
+        };
         let params = MatmulParams {
             m: to_u32(m)?,
             n: to_u32(n)?,
             k: to_u32(k)?,
             flags,
+            splits: to_u32(split.parts)?,
+            split_steps: to_u32(split.steps_per_part)?,
+            _pad: [0; 2],
         };
         let block = tile.block();
-        let groups = (params.n.div_ceil(block), params.m.div_ceil(block));
+        let groups = (
+            params.n.div_ceil(block).saturating_mul(params.splits),
+            params.m.div_ceil(block),
+        );
         if groups.0 > MAX_GROUPS || groups.1 > MAX_GROUPS {
             return Err(GpuError::Shape(format!(
                 "matmul output [{m}, {n}] is too large"
             )));
         }
-        let buffers = [&a.tensor.buffer, &b.tensor.buffer, &out.buffer];
-        self.dispatch(pipeline, &params, &[1, 2, 3], &buffers, groups);
+        let (a, b, out) = (&a.tensor.buffer, &b.tensor.buffer, &out.buffer);
+        let Some(wide) = wide else {
+            self.dispatch(
+                &self.kernels.matmul,
+                &params,
+                &[1, 2, 3],
+                &[a, b, out],
+                groups,
+            );
+            return Ok(());
+        };
+        // One part: a buffer of one vec4 stands in for the partial products.
+        let partials_len = if split.parts > 1 {
+            split.parts * m * n
+        } else {
+            4
+        };
+        let partials = self.kernels.partials_scratch(self.context, partials_len);
+        let buffers = [a, b, out, &partials];
+        self.dispatch(&wide.multiply, &params, &[1, 2, 3, 4], &buffers, groups);
+        if split.parts > 1 {
+            let vec4s = to_u32(m * n / 4)?;
+            let sum = &wide.sum_splits;
+            self.dispatch_linear(sum, &params, &[3, 4], &[out, &partials], vec4s);
+        }
         Ok(())
     }
 

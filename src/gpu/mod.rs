@@ -31,6 +31,7 @@ mod dense_model;
 mod dispatch;
 mod error;
 mod kernels;
+mod matmul_split;
 mod norm_kernels;
 mod optimizer;
 mod pass_encoder;

@@ -48,8 +48,15 @@ pub fn table() -> Vec<Case> {
     let square = [(1, 1, 1), (33, 17, 29), (64, 784, 512), (7, 40, 3)];
     // The wide tile (where every stored row is a multiple of four floats): smaller than one
     // block, 2 x 3 blocks with ragged edges and a depth that is not a multiple of its step of
-    // 16, and an odd depth (a read transposed, b not: the only way it fits).
-    let wide = [(36, 20, 28), (132, 36, 260), (132, 37, 260)];
+    // 16, an odd depth (a read transposed, b not: the only way it fits), and split along k
+    // (`SplitAlongK`): into 3 parts, the last ragged, and into 10 (the MLP's first layer).
+    let wide = [
+        (36, 20, 28),
+        (132, 36, 260),
+        (132, 37, 260),
+        (36, 200, 28),
+        (64, 784, 512),
+    ];
     let shapes = (square
         .into_iter()
         .map(|shape| (shape, MatmulTile::Square64)))

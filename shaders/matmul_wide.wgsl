@@ -11,7 +11,7 @@
 // invocation reads its eight values of op(a) and eight of op(b) for one depth as four `vec4`s
 // and does 64 multiply-adds with them. While it multiplies, it already holds the next step's
 // values from `a` and `b` in registers, so the wait for memory overlaps the arithmetic.
-// On an H100 this ran at 64% of cuBLAS's SGEMM at 4096³ (the 8x8 scalar-read version it replaced:
+// On an H100 this ran at 63% of cuBLAS's SGEMM at 4096³ (the 8x8 scalar-read version it replaced:
 // 29%); docs/gpu.md has the figures. `gpu::Kernels` picks it for large enough products, and
 // splits products with few output blocks along k (`gpu::matmul_split`), so that a GPU with many
 // compute units gets enough workgroups: each part writes its partial product, and `sum_splits`
@@ -37,6 +37,10 @@ struct MatmulParams {
 // `splits` partial products of m x n, one after the other (a small unused buffer when there is
 // one part).
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+
+// Whether this pipeline computes parts of split products (`gpu::Kernels` builds one of each: on
+// an H100 the unsplit product ran at 22 TFLOP/s instead of 33 with the split's arithmetic in it).
+override SPLIT: bool = false;
 
 // Outputs per side of the workgroup's block, and the k step.
 const BLOCK: u32 = 128u;
@@ -123,7 +127,7 @@ fn store_b(slot: u32, v: vec4<f32>) {
 fn store_out(split: u32, i: u32, j: u32, v: vec4<f32>) {
     if i < params.m && j < params.n {
         let index = (i * params.n + j) / 4u;
-        if params.splits > 1u {
+        if SPLIT {
             partials[split * (params.m * params.n / 4u) + index] = v;
         } else if (params.flags & 4u) != 0u {
             out[index] += v;
@@ -138,11 +142,16 @@ fn matmul_wide(
     @builtin(workgroup_id) group: vec3<u32>,
     @builtin(local_invocation_index) local: u32,
 ) {
-    // x counts the column blocks of each part along k in turn.
-    let column_blocks = (params.n + BLOCK - 1u) / BLOCK;
-    let split = group.x / column_blocks;
+    // Split, x counts the column blocks of each part along k in turn.
+    var split = 0u;
+    var column_block = group.x;
+    if SPLIT {
+        let column_blocks = (params.n + BLOCK - 1u) / BLOCK;
+        split = group.x / column_blocks;
+        column_block = group.x % column_blocks;
+    }
     let row0 = group.y * BLOCK;
-    let col0 = (group.x % column_blocks) * BLOCK;
+    let col0 = column_block * BLOCK;
     // Invocation `local` owns rows 4g..4g+4 and 64+4g..64+4g+4 of the block (g = `rows`), and
     // the columns likewise (g = `cols`). The 32 invocations of a subgroup of 32 (a warp) span
     // 4 row groups and 8 column groups, so that each depth's reads from the tiles touch few
@@ -173,8 +182,12 @@ fn matmul_wide(
     var c71 = vec4<f32>(0.0);
 
     // This part's steps along k: first..last.
-    let first = split * params.split_steps;
-    let last = min(first + params.split_steps, (params.k + DEPTH - 1u) / DEPTH);
+    var first = 0u;
+    var last = (params.k + DEPTH - 1u) / DEPTH;
+    if SPLIT {
+        first = split * params.split_steps;
+        last = min(first + params.split_steps, last);
+    }
     // The values of the coming step, read ahead: two vec4s of each operand per invocation.
     let p_first = first * DEPTH;
     var next_a0 = load_a(row0, p_first, local);

@@ -25,6 +25,17 @@ pub(super) async fn compile<const N: usize>(
     source: &str,
     entry_points: [&str; N],
 ) -> Result<[wgpu::ComputePipeline; N], GpuError> {
+    compile_with(context, name, source, entry_points, Default::default()).await
+}
+
+/// [`compile`] with the shader's `override` constants set, and other options, as `options` says.
+pub(super) async fn compile_with<const N: usize>(
+    context: &GpuContext,
+    name: &'static str,
+    source: &str,
+    entry_points: [&str; N],
+    options: wgpu::PipelineCompilationOptions<'_>,
+) -> Result<[wgpu::ComputePipeline; N], GpuError> {
     let device = &context.device;
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -37,7 +48,7 @@ pub(super) async fn compile<const N: usize>(
             layout: None,
             module: &module,
             entry_point: Some(entry_points[i]),
-            compilation_options: Default::default(),
+            compilation_options: options.clone(),
             cache: None,
         })
     });

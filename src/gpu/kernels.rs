@@ -43,10 +43,12 @@ pub struct Kernels {
     partials_scratch: Mutex<HashMap<usize, wgpu::Buffer>>,
 }
 
-/// The entry points of `shaders/matmul_wide.wgsl`.
+/// The entry points of `shaders/matmul_wide.wgsl`: the product, its parts when split along k
+/// (`SPLIT` on), and the sum of the parts.
 #[derive(Debug)]
 struct WidePipelines {
     multiply: wgpu::ComputePipeline,
+    multiply_part: wgpu::ComputePipeline,
     sum_splits: wgpu::ComputePipeline,
 }
 
@@ -64,22 +66,34 @@ impl Kernels {
             ["matmul"],
         )
         .await?;
-        let matmul_wide =
-            if context.limits().max_compute_workgroup_storage_size >= WIDE_WORKGROUP_BYTES {
-                let [multiply, sum_splits] = dispatch::compile(
-                    context,
-                    "matmul_wide",
-                    include_str!("../../shaders/matmul_wide.wgsl"),
-                    ["matmul_wide", "sum_splits"],
-                )
-                .await?;
-                Some(WidePipelines {
-                    multiply,
-                    sum_splits,
-                })
-            } else {
-                None
+        let matmul_wide = if context.limits().max_compute_workgroup_storage_size
+            >= WIDE_WORKGROUP_BYTES
+        {
+            let source = include_str!("../../shaders/matmul_wide.wgsl");
+            let entry_points = ["matmul_wide", "sum_splits"];
+            let split = |on: bool| wgpu::PipelineCompilationOptions {
+                constants: if on { &[("SPLIT", 1.0)] } else { &[] },
+                ..Default::default()
             };
+            let [multiply, sum_splits] =
+                dispatch::compile_with(context, "matmul_wide", source, entry_points, split(false))
+                    .await?;
+            let [multiply_part] = dispatch::compile_with(
+                context,
+                "matmul_wide",
+                source,
+                ["matmul_wide"],
+                split(true),
+            )
+            .await?;
+            Some(WidePipelines {
+                multiply,
+                multiply_part,
+                sum_splits,
+            })
+        } else {
+            None
+        };
         let [add_bias, activation_forward, activation_backward] = dispatch::compile(
             context,
             "elementwise",
@@ -494,7 +508,12 @@ impl Commands<'_> {
         };
         let partials = self.kernels.partials_scratch(self.context, partials_len);
         let buffers = [a, b, out, &partials];
-        self.dispatch(&wide.multiply, &params, &[1, 2, 3, 4], &buffers, groups);
+        let multiply = if split.parts > 1 {
+            &wide.multiply_part
+        } else {
+            &wide.multiply
+        };
+        self.dispatch(multiply, &params, &[1, 2, 3, 4], &buffers, groups);
         if split.parts > 1 {
             let vec4s = to_u32(m * n / 4)?;
             let sum = &wide.sum_splits;

@@ -1,6 +1,6 @@
 //! The engine switch in a real browser: with WebGPU (headless Chromium's SwiftShader adapter,
 //! `--enable-unsafe-webgpu`) the GPU passes its self-test, trains XOR and hands the network over
-//! to the CPU mid-run, an image network trains on it in the Images page's worker, and when the device is lost mid-run the CPU goes on from the last synced
+//! to the CPU mid-run, an image network and an MLP train on it in the Images page's worker, and when the device is lost mid-run the CPU goes on from the last synced
 //! weights and says so; without the flag there is no adapter, the badge says so, and the CPU
 //! trains as always.
 //!
@@ -197,11 +197,25 @@ async fn a_lost_gpu_device_hands_training_to_the_cpu_from_the_last_synced_weight
 
 #[tokio::test]
 async fn an_image_network_trains_on_webgpu_in_the_worker() {
-    let page = Page::launch_with_args(WEBGPU).await;
     // A small convolutional network, one epoch, on the GPU: all of it from the link.
-    page.open(
-        "/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageEpochs=1&imageBackend=gpu",
-    )
+    trains_on_webgpu_in_the_worker("conv4k3p1-relu,max2,flat,dense10", "images_webgpu").await;
+}
+
+/// An MLP whose first layer (64x784 by 784x256) takes the wide matmul tile, split along k, and
+/// whose weight gradient (784x64 by 64x256) takes it unsplit: the page's path through
+/// `shaders/matmul_wide.wgsl` on a real WebGPU adapter.
+#[tokio::test]
+async fn an_mlp_trains_on_webgpu_in_the_worker() {
+    trains_on_webgpu_in_the_worker("flat,dense256-relu,dense10", "images_webgpu_mlp").await;
+}
+
+/// Opens the Images page on `model`, chooses the worker's GPU, trains one epoch and expects over
+/// 80% test accuracy and no message; saves a screenshot as `screenshot`.
+async fn trains_on_webgpu_in_the_worker(model: &str, screenshot: &str) {
+    let page = Page::launch_with_args(WEBGPU).await;
+    page.open(&format!(
+        "/#page=images&imageModel={model}&imageEpochs=1&imageBackend=gpu"
+    ))
     .await;
     page.wait_for("images-page", LOAD_TIMEOUT).await;
     page.wait_until(
@@ -237,10 +251,10 @@ async fn an_image_network_trains_on_webgpu_in_the_worker() {
             |accuracy| *accuracy > 80.0,
         )
         .await;
-    eprintln!("test accuracy on the GPU: {accuracy}%");
+    eprintln!("{model}: test accuracy on the GPU: {accuracy}%");
     let speed = page.text("examples-per-second").await;
     eprintln!("speed on SwiftShader: {speed}");
-    page.screenshot("images_webgpu").await;
+    page.screenshot(screenshot).await;
     let message = page.text("images-message").await;
     assert!(message.is_empty(), "unexpected message: {message}");
 }

@@ -11,7 +11,8 @@
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::error::GpuError;
-use super::kernels::{Commands, MatmulOperand};
+use super::kernels::Commands;
+use super::matmul::MatmulOperand;
 use super::optimizer::GpuParam;
 use super::training_kernels::TrainingCommands;
 use crate::engine::{Activation, Dense, Loss, Model, OutputTransform, ParamRole};

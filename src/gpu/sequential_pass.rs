@@ -11,7 +11,7 @@
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::error::GpuError;
-use super::kernels::MatmulOperand;
+use super::matmul::MatmulOperand;
 use super::norm_kernels::GpuNormStatistics;
 use super::recording::Recording;
 use super::trainer::GpuTrainingError;

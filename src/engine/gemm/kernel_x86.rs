@@ -10,7 +10,7 @@ pub(crate) struct Avx2Fma;
 const MR: usize = 6;
 const NR: usize = 16;
 
-/// Whether this CPU runs [`Avx2Fma`] (the standard library caches the answer).
+/// Whether this CPU runs the AVX2+FMA kernel (the standard library caches the answer).
 pub fn available() -> bool {
     is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
 }

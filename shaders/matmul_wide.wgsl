@@ -12,7 +12,7 @@
 // and does 64 multiply-adds with them. While it multiplies, it already holds the next step's
 // values from `a` and `b` in registers, so the wait for memory overlaps the arithmetic.
 // On an H100 this ran at 63% of cuBLAS's SGEMM at 4096³ (the 8x8 scalar-read version it replaced:
-// 29%); docs/gpu.md has the figures. `gpu::Kernels` picks it for large enough products, and
+// 29%); docs/gpu.md has the figures. `gpu::matmul` picks it for large enough products, and
 // splits products with few output blocks along k (`gpu::matmul_split`), so that a GPU with many
 // compute units gets enough workgroups: each part writes its partial product, and `sum_splits`
 // adds them up.
@@ -38,7 +38,7 @@ struct MatmulParams {
 // one part).
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 
-// Whether this pipeline computes parts of split products (`gpu::Kernels` builds one of each: on
+// Whether this pipeline computes parts of split products (`gpu::matmul` builds one of each: on
 // an H100 the unsplit product ran at 22 TFLOP/s instead of 33 with the split's arithmetic in it).
 override SPLIT: bool = false;
 

@@ -122,6 +122,13 @@ fn store_b(slot: u32, v: vec4<f32>) {
     tile_b[slot] = v;
 }
 
+// Writes (or adds) the eight outputs of row i at columns j..j+4 (`left`) and j+64..j+68
+// (`right`).
+fn store_row(split: u32, i: u32, j: u32, left: vec4<f32>, right: vec4<f32>) {
+    store_out(split, i, j, left);
+    store_out(split, i, j + 64u, right);
+}
+
 // Writes (or adds) the four outputs of row i at columns j..j+4 (j and n are multiples of 4); of
 // a split product, writes part `split`'s partial sums instead.
 fn store_out(split: u32, i: u32, j: u32, v: vec4<f32>) {
@@ -235,24 +242,15 @@ fn matmul_wide(
 
     let i0 = row0 + rows * 4u;
     let i1 = row0 + 64u + rows * 4u;
-    let j0 = col0 + cols * 4u;
-    let j1 = col0 + 64u + cols * 4u;
-    store_out(split, i0, j0, c00);
-    store_out(split, i0, j1, c01);
-    store_out(split, i0 + 1u, j0, c10);
-    store_out(split, i0 + 1u, j1, c11);
-    store_out(split, i0 + 2u, j0, c20);
-    store_out(split, i0 + 2u, j1, c21);
-    store_out(split, i0 + 3u, j0, c30);
-    store_out(split, i0 + 3u, j1, c31);
-    store_out(split, i1, j0, c40);
-    store_out(split, i1, j1, c41);
-    store_out(split, i1 + 1u, j0, c50);
-    store_out(split, i1 + 1u, j1, c51);
-    store_out(split, i1 + 2u, j0, c60);
-    store_out(split, i1 + 2u, j1, c61);
-    store_out(split, i1 + 3u, j0, c70);
-    store_out(split, i1 + 3u, j1, c71);
+    let j = col0 + cols * 4u;
+    store_row(split, i0, j, c00, c01);
+    store_row(split, i0 + 1u, j, c10, c11);
+    store_row(split, i0 + 2u, j, c20, c21);
+    store_row(split, i0 + 3u, j, c30, c31);
+    store_row(split, i1, j, c40, c41);
+    store_row(split, i1 + 1u, j, c50, c51);
+    store_row(split, i1 + 2u, j, c60, c61);
+    store_row(split, i1 + 3u, j, c70, c71);
 }
 
 // out = (out if accumulating) + the sum of the `splits` partial products, one vec4 per

@@ -260,10 +260,7 @@ impl Commands<'_> {
         let flags =
             u32::from(a.transposed) | u32::from(b.transposed) << 1 | u32::from(accumulate) << 2;
         let split = match tile {
-            MatmulTile::Square64 => SplitAlongK {
-                parts: 1,
-                steps_per_part: 0,
-            },
+            MatmulTile::Square64 => SplitAlongK::NONE,
             MatmulTile::Wide128 => SplitAlongK::of(m, k, n),
         };
         let params = MatmulParams {
@@ -297,7 +294,7 @@ impl Commands<'_> {
             return Ok(());
         };
         // One part: a buffer of one vec4 stands in for the partial products.
-        let partials_len = if split.parts > 1 {
+        let partials_len = if split.is_split() {
             split.parts * m * n
         } else {
             4
@@ -307,13 +304,13 @@ impl Commands<'_> {
             .matmul
             .partials_scratch(self.context, partials_len);
         let buffers = [a, b, out, &partials];
-        let multiply = if split.parts > 1 {
+        let multiply = if split.is_split() {
             &wide.multiply_part
         } else {
             &wide.multiply
         };
         self.dispatch(multiply, &params, &[1, 2, 3, 4], &buffers, groups);
-        if split.parts > 1 {
+        if split.is_split() {
             let vec4s = to_u32(m * n / 4)?;
             let sum = &wide.sum_splits;
             self.dispatch_linear(sum, &params, &[3, 4], &[out, &partials], vec4s);

@@ -20,6 +20,17 @@ pub(super) struct SplitAlongK {
 }
 
 impl SplitAlongK {
+    /// No split: one part (its steps are not read).
+    pub const NONE: SplitAlongK = SplitAlongK {
+        parts: 1,
+        steps_per_part: 0,
+    };
+
+    /// Whether the product is split into more than one part.
+    pub fn is_split(self) -> bool {
+        self.parts > 1
+    }
+
     /// The split of an `m` x `k` by `k` x `n` product: none when its output has enough blocks,
     /// otherwise enough parts to reach the target number of workgroups, each of at least
     /// `MIN_STEPS_PER_PART` steps, and no empty part.

@@ -506,7 +506,7 @@ pub fn run(args: &[String]) -> Result {
             ));
         }
     };
-    let (measurements, measured_elsewhere) = match &args[1.min(args.len())..] {
+    let (measurements, measured_elsewhere) = match args.get(1..).unwrap_or_default() {
         [flag, files @ ..] if flag == "--from" && group == Group::Gpu && !files.is_empty() => {
             (Measurements::from_files(files)?, true)
         }

@@ -1,11 +1,14 @@
 //! The cache-blocked GEMM (BLIS loop order): `B` is packed one `KC x NC` block at a time into
 //! `NR`-column panels (kept in L3/L2), `A` one `MC x KC` block at a time into `MR`-row panels
 //! (kept in L2), and the microkernel multiplies one `MR`-row panel by one `NR`-column panel into
-//! an `MR x NR` tile of `C` held in registers. Where `B`'s rows are contiguous, each full panel
-//! is packed by the first tile that uses it, as it multiplies (`Microkernel::tile_packing_b`):
-//! reading `B` overlaps the arithmetic instead of taking a pass of its own (the MLP step's
-//! forward products went 5-8% faster, natively and in wasm). The packing buffers live in a
-//! thread-local workspace that only grows, so steady-state training does not allocate.
+//! an `MR x NR` tile of `C` held in registers. The packing buffers live in a thread-local
+//! workspace that only grows, so steady-state training does not allocate.
+//!
+//! Packing `B` is its own pass over the block, not a copy made by the first tile of each panel
+//! as it multiplies (which this module did until that measured slower where it matters): a
+//! weight matrix that has left L2 was then read a cache line per row, 2 KiB apart, which no
+//! prefetcher follows, and the MLP step's 784x512 forward product ran at 40-45 GFLOP/s instead
+//! of 60-70 with the row-by-row pass of [`pack_b`].
 
 use std::cell::RefCell;
 
@@ -46,40 +49,6 @@ pub(super) trait Microkernel {
         cols: usize,
         accumulate: bool,
     );
-
-    /// As [`Microkernel::tile`], but reads `B`'s panel from `b_rows` (`k` rows of `NR`
-    /// contiguous floats, `b_stride` apart) and leaves it packed in `b_panel` for the tiles
-    /// after this one: the copy rides along with the arithmetic instead of being a pass of its
-    /// own over `B`.
-    ///
-    /// # Safety
-    /// As for `tile`, with `k` rows of `NR` readable floats from `b_rows` and `k * NR` writable
-    /// floats at `b_panel`.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn tile_packing_b(
-        k: usize,
-        a: *const f32,
-        b_rows: *const f32,
-        b_stride: usize,
-        b_panel: *mut f32,
-        c: *mut f32,
-        ldc: usize,
-        rows: usize,
-        cols: usize,
-        accumulate: bool,
-    ) {
-        // SAFETY: the caller's contract, as above.
-        unsafe {
-            for p in 0..k {
-                std::ptr::copy_nonoverlapping(
-                    b_rows.add(p * b_stride),
-                    b_panel.add(p * Self::NR),
-                    Self::NR,
-                );
-            }
-            Self::tile(k, a, b_panel, c, ldc, rows, cols, accumulate);
-        }
-    }
 }
 
 /// The packed panels, reused from call to call.
@@ -151,35 +120,14 @@ pub(super) fn matmul_with<K: Microkernel>(
             let nc = nc_max.min(n - j0);
             for p0 in (0..k).step_by(kc_max) {
                 let kc = kc_max.min(k - p0);
-                // `B`'s full panels from contiguous rows are packed by the first row of tiles
-                // that uses them; the rest here.
-                let full = match b.col_stride {
-                    1 => nc / K::NR * K::NR,
-                    _ => 0,
-                };
-                if full < nc {
-                    pack_b::<K>(b, p0, kc, j0 + full, nc - full, &mut b_panels[full * kc..]);
-                }
+                pack_b::<K>(b, p0, kc, j0, nc, b_panels);
                 // Only the first depth block sees the caller's `accumulate`; later ones add.
                 let add = accumulate || p0 > 0;
                 for i0 in (0..m).step_by(mc_max) {
                     let mc = mc_max.min(m - i0);
                     pack_a::<K>(a, i0, mc, p0, kc, a_panels);
-                    let unpacked = (i0 == 0 && full > 0).then(|| {
-                        let start = p0 * b.row_stride + j0;
-                        &b.data[start..start + (kc - 1) * b.row_stride + full]
-                    });
                     let block = Block { kc, mc, nc, i0, j0 };
-                    macro_tiles::<K>(
-                        block,
-                        a_panels,
-                        b_panels,
-                        unpacked,
-                        b.row_stride,
-                        out,
-                        n,
-                        add,
-                    );
+                    macro_tiles::<K>(block, a_panels, b_panels, out, n, add);
                 }
             }
         }
@@ -201,16 +149,11 @@ struct Block {
     j0: usize,
 }
 
-/// Runs the microkernel over every `MR x NR` tile of one block of `out`. With `unpacked` (the
-/// block's rows of `B`, `b_stride` apart), the first tile of each full panel's column reads `B`
-/// from there and packs the panel for the others.
-#[allow(clippy::too_many_arguments)]
+/// Runs the microkernel over every `MR x NR` tile of one block of `out`.
 fn macro_tiles<K: Microkernel>(
     block: Block,
     a_panels: &[f32],
-    b_panels: &mut [f32],
-    unpacked: Option<&[f32]>,
-    b_stride: usize,
+    b_panels: &[f32],
     out: &mut [f32],
     ldc: usize,
     accumulate: bool,
@@ -220,48 +163,28 @@ fn macro_tiles<K: Microkernel>(
     assert!(i0 + mc <= m_total && j0 + nc <= ldc);
     assert!(a_panels.len() >= mc.div_ceil(K::MR) * K::MR * kc);
     assert!(b_panels.len() >= nc.div_ceil(K::NR) * K::NR * kc);
-    let full_columns = unpacked.map_or(0, |rows| {
-        assert!(kc > 0 && rows.len() >= (kc - 1) * b_stride);
-        rows.len() - (kc - 1) * b_stride
-    });
     let c = out.as_mut_ptr();
     for jr in (0..nc).step_by(K::NR) {
         let cols = K::NR.min(nc - jr);
-        let b_panel = &mut b_panels[(jr / K::NR) * K::NR * kc..];
+        let b_panel = &b_panels[(jr / K::NR) * K::NR * kc..];
         for ir in (0..mc).step_by(K::MR) {
             let rows = K::MR.min(mc - ir);
             let a_panel = &a_panels[(ir / K::MR) * K::MR * kc..];
             let tile = c.wrapping_add((i0 + ir) * ldc + j0 + jr);
             // SAFETY: the asserts above keep the panels (`kc * MR`, `kc * NR` floats from these
-            // offsets), the unpacked rows (`kc` rows of `NR` from column `jr`, `b_stride` apart,
-            // for `jr + NR <= full_columns`) and the tile (`rows` rows of `cols` from
-            // (i0 + ir, j0 + jr), row stride `ldc`) inside their slices; the dispatcher checked
-            // the CPU features.
+            // offsets) and the tile (`rows` rows of `cols` from (i0 + ir, j0 + jr), row stride
+            // `ldc`) inside their slices; the dispatcher checked the CPU features.
             unsafe {
-                match unpacked {
-                    Some(b_rows) if ir == 0 && jr + K::NR <= full_columns => K::tile_packing_b(
-                        kc,
-                        a_panel.as_ptr(),
-                        b_rows.as_ptr().add(jr),
-                        b_stride,
-                        b_panel.as_mut_ptr(),
-                        tile,
-                        ldc,
-                        rows,
-                        cols,
-                        accumulate,
-                    ),
-                    _ => K::tile(
-                        kc,
-                        a_panel.as_ptr(),
-                        b_panel.as_ptr(),
-                        tile,
-                        ldc,
-                        rows,
-                        cols,
-                        accumulate,
-                    ),
-                }
+                K::tile(
+                    kc,
+                    a_panel.as_ptr(),
+                    b_panel.as_ptr(),
+                    tile,
+                    ldc,
+                    rows,
+                    cols,
+                    accumulate,
+                )
             }
         }
     }

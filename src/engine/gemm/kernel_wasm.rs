@@ -82,63 +82,31 @@ impl Microkernel for Simd128 {
     ) {
         // SAFETY: the trait's contract.
         unsafe {
-            let acc = products::<false>(k, a, b, NR, b.cast_mut());
-            store_tile(acc, c, ldc, rows, cols, accumulate);
-        }
-    }
-
-    unsafe fn tile_packing_b(
-        k: usize,
-        a: *const f32,
-        b_rows: *const f32,
-        b_stride: usize,
-        b_panel: *mut f32,
-        c: *mut f32,
-        ldc: usize,
-        rows: usize,
-        cols: usize,
-        accumulate: bool,
-    ) {
-        // SAFETY: the trait's contract.
-        unsafe {
-            let acc = products::<true>(k, a, b_rows, b_stride, b_panel);
+            let acc = products(k, a, b);
             store_tile(acc, c, ldc, rows, cols, accumulate);
         }
     }
 }
 
-/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` (rows `stride`
-/// apart) each step, copying each row of `b` to `panel` when `PACK`.
+/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` each step.
 ///
 /// # Safety
-/// `k * MR` floats at `a`, `k` rows of `NR` from `b`, and with `PACK` `k * NR` writable floats
-/// at `panel`.
+/// `k * MR` floats at `a` and `k * NR` at `b`.
 #[inline(always)]
-unsafe fn products<const PACK: bool>(
-    k: usize,
-    mut a: *const f32,
-    mut b: *const f32,
-    stride: usize,
-    mut panel: *mut f32,
-) -> [[v128; NR / 4]; MR] {
+unsafe fn products(k: usize, mut a: *const f32, mut b: *const f32) -> [[v128; NR / 4]; MR] {
     let mut acc = [[f32x4_splat(0.0); NR / 4]; MR];
     // SAFETY: per the function's contract.
     unsafe {
         for _ in 0..k {
             let b0 = v128_load(b as *const v128);
             let b1 = v128_load(b.add(4) as *const v128);
-            if PACK {
-                v128_store(panel as *mut v128, b0);
-                v128_store(panel.add(4) as *mut v128, b1);
-                panel = panel.add(NR);
-            }
             for (r, acc_row) in acc.iter_mut().enumerate() {
                 let a_value = v128_load32_splat(a.add(r) as *const u32);
                 acc_row[0] = multiply_add(a_value, b0, acc_row[0]);
                 acc_row[1] = multiply_add(a_value, b1, acc_row[1]);
             }
             a = a.add(MR);
-            b = b.add(stride);
+            b = b.add(NR);
         }
     }
     acc

@@ -31,27 +31,7 @@ impl Microkernel for Avx2Fma {
         accumulate: bool,
     ) {
         // SAFETY: the trait's contract; the dispatcher checked `available()`.
-        unsafe { tile_avx2::<false>(k, a, b, NR, b.cast_mut(), c, ldc, rows, cols, accumulate) }
-    }
-
-    unsafe fn tile_packing_b(
-        k: usize,
-        a: *const f32,
-        b_rows: *const f32,
-        b_stride: usize,
-        b_panel: *mut f32,
-        c: *mut f32,
-        ldc: usize,
-        rows: usize,
-        cols: usize,
-        accumulate: bool,
-    ) {
-        // SAFETY: the trait's contract; the dispatcher checked `available()`.
-        unsafe {
-            tile_avx2::<true>(
-                k, a, b_rows, b_stride, b_panel, c, ldc, rows, cols, accumulate,
-            )
-        }
+        unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
     }
 }
 
@@ -62,12 +42,10 @@ impl Microkernel for Avx2Fma {
 /// As [`products`]; `c + r * ldc + j` is writable for every `r < rows`, `j < cols`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile_avx2<const PACK: bool>(
+unsafe fn tile_avx2(
     k: usize,
     a: *const f32,
     b: *const f32,
-    stride: usize,
-    panel: *mut f32,
     c: *mut f32,
     ldc: usize,
     rows: usize,
@@ -76,7 +54,7 @@ unsafe fn tile_avx2<const PACK: bool>(
 ) {
     // SAFETY: per the function's contract.
     unsafe {
-        let acc = products::<PACK>(k, a, b, stride, panel);
+        let acc = products(k, a, b);
         if rows == MR && cols == NR {
             for (r, acc_row) in acc.iter().enumerate() {
                 let row = c.add(r * ldc);
@@ -126,36 +104,23 @@ unsafe fn tile_avx2<const PACK: bool>(
     }
 }
 
-/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` (rows `stride`
-/// apart) each step, copying each row of `b` to `panel` when `PACK`.
+/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` each step.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn products<const PACK: bool>(
-    k: usize,
-    mut a: *const f32,
-    mut b: *const f32,
-    stride: usize,
-    mut panel: *mut f32,
-) -> [[__m256; 2]; MR] {
+unsafe fn products(k: usize, mut a: *const f32, mut b: *const f32) -> [[__m256; 2]; MR] {
     let mut acc = [[_mm256_setzero_ps(); 2]; MR];
-    // SAFETY: `k * MR` floats at `a`, `k` rows of `NR` from `b`, and with `PACK` `k * NR`
-    // writable floats at `panel`, per the callers' contract.
+    // SAFETY: `k * MR` floats at `a` and `k * NR` at `b`, per the callers' contract.
     unsafe {
         for _ in 0..k {
             let b0 = _mm256_loadu_ps(b);
             let b1 = _mm256_loadu_ps(b.add(8));
-            if PACK {
-                _mm256_storeu_ps(panel, b0);
-                _mm256_storeu_ps(panel.add(8), b1);
-                panel = panel.add(NR);
-            }
             for (r, acc_row) in acc.iter_mut().enumerate() {
                 let a_value = _mm256_broadcast_ss(&*a.add(r));
                 acc_row[0] = _mm256_fmadd_ps(a_value, b0, acc_row[0]);
                 acc_row[1] = _mm256_fmadd_ps(a_value, b1, acc_row[1]);
             }
             a = a.add(MR);
-            b = b.add(stride);
+            b = b.add(NR);
         }
     }
     acc

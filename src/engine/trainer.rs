@@ -187,29 +187,44 @@ impl<M: Trainable> Trainer<M> {
         inputs: &Tensor,
         targets: &Tensor,
     ) -> Result<f64, EngineError> {
-        let mut total = 0.0f64;
-        for batch in order.chunks(self.config.batch_size) {
-            gather_rows(inputs, batch, &mut self.batch_inputs);
-            gather_rows(targets, batch, &mut self.batch_targets);
-            let loss = self.step_on_batch(Context::Epoch(self.epoch + 1))?;
-            total += f64::from(loss) * batch.len() as f64;
-        }
-        Ok(total)
+        // The batch buffers are taken out for the loop (so that each step can borrow them
+        // beside `self`) and put back after it, whatever the outcome.
+        let mut batch_inputs = std::mem::take(&mut self.batch_inputs);
+        let mut batch_targets = std::mem::take(&mut self.batch_targets);
+        let mut step_all = || {
+            let mut total = 0.0f64;
+            for batch in order.chunks(self.config.batch_size) {
+                gather_rows(inputs, batch, &mut batch_inputs);
+                gather_rows(targets, batch, &mut batch_targets);
+                let context = Context::Epoch(self.epoch + 1);
+                let loss = self.step_on_batch(&batch_inputs, &batch_targets, context)?;
+                total += f64::from(loss) * batch.len() as f64;
+            }
+            Ok(total)
+        };
+        let total = step_all();
+        self.batch_inputs = batch_inputs;
+        self.batch_targets = batch_targets;
+        total
     }
 
     /// One gradient step on exactly these examples (no shuffling); returns the loss before it.
     pub fn train_step(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f32, EngineError> {
         self.check_data(inputs, targets)?;
-        self.batch_inputs.copy_from(inputs);
-        self.batch_targets.copy_from(targets);
-        self.step_on_batch(Context::Step(self.steps + 1))
+        self.step_on_batch(inputs, targets, Context::Step(self.steps + 1))
     }
 
-    fn step_on_batch(&mut self, context: Context) -> Result<f32, EngineError> {
+    /// One step on a batch whose shapes have been checked.
+    fn step_on_batch(
+        &mut self,
+        inputs: &Tensor,
+        targets: &Tensor,
+        context: Context,
+    ) -> Result<f32, EngineError> {
         if self.training.is_none() {
             self.training = Some(
                 self.model
-                    .record_training_tape(self.batch_inputs.rows(), self.config.loss)?,
+                    .record_training_tape(inputs.rows(), self.config.loss)?,
             );
         }
         let recorded = self.training.as_mut().expect("recorded above");
@@ -217,10 +232,8 @@ impl<M: Trainable> Trainer<M> {
             recorded.loss.expect("training tape"),
             recorded.target.expect("training tape"),
         );
-        recorded
-            .tape
-            .set_input(recorded.input, &self.batch_inputs)?;
-        recorded.tape.set_input(target, &self.batch_targets)?;
+        recorded.tape.set_input(recorded.input, inputs)?;
+        recorded.tape.set_input(target, targets)?;
         recorded.draw_dropout_masks(&mut self.rng)?;
         recorded.tape.forward(self.model.params())?;
         let config = &self.config;
@@ -229,7 +242,7 @@ impl<M: Trainable> Trainer<M> {
             .penalty(self.model.params(), config.regularization_rate);
         let loss = recorded.loss_value() + penalty;
         if !loss.is_finite() {
-            return Err(self.non_finite(loss, context));
+            return Err(self.non_finite(loss, context, inputs, targets));
         }
         // After the finiteness check, so that a diverged batch does not poison the statistics.
         recorded.update_running_statistics(self.model.params_mut());
@@ -242,13 +255,19 @@ impl<M: Trainable> Trainer<M> {
         Ok(loss)
     }
 
-    fn non_finite(&self, loss: f32, context: Context) -> EngineError {
+    fn non_finite(
+        &self,
+        loss: f32,
+        context: Context,
+        inputs: &Tensor,
+        targets: &Tensor,
+    ) -> EngineError {
         let what = if loss.is_nan() { "NaN" } else { "infinite" };
         let when = match context {
             Context::Epoch(epoch) => format!("epoch {epoch}"),
             Context::Step(step) => format!("step {step}"),
         };
-        let cause = if !self.batch_inputs.is_finite() || !self.batch_targets.is_finite() {
+        let cause = if !inputs.is_finite() || !targets.is_finite() {
             "the data contains NaN or infinite values".to_string()
         } else {
             format!(

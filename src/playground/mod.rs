@@ -10,6 +10,7 @@ pub mod convolution;
 pub mod grid;
 pub mod images;
 pub mod lessons;
+pub mod loss_curve;
 pub mod loss_examples;
 pub mod one_weight;
 pub mod optimizer_race;

@@ -4,6 +4,7 @@
 use super::backprop::{self, Trace};
 use super::config::{PlaygroundConfig, ProblemType};
 use super::grid::Grid;
+use super::loss_curve;
 use crate::data::{self, Point, features_to_tensor, points_to_targets};
 use crate::engine::{EngineError, Evaluation, Model, Tensor, Trainer};
 
@@ -44,6 +45,8 @@ pub struct Snapshot {
     pub output_heatmap: Vec<f32>,
     /// `neuron_heatmaps[l][j]`: neuron j of layer l (inputs first) on the thumbnail grid.
     pub neuron_heatmaps: Vec<Vec<Vec<f32>>>,
+    /// The losses epoch by epoch, thinned to an envelope of at most
+    /// [`loss_curve::CHART_POINTS`] records once there are more.
     pub history: Vec<LossRecord>,
     /// `twins[l][j]`: an earlier neuron of the same layer with exactly the same incoming
     /// weights and bias (they compute the same function and get the same gradient: symmetry).
@@ -576,7 +579,7 @@ impl Session {
             biases,
             output_heatmap,
             neuron_heatmaps,
-            history: self.history.clone(),
+            history: loss_curve::envelope(&self.history, loss_curve::CHART_POINTS),
             twins,
             collapsed,
             grid_on_gpu,

@@ -2,6 +2,8 @@
 //! training loop (on the CPU one epoch per animation frame; on the GPU through [`GpuLink`]), and
 //! keeps the URL in step with the settings.
 
+use std::cell::RefCell;
+
 use super::backprop_view::BackpropView;
 use super::controls::Controls;
 use super::data_panel::DataPanel;
@@ -14,6 +16,7 @@ use super::lessons_view::{LessonList, LessonPanel};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
+use crate::data::Point;
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
 use crate::playground::images::training::RunSettings;
@@ -94,6 +97,19 @@ pub struct App {
     /// Whether the Images page was opened (it stays mounted from then on).
     images_opened: std::cell::Cell<bool>,
     gpu: GpuLink,
+    /// Every view's way back to `update`, made once: a callback made in `view` would be a new
+    /// one each frame, and every component taking it would render again though nothing changed.
+    send: Callback<Msg>,
+    /// The data points last handed to the output panel, kept while they stay the same so that
+    /// its points are not drawn again every frame.
+    shown_points: RefCell<Option<ShownPoints>>,
+}
+
+/// The training and test points as the output panel gets them.
+#[derive(Clone)]
+struct ShownPoints {
+    train: Shared<Vec<Point>>,
+    test: Shared<Vec<Point>>,
 }
 
 impl Component for App {
@@ -127,6 +143,8 @@ impl Component for App {
             gpu_grid: None,
             images_opened: std::cell::Cell::new(false),
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
+            send: ctx.link().callback(|msg: Msg| msg),
+            shown_points: RefCell::new(None),
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
@@ -265,7 +283,7 @@ impl Component for App {
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
-        let send = ctx.link().callback(|msg: Msg| msg);
+        let send = self.send.clone();
         let config = self.session.config().clone();
         let snapshot = self.snapshot.clone();
         let page = config.page;
@@ -283,20 +301,22 @@ impl Component for App {
         let banner = (!matches!(page, Page::Playground | Page::Backprop))
             .then(|| self.message_banner(&send));
         let content = match page {
-            Page::Playground => html! {
-                <>
-                    <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
-                    {self.message_banner(&send)}
-                    <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
-                    <main class="columns">
-                        <DataPanel config={config.clone()} send={send.clone()} />
-                        <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
-                        <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
-                            train_points={Shared::new(self.session.train_points().to_vec())}
-                            test_points={Shared::new(self.session.test_points().to_vec())} send={send} />
-                    </main>
-                </>
-            },
+            Page::Playground => {
+                let points = self.shown_points();
+                html! {
+                    <>
+                        <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
+                        {self.message_banner(&send)}
+                        <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
+                        <main class="columns">
+                            <DataPanel config={config.clone()} send={send.clone()} />
+                            <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
+                            <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
+                                train_points={points.train} test_points={points.test} send={send} />
+                        </main>
+                    </>
+                }
+            }
             Page::Backprop => html! {
                 <>
                     {self.message_banner(&send)}
@@ -351,6 +371,24 @@ impl Component for App {
 }
 
 impl App {
+    /// The session's points as last shown, or new ones where they changed (a comparison of a
+    /// few hundred points, where drawing them again takes thousands of canvas calls).
+    fn shown_points(&self) -> ShownPoints {
+        let (train, test) = (self.session.train_points(), self.session.test_points());
+        let mut shown = self.shown_points.borrow_mut();
+        match &*shown {
+            Some(points) if points.train[..] == *train && points.test[..] == *test => {
+                points.clone()
+            }
+            _ => shown
+                .insert(ShownPoints {
+                    train: Shared::new(train.to_vec()),
+                    test: Shared::new(test.to_vec()),
+                })
+                .clone(),
+        }
+    }
+
     fn message_banner(&self, send: &Callback<Msg>) -> Html {
         html! {
             <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="message" role="status">

@@ -4,7 +4,7 @@
 use super::backprop::{self, Trace};
 use super::config::{PlaygroundConfig, ProblemType};
 use super::grid::Grid;
-use super::loss_curve;
+use super::loss_curve::LossCurve;
 use crate::data::{self, Point, features_to_tensor, points_to_targets};
 use crate::engine::{EngineError, Evaluation, Model, Tensor, Trainer};
 
@@ -45,8 +45,9 @@ pub struct Snapshot {
     pub output_heatmap: Vec<f32>,
     /// `neuron_heatmaps[l][j]`: neuron j of layer l (inputs first) on the thumbnail grid.
     pub neuron_heatmaps: Vec<Vec<Vec<f32>>>,
-    /// The losses epoch by epoch, thinned to an envelope of at most
-    /// [`loss_curve::CHART_POINTS`] records once there are more.
+    /// The losses epoch by epoch, as an envelope of at most
+    /// [`CHART_POINTS`](crate::playground::loss_curve::CHART_POINTS)
+    /// records once there are more ([`LossCurve::points`]).
     pub history: Vec<LossRecord>,
     /// `twins[l][j]`: an earlier neuron of the same layer with exactly the same incoming
     /// weights and bias (they compute the same function and get the same gradient: symmetry).
@@ -87,7 +88,8 @@ pub struct Session {
     grid: Grid,
     /// Per input feature, the largest magnitude on the grid (scales the input thumbnails).
     feature_scales: Vec<f32>,
-    history: Vec<LossRecord>,
+    /// The losses so far, as the chart draws them.
+    history: LossCurve,
     train_evaluation: Evaluation,
     test_evaluation: Evaluation,
     /// The parameters before the epoch in progress, put back if that epoch diverges so the
@@ -132,7 +134,7 @@ impl Session {
             trainer,
             grid,
             feature_scales,
-            history: Vec::new(),
+            history: LossCurve::default(),
             train_evaluation: NOT_EVALUATED,
             test_evaluation: NOT_EVALUATED,
             checkpoint: Vec::new(),
@@ -579,7 +581,7 @@ impl Session {
             biases,
             output_heatmap,
             neuron_heatmaps,
-            history: loss_curve::envelope(&self.history, loss_curve::CHART_POINTS),
+            history: self.history.points(),
             twins,
             collapsed,
             grid_on_gpu,

@@ -12,7 +12,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::EngineError;
-use super::params::Params;
+use super::fused_update::FusedUpdate;
+use super::params::{ParamId, ParamRole, Params};
+use super::regularization::Regularization;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +135,8 @@ pub struct Optimizer {
     config: OptimizerConfig,
     state: Vec<ParamState>,
     steps: u64,
+    /// During a step: which parameters it updated already (kept so that a step allocates nothing).
+    updated: Vec<bool>,
 }
 
 impl Optimizer {
@@ -141,6 +145,7 @@ impl Optimizer {
             config,
             state: Vec::new(),
             steps: 0,
+            updated: Vec::new(),
         }
     }
 
@@ -170,27 +175,104 @@ impl Optimizer {
 
     /// Updates every parameter from its gradient.
     pub fn step(&mut self, params: &mut Params) {
-        self.steps += 1;
+        self.begin_step(params, Regularization::None, 0.0)
+            .finish(params);
+    }
+
+    /// Starts a step, with the weight penalty `regularization` at `rate` added to the weights'
+    /// gradients: the [`OptimizerStep`] updates parameters during the backward pass (it is a
+    /// [`FusedUpdate`]), then [`OptimizerStep::finish`] updates the others from their gradients.
+    pub fn begin_step(
+        &mut self,
+        params: &Params,
+        regularization: Regularization,
+        rate: f32,
+    ) -> OptimizerStep<'_> {
         if self.state.len() != params.len() {
             self.state.resize_with(params.len(), ParamState::default);
         }
-        let rule = UpdateRule::new(self.config, self.steps);
-        for ((value, grad, role), state) in params.values_and_grads_mut().zip(&mut self.state) {
-            let (p, g) = (value.data_mut(), grad.data());
-            if !role.is_trainable() || g.len() != p.len() {
+        let kind = self.config.kind;
+        for (id, state) in params.ids().zip(&mut self.state) {
+            let len = params.value(id).len();
+            if !params.role(id).is_trainable() {
                 continue;
             }
-            let kind = rule.config.kind;
-            if kind != OptimizerKind::Sgd && state.first.len() != p.len() {
+            if kind != OptimizerKind::Sgd && state.first.len() != len {
                 state.first.clear();
-                state.first.resize(p.len(), 0.0);
+                state.first.resize(len, 0.0);
             }
-            if kind == OptimizerKind::Adam && state.second.len() != p.len() {
+            if kind == OptimizerKind::Adam && state.second.len() != len {
                 state.second.clear();
-                state.second.resize(p.len(), 0.0);
+                state.second.resize(len, 0.0);
             }
-            rule.apply(p, g, state);
         }
+        self.updated.clear();
+        self.updated.resize(params.len(), false);
+        OptimizerStep {
+            rule: UpdateRule::new(self.config, self.steps + 1),
+            regularization,
+            rate,
+            optimizer: self,
+        }
+    }
+}
+
+/// One optimizer step under way (see [`Optimizer::begin_step`]).
+pub struct OptimizerStep<'a> {
+    optimizer: &'a mut Optimizer,
+    rule: UpdateRule,
+    regularization: Regularization,
+    rate: f32,
+}
+
+impl OptimizerStep<'_> {
+    /// Updates every trainable parameter not updated yet from its gradient, and ends the step.
+    pub fn finish(mut self, params: &mut Params) {
+        for (index, (value, grad, role)) in params.values_and_grads_mut().enumerate() {
+            if self.optimizer.updated[index] || !role.is_trainable() || grad.len() != value.len() {
+                continue;
+            }
+            self.apply(ParamId(index), role, 0, value.data_mut(), grad.data_mut());
+        }
+        self.optimizer.steps += 1;
+    }
+
+    /// The penalty's gradient, then the rule, on elements `start..` of parameter `id`.
+    fn apply(
+        &mut self,
+        id: ParamId,
+        role: ParamRole,
+        start: usize,
+        values: &mut [f32],
+        grads: &mut [f32],
+    ) {
+        if role == ParamRole::Weight {
+            self.regularization
+                .add_gradient_to(grads, values, self.rate);
+        }
+        let state = &mut self.optimizer.state[id.0];
+        let range = start..start + values.len();
+        let first = state.first.get_mut(range.clone()).unwrap_or_default();
+        let second = state.second.get_mut(range).unwrap_or_default();
+        self.rule.apply(values, grads, first, second);
+    }
+}
+
+impl FusedUpdate for OptimizerStep<'_> {
+    fn takes(&self, id: ParamId, role: ParamRole) -> bool {
+        role.is_trainable() && id.0 < self.optimizer.updated.len()
+    }
+
+    fn update(
+        &mut self,
+        id: ParamId,
+        role: ParamRole,
+        start: usize,
+        values: &mut [f32],
+        grads: &mut [f32],
+    ) {
+        self.optimizer.updated[id.0] = true;
+        self.apply(id, role, start, values, grads);
     }
 }
 
@@ -220,48 +302,50 @@ impl UpdateRule {
     /// Updates `p` from `g` and its state, with AVX2 where the CPU has it. The arithmetic is
     /// the same either way (no fused multiply-adds), so the results are too; the wider loads
     /// took about 1% off the MLP benchmark's training step.
-    fn apply(&self, p: &mut [f32], g: &[f32], state: &mut ParamState) {
+    /// `first` and `second` are the state of the same elements as `p` (empty where the rule
+    /// keeps none).
+    fn apply(&self, p: &mut [f32], g: &[f32], first: &mut [f32], second: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.apply_avx2(p, g, state) };
+            return unsafe { self.apply_avx2(p, g, first, second) };
         }
-        self.apply_portable(p, g, state)
+        self.apply_portable(p, g, first, second)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn apply_avx2(&self, p: &mut [f32], g: &[f32], state: &mut ParamState) {
-        self.apply_portable(p, g, state)
+    fn apply_avx2(&self, p: &mut [f32], g: &[f32], first: &mut [f32], second: &mut [f32]) {
+        self.apply_portable(p, g, first, second)
     }
 
     #[inline(always)]
-    fn apply_portable(&self, p: &mut [f32], g: &[f32], state: &mut ParamState) {
+    fn apply_portable(&self, p: &mut [f32], g: &[f32], first: &mut [f32], second: &mut [f32]) {
         let c = self.config;
         let lr = c.learning_rate;
         match c.kind {
             OptimizerKind::Sgd => p.iter_mut().zip(g).for_each(|(p, &g)| *p -= lr * g),
             OptimizerKind::Momentum => {
-                for ((p, &g), v) in p.iter_mut().zip(g).zip(&mut state.first) {
+                for ((p, &g), v) in p.iter_mut().zip(g).zip(first.iter_mut()) {
                     *v = c.momentum * *v + g;
                     *p -= lr * *v;
                 }
             }
             OptimizerKind::AdaGrad => {
-                for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
+                for ((p, &g), s) in p.iter_mut().zip(g).zip(first.iter_mut()) {
                     *s += g * g;
                     *p -= lr * g / (s.sqrt() + c.epsilon);
                 }
             }
             OptimizerKind::RmsProp => {
-                for ((p, &g), s) in p.iter_mut().zip(g).zip(&mut state.first) {
+                for ((p, &g), s) in p.iter_mut().zip(g).zip(first.iter_mut()) {
                     *s = c.rho * *s + (1.0 - c.rho) * g * g;
                     *p -= lr * g / (s.sqrt() + c.epsilon);
                 }
             }
             OptimizerKind::Adam => {
                 let (step_size, inverse) = (self.step_size, self.inverse_sqrt_correction2);
-                let moments = state.first.iter_mut().zip(&mut state.second);
+                let moments = first.iter_mut().zip(second.iter_mut());
                 for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(moments) {
                     *m = c.beta1 * *m + (1.0 - c.beta1) * g;
                     *v = c.beta2 * *v + (1.0 - c.beta2) * g * g;

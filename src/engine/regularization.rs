@@ -54,22 +54,27 @@ impl Regularization {
 
     /// Adds the penalty's gradient to the weights' gradients.
     pub fn add_gradient(self, params: &mut Params, rate: f32) {
+        for (value, grad, role) in params.values_and_grads_mut() {
+            if role == ParamRole::Weight && grad.len() == value.len() {
+                self.add_gradient_to(grad.data_mut(), value.data(), rate);
+            }
+        }
+    }
+
+    /// Adds the penalty's gradient at `weights` to `grads` (as long): some of a weight tensor's
+    /// elements, as the optimizer updates them.
+    pub fn add_gradient_to(self, grads: &mut [f32], weights: &[f32], rate: f32) {
         if self == Regularization::None || rate == 0.0 {
             return;
         }
-        for (value, grad, role) in params.values_and_grads_mut() {
-            if role != ParamRole::Weight || grad.len() != value.len() {
-                continue;
-            }
-            let pairs = grad.data_mut().iter_mut().zip(value.data());
-            match self {
-                Regularization::L1 => pairs.for_each(|(g, &w)| {
-                    if w != 0.0 {
-                        *g += rate * w.signum();
-                    }
-                }),
-                _ => pairs.for_each(|(g, &w)| *g += rate * w),
-            }
+        let pairs = grads.iter_mut().zip(weights);
+        match self {
+            Regularization::L1 => pairs.for_each(|(g, &w)| {
+                if w != 0.0 {
+                    *g += rate * w.signum();
+                }
+            }),
+            _ => pairs.for_each(|(g, &w)| *g += rate * w),
         }
     }
 }

@@ -8,8 +8,9 @@
 
 use super::activation::Activation;
 use super::error::EngineError;
+use super::fused_update::FusedUpdate;
 use super::loss::Loss;
-use super::ops::{NormStatistics, Op, OutputShape, Scratch};
+use super::ops::{NormStatistics, Op, OutputShape, Scratch, dense_weight_gradient_in_bands};
 use super::params::{ParamId, Params};
 use super::tensor::Tensor;
 
@@ -80,6 +81,8 @@ pub struct Tape {
     /// contribution yet (kept between passes so that a step allocates nothing).
     node_grad_written: Vec<bool>,
     param_grad_written: Vec<bool>,
+    /// During [`Tape::backward_fused`]: how many gradient contributions each parameter gets.
+    param_uses: Vec<u32>,
 }
 
 impl Tape {
@@ -390,6 +393,29 @@ impl Tape {
     /// zeros otherwise; a node nothing reached passes nothing on, and every gradient nothing
     /// reached ends as zeros.
     pub fn backward(&mut self, loss: NodeId, params: &mut Params) -> Result<(), EngineError> {
+        self.backward_with(loss, params, None)
+    }
+
+    /// [`Tape::backward`], handing the weight gradients of dense nodes to `updates` a band of
+    /// rows at a time instead of storing them, for the parameters it takes (see
+    /// [`FusedUpdate`]): a weight that this tape uses once, as a dense node's weights. Such a
+    /// weight is updated once the node's input gradient (which reads the old weights) is
+    /// computed; its gradient in `params` is left as it was.
+    pub fn backward_fused(
+        &mut self,
+        loss: NodeId,
+        params: &mut Params,
+        updates: &mut dyn FusedUpdate,
+    ) -> Result<(), EngineError> {
+        self.backward_with(loss, params, Some(updates))
+    }
+
+    fn backward_with(
+        &mut self,
+        loss: NodeId,
+        params: &mut Params,
+        updates: Option<&mut dyn FusedUpdate>,
+    ) -> Result<(), EngineError> {
         if !self.forward_done {
             return Err(EngineError::InvalidState(
                 "backward needs a forward pass first (inputs changed since the last one)"
@@ -420,7 +446,10 @@ impl Tape {
         if self.nodes[loss.0].requires_grad {
             self.nodes[loss.0].grad.fill(1.0);
             self.node_grad_written[loss.0] = true;
-            self.propagate(loss, params)?;
+            if updates.is_some() {
+                self.count_parameter_uses(params.len());
+            }
+            self.propagate(loss, params, updates)?;
         }
         // What nothing reached has a zero gradient.
         for (node, written) in self.nodes.iter_mut().zip(&self.node_grad_written) {
@@ -436,8 +465,65 @@ impl Tape {
         Ok(())
     }
 
+    /// Counts into `param_uses` the gradient contributions each parameter gets in a pass.
+    fn count_parameter_uses(&mut self, params: usize) {
+        self.param_uses.clear();
+        self.param_uses.resize(params, 0);
+        for node in &self.nodes {
+            for (slot, input) in node.inputs.iter().enumerate() {
+                if let Op::Parameter(id) = self.nodes[input.0].op
+                    && node.op.passes_gradient_to(slot)
+                    && id.0 < params
+                {
+                    self.param_uses[id.0] += 1;
+                }
+            }
+        }
+    }
+
+    /// The weight gradient of dense node `index`, handed to `updates` band by band, if the
+    /// weights are a parameter it takes, used only there, not yet given a gradient, and the
+    /// node's input is not a parameter. Returns whether it was.
+    fn fused_weight_update(
+        &mut self,
+        index: usize,
+        upstream: &Tensor,
+        params: &mut Params,
+        updates: &mut dyn FusedUpdate,
+    ) -> bool {
+        let node = &self.nodes[index];
+        let (x_node, w_node) = (&self.nodes[node.inputs[0].0], &self.nodes[node.inputs[1].0]);
+        let Op::Parameter(id) = w_node.op else {
+            return false;
+        };
+        let role = params.role(id);
+        if matches!(x_node.op, Op::Parameter(_))
+            || self.param_grad_written[id.0]
+            || self.param_uses.get(id.0) != Some(&1)
+            || !updates.takes(id, role)
+        {
+            return false;
+        }
+        self.param_grad_written[id.0] = true;
+        let mut scratch = params.take_grad(id);
+        let weights = params.value_mut(id).data_mut();
+        let outputs = upstream.shape()[1];
+        dense_weight_gradient_in_bands(&x_node.value, upstream, &mut scratch, |row, band| {
+            let start = row * outputs;
+            let values = &mut weights[start..start + band.len()];
+            updates.update(id, role, start, values, band);
+        });
+        params.restore_grad(id, scratch);
+        true
+    }
+
     /// The backward loop of [`Tape::backward`], from `loss` down, once the gradients are shaped.
-    fn propagate(&mut self, loss: NodeId, params: &mut Params) -> Result<(), EngineError> {
+    fn propagate(
+        &mut self,
+        loss: NodeId,
+        params: &mut Params,
+        mut updates: Option<&mut dyn FusedUpdate>,
+    ) -> Result<(), EngineError> {
         for index in (0..=loss.0).rev() {
             let node = &self.nodes[index];
             if !node.requires_grad
@@ -453,6 +539,11 @@ impl Tape {
             for slot in 0..arity {
                 let input = self.nodes[index].inputs[slot];
                 if !op.passes_gradient_to(slot) || !self.nodes[input.0].requires_grad {
+                    continue;
+                }
+                if let (Op::Dense, 1, Some(updates)) = (op, slot, updates.as_deref_mut())
+                    && self.fused_weight_update(index, &upstream, params, updates)
+                {
                     continue;
                 }
                 // The gradient being written is moved out so the values can be read meanwhile

@@ -246,11 +246,17 @@ impl<M: Trainable> Trainer<M> {
         }
         // After the finiteness check, so that a diverged batch does not poison the statistics.
         recorded.update_running_statistics(self.model.params_mut());
-        recorded.tape.backward(loss_node, self.model.params_mut())?;
-        config
-            .regularization
-            .add_gradient(self.model.params_mut(), config.regularization_rate);
-        self.optimizer.step(self.model.params_mut());
+        // The optimizer updates the dense layers' weights during the backward pass, as their
+        // gradients are computed (see `FusedUpdate`), and the other parameters after it.
+        let mut step = self.optimizer.begin_step(
+            self.model.params(),
+            config.regularization,
+            config.regularization_rate,
+        );
+        recorded
+            .tape
+            .backward_fused(loss_node, self.model.params_mut(), &mut step)?;
+        step.finish(self.model.params_mut());
         self.steps += 1;
         Ok(loss)
     }

@@ -16,11 +16,11 @@ use super::pack::{pack_a, pack_b};
 use super::{Shape, View};
 
 /// Depth of one packed block: a `KC x NR` panel of `B` (16 KiB for `NR = 16`) stays in L1.
-const KC: usize = 256;
+pub(super) const KC: usize = 256;
 /// Rows of `A` packed at once (rounded to a multiple of `MR`): `MC x KC` floats stay in L2.
 const MC: usize = 132;
 /// Columns of `B` packed at once (rounded to a multiple of `NR`).
-const NC: usize = 4096;
+pub(super) const NC: usize = 4096;
 
 /// A register-tile multiply: `C[rows x cols] (+)= A_panel · B_panel` over `k` steps.
 pub(super) trait Microkernel {
@@ -51,19 +51,29 @@ pub(super) trait Microkernel {
     );
 }
 
-/// The packed panels, reused from call to call.
+/// The packed panels (and the band of [`super::bands`]), reused from call to call.
 #[derive(Default)]
-struct Workspace {
-    a: Vec<f32>,
-    b: Vec<f32>,
+pub(super) struct Workspace {
+    pub a: Vec<f32>,
+    pub b: Vec<f32>,
+    pub band: Vec<f32>,
 }
 
 thread_local! {
     static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
 }
 
+/// Runs `work` with the thread's workspace, or with a private one (which allocates, still
+/// correct) when it is in use already or the thread is being torn down.
+pub(super) fn with_workspace(mut work: impl FnMut(&mut Workspace)) {
+    match WORKSPACE.try_with(|cell| cell.try_borrow_mut().map(|mut w| work(&mut w))) {
+        Ok(Ok(())) => {}
+        _ => work(&mut Workspace::default()),
+    }
+}
+
 /// Grows `buffer` to at least `len` floats (never shrinks, so it allocates only on a new maximum).
-fn at_least(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+pub(super) fn at_least(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
     if buffer.len() < len {
         buffer.resize(len, 0.0);
     }
@@ -113,7 +123,7 @@ pub(super) fn matmul_with<K: Microkernel>(
     let kc_max = even_block(k, KC, 1);
     let mc_max = even_block(m, MC.next_multiple_of(K::MR), K::MR);
     let nc_max = even_block(n, NC.next_multiple_of(K::NR), K::NR);
-    let mut with_workspace = |workspace: &mut Workspace| {
+    with_workspace(|workspace| {
         let a_panels = at_least(&mut workspace.a, mc_max * kc_max);
         let b_panels = at_least(&mut workspace.b, kc_max * nc_max);
         for j0 in (0..n).step_by(nc_max) {
@@ -131,26 +141,21 @@ pub(super) fn matmul_with<K: Microkernel>(
                 }
             }
         }
-    };
-    match WORKSPACE.try_with(|cell| cell.try_borrow_mut().map(|mut w| with_workspace(&mut w))) {
-        Ok(Ok(())) => {}
-        // Re-entered or during thread teardown: a private workspace (allocates, still correct).
-        _ => with_workspace(&mut Workspace::default()),
-    }
+    });
 }
 
 /// One `mc x nc` block of the output, `kc` deep, from row `i0` and column `j0`.
 #[derive(Clone, Copy)]
-struct Block {
-    kc: usize,
-    mc: usize,
-    nc: usize,
-    i0: usize,
-    j0: usize,
+pub(super) struct Block {
+    pub kc: usize,
+    pub mc: usize,
+    pub nc: usize,
+    pub i0: usize,
+    pub j0: usize,
 }
 
 /// Runs the microkernel over every `MR x NR` tile of one block of `out`.
-fn macro_tiles<K: Microkernel>(
+pub(super) fn macro_tiles<K: Microkernel>(
     block: Block,
     a_panels: &[f32],
     b_panels: &[f32],

@@ -4,12 +4,14 @@
 //! no transposed copy is ever made, and the packing buffers are reused: after the largest product
 //! has been seen once, `matmul` does not allocate.
 //!
-//! `matmul_plus_bias` adds a bias row as it multiplies (a dense layer).
+//! `matmul_plus_bias` adds a bias row as it multiplies (a dense layer); `matmul_in_row_bands`
+//! hands a product over a band of rows at a time (a weight gradient, for the optimizer).
 //!
-//! Files: `blocked.rs` (loops and workspace), `pack.rs` (panels), `pack_x86.rs` (a transposed
+//! Files: `blocked.rs` (loops and workspace), `bands.rs` (row bands), `pack.rs` (panels), `pack_x86.rs` (a transposed
 //! `B`'s panels with AVX2), `skinny.rs` (direct loops), `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128, or relaxed SIMD in the page's second
 //! build), `kernel_generic.rs` (portable).
 
+mod bands;
 mod blocked;
 mod kernel_generic;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -138,6 +140,30 @@ pub fn matmul_plus_bias(a: Operand<'_>, b: Operand<'_>, bias: &[f32], out: &mut 
         .for_each(|row| row.copy_from_slice(bias));
     if k > 0 {
         blocked::matmul(shape, a, b, out, true);
+    }
+}
+
+/// `op(a) · op(b)` handed to `each_band` a band of rows at a time, in order: the index of the
+/// band's first row and the band (row-major `[rows, n]`, which `each_band` may change), so that
+/// a large product is never stored whole. Shapes the banded GEMM does not take (the skinny ones,
+/// or deeper than one packed block) are computed into `scratch` (`m * n` floats) and handed over
+/// as one band; otherwise `scratch` is left as it was.
+///
+/// Panics if the sizes disagree, as [`matmul`] does.
+pub fn matmul_in_row_bands(
+    a: Operand<'_>,
+    b: Operand<'_>,
+    scratch: &mut [f32],
+    mut each_band: impl FnMut(usize, &mut [f32]),
+) {
+    let shape = Shape::checked(&a, &b, scratch);
+    let (a_view, b_view) = (View::of(&a), View::of(&b));
+    if shape.k > 0 && bands::fits(shape) && !skinny::suits(shape, &a_view, &b_view) {
+        return bands::in_row_bands(shape, a_view, b_view, &mut each_band);
+    }
+    matmul(a, b, scratch, false);
+    if !scratch.is_empty() {
+        each_band(0, scratch);
     }
 }
 

@@ -196,3 +196,98 @@ fn an_empty_depth_leaves_the_bias() {
     matmul_plus_bias(a, b, &[1.0, 2.0, 3.0], &mut out);
     assert_eq!(out, vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
 }
+
+/// The product assembled from its row bands, checking that they come in order, one after the
+/// other, each a whole number of rows: `path`'s signature, for [`check`].
+fn assembled_from_bands(
+    a: Operand<'_>,
+    b: Operand<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+    bands: impl FnOnce(Operand<'_>, Operand<'_>, &mut [f32], &mut dyn FnMut(usize, &mut [f32])),
+) {
+    let (m, n) = (a.used_shape().0, b.used_shape().1);
+    let mut product = vec![f32::NAN; m * n];
+    let mut scratch = vec![f32::NAN; m * n];
+    let mut next_row = 0;
+    bands(a, b, &mut scratch, &mut |first, band| {
+        assert_eq!(first, next_row, "bands out of order");
+        assert!(!band.is_empty() && band.len().is_multiple_of(n));
+        product[first * n..][..band.len()].copy_from_slice(band);
+        next_row += band.len() / n;
+        band.fill(f32::NAN); // what a band's user does with it changes nothing else
+    });
+    assert_eq!(next_row, m, "the bands cover every row");
+    for (out, value) in out.iter_mut().zip(product) {
+        *out = if accumulate { *out + value } else { value };
+    }
+}
+
+fn dispatched_bands(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
+    assembled_from_bands(a, b, out, accumulate, |a, b, scratch, each_band| {
+        matmul_in_row_bands(a, b, scratch, each_band)
+    });
+}
+
+/// The banded loops whatever the shape, with the portable kernel (`SHAPES` deeper than one
+/// packed block go through the dispatching entry point instead).
+fn portable_bands(a: Operand<'_>, b: Operand<'_>, out: &mut [f32], accumulate: bool) {
+    assembled_from_bands(a, b, out, accumulate, |a, b, scratch, each_band| {
+        let shape = Shape::checked(&a, &b, scratch);
+        if !bands::fits(shape) {
+            return matmul_in_row_bands(a, b, scratch, each_band);
+        }
+        let (a, b) = (View::of(&a), View::of(&b));
+        bands::in_row_bands_with::<kernel_generic::Portable>(shape, a, b, each_band)
+    });
+}
+
+#[test]
+fn row_bands_make_up_the_product() {
+    for (seed, &(m, k, n)) in SHAPES.iter().enumerate() {
+        check(dispatched_bands, m, k, n, 500 + seed as u64);
+    }
+    for (seed, &(m, k, n)) in SHAPES.iter().enumerate().skip(SMALL_SHAPES) {
+        check(portable_bands, m, k, n, 600 + seed as u64);
+    }
+    let mut rng = SeededRng::new(43);
+    for seed in 0..30 {
+        let (m, k, n) = (1 + rng.below(90), 1 + rng.below(300), 1 + rng.below(600));
+        check(dispatched_bands, m, k, n, 700 + seed);
+    }
+}
+
+/// A weight gradient's bands hold the very floats `matmul` gives (the same kernel summing in
+/// the same order), so that an optimizer applied band by band updates the weights exactly as one
+/// applied to the stored gradient: the MLP's, LeNet-5's dense layers', and odd ones.
+#[test]
+fn row_bands_equal_the_product_bit_for_bit() {
+    let mut rng = SeededRng::new(44);
+    let shapes = [(784, 64, 512), (512, 64, 10), (400, 64, 120), (131, 37, 70)];
+    for (inputs, batch, outputs) in shapes {
+        let x = random(batch * inputs, &mut rng);
+        let dy = random(batch * outputs, &mut rng);
+        let (xt, dy) = (
+            Operand::new(&x, batch, inputs, true),
+            Operand::new(&dy, batch, outputs, false),
+        );
+        let mut whole = vec![0.0; inputs * outputs];
+        matmul(xt, dy, &mut whole, false);
+        let mut scratch = vec![0.0; inputs * outputs];
+        let mut bands = 0;
+        matmul_in_row_bands(xt, dy, &mut scratch, |first, band| {
+            bands += 1;
+            let expected = &whole[first * outputs..][..band.len()];
+            assert!(
+                band.iter()
+                    .zip(expected)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{inputs}x{outputs}, band from row {first}"
+            );
+        });
+        assert!(bands >= 1);
+        if (inputs, outputs) == (784, 512) {
+            assert!(bands > 1, "the MLP's gradient comes in bands");
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod short_rows;
 
 pub use batch_norm::{BatchNormScratch, EPSILON as BATCH_NORM_EPSILON, NormStatistics};
 pub use conv::output_side;
+pub(crate) use dense::weight_gradient_in_bands as dense_weight_gradient_in_bands;
 
 use super::activation::Activation;
 use super::error::EngineError;

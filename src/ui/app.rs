@@ -12,7 +12,7 @@ use super::frame_timer;
 use super::gpu_link::{GpuLink, GpuMsg};
 use super::images::ImagesPage;
 use super::lessons::{Convolution, OneWeight, WordClassifier};
-use super::lessons_view::{LessonList, LessonPanel};
+use super::lessons_view::{LessonList, LessonPanel, goal_reached};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::shared::Shared;
@@ -307,7 +307,7 @@ impl Component for App {
                     <>
                         <Controls config={config.clone()} playing={self.playing} epoch={snapshot.epoch} send={send.clone()} />
                         {self.message_banner(&send)}
-                        <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
+                        <LessonPanel config={config.clone()} reached={goal_reached(&config, &snapshot)} send={send.clone()} />
                         <main class="columns">
                             <DataPanel config={config.clone()} send={send.clone()} />
                             <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
@@ -320,7 +320,7 @@ impl Component for App {
             Page::Backprop => html! {
                 <>
                     {self.message_banner(&send)}
-                    <LessonPanel config={config.clone()} snapshot={snapshot.clone()} send={send.clone()} />
+                    <LessonPanel config={config.clone()} reached={goal_reached(&config, &snapshot)} send={send.clone()} />
                     if let Some(trace) = self.trace.clone() {
                         <BackpropView {trace} batch={self.batch.clone()} example={self.trace_example}
                             example_count={self.session.train_points().len()}

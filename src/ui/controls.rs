@@ -19,8 +19,54 @@ pub struct ControlsProps {
     pub send: Callback<Msg>,
 }
 
+/// The whole bar. While training, only its run buttons and epoch render again each frame: the
+/// settings are a component of their own, rendered when the configuration changes.
 #[component]
 pub fn Controls(props: &ControlsProps) -> Html {
+    html! {
+        <section class="controls">
+            <RunButtons playing={props.playing} epoch={props.epoch} send={props.send.clone()} />
+            <TrainingSettings config={props.config.clone()} send={props.send.clone()} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct RunButtonsProps {
+    playing: bool,
+    epoch: usize,
+    send: Callback<Msg>,
+}
+
+#[component]
+fn RunButtons(props: &RunButtonsProps) -> Html {
+    let send = &props.send;
+    html! {
+        <>
+            <div class="run-buttons">
+                <button class="round" data-testid="reset" title="Reset the network" onclick={send.reform(|_| Msg::Reset)}>{"↺"}</button>
+                <button class={classes!("round", "play", props.playing.then_some("playing"))} data-testid="play"
+                    title="Run or pause training" onclick={send.reform(|_| Msg::TogglePlay)}>
+                    { if props.playing { "Pause" } else { "Play" } }
+                </button>
+                <button class="round" data-testid="step" title="Train one epoch" onclick={send.reform(|_| Msg::Step)}>{"Step"}</button>
+            </div>
+            <div class="control epoch-box">
+                <label>{"Epoch"}</label>
+                <span class="epoch" data-testid="epoch">{format_epoch(props.epoch)}</span>
+            </div>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TrainingSettingsProps {
+    config: PlaygroundConfig,
+    send: Callback<Msg>,
+}
+
+#[component]
+fn TrainingSettings(props: &TrainingSettingsProps) -> Html {
     let send = &props.send;
     let config = &props.config;
     let change = |update: fn(&mut PlaygroundConfig, &str)| {
@@ -40,19 +86,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
         .copied()
         .unwrap_or(Activation::Tanh);
     html! {
-        <section class="controls">
-            <div class="run-buttons">
-                <button class="round" data-testid="reset" title="Reset the network" onclick={send.reform(|_| Msg::Reset)}>{"↺"}</button>
-                <button class={classes!("round", "play", props.playing.then_some("playing"))} data-testid="play"
-                    title="Run or pause training" onclick={send.reform(|_| Msg::TogglePlay)}>
-                    { if props.playing { "Pause" } else { "Play" } }
-                </button>
-                <button class="round" data-testid="step" title="Train one epoch" onclick={send.reform(|_| Msg::Step)}>{"Step"}</button>
-            </div>
-            <div class="control epoch-box">
-                <label>{"Epoch"}</label>
-                <span class="epoch" data-testid="epoch">{format_epoch(props.epoch)}</span>
-            </div>
+        <>
             {choice("learning-rate", "Learning rate",
                 learning_rates.iter().map(|r| (r.to_string(), r.to_string())).collect(),
                 config.learning_rate.to_string(),
@@ -85,7 +119,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 InitChoice::ALL.iter().map(|i| (i.key().to_string(), i.title().to_string())).collect(),
                 config.init.key().to_string(),
                 change(|c, v| if let Some(i) = InitChoice::from_key(v) { c.init = i }))}
-        </section>
+        </>
     }
 }
 

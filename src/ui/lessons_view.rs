@@ -28,8 +28,22 @@ pub fn LessonList() -> Html {
 #[derive(Properties, PartialEq)]
 pub struct LessonPanelProps {
     pub config: PlaygroundConfig,
-    pub snapshot: super::shared::Shared<Snapshot>,
+    /// Whether the lesson's goal is reached ([`goal_reached`]): the panel renders again when
+    /// that changes, not every frame of training.
+    pub reached: bool,
     pub send: Callback<Msg>,
+}
+
+/// Whether the open lesson's goal is reached (false without a lesson, or one with no goal).
+pub fn goal_reached(config: &PlaygroundConfig, snapshot: &Snapshot) -> bool {
+    let Some(lesson) = config.lesson.as_deref().and_then(find) else {
+        return false;
+    };
+    match lesson.goal {
+        Goal::Explore => false,
+        Goal::ClassifyEveryPoint => snapshot.train.accuracy >= 1.0,
+        Goal::TestAccuracy(target) => snapshot.test.accuracy >= target,
+    }
 }
 
 /// The open lesson's explanation, with its goal and whether it is reached.
@@ -51,22 +65,16 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
                 <button class="small" title="Leave the lesson" onclick={leave}>{"×"}</button>
             </div>
             { for lesson.text.iter().map(|paragraph| html! { <p>{*paragraph}</p> }) }
-            {goal_status(lesson, &props.snapshot)}
+            {goal_status(lesson, props.reached)}
         </aside>
     }
 }
 
-fn goal_status(lesson: &Lesson, snapshot: &Snapshot) -> Html {
-    let (wanted, reached) = match lesson.goal {
+fn goal_status(lesson: &Lesson, reached: bool) -> Html {
+    let wanted = match lesson.goal {
         Goal::Explore => return html! {},
-        Goal::ClassifyEveryPoint => (
-            "Goal: classify every training point correctly.".to_string(),
-            snapshot.train.accuracy >= 1.0,
-        ),
-        Goal::TestAccuracy(target) => (
-            format!("Goal: reach {:.0}% test accuracy.", target * 100.0),
-            snapshot.test.accuracy >= target,
-        ),
+        Goal::ClassifyEveryPoint => "Goal: classify every training point correctly.".to_string(),
+        Goal::TestAccuracy(target) => format!("Goal: reach {:.0}% test accuracy.", target * 100.0),
     };
     html! {
         <div class={classes!("goal", reached.then_some("reached"))} data-testid="lesson-goal">

@@ -91,6 +91,8 @@ pub struct App {
     /// The stepper's mini-batch (the traced example first), when its batch view is on.
     batch: Option<Shared<Vec<Trace>>>,
     _hash_listener: EventListener,
+    /// Zooms the page out to fit a window narrower than its layout.
+    _fit_width: EventListener,
     /// The grid's layer outputs that came from the GPU with the last synced weights: the next
     /// snapshot is drawn from them instead of running the grid on the CPU.
     gpu_grid: Option<Vec<crate::engine::Tensor>>,
@@ -145,6 +147,7 @@ impl Component for App {
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             send: ctx.link().callback(|msg: Msg| msg),
             shown_points: RefCell::new(None),
+            _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {

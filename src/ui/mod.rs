@@ -7,6 +7,7 @@ mod colors;
 mod controls;
 mod data_panel;
 mod explorers;
+mod fit_width;
 mod frame_timer;
 mod gpu_link;
 mod heatmap;
@@ -16,6 +17,7 @@ mod lessons_view;
 mod loss_chart;
 mod network_view;
 mod output_panel;
+mod pointer;
 mod shared;
 
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -250,8 +250,7 @@ fn ActivationChart(props: &ActivationChartProps) -> Html {
         let on_pick = props.on_pick.clone();
         move |event: &PointerEvent| {
             let canvas: HtmlCanvasElement = event.target_unchecked_into();
-            let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
-            let pixel_x = (f64::from(event.offset_x()) * scale) as i32;
+            let pixel_x = crate::ui::pointer::canvas_pixel(&canvas, event).0 as i32;
             if let Some(frame) = frame.borrow().as_ref() {
                 let columns = frame.get_x_axis_pixel_range();
                 let rows = frame.get_y_axis_pixel_range();

@@ -8,7 +8,7 @@ use crate::playground::optimizer_race::{Point, Race, Surface};
 use crate::ui::colors;
 use crate::ui::heatmap::context_2d;
 use wasm_bindgen::Clamped;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, MouseEvent};
 
 /// Width and height of both canvases, in canvas pixels.
 pub const PLOT_SIZE: usize = 480;
@@ -126,13 +126,10 @@ pub fn paint_paths(canvas: &HtmlCanvasElement, race: &Race) {
     context.stroke();
 }
 
-/// The point of the surface under a click at `(offset_x, offset_y)` CSS pixels of the canvas.
-pub fn point_under(canvas: &HtmlCanvasElement, surface: Surface, offset: (i32, i32)) -> Point {
-    let width = f64::from(canvas.client_width().max(1));
-    let height = f64::from(canvas.client_height().max(1));
-    surface
-        .view()
-        .point_at(f64::from(offset.0) / width, f64::from(offset.1) / height)
+/// The point of the surface under `event` on the canvas.
+pub fn point_under(canvas: &HtmlCanvasElement, surface: Surface, event: &MouseEvent) -> Point {
+    let (x, y) = crate::ui::pointer::fraction_within(canvas, event);
+    surface.view().point_at(x, y)
 }
 
 fn cross(context: &CanvasRenderingContext2d, x: f64, y: f64, half: f64) {

@@ -181,11 +181,8 @@ fn RegressionChart(props: &RegressionChartProps) -> Html {
     // The point under the pointer, in data coordinates.
     let locate = move |event: &PointerEvent| -> Option<(f32, f32)> {
         let canvas: HtmlCanvasElement = event.target_unchecked_into();
-        let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
-        let pixel = (
-            (f64::from(event.offset_x()) * scale) as i32,
-            (f64::from(event.offset_y()) * scale) as i32,
-        );
+        let (x, y) = crate::ui::pointer::canvas_pixel(&canvas, event);
+        let pixel = (x as i32, y as i32);
         let frame = frame.borrow();
         let frame = frame.as_ref()?;
         let (columns, rows) = (

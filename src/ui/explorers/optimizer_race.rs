@@ -134,9 +134,8 @@ impl Component for OptimizerRace {
         let paths_canvas = self.paths_canvas.clone();
         let onclick = link.batch_callback(move |event: MouseEvent| {
             let canvas = paths_canvas.cast::<HtmlCanvasElement>()?;
-            let offset = (event.offset_x(), event.offset_y());
             Some(Msg::PickStart(contour_plot::point_under(
-                &canvas, surface, offset,
+                &canvas, surface, &event,
             )))
         });
         let size = PLOT_SIZE.to_string();

@@ -78,7 +78,7 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
             event.prevent_default();
             let canvas: HtmlCanvasElement = event.target_unchecked_into();
             let _ = canvas.set_pointer_capture(event.pointer_id());
-            let (x, y) = canvas_point(&canvas, &event);
+            let (x, y) = crate::ui::pointer::canvas_pixel(&canvas, &event);
             if let Some(context) = drawing_context(&canvas) {
                 dot(&context, x, y);
             }
@@ -94,7 +94,7 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
                 return;
             };
             let canvas: HtmlCanvasElement = event.target_unchecked_into();
-            let (x, y) = canvas_point(&canvas, &event);
+            let (x, y) = crate::ui::pointer::canvas_pixel(&canvas, &event);
             if let Some(context) = drawing_context(&canvas) {
                 // A line from the last point, so a fast stroke stays one stroke, not dots.
                 line(&context, (last.x, last.y), (x, y));
@@ -162,16 +162,6 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
             </div>
         </div>
     }
-}
-
-/// The event's position in canvas pixels, whatever size CSS shows the canvas at.
-fn canvas_point(canvas: &HtmlCanvasElement, event: &PointerEvent) -> (f64, f64) {
-    let scale_x = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
-    let scale_y = f64::from(canvas.height()) / f64::from(canvas.client_height().max(1));
-    (
-        f64::from(event.offset_x()) * scale_x,
-        f64::from(event.offset_y()) * scale_y,
-    )
 }
 
 /// The canvas's 2-D context, asked for with `willReadFrequently` the first time: the drawing is

@@ -281,3 +281,47 @@ async fn switching_an_input_on_wires_it_into_the_network() {
     page.screenshot("switching_an_input_on_wires_it_into_the_network")
         .await;
 }
+
+/// A projector's 1024x768: the page zooms out to fit its width (no sideways scrolling, the
+/// output plot in view), and clicking the plot and dragging an edge still land where they
+/// should under the zoom.
+#[tokio::test]
+async fn a_1024_pixel_window_shows_the_whole_playground() {
+    let page = playground_with_args("/", &["--window-size=1024,768"]).await;
+    let layout = page
+        .execute(
+            "const root = document.documentElement;
+             const plot = document.querySelector('[data-testid=plot]').getBoundingClientRect();
+             return [root.scrollWidth, root.clientWidth, plot.right, document.body.style.zoom];",
+        )
+        .await;
+    let number = |index: usize| layout[index].as_f64().unwrap_or(f64::NAN);
+    let (scroll_width, client_width, plot_right) = (number(0), number(1), number(2));
+    assert!(
+        scroll_width <= client_width + 1.0,
+        "the page scrolls sideways: {layout}"
+    );
+    assert!(plot_right <= client_width, "the plot is cut off: {layout}");
+    let zoom: f64 = layout[3].as_str().unwrap_or("").parse().unwrap_or(1.0);
+    assert!((0.75..0.85).contains(&zoom), "zoom {zoom} for ~1010 px");
+
+    page.click("plot").await;
+    settles_to(
+        &page,
+        "the training points",
+        "251 training points · 250 test points".to_string(),
+        async || page.text("point-counts").await,
+    )
+    .await;
+    let heatmap_before = page.canvas_data_url("output-heatmap").await;
+    page.drag("edge-0-1-0", 0.0, -60.0).await;
+    page.wait_until(
+        "the heatmap changes after dragging edge 0-1-0",
+        SETTLE,
+        async || page.canvas_data_url("output-heatmap").await,
+        |heatmap| *heatmap != heatmap_before,
+    )
+    .await;
+    page.screenshot("a_1024_pixel_window_shows_the_whole_playground")
+        .await;
+}

@@ -232,29 +232,9 @@ impl OptimizerStep<'_> {
             if self.optimizer.updated[index] || !role.is_trainable() || grad.len() != value.len() {
                 continue;
             }
-            self.apply(ParamId(index), role, 0, value.data_mut(), grad.data_mut());
+            self.update(ParamId(index), role, 0, value.data_mut(), grad.data_mut());
         }
         self.optimizer.steps += 1;
-    }
-
-    /// The penalty's gradient, then the rule, on elements `start..` of parameter `id`.
-    fn apply(
-        &mut self,
-        id: ParamId,
-        role: ParamRole,
-        start: usize,
-        values: &mut [f32],
-        grads: &mut [f32],
-    ) {
-        if role == ParamRole::Weight {
-            self.regularization
-                .add_gradient_to(grads, values, self.rate);
-        }
-        let state = &mut self.optimizer.state[id.0];
-        let range = start..start + values.len();
-        let first = state.first.get_mut(range.clone()).unwrap_or_default();
-        let second = state.second.get_mut(range).unwrap_or_default();
-        self.rule.apply(values, grads, first, second);
     }
 }
 
@@ -272,7 +252,16 @@ impl FusedUpdate for OptimizerStep<'_> {
         grads: &mut [f32],
     ) {
         self.optimizer.updated[id.0] = true;
-        self.apply(id, role, start, values, grads);
+        // The penalty's gradient, then the rule, on elements `start..` of parameter `id`.
+        if role == ParamRole::Weight {
+            self.regularization
+                .add_gradient_to(grads, values, self.rate);
+        }
+        let state = &mut self.optimizer.state[id.0];
+        let range = start..start + values.len();
+        let first = state.first.get_mut(range.clone()).unwrap_or_default();
+        let second = state.second.get_mut(range).unwrap_or_default();
+        self.rule.apply(values, grads, first, second);
     }
 }
 

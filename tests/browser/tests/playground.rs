@@ -35,6 +35,19 @@ async fn settles_to<T: PartialEq + Debug>(
         .await;
 }
 
+/// Drags edge 0-1-0 60 px upwards (its weight grows by 1.2) and waits until the output
+/// heatmap differs from `before`.
+async fn dragging_an_edge_changes_the_heatmap(page: &Page, before: String) {
+    page.drag("edge-0-1-0", 0.0, -60.0).await;
+    page.wait_until(
+        "the heatmap changes after dragging edge 0-1-0",
+        SETTLE,
+        async || page.canvas_data_url("output-heatmap").await,
+        |heatmap| *heatmap != before,
+    )
+    .await;
+}
+
 /// Whether the play button offers to play, i.e. training is paused ("Play", not "Pause").
 async fn is_paused(page: &Page) -> bool {
     page.text("play").await.to_lowercase().contains("play")
@@ -119,15 +132,7 @@ async fn dragging_a_weight_changes_the_output() {
         )
         .await;
 
-    // 60 px upwards: the weight grows by 1.2.
-    page.drag("edge-0-1-0", 0.0, -60.0).await;
-    page.wait_until(
-        "the heatmap changes after dragging edge 0-1-0",
-        SETTLE,
-        async || page.canvas_data_url("output-heatmap").await,
-        |heatmap| *heatmap != heatmap_edited,
-    )
-    .await;
+    dragging_an_edge_changes_the_heatmap(&page, heatmap_edited).await;
     page.screenshot("dragging_a_weight_changes_the_output")
         .await;
 }
@@ -314,14 +319,7 @@ async fn a_1024_pixel_window_shows_the_whole_playground() {
     )
     .await;
     let heatmap_before = page.canvas_data_url("output-heatmap").await;
-    page.drag("edge-0-1-0", 0.0, -60.0).await;
-    page.wait_until(
-        "the heatmap changes after dragging edge 0-1-0",
-        SETTLE,
-        async || page.canvas_data_url("output-heatmap").await,
-        |heatmap| *heatmap != heatmap_before,
-    )
-    .await;
+    dragging_an_edge_changes_the_heatmap(&page, heatmap_before).await;
     page.screenshot("a_1024_pixel_window_shows_the_whole_playground")
         .await;
 }

@@ -16,6 +16,14 @@ pub trait FusedUpdate {
     /// computed; where not, the gradient is stored as [`super::Tape::backward`] stores it).
     fn takes(&self, id: ParamId, role: ParamRole) -> bool;
 
+    /// The state that [`FusedUpdate::update`] reads for parameter `id`, element for element
+    /// with it (a velocity, Adam's two moments; empty where there is none), so that the pass
+    /// can prefetch each band's rows of it while computing the band's gradient.
+    fn state(&self, id: ParamId) -> [&[f32]; 2] {
+        let _ = id;
+        [&[], &[]]
+    }
+
     /// Updates `values`, elements `start..start + values.len()` of parameter `id`, from their
     /// gradient `grads` (as long), which it may change (adding a penalty's gradient, say).
     fn update(

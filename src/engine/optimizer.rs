@@ -243,6 +243,13 @@ impl FusedUpdate for OptimizerStep<'_> {
         role.is_trainable() && id.0 < self.optimizer.updated.len()
     }
 
+    fn state(&self, id: ParamId) -> [&[f32]; 2] {
+        match self.optimizer.state.get(id.0) {
+            Some(state) => [&state.first, &state.second],
+            None => [&[], &[]],
+        }
+    }
+
     fn update(
         &mut self,
         id: ParamId,

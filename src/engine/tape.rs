@@ -9,6 +9,7 @@
 use super::activation::Activation;
 use super::error::EngineError;
 use super::fused_update::FusedUpdate;
+use super::gemm::ReadAhead;
 use super::loss::Loss;
 use super::ops::{NormStatistics, Op, OutputShape, Scratch, dense_weight_gradient_in_bands};
 use super::params::{ParamId, Params};
@@ -507,8 +508,11 @@ impl Tape {
         self.param_grad_written[id.0] = true;
         let mut scratch = params.take_grad(id);
         let weights = params.value_mut(id).data_mut();
+        let [first, second] = updates.state(id);
+        let ahead = [first, second, weights].map(ReadAhead::of);
         let outputs = upstream.shape()[1];
-        dense_weight_gradient_in_bands(&x_node.value, upstream, &mut scratch, |row, band| {
+        let x = &x_node.value;
+        dense_weight_gradient_in_bands(x, upstream, &mut scratch, &ahead, |row, band| {
             let start = row * outputs;
             let values = &mut weights[start..start + band.len()];
             updates.update(id, role, start, values, band);

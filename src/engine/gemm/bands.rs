@@ -7,8 +7,9 @@
 //! weight gradient): `B` is packed once, then each band of `A`'s rows is packed and multiplied
 //! into a buffer of [`BAND_FLOATS`] floats.
 
-use super::blocked::{Block, KC, Microkernel, NC, at_least, macro_tiles, with_workspace};
+use super::blocked::{Block, KC, Microkernel, NC, at_least, macro_tiles_calling, with_workspace};
 use super::pack::{pack_a, pack_b};
+use super::read_ahead::{BandLines, ReadAhead};
 use super::{Shape, View};
 
 /// Floats in one band (48 KiB): a band of 24 rows of a 512-wide product, which measured
@@ -22,22 +23,24 @@ pub(super) fn fits(shape: Shape) -> bool {
 }
 
 /// Hands `op(a) · op(b)` to `each_band` a band of rows at a time, in order: the index of the
-/// band's first row and its rows (row-major, `n` floats each). Needs [`fits`].
+/// band's first row and its rows (row-major, `n` floats each). The band's rows of each of
+/// `ahead` (at most three) are prefetched while the band is multiplied. Needs [`fits`].
 pub(super) fn in_row_bands(
     shape: Shape,
     a: View<'_>,
     b: View<'_>,
+    ahead: &[ReadAhead],
     each_band: &mut dyn FnMut(usize, &mut [f32]),
 ) {
     assert!(fits(shape), "product too deep or too wide for row bands");
     #[cfg(target_arch = "x86_64")]
     if super::kernel_x86::available() {
-        return in_row_bands_with::<super::kernel_x86::Avx2Fma>(shape, a, b, each_band);
+        return in_row_bands_with::<super::kernel_x86::Avx2Fma>(shape, a, b, ahead, each_band);
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return in_row_bands_with::<super::kernel_wasm::Simd128>(shape, a, b, each_band);
+    return in_row_bands_with::<super::kernel_wasm::Simd128>(shape, a, b, ahead, each_band);
     #[allow(unreachable_code)]
-    in_row_bands_with::<super::kernel_generic::Portable>(shape, a, b, each_band)
+    in_row_bands_with::<super::kernel_generic::Portable>(shape, a, b, ahead, each_band)
 }
 
 /// [`in_row_bands`] with microkernel `K` (the portable one in tests).
@@ -45,6 +48,7 @@ pub(super) fn in_row_bands_with<K: Microkernel>(
     shape: Shape,
     a: View<'_>,
     b: View<'_>,
+    ahead: &[ReadAhead],
     each_band: &mut dyn FnMut(usize, &mut [f32]),
 ) {
     let Shape { m, k, n } = shape;
@@ -72,7 +76,9 @@ pub(super) fn in_row_bands_with<K: Microkernel>(
                     i0: 0,
                     j0: 0,
                 };
-                macro_tiles::<K>(block, a_panels, b_panels, band, n, false);
+                let tiles = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
+                let mut lines = BandLines::new(ahead, i0 * n, (i0 + rows) * n, tiles);
+                macro_tiles_calling::<K>(block, a_panels, b_panels, band, n, false, || lines.ask());
             }
             each_band(i0, band);
         }

@@ -21,6 +21,10 @@ pub(super) const KC: usize = 256;
 const MC: usize = 132;
 /// Columns of `B` packed at once (rounded to a multiple of `NR`).
 pub(super) const NC: usize = 4096;
+/// Columns of `B` packed at once where `A` is one block of rows: a `KC x 128` piece (128 KiB)
+/// stays in L2 beside `A`'s block. The MLP step measured 2-3% faster with 96, 128 or 160 than
+/// with the whole width (in steps alternated within one process).
+const NC_ONE_ROW_BLOCK: usize = 128;
 
 /// A register-tile multiply: `C[rows x cols] (+)= A_panel · B_panel` over `k` steps.
 pub(super) trait Microkernel {
@@ -125,6 +129,9 @@ pub(super) fn matmul_with<K: Microkernel>(
     let nc_max = even_block(n, NC.next_multiple_of(K::NR), K::NR);
     with_workspace(|workspace| {
         let a_panels = at_least(&mut workspace.a, mc_max * kc_max);
+        if m <= mc_max {
+            return one_row_block::<K>(shape, a, b, out, accumulate, a_panels, &mut workspace.b);
+        }
         let b_panels = at_least(&mut workspace.b, kc_max * nc_max);
         for j0 in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - j0);
@@ -142,6 +149,44 @@ pub(super) fn matmul_with<K: Microkernel>(
             }
         }
     });
+}
+
+/// [`matmul_with`] where `op(A)` is one block of rows (a batch times a weight matrix: a dense
+/// layer's forward product and its input gradient). Each depth block of `A` is packed once, then
+/// `B` is packed [`NC_ONE_ROW_BLOCK`] columns at a time, so that the packed piece of `B` stays
+/// in L2 until its tiles have read it: a whole 256-deep block of a 512-wide `B` is 512 KiB,
+/// L2's size, and its first panels had left for L3 by the time their tiles ran.
+fn one_row_block<K: Microkernel>(
+    shape: Shape,
+    a: View<'_>,
+    b: View<'_>,
+    out: &mut [f32],
+    accumulate: bool,
+    a_panels: &mut [f32],
+    b_buffer: &mut Vec<f32>,
+) {
+    let Shape { m, k, n } = shape;
+    let kc_max = even_block(k, KC, 1);
+    let nc_max = even_block(n, NC_ONE_ROW_BLOCK, K::NR);
+    let b_panels = at_least(b_buffer, kc_max * nc_max);
+    for p0 in (0..k).step_by(kc_max) {
+        let kc = kc_max.min(k - p0);
+        pack_a::<K>(a, 0, m, p0, kc, a_panels);
+        // Only the first depth block sees the caller's `accumulate`; later ones add.
+        let add = accumulate || p0 > 0;
+        for j0 in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - j0);
+            pack_b::<K>(b, p0, kc, j0, nc, b_panels);
+            let block = Block {
+                kc,
+                mc: m,
+                nc,
+                i0: 0,
+                j0,
+            };
+            macro_tiles::<K>(block, a_panels, b_panels, out, n, add);
+        }
+    }
 }
 
 /// One `mc x nc` block of the output, `kc` deep, from row `i0` and column `j0`.
@@ -163,6 +208,20 @@ pub(super) fn macro_tiles<K: Microkernel>(
     ldc: usize,
     accumulate: bool,
 ) {
+    macro_tiles_calling::<K>(block, a_panels, b_panels, out, ldc, accumulate, || {});
+}
+
+/// [`macro_tiles`], calling `before_each_tile` before each tile (to spread other work, such as
+/// prefetches, among the tiles).
+pub(super) fn macro_tiles_calling<K: Microkernel>(
+    block: Block,
+    a_panels: &[f32],
+    b_panels: &[f32],
+    out: &mut [f32],
+    ldc: usize,
+    accumulate: bool,
+    mut before_each_tile: impl FnMut(),
+) {
     let Block { kc, mc, nc, i0, j0 } = block;
     let m_total = out.len() / ldc;
     assert!(i0 + mc <= m_total && j0 + nc <= ldc);
@@ -176,6 +235,7 @@ pub(super) fn macro_tiles<K: Microkernel>(
             let rows = K::MR.min(mc - ir);
             let a_panel = &a_panels[(ir / K::MR) * K::MR * kc..];
             let tile = c.wrapping_add((i0 + ir) * ldc + j0 + jr);
+            before_each_tile();
             // SAFETY: the asserts above keep the panels (`kc * MR`, `kc * NR` floats from these
             // offsets) and the tile (`rows` rows of `cols` from (i0 + ir, j0 + jr), row stride
             // `ldc`) inside their slices; the dispatcher checked the CPU features.

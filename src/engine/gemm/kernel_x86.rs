@@ -54,8 +54,36 @@ unsafe fn tile_avx2(
 ) {
     // SAFETY: per the function's contract.
     unsafe {
-        let acc = products(k, a, b);
-        if rows == MR && cols == NR {
+        if rows <= 4 {
+            // A short last panel (a batch of 64 leaves one of 4 rows): 4 rows of sums, not 6.
+            tile_rows::<4>(k, a, b, c, ldc, rows, cols, accumulate)
+        } else {
+            tile_rows::<MR>(k, a, b, c, ldc, rows, cols, accumulate)
+        }
+    }
+}
+
+/// [`tile_avx2`] with `ROWS` rows of sums (at least `rows`): its products, then the top-left
+/// `rows x cols` written (or added) to `c`, the sums kept in registers throughout.
+///
+/// # Safety
+/// As [`tile_avx2`], with `rows <= ROWS`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_rows<const ROWS: usize>(
+    k: usize,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    accumulate: bool,
+) {
+    // SAFETY: per the function's contract.
+    unsafe {
+        let acc = products::<ROWS>(k, a, b);
+        if rows == ROWS && cols == NR {
             for (r, acc_row) in acc.iter().enumerate() {
                 let row = c.add(r * ldc);
                 let (mut low, mut high) = (acc_row[0], acc_row[1]);
@@ -104,11 +132,16 @@ unsafe fn tile_avx2(
     }
 }
 
-/// The tile's sums over `k` steps: `MR` values of `a` times `NR` values of `b` each step.
+/// The sums of the tile's first `ROWS` rows over `k` steps: `ROWS` of the `MR` values of `a`
+/// times `NR` values of `b` each step.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn products(k: usize, mut a: *const f32, mut b: *const f32) -> [[__m256; 2]; MR] {
-    let mut acc = [[_mm256_setzero_ps(); 2]; MR];
+unsafe fn products<const ROWS: usize>(
+    k: usize,
+    mut a: *const f32,
+    mut b: *const f32,
+) -> [[__m256; 2]; ROWS] {
+    let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
     // SAFETY: `k * MR` floats at `a` and `k * NR` at `b`, per the callers' contract.
     unsafe {
         for _ in 0..k {

@@ -7,7 +7,7 @@
 //! `matmul_plus_bias` adds a bias row as it multiplies (a dense layer); `matmul_in_row_bands`
 //! hands a product over a band of rows at a time (a weight gradient, for the optimizer).
 //!
-//! Files: `blocked.rs` (loops and workspace), `bands.rs` (row bands), `pack.rs` (panels), `pack_x86.rs` (a transposed
+//! Files: `blocked.rs` (loops and workspace), `bands.rs` (row bands), `read_ahead.rs` (prefetching what a band's consumer reads), `pack.rs` (panels), `pack_x86.rs` (a transposed
 //! `B`'s panels with AVX2), `skinny.rs` (direct loops), `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128, or relaxed SIMD in the page's second
 //! build), `kernel_generic.rs` (portable).
 
@@ -21,10 +21,12 @@ mod kernel_x86;
 mod pack;
 #[cfg(target_arch = "x86_64")]
 mod pack_x86;
+mod read_ahead;
 mod skinny;
 #[cfg(test)]
 mod tests;
 
+pub use read_ahead::ReadAhead;
 use skinny::Start;
 
 /// Where one operand of a product lives: its row-major data and whether it is used transposed.
@@ -147,19 +149,26 @@ pub fn matmul_plus_bias(a: Operand<'_>, b: Operand<'_>, bias: &[f32], out: &mut 
 /// band's first row and the band (row-major `[rows, n]`, which `each_band` may change), so that
 /// a large product is never stored whole. Shapes the banded GEMM does not take (the skinny ones,
 /// or deeper than one packed block) are computed into `scratch` (`m * n` floats) and handed over
-/// as one band; otherwise `scratch` is left as it was.
+/// as one band; otherwise `scratch` is left as it was. `each_band` is taken to read the band's
+/// rows of each of `ahead` (at most three matrices as wide as the product), which are asked for
+/// while the band is computed.
 ///
 /// Panics if the sizes disagree, as [`matmul`] does.
 pub fn matmul_in_row_bands(
     a: Operand<'_>,
     b: Operand<'_>,
     scratch: &mut [f32],
+    ahead: &[ReadAhead],
     mut each_band: impl FnMut(usize, &mut [f32]),
 ) {
     let shape = Shape::checked(&a, &b, scratch);
+    assert!(
+        ahead.len() <= 3,
+        "matmul_in_row_bands: at most three matrices read ahead"
+    );
     let (a_view, b_view) = (View::of(&a), View::of(&b));
     if shape.k > 0 && bands::fits(shape) && !skinny::suits(shape, &a_view, &b_view) {
-        return bands::in_row_bands(shape, a_view, b_view, &mut each_band);
+        return bands::in_row_bands(shape, a_view, b_view, ahead, &mut each_band);
     }
     matmul(a, b, scratch, false);
     if !scratch.is_empty() {

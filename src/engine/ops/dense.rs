@@ -51,17 +51,20 @@ pub fn backward(
 
 /// The weight gradient `dW = Xᵀ · dY` handed to `each_band` a band of rows at a time (the
 /// first row's index and the band), computed in `scratch` (`W`'s shape) only where the product
-/// is too small to be worth banding: see [`gemm::matmul_in_row_bands`].
+/// is too small to be worth banding: see [`gemm::matmul_in_row_bands`]. `each_band` reads the
+/// band's rows of `ahead` (matrices shaped as `W`), which are prefetched meanwhile.
 pub fn weight_gradient_in_bands(
     x: &Tensor,
     upstream: &Tensor,
     scratch: &mut Tensor,
+    ahead: &[gemm::ReadAhead],
     each_band: impl FnMut(usize, &mut [f32]),
 ) {
     gemm::matmul_in_row_bands(
         matmul::operand(x, true),
         matmul::operand(upstream, false),
         scratch.data_mut(),
+        ahead,
         each_band,
     );
 }

@@ -57,7 +57,9 @@ impl BandLines {
     /// Asks for the next few lines into L2 (nothing where the target has no prefetch).
     #[inline]
     pub fn ask(&mut self) {
-        self.next_lines(|address| prefetch_to_l2(address as *const f32));
+        if cfg!(target_arch = "x86_64") {
+            self.next_lines(|address| prefetch_to_l2(address as *const f32));
+        }
     }
 
     /// Hands the addresses of the next few lines to `fetch`.

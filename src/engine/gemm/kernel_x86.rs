@@ -30,44 +30,25 @@ impl Microkernel for Avx2Fma {
         cols: usize,
         accumulate: bool,
     ) {
-        // SAFETY: the trait's contract; the dispatcher checked `available()`.
-        unsafe { tile_avx2(k, a, b, c, ldc, rows, cols, accumulate) }
-    }
-}
-
-/// One tile: its sums ([`products`], inlined: same features), then the top-left `rows x cols`
-/// written (or with `accumulate` added) to `c`.
-///
-/// # Safety
-/// As [`products`]; `c + r * ldc + j` is writable for every `r < rows`, `j < cols`.
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn tile_avx2(
-    k: usize,
-    a: *const f32,
-    b: *const f32,
-    c: *mut f32,
-    ldc: usize,
-    rows: usize,
-    cols: usize,
-    accumulate: bool,
-) {
-    // SAFETY: per the function's contract.
-    unsafe {
-        if rows <= 4 {
-            // A short last panel (a batch of 64 leaves one of 4 rows): 4 rows of sums, not 6.
-            tile_rows::<4>(k, a, b, c, ldc, rows, cols, accumulate)
-        } else {
-            tile_rows::<MR>(k, a, b, c, ldc, rows, cols, accumulate)
+        // SAFETY: the trait's contract (`rows <= MR`); the dispatcher checked `available()`.
+        unsafe {
+            if rows <= 4 {
+                // A short last panel (a batch of 64 leaves one of 4 rows): 4 rows of sums, not 6.
+                tile_rows::<4>(k, a, b, c, ldc, rows, cols, accumulate)
+            } else {
+                tile_rows::<MR>(k, a, b, c, ldc, rows, cols, accumulate)
+            }
         }
     }
 }
 
-/// [`tile_avx2`] with `ROWS` rows of sums (at least `rows`): its products, then the top-left
-/// `rows x cols` written (or added) to `c`, the sums kept in registers throughout.
+/// One tile with `ROWS` rows of sums (at least `rows`): its sums ([`products`], inlined: same
+/// features), then the top-left `rows x cols` written (or with `accumulate` added) to `c`, the
+/// sums kept in registers throughout.
 ///
 /// # Safety
-/// As [`tile_avx2`], with `rows <= ROWS`.
+/// As [`products`]; `rows <= ROWS`, and `c + r * ldc + j` is writable for every `r < rows`,
+/// `j < cols`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile_rows<const ROWS: usize>(

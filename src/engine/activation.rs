@@ -101,7 +101,12 @@ impl Activation {
                 .zip(x)
                 .for_each(|(y, &x)| *y = if x > 0.0 { x } else { LEAKY_RELU_SLOPE * x }),
             Activation::Sigmoid => y.iter_mut().zip(x).for_each(|(y, &x)| *y = sigmoid(x)),
-            Activation::Tanh => y.iter_mut().zip(x).for_each(|(y, &x)| *y = tanh(x)),
+            Activation::Tanh => {
+                #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+                return super::tanh_wasm::tanh_slice(x, y);
+                #[allow(unreachable_code)]
+                y.iter_mut().zip(x).for_each(|(y, &x)| *y = tanh(x))
+            }
             Activation::Gelu => y
                 .iter_mut()
                 .zip(x)
@@ -174,20 +179,30 @@ fn relu(x: f32) -> f32 {
 /// path, so the slice loop vectorises: natively in release it measured 0.9 ns per element
 /// against 16 ns for `f32::tanh`.
 pub fn tanh(x: f32) -> f32 {
-    // Beyond this, tanh(x) rounds to ±1 in f32.
-    const CLAMP: f32 = 7.905_311;
-    let x = x.clamp(-CLAMP, CLAMP);
+    let x = x.clamp(-TANH_CLAMP, TANH_CLAMP);
     let x2 = x * x;
-    let numerator = x
-        * (4.893_524_6e-3
-            + x2 * (6.372_619_3e-4
-                + x2 * (1.485_722_4e-5
-                    + x2 * (5.122_297e-8
-                        + x2 * (-8.604_672e-11 + x2 * (2.000_188e-13 + x2 * -2.760_768_5e-16))))));
-    let denominator =
-        4.893_525e-3 + x2 * (2.268_434_6e-3 + x2 * (1.185_347_1e-4 + x2 * 1.198_258_4e-6));
-    numerator / denominator
+    let horner = |coefficients: &[f32]| {
+        let (&last, rest) = coefficients.split_last().expect("coefficients");
+        rest.iter().rev().fold(last, |sum, &c| c + x2 * sum)
+    };
+    x * horner(&TANH_NUMERATOR) / horner(&TANH_DENOMINATOR)
 }
+
+/// Beyond this, tanh(x) rounds to ±1 in f32.
+pub(crate) const TANH_CLAMP: f32 = 7.905_311;
+/// [`tanh`]'s numerator over `x`, a polynomial in `x^2`, lowest power first.
+pub(crate) const TANH_NUMERATOR: [f32; 7] = [
+    4.893_524_6e-3,
+    6.372_619_3e-4,
+    1.485_722_4e-5,
+    5.122_297e-8,
+    -8.604_672e-11,
+    2.000_188e-13,
+    -2.760_768_5e-16,
+];
+/// [`tanh`]'s denominator, a polynomial in `x^2`, lowest power first.
+pub(crate) const TANH_DENOMINATOR: [f32; 4] =
+    [4.893_525e-3, 2.268_434_6e-3, 1.185_347_1e-4, 1.198_258_4e-6];
 
 /// The standard normal density `phi(x) = e^(-x^2/2) / sqrt(2 pi)`.
 pub fn normal_pdf(x: f32) -> f32 {

@@ -28,6 +28,8 @@ pub mod regularization;
 pub mod rng;
 pub mod sequential;
 pub mod softmax;
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+pub mod tanh_wasm;
 pub mod tape;
 pub mod tensor;
 pub mod trainable;

@@ -21,9 +21,8 @@ const LN2_LOW: f32 = -2.121_944_4e-4;
 /// once to a subnormal, below e^-104 they are 0, and above ln(f32::MAX) they are infinite, as
 /// for `f32::exp`; a NaN gives a NaN.
 #[inline(always)]
-pub fn exp(x: f32) -> f32 {
-    // NaN passes through `clamp`, then through the polynomial.
-    let x = x.clamp(MIN_INPUT, MAX_INPUT);
+pub fn exp(input: f32) -> f32 {
+    let x = input.clamp(MIN_INPUT, MAX_INPUT);
     // x = n ln2 + r with n an integer and |r| <= ln2 / 2.
     let shifted = x * std::f32::consts::LOG2_E + ROUNDER;
     let n = shifted - ROUNDER;
@@ -40,7 +39,11 @@ pub fn exp(x: f32) -> f32 {
     // 2^n as two factors 2^(n/2) and 2^(n - n/2), each a normal float for n in [-150, 128]:
     // a single 2^n would leave the exponent field below -126 (subnormal results) or above 127.
     let half = n_integer >> 1;
-    e_r * power_of_two(half) * power_of_two(n_integer - half)
+    let value = e_r * power_of_two(half) * power_of_two(n_integer - half);
+    // A NaN gives NaN. `clamp` passes it on, but a loop of these that the compiler vectorises in
+    // the page's relaxed-SIMD build clamps with `relaxed_min`/`relaxed_max`, which in Chromium
+    // turn a NaN into a bound (sigmoid(NaN) came out as a number): chosen here, it stays NaN.
+    if input.is_nan() { input } else { value }
 }
 
 /// 2^n for n in [-126, 127], built from its exponent bits.

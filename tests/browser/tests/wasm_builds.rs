@@ -1,8 +1,8 @@
 //! The page's two WebAssembly builds: Chromium has relaxed SIMD, so the page loads the build
 //! whose GEMM kernel uses fused multiply-adds; `?simd=simd128` loads Trunk's SIMD128 build, the
 //! one browsers without relaxed SIMD get. In both, the GEMM agrees with the portable kernel and
-//! with `matrixmultiply` (the benchmark's check, which throws on a mismatch), the tanh
-//! activation's SIMD lanes agree with the scalar function, and XOR trains.
+//! with `matrixmultiply` (the benchmark's check, which throws on a mismatch), tanh and sigmoid
+//! over slices agree with the scalar functions (NaN included), and XOR trains.
 
 use std::time::Duration;
 
@@ -35,20 +35,21 @@ async fn runs_and_trains_with(path: &str, kernel: &str) {
         "the GEMM check from {path} says: {gflops}"
     );
 
-    // The tanh activation over a slice against the scalar function, NaN kept NaN: equal bit for
-    // bit in the SIMD128 build, within rounding with the relaxed build's fused multiply-adds.
-    let tanh = page
-        .execute("return window.wasmBindings.tanh_slice_max_difference();")
+    // Tanh and sigmoid over a slice against the same functions one value at a time, NaN kept
+    // NaN: equal bit for bit in the SIMD128 build, within rounding with the relaxed build's
+    // fused multiply-adds.
+    let difference = page
+        .execute("return window.wasmBindings.activation_slices_max_difference();")
         .await;
-    let tanh = tanh.as_f64().unwrap_or(f64::NAN);
+    let difference = difference.as_f64().unwrap_or(f64::NAN);
     let tolerance = if kernel.contains("relaxed") {
         1e-6
     } else {
         0.0
     };
     assert!(
-        tanh <= tolerance,
-        "tanh lanes from {path} differ from the scalar tanh by {tanh}"
+        difference <= tolerance,
+        "activations over slices from {path} differ from the scalar functions by {difference}"
     );
 
     page.click("dataset-xor").await;

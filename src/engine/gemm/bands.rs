@@ -7,7 +7,7 @@
 //! weight gradient): `B` is packed once, then each band of `A`'s rows is packed and multiplied
 //! into a buffer of [`BAND_FLOATS`] floats.
 
-use super::blocked::{Block, KC, Microkernel, NC, at_least, macro_tiles_calling, with_workspace};
+use super::blocked::{Block, KC, Microkernel, NC, at_least, macro_tiles, with_workspace};
 use super::pack::{pack_a, pack_b};
 use super::read_ahead::{BandLines, ReadAhead};
 use super::{Shape, View};
@@ -78,7 +78,7 @@ pub(super) fn in_row_bands_with<K: Microkernel>(
                 };
                 let tiles = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
                 let mut lines = BandLines::new(ahead, i0 * n, (i0 + rows) * n, tiles);
-                macro_tiles_calling::<K>(block, a_panels, b_panels, band, n, false, || lines.ask());
+                macro_tiles::<K>(block, a_panels, b_panels, band, n, false, || lines.ask());
             }
             each_band(i0, band);
         }

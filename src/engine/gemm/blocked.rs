@@ -144,7 +144,7 @@ pub(super) fn matmul_with<K: Microkernel>(
                     let mc = mc_max.min(m - i0);
                     pack_a::<K>(a, i0, mc, p0, kc, a_panels);
                     let block = Block { kc, mc, nc, i0, j0 };
-                    macro_tiles::<K>(block, a_panels, b_panels, out, n, add);
+                    macro_tiles::<K>(block, a_panels, b_panels, out, n, add, || {});
                 }
             }
         }
@@ -184,7 +184,7 @@ fn one_row_block<K: Microkernel>(
                 i0: 0,
                 j0,
             };
-            macro_tiles::<K>(block, a_panels, b_panels, out, n, add);
+            macro_tiles::<K>(block, a_panels, b_panels, out, n, add, || {});
         }
     }
 }
@@ -199,21 +199,10 @@ pub(super) struct Block {
     pub j0: usize,
 }
 
-/// Runs the microkernel over every `MR x NR` tile of one block of `out`.
+/// Runs the microkernel over every `MR x NR` tile of one block of `out`, calling
+/// `before_each_tile` before each tile (to spread other work, such as prefetches, among the
+/// tiles; `|| {}` for none).
 pub(super) fn macro_tiles<K: Microkernel>(
-    block: Block,
-    a_panels: &[f32],
-    b_panels: &[f32],
-    out: &mut [f32],
-    ldc: usize,
-    accumulate: bool,
-) {
-    macro_tiles_calling::<K>(block, a_panels, b_panels, out, ldc, accumulate, || {});
-}
-
-/// [`macro_tiles`], calling `before_each_tile` before each tile (to spread other work, such as
-/// prefetches, among the tiles).
-pub(super) fn macro_tiles_calling<K: Microkernel>(
     block: Block,
     a_panels: &[f32],
     b_panels: &[f32],

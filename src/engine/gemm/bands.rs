@@ -7,9 +7,13 @@
 //! weight gradient): `B` is packed once, then each band of `A`'s rows is packed and multiplied
 //! into a buffer of [`BAND_FLOATS`] floats.
 
-use super::blocked::{Block, KC, Microkernel, NC, at_least, macro_tiles, with_workspace};
+use super::blocked::{
+    Block, KC, Microkernel, NC, Tiles, at_least, macro_tiles, with_best_kernel, with_workspace,
+};
 use super::pack::{pack_a, pack_b};
+use super::panel_layout::PanelLayout;
 use super::read_ahead::{BandLines, ReadAhead};
+use super::runs::Runs;
 use super::{Shape, View};
 
 /// Floats in one band (48 KiB): a band of 24 rows of a 512-wide product, which measured
@@ -33,14 +37,7 @@ pub(super) fn in_row_bands(
     each_band: &mut dyn FnMut(usize, &mut [f32]),
 ) {
     assert!(fits(shape), "product too deep or too wide for row bands");
-    #[cfg(target_arch = "x86_64")]
-    if super::kernel_x86::available() {
-        return in_row_bands_with::<super::kernel_x86::Avx2Fma>(shape, a, b, ahead, each_band);
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return in_row_bands_with::<super::kernel_wasm::Simd128>(shape, a, b, ahead, each_band);
-    #[allow(unreachable_code)]
-    in_row_bands_with::<super::kernel_generic::Portable>(shape, a, b, ahead, each_band)
+    with_best_kernel!(K => in_row_bands_with::<K>(shape, a, b, ahead, each_band))
 }
 
 /// [`in_row_bands`] with microkernel `K` (the portable one in tests).
@@ -77,10 +74,93 @@ pub(super) fn in_row_bands_with<K: Microkernel>(
                     j0: 0,
                 };
                 let tiles = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
-                let mut lines = BandLines::new(ahead, i0 * n, (i0 + rows) * n, tiles);
-                macro_tiles::<K>(block, a_panels, b_panels, band, n, false, || lines.ask());
+                let runs = Runs::contiguous(i0 * n, rows * n);
+                let mut lines = BandLines::new(ahead, runs, tiles);
+                let tiles = Tiles::RowMajor { ldc: n };
+                macro_tiles::<K>(block, a_panels, b_panels, band, tiles, false, || {
+                    lines.ask()
+                });
             }
             each_band(i0, band);
+        }
+    });
+}
+
+/// Hands `op(a) · op(b)`, a `[rows, cols]` weight gradient whose weights are kept in `layout`,
+/// to `each_band` a band of rows at a time, in that layout's order: where the band lies in the
+/// packed weights, and its values, panel after panel. A band never straddles two of the
+/// layout's blocks; the band's padding columns are zeros. The runs of each of `ahead` (in the
+/// same layout) are prefetched while the band is multiplied. Needs [`fits`].
+pub(super) fn in_panel_bands(
+    shape: Shape,
+    a: View<'_>,
+    b: View<'_>,
+    layout: &PanelLayout,
+    ahead: &[ReadAhead],
+    each_band: &mut dyn FnMut(Runs, &mut [f32]),
+) {
+    assert!(fits(shape), "product too deep or too wide for row bands");
+    with_best_kernel!(K => in_panel_bands_with::<K>(shape, a, b, layout, ahead, each_band))
+}
+
+/// [`in_panel_bands`] with microkernel `K` (the portable one in tests).
+pub(super) fn in_panel_bands_with<K: Microkernel>(
+    shape: Shape,
+    a: View<'_>,
+    b: View<'_>,
+    layout: &PanelLayout,
+    ahead: &[ReadAhead],
+    each_band: &mut dyn FnMut(Runs, &mut [f32]),
+) {
+    let Shape { m, k, n } = shape;
+    assert_eq!(
+        (layout.rows(), layout.cols()),
+        (m, n),
+        "layout of another shape"
+    );
+    assert_eq!(layout.width(), K::NR, "layout for another kernel");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let padded = n.next_multiple_of(K::NR);
+    let band_rows = (BAND_FLOATS / padded / K::MR).max(1) * K::MR;
+    with_workspace(|workspace| {
+        let a_panels = at_least(&mut workspace.a, band_rows * k);
+        let b_panels = at_least(&mut workspace.b, k * padded);
+        let band = at_least(&mut workspace.band, band_rows * padded);
+        pack_b::<K>(b, 0, k, 0, n, b_panels);
+        let mut first = 0;
+        while first < m {
+            let (block_first, block_rows) = layout.block_of(first);
+            let rows = band_rows.min(block_first + block_rows - first);
+            let band = &mut band[..rows * padded];
+            let runs = layout.band_runs(first, rows);
+            if k == 0 {
+                band.fill(0.0);
+            } else {
+                pack_a::<K>(a, first, rows, 0, k, a_panels);
+                let block = Block {
+                    kc: k,
+                    mc: rows,
+                    nc: n,
+                    i0: 0,
+                    j0: 0,
+                };
+                let tiles = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
+                let mut lines = BandLines::new(ahead, runs, tiles);
+                let layout = Tiles::Panels { rows };
+                macro_tiles::<K>(block, a_panels, b_panels, band, layout, false, || {
+                    lines.ask()
+                });
+                if n < padded {
+                    let last = &mut band[(padded / K::NR - 1) * rows * K::NR..];
+                    for row in last.chunks_exact_mut(K::NR) {
+                        row[n % K::NR..].fill(0.0);
+                    }
+                }
+            }
+            each_band(runs, band);
+            first += rows;
         }
     });
 }

@@ -15,6 +15,36 @@ use std::cell::RefCell;
 use super::pack::{pack_a, pack_b};
 use super::{Shape, View};
 
+/// Where the blocked loops find `op(B)`'s `NR`-column panels: packed on the spot from a matrix
+/// ([`View`]), or already in panel order (weights kept packed while training, see
+/// `panel_layout.rs`).
+pub(super) trait PanelSource {
+    /// The panels of depth `p0..p0 + kc`, columns `j0..j0 + nc` (`j0` a multiple of `NR`), `kc`
+    /// groups of `NR` values each: packed into `buffer`, or borrowed from where they are.
+    fn panels<'s, K: Microkernel>(
+        &'s self,
+        p0: usize,
+        kc: usize,
+        j0: usize,
+        nc: usize,
+        buffer: &'s mut [f32],
+    ) -> &'s [f32];
+}
+
+impl PanelSource for View<'_> {
+    fn panels<'s, K: Microkernel>(
+        &'s self,
+        p0: usize,
+        kc: usize,
+        j0: usize,
+        nc: usize,
+        buffer: &'s mut [f32],
+    ) -> &'s [f32] {
+        pack_b::<K>(*self, p0, kc, j0, nc, buffer);
+        buffer
+    }
+}
+
 /// Depth of one packed block: a `KC x NR` panel of `B` (16 KiB for `NR = 16`) stays in L1.
 pub(super) const KC: usize = 256;
 /// Rows of `A` packed at once (rounded to a multiple of `MR`): `MC x KC` floats stay in L2.
@@ -84,33 +114,60 @@ pub(super) fn at_least(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut buffer[..len]
 }
 
+/// Evaluates `$body` (which ends the calling function) with `$K` standing for the best
+/// microkernel this machine runs: AVX2+FMA where the CPU has it, SIMD128 in wasm, the portable
+/// kernel otherwise.
+macro_rules! with_best_kernel {
+    ($K:ident => $body:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        if super::kernel_x86::available() {
+            type $K = super::kernel_x86::Avx2Fma;
+            return $body;
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            type $K = super::kernel_wasm::Simd128;
+            return $body;
+        }
+        #[allow(unreachable_code)]
+        {
+            type $K = super::kernel_generic::Portable;
+            $body
+        }
+    }};
+}
+pub(super) use with_best_kernel;
+
 /// `out (+)= op(a) · op(b)` with the best microkernel this machine runs.
 pub(super) fn matmul(shape: Shape, a: View<'_>, b: View<'_>, out: &mut [f32], accumulate: bool) {
-    #[cfg(target_arch = "x86_64")]
-    if super::kernel_x86::available() {
-        return matmul_with::<super::kernel_x86::Avx2Fma>(shape, a, b, out, accumulate);
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return matmul_with::<super::kernel_wasm::Simd128>(shape, a, b, out, accumulate);
-    #[allow(unreachable_code)]
-    matmul_with::<super::kernel_generic::Portable>(shape, a, b, out, accumulate)
+    with_best_kernel!(K => matmul_with::<K>(shape, a, b, out, accumulate))
+}
+
+/// `out (+)= op(a) · B` where `b` already holds `B`'s panels (or builds them), with the best
+/// microkernel this machine runs.
+pub(super) fn matmul_from_panels(
+    shape: Shape,
+    a: View<'_>,
+    b: &impl PanelSource,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    with_best_kernel!(K => matmul_from::<K>(shape, a, b, out, accumulate))
 }
 
 /// Name of the microkernel [`matmul`] uses here.
 pub(super) fn kernel_name() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    if super::kernel_x86::available() {
-        return super::kernel_x86::Avx2Fma::NAME;
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return super::kernel_wasm::Simd128::NAME;
-    #[allow(unreachable_code)]
-    super::kernel_generic::Portable::NAME
+    with_best_kernel!(K => K::NAME)
+}
+
+/// Columns of a `B` panel for the microkernel [`matmul`] uses here.
+pub(super) fn panel_width() -> usize {
+    with_best_kernel!(K => K::NR)
 }
 
 /// Splits `total` into the fewest blocks of at most `max` and returns an even block size,
 /// rounded up to a multiple of `multiple` (so that 784 is cut 196 x 4, not 256 x 3 + 16).
-fn even_block(total: usize, max: usize, multiple: usize) -> usize {
+pub(super) fn even_block(total: usize, max: usize, multiple: usize) -> usize {
     let blocks = total.div_ceil(max);
     total.div_ceil(blocks).next_multiple_of(multiple)
 }
@@ -123,6 +180,17 @@ pub(super) fn matmul_with<K: Microkernel>(
     out: &mut [f32],
     accumulate: bool,
 ) {
+    matmul_from::<K>(shape, a, &b, out, accumulate)
+}
+
+/// The blocked loops with microkernel `K`, reading `op(B)`'s panels from `b`.
+pub(super) fn matmul_from<K: Microkernel>(
+    shape: Shape,
+    a: View<'_>,
+    b: &impl PanelSource,
+    out: &mut [f32],
+    accumulate: bool,
+) {
     let Shape { m, k, n } = shape;
     let kc_max = even_block(k, KC, 1);
     let mc_max = even_block(m, MC.next_multiple_of(K::MR), K::MR);
@@ -132,26 +200,27 @@ pub(super) fn matmul_with<K: Microkernel>(
         if m <= mc_max {
             return one_row_block::<K>(shape, a, b, out, accumulate, a_panels, &mut workspace.b);
         }
-        let b_panels = at_least(&mut workspace.b, kc_max * nc_max);
+        let b_buffer = at_least(&mut workspace.b, kc_max * nc_max);
         for j0 in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - j0);
             for p0 in (0..k).step_by(kc_max) {
                 let kc = kc_max.min(k - p0);
-                pack_b::<K>(b, p0, kc, j0, nc, b_panels);
+                let b_panels = b.panels::<K>(p0, kc, j0, nc, b_buffer);
                 // Only the first depth block sees the caller's `accumulate`; later ones add.
                 let add = accumulate || p0 > 0;
                 for i0 in (0..m).step_by(mc_max) {
                     let mc = mc_max.min(m - i0);
                     pack_a::<K>(a, i0, mc, p0, kc, a_panels);
                     let block = Block { kc, mc, nc, i0, j0 };
-                    macro_tiles::<K>(block, a_panels, b_panels, out, n, add, || {});
+                    let tiles = Tiles::RowMajor { ldc: n };
+                    macro_tiles::<K>(block, a_panels, b_panels, out, tiles, add, || {});
                 }
             }
         }
     });
 }
 
-/// [`matmul_with`] where `op(A)` is one block of rows (a batch times a weight matrix: a dense
+/// [`matmul_from`] where `op(A)` is one block of rows (a batch times a weight matrix: a dense
 /// layer's forward product and its input gradient). Each depth block of `A` is packed once, then
 /// `B` is packed [`NC_ONE_ROW_BLOCK`] columns at a time, so that the packed piece of `B` stays
 /// in L2 until its tiles have read it: a whole 256-deep block of a 512-wide `B` is 512 KiB,
@@ -159,7 +228,7 @@ pub(super) fn matmul_with<K: Microkernel>(
 fn one_row_block<K: Microkernel>(
     shape: Shape,
     a: View<'_>,
-    b: View<'_>,
+    b: &impl PanelSource,
     out: &mut [f32],
     accumulate: bool,
     a_panels: &mut [f32],
@@ -168,7 +237,7 @@ fn one_row_block<K: Microkernel>(
     let Shape { m, k, n } = shape;
     let kc_max = even_block(k, KC, 1);
     let nc_max = even_block(n, NC_ONE_ROW_BLOCK, K::NR);
-    let b_panels = at_least(b_buffer, kc_max * nc_max);
+    let b_buffer = at_least(b_buffer, kc_max * nc_max);
     for p0 in (0..k).step_by(kc_max) {
         let kc = kc_max.min(k - p0);
         pack_a::<K>(a, 0, m, p0, kc, a_panels);
@@ -176,7 +245,7 @@ fn one_row_block<K: Microkernel>(
         let add = accumulate || p0 > 0;
         for j0 in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - j0);
-            pack_b::<K>(b, p0, kc, j0, nc, b_panels);
+            let b_panels = b.panels::<K>(p0, kc, j0, nc, b_buffer);
             let block = Block {
                 kc,
                 mc: m,
@@ -184,7 +253,8 @@ fn one_row_block<K: Microkernel>(
                 i0: 0,
                 j0,
             };
-            macro_tiles::<K>(block, a_panels, b_panels, out, n, add, || {});
+            let tiles = Tiles::RowMajor { ldc: n };
+            macro_tiles::<K>(block, a_panels, b_panels, out, tiles, add, || {});
         }
     }
 }
@@ -199,6 +269,41 @@ pub(super) struct Block {
     pub j0: usize,
 }
 
+/// How the output's tiles lie in memory.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Tiles {
+    /// Row-major, `ldc` floats a row.
+    RowMajor { ldc: usize },
+    /// In `NR`-column panels of `rows` rows each, one after the other, row-major inside (the
+    /// order of weights kept packed: a weight gradient's band is then updated a panel at a
+    /// time against contiguous weights).
+    Panels { rows: usize },
+}
+
+impl Tiles {
+    /// Offset of element `(i, j)`, `j` a multiple of `nr`, and the row stride from there.
+    fn at(self, i: usize, j: usize, nr: usize) -> (usize, usize) {
+        match self {
+            Tiles::RowMajor { ldc } => (i * ldc + j, ldc),
+            Tiles::Panels { rows } => ((j / nr) * rows * nr + i * nr, nr),
+        }
+    }
+
+    /// Floats the output needs for rows `..rows_end`, columns `..cols_end`.
+    fn needs(self, rows_end: usize, cols_end: usize, nr: usize) -> usize {
+        match self {
+            Tiles::RowMajor { ldc } => {
+                assert!(cols_end <= ldc, "tile columns past the row");
+                rows_end.saturating_sub(1) * ldc + cols_end
+            }
+            Tiles::Panels { rows } => {
+                assert!(rows_end <= rows, "tile rows past the panel");
+                cols_end.div_ceil(nr) * rows * nr
+            }
+        }
+    }
+}
+
 /// Runs the microkernel over every `MR x NR` tile of one block of `out`, calling
 /// `before_each_tile` before each tile (to spread other work, such as prefetches, among the
 /// tiles; `|| {}` for none).
@@ -207,13 +312,13 @@ pub(super) fn macro_tiles<K: Microkernel>(
     a_panels: &[f32],
     b_panels: &[f32],
     out: &mut [f32],
-    ldc: usize,
+    tiles: Tiles,
     accumulate: bool,
     mut before_each_tile: impl FnMut(),
 ) {
     let Block { kc, mc, nc, i0, j0 } = block;
-    let m_total = out.len() / ldc;
-    assert!(i0 + mc <= m_total && j0 + nc <= ldc);
+    assert!(j0.is_multiple_of(K::NR), "blocks start on a panel");
+    assert!(tiles.needs(i0 + mc, j0 + nc, K::NR) <= out.len());
     assert!(a_panels.len() >= mc.div_ceil(K::MR) * K::MR * kc);
     assert!(b_panels.len() >= nc.div_ceil(K::NR) * K::NR * kc);
     let c = out.as_mut_ptr();
@@ -223,7 +328,8 @@ pub(super) fn macro_tiles<K: Microkernel>(
         for ir in (0..mc).step_by(K::MR) {
             let rows = K::MR.min(mc - ir);
             let a_panel = &a_panels[(ir / K::MR) * K::MR * kc..];
-            let tile = c.wrapping_add((i0 + ir) * ldc + j0 + jr);
+            let (offset, ldc) = tiles.at(i0 + ir, j0 + jr, K::NR);
+            let tile = c.wrapping_add(offset);
             before_each_tile();
             // SAFETY: the asserts above keep the panels (`kc * MR`, `kc * NR` floats from these
             // offsets) and the tile (`rows` rows of `cols` from (i0 + ir, j0 + jr), row stride

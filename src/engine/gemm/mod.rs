@@ -7,8 +7,12 @@
 //! `matmul_plus_bias` adds a bias row as it multiplies (a dense layer); `matmul_in_row_bands`
 //! hands a product over a band of rows at a time (a weight gradient, for the optimizer).
 //!
-//! Files: `blocked.rs` (loops and workspace), `bands.rs` (row bands), `read_ahead.rs` (prefetching what a band's consumer reads), `pack.rs` (panels), `pack_x86.rs` (a transposed
-//! `B`'s panels with AVX2), `skinny.rs` (direct loops), `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128, or relaxed SIMD in the page's second
+//! `matmul_packed_plus_bias`, `matmul_packed_transposed` and `matmul_in_panel_bands` do the
+//! same for weights kept in the GEMM's own panel order while a network trains.
+//!
+//! Files: `blocked.rs` (loops and workspace), `bands.rs` (row bands), `panel_layout.rs`
+//! (weights kept in panels), `runs.rs` (where a band lies), `read_ahead.rs` (prefetching what a
+//! band's consumer reads), `pack.rs` (panels), `pack_x86.rs` (a transposed `B`'s panels with AVX2), `skinny.rs` (direct loops), `kernel_x86.rs` (AVX2+FMA), `kernel_wasm.rs` (SIMD128, or relaxed SIMD in the page's second
 //! build), `kernel_generic.rs` (portable).
 
 mod bands;
@@ -21,12 +25,18 @@ mod kernel_x86;
 mod pack;
 #[cfg(target_arch = "x86_64")]
 mod pack_x86;
+mod panel_layout;
+#[cfg(test)]
+mod panel_tests;
 mod read_ahead;
+mod runs;
 mod skinny;
 #[cfg(test)]
 mod tests;
 
+pub use panel_layout::PanelLayout;
 pub use read_ahead::ReadAhead;
+pub use runs::Runs;
 use skinny::Start;
 
 /// Where one operand of a product lives: its row-major data and whether it is used transposed.
@@ -173,6 +183,114 @@ pub fn matmul_in_row_bands(
     matmul(a, b, scratch, false);
     if !scratch.is_empty() {
         each_band(0, scratch);
+    }
+}
+
+/// `out = op(a) · W + bias` where `w` holds the `[k, n]` matrix `W` in `layout` (a dense layer's
+/// weights kept packed while training): [`matmul_plus_bias`] without packing `W`.
+///
+/// Panics if the sizes disagree, as [`matmul`] does.
+pub fn matmul_packed_plus_bias(
+    a: Operand<'_>,
+    w: &[f32],
+    layout: &PanelLayout,
+    bias: &[f32],
+    out: &mut [f32],
+) {
+    let (m, k) = a.used_shape();
+    let n = layout.cols();
+    assert_eq!(k, layout.rows(), "matmul inner dimensions differ");
+    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+    assert_eq!(w.len(), layout.len(), "matmul: packed operand size");
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    assert_eq!(bias.len(), n, "matmul: one bias per column");
+    if m == 0 || n == 0 {
+        return;
+    }
+    out.chunks_exact_mut(n)
+        .for_each(|row| row.copy_from_slice(bias));
+    if k > 0 {
+        let packed = panel_layout::Prepacked {
+            data: w,
+            layout: *layout,
+        };
+        blocked::matmul_from_panels(Shape { m, k, n }, View::of(&a), &packed, out, true);
+    }
+}
+
+/// `out = op(a) · Wᵀ`, or `out += ..` when `accumulate`, where `w` holds the `[n, k]` matrix `W`
+/// in `layout` (a dense layer's input gradient `dY · Wᵀ` from weights kept packed).
+///
+/// Panics if the sizes disagree, as [`matmul`] does.
+pub fn matmul_packed_transposed(
+    a: Operand<'_>,
+    w: &[f32],
+    layout: &PanelLayout,
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    let (m, k) = a.used_shape();
+    let n = layout.rows();
+    assert_eq!(k, layout.cols(), "matmul inner dimensions differ");
+    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+    assert_eq!(w.len(), layout.len(), "matmul: packed operand size");
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    let packed = panel_layout::PrepackedTransposed {
+        data: w,
+        layout: *layout,
+    };
+    blocked::matmul_from_panels(Shape { m, k, n }, View::of(&a), &packed, out, accumulate);
+}
+
+/// `op(a) · op(b)`, the gradient of weights kept in `layout`, handed to `each_band` a band of
+/// rows at a time in that layout's order: where the band lies in the packed weights (as
+/// [`Runs`]) and its values, run after run, which `each_band` may change. Products the banded
+/// GEMM does not take (deeper than one packed block) are computed row-major into `scratch`
+/// (`m * n` floats) and handed over a row at a time. `each_band` is taken to read the band's
+/// runs of each of `ahead` (at most three matrices in `layout`), which are asked for while the
+/// band is computed.
+///
+/// Panics if the sizes disagree, as [`matmul`] does.
+pub fn matmul_in_panel_bands(
+    a: Operand<'_>,
+    b: Operand<'_>,
+    layout: &PanelLayout,
+    scratch: &mut [f32],
+    ahead: &[ReadAhead],
+    mut each_band: impl FnMut(Runs, &mut [f32]),
+) {
+    let shape = Shape::checked(&a, &b, scratch);
+    assert_eq!(
+        (shape.m, shape.n),
+        (layout.rows(), layout.cols()),
+        "matmul: layout of another shape"
+    );
+    assert!(
+        ahead.len() <= 3,
+        "matmul_in_panel_bands: at most three matrices read ahead"
+    );
+    if shape.k > 0 && bands::fits(shape) {
+        let (a, b) = (View::of(&a), View::of(&b));
+        return bands::in_panel_bands(shape, a, b, layout, ahead, &mut each_band);
+    }
+    matmul(a, b, scratch, false);
+    let n = shape.n;
+    for (row, values) in scratch.chunks_exact_mut(n.max(1)).enumerate() {
+        let [whole, rest] = layout.row_runs(row);
+        let (head, tail) = values.split_at_mut(whole.total());
+        each_band(whole, head);
+        if rest.len > 0 {
+            each_band(rest, tail);
+        }
     }
 }
 

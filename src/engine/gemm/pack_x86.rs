@@ -71,6 +71,80 @@ unsafe fn transposed_panel_avx2(
     }
 }
 
+/// Fills columns `c0..c0 + 8` of `panel` (`kc` groups of `nr`) with depth `p0..p0 + kc` of
+/// eight rows of a matrix kept in panels `width` wide: row `c`'s values start at `rows[c].0`
+/// and continue `rows[c].1` floats further at each panel. `p0` and `width` are multiples of 8,
+/// so eight depth steps never straddle two panels.
+///
+/// Panics if a row runs past `data` or the columns past `panel`; the caller checks
+/// [`available`].
+#[allow(clippy::too_many_arguments)]
+pub(super) fn panel_from_rows(
+    data: &[f32],
+    rows: [(usize, usize); 8],
+    width: usize,
+    p0: usize,
+    kc: usize,
+    panel: &mut [f32],
+    nr: usize,
+    c0: usize,
+) {
+    assert!(width.is_multiple_of(8) && p0.is_multiple_of(8) && kc > 0);
+    assert!(c0 + 8 <= nr && panel.len() >= kc * nr);
+    let last_panel = (p0 + kc - 1) / width;
+    for (start, stride) in rows {
+        assert!(
+            start + last_panel * stride + width <= data.len(),
+            "packed row out of range"
+        );
+    }
+    // SAFETY: the asserts above keep every row's runs up to depth `p0 + kc` inside `data`, and
+    // the columns inside `panel`; `available()` was checked by the caller.
+    unsafe {
+        panel_from_rows_avx2(
+            data.as_ptr(),
+            rows,
+            width,
+            p0,
+            kc,
+            panel.as_mut_ptr(),
+            nr,
+            c0,
+        )
+    }
+}
+
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn panel_from_rows_avx2(
+    data: *const f32,
+    rows: [(usize, usize); 8],
+    width: usize,
+    p0: usize,
+    kc: usize,
+    panel: *mut f32,
+    nr: usize,
+    c0: usize,
+) {
+    let whole = kc / 8 * 8;
+    let at = |c: usize, col: usize| rows[c].0 + col / width * rows[c].1 + col % width;
+    // SAFETY (every access): per the caller's checks.
+    unsafe {
+        for p in (0..whole).step_by(8) {
+            let values: [__m256; 8] =
+                std::array::from_fn(|c| _mm256_loadu_ps(data.add(at(c, p0 + p))));
+            for (q, group) in transpose_8x8(values).into_iter().enumerate() {
+                _mm256_storeu_ps(panel.add((p + q) * nr + c0), group);
+            }
+        }
+        for p in whole..kc {
+            for c in 0..8 {
+                *panel.add(p * nr + c0 + c) = *data.add(at(c, p0 + p));
+            }
+        }
+    }
+}
+
 /// Row `q` of the result holds element `q` of each of the eight inputs.
 #[target_feature(enable = "avx2")]
 fn transpose_8x8(r: [__m256; 8]) -> [__m256; 8] {

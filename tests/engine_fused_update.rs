@@ -1,7 +1,9 @@
 //! The trainer updates dense weights during the backward pass (`Tape::backward_fused`); here it
 //! is set against the plain sequence, backward then the penalty then `Optimizer::step`, which
 //! it must equal bit for bit: every optimizer, every penalty, on a network large enough for the
-//! banded GEMM and on a playground-sized one (skinny products), over several steps.
+//! banded GEMM and on a playground-sized one (skinny products), over several steps. The large
+//! weights are trained packed (`PackedWeights`): a weight changed through `model_mut` between
+//! steps is trained from its new value, and evaluation reads the trained values.
 
 use neural_playground::engine::{
     Activation, Initializer, LayerSpec, Loss, Model, ModelConfig, Optimizer, OptimizerConfig,
@@ -67,6 +69,13 @@ fn compare(layers: &[usize], rows: usize, kind: OptimizerKind, penalty: Regulari
     );
     for step in 0..3 {
         let (x, y) = batch(rows, layers[0], classes, step);
+        if step == 2 {
+            // A weight dragged between steps (the packed copy must be refreshed from it).
+            let first_weights = plain.layers()[0].weights();
+            plain.params_mut().value_mut(first_weights).data_mut()[1] = 0.25;
+            let weights = trainer.model_mut().params_mut().value_mut(first_weights);
+            weights.data_mut()[1] = 0.25;
+        }
         let fused_loss = trainer.train_step(&x, &y).unwrap();
 
         recorded.tape.set_input(recorded.input, &x).unwrap();
@@ -101,6 +110,13 @@ fn compare(layers: &[usize], rows: usize, kind: OptimizerKind, penalty: Regulari
             untouched,
             rows * layers[1] >= 64 * 100,
             "{what}: first layer's gradient"
+        );
+        // Evaluation reads the weights as trained, as a trainer of the model as read does.
+        let mut reader = Trainer::new(trainer.model().clone(), config).unwrap();
+        assert_eq!(
+            trainer.evaluate(&x, &y).unwrap(),
+            reader.evaluate(&x, &y).unwrap(),
+            "{what}: evaluation after step {step}"
         );
         for id in plain.params().ids() {
             let (got, expected) = (trainer.model().params().value(id), plain.params().value(id));

@@ -8,6 +8,7 @@
 //! Only a weight that the tape uses once (no shared weights) and that the pass reaches after
 //! every use of its old values is updated this way; the gradient it would have had is not kept.
 
+use super::gemm::Runs;
 use super::params::{ParamId, ParamRole};
 
 /// What [`super::Tape::backward_fused`] hands the weight gradients it computes to.
@@ -24,13 +25,15 @@ pub trait FusedUpdate {
         [&[], &[]]
     }
 
-    /// Updates `values`, elements `start..start + values.len()` of parameter `id`, from their
-    /// gradient `grads` (as long), which it may change (adding a penalty's gradient, say).
+    /// Updates parameter `id` (all its `values`, row-major or kept in panels as the pass
+    /// computes them) where `runs` say, from their gradient `grads` (the runs' values one after
+    /// the other), which it may change (adding a penalty's gradient, say). Its state is laid out
+    /// as its values.
     fn update(
         &mut self,
         id: ParamId,
         role: ParamRole,
-        start: usize,
+        runs: Runs,
         values: &mut [f32],
         grads: &mut [f32],
     );

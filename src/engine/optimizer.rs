@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::error::EngineError;
 use super::fused_update::FusedUpdate;
+use super::gemm::{PanelLayout, Runs};
+use super::packed_weights::PackedWeights;
 use super::params::{ParamId, ParamRole, Params};
 use super::regularization::Regularization;
 
@@ -127,6 +129,9 @@ struct ParamState {
     first: Vec<f32>,
     /// Second moment (Adam).
     second: Vec<f32>,
+    /// The order of `first` and `second`: the parameter's panels while it is trained packed,
+    /// row-major otherwise.
+    layout: Option<PanelLayout>,
 }
 
 /// An optimizer and its state.
@@ -188,15 +193,31 @@ impl Optimizer {
         regularization: Regularization,
         rate: f32,
     ) -> OptimizerStep<'_> {
+        self.begin_step_packed(params, &PackedWeights::default(), regularization, rate)
+    }
+
+    /// [`Optimizer::begin_step`] where the weights in `packed` are trained in their panel
+    /// order: their state is kept in the same order (converted if it was kept otherwise).
+    pub fn begin_step_packed(
+        &mut self,
+        params: &Params,
+        packed: &PackedWeights,
+        regularization: Regularization,
+        rate: f32,
+    ) -> OptimizerStep<'_> {
         if self.state.len() != params.len() {
             self.state.resize_with(params.len(), ParamState::default);
         }
         let kind = self.config.kind;
         for (id, state) in params.ids().zip(&mut self.state) {
-            let len = params.value(id).len();
             if !params.role(id).is_trainable() {
                 continue;
             }
+            let layout = packed.layout(id);
+            if state.layout != layout {
+                state.relayout(layout, params.value(id).shape());
+            }
+            let len = layout.map_or(params.value(id).len(), |layout| layout.len());
             if kind != OptimizerKind::Sgd && state.first.len() != len {
                 state.first.clear();
                 state.first.resize(len, 0.0);
@@ -208,12 +229,49 @@ impl Optimizer {
         }
         self.updated.clear();
         self.updated.resize(params.len(), false);
+        // Packed weights are updated during the pass or not at all (a layer the loss does not
+        // reach, whose gradient PyTorch would leave unset): never by `finish`.
+        for id in packed.ids() {
+            self.updated[id.0] = true;
+        }
         OptimizerStep {
             rule: UpdateRule::new(self.config, self.steps + 1),
             regularization,
             rate,
             optimizer: self,
         }
+    }
+}
+
+impl ParamState {
+    /// Puts the state of a parameter shaped `shape` in `layout` (row-major for `None`), from
+    /// the layout it is in; a state of another size is left for the caller to reset.
+    fn relayout(&mut self, layout: Option<PanelLayout>, shape: &[usize]) {
+        let values: usize = shape.iter().product();
+        let from = self.layout;
+        for state in [&mut self.first, &mut self.second] {
+            let expected = from.map_or(values, |layout| layout.len());
+            if state.is_empty() || state.len() != expected {
+                continue;
+            }
+            let mut row_major = match from {
+                Some(from) => {
+                    let mut matrix = vec![0.0; values];
+                    from.unpack(state, &mut matrix);
+                    matrix
+                }
+                None => std::mem::take(state),
+            };
+            *state = match layout {
+                Some(to) => {
+                    let mut packed = vec![0.0; to.len()];
+                    to.pack(&row_major, &mut packed);
+                    packed
+                }
+                None => std::mem::take(&mut row_major),
+            };
+        }
+        self.layout = layout;
     }
 }
 
@@ -232,7 +290,14 @@ impl OptimizerStep<'_> {
             if self.optimizer.updated[index] || !role.is_trainable() || grad.len() != value.len() {
                 continue;
             }
-            self.update(ParamId(index), role, 0, value.data_mut(), grad.data_mut());
+            let runs = Runs::contiguous(0, value.len());
+            self.update(
+                ParamId(index),
+                role,
+                runs,
+                value.data_mut(),
+                grad.data_mut(),
+            );
         }
         self.optimizer.steps += 1;
     }
@@ -254,25 +319,30 @@ impl FusedUpdate for OptimizerStep<'_> {
         &mut self,
         id: ParamId,
         role: ParamRole,
-        start: usize,
+        runs: Runs,
         values: &mut [f32],
         grads: &mut [f32],
     ) {
         self.optimizer.updated[id.0] = true;
-        // The penalty's gradient, then the rule, on elements `start..` of parameter `id`.
-        if role == ParamRole::Weight {
-            self.regularization
-                .add_gradient_to(grads, values, self.rate);
-        }
         let state = &mut self.optimizer.state[id.0];
-        let range = start..start + values.len();
-        let first = state.first.get_mut(range.clone()).unwrap_or_default();
-        let second = state.second.get_mut(range).unwrap_or_default();
-        self.rule.apply(values, grads, first, second);
+        let (regularization, rate) = (self.regularization, self.rate);
+        let weight = role == ParamRole::Weight;
+        self.rule.apply_runs(
+            runs,
+            values,
+            grads,
+            &mut state.first,
+            &mut state.second,
+            |grads, values| {
+                // The penalty's gradient, then the rule, on each run.
+                if weight {
+                    regularization.add_gradient_to(grads, values, rate);
+                }
+            },
+        );
     }
 }
 
-/// One step's update rule: the settings and Adam's bias corrections for this step.
 #[derive(Clone, Copy)]
 struct UpdateRule {
     config: OptimizerConfig,
@@ -300,19 +370,57 @@ impl UpdateRule {
     /// took about 1% off the MLP benchmark's training step.
     /// `first` and `second` are the state of the same elements as `p` (empty where the rule
     /// keeps none).
-    fn apply(&self, p: &mut [f32], g: &[f32], first: &mut [f32], second: &mut [f32]) {
+    /// Applies the rule where `runs` say in `p` (and the state, laid out as `p`; empty where the
+    /// rule keeps none), from the runs' gradients `g` one after the other, each first passed to
+    /// `before` with its parameters.
+    fn apply_runs(
+        &self,
+        runs: Runs,
+        p: &mut [f32],
+        g: &mut [f32],
+        first: &mut [f32],
+        second: &mut [f32],
+        before: impl FnMut(&mut [f32], &[f32]),
+    ) {
         #[cfg(target_arch = "x86_64")]
         if is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.apply_avx2(p, g, first, second) };
+            return unsafe { self.apply_runs_avx2(runs, p, g, first, second, before) };
         }
-        self.apply_portable(p, g, first, second)
+        self.apply_runs_portable(runs, p, g, first, second, before)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn apply_avx2(&self, p: &mut [f32], g: &[f32], first: &mut [f32], second: &mut [f32]) {
-        self.apply_portable(p, g, first, second)
+    fn apply_runs_avx2(
+        &self,
+        runs: Runs,
+        p: &mut [f32],
+        g: &mut [f32],
+        first: &mut [f32],
+        second: &mut [f32],
+        before: impl FnMut(&mut [f32], &[f32]),
+    ) {
+        self.apply_runs_portable(runs, p, g, first, second, before)
+    }
+
+    #[inline(always)]
+    fn apply_runs_portable(
+        &self,
+        runs: Runs,
+        p: &mut [f32],
+        g: &mut [f32],
+        first: &mut [f32],
+        second: &mut [f32],
+        mut before: impl FnMut(&mut [f32], &[f32]),
+    ) {
+        for (in_param, in_band) in runs.pairs() {
+            let (p, g) = (&mut p[in_param.clone()], &mut g[in_band]);
+            before(g, p);
+            let first = first.get_mut(in_param.clone()).unwrap_or_default();
+            let second = second.get_mut(in_param).unwrap_or_default();
+            self.apply_portable(p, g, first, second);
+        }
     }
 
     #[inline(always)]
@@ -384,5 +492,43 @@ mod tests {
                 .validate()
                 .is_ok()
         );
+    }
+
+    /// Adam's moments, kept row-major for a weight trained plainly, follow it into the panel
+    /// order when it is trained packed, and back, value for value.
+    #[test]
+    fn state_follows_the_weights_into_and_out_of_panels() {
+        use crate::engine::tensor::Tensor;
+        let mut params = Params::new();
+        let values = (0..40 * 500).map(|i| (i % 17) as f32 * 0.1 - 0.8).collect();
+        let w = params.add(
+            Tensor::from_vec(&[40, 500], values).unwrap(),
+            ParamRole::Weight,
+        );
+        for (index, g) in params.grad_mut(w).data_mut().iter_mut().enumerate() {
+            *g = (index % 5) as f32 - 2.0;
+        }
+        let mut optimizer = Optimizer::new(OptimizerConfig::new(OptimizerKind::Adam, 0.01));
+        optimizer.step(&mut params);
+        let state = |step: OptimizerStep<'_>| step.state(w).map(<[f32]>::to_vec);
+        let row_major = state(optimizer.begin_step(&params, Regularization::None, 0.0));
+        assert!(
+            row_major
+                .iter()
+                .all(|moment| moment.iter().any(|&m| m != 0.0))
+        );
+
+        let mut packed = PackedWeights::default();
+        packed.choose(&mut params, &[w]);
+        let layout = packed.layout(w).expect("large enough to pack");
+        let in_panels =
+            state(optimizer.begin_step_packed(&params, &packed, Regularization::None, 0.0));
+        for (moment, row_major) in in_panels.iter().zip(&row_major) {
+            let mut expected = vec![0.0; layout.len()];
+            layout.pack(row_major, &mut expected);
+            assert_eq!(moment, &expected);
+        }
+        let back = state(optimizer.begin_step(&params, Regularization::None, 0.0));
+        assert_eq!(back, row_major);
     }
 }

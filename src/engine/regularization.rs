@@ -38,21 +38,24 @@ impl Regularization {
         if self == Regularization::None || rate == 0.0 {
             return 0.0;
         }
-        let mut total = 0.0f64;
-        for id in params
+        let total: f64 = params
             .ids()
             .filter(|&id| params.role(id) == ParamRole::Weight)
-        {
-            let weights = params.value(id).data().iter().map(|&w| f64::from(w));
-            total += match self {
-                Regularization::L1 => weights.map(f64::abs).sum::<f64>(),
-                _ => 0.5 * weights.map(|w| w * w).sum::<f64>(),
-            };
-        }
+            .map(|id| self.sum_of(params.value(id).data()))
+            .sum();
         (f64::from(rate) * total) as f32
     }
 
-    /// Adds the penalty's gradient to the weights' gradients.
+    /// The penalty of `weights` before the rate: the sum of `|w|` (L1) or of `w^2 / 2` (L2).
+    pub fn sum_of(self, weights: &[f32]) -> f64 {
+        let weights = weights.iter().map(|&w| f64::from(w));
+        match self {
+            Regularization::None => 0.0,
+            Regularization::L1 => weights.map(f64::abs).sum::<f64>(),
+            Regularization::L2 => 0.5 * weights.map(|w| w * w).sum::<f64>(),
+        }
+    }
+
     pub fn add_gradient(self, params: &mut Params, rate: f32) {
         for (value, grad, role) in params.values_and_grads_mut() {
             if role == ParamRole::Weight && grad.len() == value.len() {

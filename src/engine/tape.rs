@@ -6,12 +6,18 @@
 //! node keeps its inputs, output and gradient, so a stepper can replay the chain rule factor by
 //! factor with the engine's own numbers. Parameters live in [`Params`], outside the tape.
 
+mod fused;
+
+use fused::packed_weights;
+
 use super::activation::Activation;
 use super::error::EngineError;
 use super::fused_update::FusedUpdate;
-use super::gemm::ReadAhead;
 use super::loss::Loss;
-use super::ops::{NormStatistics, Op, OutputShape, Scratch, dense_weight_gradient_in_bands};
+use super::ops::{
+    NormStatistics, Op, OutputShape, Scratch, dense_forward_packed, dense_input_gradient_packed,
+};
+use super::packed_weights::PackedWeights;
 use super::params::{ParamId, Params};
 use super::tensor::Tensor;
 
@@ -352,6 +358,24 @@ impl Tape {
 
     /// Computes every node's value from the inputs and `params`.
     pub fn forward(&mut self, params: &Params) -> Result<(), EngineError> {
+        self.forward_with(params, None)
+    }
+
+    /// [`Tape::forward`], reading the weights kept in `packed` from there instead of `params`
+    /// (whose values of them may be behind).
+    pub fn forward_packed(
+        &mut self,
+        params: &Params,
+        packed: &PackedWeights,
+    ) -> Result<(), EngineError> {
+        self.forward_with(params, Some(packed))
+    }
+
+    fn forward_with(
+        &mut self,
+        params: &Params,
+        packed: Option<&PackedWeights>,
+    ) -> Result<(), EngineError> {
         self.forward_done = false;
         for index in 0..self.nodes.len() {
             let (before, rest) = self.nodes.split_at_mut(index);
@@ -377,8 +401,14 @@ impl Tape {
                 OutputShape::Matrix(m, n) => node.value.resize(&[m, n]),
                 OutputShape::FeatureMaps(shape) => node.value.resize(&shape),
             }
-            node.op
-                .forward(&values[..arity], &mut node.value, &mut node.scratch);
+            match packed_weights(node.op, &node.inputs, before, packed) {
+                Some((layout, weights)) => {
+                    dense_forward_packed(values[0], weights, layout, values[2], &mut node.value)
+                }
+                None => node
+                    .op
+                    .forward(&values[..arity], &mut node.value, &mut node.scratch),
+            }
         }
         self.forward_done = true;
         Ok(())
@@ -394,7 +424,7 @@ impl Tape {
     /// zeros otherwise; a node nothing reached passes nothing on, and every gradient nothing
     /// reached ends as zeros.
     pub fn backward(&mut self, loss: NodeId, params: &mut Params) -> Result<(), EngineError> {
-        self.backward_with(loss, params, None)
+        self.backward_with(loss, params, None, None)
     }
 
     /// [`Tape::backward`], handing the weight gradients of dense nodes to `updates` a band of
@@ -408,13 +438,26 @@ impl Tape {
         params: &mut Params,
         updates: &mut dyn FusedUpdate,
     ) -> Result<(), EngineError> {
-        self.backward_with(loss, params, Some(updates))
+        self.backward_with(loss, params, None, Some(updates))
+    }
+
+    /// [`Tape::backward_fused`] where the weights kept in `packed` are read and updated there
+    /// (each must be one the pass updates: see [`Tape::fusable_dense_weights`]).
+    pub fn backward_fused_packed(
+        &mut self,
+        loss: NodeId,
+        params: &mut Params,
+        packed: &mut PackedWeights,
+        updates: &mut dyn FusedUpdate,
+    ) -> Result<(), EngineError> {
+        self.backward_with(loss, params, Some(packed), Some(updates))
     }
 
     fn backward_with(
         &mut self,
         loss: NodeId,
         params: &mut Params,
+        packed: Option<&mut PackedWeights>,
         updates: Option<&mut dyn FusedUpdate>,
     ) -> Result<(), EngineError> {
         if !self.forward_done {
@@ -450,7 +493,7 @@ impl Tape {
             if updates.is_some() {
                 self.count_parameter_uses(params.len());
             }
-            self.propagate(loss, params, updates)?;
+            self.propagate(loss, params, packed, updates)?;
         }
         // What nothing reached has a zero gradient.
         for (node, written) in self.nodes.iter_mut().zip(&self.node_grad_written) {
@@ -466,66 +509,12 @@ impl Tape {
         Ok(())
     }
 
-    /// Counts into `param_uses` the gradient contributions each parameter gets in a pass.
-    fn count_parameter_uses(&mut self, params: usize) {
-        self.param_uses.clear();
-        self.param_uses.resize(params, 0);
-        for node in &self.nodes {
-            for (slot, input) in node.inputs.iter().enumerate() {
-                if let Op::Parameter(id) = self.nodes[input.0].op
-                    && node.op.passes_gradient_to(slot)
-                    && id.0 < params
-                {
-                    self.param_uses[id.0] += 1;
-                }
-            }
-        }
-    }
-
-    /// The weight gradient of dense node `index`, handed to `updates` band by band, if the
-    /// weights are a parameter it takes, used only there, not yet given a gradient, and the
-    /// node's input is not a parameter. Returns whether it was.
-    fn fused_weight_update(
-        &mut self,
-        index: usize,
-        upstream: &Tensor,
-        params: &mut Params,
-        updates: &mut dyn FusedUpdate,
-    ) -> bool {
-        let node = &self.nodes[index];
-        let (x_node, w_node) = (&self.nodes[node.inputs[0].0], &self.nodes[node.inputs[1].0]);
-        let Op::Parameter(id) = w_node.op else {
-            return false;
-        };
-        let role = params.role(id);
-        if matches!(x_node.op, Op::Parameter(_))
-            || self.param_grad_written[id.0]
-            || self.param_uses.get(id.0) != Some(&1)
-            || !updates.takes(id, role)
-        {
-            return false;
-        }
-        self.param_grad_written[id.0] = true;
-        let mut scratch = params.take_grad(id);
-        let weights = params.value_mut(id).data_mut();
-        let [first, second] = updates.state(id);
-        let ahead = [first, second, weights].map(ReadAhead::of);
-        let outputs = upstream.shape()[1];
-        let x = &x_node.value;
-        dense_weight_gradient_in_bands(x, upstream, &mut scratch, &ahead, |row, band| {
-            let start = row * outputs;
-            let values = &mut weights[start..start + band.len()];
-            updates.update(id, role, start, values, band);
-        });
-        params.restore_grad(id, scratch);
-        true
-    }
-
     /// The backward loop of [`Tape::backward`], from `loss` down, once the gradients are shaped.
     fn propagate(
         &mut self,
         loss: NodeId,
         params: &mut Params,
+        mut packed: Option<&mut PackedWeights>,
         mut updates: Option<&mut dyn FusedUpdate>,
     ) -> Result<(), EngineError> {
         for index in (0..=loss.0).rev() {
@@ -546,9 +535,24 @@ impl Tape {
                     continue;
                 }
                 if let (Op::Dense, 1, Some(updates)) = (op, slot, updates.as_deref_mut())
-                    && self.fused_weight_update(index, &upstream, params, updates)
+                    && self.fused_weight_update(
+                        index,
+                        &upstream,
+                        params,
+                        packed.as_deref_mut(),
+                        updates,
+                    )
                 {
                     continue;
+                }
+                let inputs = &self.nodes[index].inputs;
+                if slot == 1 && packed_weights(op, inputs, &self.nodes, packed.as_deref()).is_some()
+                {
+                    return Err(EngineError::InvalidState(
+                        "a dense layer's packed weights are trained only during the pass that \
+                         computes their gradient"
+                            .to_string(),
+                    ));
                 }
                 // The gradient being written is moved out so the values can be read meanwhile
                 // (an input may appear twice, as in mul(x, x)); moving a Vec does not allocate.
@@ -573,15 +577,20 @@ impl Tape {
                 for (slot, &id) in node.inputs.iter().enumerate() {
                     values[slot] = resolve(&self.nodes, params, id)?;
                 }
-                op.backward(
-                    slot,
-                    &values[..arity],
-                    &node.value,
-                    &upstream,
-                    &mut grad,
-                    overwrite,
-                    &mut scratch,
-                );
+                match packed_weights(op, &node.inputs, &self.nodes, packed.as_deref()) {
+                    Some((layout, weights)) if slot == 0 => dense_input_gradient_packed(
+                        &upstream, weights, layout, &mut grad, !overwrite,
+                    ),
+                    _ => op.backward(
+                        slot,
+                        &values[..arity],
+                        &node.value,
+                        &upstream,
+                        &mut grad,
+                        overwrite,
+                        &mut scratch,
+                    ),
+                }
                 match parameter {
                     Some(id) => params.restore_grad(id, grad),
                     None => self.nodes[input.0].grad = grad,

@@ -1,6 +1,8 @@
 //! `Trainer`: mini-batch training of a `Model` with a loss, an optimizer and a regularizer, all
 //! driven by one seeded RNG so that the same settings always give the same loss curve.
 
+use std::cell::OnceCell;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::EngineError;
@@ -8,6 +10,7 @@ use super::loss::Loss;
 use super::model::Model;
 use super::model_tape::ModelTape;
 use super::optimizer::{Optimizer, OptimizerConfig};
+use super::packed_weights::PackedWeights;
 use super::regularization::Regularization;
 use super::rng::SeededRng;
 use super::tensor::Tensor;
@@ -75,7 +78,13 @@ pub struct Evaluation {
 /// optimizer state, the RNG and reusable tapes and batch buffers.
 #[derive(Clone, Debug)]
 pub struct Trainer<M = Model> {
+    /// The model; while `packed` is newer, its large dense weights are behind (see
+    /// [`Trainer::model`]).
     model: M,
+    /// The large dense weights as trained, in the GEMM's panel order.
+    packed: PackedWeights,
+    /// The model with the packed weights written in, made when read while they are newer.
+    snapshot: OnceCell<M>,
     config: TrainConfig,
     optimizer: Optimizer,
     rng: SeededRng,
@@ -88,13 +97,15 @@ pub struct Trainer<M = Model> {
     steps: u64,
 }
 
-impl<M: Trainable> Trainer<M> {
+impl<M: Trainable + Clone> Trainer<M> {
     pub fn new(mut model: M, config: TrainConfig) -> Result<Trainer<M>, EngineError> {
         config.validate()?;
         check_loss_fits(&model, config.loss)?;
         model.set_output_transform(config.loss.output_activation());
         Ok(Trainer {
             model,
+            packed: PackedWeights::default(),
+            snapshot: OnceCell::new(),
             optimizer: Optimizer::new(config.optimizer),
             rng: SeededRng::new(config.seed),
             config,
@@ -108,16 +119,35 @@ impl<M: Trainable> Trainer<M> {
         })
     }
 
+    /// The model as trained so far. Right after training steps, its large dense weights are
+    /// written into a copy of it on the first read (a model clone, once per batch of steps).
     pub fn model(&self) -> &M {
-        &self.model
+        if !self.packed.is_newer() {
+            return &self.model;
+        }
+        self.snapshot.get_or_init(|| {
+            let mut model = self.model.clone();
+            self.packed.write_into(model.params_mut());
+            model
+        })
     }
 
+    /// The model, to change it: the trainer then packs its weights again before the next step.
     pub fn model_mut(&mut self) -> &mut M {
+        self.write_back();
+        self.packed.invalidate();
         &mut self.model
     }
 
-    pub fn into_model(self) -> M {
+    pub fn into_model(mut self) -> M {
+        self.write_back();
         self.model
+    }
+
+    /// Brings the model's own values up to the packed weights.
+    fn write_back(&mut self) {
+        self.packed.write_back(self.model.params_mut());
+        self.snapshot.take();
     }
 
     pub fn config(&self) -> &TrainConfig {
@@ -153,6 +183,7 @@ impl<M: Trainable> Trainer<M> {
         if config.loss != self.config.loss {
             self.training = None;
             self.evaluation = None;
+            self.snapshot.take();
             self.model
                 .set_output_transform(config.loss.output_activation());
         }
@@ -222,11 +253,14 @@ impl<M: Trainable> Trainer<M> {
         context: Context,
     ) -> Result<f32, EngineError> {
         if self.training.is_none() {
-            self.training = Some(
-                self.model
-                    .record_training_tape(inputs.rows(), self.config.loss)?,
-            );
+            let mut recorded = self
+                .model
+                .record_training_tape(inputs.rows(), self.config.loss)?;
+            let fusable = recorded.tape.fusable_dense_weights(self.model.params());
+            self.packed.choose(self.model.params_mut(), &fusable);
+            self.training = Some(recorded);
         }
+        self.packed.refresh(self.model.params());
         let recorded = self.training.as_mut().expect("recorded above");
         let (loss_node, target) = (
             recorded.loss.expect("training tape"),
@@ -235,11 +269,15 @@ impl<M: Trainable> Trainer<M> {
         recorded.tape.set_input(recorded.input, inputs)?;
         recorded.tape.set_input(target, targets)?;
         recorded.draw_dropout_masks(&mut self.rng)?;
-        recorded.tape.forward(self.model.params())?;
+        recorded
+            .tape
+            .forward_packed(self.model.params(), &self.packed)?;
         let config = &self.config;
-        let penalty = config
-            .regularization
-            .penalty(self.model.params(), config.regularization_rate);
+        let penalty = self.packed.penalty(
+            self.model.params(),
+            config.regularization,
+            config.regularization_rate,
+        );
         let loss = recorded.loss_value() + penalty;
         if !loss.is_finite() {
             return Err(self.non_finite(loss, context, inputs, targets));
@@ -248,14 +286,20 @@ impl<M: Trainable> Trainer<M> {
         recorded.update_running_statistics(self.model.params_mut());
         // The optimizer updates the dense layers' weights during the backward pass, as their
         // gradients are computed (see `FusedUpdate`), and the other parameters after it.
-        let mut step = self.optimizer.begin_step(
+        let mut step = self.optimizer.begin_step_packed(
             self.model.params(),
+            &self.packed,
             config.regularization,
             config.regularization_rate,
         );
-        recorded
-            .tape
-            .backward_fused(loss_node, self.model.params_mut(), &mut step)?;
+        self.packed.mark_trained();
+        self.snapshot.take();
+        recorded.tape.backward_fused_packed(
+            loss_node,
+            self.model.params_mut(),
+            &mut self.packed,
+            &mut step,
+        )?;
         step.finish(self.model.params_mut());
         self.steps += 1;
         Ok(loss)
@@ -291,6 +335,7 @@ impl<M: Trainable> Trainer<M> {
         targets: &Tensor,
     ) -> Result<Evaluation, EngineError> {
         let rows = self.check_data(inputs, targets)?;
+        self.packed.refresh(self.model.params());
         if self.evaluation.is_none() {
             let chunk = rows.min(EVALUATION_CHUNK);
             self.evaluation = Some(self.model.record_evaluation_tape(chunk, self.config.loss)?);
@@ -312,7 +357,9 @@ impl<M: Trainable> Trainer<M> {
                 .tape
                 .set_input(recorded.input, &self.batch_inputs)?;
             recorded.tape.set_input(target_node, &self.batch_targets)?;
-            recorded.tape.forward(self.model.params())?;
+            recorded
+                .tape
+                .forward_packed(self.model.params(), &self.packed)?;
             total_loss += f64::from(recorded.loss_value()) * (end - start) as f64;
             correct += count_correct(
                 recorded.tape.value(recorded.prediction),
@@ -322,9 +369,11 @@ impl<M: Trainable> Trainer<M> {
             start = end;
         }
         let config = &self.config;
-        let penalty = config
-            .regularization
-            .penalty(self.model.params(), config.regularization_rate);
+        let penalty = self.packed.penalty(
+            self.model.params(),
+            config.regularization,
+            config.regularization_rate,
+        );
         Ok(Evaluation {
             loss: (total_loss / rows as f64) as f32 + penalty,
             accuracy: correct as f32 / rows as f32,

@@ -115,6 +115,18 @@ impl PanelLayout {
         }
     }
 
+    /// Hands `each` the packed matrix's values a row's panel at a time, padding left out.
+    pub fn for_each_piece(&self, packed: &[f32], mut each: impl FnMut(&[f32])) {
+        assert_eq!(packed.len(), self.len(), "for_each_piece: packed size");
+        for row in 0..self.rows {
+            let (start, stride) = self.row_start(row);
+            for panel in 0..self.panels() {
+                let len = self.width.min(self.cols - panel * self.width);
+                each(&packed[start + panel * stride..][..len]);
+            }
+        }
+    }
+
     /// Where rows `first..first + rows` (inside one block) lie, panel after panel: the order in
     /// which `bands.rs` computes a band of the weight gradient.
     pub(super) fn band_runs(&self, first: usize, rows: usize) -> Runs {

@@ -7,7 +7,7 @@
 
 use super::{OutputShape, elementwise, matmul};
 use crate::engine::error::EngineError;
-use crate::engine::gemm;
+use crate::engine::gemm::{self, PanelLayout, Runs};
 use crate::engine::tensor::Tensor;
 
 const NAME: &str = "dense";
@@ -63,6 +63,62 @@ pub fn weight_gradient_in_bands(
     gemm::matmul_in_row_bands(
         matmul::operand(x, true),
         matmul::operand(upstream, false),
+        scratch.data_mut(),
+        ahead,
+        each_band,
+    );
+}
+
+/// [`forward`] with the weights kept in `layout` (see `PackedWeights`).
+pub fn forward_packed(
+    x: &Tensor,
+    weights: &[f32],
+    layout: &PanelLayout,
+    bias: &Tensor,
+    out: &mut Tensor,
+) {
+    gemm::matmul_packed_plus_bias(
+        matmul::operand(x, false),
+        weights,
+        layout,
+        bias.data(),
+        out.data_mut(),
+    );
+}
+
+/// The input gradient `dX = dY · Wᵀ` (added to `grad` when `accumulate`) with the weights kept
+/// in `layout`.
+pub fn input_gradient_packed(
+    upstream: &Tensor,
+    weights: &[f32],
+    layout: &PanelLayout,
+    grad: &mut Tensor,
+    accumulate: bool,
+) {
+    gemm::matmul_packed_transposed(
+        matmul::operand(upstream, false),
+        weights,
+        layout,
+        grad.data_mut(),
+        accumulate,
+    );
+}
+
+/// [`weight_gradient_in_bands`] for weights kept in `layout`: each band comes in that layout's
+/// order, with the [`Runs`] where it lies in the packed weights (see
+/// [`gemm::matmul_in_panel_bands`]).
+pub fn weight_gradient_in_panel_bands(
+    x: &Tensor,
+    upstream: &Tensor,
+    layout: &PanelLayout,
+    scratch: &mut Tensor,
+    ahead: &[gemm::ReadAhead],
+    each_band: impl FnMut(Runs, &mut [f32]),
+) {
+    gemm::matmul_in_panel_bands(
+        matmul::operand(x, true),
+        matmul::operand(upstream, false),
+        layout,
         scratch.data_mut(),
         ahead,
         each_band,

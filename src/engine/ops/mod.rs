@@ -15,6 +15,10 @@ mod short_rows;
 pub use batch_norm::{BatchNormScratch, EPSILON as BATCH_NORM_EPSILON, NormStatistics};
 pub use conv::output_side;
 pub(crate) use dense::weight_gradient_in_bands as dense_weight_gradient_in_bands;
+pub(crate) use dense::{
+    forward_packed as dense_forward_packed, input_gradient_packed as dense_input_gradient_packed,
+    weight_gradient_in_panel_bands as dense_weight_gradient_in_panel_bands,
+};
 
 use super::activation::Activation;
 use super::error::EngineError;

@@ -127,19 +127,27 @@ unsafe fn panel_from_rows_avx2(
     c0: usize,
 ) {
     let whole = kc / 8 * 8;
-    let at = |c: usize, col: usize| rows[c].0 + col / width * rows[c].1 + col % width;
     // SAFETY (every access): per the caller's checks.
     unsafe {
+        // The panel of `W` holding column `p0 + p`, and the column's place in it.
+        let (mut piece, mut within) = (p0 / width, p0 % width);
         for p in (0..whole).step_by(8) {
-            let values: [__m256; 8] =
-                std::array::from_fn(|c| _mm256_loadu_ps(data.add(at(c, p0 + p))));
+            let values: [__m256; 8] = std::array::from_fn(|c| {
+                let (start, stride) = rows[c];
+                _mm256_loadu_ps(data.add(start + piece * stride + within))
+            });
             for (q, group) in transpose_8x8(values).into_iter().enumerate() {
                 _mm256_storeu_ps(panel.add((p + q) * nr + c0), group);
             }
+            within += 8;
+            if within == width {
+                (piece, within) = (piece + 1, 0);
+            }
         }
         for p in whole..kc {
-            for c in 0..8 {
-                *panel.add(p * nr + c0 + c) = *data.add(at(c, p0 + p));
+            let col = p0 + p;
+            for (c, (start, stride)) in rows.into_iter().enumerate() {
+                *panel.add(p * nr + c0 + c) = *data.add(start + col / width * stride + col % width);
             }
         }
     }

@@ -224,13 +224,21 @@ impl PrepackedTransposed<'_> {
                 panel[c..].iter_mut().step_by(nr).for_each(|v| *v = 0.0);
                 continue;
             }
+            // Row `row` of `W` from column `p0`, a panel's run at a time.
             let (start, stride) = layout.row_start(row);
-            for (p, value) in panel[c..].iter_mut().step_by(nr).enumerate() {
-                let col = p0 + p;
-                *value = self.data[start + col / width * stride + col % width];
+            let (mut piece, mut within) = (p0 / width, p0 % width);
+            let mut run = &self.data[start + piece * stride..][..width];
+            for value in panel[c..].iter_mut().step_by(nr) {
+                if within == width {
+                    (piece, within) = (piece + 1, 0);
+                    run = &self.data[start + piece * stride..][..width];
+                }
+                *value = run[within];
+                within += 1;
             }
         }
     }
+
     /// Fills the panel's columns eight at a time with AVX2 while whole groups of eight rows
     /// remain and the runs allow it; returns the first column left to fill.
     #[cfg(target_arch = "x86_64")]

@@ -12,8 +12,9 @@ fn random(len: usize, seed: u64) -> Vec<f32> {
 }
 
 /// `[rows, cols]` weight shapes: the MLP benchmark's, blocks of 196 rows (not a multiple of 8),
-/// odd sizes, a last panel partly padding, fewer columns than one panel.
-const SHAPES: [(usize, usize); 7] = [
+/// odd sizes, a last panel partly padding, fewer columns than one panel, and columns in blocks
+/// of 150 (so that `Wᵀ`'s second depth block starts inside a panel, off the AVX2 path).
+const SHAPES: [(usize, usize); 8] = [
     (784, 512),
     (512, 512),
     (37, 21),
@@ -21,6 +22,7 @@ const SHAPES: [(usize, usize); 7] = [
     (9, 40),
     (600, 33),
     (1, 3),
+    (40, 300),
 ];
 
 #[test]

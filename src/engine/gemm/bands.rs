@@ -62,25 +62,10 @@ pub(super) fn in_row_bands_with<K: Microkernel>(
         for i0 in (0..m).step_by(band_rows) {
             let rows = band_rows.min(m - i0);
             let band = &mut band[..rows * n];
-            if k == 0 {
-                band.fill(0.0);
-            } else {
-                pack_a::<K>(a, i0, rows, 0, k, a_panels);
-                let block = Block {
-                    kc: k,
-                    mc: rows,
-                    nc: n,
-                    i0: 0,
-                    j0: 0,
-                };
-                let tiles = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
-                let runs = Runs::contiguous(i0 * n, rows * n);
-                let mut lines = BandLines::new(ahead, runs, tiles);
-                let tiles = Tiles::RowMajor { ldc: n };
-                macro_tiles::<K>(block, a_panels, b_panels, band, tiles, false, || {
-                    lines.ask()
-                });
-            }
+            let runs = Runs::contiguous(i0 * n, rows * n);
+            let tiles = Tiles::RowMajor { ldc: n };
+            let panels = Panels { a_panels, b_panels };
+            multiply_band::<K>(a, i0, rows, shape, panels, band, tiles, ahead, runs);
             each_band(i0, band);
         }
     });
@@ -135,32 +120,58 @@ pub(super) fn in_panel_bands_with<K: Microkernel>(
             let rows = band_rows.min(block_first + block_rows - first);
             let band = &mut band[..rows * padded];
             let runs = layout.band_runs(first, rows);
-            if k == 0 {
-                band.fill(0.0);
-            } else {
-                pack_a::<K>(a, first, rows, 0, k, a_panels);
-                let block = Block {
-                    kc: k,
-                    mc: rows,
-                    nc: n,
-                    i0: 0,
-                    j0: 0,
-                };
-                let tiles = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
-                let mut lines = BandLines::new(ahead, runs, tiles);
-                let layout = Tiles::Panels { rows };
-                macro_tiles::<K>(block, a_panels, b_panels, band, layout, false, || {
-                    lines.ask()
-                });
-                if n < padded {
-                    let last = &mut band[(padded / K::NR - 1) * rows * K::NR..];
-                    for row in last.chunks_exact_mut(K::NR) {
-                        row[n % K::NR..].fill(0.0);
-                    }
+            let tiles = Tiles::Panels { rows };
+            let panels = Panels { a_panels, b_panels };
+            multiply_band::<K>(a, first, rows, shape, panels, band, tiles, ahead, runs);
+            if n < padded {
+                let last = &mut band[(padded / K::NR - 1) * rows * K::NR..];
+                for row in last.chunks_exact_mut(K::NR) {
+                    row[n % K::NR..].fill(0.0);
                 }
             }
             each_band(runs, band);
             first += rows;
         }
+    });
+}
+
+/// The packing buffers of a banded product: `A`'s (filled band by band) and `B`'s (packed once).
+struct Panels<'p> {
+    a_panels: &'p mut [f32],
+    b_panels: &'p [f32],
+}
+
+/// Packs rows `first..first + rows` of `op(A)` and multiplies them by `B`'s packed panels into
+/// `band`, laid out as `tiles`, asking for `runs` of each of `ahead` among the tiles (zeros for
+/// an empty depth).
+#[allow(clippy::too_many_arguments)]
+fn multiply_band<K: Microkernel>(
+    a: View<'_>,
+    first: usize,
+    rows: usize,
+    shape: Shape,
+    panels: Panels<'_>,
+    band: &mut [f32],
+    tiles: Tiles,
+    ahead: &[ReadAhead],
+    runs: Runs,
+) {
+    let Shape { k, n, .. } = shape;
+    if k == 0 {
+        return band.fill(0.0);
+    }
+    pack_a::<K>(a, first, rows, 0, k, panels.a_panels);
+    let block = Block {
+        kc: k,
+        mc: rows,
+        nc: n,
+        i0: 0,
+        j0: 0,
+    };
+    let calls = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
+    let mut lines = BandLines::new(ahead, runs, calls);
+    let (a_panels, b_panels) = (&*panels.a_panels, panels.b_panels);
+    macro_tiles::<K>(block, a_panels, b_panels, band, tiles, false, || {
+        lines.ask()
     });
 }

@@ -197,12 +197,7 @@ pub fn matmul_packed_plus_bias(
     bias: &[f32],
     out: &mut [f32],
 ) {
-    let (m, k) = a.used_shape();
-    let n = layout.cols();
-    assert_eq!(k, layout.rows(), "matmul inner dimensions differ");
-    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
-    assert_eq!(w.len(), layout.len(), "matmul: packed operand size");
-    assert_eq!(out.len(), m * n, "matmul: output size");
+    let Shape { m, k, n } = Shape::packed(&a, w, layout, false, out);
     assert_eq!(bias.len(), n, "matmul: one bias per column");
     if m == 0 || n == 0 {
         return;
@@ -229,12 +224,7 @@ pub fn matmul_packed_transposed(
     out: &mut [f32],
     accumulate: bool,
 ) {
-    let (m, k) = a.used_shape();
-    let n = layout.rows();
-    assert_eq!(k, layout.cols(), "matmul inner dimensions differ");
-    assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
-    assert_eq!(w.len(), layout.len(), "matmul: packed operand size");
-    assert_eq!(out.len(), m * n, "matmul: output size");
+    let Shape { m, k, n } = Shape::packed(&a, w, layout, true, out);
     if m == 0 || n == 0 {
         return;
     }
@@ -311,6 +301,27 @@ impl Shape {
         assert_eq!(k, k_b, "matmul inner dimensions differ");
         assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
         assert_eq!(b.data.len(), b.rows * b.cols, "matmul: right operand size");
+        assert_eq!(out.len(), m * n, "matmul: output size");
+        Shape { m, k, n }
+    }
+
+    /// The sizes of `op(a) · W` (or `· Wᵀ` when `transposed`) into `out`, where `w` holds `W` in
+    /// `layout`. Panics if they disagree.
+    fn packed(
+        a: &Operand<'_>,
+        w: &[f32],
+        layout: &PanelLayout,
+        transposed: bool,
+        out: &[f32],
+    ) -> Shape {
+        let (m, k) = a.used_shape();
+        let (depth, n) = match transposed {
+            false => (layout.rows(), layout.cols()),
+            true => (layout.cols(), layout.rows()),
+        };
+        assert_eq!(k, depth, "matmul inner dimensions differ");
+        assert_eq!(a.data.len(), a.rows * a.cols, "matmul: left operand size");
+        assert_eq!(w.len(), layout.len(), "matmul: packed operand size");
         assert_eq!(out.len(), m * n, "matmul: output size");
         Shape { m, k, n }
     }

@@ -11,6 +11,7 @@ use crate::data::Feature;
 use crate::engine::Activation;
 use crate::playground::config::{MAX_HIDDEN_LAYERS, MAX_NEURONS};
 use crate::playground::{PlaygroundConfig, Snapshot};
+use gloo::events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
@@ -19,7 +20,15 @@ use yew::prelude::*;
 const NODE: f64 = 40.0;
 const ROW: f64 = 50.0;
 const TOP: f64 = 8.0;
-const WIDTH: f64 = 640.0;
+/// Width of the diagram before its column has been measured (what the column has at the
+/// page's design width).
+const FIRST_WIDTH: f64 = 540.0;
+/// The narrowest and widest the diagram is drawn, whatever room its column has.
+const LEAST_WIDTH: f64 = 420.0;
+const MOST_WIDTH: f64 = 760.0;
+/// Room the column keeps beside the diagram: its padding (12 + 12), the diagram's left margin
+/// for the feature labels (40), and a few pixels for the output neuron's outline.
+const BESIDE_DIAGRAM: f64 = 24.0 + 40.0 + 4.0;
 /// Change of a weight per pixel dragged.
 const DRAG_RATE: f32 = 0.02;
 
@@ -44,11 +53,13 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
     let config = &props.config;
     let snapshot = &props.snapshot;
     let sizes = &snapshot.layer_sizes;
+    let column_ref = use_node_ref();
+    let width = use_fitted_width(&column_ref, sizes.len() >= 2);
     if sizes.len() < 2 {
-        return html! { <section class="column network-column" /> };
+        return html! { <section class="column network-column" ref={column_ref} /> };
     }
     let columns = sizes.len();
-    let gap = (WIDTH - NODE) / (columns - 1) as f64;
+    let gap = (width - NODE) / (columns - 1) as f64;
     let column_x = |layer: usize| layer as f64 * gap;
     // Input neuron i is drawn on the row of its feature in the full list of features.
     let row_of = |layer: usize, neuron: usize| -> usize {
@@ -216,12 +227,18 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
     }
 
     let layer_headers = (0..config.hidden_layers.len()).map(|layer| {
-        let style = format!("left:{}px", column_x(layer + 1) + NODE / 2.0);
+        // As wide as the gap between columns (the label wraps, the menu narrows), so that
+        // neighbouring layers' controls never overlap.
+        let header_width = (gap - 6.0).min(88.0);
+        let style = format!(
+            "left:{}px;width:{header_width:.0}px",
+            column_x(layer + 1) + NODE / 2.0
+        );
         html! { <div class="layer-header" {style}>{layer_header(config, layer, &props.send)}</div> }
     });
 
     html! {
-        <section class="column network-column">
+        <section class="column network-column" ref={column_ref}>
             <div class="network-top">
                 <button class="small" data-testid="add-layer" disabled={config.hidden_layers.len() >= MAX_HIDDEN_LAYERS}
                     onclick={configure(config, &props.send, |c| { c.hidden_layers.push(2); })}>{"+"}</button>
@@ -230,8 +247,8 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                 <span class="layer-count"><span data-testid="layer-count">{config.hidden_layers.len()}</span>{" hidden layers"}</span>
             </div>
             {inspector(props.selection, config, snapshot, &props.send)}
-            <div class="network" style={format!("width:{WIDTH}px;height:{height}px")}>
-                <svg class="edges" width={WIDTH.to_string()} height={height.to_string()}>{ for edges }</svg>
+            <div class="network" style={format!("width:{width}px;height:{height}px")}>
+                <svg class="edges" width={width.to_string()} height={height.to_string()}>{ for edges }</svg>
                 { for layer_headers }
                 { for nodes }
             </div>
@@ -240,6 +257,31 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             }
         </section>
     }
+}
+
+/// The width the diagram takes in the column `column` (once `shown`): as much as the column
+/// has, measured when the diagram appears and whenever the window is resized (the page's zoom,
+/// see `fit_width.rs`, is set by an earlier listener of the same event).
+#[hook]
+fn use_fitted_width(column: &NodeRef, shown: bool) -> f64 {
+    let width = use_state_eq(|| FIRST_WIDTH);
+    let (column, setter) = (column.clone(), width.setter());
+    use_effect_with(shown, move |_| {
+        let measure = move || {
+            if let Some(element) = column.cast::<Element>() {
+                setter.set(diagram_width(element.client_width() as f64));
+            }
+        };
+        measure();
+        let listener = EventListener::new(&gloo::utils::window(), "resize", move |_| measure());
+        move || drop(listener)
+    });
+    *width
+}
+
+/// The diagram's width in a column `column_width` pixels wide inside its border.
+fn diagram_width(column_width: f64) -> f64 {
+    (column_width - BESIDE_DIAGRAM).clamp(LEAST_WIDTH, MOST_WIDTH)
 }
 
 /// The neuron count and activation controls above hidden layer `layer`.
@@ -265,7 +307,8 @@ fn layer_header(config: &PlaygroundConfig, layer: usize, send: &Callback<Msg>) -
                     onclick={configure(config, send, move |c| c.hidden_layers[layer] -= 1)}>{"−"}</button>
             </div>
             <div class="neuron-count"><span data-testid={format!("neuron-count-{layer}")}>{neurons}</span>{" neurons"}</div>
-            <select data-testid={format!("activation-{layer}")} {onchange}>
+            <select data-testid={format!("activation-{layer}")} {onchange}
+                title={activation_title(config.activations[layer])}>
                 { for Activation::ALL.into_iter().map(|a| html! {
                     <option value={a.name()} selected={config.activations[layer] == a}>{activation_title(a)}</option>
                 }) }

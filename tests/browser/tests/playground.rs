@@ -287,6 +287,46 @@ async fn switching_an_input_on_wires_it_into_the_network() {
         .await;
 }
 
+/// The largest network (8 hidden layers of 8) at the design width, 1280 pixels, and zoomed out
+/// on a 1024-pixel window: the diagram fits its card (the output neuron inside its right edge)
+/// and neighbouring layers' activation menus do not overlap.
+#[tokio::test]
+async fn the_largest_network_fits_its_card() {
+    for width in [1280, 1024] {
+        let size = format!("--window-size={width},800");
+        let page = playground_with_args("/#layers=8,8,8,8,8,8,8,8", &[&size]).await;
+        page.wait_for("neuron-9-0", LOAD_TIMEOUT).await;
+        let layout = page
+            .execute(
+                "const box = (el) => el.getBoundingClientRect();
+                 const card = box(document.querySelector('.network-column'));
+                 const output = box(document.querySelector('[data-testid=neuron-9-0]'));
+                 const menus = [...Array(8).keys()].map(
+                     (l) => box(document.querySelector(`[data-testid=activation-${l}]`)));
+                 const overlaps = menus.slice(1).filter((m, l) => m.left < menus[l].right).length;
+                 return [card.right, output.right, overlaps, menus[0].width];",
+            )
+            .await;
+        let number = |index: usize| layout[index].as_f64().unwrap_or(f64::NAN);
+        let (card_right, output_right) = (number(0), number(1));
+        assert!(
+            output_right <= card_right,
+            "{width} px: the output neuron sticks out of the network card: {layout}"
+        );
+        assert_eq!(
+            number(2),
+            0.0,
+            "{width} px: activation menus overlap: {layout}"
+        );
+        assert!(
+            number(3) > 30.0,
+            "{width} px: the menus are too narrow: {layout}"
+        );
+        page.screenshot(&format!("the_largest_network_fits_its_card_{width}"))
+            .await;
+    }
+}
+
 /// A projector's 1024x768: the page zooms out to fit its width (no sideways scrolling, the
 /// output plot in view), and clicking the plot and dragging an edge still land where they
 /// should under the zoom.

@@ -327,6 +327,50 @@ async fn the_largest_network_fits_its_card() {
     }
 }
 
+/// Every page fits a 1280-pixel window (a small laptop), the width the page is designed for:
+/// nothing scrolls sideways or is cut off at the right.
+#[tokio::test]
+async fn every_page_fits_a_1280_pixel_window() {
+    let page = playground_with_args("/", &["--window-size=1280,900"]).await;
+    let mut too_wide = Vec::new();
+    for key in [
+        "playground",
+        "lessons",
+        "backprop",
+        "activations",
+        "losses",
+        "optimizers",
+        "words",
+        "one-weight",
+        "convolution",
+        "images",
+    ] {
+        let nav = format!("nav-{key}");
+        page.click(&nav).await;
+        settles_to(&page, &format!("{key} shown"), true, async || {
+            page.has_class(&nav, "current").await
+        })
+        .await;
+        let widths = page
+            .execute(
+                "const root = document.documentElement;
+                 return [root.scrollWidth, root.clientWidth];",
+            )
+            .await;
+        let (scroll, client) = (
+            widths[0].as_f64().unwrap_or(f64::NAN),
+            widths[1].as_f64().unwrap_or(f64::NAN),
+        );
+        if scroll > client + 1.0 {
+            too_wide.push(format!("{key}: {scroll} px in a {client} px window"));
+        }
+    }
+    assert!(
+        too_wide.is_empty(),
+        "pages wider than the window: {too_wide:?}"
+    );
+}
+
 /// A projector's 1024x768: the page zooms out to fit its width (no sideways scrolling, the
 /// output plot in view), and clicking the plot and dragging an edge still land where they
 /// should under the zoom.

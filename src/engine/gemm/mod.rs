@@ -241,9 +241,9 @@ pub fn matmul_packed_transposed(
     blocked::matmul_from_panels(Shape { m, k, n }, View::of(&a), &packed, out, accumulate);
 }
 
-/// `op(a) · op(b)`, the gradient of weights kept in `layout`, handed to `each_band` a band of
-/// rows at a time in that layout's order: where the band lies in the packed weights (as
-/// [`Runs`]) and its values, run after run, which `each_band` may change. Products the banded
+/// `op(a) · op(b)`, the gradient of weights kept in `layout`, handed to `each_band` a band at a
+/// time in that layout's order (a few whole panels of one block of rows): where the band lies in
+/// the packed weights (as [`Runs`]) and its values, run after run, which `each_band` may change. Products the banded
 /// GEMM does not take (deeper than one packed block) are computed row-major into `scratch`
 /// (`m * n` floats) and handed over a row at a time. `each_band` is taken to read the band's
 /// runs of each of `ahead` (at most three matrices in `layout`), which are asked for while the

@@ -3,7 +3,8 @@
 //! benchmark's step: kept packed, the forward product reads them as they lie
 //! ([`Prepacked`]), the input gradient builds `Wᵀ`'s panels from their contiguous rows of
 //! panels ([`PrepackedTransposed`]), and the weight gradient is computed band by band in the
-//! same order (`bands.rs`), so that the optimizer updates a panel's run of weights at a time.
+//! same order (`bands.rs`), a few whole panels at a time, so that the optimizer updates one
+//! contiguous run of the weights (and of its state) per band.
 
 use super::blocked::{KC, Microkernel, PanelSource, even_block};
 use super::runs::Runs;
@@ -124,23 +125,6 @@ impl PanelLayout {
                 let len = self.width.min(self.cols - panel * self.width);
                 each(&packed[start + panel * stride..][..len]);
             }
-        }
-    }
-
-    /// Where rows `first..first + rows` (inside one block) lie, panel after panel: the order in
-    /// which `bands.rs` computes a band of the weight gradient.
-    pub(super) fn band_runs(&self, first: usize, rows: usize) -> Runs {
-        let (block_first, block_rows) = self.block_of(first);
-        assert!(
-            first + rows <= block_first + block_rows,
-            "a band inside one block"
-        );
-        let (start, stride) = self.row_start(first);
-        Runs {
-            first: start,
-            len: rows * self.width,
-            stride,
-            count: self.panels(),
         }
     }
 

@@ -202,6 +202,12 @@ impl Judgement {
     pub fn agrees(&self) -> bool {
         self.predicted == self.expected
     }
+
+    /// Whether the two scores are equal, so that the prediction is argmax's tie-break (c1),
+    /// not a preference: all-zero weights tie on every document.
+    pub fn tied(&self) -> bool {
+        self.scores[0] == self.scores[1]
+    }
 }
 
 /// Fits W and b on the documents, labelled by the rule, with the engine: a model of 3 inputs
@@ -300,6 +306,16 @@ mod tests {
     #[test]
     fn all_zero_weights_do_not_solve_it() {
         assert!(!WordClassifier::default().solves(&starting_counts()));
+    }
+
+    #[test]
+    fn all_zero_weights_tie_everywhere_and_the_course_weights_nowhere() {
+        let zero = WordClassifier::default();
+        let course = WordClassifier::course_solution();
+        for counts in starting_counts() {
+            assert!(zero.judge(counts).tied());
+            assert!(!course.judge(counts).tied(), "{counts:?}");
+        }
     }
 
     #[test]

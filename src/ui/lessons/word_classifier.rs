@@ -180,7 +180,12 @@ fn document_table(
                 <td class="document" data-testid={format!("word-document-{i}")}>{&document.text}</td>
                 {for counts}
                 {for scores}
-                <td class={category_class(judgement.predicted)} data-testid={format!("word-predicted-{i}")}>{judgement.predicted.name()}</td>
+                if judgement.tied() {
+                    <td class={category_class(judgement.predicted)} data-testid={format!("word-predicted-{i}")}
+                        title="c1 = c2: no preference; argmax takes the first, c1">{judgement.predicted.name()}{" (tie)"}</td>
+                } else {
+                    <td class={category_class(judgement.predicted)} data-testid={format!("word-predicted-{i}")}>{judgement.predicted.name()}</td>
+                }
                 <td class={category_class(judgement.expected)} data-testid={format!("word-expected-{i}")}>{judgement.expected.name()}</td>
                 <td><button class="small" title="Remove this document" {onclick}>{"×"}</button></td>
             </tr>

@@ -49,6 +49,8 @@ async fn the_course_documents_are_counted_and_the_course_weights_solve_problem_2
     assert_eq!(counts_of(&page, 1).await, ["3", "1", "1"]);
     assert_eq!(page.text("word-expected-0").await, "Politics");
     assert_eq!(page.text("word-expected-1").await, "Sports");
+    // All-zero weights score c1 = c2 = 0: argmax's tie-break, shown as such.
+    assert_eq!(page.text("word-predicted-0").await, "Sports (tie)");
     assert!(
         !page.exists("words-solved").await,
         "all-zero weights cannot solve it"

@@ -65,9 +65,20 @@ pub(super) fn in_row_bands_with<K: Microkernel>(
             let rows = band_rows.min(m - i0);
             let band = &mut band[..rows * n];
             let runs = Runs::contiguous(i0 * n, rows * n);
-            let tiles = Tiles::RowMajor { ldc: n };
-            let panels = Panels { a_panels, b_panels };
-            multiply_band::<K>(a, i0, rows, shape, panels, band, tiles, ahead, runs);
+            if k == 0 {
+                band.fill(0.0);
+            } else {
+                pack_a::<K>(a, i0, rows, 0, k, a_panels);
+                let block = Block {
+                    kc: k,
+                    mc: rows,
+                    nc: n,
+                    i0: 0,
+                    j0: 0,
+                };
+                let tiles = Tiles::RowMajor { ldc: n };
+                multiply_band::<K>(block, a_panels, b_panels, band, tiles, ahead, runs);
+            }
             each_band(i0, band);
         }
     });
@@ -144,10 +155,9 @@ pub(super) fn in_panel_bands_with<K: Microkernel>(
                         i0: 0,
                         j0: 0,
                     };
-                    let mut lines = BandLines::new(ahead, runs, rows.div_ceil(K::MR) * count);
                     let tiles = Tiles::Panels { rows };
                     let b_band = &b_panels[j0 * k..];
-                    macro_tiles::<K>(block, a_panels, b_band, band, tiles, false, || lines.ask());
+                    multiply_band::<K>(block, a_panels, b_band, band, tiles, ahead, runs);
                     if j0 + count * K::NR > n {
                         let last = &mut band[(count - 1) * rows * K::NR..];
                         for row in last.chunks_exact_mut(K::NR) {
@@ -162,42 +172,19 @@ pub(super) fn in_panel_bands_with<K: Microkernel>(
     });
 }
 
-/// The packing buffers of a banded product: `A`'s (filled band by band) and `B`'s (packed once).
-struct Panels<'p> {
-    a_panels: &'p mut [f32],
-    b_panels: &'p [f32],
-}
-
-/// Packs rows `first..first + rows` of `op(A)` and multiplies them by `B`'s packed panels into
-/// `band`, laid out as `tiles`, asking for `runs` of each of `ahead` among the tiles (zeros for
-/// an empty depth).
-#[allow(clippy::too_many_arguments)]
+/// Multiplies one band, `block` of the product from `A`'s packed panels and `B`'s, into
+/// `band` laid out as `tiles`, asking for `runs` of each of `ahead` among the tiles.
 fn multiply_band<K: Microkernel>(
-    a: View<'_>,
-    first: usize,
-    rows: usize,
-    shape: Shape,
-    panels: Panels<'_>,
+    block: Block,
+    a_panels: &[f32],
+    b_panels: &[f32],
     band: &mut [f32],
     tiles: Tiles,
     ahead: &[ReadAhead],
     runs: Runs,
 ) {
-    let Shape { k, n, .. } = shape;
-    if k == 0 {
-        return band.fill(0.0);
-    }
-    pack_a::<K>(a, first, rows, 0, k, panels.a_panels);
-    let block = Block {
-        kc: k,
-        mc: rows,
-        nc: n,
-        i0: 0,
-        j0: 0,
-    };
-    let calls = rows.div_ceil(K::MR) * n.div_ceil(K::NR);
+    let calls = block.mc.div_ceil(K::MR) * block.nc.div_ceil(K::NR);
     let mut lines = BandLines::new(ahead, runs, calls);
-    let (a_panels, b_panels) = (&*panels.a_panels, panels.b_panels);
     macro_tiles::<K>(block, a_panels, b_panels, band, tiles, false, || {
         lines.ask()
     });

@@ -137,6 +137,33 @@ impl DigitSet {
         Split { train: order, test }
     }
 
+    /// The images `indices`, in that order, as a set of their own.
+    pub fn subset(&self, indices: &[usize]) -> DigitSet {
+        DigitSet {
+            name: self.name.clone(),
+            pixels: indices
+                .iter()
+                .flat_map(|&index| self.image(index))
+                .copied()
+                .collect(),
+            labels: indices.iter().map(|&index| self.labels[index]).collect(),
+        }
+    }
+
+    /// This set for training and `test` held out, as one set and the split between them (for
+    /// a test set of its own, such as MNIST's official one, instead of a share of this one).
+    pub fn with_test_set(mut self, test: DigitSet) -> (DigitSet, Split) {
+        let train_count = self.len();
+        self.pixels.extend(test.pixels);
+        self.labels.extend(test.labels);
+        self.name = format!("{} (test: {})", self.name, test.name);
+        let split = Split {
+            train: (0..train_count).collect(),
+            test: (train_count..self.len()).collect(),
+        };
+        (self, split)
+    }
+
     /// Images `indices` as a network input `[n, 1, 28, 28]` in [0, 1], written into `out`.
     pub fn write_inputs(&self, indices: &[usize], out: &mut Tensor) {
         out.resize(&[indices.len(), 1, SIDE, SIDE]);
@@ -227,6 +254,22 @@ mod tests {
         let mut all: Vec<usize> = split.train.iter().chain(&split.test).copied().collect();
         all.sort();
         assert_eq!(all, (0..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_test_set_of_its_own_is_held_out_whole() {
+        let train = DigitSet::from_npm_file(&npm_file(&[1, 2, 3]), "train").unwrap();
+        let test = DigitSet::from_npm_file(&npm_file(&[7, 8]), "test").unwrap();
+        let (joined, split) = train.subset(&[2, 0]).with_test_set(test);
+        assert_eq!(joined.labels, vec![3, 1, 7, 8]);
+        assert_eq!(
+            joined.image(0)[0],
+            2,
+            "the subset keeps the images with their labels"
+        );
+        assert_eq!(joined.image(3)[0], 1);
+        assert_eq!(split.train, vec![0, 1]);
+        assert_eq!(split.test, vec![2, 3]);
     }
 
     #[test]

@@ -154,12 +154,40 @@ pub struct TrainingRun {
 }
 
 impl TrainingRun {
+    /// A run on `data`, a seeded share of it ([`TEST_FRACTION`]) held out for testing.
     pub fn new(data: DigitSet, settings: RunSettings) -> Result<TrainingRun, EngineError> {
-        settings.validate()?;
         if data.len() < 2 {
             return Err(EngineError::InvalidConfig(
                 "at least two digits are needed: one to train on, one to test".to_string(),
             ));
+        }
+        let split = data.split(TEST_FRACTION, settings.seed);
+        TrainingRun::with_split(data, split, settings)
+    }
+
+    /// A run that trains on `split.train` and tests on `split.test` (e.g. a set joined with a
+    /// test set of its own by [`DigitSet::with_test_set`]).
+    pub fn with_split(
+        data: DigitSet,
+        split: Split,
+        settings: RunSettings,
+    ) -> Result<TrainingRun, EngineError> {
+        settings.validate()?;
+        if split.train.is_empty() || split.test.is_empty() {
+            return Err(EngineError::InvalidConfig(
+                "at least two digits are needed: one to train on, one to test".to_string(),
+            ));
+        }
+        if let Some(index) = split
+            .train
+            .iter()
+            .chain(&split.test)
+            .find(|&&i| i >= data.len())
+        {
+            return Err(EngineError::InvalidConfig(format!(
+                "digit {index} of the split is not among the {} digits",
+                data.len()
+            )));
         }
         let model = settings.model.init()?;
         let train_config = TrainConfig {
@@ -173,7 +201,6 @@ impl TrainingRun {
         let checkpoint = model.params().clone();
         let host_copy = model.clone();
         let engine = Box::new(Trainer::new(model, train_config)?);
-        let split = data.split(TEST_FRACTION, settings.seed);
         let mut test_inputs = Tensor::empty();
         data.write_inputs(&split.test, &mut test_inputs);
         Ok(TrainingRun {

@@ -1,6 +1,8 @@
 //! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`,
 //! `cargo bench --bench engine -- mnist` for the MNIST figures only, or `-- mlp-step` for the MLP
-//! step alone, as xtask's paired rounds beside PyTorch run it).
+//! step alone, as xtask's paired rounds beside PyTorch run it; `-- quick` with any of these times
+//! each figure over two runs only, for `cargo xtask bench quick`, which checks that every figure
+//! is printed).
 //!
 //! Prints one `name value` line per figure (milliseconds, median after warm-up, one thread; the
 //! GEMM lines in GFLOP/s, ours and `matrixmultiply`'s as `<name>_reference`) and `# ` lines of
@@ -18,54 +20,68 @@ const LENET_STEPS: u32 = 50;
 const GRID_RUNS: u32 = 50;
 const GEMM_RUNS: u32 = 30;
 const PEAK_RUNS: u32 = 9;
+/// Runs of every figure with `quick`.
+const QUICK_RUNS: u32 = 2;
 
 fn main() {
-    // `cargo bench` passes `--bench` too; our own arguments are `mnist` and `mlp-step`.
+    // `cargo bench` passes `--bench` too; our own arguments are `mnist`, `mlp-step` and `quick`.
     let asked = |name: &str| std::env::args().skip(1).any(|arg| arg == name);
     let mnist_only = asked("mnist");
+    let quick = asked("quick");
+    let runs = |full: u32| if quick { QUICK_RUNS } else { full };
     let epoch = Instant::now();
     let now_ms = || epoch.elapsed().as_secs_f64() * 1e3;
     if asked("mlp-step") {
-        println!("mlp_step_native_ms {:.4}", mlp_step_ms(MLP_STEPS, now_ms));
+        println!(
+            "mlp_step_native_ms {:.4}",
+            mlp_step_ms(runs(MLP_STEPS), now_ms)
+        );
         return;
     }
     println!(
         "# native: LeNet-5 (ReLU, max pooling, Adam), batch {LENET_BATCH}, median of \
-         {LENET_STEPS} training steps"
+         {} training steps",
+        runs(LENET_STEPS)
     );
     println!(
         "lenet_step_native_ms {:.4}",
-        lenet_step_ms(LENET_STEPS, now_ms)
+        lenet_step_ms(runs(LENET_STEPS), now_ms)
     );
     if mnist_only {
         return;
     }
     println!(
-        "# native: MLP {MLP_LAYERS:?}, batch {MLP_BATCH}, median of {MLP_STEPS} training steps; \
-         grid median of {GRID_RUNS} timings of 10 passes"
+        "# native: MLP {MLP_LAYERS:?}, batch {MLP_BATCH}, median of {} training steps; grid \
+         median of {} timings of 10 passes",
+        runs(MLP_STEPS),
+        runs(GRID_RUNS)
     );
-    println!("mlp_step_native_ms {:.4}", mlp_step_ms(MLP_STEPS, now_ms));
+    println!(
+        "mlp_step_native_ms {:.4}",
+        mlp_step_ms(runs(MLP_STEPS), now_ms)
+    );
     println!(
         "# native: the MLP step's products alone, each timed alone: {}",
-        mlp_product_times(MLP_STEPS, now_ms)
+        mlp_product_times(runs(MLP_STEPS), now_ms)
     );
     println!(
         "mlp_step_native_products_ms {:.4}",
-        mlp_products_ms(MLP_STEPS, now_ms)
+        mlp_products_ms(runs(MLP_STEPS), now_ms)
     );
-    ceiling_figures(now_ms);
-    println!("grid_native_ms {:.4}", grid_ms(GRID_RUNS, now_ms));
+    ceiling_figures(runs(PEAK_RUNS), now_ms);
+    println!("grid_native_ms {:.4}", grid_ms(runs(GRID_RUNS), now_ms));
     println!(
-        "# native GEMM: {} kernel, median of {GEMM_RUNS} products; checked against the portable \
+        "# native GEMM: {} kernel, median of {} products; checked against the portable \
          kernel and matrixmultiply first",
-        gemm::kernel_name()
+        gemm::kernel_name(),
+        runs(GEMM_RUNS)
     );
     for case in GEMM_CASES {
         if let Err(message) = case.verify() {
             panic!("{message}");
         }
-        let ours = case.gflops(GemmEngine::Ours, GEMM_RUNS, now_ms);
-        let reference = case.gflops(GemmEngine::Matrixmultiply, GEMM_RUNS, now_ms);
+        let ours = case.gflops(GemmEngine::Ours, runs(GEMM_RUNS), now_ms);
+        let reference = case.gflops(GemmEngine::Matrixmultiply, runs(GEMM_RUNS), now_ms);
         println!("{} {ours:.4}", case.name);
         println!("{}_reference {reference:.4}", case.name);
     }
@@ -74,7 +90,7 @@ fn main() {
 /// The ceiling of the native kernel on this CPU: the AVX2+FMA microkernel's multiply-add alone
 /// on independent registers, and the MLP step's matrix products at that speed with nothing else
 /// to do (no loads, packing, activations or optimiser).
-fn ceiling_figures(now_ms: impl Fn() -> f64) {
+fn ceiling_figures(peak_runs: u32, now_ms: impl Fn() -> f64) {
     use gemm::x86_ceiling::{
         PEAK_CHAINS, PEAK_LANES, PEAK_ROUNDS, available, independent_multiply_adds,
     };
@@ -82,7 +98,7 @@ fn ceiling_figures(now_ms: impl Fn() -> f64) {
         return println!("# native multiply-add ceiling n/a: this CPU lacks AVX2 or FMA");
     }
     const CALLS: usize = 64;
-    let ms = median_ms(3, PEAK_RUNS, now_ms, || {
+    let ms = median_ms(3, peak_runs, now_ms, || {
         for _ in 0..CALLS {
             std::hint::black_box(independent_multiply_adds(std::hint::black_box(0.999_999)));
         }
@@ -91,7 +107,7 @@ fn ceiling_figures(now_ms: impl Fn() -> f64) {
     let gflop = mlp_step_flops() / 1e9;
     println!(
         "# native multiply-add ceiling: the AVX2+FMA microkernel's instruction on \
-         {PEAK_CHAINS} independent 8-float registers, median of {PEAK_RUNS} timings; the MLP \
+         {PEAK_CHAINS} independent 8-float registers, median of {peak_runs} timings; the MLP \
          step's {gflop:.3} GFLOP of products at that speed"
     );
     println!("native_multiply_add_peak_gflops {peak:.4}");

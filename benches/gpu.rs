@@ -13,6 +13,9 @@
 //! real GPU runs thousands of the small ones per timing; a product expected to take over
 //! `LONGEST_PRODUCT_MS` (4096³ on lavapipe) is left out with a note saying why.
 //!
+//! With `--quick` (`cargo xtask bench quick`, which checks that every figure is printed), each
+//! figure is one timing of one product or step.
+//!
 //! Before any timing, each product is checked against the CPU GEMM (`engine::gemm`, on sampled
 //! rows of the large ones) and each network's first GPU step against the CPU trainer's loss: a
 //! wrong kernel fails the benchmark instead of reporting a speed.
@@ -347,16 +350,22 @@ fn plural(count: usize, what: &str) -> String {
 /// Milliseconds per unit of `work(units)`, which does that many units and waits for the GPU.
 /// Call it after a first, untimed call (pipelines and buffers are made on first use).
 fn time_per_unit(mut work: impl FnMut(u32) -> Result<Elapsed>) -> Result<Timing> {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let (timing_ms, most_timings) = if quick {
+        (0.0, 1)
+    } else {
+        (TIMING_MS, TIMINGS)
+    };
     let mut units = 1u32;
     let mut timings = loop {
         let elapsed = work(units)?;
-        if elapsed.total_ms >= TIMING_MS || units >= 1 << 16 {
+        if elapsed.total_ms >= timing_ms || units >= 1 << 16 {
             break vec![elapsed];
         }
         units *= 2;
     };
     let mut spent = timings[0].total_ms;
-    while timings.len() < TIMINGS && spent + timings[0].total_ms <= BUDGET_MS {
+    while timings.len() < most_timings && spent + timings[0].total_ms <= BUDGET_MS {
         let elapsed = work(units)?;
         spent += elapsed.total_ms;
         timings.push(elapsed);

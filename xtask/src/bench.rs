@@ -1,5 +1,5 @@
-//! `cargo xtask bench [all|native|browser|mnist|gpu]`: performance figures beside their
-//! references.
+//! `cargo xtask bench [all|native|browser|mnist|gpu|quick]`: performance figures beside their
+//! references (`quick`: see [`quick`]).
 //!
 //! The measuring programs (`benches/engine.rs`, `benches/gpu.rs`,
 //! `tests/browser/src/bin/browser_bench.rs`, `bench/pytorch_mlp.py`, `bench/pytorch_lenet.py` and
@@ -14,6 +14,8 @@
 //! little. `gpu --from FILE...` reads the saved outputs of `bench/pytorch_gpu.py` and
 //! `benches/gpu.rs` instead of running them: a GPU machine without Rust runs the compiled
 //! benchmark and the script, and this one writes the report (docs/gpu.md says how).
+
+mod quick;
 
 use crate::bench_paired::{self, PairedFigure, Rounds};
 use crate::bench_references::{
@@ -502,9 +504,11 @@ pub fn run(args: &[String]) -> Result {
         Some("browser") => Group::Browser,
         Some("mnist") => Group::Mnist,
         Some("gpu") => Group::Gpu,
+        Some("quick") if args.len() == 1 => return quick::run(),
+        Some("quick") => return Err("`bench quick` takes no other argument".to_string()),
         Some(other) => {
             return Err(format!(
-                "unknown bench group `{other}` (all, native, browser, mnist, gpu)"
+                "unknown bench group `{other}` (all, native, browser, mnist, gpu, quick)"
             ));
         }
     };

@@ -20,18 +20,26 @@ pub fn release() -> Result {
     run(trunk().args(["build", "--release"]))
 }
 
-/// Sets up, builds in release and serves on 127.0.0.1:8080 until interrupted.
-pub fn serve() -> Result {
+/// `serve [--port N]`: sets up, builds in release and serves on 127.0.0.1 (port 8080 unless
+/// told) until interrupted.
+pub fn serve(args: &[String]) -> Result {
+    let port = match args {
+        [] => PORT,
+        [flag, port] if flag == "--port" => port
+            .parse()
+            .map_err(|_| format!("--port takes a port number, not {port:?}"))?,
+        _ => return Err(format!("unexpected arguments {args:?} (serve [--port N])")),
+    };
     setup::for_build()?;
     mnist::served_digits()?;
     run(cargo().arg("fetch"))?;
-    eprintln!("\nNeural Playground will be served at http://{ADDRESS}:{PORT}/\n");
+    eprintln!("\nNeural Playground will be served at http://{ADDRESS}:{port}/\n");
     run(trunk().args([
         "serve",
         "--release",
         "--address",
         ADDRESS,
         "--port",
-        &PORT.to_string(),
+        &port.to_string(),
     ]))
 }

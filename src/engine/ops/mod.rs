@@ -1,6 +1,7 @@
 //! The operations a [`Tape`](super::tape::Tape) records. Each op family has its own file with
 //! the shape rule, the forward pass and the backward pass (the local chain-rule step) together.
 
+mod axis;
 mod batch_norm;
 mod conv;
 mod dense;
@@ -12,6 +13,7 @@ mod pool;
 mod reduce;
 mod short_rows;
 
+pub use axis::{AxisCopy, MAX_RANK as AXIS_OPS_MAX_RANK, concat_copy, slice_copy};
 pub use batch_norm::{BatchNormScratch, EPSILON as BATCH_NORM_EPSILON, NormStatistics};
 pub use conv::output_side;
 pub(crate) use dense::weight_gradient_in_bands as dense_weight_gradient_in_bands;
@@ -81,6 +83,14 @@ pub enum Op {
     /// `x · mask`, where the mask holds 0 (dropped) or `1 / (1 - rate)` (kept); inputs
     /// `[x, mask]`. The mask is data: no gradient flows into it.
     Dropout,
+    /// Entries `start..start + len` of `axis`, all of every other axis; inputs `[x]`.
+    Slice {
+        axis: usize,
+        start: usize,
+        len: usize,
+    },
+    /// `a` then `b` along `axis` (all other axes equal); inputs `[a, b]`.
+    Concat { axis: usize },
 }
 
 /// Buffers an op keeps from its forward pass to its backward pass, reused every step (a node
@@ -107,6 +117,40 @@ pub enum OutputShape {
     Matrix(usize, usize),
     /// A batch of feature maps `[batch, channels, height, width]`.
     FeatureMaps([usize; 4]),
+    /// The shape of the input in slot `like` with `axis` resized to `size`.
+    Resized {
+        like: usize,
+        axis: usize,
+        size: usize,
+    },
+}
+
+impl OutputShape {
+    /// The shape itself, given the inputs' shapes, written into `dims` (no allocation); its
+    /// length is the rank.
+    pub fn resolve<'a>(&self, inputs: &[&[usize]], dims: &'a mut [usize; 8]) -> &'a [usize] {
+        let rank = match *self {
+            OutputShape::SameAs(slot) => {
+                dims[..inputs[slot].len()].copy_from_slice(inputs[slot]);
+                inputs[slot].len()
+            }
+            OutputShape::Scalar => 0,
+            OutputShape::Matrix(m, n) => {
+                dims[..2].copy_from_slice(&[m, n]);
+                2
+            }
+            OutputShape::FeatureMaps(shape) => {
+                dims[..4].copy_from_slice(&shape);
+                4
+            }
+            OutputShape::Resized { like, axis, size } => {
+                dims[..inputs[like].len()].copy_from_slice(inputs[like]);
+                dims[axis] = size;
+                inputs[like].len()
+            }
+        };
+        &dims[..rank]
+    }
 }
 
 impl Op {
@@ -134,6 +178,8 @@ impl Op {
             Op::Flatten => "flatten",
             Op::BatchNorm(_) => "batch_norm",
             Op::Dropout => "dropout",
+            Op::Slice { .. } => "slice",
+            Op::Concat { .. } => "concat",
         }
     }
 
@@ -143,8 +189,24 @@ impl Op {
             Op::Input | Op::Parameter(_) => 0,
             Op::BatchNorm(statistics) => statistics.arity(),
             Op::Conv2d { .. } | Op::Dense => 3,
-            Op::MatMul { .. } | Op::AddBias | Op::Add | Op::Mul | Op::Loss(_) | Op::Dropout => 2,
-            _ => 1,
+            Op::MatMul { .. }
+            | Op::AddBias
+            | Op::Add
+            | Op::Mul
+            | Op::Loss(_)
+            | Op::Dropout
+            | Op::Concat { .. } => 2,
+            Op::Activation(_)
+            | Op::Softmax
+            | Op::Square
+            | Op::AddScalar(_)
+            | Op::Scale(_)
+            | Op::Sum
+            | Op::Mean
+            | Op::MaxPool2d { .. }
+            | Op::AvgPool2d { .. }
+            | Op::Flatten
+            | Op::Slice { .. } => 1,
         }
     }
 
@@ -153,7 +215,26 @@ impl Op {
         match self {
             Op::Loss(_) | Op::Dropout => slot == 0,
             Op::BatchNorm(_) => slot < 3,
-            _ => true,
+            Op::Input
+            | Op::Parameter(_)
+            | Op::MatMul { .. }
+            | Op::AddBias
+            | Op::Dense
+            | Op::Activation(_)
+            | Op::Softmax
+            | Op::Add
+            | Op::Mul
+            | Op::Square
+            | Op::AddScalar(_)
+            | Op::Scale(_)
+            | Op::Sum
+            | Op::Mean
+            | Op::Conv2d { .. }
+            | Op::MaxPool2d { .. }
+            | Op::AvgPool2d { .. }
+            | Op::Flatten
+            | Op::Slice { .. }
+            | Op::Concat { .. } => true,
         }
     }
 
@@ -186,6 +267,8 @@ impl Op {
             Op::Flatten => pool::flatten_shape(inputs[0]),
             Op::BatchNorm(_) => batch_norm::output_shape(inputs),
             Op::Dropout => dropout::output_shape(inputs[0], inputs[1]),
+            Op::Slice { axis, start, len } => axis::slice_shape(axis, start, len, inputs[0]),
+            Op::Concat { axis } => axis::concat_shape(axis, inputs[0], inputs[1]),
         }
     }
 
@@ -220,6 +303,8 @@ impl Op {
                 batch_norm::forward(statistics, inputs, out, &mut scratch.batch_norm)
             }
             Op::Dropout => dropout::forward(inputs[0], inputs[1], out),
+            Op::Slice { axis, start, len } => axis::slice_forward(axis, start, len, inputs[0], out),
+            Op::Concat { axis } => axis::concat_forward(axis, inputs[0], inputs[1], out),
         }
     }
 
@@ -229,7 +314,27 @@ impl Op {
         match self {
             Op::MatMul { .. } => true,
             Op::Dense => slot < 2,
-            _ => false,
+            Op::Input
+            | Op::Parameter(_)
+            | Op::AddBias
+            | Op::Activation(_)
+            | Op::Softmax
+            | Op::Add
+            | Op::Mul
+            | Op::Square
+            | Op::AddScalar(_)
+            | Op::Scale(_)
+            | Op::Sum
+            | Op::Mean
+            | Op::Loss(_)
+            | Op::Conv2d { .. }
+            | Op::MaxPool2d { .. }
+            | Op::AvgPool2d { .. }
+            | Op::Flatten
+            | Op::BatchNorm(_)
+            | Op::Dropout
+            | Op::Slice { .. }
+            | Op::Concat { .. } => false,
         }
     }
 
@@ -306,6 +411,12 @@ impl Op {
                 if slot == 0 {
                     dropout::backward(inputs[1], upstream, grad)
                 }
+            }
+            Op::Slice { axis, start, len } => {
+                axis::slice_backward(axis, start, len, inputs[0], upstream, grad)
+            }
+            Op::Concat { axis } => {
+                axis::concat_backward(axis, slot, inputs[0], inputs[1], upstream, grad)
             }
         }
     }

@@ -1,7 +1,9 @@
-// Element-by-element kernels: bias add and every activation's forward and backward.
+// Element-by-element kernels: bias add, sums and products of two tensors with their gradients,
+// and every activation's forward and backward.
 //
-// CPU twins: `engine::ops::elementwise::add_bias_forward` and `engine::activation`
-// (`Activation::apply_slice`, `Activation::backward_slice`). The formulas are ported one for one,
+// CPU twins: `engine::ops::elementwise` (`add_bias_forward`, `add_forward`, `mul_forward`,
+// `accumulate`, `mul_backward`) and `engine::activation` (`Activation::apply_slice`,
+// `Activation::backward_slice`). The formulas are ported one for one,
 // including the engine's own rational tanh and its Numerical Recipes erfc, so both backends agree
 // to rounding.
 
@@ -128,5 +130,41 @@ fn activation_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(nu
             default: { gx = gy * derivative(params.activation, x, b[i]); }
         }
         out[i] = out[i] + gx;
+    }
+}
+
+// out = a + b (`elementwise::add_forward`).
+@compute @workgroup_size(256, 1, 1)
+fn add(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = a[i] + b[i];
+    }
+}
+
+// out = a * b (`elementwise::mul_forward`).
+@compute @workgroup_size(256, 1, 1)
+fn multiply(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = a[i] * b[i];
+    }
+}
+
+// out += a: the gradient a sum passes to each of its inputs (`elementwise::accumulate`).
+@compute @workgroup_size(256, 1, 1)
+fn accumulate(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = out[i] + a[i];
+    }
+}
+
+// out += a * b with a = dL/d(product), b = the other factor (`elementwise::mul_backward`).
+@compute @workgroup_size(256, 1, 1)
+fn accumulate_product(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = out[i] + a[i] * b[i];
     }
 }

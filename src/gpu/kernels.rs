@@ -23,6 +23,13 @@ pub struct Kernels {
     add_bias: wgpu::ComputePipeline,
     activation_forward: wgpu::ComputePipeline,
     activation_backward: wgpu::ComputePipeline,
+    /// Sums and products of two tensors and their gradients, and copies along one axis
+    /// (`super::tensor_kernels`).
+    pub(super) add: wgpu::ComputePipeline,
+    pub(super) multiply: wgpu::ComputePipeline,
+    pub(super) accumulate: wgpu::ComputePipeline,
+    pub(super) accumulate_product: wgpu::ComputePipeline,
+    pub(super) copy_along_axis: wgpu::ComputePipeline,
     column_sums: wgpu::ComputePipeline,
     loss_terms: wgpu::ComputePipeline,
     sum_to_scalar: wgpu::ComputePipeline,
@@ -38,11 +45,34 @@ impl Kernels {
     /// so they are reported here, with the kernel's name, instead of on a later dispatch.
     pub async fn new(context: &GpuContext) -> Result<Kernels, GpuError> {
         let matmul = MatmulPipelines::new(context).await?;
-        let [add_bias, activation_forward, activation_backward] = dispatch::compile(
+        let [
+            add_bias,
+            activation_forward,
+            activation_backward,
+            add,
+            multiply,
+            accumulate,
+            accumulate_product,
+        ] = dispatch::compile(
             context,
             "elementwise",
             include_str!("../../shaders/elementwise.wgsl"),
-            ["add_bias", "activation_forward", "activation_backward"],
+            [
+                "add_bias",
+                "activation_forward",
+                "activation_backward",
+                "add",
+                "multiply",
+                "accumulate",
+                "accumulate_product",
+            ],
+        )
+        .await?;
+        let [copy_along_axis] = dispatch::compile(
+            context,
+            "axis",
+            include_str!("../../shaders/axis.wgsl"),
+            ["copy_along_axis"],
         )
         .await?;
         let [column_sums, loss_terms, sum_to_scalar, loss_gradient] = dispatch::compile(
@@ -69,6 +99,11 @@ impl Kernels {
             add_bias,
             activation_forward,
             activation_backward,
+            add,
+            multiply,
+            accumulate,
+            accumulate_product,
+            copy_along_axis,
             column_sums,
             loss_terms,
             sum_to_scalar,
@@ -134,11 +169,11 @@ pub(super) fn scratch(
 
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
-struct ElementwiseParams {
-    len: u32,
-    cols: u32,
-    activation: u32,
-    _pad: u32,
+pub(super) struct ElementwiseParams {
+    pub len: u32,
+    pub cols: u32,
+    pub activation: u32,
+    pub _pad: u32,
 }
 
 #[repr(C)]
@@ -225,7 +260,7 @@ fn columns(tensor: &GpuTensor) -> usize {
     tensor.shape().last().copied().unwrap_or(1)
 }
 
-fn same_length(kernel: &str, tensors: &[&GpuTensor]) -> Result<usize, GpuError> {
+pub(super) fn same_length(kernel: &str, tensors: &[&GpuTensor]) -> Result<usize, GpuError> {
     let len = tensors[0].len();
     if let Some(other) = tensors.iter().find(|t| t.len() != len) {
         return Err(GpuError::Shape(format!(

@@ -6,7 +6,8 @@
 //! each one against the engine). The pieces: [`GpuContext`] is the device and queue, [`GpuTensor`]
 //! a tensor living in a GPU buffer (upload, readback), and one kernel family per shader group,
 //! each with a function per kernel that records a dispatch: [`Kernels`] (matmul, bias,
-//! activations, losses, optimiser), [`ConvKernels`] (convolution, pooling), [`NormKernels`]
+//! activations, losses, optimiser; sums, products, slices and concatenations of tensors in
+//! `tensor_kernels.rs`), [`ConvKernels`] (convolution, pooling), [`NormKernels`]
 //! (batch normalisation, dropout) and [`TrainingKernels`] (the training loop's own kernels:
 //! `shaders/training.wgsl`). [`GpuOptimizer`] is the optimiser state kept on the GPU.
 //!
@@ -41,6 +42,7 @@ mod sequential_model;
 mod sequential_pass;
 mod sequential_trainer;
 mod step_losses;
+mod tensor_kernels;
 mod trainer;
 mod training_kernels;
 

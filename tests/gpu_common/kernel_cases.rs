@@ -1,14 +1,17 @@
-//! The dense kernels' cases (`src/gpu/kernels.rs`, `src/gpu/optimizer.rs`): matmul with every
-//! transpose and both tiles, bias add and column sums, every activation and loss forward and backward, and every
-//! optimiser with L1 and L2, each against the CPU engine's own function.
+//! The dense kernels' cases (`src/gpu/kernels.rs`, `src/gpu/optimizer.rs`,
+//! `src/gpu/tensor_kernels.rs`): matmul with every transpose and both tiles, bias add and column
+//! sums, every activation and loss forward and backward, every optimiser with L1 and L2, and the
+//! sum, product, slice and concatenation of tensors with their gradients, each against the CPU
+//! engine's own function.
 //!
 //! The error of a case is `max |gpu - cpu| / max |cpu|` over the compared values (for the
 //! optimisers: over the change the steps made to the parameters).
 
 use neural_playground::engine::gemm::{Operand, matmul};
+use neural_playground::engine::ops::{concat_copy, slice_copy};
 use neural_playground::engine::{
-    Activation, Loss, Optimizer, OptimizerConfig, OptimizerKind, ParamRole, Params, Regularization,
-    SeededRng, Tape, Tensor,
+    Activation, Loss, Op, Optimizer, OptimizerConfig, OptimizerKind, ParamRole, Params,
+    Regularization, Scratch, SeededRng, Tape, Tensor,
 };
 use neural_playground::gpu::{
     GpuContext, GpuError, GpuOptimizer, GpuParam, GpuTensor, Kernels, MatmulOperand, MatmulTile,
@@ -41,6 +44,27 @@ pub enum Case {
     LossValue(Loss),
     LossGradient(Loss),
     Optimizer(OptimizerKind, Regularization),
+    /// `a + b` and `a * b` (`Op::Add`, `Op::Mul`): the value and both inputs' gradients.
+    Add {
+        len: usize,
+    },
+    Multiply {
+        len: usize,
+    },
+    /// `Op::Slice` of a `[2, 3, 5]`-like tensor: the value and the input's gradient.
+    Slice {
+        shape: [usize; 3],
+        axis: usize,
+        start: usize,
+        len: usize,
+    },
+    /// `Op::Concat` of `a` and a `b` of `b_len` entries along `axis`: the value and both
+    /// gradients.
+    Concat {
+        a: [usize; 3],
+        b_len: usize,
+        axis: usize,
+    },
 }
 
 pub fn table() -> Vec<Case> {
@@ -101,6 +125,33 @@ pub fn table() -> Vec<Case> {
             cases.push(Case::Optimizer(kind, regularization));
         }
     }
+    for len in [1, 1031, 70_000] {
+        cases.push(Case::Add { len });
+        cases.push(Case::Multiply { len });
+    }
+    // Every axis, from the start, the middle and to the end; a run of one entry.
+    for (axis, start, len) in [(0, 1, 2), (1, 0, 1), (1, 2, 3), (2, 3, 4), (2, 0, 7)] {
+        let shape = [3, 5, 7];
+        cases.push(Case::Slice {
+            shape,
+            axis,
+            start,
+            len,
+        });
+    }
+    for axis in 0..3 {
+        cases.push(Case::Concat {
+            a: [4, 3, 6],
+            b_len: 5,
+            axis,
+        });
+    }
+    // A recurrent cell's `[x_t, h_t-1]`: a batch of 64 rows, 1 input and 128 hidden values.
+    cases.push(Case::Concat {
+        a: [1, 64, 1],
+        b_len: 128,
+        axis: 2,
+    });
     cases
 }
 
@@ -220,7 +271,123 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
         Case::Optimizer(kind, regularization) => {
             optimizer_case(gpu, rng, kind, regularization).await
         }
+        Case::Add { len } => binary_case(gpu, rng, Op::Add, len).await,
+        Case::Multiply { len } => binary_case(gpu, rng, Op::Mul, len).await,
+        Case::Slice {
+            shape,
+            axis,
+            start,
+            len,
+        } => {
+            let x = random(rng, &shape, -1.0, 1.0);
+            let op = Op::Slice { axis, start, len };
+            let out_shape = op.output_shape(&[&shape]).unwrap();
+            let out_shape = out_shape.resolve(&[&shape], &mut [0; 8]).to_vec();
+            let upstream = random(rng, &out_shape, -1.0, 1.0);
+            let (value, grads) = on_the_engine(op, &[&x], &upstream, rng);
+            let copy = slice_copy(axis, start, len, &shape);
+            let (gpu_x, out) = (gpu.upload(&x), gpu.zeros(&out_shape));
+            let grad = gpu.upload(&grads[0].0);
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            commands.copy_along_axis(copy, &gpu_x, &out, false)?;
+            commands.copy_along_axis(copy.reversed(), &gpu.upload(&upstream), &grad, true)?;
+            commands.submit();
+            let value_error = compare(&gpu.read(&out).await?, &value);
+            Ok(value_error.max(compare(&gpu.read(&grad).await?, &grads[0].1)))
+        }
+        Case::Concat { a, b_len, axis } => {
+            let mut b_shape = a;
+            b_shape[axis] = b_len;
+            let (a_value, b_value) = (random(rng, &a, -1.0, 1.0), random(rng, &b_shape, -1.0, 1.0));
+            let op = Op::Concat { axis };
+            let mut out_shape = a;
+            out_shape[axis] += b_len;
+            let upstream = random(rng, &out_shape, -1.0, 1.0);
+            let (value, grads) = on_the_engine(op, &[&a_value, &b_value], &upstream, rng);
+            let parts = [gpu.upload(&a_value), gpu.upload(&b_value)];
+            let gpu_grads = [gpu.upload(&grads[0].0), gpu.upload(&grads[1].0)];
+            let (out, gpu_upstream) = (gpu.zeros(&out_shape), gpu.upload(&upstream));
+            let mut commands = gpu.kernels.begin(&gpu.context);
+            for slot in 0..2 {
+                let copy = concat_copy(axis, slot, &a, &b_shape);
+                commands.copy_along_axis(copy, &parts[slot], &out, false)?;
+                commands.copy_along_axis(copy.reversed(), &gpu_upstream, &gpu_grads[slot], true)?;
+            }
+            commands.submit();
+            let mut worst = compare(&gpu.read(&out).await?, &value);
+            for (gpu_grad, (_, expected)) in gpu_grads.iter().zip(&grads) {
+                worst = worst.max(compare(&gpu.read(gpu_grad).await?, expected));
+            }
+            Ok(worst)
+        }
     }
+}
+
+/// `op`'s value from `inputs`, and for each input the (starting, final) gradient: a random
+/// starting gradient, then the op's backward pass with `upstream` added into it, by the
+/// engine's own op.
+fn on_the_engine(
+    op: Op,
+    inputs: &[&Tensor],
+    upstream: &Tensor,
+    rng: &mut SeededRng,
+) -> (Tensor, Vec<(Tensor, Tensor)>) {
+    let shapes: Vec<&[usize]> = inputs.iter().map(|input| input.shape()).collect();
+    let shape = op.output_shape(&shapes).unwrap();
+    let mut value = Tensor::zeros(shape.resolve(&shapes, &mut [0; 8]));
+    let mut scratch = Scratch::default();
+    op.forward(inputs, &mut value, &mut scratch);
+    let grads = (0..inputs.len())
+        .map(|slot| {
+            let start = random(rng, inputs[slot].shape(), -1.0, 1.0);
+            let mut grad = start.clone();
+            op.backward(
+                slot,
+                inputs,
+                &value,
+                upstream,
+                &mut grad,
+                false,
+                &mut scratch,
+            );
+            (start, grad)
+        })
+        .collect();
+    (value, grads)
+}
+
+/// `a + b` or `a * b` on `len` values, and both inputs' gradients added into non-zero ones.
+async fn binary_case(
+    gpu: &Gpu<Kernels>,
+    rng: &mut SeededRng,
+    op: Op,
+    len: usize,
+) -> Result<f64, GpuError> {
+    let (a, b) = (
+        random(rng, &[len], -2.0, 2.0),
+        random(rng, &[len], -2.0, 2.0),
+    );
+    let upstream = random(rng, &[len], -1.0, 1.0);
+    let (value, grads) = on_the_engine(op, &[&a, &b], &upstream, rng);
+    let (gpu_a, gpu_b, out) = (gpu.upload(&a), gpu.upload(&b), gpu.zeros(&[len]));
+    let gpu_upstream = gpu.upload(&upstream);
+    let gpu_grads = [gpu.upload(&grads[0].0), gpu.upload(&grads[1].0)];
+    let mut commands = gpu.kernels.begin(&gpu.context);
+    if op == Op::Add {
+        commands.add(&gpu_a, &gpu_b, &out)?;
+        commands.accumulate(&gpu_upstream, &gpu_grads[0])?;
+        commands.accumulate(&gpu_upstream, &gpu_grads[1])?;
+    } else {
+        commands.multiply(&gpu_a, &gpu_b, &out)?;
+        commands.accumulate_product(&gpu_upstream, &gpu_b, &gpu_grads[0])?;
+        commands.accumulate_product(&gpu_upstream, &gpu_a, &gpu_grads[1])?;
+    }
+    commands.submit();
+    let mut worst = compare(&gpu.read(&out).await?, &value);
+    for (gpu_grad, (_, expected)) in gpu_grads.iter().zip(&grads) {
+        worst = worst.max(compare(&gpu.read(gpu_grad).await?, expected));
+    }
+    Ok(worst)
 }
 
 /// `x + bias` and the bias gradient of `sum((x + bias) * upstream)` (the column sums of

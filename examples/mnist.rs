@@ -16,7 +16,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use neural_playground::data::digits::DigitSet;
-use neural_playground::engine::{Activation, OptimizerKind, Pooling, SeededRng, SequentialConfig};
+use neural_playground::engine::{
+    Activation, Described, OptimizerKind, Pooling, SeededRng, SequentialConfig,
+};
 use neural_playground::playground::images::training::{RunSettings, TrainingRun};
 
 struct Options {
@@ -90,7 +92,7 @@ fn run() -> Result<(), String> {
         options.model,
         run.model().parameter_count(),
         settings.batch_size,
-        settings.optimizer.name(),
+        settings.optimizer.key(),
         settings.learning_rate,
         if settings.augment {
             "shifts of up to 2 px"

@@ -6,8 +6,8 @@
 //! steps is trained from its new value, and evaluation reads the trained values.
 
 use neural_playground::engine::{
-    Activation, Initializer, LayerSpec, Loss, Model, ModelConfig, Optimizer, OptimizerConfig,
-    OptimizerKind, Regularization, SeededRng, Tensor, TrainConfig, Trainer,
+    Activation, Described, Initializer, LayerSpec, Loss, Model, ModelConfig, Optimizer,
+    OptimizerConfig, OptimizerKind, Regularization, SeededRng, Tensor, TrainConfig, Trainer,
 };
 
 fn batch(rows: usize, inputs: usize, classes: usize, seed: u64) -> (Tensor, Tensor) {
@@ -64,8 +64,8 @@ fn compare(layers: &[usize], rows: usize, kind: OptimizerKind, penalty: Regulari
     let mut recorded = plain.record_training_tape(rows, config.loss).unwrap();
     let what = format!(
         "{layers:?}, batch {rows}, {}, {}",
-        kind.name(),
-        penalty.name()
+        kind.key(),
+        penalty.key()
     );
     for step in 0..3 {
         let (x, y) = batch(rows, layers[0], classes, step);

@@ -2,8 +2,8 @@
 //! 2-3-2 network, the tape's backward pass must agree with central differences of its forward.
 
 use neural_playground::engine::{
-    Activation, Initializer, LayerSpec, Loss, Model, ModelConfig, NodeId, ParamId, ParamRole,
-    Params, SeededRng, Tape, Tensor,
+    Activation, Described, Initializer, LayerSpec, Loss, Model, ModelConfig, NodeId, ParamId,
+    ParamRole, Params, SeededRng, Tape, Tensor,
 };
 
 mod common;
@@ -242,7 +242,7 @@ fn every_activation() {
         let (_, x) = parameter(&mut tape, &mut params, away_from_zero(&[5, 3], &mut rng));
         let y = tape.activation(x, activation).unwrap();
         let loss = weighted_sum(&mut tape, y, &[5, 3], &mut rng);
-        check(activation.name(), &mut tape, &mut params, loss);
+        check(activation.key(), &mut tape, &mut params, loss);
     }
 }
 
@@ -304,7 +304,7 @@ fn every_loss() {
             let value = tape.loss(prediction, target, loss_kind).unwrap();
             let loss = tape.scale(value, 1.3).unwrap();
             check(
-                &format!("{} one_hot={one_hot}", loss_kind.name()),
+                &format!("{} one_hot={one_hot}", loss_kind.key()),
                 &mut tape,
                 &mut params,
                 loss,
@@ -337,7 +337,7 @@ fn whole_network_through_the_training_tape() {
             .unwrap();
         let loss = recorded.loss.unwrap();
         check(
-            &format!("2-3-2 network, {}", loss_kind.name()),
+            &format!("2-3-2 network, {}", loss_kind.key()),
             &mut recorded.tape,
             model.params_mut(),
             loss,
@@ -347,7 +347,7 @@ fn whole_network_through_the_training_tape() {
             assert!(
                 model.params().grad(id).data().iter().any(|&g| g != 0.0),
                 "{}",
-                loss_kind.name()
+                loss_kind.key()
             );
         }
     }

@@ -2,8 +2,8 @@
 //! should, reproducibly, and bad settings give readable errors instead of panics.
 
 use neural_playground::engine::{
-    Activation, EngineError, Initializer, LayerSpec, Loss, Model, ModelConfig, OptimizerConfig,
-    OptimizerKind, Regularization, SeededRng, Tape, Tensor, TrainConfig, Trainer,
+    Activation, Described, EngineError, Initializer, LayerSpec, Loss, Model, ModelConfig,
+    OptimizerConfig, OptimizerKind, Regularization, SeededRng, Tape, Tensor, TrainConfig, Trainer,
 };
 
 fn model(inputs: usize, layers: &[(usize, Activation)], seed: u64) -> Model {
@@ -139,7 +139,7 @@ fn every_optimizer_reduces_the_loss() {
             trainer.train_epoch(&x, &y).unwrap();
         }
         let after = trainer.evaluate(&x, &y).unwrap().loss;
-        assert!(after < 0.5 * before, "{}: {before} -> {after}", kind.name());
+        assert!(after < 0.5 * before, "{}: {before} -> {after}", kind.key());
     }
 }
 

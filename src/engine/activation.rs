@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::description::{Described, Description};
 use super::fast_exp;
 
 /// Slope of Leaky ReLU for negative inputs.
@@ -30,20 +31,16 @@ impl Activation {
         Activation::Gelu,
     ];
 
-    /// Short lowercase name, used in URLs and menus.
-    pub fn name(self) -> &'static str {
+    /// `f'(x)` as the course writes it, beside [`Description::formula`].
+    pub fn derivative_formula(self) -> &'static str {
         match self {
-            Activation::Linear => "linear",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Tanh => "tanh",
-            Activation::Relu => "relu",
-            Activation::LeakyRelu => "leaky_relu",
-            Activation::Gelu => "gelu",
+            Activation::Linear => "f'(x) = 1",
+            Activation::Sigmoid => "σ'(x) = σ(x) · (1 − σ(x))",
+            Activation::Tanh => "tanh'(x) = 1 − tanh²(x)",
+            Activation::Relu => "ReLU'(x) = 1 if x > 0, else 0",
+            Activation::LeakyRelu => "LeakyReLU'(x) = 1 if x > 0, else 0.01",
+            Activation::Gelu => "GELU'(x) = Φ(x) + x · φ(x)",
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<Activation> {
-        Activation::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// `f(x)`.
@@ -241,16 +238,50 @@ pub fn erfc(x: f64) -> f64 {
     if x >= 0.0 { value } else { 2.0 - value }
 }
 
+impl Described for Activation {
+    fn every() -> &'static [Activation] {
+        &Activation::ALL
+    }
+
+    fn describe(self) -> Description {
+        let words = |key, title, short, formula| Description {
+            key,
+            title,
+            short,
+            formula,
+        };
+        match self {
+            Activation::Linear => words("linear", "Linear", "f", "f(x) = x"),
+            Activation::Sigmoid => words("sigmoid", "Sigmoid", "σ", "σ(x) = 1 / (1 + e⁻ˣ)"),
+            Activation::Tanh => words("tanh", "Tanh", "tanh", "tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)"),
+            Activation::Relu => words("relu", "ReLU", "ReLU", "ReLU(x) = max(0, x)"),
+            Activation::LeakyRelu => words(
+                "leaky_relu",
+                "Leaky ReLU",
+                "LeakyReLU",
+                "LeakyReLU(x) = x if x > 0, else 0.01·x",
+            ),
+            Activation::Gelu => words(
+                "gelu",
+                "GELU",
+                "GELU",
+                "GELU(x) = x · Φ(x)   (Φ: the standard normal CDF)",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip() {
+    fn the_serialised_form_is_the_key() {
         for a in Activation::ALL {
-            assert_eq!(Activation::from_name(a.name()), Some(a));
+            let written = serde_json::to_string(&a).unwrap();
+            assert_eq!(written, format!("\"{}\"", a.key()));
         }
-        assert_eq!(Activation::from_name("swish"), None);
+        assert_eq!(Activation::from_key("swish"), None);
     }
 
     #[test]

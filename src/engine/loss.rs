@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::activation::sigmoid;
+use super::description::{Described, Description};
 use super::fast_exp;
 use super::softmax::log_sum_exp;
 
@@ -51,21 +52,6 @@ impl Loss {
         Loss::BinaryCrossEntropy,
         Loss::SoftmaxCrossEntropy,
     ];
-
-    /// Short lowercase name, used in URLs and menus.
-    pub fn name(self) -> &'static str {
-        match self {
-            Loss::MeanSquaredError => "mse",
-            Loss::HalfSquaredError => "half_squared_error",
-            Loss::MeanAbsoluteError => "mae",
-            Loss::BinaryCrossEntropy => "binary_cross_entropy",
-            Loss::SoftmaxCrossEntropy => "cross_entropy",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Loss> {
-        Loss::ALL.into_iter().find(|l| l.name() == name)
-    }
 
     /// How the prediction shown to the user is obtained from the output layer when training with
     /// this loss. The cross-entropies work on logits for numerical stability, so the sigmoid or
@@ -193,6 +179,53 @@ pub fn root_mean_squared_error(prediction: &[f32], target: &[f32]) -> f32 {
     Loss::MeanSquaredError.value(prediction, target, 1).sqrt() as f32
 }
 
+impl Described for Loss {
+    fn every() -> &'static [Loss] {
+        &Loss::ALL
+    }
+
+    fn describe(self) -> Description {
+        let words = |key, title, short, formula| Description {
+            key,
+            title,
+            short,
+            formula,
+        };
+        match self {
+            Loss::MeanSquaredError => words(
+                "mse",
+                "Mean squared error",
+                "MSE",
+                "L = (1/n) Σⱼ (pⱼ − yⱼ)²",
+            ),
+            Loss::HalfSquaredError => words(
+                "half-se",
+                "½ squared error",
+                "½SE",
+                "L = ½ (p − y)²  (mean over the outputs)",
+            ),
+            Loss::MeanAbsoluteError => words(
+                "mae",
+                "Mean absolute error",
+                "MAE",
+                "L = (1/n) Σⱼ |pⱼ − yⱼ|",
+            ),
+            Loss::BinaryCrossEntropy => words(
+                "bce",
+                "Binary cross-entropy",
+                "BCE",
+                "L = −[y ln p + (1 − y) ln(1 − p)]",
+            ),
+            Loss::SoftmaxCrossEntropy => words(
+                "softmax-ce",
+                "Softmax cross-entropy",
+                "CE",
+                "L = −Σⱼ yⱼ ln pⱼ",
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,14 +254,20 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip() {
-        for l in Loss::ALL {
-            assert_eq!(Loss::from_name(l.name()), Some(l));
-            // The serialised form is the same short name (used in the URL state).
-            assert_eq!(
-                serde_json::to_string(&l).unwrap(),
-                format!("\"{}\"", l.name())
-            );
+    fn the_serialised_form_stays_as_written() {
+        // The wire format of messages and saved settings, apart from the link keys
+        // (`Described::key`), which are the URL's own.
+        let written = [
+            "mse",
+            "half_squared_error",
+            "mae",
+            "binary_cross_entropy",
+            "cross_entropy",
+        ];
+        for (l, name) in Loss::ALL.into_iter().zip(written) {
+            let serialised = serde_json::to_string(&l).unwrap();
+            assert_eq!(serialised, format!("\"{name}\""));
+            assert_eq!(serde_json::from_str::<Loss>(&serialised).unwrap(), l);
         }
     }
 }

@@ -12,6 +12,7 @@
 pub mod activation;
 pub mod batch_norm;
 pub mod dense;
+pub mod description;
 pub mod dropout;
 pub mod error;
 pub mod fast_exp;
@@ -40,6 +41,7 @@ pub mod training_engine;
 pub use activation::Activation;
 pub use batch_norm::{BatchNorm, BatchNormNodes};
 pub use dense::{Dense, DenseConfig, DenseNodes};
+pub use description::{Described, Description};
 pub use dropout::DropoutNodes;
 pub use error::EngineError;
 pub use fused_update::FusedUpdate;

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::description::{Described, Description};
 use super::error::EngineError;
 use super::fused_update::FusedUpdate;
 use super::gemm::{PanelLayout, Runs};
@@ -38,20 +39,47 @@ impl OptimizerKind {
         OptimizerKind::RmsProp,
         OptimizerKind::Adam,
     ];
+}
 
-    /// Short lowercase name, used in URLs and menus.
-    pub fn name(self) -> &'static str {
-        match self {
-            OptimizerKind::Sgd => "sgd",
-            OptimizerKind::Momentum => "momentum",
-            OptimizerKind::AdaGrad => "adagrad",
-            OptimizerKind::RmsProp => "rmsprop",
-            OptimizerKind::Adam => "adam",
-        }
+impl Described for OptimizerKind {
+    fn every() -> &'static [OptimizerKind] {
+        &OptimizerKind::ALL
     }
 
-    pub fn from_name(name: &str) -> Option<OptimizerKind> {
-        OptimizerKind::ALL.into_iter().find(|k| k.name() == name)
+    fn describe(self) -> Description {
+        let words = |key, title, short, formula| Description {
+            key,
+            title,
+            short,
+            formula,
+        };
+        match self {
+            OptimizerKind::Sgd => words("sgd", "SGD", "SGD", "w ← w − η·g"),
+            OptimizerKind::Momentum => words(
+                "momentum",
+                "SGD + momentum",
+                "Momentum",
+                "v ← μ·v + g;  w ← w − η·v",
+            ),
+            OptimizerKind::AdaGrad => words(
+                "adagrad",
+                "AdaGrad",
+                "AdaGrad",
+                "s ← s + g²;  w ← w − η·g / (√s + ε)",
+            ),
+            OptimizerKind::RmsProp => words(
+                "rmsprop",
+                "RMSprop",
+                "RMSprop",
+                "s ← ρ·s + (1 − ρ)·g²;  w ← w − η·g / (√s + ε)",
+            ),
+            OptimizerKind::Adam => words(
+                "adam",
+                "Adam",
+                "Adam",
+                "m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  w ← w − η·m̂ / (√v̂ + ε)",
+            ),
+        }
     }
 }
 
@@ -465,12 +493,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_match_the_serialised_form() {
+    fn the_serialised_form_is_the_key() {
         for kind in OptimizerKind::ALL {
-            assert_eq!(OptimizerKind::from_name(kind.name()), Some(kind));
             assert_eq!(
                 serde_json::to_string(&kind).unwrap(),
-                format!("\"{}\"", kind.name())
+                format!("\"{}\"", kind.key())
             );
         }
     }

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::description::{Described, Description};
 use super::params::{ParamRole, Params};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,19 +20,6 @@ pub enum Regularization {
 impl Regularization {
     pub const ALL: [Regularization; 3] =
         [Regularization::None, Regularization::L1, Regularization::L2];
-
-    /// Short lowercase name, used in URLs and menus.
-    pub fn name(self) -> &'static str {
-        match self {
-            Regularization::None => "none",
-            Regularization::L1 => "l1",
-            Regularization::L2 => "l2",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Regularization> {
-        Regularization::ALL.into_iter().find(|r| r.name() == name)
-    }
 
     /// The penalty added to the reported loss.
     pub fn penalty(self, params: &Params, rate: f32) -> f32 {
@@ -78,6 +66,35 @@ impl Regularization {
                 }
             }),
             _ => pairs.for_each(|(g, &w)| *g += rate * w),
+        }
+    }
+}
+
+impl Described for Regularization {
+    fn every() -> &'static [Regularization] {
+        &Regularization::ALL
+    }
+
+    fn describe(self) -> Description {
+        match self {
+            Regularization::None => Description {
+                key: "none",
+                title: "None",
+                short: "none",
+                formula: "no penalty",
+            },
+            Regularization::L1 => Description {
+                key: "l1",
+                title: "L1",
+                short: "L1",
+                formula: "penalty = λ · Σ |w|",
+            },
+            Regularization::L2 => Description {
+                key: "l2",
+                title: "L2",
+                short: "L2",
+                formula: "penalty = λ/2 · Σ w²",
+            },
         }
     }
 }

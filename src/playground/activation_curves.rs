@@ -74,27 +74,6 @@ pub fn pick_x(requested: f32) -> f32 {
     (requested.clamp(from, to) * 100.0).round() / 100.0
 }
 
-/// The formula of `f` and of `f'`, as the course writes them.
-pub fn formulas(activation: Activation) -> (&'static str, &'static str) {
-    match activation {
-        Activation::Linear => ("f(x) = x", "f'(x) = 1"),
-        Activation::Sigmoid => ("σ(x) = 1 / (1 + e⁻ˣ)", "σ'(x) = σ(x) · (1 − σ(x))"),
-        Activation::Tanh => (
-            "tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ)",
-            "tanh'(x) = 1 − tanh²(x)",
-        ),
-        Activation::Relu => ("ReLU(x) = max(0, x)", "ReLU'(x) = 1 if x > 0, else 0"),
-        Activation::LeakyRelu => (
-            "LeakyReLU(x) = x if x > 0, else 0.01·x",
-            "LeakyReLU'(x) = 1 if x > 0, else 0.01",
-        ),
-        Activation::Gelu => (
-            "GELU(x) = x · Φ(x)   (Φ: the standard normal CDF)",
-            "GELU'(x) = Φ(x) + x · φ(x)",
-        ),
-    }
-}
-
 /// `softmax(logits / temperature)`. A small temperature sharpens the distribution towards the
 /// argmax; a large one flattens it towards uniform.
 pub fn softmax_with_temperature(logits: &[f32], temperature: f32) -> Vec<f32> {

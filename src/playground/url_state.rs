@@ -5,53 +5,7 @@ use super::config::{InitChoice, PlaygroundConfig, ProblemType};
 use super::images::settings_url;
 use super::page::Page;
 use crate::data::{DatasetKind, Feature};
-use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
-
-/// The URL names of the engine's choices.
-pub fn loss_key(loss: Loss) -> &'static str {
-    match loss {
-        Loss::MeanSquaredError => "mse",
-        Loss::HalfSquaredError => "half-se",
-        Loss::MeanAbsoluteError => "mae",
-        Loss::BinaryCrossEntropy => "bce",
-        Loss::SoftmaxCrossEntropy => "softmax-ce",
-    }
-}
-
-pub fn optimizer_key(kind: OptimizerKind) -> &'static str {
-    match kind {
-        OptimizerKind::Sgd => "sgd",
-        OptimizerKind::Momentum => "momentum",
-        OptimizerKind::AdaGrad => "adagrad",
-        OptimizerKind::RmsProp => "rmsprop",
-        OptimizerKind::Adam => "adam",
-    }
-}
-
-pub fn regularization_key(regularization: Regularization) -> &'static str {
-    match regularization {
-        Regularization::None => "none",
-        Regularization::L1 => "l1",
-        Regularization::L2 => "l2",
-    }
-}
-
-pub const LOSSES: [Loss; 5] = [
-    Loss::MeanSquaredError,
-    Loss::HalfSquaredError,
-    Loss::MeanAbsoluteError,
-    Loss::BinaryCrossEntropy,
-    Loss::SoftmaxCrossEntropy,
-];
-pub const OPTIMIZERS: [OptimizerKind; 5] = [
-    OptimizerKind::Sgd,
-    OptimizerKind::Momentum,
-    OptimizerKind::AdaGrad,
-    OptimizerKind::RmsProp,
-    OptimizerKind::Adam,
-];
-pub const REGULARIZATIONS: [Regularization; 3] =
-    [Regularization::None, Regularization::L1, Regularization::L2];
+use crate::engine::{Activation, Described, Loss, OptimizerKind, Regularization};
 
 /// Writes the whole configuration as a hash, without the leading `#`.
 pub fn to_hash(config: &PlaygroundConfig) -> String {
@@ -83,19 +37,16 @@ pub fn to_hash(config: &PlaygroundConfig) -> String {
                 config
                     .activations
                     .iter()
-                    .map(|a| a.name().to_string())
+                    .map(|a| a.key().to_string())
                     .collect(),
             ),
         ),
         ("init", config.init.key().to_string()),
-        ("loss", loss_key(config.loss).to_string()),
-        ("optimizer", optimizer_key(config.optimizer).to_string()),
+        ("loss", config.loss.key().to_string()),
+        ("optimizer", config.optimizer.key().to_string()),
         ("learningRate", config.learning_rate.to_string()),
         ("batchSize", config.batch_size.to_string()),
-        (
-            "regularization",
-            regularization_key(config.regularization).to_string(),
-        ),
+        ("regularization", config.regularization.key().to_string()),
         ("regularizationRate", config.regularization_rate.to_string()),
         ("problem", config.problem.key().to_string()),
         ("showTest", config.show_test_data.to_string()),
@@ -217,30 +168,19 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
         }
         "activations" => {
             let activations: Option<Vec<Activation>> = list(value)
-                .map(|name| Activation::from_name(&name))
+                .map(|name| Activation::from_key(&name))
                 .collect();
             set(&mut config.activations, activations)
         }
         "init" => set(&mut config.init, InitChoice::from_key(value)),
-        "loss" => set(
-            &mut config.loss,
-            LOSSES.into_iter().find(|l| loss_key(*l) == value),
-        ),
-        "optimizer" => set(
-            &mut config.optimizer,
-            OPTIMIZERS.into_iter().find(|o| optimizer_key(*o) == value),
-        ),
+        "loss" => set(&mut config.loss, Loss::from_key(value)),
+        "optimizer" => set(&mut config.optimizer, OptimizerKind::from_key(value)),
         "learningRate" => set(&mut config.learning_rate, positive(value)),
         "batchSize" => set(
             &mut config.batch_size,
             value.parse().ok().filter(|n| (1..=1000).contains(n)),
         ),
-        "regularization" => set(
-            &mut config.regularization,
-            REGULARIZATIONS
-                .into_iter()
-                .find(|r| regularization_key(*r) == value),
-        ),
+        "regularization" => set(&mut config.regularization, Regularization::from_key(value)),
         "regularizationRate" => set(&mut config.regularization_rate, non_negative(value)),
         "problem" => set(&mut config.problem, ProblemType::from_key(value)),
         "showTest" => set(&mut config.show_test_data, flag(value)),

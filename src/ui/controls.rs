@@ -2,11 +2,8 @@
 //! learning rate, activation, regularisation, problem type, loss, optimiser and initialiser.
 
 use super::app::Msg;
-use crate::engine::Activation;
+use crate::engine::{Activation, Described, Loss, OptimizerKind, Regularization};
 use crate::playground::config::{InitChoice, LEARNING_RATES, REGULARIZATION_RATES};
-use crate::playground::url_state::{
-    LOSSES, OPTIMIZERS, REGULARIZATIONS, loss_key, optimizer_key, regularization_key,
-};
 use crate::playground::{PlaygroundConfig, ProblemType};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -92,13 +89,13 @@ fn TrainingSettings(props: &TrainingSettingsProps) -> Html {
                 config.learning_rate.to_string(),
                 change(|c, v| if let Ok(rate) = v.parse() { c.learning_rate = rate }))}
             {choice("activation", "Activation",
-                Activation::ALL.iter().map(|a| (a.name().to_string(), activation_title(*a).to_string())).collect(),
-                hidden_activation.name().to_string(),
-                change(|c, v| if let Some(a) = Activation::from_name(v) { c.activations.iter_mut().for_each(|slot| *slot = a) }))}
+                options::<Activation>(),
+                hidden_activation.key().to_string(),
+                change(|c, v| if let Some(a) = Activation::from_key(v) { c.activations.iter_mut().for_each(|slot| *slot = a) }))}
             {choice("regularization", "Regularization",
-                REGULARIZATIONS.iter().map(|r| (regularization_key(*r).to_string(), regularization_key(*r).to_uppercase())).collect(),
-                regularization_key(config.regularization).to_string(),
-                change(|c, v| if let Some(r) = REGULARIZATIONS.into_iter().find(|r| regularization_key(*r) == v) { c.regularization = r }))}
+                options::<Regularization>(),
+                config.regularization.key().to_string(),
+                change(|c, v| if let Some(r) = Regularization::from_key(v) { c.regularization = r }))}
             {choice("regularization-rate", "Regularization rate",
                 regularization_rates.iter().map(|r| (r.to_string(), r.to_string())).collect(),
                 config.regularization_rate.to_string(),
@@ -108,13 +105,13 @@ fn TrainingSettings(props: &TrainingSettingsProps) -> Html {
                 config.problem.key().to_string(),
                 change(|c, v| if let Some(p) = ProblemType::from_key(v) { switch_problem(c, p) }))}
             {choice("loss", "Loss",
-                LOSSES.iter().map(|l| (loss_key(*l).to_string(), loss_title(*l).to_string())).collect(),
-                loss_key(config.loss).to_string(),
-                change(|c, v| if let Some(l) = LOSSES.into_iter().find(|l| loss_key(*l) == v) { c.loss = l }))}
+                options::<Loss>(),
+                config.loss.key().to_string(),
+                change(|c, v| if let Some(l) = Loss::from_key(v) { c.loss = l }))}
             {choice("optimizer", "Optimizer",
-                OPTIMIZERS.iter().map(|o| (optimizer_key(*o).to_string(), optimizer_title(*o).to_string())).collect(),
-                optimizer_key(config.optimizer).to_string(),
-                change(|c, v| if let Some(o) = OPTIMIZERS.into_iter().find(|o| optimizer_key(*o) == v) { c.optimizer = o }))}
+                options::<OptimizerKind>(),
+                config.optimizer.key().to_string(),
+                change(|c, v| if let Some(o) = OptimizerKind::from_key(v) { c.optimizer = o }))}
             {choice("init", "Initialization",
                 InitChoice::ALL.iter().map(|i| (i.key().to_string(), i.title().to_string())).collect(),
                 config.init.key().to_string(),
@@ -197,35 +194,10 @@ fn format_epoch(epoch: usize) -> String {
     format!("{head},{tail}")
 }
 
-pub fn activation_title(activation: Activation) -> &'static str {
-    match activation {
-        Activation::Linear => "Linear",
-        Activation::Sigmoid => "Sigmoid",
-        Activation::Tanh => "Tanh",
-        Activation::Relu => "ReLU",
-        Activation::LeakyRelu => "Leaky ReLU",
-        Activation::Gelu => "GELU",
-    }
-}
-
-fn loss_title(loss: crate::engine::Loss) -> &'static str {
-    use crate::engine::Loss;
-    match loss {
-        Loss::MeanSquaredError => "Mean squared error",
-        Loss::HalfSquaredError => "½ squared error",
-        Loss::MeanAbsoluteError => "Mean absolute error",
-        Loss::BinaryCrossEntropy => "Binary cross-entropy",
-        Loss::SoftmaxCrossEntropy => "Softmax cross-entropy",
-    }
-}
-
-fn optimizer_title(kind: crate::engine::OptimizerKind) -> &'static str {
-    use crate::engine::OptimizerKind;
-    match kind {
-        OptimizerKind::Sgd => "SGD",
-        OptimizerKind::Momentum => "SGD + momentum",
-        OptimizerKind::AdaGrad => "AdaGrad",
-        OptimizerKind::RmsProp => "RMSprop",
-        OptimizerKind::Adam => "Adam",
-    }
+/// A menu's (value, text) pairs: every value of an engine choice by its key and title.
+fn options<T: Described>() -> Vec<(String, String)> {
+    T::every()
+        .iter()
+        .map(|value| (value.key().to_string(), value.title().to_string()))
+        .collect()
 }

@@ -4,11 +4,10 @@
 
 use super::app::{Msg, Selection};
 use super::colors;
-use super::controls::activation_title;
 use super::heatmap::{Heatmap, HeatmapSource};
 use super::shared::Shared;
 use crate::data::Feature;
-use crate::engine::Activation;
+use crate::engine::{Activation, Described};
 use crate::playground::config::{MAX_HIDDEN_LAYERS, MAX_NEURONS};
 use crate::playground::{PlaygroundConfig, Snapshot};
 use gloo::events::EventListener;
@@ -292,7 +291,7 @@ fn layer_header(config: &PlaygroundConfig, layer: usize, send: &Callback<Msg>) -
         send.reform(move |event: Event| {
             let mut config = config.clone();
             let name = event.target_unchecked_into::<HtmlSelectElement>().value();
-            if let Some(activation) = Activation::from_name(&name) {
+            if let Some(activation) = Activation::from_key(&name) {
                 config.activations[layer] = activation;
             }
             Msg::Configure(config)
@@ -308,9 +307,9 @@ fn layer_header(config: &PlaygroundConfig, layer: usize, send: &Callback<Msg>) -
             </div>
             <div class="neuron-count"><span data-testid={format!("neuron-count-{layer}")}>{neurons}</span>{" neurons"}</div>
             <select data-testid={format!("activation-{layer}")} {onchange}
-                title={activation_title(config.activations[layer])}>
+                title={config.activations[layer].title()}>
                 { for Activation::ALL.into_iter().map(|a| html! {
-                    <option value={a.name()} selected={config.activations[layer] == a}>{activation_title(a)}</option>
+                    <option value={a.key()} selected={config.activations[layer] == a}>{a.title()}</option>
                 }) }
             </select>
         </>

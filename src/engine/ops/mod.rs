@@ -23,6 +23,7 @@ pub(crate) use dense::{
 };
 
 use super::activation::Activation;
+use super::description::Described;
 use super::error::EngineError;
 use super::loss::Loss;
 use super::params::ParamId;
@@ -162,7 +163,7 @@ impl Op {
             Op::MatMul { .. } => "matmul",
             Op::AddBias => "add_bias",
             Op::Dense => "dense",
-            Op::Activation(a) => a.name(),
+            Op::Activation(a) => a.key(),
             Op::Softmax => "softmax",
             Op::Add => "add",
             Op::Mul => "mul",

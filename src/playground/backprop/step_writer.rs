@@ -2,7 +2,7 @@
 //! engine's numbers substituted.
 
 use super::{Focus, Phase, Step, StepKind, Trace};
-use crate::engine::{Activation, Loss, Model};
+use crate::engine::{Described, Loss, Model};
 
 /// A number as the stepper writes it: four decimals, negative numbers in parentheses when
 /// they stand inside a product.
@@ -124,10 +124,10 @@ impl StepWriter<'_> {
                 ),
             }
         } else {
-            let activation = self.model.layers()[l].activation();
+            let words = self.model.layers()[l].activation().describe();
             (
-                format!("h = {}", activation_formula(activation)),
-                format!("h = {}({a}) = {}", activation.name(), number(neuron.output)),
+                format!("h = {}(a), with {}", words.short, words.formula),
+                format!("h = {}({a}) = {}", words.short, number(neuron.output)),
             )
         };
         Step {
@@ -164,36 +164,28 @@ impl StepWriter<'_> {
                 .collect::<Vec<_>>()
                 .join(separator)
         };
-        let (formula, substituted) = match self.loss {
-            Loss::MeanSquaredError => (
-                "L = (1/n) Σⱼ (pⱼ − yⱼ)²",
-                terms(&|p, y| format!("({p} − {y})²"), " + ") + &format!(" / {count}"),
+        let substituted = match self.loss {
+            Loss::MeanSquaredError => {
+                terms(&|p, y| format!("({p} − {y})²"), " + ") + &format!(" / {count}")
+            }
+            Loss::HalfSquaredError => {
+                terms(&|p, y| format!("½ ({p} − {y})²"), " + ") + &format!(" / {count}")
+            }
+            Loss::MeanAbsoluteError => {
+                terms(&|p, y| format!("|{p} − {y}|"), " + ") + &format!(" / {count}")
+            }
+            Loss::BinaryCrossEntropy => terms(
+                &|p, y| format!("−[{y} ln {p} + (1 − {y}) ln(1 − {p})]"),
+                " + ",
             ),
-            Loss::HalfSquaredError => (
-                "L = ½ (p − y)²  (mean over the outputs)",
-                terms(&|p, y| format!("½ ({p} − {y})²"), " + ") + &format!(" / {count}"),
-            ),
-            Loss::MeanAbsoluteError => (
-                "L = (1/n) Σⱼ |pⱼ − yⱼ|",
-                terms(&|p, y| format!("|{p} − {y}|"), " + ") + &format!(" / {count}"),
-            ),
-            Loss::BinaryCrossEntropy => (
-                "L = −[y ln p + (1 − y) ln(1 − p)]",
-                terms(
-                    &|p, y| format!("−[{y} ln {p} + (1 − {y}) ln(1 − {p})]"),
-                    " + ",
-                ),
-            ),
-            Loss::SoftmaxCrossEntropy => (
-                "L = −Σⱼ yⱼ ln pⱼ",
-                pairs
-                    .iter()
-                    .filter(|(_, y)| *y != 0.0)
-                    .map(|(p, y)| format!("−{} ln {}", number(*y), number(*p)))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
+            Loss::SoftmaxCrossEntropy => pairs
+                .iter()
+                .filter(|(_, y)| *y != 0.0)
+                .map(|(p, y)| format!("−{} ln {}", number(*y), number(*p)))
+                .collect::<Vec<_>>()
+                .join(" "),
         };
+        let formula = self.loss.describe().formula;
         Step {
             phase: Phase::Loss,
             kind: StepKind::Loss,
@@ -248,7 +240,11 @@ impl StepWriter<'_> {
             steps.push(at_neuron(
                 StepKind::LocalDerivative,
                 format!("Local derivative of {name}'s activation"),
-                format!("g′(a) = {}", derivative_formula(activation)),
+                format!(
+                    "g′(a) = {}′(a), with {}",
+                    activation.describe().short,
+                    activation.derivative_formula()
+                ),
                 format!("g′({}) = {}", number(neuron.weighted_sum), number(local)),
                 local,
             ));
@@ -407,27 +403,5 @@ impl StepWriter<'_> {
             substituted: lines,
             value: self.trace.new_weights[l][j],
         }
-    }
-}
-
-fn activation_formula(activation: Activation) -> &'static str {
-    match activation {
-        Activation::Linear => "a",
-        Activation::Sigmoid => "σ(a) = 1 / (1 + e^−a)",
-        Activation::Tanh => "tanh(a)",
-        Activation::Relu => "max(0, a)",
-        Activation::LeakyRelu => "max(0.01·a, a)",
-        Activation::Gelu => "a · Φ(a)",
-    }
-}
-
-fn derivative_formula(activation: Activation) -> &'static str {
-    match activation {
-        Activation::Linear => "1",
-        Activation::Sigmoid => "σ(a)(1 − σ(a)) = h (1 − h)",
-        Activation::Tanh => "1 − tanh²(a) = 1 − h²",
-        Activation::Relu => "1 if a > 0, else 0",
-        Activation::LeakyRelu => "1 if a > 0, else 0.01",
-        Activation::Gelu => "Φ(a) + a·φ(a)",
     }
 }

@@ -10,9 +10,8 @@
 
 use super::model_spec::Preset;
 use super::training::RunSettings;
-use crate::engine::{Activation, LayerConfig, SequentialConfig};
+use crate::engine::{Activation, Described, LayerConfig, OptimizerKind, SequentialConfig};
 use crate::playground::backend::Backend;
-use crate::playground::url_state::{OPTIMIZERS, optimizer_key};
 
 /// Most layers a link may describe.
 const MAX_LAYERS: usize = 48;
@@ -53,7 +52,7 @@ pub fn fields(settings: &RunSettings) -> Vec<(&'static str, String)> {
     differs(
         "imageOptimizer",
         settings.optimizer != default.optimizer,
-        optimizer_key(settings.optimizer).to_string(),
+        settings.optimizer.key().to_string(),
     );
     differs(
         "imageRate",
@@ -101,10 +100,7 @@ pub fn apply_field(settings: &mut RunSettings, key: &str, value: &str) -> Option
             &mut settings.batch_size,
             value.parse().ok().filter(|n| (1..=1024).contains(n)),
         ),
-        "imageOptimizer" => set(
-            &mut settings.optimizer,
-            OPTIMIZERS.into_iter().find(|o| optimizer_key(*o) == value),
-        ),
+        "imageOptimizer" => set(&mut settings.optimizer, OptimizerKind::from_key(value)),
         "imageRate" => set(
             &mut settings.learning_rate,
             value
@@ -145,7 +141,7 @@ pub fn model_from_text(text: &str) -> Option<Vec<LayerConfig>> {
 fn with_activation(text: String, activation: Activation) -> String {
     match activation {
         Activation::Linear => text,
-        other => format!("{text}-{}", other.name()),
+        other => format!("{text}-{}", other.key()),
     }
 }
 
@@ -205,7 +201,7 @@ fn optional_number(text: &str, letter: char, default: usize) -> Option<(usize, &
 fn activation_suffix(text: &str) -> Option<Activation> {
     match text {
         "" => Some(Activation::Linear),
-        _ => Activation::from_name(text.strip_prefix('-')?),
+        _ => Activation::from_key(text.strip_prefix('-')?),
     }
 }
 

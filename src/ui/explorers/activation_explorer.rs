@@ -4,12 +4,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::engine::Activation;
+use crate::engine::{Activation, Described};
 use crate::playground::activation_curves::{
-    CurvePoint, VANISHING_SLOPE, X_RANGE, argmax, evaluate, formulas, pick_x, sample_curve,
+    CurvePoint, VANISHING_SLOPE, X_RANGE, argmax, evaluate, pick_x, sample_curve,
     softmax_with_temperature, vanishing_intervals,
 };
-use crate::ui::controls::activation_title;
 use plotters::coord::ReverseCoordTranslate;
 use plotters::coord::types::RangedCoordf32;
 use plotters::prelude::*;
@@ -98,7 +97,7 @@ pub fn ActivationExplorer() -> Html {
         let (focus, shown) = (focus.clone(), shown.clone());
         Callback::from(move |event: Event| {
             let select: HtmlSelectElement = event.target_unchecked_into();
-            if let Some(activation) = Activation::from_name(&select.value()) {
+            if let Some(activation) = Activation::from_key(&select.value()) {
                 if !shown.contains(&activation) {
                     shown.set([shown.as_slice(), &[activation]].concat());
                 }
@@ -119,7 +118,8 @@ pub fn ActivationExplorer() -> Html {
     };
 
     let at_x = evaluate(*focus, *x);
-    let (formula, derivative_formula) = formulas(*focus);
+    let words = focus.describe();
+    let (formula, derivative_formula) = (words.formula, focus.derivative_formula());
     html! {
         <section class="page explorer activation-explorer">
             <h2>{"Activation functions and their derivatives"}</h2>
@@ -132,10 +132,10 @@ pub fn ActivationExplorer() -> Html {
                 <aside class="activation-side">
                     <div class="activation-ticks">
                         { for Activation::ALL.into_iter().map(|activation| html! {
-                            <label class="activation-tick" data-testid={format!("show-{}", activation.name())}>
+                            <label class="activation-tick" data-testid={format!("show-{}", activation.key())}>
                                 <input type="checkbox" checked={drawn.contains(&activation)} onchange={toggle(activation)} />
                                 <span class="swatch" style={format!("background:{}", css_colour(activation))}></span>
-                                {activation_title(activation)}
+                                {activation.title()}
                             </label>
                         }) }
                     </div>
@@ -143,7 +143,7 @@ pub fn ActivationExplorer() -> Html {
                         <label>{"Look closely at"}</label>
                         <select data-testid="activation-choice" onchange={on_focus}>
                             { for Activation::ALL.into_iter().map(|activation| html! {
-                                <option value={activation.name()} selected={activation == *focus}>{activation_title(activation)}</option>
+                                <option value={activation.key()} selected={activation == *focus}>{activation.title()}</option>
                             }) }
                         </select>
                     </div>
@@ -164,8 +164,8 @@ pub fn ActivationExplorer() -> Html {
                         <input id="activation-x" type="range" min={X_RANGE.0.to_string()} max={X_RANGE.1.to_string()} step="0.01"
                             value={x.to_string()} data-testid="activation-x" oninput={on_slider} />
                         <span class="readout">{"x = "}<b data-testid="activation-x-value">{format!("{:.2}", *x)}</b></span>
-                        <span class="readout">{format!("{}(x) = ", short_name(*focus))}<b data-testid="activation-value">{format!("{:.4}", at_x.value)}</b></span>
-                        <span class="readout">{format!("{}'(x) = ", short_name(*focus))}<b data-testid="activation-derivative">{format!("{:.4}", at_x.slope)}</b></span>
+                        <span class="readout">{format!("{}(x) = ", words.short)}<b data-testid="activation-value">{format!("{:.4}", at_x.value)}</b></span>
+                        <span class="readout">{format!("{}'(x) = ", words.short)}<b data-testid="activation-derivative">{format!("{:.4}", at_x.slope)}</b></span>
                     </div>
                     <p class="hint">{"Drag on either chart or move the slider. Solid lines are f, dashed lines are f'; the shaded band is where the focused activation's f' < 0.05."}</p>
                     <table class="at-x-table">
@@ -174,7 +174,7 @@ pub fn ActivationExplorer() -> Html {
                             let CurvePoint { value, slope, .. } = evaluate(activation, *x);
                             html! {
                                 <tr class={classes!((activation == *focus).then_some("focused"))}>
-                                    <td><span class="swatch" style={format!("background:{}", css_colour(activation))}></span>{activation_title(activation)}</td>
+                                    <td><span class="swatch" style={format!("background:{}", css_colour(activation))}></span>{activation.title()}</td>
                                     <td>{format!("{value:.4}")}</td>
                                     <td>{format!("{slope:.4}")}</td>
                                 </tr>
@@ -185,17 +185,6 @@ pub fn ActivationExplorer() -> Html {
             </div>
             <SoftmaxTemperature />
         </section>
-    }
-}
-
-fn short_name(activation: Activation) -> &'static str {
-    match activation {
-        Activation::Sigmoid => "σ",
-        Activation::Tanh => "tanh",
-        Activation::Relu => "ReLU",
-        Activation::LeakyRelu => "LeakyReLU",
-        Activation::Gelu => "GELU",
-        Activation::Linear => "f",
     }
 }
 

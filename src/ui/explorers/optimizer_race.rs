@@ -3,7 +3,7 @@
 //! `playground::optimizer_race`; the drawing in `contour_plot`.
 
 use super::contour_plot::{self, PLOT_SIZE, racer_colour};
-use crate::engine::OptimizerKind;
+use crate::engine::{Described, OptimizerKind};
 use crate::playground::optimizer_race::{Point, RACE_LEARNING_RATES, Race, Racer, Surface};
 use crate::ui::controls::choice;
 use gloo::render::{AnimationFrame, request_animation_frame};
@@ -230,7 +230,7 @@ impl OptimizerRace {
 
 fn racer_row(racer: &Racer, link: &yew::html::Scope<OptimizerRace>) -> Html {
     let kind = racer.kind();
-    let name = kind.name();
+    let name = kind.key();
     let onchange = link.batch_callback(move |event: Event| {
         let value = event.target_unchecked_into::<HtmlSelectElement>().value();
         value
@@ -255,7 +255,7 @@ fn racer_row(racer: &Racer, link: &yew::html::Scope<OptimizerRace>) -> Html {
         .unwrap_or_default();
     html! {
         <tr class={classes!(racer.diverged().then_some("diverged"))}>
-            <td><span class="swatch" style={format!("background: {}", racer_colour(kind))} />{title(kind)}</td>
+            <td><span class="swatch" style={format!("background: {}", racer_colour(kind))} />{kind.describe().short}</td>
             <td>
                 <select data-testid={format!("race-learning-rate-{name}")} {onchange}>
                     { for rate_options(racer.learning_rate()).into_iter().map(|(value, label)| {
@@ -290,16 +290,6 @@ fn coordinate(value: f64) -> String {
         "0.000".to_string()
     } else {
         text
-    }
-}
-
-fn title(kind: OptimizerKind) -> &'static str {
-    match kind {
-        OptimizerKind::Sgd => "SGD",
-        OptimizerKind::Momentum => "Momentum",
-        OptimizerKind::AdaGrad => "AdaGrad",
-        OptimizerKind::RmsProp => "RMSprop",
-        OptimizerKind::Adam => "Adam",
     }
 }
 

@@ -2,7 +2,7 @@
 //! shape and parameter count updated as it is edited, and layers that cannot fit refused with
 //! the size formula written out.
 
-use crate::engine::{Activation, LayerConfig, SequentialConfig};
+use crate::engine::{Activation, Described, LayerConfig, SequentialConfig};
 use crate::playground::images::model_spec::{
     self, LAYER_KINDS, Preset, input_side, kind_title, shape_text, size_formula,
 };
@@ -73,7 +73,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
             let (on_change, config) = (props.on_change.clone(), config.clone());
             let onchange = Callback::from(move |event: Event| {
                 let select: HtmlSelectElement = event.target_unchecked_into();
-                if let Some(activation) = Activation::from_name(&select.value()) {
+                if let Some(activation) = Activation::from_key(&select.value()) {
                     let mut config = config.clone();
                     match &mut config.layers[index] {
                         LayerConfig::Conv2d { activation: a, .. } | LayerConfig::Dense { activation: a, .. } => *a = activation,
@@ -85,7 +85,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
             html! {
                 <select disabled={props.locked} {onchange} data-testid={format!("layer-{index}-activation")}>
                     { for Activation::ALL.iter().map(|a| html! {
-                        <option value={a.name()} selected={*a == current}>{a.name()}</option>
+                        <option value={a.key()} selected={*a == current}>{a.title()}</option>
                     }) }
                 </select>
             }

@@ -2,7 +2,7 @@
 //! augmentation), Train / Pause / Reset, and where the run stands: progress bar, epoch,
 //! examples per second.
 
-use crate::engine::OptimizerKind;
+use crate::engine::{Described, OptimizerKind};
 use crate::playground::backend::Backend;
 use crate::playground::images::training::{Progress, RunSettings};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -76,7 +76,7 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
         let (on_settings, settings) = (props.on_settings.clone(), settings.clone());
         Callback::from(move |event: Event| {
             let select: HtmlSelectElement = event.target_unchecked_into();
-            if let Some(kind) = OptimizerKind::from_name(&select.value()) {
+            if let Some(kind) = OptimizerKind::from_key(&select.value()) {
                 let mut settings = settings.clone();
                 settings.optimizer = kind;
                 on_settings.emit(settings);
@@ -138,7 +138,7 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
             <label class="row">{"optimiser"}
                 <select onchange={on_optimizer} disabled={locked} data-testid="optimizer">
                     { for OptimizerKind::ALL.iter().map(|k| html! {
-                        <option value={k.name()} selected={*k == settings.optimizer}>{k.name()}</option>
+                        <option value={k.key()} selected={*k == settings.optimizer}>{k.title()}</option>
                     }) }
                 </select>
             </label>

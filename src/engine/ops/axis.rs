@@ -3,8 +3,11 @@
 //!
 //! A tensor is seen as `[outer, axis, inner]`: the dimensions before the axis, the axis, and
 //! those after it. Both ops copy runs of `len · inner` values between two such views, and their
-//! gradients copy the same runs back, added into the input's gradient. GPU twin:
-//! `shaders/axis.wgsl` (`copy_along_axis`), launched by `gpu::kernels::Commands::copy_along_axis`.
+//! gradients copy the same runs back, added into the input's gradient.
+//!
+//! GPU twin: shader `shaders/axis.wgsl` (`copy_along_axis`); launcher
+//! `gpu::Commands::copy_along_axis` (`src/gpu/tensor_kernels.rs`); parity cases: `Case::Slice` and
+//! `Case::Concat` in `tests/gpu_common/kernel_cases.rs`.
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

@@ -8,6 +8,9 @@
 //! `dx = γ / sqrt(σ² + ε) · (dy - mean(dy) - x̂ · mean(dy · x̂))`.
 //! With running statistics (evaluation) they are constants and the two means drop out:
 //! `dx = γ dy / sqrt(σ² + ε)`. Either way `dγ = Σ dy · x̂` and `dβ = Σ dy`.
+//!
+//! GPU twin: shader `shaders/batch_norm.wgsl`; launcher `gpu::NormCommands`
+//! (`src/gpu/norm_kernels.rs`); parity cases: `tests/gpu_common/norm_cases.rs`.
 
 use serde::{Deserialize, Serialize};
 

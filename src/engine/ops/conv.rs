@@ -9,6 +9,10 @@
 //!
 //! The sizes follow the course's formula `n_out = (n_in + 2p - k)/s + 1`; a kernel that does not
 //! land a whole number of times is refused with that formula written out.
+//!
+//! GPU twin: shader `shaders/conv.wgsl` (with `window.wgsl`); launcher
+//! `gpu::ConvCommands::conv2d_*` (`src/gpu/conv_kernels.rs`); parity cases: the convolution cases
+//! of `tests/gpu_common/conv_cases.rs`.
 
 use super::short_rows;
 use super::{OutputShape, Scratch};

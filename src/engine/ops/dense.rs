@@ -4,6 +4,11 @@
 //!
 //! Backward is the matmul's and the bias add's, with `dY` the upstream gradient:
 //! `dX += dY · Wᵀ`, `dW += Xᵀ · dY` and `db += dY` summed over the rows.
+//!
+//! GPU twin: shader `shaders/matmul.wgsl` / `matmul_wide.wgsl`, then `elementwise.wgsl`'s
+//! `add_bias`; launcher `gpu::Commands::matmul` and `add_bias` (`src/gpu/kernels.rs`; the GPU runs
+//! the two in turn); parity cases: `Case::Matmul` and `Case::BiasAdd` in
+//! `tests/gpu_common/kernel_cases.rs`.
 
 use super::{OutputShape, elementwise, matmul};
 use crate::engine::error::EngineError;

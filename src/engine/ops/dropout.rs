@@ -4,6 +4,9 @@
 //! training, so the expected output equals the input and evaluation needs no rescaling).
 //! Backward lets the gradient through the kept values, scaled the same way; none flows into the
 //! mask.
+//!
+//! GPU twin: shader `shaders/dropout.wgsl`; launcher `gpu::NormCommands::dropout_*`
+//! (`src/gpu/norm_kernels.rs`); parity cases: `tests/gpu_common/norm_cases.rs`.
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

@@ -1,5 +1,12 @@
 //! Element-by-element ops (add_bias, add, mul, square, add_scalar, scale, softmax): shape rules,
 //! forward and backward.
+//!
+//! GPU twin: shader `shaders/elementwise.wgsl` (bias add, sum, product and their gradients) and
+//! `training.wgsl`'s `softmax_rows` (softmax forward only); launchers `gpu::Commands::add_bias`,
+//! `add`, `multiply`, `accumulate`, `accumulate_product` (`src/gpu/kernels.rs`,
+//! `src/gpu/tensor_kernels.rs`); parity cases `Case::BiasAdd`, `Case::ColumnSums`, `Case::Add`,
+//! `Case::Multiply` in `tests/gpu_common/kernel_cases.rs`. Square, add_scalar and scale have no
+//! GPU twin: the GPU pass refuses them by name.
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

@@ -1,5 +1,9 @@
 //! The loss op: a scalar loss of a prediction (or logits) against a target, and its gradient with
 //! respect to the prediction (the formulas live in `engine::loss`).
+//!
+//! GPU twin: shader `shaders/reduce.wgsl` (`loss_terms`, `sum_to_scalar`, `loss_gradient`);
+//! launcher `gpu::Commands::loss_value`, `loss_gradient` (`src/gpu/kernels.rs`); parity cases:
+//! `Case::LossValue` and `Case::LossGradient` in `tests/gpu_common/kernel_cases.rs`.
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

@@ -3,6 +3,9 @@
 //! With `dC` the upstream gradient:
 //! `dA = dC · op(B)^T` (or its transpose when A is used transposed) and
 //! `dB = op(A)^T · dC` (or its transpose when B is used transposed).
+//!
+//! GPU twin: shader `shaders/matmul.wgsl` and `matmul_wide.wgsl`; launcher `gpu::Commands::matmul`
+//! (`src/gpu/matmul.rs`); parity cases: `Case::Matmul` in `tests/gpu_common/kernel_cases.rs`.
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

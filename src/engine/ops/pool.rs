@@ -4,6 +4,11 @@
 //! (no padding, so `n_out = (n_in - size)/stride + 1`). Max pooling keeps the largest value and
 //! remembers where it was, so backward routes the whole gradient to that one position; average
 //! pooling keeps the mean, so backward splits the gradient evenly over the window.
+//!
+//! GPU twin: shader `shaders/pool.wgsl` (with `window.wgsl`); flatten moves nothing on the GPU (a
+//! view of its input's buffer); launcher `gpu::ConvCommands::*_pool2d_*`
+//! (`src/gpu/conv_kernels.rs`); parity cases: the pooling cases of
+//! `tests/gpu_common/conv_cases.rs`.
 
 use super::conv::sliding_output;
 use super::{OutputShape, Scratch};

@@ -1,4 +1,7 @@
 //! Reductions to a scalar (sum, mean): forward and backward.
+//!
+//! GPU twin: none. The loss sums its terms on the GPU itself (`reduce.wgsl`'s `sum_to_scalar`),
+//! and the GPU pass refuses these two ops by name.
 
 use crate::engine::tensor::Tensor;
 

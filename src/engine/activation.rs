@@ -244,12 +244,7 @@ impl Described for Activation {
     }
 
     fn describe(self) -> Description {
-        let words = |key, title, short, formula| Description {
-            key,
-            title,
-            short,
-            formula,
-        };
+        let words = Description::new;
         match self {
             Activation::Linear => words("linear", "Linear", "f", "f(x) = x"),
             Activation::Sigmoid => words("sigmoid", "Sigmoid", "σ", "σ(x) = 1 / (1 + e⁻ˣ)"),

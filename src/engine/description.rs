@@ -16,6 +16,22 @@ pub struct Description {
     pub formula: &'static str,
 }
 
+impl Description {
+    pub const fn new(
+        key: &'static str,
+        title: &'static str,
+        short: &'static str,
+        formula: &'static str,
+    ) -> Description {
+        Description {
+            key,
+            title,
+            short,
+            formula,
+        }
+    }
+}
+
 /// An engine enum whose every value has a [`Description`].
 pub trait Described: Copy + PartialEq + Sized + 'static {
     /// Every value, in menu order.

@@ -185,12 +185,7 @@ impl Described for Loss {
     }
 
     fn describe(self) -> Description {
-        let words = |key, title, short, formula| Description {
-            key,
-            title,
-            short,
-            formula,
-        };
+        let words = Description::new;
         match self {
             Loss::MeanSquaredError => words(
                 "mse",

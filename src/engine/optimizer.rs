@@ -47,12 +47,7 @@ impl Described for OptimizerKind {
     }
 
     fn describe(self) -> Description {
-        let words = |key, title, short, formula| Description {
-            key,
-            title,
-            short,
-            formula,
-        };
+        let words = Description::new;
         match self {
             OptimizerKind::Sgd => words("sgd", "SGD", "SGD", "w ← w − η·g"),
             OptimizerKind::Momentum => words(

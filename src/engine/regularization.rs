@@ -77,24 +77,9 @@ impl Described for Regularization {
 
     fn describe(self) -> Description {
         match self {
-            Regularization::None => Description {
-                key: "none",
-                title: "None",
-                short: "none",
-                formula: "no penalty",
-            },
-            Regularization::L1 => Description {
-                key: "l1",
-                title: "L1",
-                short: "L1",
-                formula: "penalty = λ · Σ |w|",
-            },
-            Regularization::L2 => Description {
-                key: "l2",
-                title: "L2",
-                short: "L2",
-                formula: "penalty = λ/2 · Σ w²",
-            },
+            Regularization::None => Description::new("none", "None", "none", "no penalty"),
+            Regularization::L1 => Description::new("l1", "L1", "L1", "penalty = λ · Σ |w|"),
+            Regularization::L2 => Description::new("l2", "L2", "L2", "penalty = λ/2 · Σ w²"),
         }
     }
 }

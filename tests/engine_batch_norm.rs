@@ -2,6 +2,7 @@
 //! running statistics, and through a whole network), normalised outputs, the running
 //! statistics' update by the `Trainer`, evaluation with them, and PyTorch's numbers.
 
+use neural_playground::engine::Dropout;
 use neural_playground::engine::{
     Activation, LayerConfig, Loss, Mode, NodeId, OptimizerConfig, OptimizerKind, OutputTransform,
     ParamId, ParamRole, Params, Regularization, SeededRng, SequentialConfig, Tape, Tensor,
@@ -182,8 +183,8 @@ fn normalised_images() -> SequentialConfig {
     SequentialConfig {
         input: [3, 3, 3],
         layers: vec![
-            LayerConfig::BatchNorm,
-            LayerConfig::Flatten,
+            LayerConfig::BATCH_NORM,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 5,
@@ -337,11 +338,11 @@ fn gradients_through_a_network_with_batch_norm_match_finite_differences() {
         input: [2, 4, 4],
         layers: vec![
             LayerConfig::conv(3, 3, Activation::Tanh),
-            LayerConfig::BatchNorm,
-            LayerConfig::Flatten,
+            LayerConfig::BATCH_NORM,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(4, Activation::Tanh),
-            LayerConfig::BatchNorm,
-            LayerConfig::Dropout { rate: 0.3 },
+            LayerConfig::BATCH_NORM,
+            LayerConfig::Dropout(Dropout { rate: 0.3 }),
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 6,

@@ -2,6 +2,7 @@
 //! of the values and keep the mean, redrawn every step from the seed, and the identity at
 //! evaluation.
 
+use neural_playground::engine::Dropout;
 use neural_playground::engine::{
     Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, OutputTransform, ParamRole,
     Params, Regularization, SeededRng, SequentialConfig, Tape, Tensor, TrainConfig, Trainable,
@@ -57,8 +58,8 @@ fn dropout_network(rate: f32) -> SequentialConfig {
     SequentialConfig {
         input: [1, 10, 10],
         layers: vec![
-            LayerConfig::Flatten,
-            LayerConfig::Dropout { rate },
+            LayerConfig::FLATTEN,
+            LayerConfig::Dropout(Dropout { rate }),
             LayerConfig::dense(3, Activation::Linear),
         ],
         seed: 4,
@@ -109,7 +110,7 @@ fn evaluation_is_the_identity() {
     let images = random_tensor(&[5, 1, 10, 10], &mut rng);
     let without = SequentialConfig {
         layers: vec![
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(3, Activation::Linear),
         ],
         ..dropout_network(0.5)

@@ -6,6 +6,7 @@ use neural_playground::engine::{
     Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Pooling, Regularization,
     SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainable, Trainer,
 };
+use neural_playground::engine::{Conv2d, Dropout, MaxPool2d};
 
 fn train_config(kind: OptimizerKind, learning_rate: f32, batch_size: usize) -> TrainConfig {
     TrainConfig {
@@ -68,15 +69,15 @@ fn tiny_conv_net(pooling: Pooling) -> SequentialConfig {
     SequentialConfig {
         input: [2, 6, 6],
         layers: vec![
-            LayerConfig::Conv2d {
+            LayerConfig::Conv2d(Conv2d {
                 out_channels: 3,
                 kernel: 3,
                 stride: 1,
                 padding: 1,
                 activation: Activation::Tanh,
-            },
+            }),
             LayerConfig::pool(pooling, 2),
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(3, Activation::Linear),
         ],
         seed: 7,
@@ -180,7 +181,7 @@ fn a_tiny_cnn_tells_vertical_from_horizontal_bars() {
         layers: vec![
             LayerConfig::conv(4, 3, Activation::Relu),
             LayerConfig::pool(Pooling::Max, 2),
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 2,
@@ -217,8 +218,8 @@ fn impossible_shapes_are_refused_with_the_reason() {
     let pool = SequentialConfig {
         input: [1, 28, 28],
         layers: vec![
-            LayerConfig::MaxPool2d { size: 3, stride: 3 },
-            LayerConfig::Flatten,
+            LayerConfig::MaxPool2d(MaxPool2d { size: 3, stride: 3 }),
+            LayerConfig::FLATTEN,
             LayerConfig::dense(10, Activation::Linear),
         ],
         seed: 1,
@@ -260,12 +261,12 @@ fn normalised_cnn() -> SequentialConfig {
         input: [1, 6, 6],
         layers: vec![
             LayerConfig::conv(4, 3, Activation::Relu),
-            LayerConfig::BatchNorm,
+            LayerConfig::BATCH_NORM,
             LayerConfig::pool(Pooling::Max, 2),
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(8, Activation::Relu),
-            LayerConfig::BatchNorm,
-            LayerConfig::Dropout { rate: 0.25 },
+            LayerConfig::BATCH_NORM,
+            LayerConfig::Dropout(Dropout { rate: 0.25 }),
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 2,
@@ -309,7 +310,7 @@ fn batch_norm_and_dropout_in_the_summary() {
 fn dropout_rates_outside_0_to_1_are_refused_in_words() {
     for rate in [1.0, 1.5, -0.1, f32::NAN] {
         let mut config = normalised_cnn();
-        config.layers[6] = LayerConfig::Dropout { rate };
+        config.layers[6] = LayerConfig::Dropout(Dropout { rate });
         let message = config.summary().unwrap_err().to_string();
         assert!(
             message.starts_with("layer 7 (dropout) on 8 features:"),

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use neural_playground::data::digits::DigitSet;
 use neural_playground::engine::{Activation, LayerConfig, OptimizerKind, SequentialConfig};
+use neural_playground::engine::{Conv2d, MaxPool2d};
 use neural_playground::playground::backend::Backend;
 use neural_playground::playground::images::training::{RunSettings, TrainingRun};
 
@@ -17,15 +18,15 @@ fn settings() -> RunSettings {
         model: SequentialConfig {
             input: [1, 28, 28],
             layers: vec![
-                LayerConfig::Conv2d {
+                LayerConfig::Conv2d(Conv2d {
                     out_channels: 4,
                     kernel: 3,
                     stride: 1,
                     padding: 1,
                     activation: Activation::Relu,
-                },
-                LayerConfig::MaxPool2d { size: 2, stride: 2 },
-                LayerConfig::Flatten,
+                }),
+                LayerConfig::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+                LayerConfig::FLATTEN,
                 LayerConfig::dense(10, Activation::Linear),
             ],
             seed: 3,

@@ -15,6 +15,7 @@ use neural_playground::engine::{
     Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Pooling, Regularization,
     SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainable, Trainer,
 };
+use neural_playground::engine::{AvgPool2d, Conv2d, Dropout, MaxPool2d};
 use neural_playground::gpu::{GpuContext, GpuSequentialTrainer};
 
 mod gpu_common;
@@ -48,13 +49,13 @@ fn conv(
     padding: usize,
     activation: Activation,
 ) -> LayerConfig {
-    LayerConfig::Conv2d {
+    LayerConfig::Conv2d(Conv2d {
         out_channels,
         kernel,
         stride,
         padding,
         activation,
-    }
+    })
 }
 
 /// LeNet-like on odd-sized 13x13 maps: conv (padding 1) ReLU, max pool 3/2, conv stride 2 tanh,
@@ -64,10 +65,10 @@ fn lenet_like() -> SequentialConfig {
         input: [1, 13, 13],
         layers: vec![
             conv(4, 3, 1, 1, Activation::Relu),
-            LayerConfig::MaxPool2d { size: 3, stride: 2 },
+            LayerConfig::MaxPool2d(MaxPool2d { size: 3, stride: 2 }),
             conv(6, 2, 2, 0, Activation::Tanh),
-            LayerConfig::AvgPool2d { size: 2, stride: 1 },
-            LayerConfig::Flatten,
+            LayerConfig::AvgPool2d(AvgPool2d { size: 2, stride: 1 }),
+            LayerConfig::FLATTEN,
             LayerConfig::dense(16, Activation::Relu),
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
@@ -86,12 +87,12 @@ fn normalised() -> SequentialConfig {
         input: [1, 12, 12],
         layers: vec![
             conv(6, 3, 1, 0, Activation::Relu),
-            LayerConfig::BatchNorm,
+            LayerConfig::BATCH_NORM,
             LayerConfig::pool(Pooling::Max, 2),
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(32, Activation::Tanh),
-            LayerConfig::BatchNorm,
-            LayerConfig::Dropout { rate: 0.3 },
+            LayerConfig::BATCH_NORM,
+            LayerConfig::Dropout(Dropout { rate: 0.3 }),
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 12,
@@ -104,11 +105,11 @@ fn normalised_input() -> SequentialConfig {
     SequentialConfig {
         input: [2, 8, 8],
         layers: vec![
-            LayerConfig::BatchNorm,
+            LayerConfig::BATCH_NORM,
             conv(3, 3, 1, 1, Activation::Sigmoid),
-            LayerConfig::Dropout { rate: 0.25 },
+            LayerConfig::Dropout(Dropout { rate: 0.25 }),
             LayerConfig::pool(Pooling::Average, 2),
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 13,
@@ -121,11 +122,11 @@ fn perceptron() -> SequentialConfig {
     SequentialConfig {
         input: [1, 10, 10],
         layers: vec![
-            LayerConfig::Flatten,
+            LayerConfig::FLATTEN,
             LayerConfig::dense(32, Activation::Gelu),
-            LayerConfig::Dropout { rate: 0.2 },
+            LayerConfig::Dropout(Dropout { rate: 0.2 }),
             LayerConfig::dense(16, Activation::LeakyRelu),
-            LayerConfig::BatchNorm,
+            LayerConfig::BATCH_NORM,
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 14,

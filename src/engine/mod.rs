@@ -19,6 +19,7 @@ pub mod fast_exp;
 pub mod fused_update;
 pub mod gemm;
 pub mod init;
+pub mod layers;
 pub mod loss;
 pub mod model;
 pub mod model_tape;
@@ -46,6 +47,10 @@ pub use dropout::DropoutNodes;
 pub use error::EngineError;
 pub use fused_update::FusedUpdate;
 pub use init::Initializer;
+pub use layers::{
+    AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, LayerConfig, MaxPool2d,
+    Pooling,
+};
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};
 pub use model_tape::{Mode, ModelTape};
@@ -55,7 +60,7 @@ pub use packed_weights::PackedWeights;
 pub use params::{ParamId, ParamRole, Params};
 pub use regularization::Regularization;
 pub use rng::SeededRng;
-pub use sequential::{LayerConfig, LayerSummary, Pooling, Sequential, SequentialConfig};
+pub use sequential::{LayerSummary, Sequential, SequentialConfig};
 pub use tape::{Node, NodeId, Tape};
 pub use tensor::Tensor;
 pub use trainable::Trainable;

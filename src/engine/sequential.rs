@@ -1,8 +1,8 @@
-//! `Sequential`: an image network as a list of layer configs (convolutions, poolings, flatten,
-//! dense layers, batch normalisation, dropout) built for one input shape
-//! `[channels, height, width]`: config, then `init`. It records onto the tape with the existing
-//! ops, for training or for evaluation ([`Mode`]), so the [`Trainer`](super::Trainer) trains it
-//! like the dense [`Model`](super::Model).
+//! `Sequential`: an image network as a list of layers (each kind in its own module of
+//! [`layers`](super::layers): convolutions, poolings, flatten, dense layers, batch normalisation,
+//! dropout) built for one input shape `[channels, height, width]`: config, then `init`. It
+//! records onto the tape with the existing ops, for training or for evaluation ([`Mode`]), so the
+//! [`Trainer`](super::Trainer) trains it like the dense [`Model`](super::Model).
 //!
 //! [`SequentialConfig::summary`] gives every layer's output shape and parameter count without
 //! building anything (for the model builder), and refuses shapes that cannot work with the ops'
@@ -11,104 +11,23 @@
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
-use super::batch_norm::BatchNorm;
-use super::dense::{Dense, DenseConfig};
-use super::dropout;
 use super::error::EngineError;
-use super::init::Initializer;
+use super::layers::{Conv2d, Layer, LayerConfig, Pooling, RecordedNodes, RecordingFor};
 use super::loss::{Loss, OutputTransform};
 use super::model_tape::{Mode, ModelTape};
-use super::ops::{NormStatistics, Op, OutputShape};
-use super::params::{ParamId, ParamRole, Params};
+use super::params::Params;
 use super::rng::SeededRng;
 use super::tape::Tape;
 use super::tensor::Tensor;
 use super::trainable::Trainable;
 
-/// One layer of a sequential network.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum LayerConfig {
-    /// `out_channels` kernels of `kernel`x`kernel` over all input channels, one bias per output
-    /// channel, then `activation`.
-    Conv2d {
-        out_channels: usize,
-        kernel: usize,
-        stride: usize,
-        /// Zeros added on every side of the input.
-        padding: usize,
-        activation: Activation,
-    },
-    /// The largest value of each `size`x`size` window moved by `stride`, per channel.
-    MaxPool2d { size: usize, stride: usize },
-    /// The mean of each `size`x`size` window moved by `stride`, per channel.
-    AvgPool2d { size: usize, stride: usize },
-    /// Feature maps `[c, h, w]` to one vector of `c·h·w` features.
-    Flatten,
-    /// A fully connected layer of `outputs` neurons on a vector of features.
-    Dense {
-        outputs: usize,
-        activation: Activation,
-    },
-    /// Normalises each feature of a vector (BatchNorm1d) or each channel of feature maps
-    /// (BatchNorm2d) to mean 0 and variance 1 over the batch, then scales and shifts it by a
-    /// learned γ and β. Evaluation uses running statistics kept from training.
-    BatchNorm,
-    /// In training, zeroes each value with probability `rate` (in `[0, 1)`) and scales the
-    /// others by `1 / (1 - rate)`; at evaluation, passes the values through unchanged.
-    Dropout { rate: f32 },
-}
-
-impl LayerConfig {
-    /// A convolution with stride 1 and no padding.
-    pub fn conv(out_channels: usize, kernel: usize, activation: Activation) -> LayerConfig {
-        LayerConfig::Conv2d {
-            out_channels,
-            kernel,
-            stride: 1,
-            padding: 0,
-            activation,
-        }
-    }
-
-    pub fn dense(outputs: usize, activation: Activation) -> LayerConfig {
-        LayerConfig::Dense {
-            outputs,
-            activation,
-        }
-    }
-
-    /// A `size`x`size` pooling moved by `size` (windows side by side).
-    pub fn pool(kind: Pooling, size: usize) -> LayerConfig {
-        match kind {
-            Pooling::Max => LayerConfig::MaxPool2d { size, stride: size },
-            Pooling::Average => LayerConfig::AvgPool2d { size, stride: size },
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            LayerConfig::Conv2d { .. } => "conv2d",
-            LayerConfig::MaxPool2d { .. } => "max_pool2d",
-            LayerConfig::AvgPool2d { .. } => "avg_pool2d",
-            LayerConfig::Flatten => "flatten",
-            LayerConfig::Dense { .. } => "dense",
-            LayerConfig::BatchNorm => "batch_norm",
-            LayerConfig::Dropout { .. } => "dropout",
-        }
-    }
-}
-
-/// Which pooling a preset uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Pooling {
-    Max,
-    Average,
-}
-
 /// What one layer produces, for the model builder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LayerSummary {
+    /// The kind's key ("conv2d"; "batch_norm1d" or "batch_norm2d").
     pub name: &'static str,
+    /// What the builder calls it ("Convolution").
+    pub title: &'static str,
     /// The output of one example: `[c, h, w]` for feature maps, `[features]` for vectors.
     pub output_shape: Vec<usize>,
     /// Scalars the layer learns (weights, biases, batch normalisation's γ and β).
@@ -139,7 +58,7 @@ impl SequentialConfig {
         SequentialConfig {
             input: MNIST_INPUT,
             layers: vec![
-                LayerConfig::Flatten,
+                LayerConfig::FLATTEN,
                 LayerConfig::dense(512, Activation::Relu),
                 LayerConfig::dense(512, Activation::Relu),
                 LayerConfig::dense(10, Activation::Linear),
@@ -154,17 +73,17 @@ impl SequentialConfig {
         SequentialConfig {
             input: MNIST_INPUT,
             layers: vec![
-                LayerConfig::Conv2d {
+                LayerConfig::Conv2d(Conv2d {
                     out_channels: 6,
                     kernel: 5,
                     stride: 1,
                     padding: 2,
                     activation,
-                },
+                }),
                 LayerConfig::pool(pooling, 2),
                 LayerConfig::conv(16, 5, activation),
                 LayerConfig::pool(pooling, 2),
-                LayerConfig::Flatten,
+                LayerConfig::FLATTEN,
                 LayerConfig::dense(120, activation),
                 LayerConfig::dense(84, activation),
                 LayerConfig::dense(10, Activation::Linear),
@@ -176,12 +95,14 @@ impl SequentialConfig {
     /// A small modern CNN: two blocks of two 3x3 ReLU convolutions (padding 1) and a max pool,
     /// then a dense layer of 128.
     pub fn small_cnn() -> SequentialConfig {
-        let conv = |out_channels| LayerConfig::Conv2d {
-            out_channels,
-            kernel: 3,
-            stride: 1,
-            padding: 1,
-            activation: Activation::Relu,
+        let conv = |out_channels| {
+            LayerConfig::Conv2d(Conv2d {
+                out_channels,
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+                activation: Activation::Relu,
+            })
         };
         SequentialConfig {
             input: MNIST_INPUT,
@@ -192,7 +113,7 @@ impl SequentialConfig {
                 conv(32),
                 conv(32),
                 LayerConfig::pool(Pooling::Max, 2),
-                LayerConfig::Flatten,
+                LayerConfig::FLATTEN,
                 LayerConfig::dense(128, Activation::Relu),
                 LayerConfig::dense(10, Activation::Linear),
             ],
@@ -257,20 +178,15 @@ impl SequentialConfig {
         let mut summaries = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let in_shape = shape.clone();
-            match layer_output(layer, &shape) {
+            match layer.output(&shape) {
                 Ok((next, parameters)) => {
                     shape = next;
-                    // A running mean and variance per feature: as many as γ and β.
-                    let (name, running_statistics) = match (layer, in_shape.len()) {
-                        (LayerConfig::BatchNorm, 2) => ("batch_norm1d", parameters),
-                        (LayerConfig::BatchNorm, _) => ("batch_norm2d", parameters),
-                        _ => (layer.name(), 0),
-                    };
                     summaries.push(LayerSummary {
-                        name,
+                        name: layer.summary_name(&in_shape),
+                        title: layer.summary_title(&in_shape),
                         output_shape: shape[1..].to_vec(),
                         parameters,
-                        running_statistics,
+                        running_statistics: layer.running_statistics(parameters),
                     });
                 }
                 Err(error) => {
@@ -300,49 +216,7 @@ impl SequentialConfig {
         let mut layers = Vec::with_capacity(self.layers.len());
         let mut in_shape: &[usize] = &self.input;
         for (config, summary) in self.layers.iter().zip(&summaries) {
-            let layer = match *config {
-                LayerConfig::Conv2d {
-                    out_channels,
-                    kernel,
-                    stride,
-                    padding,
-                    activation,
-                } => {
-                    let in_channels = in_shape[0];
-                    let area = kernel * kernel;
-                    let mut weights = Tensor::zeros(&[out_channels, in_channels, kernel, kernel]);
-                    initializer_for(activation).fill_weights(
-                        &mut weights,
-                        in_channels * area,
-                        out_channels * area,
-                        &mut rng,
-                    );
-                    Layer::Conv2d {
-                        weights: params.add(weights, ParamRole::Weight),
-                        bias: params.add(Tensor::zeros(&[out_channels]), ParamRole::Bias),
-                        stride,
-                        padding,
-                        activation,
-                    }
-                }
-                LayerConfig::MaxPool2d { size, stride } => Layer::MaxPool2d { size, stride },
-                LayerConfig::AvgPool2d { size, stride } => Layer::AvgPool2d { size, stride },
-                LayerConfig::Flatten => Layer::Flatten,
-                LayerConfig::BatchNorm => {
-                    Layer::BatchNorm(BatchNorm::init(in_shape[0], &mut params))
-                }
-                LayerConfig::Dropout { rate } => Layer::Dropout { rate },
-                LayerConfig::Dense {
-                    outputs,
-                    activation,
-                } => Layer::Dense(
-                    DenseConfig::new(in_shape[0], outputs)
-                        .with_activation(activation)
-                        .with_initializer(initializer_for(activation))
-                        .init(&mut params, &mut rng)?,
-                ),
-            };
-            layers.push(layer);
+            layers.push(config.init(in_shape, &mut params, &mut rng)?);
             in_shape = &summary.output_shape;
         }
         let outputs = summaries.last().map_or(0, |last| last.output_shape[0]);
@@ -357,14 +231,6 @@ impl SequentialConfig {
     }
 }
 
-/// He initialisation keeps ReLU activations' variance across layers; Xavier suits the rest.
-fn initializer_for(activation: Activation) -> Initializer {
-    match activation {
-        Activation::Relu | Activation::LeakyRelu | Activation::Gelu => Initializer::HeUniform,
-        _ => Initializer::XavierUniform,
-    }
-}
-
 /// `[16, 5, 5]` as "feature maps 16x5x5", `[400]` as "400 features".
 fn describe(shape: &[usize]) -> String {
     match shape {
@@ -374,110 +240,6 @@ fn describe(shape: &[usize]) -> String {
             format!("feature maps {}", sides.join("x"))
         }
     }
-}
-
-/// The output shape (batch first) and parameter count of `layer` on `shape`, checked by the op
-/// the layer records.
-fn layer_output(layer: &LayerConfig, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-    match *layer {
-        LayerConfig::Conv2d {
-            out_channels,
-            kernel,
-            stride,
-            padding,
-            ..
-        } => {
-            if out_channels == 0 {
-                return Err(EngineError::InvalidConfig(
-                    "a convolution needs at least one output channel".to_string(),
-                ));
-            }
-            let in_channels = if shape.len() == 4 { shape[1] } else { 0 };
-            let weights = [out_channels, in_channels, kernel, kernel];
-            let op = Op::Conv2d { stride, padding };
-            let out = resolve(op.output_shape(&[shape, &weights, &[out_channels]])?, shape);
-            Ok((out, out_channels * (in_channels * kernel * kernel + 1)))
-        }
-        LayerConfig::MaxPool2d { size, stride } => {
-            let op = Op::MaxPool2d { size, stride };
-            Ok((resolve(op.output_shape(&[shape])?, shape), 0))
-        }
-        LayerConfig::AvgPool2d { size, stride } => {
-            let op = Op::AvgPool2d { size, stride };
-            Ok((resolve(op.output_shape(&[shape])?, shape), 0))
-        }
-        LayerConfig::Flatten => Ok((resolve(Op::Flatten.output_shape(&[shape])?, shape), 0)),
-        LayerConfig::Dense { outputs, .. } => {
-            let &[batch, features] = shape else {
-                return Err(EngineError::InvalidConfig(
-                    "a dense layer takes a vector of features: add a Flatten layer before it"
-                        .to_string(),
-                ));
-            };
-            if outputs == 0 {
-                return Err(EngineError::InvalidConfig(
-                    "a dense layer needs at least one neuron".to_string(),
-                ));
-            }
-            Ok((vec![batch, outputs], (features + 1) * outputs))
-        }
-        LayerConfig::BatchNorm => {
-            // γ and β per feature; the op's own shape rule refuses anything but vectors and
-            // feature maps.
-            let features = shape.get(1).copied().unwrap_or(0);
-            let per_feature = [features];
-            let op = Op::BatchNorm(NormStatistics::Batch);
-            let out = resolve(
-                op.output_shape(&[shape, &per_feature, &per_feature])?,
-                shape,
-            );
-            Ok((out, 2 * features))
-        }
-        LayerConfig::Dropout { rate } => {
-            dropout::check_rate(rate)?;
-            Ok((shape.to_vec(), 0))
-        }
-    }
-}
-
-fn resolve(shape: OutputShape, input: &[usize]) -> Vec<usize> {
-    match shape {
-        OutputShape::SameAs(_) => input.to_vec(),
-        OutputShape::Scalar => Vec::new(),
-        OutputShape::Matrix(rows, cols) => vec![rows, cols],
-        OutputShape::FeatureMaps(maps) => maps.to_vec(),
-        OutputShape::Resized { axis, size, .. } => {
-            let mut shape = input.to_vec();
-            shape[axis] = size;
-            shape
-        }
-    }
-}
-
-/// A built layer: ids of its parameters and its settings.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Layer {
-    Conv2d {
-        weights: ParamId,
-        bias: ParamId,
-        stride: usize,
-        padding: usize,
-        activation: Activation,
-    },
-    MaxPool2d {
-        size: usize,
-        stride: usize,
-    },
-    AvgPool2d {
-        size: usize,
-        stride: usize,
-    },
-    Flatten,
-    Dense(Dense),
-    BatchNorm(BatchNorm),
-    Dropout {
-        rate: f32,
-    },
 }
 
 /// A sequential network with its parameters.
@@ -544,55 +306,21 @@ impl Sequential {
         let mut tape = Tape::new();
         let input = tape.input(&[rows, channels, height, width]);
         let mut x = input;
-        let mut dense_layers = Vec::new();
+        let mut nodes = RecordedNodes::default();
         let mut layer_outputs = Vec::with_capacity(self.layers.len());
-        let (mut dropouts, mut batch_norms) = (Vec::new(), Vec::new());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
-            let logits_only = index == last && transform != OutputTransform::None;
-            x = match *layer {
-                Layer::Conv2d {
-                    weights,
-                    bias,
-                    stride,
-                    padding,
-                    activation,
-                } => {
-                    let weights = tape.parameter(&self.params, weights)?;
-                    let bias = tape.parameter(&self.params, bias)?;
-                    let sums = tape.conv2d(x, weights, bias, stride, padding)?;
-                    if logits_only || activation == Activation::Linear {
-                        sums
-                    } else {
-                        tape.activation(sums, activation)?
-                    }
-                }
-                Layer::MaxPool2d { size, stride } => tape.max_pool2d(x, size, stride)?,
-                Layer::AvgPool2d { size, stride } => tape.avg_pool2d(x, size, stride)?,
-                Layer::Flatten => tape.flatten(x)?,
-                Layer::Dense(dense) => {
-                    let activation = (!logits_only).then(|| dense.activation());
-                    let nodes = dense.record(&mut tape, &self.params, x, activation)?;
-                    dense_layers.push(nodes);
-                    nodes.output
-                }
-                Layer::BatchNorm(norm) => {
-                    let nodes = norm.record(&mut tape, &self.params, x, mode)?;
-                    batch_norms.push(nodes);
-                    nodes.output
-                }
-                Layer::Dropout { rate } => {
-                    let (output, nodes) = dropout::record(&mut tape, x, rate, mode)?;
-                    dropouts.extend(nodes);
-                    output
-                }
+            let recording = RecordingFor {
+                mode,
+                logits_only: index == last && transform != OutputTransform::None,
             };
+            x = layer.record(&mut tape, &self.params, x, recording, &mut nodes)?;
             layer_outputs.push(x);
         }
-        let mut recorded = ModelTape::finish(tape, input, dense_layers, x, transform, loss)?;
+        let mut recorded = ModelTape::finish(tape, input, nodes.dense_layers, x, transform, loss)?;
         recorded.layer_outputs = layer_outputs;
-        recorded.dropouts = dropouts;
-        recorded.batch_norms = batch_norms;
+        recorded.dropouts = nodes.dropouts;
+        recorded.batch_norms = nodes.batch_norms;
         Ok(recorded)
     }
 
@@ -621,11 +349,8 @@ impl Sequential {
     /// The weights of layer `index` when it has any: `[out, in, k, k]` kernels of a
     /// convolution, `[inputs, outputs]` of a dense layer.
     pub fn layer_weights(&self, index: usize) -> Option<&Tensor> {
-        match self.layers.get(index)? {
-            Layer::Conv2d { weights, .. } => Some(self.params.value(*weights)),
-            Layer::Dense(dense) => Some(self.params.value(dense.weights())),
-            _ => None,
-        }
+        let weights = self.layers.get(index)?.weights()?;
+        Some(self.params.value(weights))
     }
 }
 

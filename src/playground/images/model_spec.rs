@@ -1,6 +1,6 @@
-//! The model builder's vocabulary: the preset networks, the kinds of layer a learner can add
-//! (each with sensible first settings), and the output-size formula of a convolution or pooling
-//! written out with its numbers.
+//! The model builder's vocabulary: the preset networks and the output-size formula of a
+//! convolution or pooling written out with its numbers. The kinds of layer a learner can add, with
+//! their first settings and titles, are `LayerConfig`'s (`engine::layers`).
 
 use crate::engine::{Activation, LayerConfig, LayerSummary, Pooling, SequentialConfig};
 
@@ -52,53 +52,6 @@ impl Preset {
     }
 }
 
-/// The kinds of layer the builder can add.
-pub const LAYER_KINDS: [&str; 7] = [
-    "conv2d",
-    "max_pool2d",
-    "avg_pool2d",
-    "batch_norm",
-    "dropout",
-    "flatten",
-    "dense",
-];
-
-/// A new layer of `kind` with first settings that usually fit.
-pub fn new_layer(kind: &str) -> Option<LayerConfig> {
-    Some(match kind {
-        "conv2d" => LayerConfig::Conv2d {
-            out_channels: 8,
-            kernel: 3,
-            stride: 1,
-            padding: 1,
-            activation: Activation::Relu,
-        },
-        "max_pool2d" => LayerConfig::pool(Pooling::Max, 2),
-        "avg_pool2d" => LayerConfig::pool(Pooling::Average, 2),
-        "flatten" => LayerConfig::Flatten,
-        "dense" => LayerConfig::dense(64, Activation::Relu),
-        "batch_norm" => LayerConfig::BatchNorm,
-        "dropout" => LayerConfig::Dropout { rate: 0.25 },
-        _ => return None,
-    })
-}
-
-/// A human name for a layer kind.
-pub fn kind_title(kind: &str) -> &'static str {
-    match kind {
-        "conv2d" => "Convolution",
-        "max_pool2d" => "Max pooling",
-        "avg_pool2d" => "Average pooling",
-        "flatten" => "Flatten",
-        "dense" => "Dense",
-        "batch_norm" => "Batch norm",
-        "batch_norm1d" => "Batch norm (features)",
-        "batch_norm2d" => "Batch norm (channels)",
-        "dropout" => "Dropout",
-        _ => "Layer",
-    }
-}
-
 /// `[16, 5, 5]` as "16x5x5", `[120]` as "120".
 pub fn shape_text(shape: &[usize]) -> String {
     shape
@@ -112,18 +65,7 @@ pub fn shape_text(shape: &[usize]) -> String {
 /// `n_in`, with its numbers, e.g. "(28 + 2·2 − 5)/1 + 1 = 28"; a division that is not whole
 /// is written as such ("... = 12.5: does not fit").
 pub fn size_formula(layer: &LayerConfig, n_in: usize) -> Option<String> {
-    let (kernel, stride, padding) = match *layer {
-        LayerConfig::Conv2d {
-            kernel,
-            stride,
-            padding,
-            ..
-        } => (kernel, stride, padding),
-        LayerConfig::MaxPool2d { size, stride } | LayerConfig::AvgPool2d { size, stride } => {
-            (size, stride, 0)
-        }
-        _ => return None,
-    };
+    let (kernel, stride, padding) = layer.window()?;
     let span = (n_in + 2 * padding) as i64 - kernel as i64;
     let head = format!("({n_in} + 2·{padding} − {kernel})/{stride} + 1");
     if stride == 0 {
@@ -176,7 +118,7 @@ mod tests {
         assert!(size_formula(&pool, 5).unwrap().contains("not whole"));
         let big = LayerConfig::conv(1, 9, Activation::Relu);
         assert!(size_formula(&big, 5).unwrap().contains("larger"));
-        assert_eq!(size_formula(&LayerConfig::Flatten, 5), None);
+        assert_eq!(size_formula(&LayerConfig::FLATTEN, 5), None);
     }
 
     #[test]
@@ -185,8 +127,9 @@ mod tests {
             assert_eq!(Preset::of(&preset.config()), Some(preset));
             assert_eq!(Preset::from_key(preset.key()), Some(preset));
         }
-        for kind in LAYER_KINDS {
-            assert_eq!(new_layer(kind).unwrap().name(), kind);
+        for kind in LayerConfig::KEYS {
+            assert_eq!(LayerConfig::first_of_kind(kind).unwrap().name(), *kind);
+            assert!(LayerConfig::title_of_kind(kind).is_some());
         }
     }
 

@@ -10,15 +10,11 @@
 
 use super::model_spec::Preset;
 use super::training::RunSettings;
-use crate::engine::{Activation, Described, LayerConfig, OptimizerKind, SequentialConfig};
+use crate::engine::{Described, LayerConfig, OptimizerKind, SequentialConfig};
 use crate::playground::backend::Backend;
 
 /// Most layers a link may describe.
 const MAX_LAYERS: usize = 48;
-/// Largest channel or neuron count a link may ask for.
-const MAX_WIDTH: usize = 4096;
-/// Largest kernel, window, stride or padding a link may ask for.
-const MAX_SIDE: usize = 64;
 
 /// `(key, value)` for every setting that differs from [`RunSettings::default`].
 pub fn fields(settings: &RunSettings) -> Vec<(&'static str, String)> {
@@ -124,7 +120,7 @@ pub fn model_text(model: &SequentialConfig) -> String {
     model
         .layers
         .iter()
-        .map(layer_text)
+        .map(LayerConfig::token)
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -134,126 +130,18 @@ pub fn model_from_text(text: &str) -> Option<Vec<LayerConfig>> {
     if let Some(preset) = Preset::from_key(text) {
         return Some(preset.config().layers);
     }
-    let layers: Option<Vec<LayerConfig>> = text.split(',').map(layer_from_text).collect();
+    let layers: Option<Vec<LayerConfig>> = text
+        .split(',')
+        .map(|token| LayerConfig::from_token(token.trim()))
+        .collect();
     layers.filter(|layers| !layers.is_empty() && layers.len() <= MAX_LAYERS)
-}
-
-fn with_activation(text: String, activation: Activation) -> String {
-    match activation {
-        Activation::Linear => text,
-        other => format!("{text}-{}", other.key()),
-    }
-}
-
-fn window_text(name: &str, size: usize, stride: usize) -> String {
-    match stride == size {
-        true => format!("{name}{size}"),
-        false => format!("{name}{size}s{stride}"),
-    }
-}
-
-fn layer_text(layer: &LayerConfig) -> String {
-    match *layer {
-        LayerConfig::Conv2d {
-            out_channels,
-            kernel,
-            stride,
-            padding,
-            activation,
-        } => {
-            let mut text = format!("conv{out_channels}k{kernel}");
-            if stride != 1 {
-                text += &format!("s{stride}");
-            }
-            if padding != 0 {
-                text += &format!("p{padding}");
-            }
-            with_activation(text, activation)
-        }
-        LayerConfig::MaxPool2d { size, stride } => window_text("max", size, stride),
-        LayerConfig::AvgPool2d { size, stride } => window_text("avg", size, stride),
-        LayerConfig::Flatten => "flat".to_string(),
-        LayerConfig::Dense {
-            outputs,
-            activation,
-        } => with_activation(format!("dense{outputs}"), activation),
-        LayerConfig::BatchNorm => "bn".to_string(),
-        LayerConfig::Dropout { rate } => format!("drop{rate}"),
-    }
-}
-
-/// The number that starts `text` and the rest, if the number is in `range`.
-fn leading_number(text: &str, range: std::ops::RangeInclusive<usize>) -> Option<(usize, &str)> {
-    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let value: usize = text[..digits].parse().ok()?;
-    range.contains(&value).then_some((value, &text[digits..]))
-}
-
-/// `{letter}{number}` at the start of `text` if it is there (`default` if not), and the rest.
-fn optional_number(text: &str, letter: char, default: usize) -> Option<(usize, &str)> {
-    match text.strip_prefix(letter) {
-        Some(rest) => leading_number(rest, 0..=MAX_SIDE),
-        None => Some((default, text)),
-    }
-}
-
-/// The activation after a `-`, linear when there is nothing left.
-fn activation_suffix(text: &str) -> Option<Activation> {
-    match text {
-        "" => Some(Activation::Linear),
-        _ => Activation::from_key(text.strip_prefix('-')?),
-    }
-}
-
-fn layer_from_text(token: &str) -> Option<LayerConfig> {
-    let token = token.trim();
-    if let Some(rest) = token.strip_prefix("conv") {
-        let (out_channels, rest) = leading_number(rest, 1..=MAX_WIDTH)?;
-        let (kernel, rest) = leading_number(rest.strip_prefix('k')?, 1..=MAX_SIDE)?;
-        let (stride, rest) = optional_number(rest, 's', 1)?;
-        let (padding, rest) = optional_number(rest, 'p', 0)?;
-        return (stride > 0).then_some(LayerConfig::Conv2d {
-            out_channels,
-            kernel,
-            stride,
-            padding,
-            activation: activation_suffix(rest)?,
-        });
-    }
-    for (name, max) in [("max", true), ("avg", false)] {
-        if let Some(rest) = token.strip_prefix(name) {
-            let (size, rest) = leading_number(rest, 1..=MAX_SIDE)?;
-            let (stride, rest) = optional_number(rest, 's', size)?;
-            return (rest.is_empty() && stride > 0).then_some(match max {
-                true => LayerConfig::MaxPool2d { size, stride },
-                false => LayerConfig::AvgPool2d { size, stride },
-            });
-        }
-    }
-    if let Some(rest) = token.strip_prefix("dense") {
-        let (outputs, rest) = leading_number(rest, 1..=MAX_WIDTH)?;
-        return Some(LayerConfig::Dense {
-            outputs,
-            activation: activation_suffix(rest)?,
-        });
-    }
-    if let Some(rest) = token.strip_prefix("drop") {
-        let rate: f32 = rest.parse().ok()?;
-        return (0.0..1.0)
-            .contains(&rate)
-            .then_some(LayerConfig::Dropout { rate });
-    }
-    match token {
-        "flat" => Some(LayerConfig::Flatten),
-        "bn" => Some(LayerConfig::BatchNorm),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::OptimizerKind;
+    use crate::engine::{Activation, AvgPool2d, Conv2d, Dropout, MaxPool2d};
 
     fn read(pairs: &[(&str, &str)]) -> (RunSettings, Vec<String>) {
         let mut settings = RunSettings::default();
@@ -276,18 +164,18 @@ mod tests {
         let settings = RunSettings {
             model: SequentialConfig {
                 layers: vec![
-                    LayerConfig::Conv2d {
+                    LayerConfig::Conv2d(Conv2d {
                         out_channels: 8,
                         kernel: 3,
                         stride: 2,
                         padding: 1,
                         activation: Activation::LeakyRelu,
-                    },
-                    LayerConfig::BatchNorm,
-                    LayerConfig::MaxPool2d { size: 3, stride: 1 },
-                    LayerConfig::AvgPool2d { size: 2, stride: 2 },
-                    LayerConfig::Flatten,
-                    LayerConfig::Dropout { rate: 0.25 },
+                    }),
+                    LayerConfig::BATCH_NORM,
+                    LayerConfig::MaxPool2d(MaxPool2d { size: 3, stride: 1 }),
+                    LayerConfig::AvgPool2d(AvgPool2d { size: 2, stride: 2 }),
+                    LayerConfig::FLATTEN,
+                    LayerConfig::Dropout(Dropout { rate: 0.25 }),
                     LayerConfig::dense(32, Activation::Gelu),
                     LayerConfig::dense(10, Activation::Linear),
                 ],

@@ -517,7 +517,7 @@ mod tests {
             model: SequentialConfig {
                 input: [1, 28, 28],
                 layers: vec![
-                    LayerConfig::Flatten,
+                    LayerConfig::FLATTEN,
                     LayerConfig::dense(8, Activation::Relu),
                     LayerConfig::dense(10, Activation::Linear),
                 ],

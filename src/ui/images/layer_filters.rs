@@ -5,7 +5,7 @@
 use super::super::shared::Shared;
 use super::value_image::{Scale, ValueImage};
 use crate::engine::{Sequential, Tensor};
-use crate::playground::images::model_spec::{kind_title, shape_text};
+use crate::playground::images::model_spec::shape_text;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -31,10 +31,7 @@ fn weighted_layers(model: &Sequential) -> Vec<(usize, String)> {
                 .layer_weights(index)
                 .map(|w| format!(" ({})", shape_text(w.shape())))
                 .unwrap_or_default();
-            (
-                index,
-                format!("{} {}{shape}", index + 1, kind_title(summary.name)),
-            )
+            (index, format!("{} {}{shape}", index + 1, summary.title))
         })
         .collect()
 }

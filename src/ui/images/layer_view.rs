@@ -7,7 +7,7 @@ use super::layer_filters::LayerFilters;
 use super::value_image::{Scale, ValueImage};
 use crate::data::digits::SIDE;
 use crate::engine::{Sequential, Tensor};
-use crate::playground::images::model_spec::{kind_title, shape_text};
+use crate::playground::images::model_spec::shape_text;
 use yew::prelude::*;
 
 /// Feature maps or neurons drawn per layer at most (the rest are counted).
@@ -51,7 +51,7 @@ pub fn LayerView(props: &LayerViewProps) -> Html {
         };
         html! {
             <div class="layer-maps" data-testid={format!("layer-maps-{index}")}>
-                <div class="layer-maps-title">{format!("{} {}: {}", index + 1, kind_title(summary.name), shape_text(shape))}</div>
+                <div class="layer-maps-title">{format!("{} {}: {}", index + 1, summary.title, shape_text(shape))}</div>
                 <div class="layer-maps-images">{maps}
                     if let Some(hidden) = hidden { <span class="hint">{hidden}</span> }
                 </div>

@@ -2,10 +2,11 @@
 //! shape and parameter count updated as it is edited, and layers that cannot fit refused with
 //! the size formula written out.
 
-use crate::engine::{Activation, Described, LayerConfig, SequentialConfig};
-use crate::playground::images::model_spec::{
-    self, LAYER_KINDS, Preset, input_side, kind_title, shape_text, size_formula,
+use crate::engine::{
+    Activation, AvgPool2d, Conv2d, DenseLayer, Described, Dropout, LayerConfig, MaxPool2d,
+    SequentialConfig,
 };
+use crate::playground::images::model_spec::{Preset, input_side, shape_text, size_formula};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -40,7 +41,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
         let (on_change, config, add_kind) =
             (props.on_change.clone(), config.clone(), add_kind.clone());
         Callback::from(move |_| {
-            if let Some(layer) = model_spec::new_layer(&add_kind) {
+            if let Some(layer) = LayerConfig::first_of_kind(&add_kind) {
                 let mut config = config.clone();
                 // Before the output layer, where a new layer usually goes.
                 let at = config.layers.len().saturating_sub(1);
@@ -76,7 +77,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                 if let Some(activation) = Activation::from_key(&select.value()) {
                     let mut config = config.clone();
                     match &mut config.layers[index] {
-                        LayerConfig::Conv2d { activation: a, .. } | LayerConfig::Dense { activation: a, .. } => *a = activation,
+                        LayerConfig::Conv2d(Conv2d { activation: a, .. }) | LayerConfig::Dense(DenseLayer { activation: a, .. }) => *a = activation,
                         _ => {}
                     }
                     on_change.emit(config);
@@ -91,26 +92,26 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
             }
         };
         let fields = match *layer {
-            LayerConfig::Conv2d { out_channels, kernel, stride, padding, activation } => html! {<>
-                {number("channels", out_channels, "channels", |l, v| if let LayerConfig::Conv2d { out_channels, .. } = l { *out_channels = v })}
-                {number("kernel", kernel, "kernel", |l, v| if let LayerConfig::Conv2d { kernel, .. } = l { *kernel = v })}
-                {number("stride", stride, "stride", |l, v| if let LayerConfig::Conv2d { stride, .. } = l { *stride = v })}
-                {number("padding", padding, "padding", |l, v| if let LayerConfig::Conv2d { padding, .. } = l { *padding = v })}
+            LayerConfig::Conv2d(Conv2d { out_channels, kernel, stride, padding, activation }) => html! {<>
+                {number("channels", out_channels, "channels", |l, v| if let LayerConfig::Conv2d(Conv2d { out_channels, .. }) = l { *out_channels = v })}
+                {number("kernel", kernel, "kernel", |l, v| if let LayerConfig::Conv2d(Conv2d { kernel, .. }) = l { *kernel = v })}
+                {number("stride", stride, "stride", |l, v| if let LayerConfig::Conv2d(Conv2d { stride, .. }) = l { *stride = v })}
+                {number("padding", padding, "padding", |l, v| if let LayerConfig::Conv2d(Conv2d { padding, .. }) = l { *padding = v })}
                 {activation_select(activation)}
             </>},
-            LayerConfig::MaxPool2d { size, stride } | LayerConfig::AvgPool2d { size, stride } => html! {<>
-                {number("size", size, "size", |l, v| match l { LayerConfig::MaxPool2d { size, .. } | LayerConfig::AvgPool2d { size, .. } => *size = v, _ => {} })}
-                {number("stride", stride, "stride", |l, v| match l { LayerConfig::MaxPool2d { stride, .. } | LayerConfig::AvgPool2d { stride, .. } => *stride = v, _ => {} })}
+            LayerConfig::MaxPool2d(MaxPool2d { size, stride }) | LayerConfig::AvgPool2d(AvgPool2d { size, stride }) => html! {<>
+                {number("size", size, "size", |l, v| match l { LayerConfig::MaxPool2d(MaxPool2d { size, .. }) | LayerConfig::AvgPool2d(AvgPool2d { size, .. }) => *size = v, _ => {} })}
+                {number("stride", stride, "stride", |l, v| match l { LayerConfig::MaxPool2d(MaxPool2d { stride, .. }) | LayerConfig::AvgPool2d(AvgPool2d { stride, .. }) => *stride = v, _ => {} })}
             </>},
-            LayerConfig::Flatten => html! {},
-            LayerConfig::BatchNorm => html! { <span class="hint">{"γ, β learned; running mean and variance at test time"}</span> },
-            LayerConfig::Dropout { rate } => {
+            LayerConfig::Flatten(_) => html! {},
+            LayerConfig::BatchNorm(_) => html! { <span class="hint">{"γ, β learned; running mean and variance at test time"}</span> },
+            LayerConfig::Dropout(Dropout { rate }) => {
                 let (on_change, config) = (props.on_change.clone(), config.clone());
                 let onchange = Callback::from(move |event: Event| {
                     let input: HtmlInputElement = event.target_unchecked_into();
                     if let Ok(value) = input.value().trim().parse::<f32>() {
                         let mut config = config.clone();
-                        config.layers[index] = LayerConfig::Dropout { rate: value };
+                        config.layers[index] = LayerConfig::Dropout(Dropout { rate: value });
                         on_change.emit(config);
                     }
                 });
@@ -121,8 +122,8 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                     </label>
                 }
             }
-            LayerConfig::Dense { outputs, activation } => html! {<>
-                {number("neurons", outputs, "neurons", |l, v| if let LayerConfig::Dense { outputs, .. } = l { *outputs = v })}
+            LayerConfig::Dense(DenseLayer { outputs, activation }) => html! {<>
+                {number("neurons", outputs, "neurons", |l, v| if let LayerConfig::Dense(DenseLayer { outputs, .. }) = l { *outputs = v })}
                 {activation_select(activation)}
             </>},
         };
@@ -138,7 +139,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
         html! {
             <tr class={classes!(failed.then_some("layer-failed"))} data-testid={format!("layer-{index}")}>
                 <td class="layer-index">{index + 1}</td>
-                <td class="layer-kind">{kind_title(layer.name())}</td>
+                <td class="layer-kind">{layer.title()}</td>
                 <td><div class="layer-fields">{fields}
                     if let Some(formula) = formula { <div class="layer-formula">{"n_out = "}{formula}</div> }
                 </div></td>
@@ -186,8 +187,8 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                             add_kind.set(select.value());
                         })
                     } data-testid="add-layer-kind">
-                        { for LAYER_KINDS.iter().map(|kind| html! {
-                            <option value={*kind} selected={*add_kind == *kind}>{kind_title(kind)}</option>
+                        { for LayerConfig::KEYS.iter().map(|kind| html! {
+                            <option value={*kind} selected={*add_kind == *kind}>{LayerConfig::title_of_kind(kind).unwrap_or(kind)}</option>
                         }) }
                     </select>
                     <button onclick={on_add} data-testid="add-layer">{"Add layer"}</button>

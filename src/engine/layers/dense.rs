@@ -1,0 +1,91 @@
+//! A fully connected layer of `outputs` neurons on a vector of features, then an activation
+//! (the engine's [`Dense`](crate::engine::Dense) records it).
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    LayerKind, MAX_WIDTH, RecordedNodes, RecordingFor, activation_suffix, initializer_for,
+    leading_number, with_activation,
+};
+use crate::engine::activation::Activation;
+use crate::engine::dense::{Dense, DenseConfig};
+use crate::engine::error::EngineError;
+use crate::engine::params::{ParamId, Params};
+use crate::engine::rng::SeededRng;
+use crate::engine::tape::{NodeId, Tape};
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DenseLayer {
+    pub outputs: usize,
+    pub activation: Activation,
+}
+
+impl LayerKind for DenseLayer {
+    type Built = Dense;
+    const KEY: &'static str = "dense";
+    const TITLE: &'static str = "Dense";
+
+    fn first() -> DenseLayer {
+        DenseLayer {
+            outputs: 64,
+            activation: Activation::Relu,
+        }
+    }
+
+    fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
+        let &[batch, features] = shape else {
+            return Err(EngineError::InvalidConfig(
+                "a dense layer takes a vector of features: add a Flatten layer before it"
+                    .to_string(),
+            ));
+        };
+        if self.outputs == 0 {
+            return Err(EngineError::InvalidConfig(
+                "a dense layer needs at least one neuron".to_string(),
+            ));
+        }
+        Ok((vec![batch, self.outputs], (features + 1) * self.outputs))
+    }
+
+    fn init(
+        &self,
+        in_shape: &[usize],
+        params: &mut Params,
+        rng: &mut SeededRng,
+    ) -> Result<Dense, EngineError> {
+        DenseConfig::new(in_shape[0], self.outputs)
+            .with_activation(self.activation)
+            .with_initializer(initializer_for(self.activation))
+            .init(params, rng)
+    }
+
+    fn record(
+        built: &Dense,
+        tape: &mut Tape,
+        params: &Params,
+        x: NodeId,
+        recording: RecordingFor,
+        nodes: &mut RecordedNodes,
+    ) -> Result<NodeId, EngineError> {
+        let activation = (!recording.logits_only).then(|| built.activation());
+        let recorded = built.record(tape, params, x, activation)?;
+        nodes.dense_layers.push(recorded);
+        Ok(recorded.output)
+    }
+
+    fn weights(built: &Dense) -> Option<ParamId> {
+        Some(built.weights())
+    }
+
+    fn token(&self) -> String {
+        with_activation(format!("dense{}", self.outputs), self.activation)
+    }
+
+    fn from_token(token: &str) -> Option<DenseLayer> {
+        let (outputs, rest) = leading_number(token.strip_prefix("dense")?, 1..=MAX_WIDTH)?;
+        Some(DenseLayer {
+            outputs,
+            activation: activation_suffix(rest)?,
+        })
+    }
+}

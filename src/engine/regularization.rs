@@ -65,7 +65,8 @@ impl Regularization {
                     *g += rate * w.signum();
                 }
             }),
-            _ => pairs.for_each(|(g, &w)| *g += rate * w),
+            Regularization::L2 => pairs.for_each(|(g, &w)| *g += rate * w),
+            Regularization::None => {}
         }
     }
 }

@@ -158,7 +158,7 @@ fn state_sizes(param: &GpuParam<'_>, kind: OptimizerKind) -> [usize; 2] {
     match kind {
         OptimizerKind::Sgd => [0, 0],
         OptimizerKind::Adam => [len, len],
-        _ => [len, 0],
+        OptimizerKind::Momentum | OptimizerKind::AdaGrad | OptimizerKind::RmsProp => [len, 0],
     }
 }
 

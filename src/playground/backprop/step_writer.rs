@@ -118,7 +118,7 @@ impl StepWriter<'_> {
                     "p = softmax(a)ⱼ = e^aⱼ / Σₖ e^aₖ".to_string(),
                     format!("p = e^{a} / Σₖ e^aₖ = {}", number(neuron.output)),
                 ),
-                _ => (
+                crate::engine::OutputTransform::Sigmoid | crate::engine::OutputTransform::None => (
                     "p = σ(a) = 1 / (1 + e^−a)".to_string(),
                     format!("p = σ({a}) = {}", number(neuron.output)),
                 ),

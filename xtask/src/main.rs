@@ -24,7 +24,8 @@ commands:
                (--port N: another port)
   test [what]  every test: fmt, clippy, native engine and GPU tests (lavapipe), the GPU parity
                suite in headless Chromium's WebGPU, browser tests in headless Chromium
-               (what: all, native, web-gpu, browser)
+               (what: all, native, web-gpu, browser, or smoke: a short run of every
+               other command)
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
                the LeNet-5 step natively and in Chromium, and the Images page's time to 97%;
                or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA;

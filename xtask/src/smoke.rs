@@ -200,16 +200,21 @@ fn serve_until_answered(port: u16) -> Result {
             _ => std::thread::sleep(Duration::from_secs(2)),
         }
     };
-    let module = wasm_path(&page).ok_or("the served page names no .wasm module")?;
-    let body = get_bytes(port, &module)?;
-    if !body.starts_with(b"\0asm") {
-        return Err(format!("{module} as served is not a wasm module"));
+    let modules = wasm_paths(&page);
+    if modules.is_empty() {
+        return Err("the served page names no wasm module of the app".to_string());
     }
-    eprintln!(
-        "`cargo xtask serve` served the page and {module} ({} bytes) after {:.0} s",
-        body.len(),
-        start.elapsed().as_secs_f64()
-    );
+    for module in &modules {
+        let body = get_bytes(port, module)?;
+        if !body.starts_with(b"\0asm") {
+            return Err(format!("{module} as served is not a wasm module"));
+        }
+        eprintln!(
+            "`cargo xtask serve` served the page and {module} ({} bytes) after {:.0} s",
+            body.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 
@@ -224,11 +229,30 @@ impl Drop for Server {
     }
 }
 
-/// The first `…_bg.wasm` path in the page.
-fn wasm_path(page: &str) -> Option<String> {
-    let end = page.find("_bg.wasm")? + "_bg.wasm".len();
-    let start = page[..end].rfind(['"', '\''])? + 1;
-    Some(page[start..end].to_string())
+/// The wasm modules the page may load: every quoted path of the app's build in it
+/// (`'/neural-playground-<hash>'`, which the loader completes with `_bg.wasm`, or a whole
+/// `…_bg.wasm` path), each once.
+fn wasm_paths(page: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (start, quote) in page.match_indices(['"', '\'']) {
+        let rest = &page[start + quote.len()..];
+        if !rest.starts_with("/neural-playground") {
+            continue;
+        }
+        let Some(end) = rest.find(['"', '\'']) else {
+            continue;
+        };
+        let path = &rest[..end];
+        let module = match path.rsplit('/').next().unwrap_or_default().contains('.') {
+            true if path.ends_with("_bg.wasm") => path.to_string(),
+            true => continue,
+            false => format!("{path}_bg.wasm"),
+        };
+        if !paths.contains(&module) {
+            paths.push(module);
+        }
+    }
+    paths
 }
 
 fn get(port: u16, path: &str) -> Result<String> {
@@ -332,12 +356,21 @@ mod tests {
     }
 
     #[test]
-    fn the_module_path_is_read_from_the_served_page() {
-        let page = r#"<link rel="preload" href="/neural-playground-1a2b_bg.wasm" as="fetch">"#;
+    fn the_module_paths_are_read_from_the_served_page() {
+        // Trunk's own loader, and the relaxed-SIMD hook's, which picks one of two builds.
+        let plain = r#"<link rel="preload" href="/neural-playground-1a2b_bg.wasm" as="fetch">"#;
+        assert_eq!(wasm_paths(plain), vec!["/neural-playground-1a2b_bg.wasm"]);
+        let two = "const build = fast ? '/neural-playground-relaxed-simd-5e' : \
+                   '/neural-playground-e2';\nconst bindings = await import(build + '.js');\n\
+                   await bindings.default({ module_or_path: build + '_bg.wasm' });";
         assert_eq!(
-            wasm_path(page).as_deref(),
-            Some("/neural-playground-1a2b_bg.wasm")
+            wasm_paths(two),
+            vec![
+                "/neural-playground-relaxed-simd-5e_bg.wasm",
+                "/neural-playground-e2_bg.wasm"
+            ]
         );
-        assert_eq!(wasm_path("<html></html>"), None);
+        let styled = r#"<link href="/neural-playground-1a.css"><p>'_bg.wasm'</p>"#;
+        assert!(wasm_paths(styled).is_empty());
     }
 }

@@ -44,7 +44,7 @@ pub fn run_all() -> Result {
     smoke::run_all()
 }
 
-/// `cargo xtask test [native|web-gpu|browser]`.
+/// `cargo xtask test [native|web-gpu|browser|smoke]`.
 pub fn run_group(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         None | Some("all") => run_all(),
@@ -64,8 +64,10 @@ pub fn run_group(args: &[String]) -> Result {
                 "--test-threads=1",
             ]))
         }
+        // The short runs of the other commands alone (they build what they need).
+        Some("smoke") => smoke::run_all(),
         Some(other) => Err(format!(
-            "unknown test group `{other}` (all, native, web-gpu, browser)"
+            "unknown test group `{other}` (all, native, web-gpu, browser, smoke)"
         )),
     }
 }

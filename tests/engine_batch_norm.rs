@@ -215,7 +215,12 @@ fn each_training_step_moves_the_running_statistics_a_tenth_of_the_way_to_the_bat
             expected_mean[feature] = 0.9 * expected_mean[feature] + 0.1 * mean;
             expected_variance[feature] = 0.9 * expected_variance[feature] + 0.1 * unbiased;
         }
-        let nodes = trainer.training_tape().unwrap().batch_norms[0];
+        let nodes = *trainer
+            .training_tape()
+            .unwrap()
+            .batch_norms()
+            .next()
+            .unwrap();
         let params = trainer.model().params();
         for (id, expected) in [
             (nodes.running_mean, &expected_mean),
@@ -283,7 +288,7 @@ fn evaluation_normalises_with_the_running_statistics() {
     let mut recorded = model
         .record_for(Mode::Evaluation, 2, OutputTransform::None, None)
         .unwrap();
-    let nodes = recorded.batch_norms[0];
+    let nodes = *recorded.batch_norms().next().unwrap();
     let (mean, variance) = ([0.5, -1.0, 2.0], [4.0, 0.25, 1.0]);
     let params = model.params_mut();
     params
@@ -322,7 +327,9 @@ fn evaluation_normalises_with_the_running_statistics() {
         .set_input(training.target.unwrap(), &one_hot_targets(2))
         .unwrap();
     training.tape.forward(model.params()).unwrap();
-    let batch_normalised = training.tape.value(training.batch_norms[0].output);
+    let batch_normalised = training
+        .tape
+        .value(training.batch_norms().next().unwrap().output);
     assert!(
         batch_normalised
             .data()

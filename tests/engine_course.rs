@@ -112,7 +112,7 @@ fn backprop_through_softmax_gives_probability_minus_one_hot() {
         .backward(recorded.loss.unwrap(), model.params_mut())
         .unwrap();
     let p0 = 1.0 / (1.0 + (-0.1f32).exp());
-    let logits = recorded.layers[0].pre_activation;
+    let logits = recorded.dense_layer(0).unwrap().pre_activation;
     let grad = recorded.tape.grad(logits);
     assert!((grad.data()[0] - (p0 - 1.0)).abs() < 1e-6);
     assert!((grad.data()[1] - (1.0 - p0)).abs() < 1e-6);

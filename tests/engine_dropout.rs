@@ -77,7 +77,10 @@ fn dropped_ones(rate: f32, rng: &mut SeededRng) -> Tensor {
     recorded.tape.set_input(recorded.input, &ones).unwrap();
     recorded.draw_dropout_masks(rng).unwrap();
     recorded.tape.forward(model.params()).unwrap();
-    recorded.tape.value(recorded.dropouts[0].output).clone()
+    recorded
+        .tape
+        .value(recorded.dropouts().next().unwrap().output)
+        .clone()
 }
 
 #[test]
@@ -118,7 +121,7 @@ fn evaluation_is_the_identity() {
     let predict = |config: SequentialConfig| {
         let model = config.init().unwrap();
         let mut recorded = model.record(5, OutputTransform::Softmax, None).unwrap();
-        assert!(recorded.dropouts.is_empty());
+        assert!(recorded.dropouts().next().is_none());
         recorded.tape.set_input(recorded.input, &images).unwrap();
         recorded.tape.forward(model.params()).unwrap();
         recorded.tape.value(recorded.prediction).clone()

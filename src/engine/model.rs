@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
-use super::dense::{Dense, DenseConfig};
+use super::dense::{Dense, DenseConfig, DenseNodes};
 use super::error::EngineError;
 use super::init::Initializer;
 use super::loss::{Loss, OutputTransform};
@@ -327,7 +327,7 @@ impl Model {
             Some(recorded) if layer + 1 == self.layers.len() => {
                 recorded.tape.value(recorded.prediction)
             }
-            Some(recorded) => recorded.tape.value(recorded.layers[layer].output),
+            Some(recorded) => recorded.tape.value(dense_nodes(recorded, layer).output),
         }
     }
 
@@ -336,7 +336,9 @@ impl Model {
         assert!(layer < self.layers.len(), "there is no layer {layer}");
         match &self.inference {
             None => &EMPTY,
-            Some(recorded) => recorded.tape.value(recorded.layers[layer].pre_activation),
+            Some(recorded) => recorded
+                .tape
+                .value(dense_nodes(recorded, layer).pre_activation),
         }
     }
 
@@ -380,6 +382,13 @@ fn check_finite(value: f32) -> Result<(), EngineError> {
             "{value} is not a valid weight: it must be a finite number"
         )))
     }
+}
+
+/// The nodes of dense layer `layer` of the model's own recording (every layer of it is dense).
+fn dense_nodes(recorded: &ModelTape, layer: usize) -> &DenseNodes {
+    recorded
+        .dense_layer(layer)
+        .expect("a dense model records every layer as a dense layer")
 }
 
 #[cfg(test)]

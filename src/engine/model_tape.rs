@@ -28,16 +28,41 @@ pub enum Mode {
     Evaluation,
 }
 
+/// The nodes one layer left on a tape.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LayerNodes {
+    /// A dense layer: its parameters, weighted sums and output.
+    Dense(DenseNodes),
+    /// A dropout layer of a training tape: its mask (drawn before each step) and output.
+    Dropout(DropoutNodes),
+    /// A batch normalisation (on a training tape,
+    /// [`ModelTape::update_running_statistics`] folds its batch statistics in).
+    BatchNorm(BatchNormNodes),
+    /// Any other layer (a convolution, a pooling, flatten, dropout at evaluation): its output.
+    Output(NodeId),
+}
+
+impl LayerNodes {
+    /// The layer's output node.
+    pub fn output(&self) -> NodeId {
+        match self {
+            LayerNodes::Dense(nodes) => nodes.output,
+            LayerNodes::Dropout(nodes) => nodes.output,
+            LayerNodes::BatchNorm(nodes) => nodes.output,
+            LayerNodes::Output(output) => *output,
+        }
+    }
+}
+
 /// A recorded model.
 #[derive(Clone, Debug)]
 pub struct ModelTape {
     pub tape: Tape,
     /// The input batch `[rows, inputs]`.
     pub input: NodeId,
-    /// The nodes of each dense layer, first to last (an image network lists only its dense
-    /// layers). Under a cross-entropy loss the last layer stops at
-    /// its logits (`output == pre_activation`).
-    pub layers: Vec<DenseNodes>,
+    /// What each layer left on the tape, first to last. Under a cross-entropy loss the last
+    /// layer stops at its logits (a dense layer's `output == pre_activation`).
+    pub layers: Vec<LayerNodes>,
     /// What the user sees for the last layer: the output layer's activation, or the sigmoid /
     /// softmax of the logits when the loss works on logits.
     pub prediction: NodeId,
@@ -45,14 +70,6 @@ pub struct ModelTape {
     pub target: Option<NodeId>,
     /// The scalar loss node, when a loss was recorded.
     pub loss: Option<NodeId>,
-    /// The output of every layer of an image network, first to last, for the feature-map
-    /// views (empty for the dense model, whose `layers` say more).
-    pub layer_outputs: Vec<NodeId>,
-    /// The dropout layers of a training tape, first to last (none on an evaluation tape).
-    pub dropouts: Vec<DropoutNodes>,
-    /// The batch normalisations, first to last (on a training tape,
-    /// [`ModelTape::update_running_statistics`] folds their batch statistics in).
-    pub batch_norms: Vec<BatchNormNodes>,
     /// Reused to draw each dropout mask before it is copied into its input node.
     mask_buffer: Tensor,
 }
@@ -85,7 +102,7 @@ impl ModelTape {
             };
             let layer_nodes = layer.record(&mut tape, params, x, activation)?;
             x = layer_nodes.output;
-            nodes.push(layer_nodes);
+            nodes.push(LayerNodes::Dense(layer_nodes));
         }
         ModelTape::finish(tape, input, nodes, x, transform, loss)
     }
@@ -95,7 +112,7 @@ impl ModelTape {
     pub(crate) fn finish(
         mut tape: Tape,
         input: NodeId,
-        layers: Vec<DenseNodes>,
+        layers: Vec<LayerNodes>,
         x: NodeId,
         transform: OutputTransform,
         loss: Option<Loss>,
@@ -123,9 +140,6 @@ impl ModelTape {
             prediction,
             target,
             loss: loss_node,
-            layer_outputs: Vec::new(),
-            dropouts: Vec::new(),
-            batch_norms: Vec::new(),
             mask_buffer: Tensor::empty(),
         })
     }
@@ -134,7 +148,11 @@ impl ModelTape {
     /// after setting the input and before each training forward pass.
     pub fn draw_dropout_masks(&mut self, rng: &mut SeededRng) -> Result<(), EngineError> {
         let rows = self.tape.value(self.input).shape().first().copied();
-        for dropout in &self.dropouts {
+        // By index: the layers' nodes are copied out, so the tape can be lent to each mask.
+        for index in 0..self.layers.len() {
+            let LayerNodes::Dropout(dropout) = self.layers[index] else {
+                continue;
+            };
             dropout.draw_mask(
                 &mut self.tape,
                 rows.unwrap_or(0),
@@ -148,9 +166,38 @@ impl ModelTape {
     /// Folds the statistics of the batch the last forward pass normalised into every batch
     /// normalisation's running statistics (nothing on an evaluation tape, which reads them).
     pub fn update_running_statistics(&self, params: &mut Params) {
-        for batch_norm in &self.batch_norms {
+        for batch_norm in self.batch_norms() {
             batch_norm.update_running_statistics(&self.tape, params);
         }
+    }
+
+    /// The nodes of dense layer `index` (counting dense layers only), if there is one.
+    pub fn dense_layer(&self, index: usize) -> Option<&DenseNodes> {
+        self.dense_layers().nth(index)
+    }
+
+    /// The dense layers' nodes, first to last.
+    pub fn dense_layers(&self) -> impl Iterator<Item = &DenseNodes> {
+        self.layers.iter().filter_map(|layer| match layer {
+            LayerNodes::Dense(nodes) => Some(nodes),
+            LayerNodes::Dropout(_) | LayerNodes::BatchNorm(_) | LayerNodes::Output(_) => None,
+        })
+    }
+
+    /// The dropout layers of a training tape, first to last (none on an evaluation tape).
+    pub fn dropouts(&self) -> impl Iterator<Item = &DropoutNodes> {
+        self.layers.iter().filter_map(|layer| match layer {
+            LayerNodes::Dropout(nodes) => Some(nodes),
+            LayerNodes::Dense(_) | LayerNodes::BatchNorm(_) | LayerNodes::Output(_) => None,
+        })
+    }
+
+    /// The batch normalisations, first to last.
+    pub fn batch_norms(&self) -> impl Iterator<Item = &BatchNormNodes> {
+        self.layers.iter().filter_map(|layer| match layer {
+            LayerNodes::BatchNorm(nodes) => Some(nodes),
+            LayerNodes::Dense(_) | LayerNodes::Dropout(_) | LayerNodes::Output(_) => None,
+        })
     }
 
     /// The loss value of the last forward pass (0 when no loss was recorded).

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
 use super::error::EngineError;
-use super::layers::{Conv2d, Layer, LayerConfig, Pooling, RecordedNodes, RecordingFor};
+use super::layers::{Conv2d, Layer, LayerConfig, Pooling, RecordingFor};
 use super::loss::{Loss, OutputTransform};
 use super::model_tape::{Mode, ModelTape};
 use super::params::Params;
@@ -306,21 +306,18 @@ impl Sequential {
         let mut tape = Tape::new();
         let input = tape.input(&[rows, channels, height, width]);
         let mut x = input;
-        let mut nodes = RecordedNodes::default();
-        let mut layer_outputs = Vec::with_capacity(self.layers.len());
+        let mut layers = Vec::with_capacity(self.layers.len());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
             let recording = RecordingFor {
                 mode,
                 logits_only: index == last && transform != OutputTransform::None,
             };
-            x = layer.record(&mut tape, &self.params, x, recording, &mut nodes)?;
-            layer_outputs.push(x);
+            let nodes = layer.record(&mut tape, &self.params, x, recording)?;
+            x = nodes.output();
+            layers.push(nodes);
         }
-        let mut recorded = ModelTape::finish(tape, input, nodes.dense_layers, x, transform, loss)?;
-        recorded.layer_outputs = layer_outputs;
-        recorded.dropouts = nodes.dropouts;
-        recorded.batch_norms = nodes.batch_norms;
+        let recorded = ModelTape::finish(tape, input, layers, x, transform, loss)?;
         Ok(recorded)
     }
 
@@ -340,9 +337,9 @@ impl Sequential {
         recorded.tape.set_input(recorded.input, &input)?;
         recorded.tape.forward(&self.params)?;
         Ok(recorded
-            .layer_outputs
+            .layers
             .iter()
-            .map(|&node| recorded.tape.value(node).clone())
+            .map(|nodes| recorded.tape.value(nodes.output()).clone())
             .collect())
     }
 

@@ -105,7 +105,7 @@ impl GpuPass {
         rng: &mut SeededRng,
     ) -> Result<(), GpuTrainingError> {
         self.recorded.draw_dropout_masks(rng)?;
-        for dropout in &self.recorded.dropouts {
+        for dropout in self.recorded.dropouts() {
             let mask = self.recorded.tape.value(dropout.mask);
             self.owned_value(dropout.mask).write(context, mask)?;
         }
@@ -144,7 +144,7 @@ impl GpuPass {
         recording: &mut Recording<'_>,
         params: &GpuParams,
     ) -> Result<(), GpuError> {
-        for batch_norm in &self.recorded.batch_norms {
+        for batch_norm in self.recorded.batch_norms() {
             let node = self.recorded.tape.node(batch_norm.output);
             if node.op() == Op::BatchNorm(NormStatistics::Batch) {
                 recording.norm().batch_norm_update_running(

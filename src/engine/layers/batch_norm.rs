@@ -5,9 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, RecordedNodes, RecordingFor, op_output};
+use super::{LayerKind, RecordingFor, op_output};
 use crate::engine::batch_norm::BatchNorm;
 use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::{NormStatistics, Op};
 use crate::engine::params::Params;
 use crate::engine::rng::SeededRng;
@@ -69,11 +70,9 @@ impl LayerKind for BatchNormLayer {
         params: &Params,
         x: NodeId,
         recording: RecordingFor,
-        nodes: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
+    ) -> Result<LayerNodes, EngineError> {
         let recorded = built.record(tape, params, x, recording.mode)?;
-        nodes.batch_norms.push(recorded);
-        Ok(recorded.output)
+        Ok(LayerNodes::BatchNorm(recorded))
     }
 
     fn token(&self) -> String {

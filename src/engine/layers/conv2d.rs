@@ -4,11 +4,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    LayerKind, MAX_SIDE, MAX_WIDTH, RecordedNodes, RecordingFor, activation_suffix,
-    initializer_for, leading_number, op_output, optional_number, with_activation,
+    LayerKind, MAX_SIDE, MAX_WIDTH, RecordingFor, activation_suffix, initializer_for,
+    leading_number, op_output, optional_number, with_activation,
 };
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::Op;
 use crate::engine::params::{ParamId, ParamRole, Params};
 use crate::engine::rng::SeededRng;
@@ -96,8 +97,7 @@ impl LayerKind for Conv2d {
         params: &Params,
         x: NodeId,
         recording: RecordingFor,
-        _nodes: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
+    ) -> Result<LayerNodes, EngineError> {
         let Conv2d {
             stride,
             padding,
@@ -107,11 +107,12 @@ impl LayerKind for Conv2d {
         let weights = tape.parameter(params, built.weights)?;
         let bias = tape.parameter(params, built.bias)?;
         let sums = tape.conv2d(x, weights, bias, stride, padding)?;
-        if recording.logits_only || activation == Activation::Linear {
-            Ok(sums)
+        let output = if recording.logits_only || activation == Activation::Linear {
+            sums
         } else {
-            tape.activation(sums, activation)
-        }
+            tape.activation(sums, activation)?
+        };
+        Ok(LayerNodes::Output(output))
     }
 
     fn weights(built: &BuiltConv2d) -> Option<ParamId> {

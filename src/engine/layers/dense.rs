@@ -4,12 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    LayerKind, MAX_WIDTH, RecordedNodes, RecordingFor, activation_suffix, initializer_for,
-    leading_number, with_activation,
+    LayerKind, MAX_WIDTH, RecordingFor, activation_suffix, initializer_for, leading_number,
+    with_activation,
 };
 use crate::engine::activation::Activation;
 use crate::engine::dense::{Dense, DenseConfig};
 use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::params::{ParamId, Params};
 use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
@@ -65,12 +66,10 @@ impl LayerKind for DenseLayer {
         params: &Params,
         x: NodeId,
         recording: RecordingFor,
-        nodes: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
+    ) -> Result<LayerNodes, EngineError> {
         let activation = (!recording.logits_only).then(|| built.activation());
         let recorded = built.record(tape, params, x, activation)?;
-        nodes.dense_layers.push(recorded);
-        Ok(recorded.output)
+        Ok(LayerNodes::Dense(recorded))
     }
 
     fn weights(built: &Dense) -> Option<ParamId> {

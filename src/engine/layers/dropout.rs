@@ -4,9 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, RecordedNodes, RecordingFor};
+use super::{LayerKind, RecordingFor};
 use crate::engine::dropout;
 use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::params::Params;
 use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
@@ -40,11 +41,12 @@ impl LayerKind for Dropout {
         _: &Params,
         x: NodeId,
         recording: RecordingFor,
-        nodes: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
+    ) -> Result<LayerNodes, EngineError> {
         let (output, recorded) = dropout::record(tape, x, built.rate, recording.mode)?;
-        nodes.dropouts.extend(recorded);
-        Ok(output)
+        Ok(match recorded {
+            Some(nodes) => LayerNodes::Dropout(nodes),
+            None => LayerNodes::Output(output),
+        })
     }
 
     fn token(&self) -> String {

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, RecordedNodes, RecordingFor, op_output};
+use super::{LayerKind, RecordingFor, op_output};
 use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::Op;
 use crate::engine::params::Params;
 use crate::engine::rng::SeededRng;
@@ -36,9 +37,8 @@ impl LayerKind for Flatten {
         _: &Params,
         x: NodeId,
         _: RecordingFor,
-        _: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
-        tape.flatten(x)
+    ) -> Result<LayerNodes, EngineError> {
+        Ok(LayerNodes::Output(tape.flatten(x)?))
     }
 
     fn token(&self) -> String {

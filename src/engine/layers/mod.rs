@@ -21,25 +21,14 @@ pub use pool::{AvgPool2d, MaxPool2d, Pooling};
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
-use super::batch_norm::BatchNormNodes;
-use super::dense::DenseNodes;
 use super::description::Described;
-use super::dropout::DropoutNodes;
 use super::error::EngineError;
 use super::init::Initializer;
-use super::model_tape::Mode;
+use super::model_tape::{LayerNodes, Mode};
 use super::ops::Op;
 use super::params::{ParamId, Params};
 use super::rng::SeededRng;
 use super::tape::{NodeId, Tape};
-
-/// What the layers of one recording leave beside their outputs, for the trainer and the views.
-#[derive(Debug, Default)]
-pub struct RecordedNodes {
-    pub dense_layers: Vec<DenseNodes>,
-    pub dropouts: Vec<DropoutNodes>,
-    pub batch_norms: Vec<BatchNormNodes>,
-}
 
 /// How one layer records: the mode, and whether it is the last layer under a loss that works on
 /// logits (it then stops before its activation).
@@ -88,15 +77,15 @@ pub trait LayerKind: Copy + Sized {
         rng: &mut SeededRng,
     ) -> Result<Self::Built, EngineError>;
 
-    /// Records the layer onto `tape` after `x`; returns its output.
+    /// Records the layer onto `tape` after `x`; returns the nodes it left (its output among
+    /// them).
     fn record(
         built: &Self::Built,
         tape: &mut Tape,
         params: &Params,
         x: NodeId,
         recording: RecordingFor,
-        nodes: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError>;
+    ) -> Result<LayerNodes, EngineError>;
 
     /// The weights the views show (a convolution's kernels, a dense layer's matrix).
     fn weights(_built: &Self::Built) -> Option<ParamId> {
@@ -235,11 +224,10 @@ macro_rules! layer_kinds {
                 params: &Params,
                 x: NodeId,
                 recording: RecordingFor,
-                nodes: &mut RecordedNodes,
-            ) -> Result<NodeId, EngineError> {
+            ) -> Result<LayerNodes, EngineError> {
                 match self {
                     $(Layer::$variant(built) => {
-                        <$kind as LayerKind>::record(built, tape, params, x, recording, nodes)
+                        <$kind as LayerKind>::record(built, tape, params, x, recording)
                     }),*
                 }
             }

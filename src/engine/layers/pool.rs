@@ -3,10 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    LayerKind, MAX_SIDE, RecordedNodes, RecordingFor, leading_number, op_output, optional_number,
-};
+use super::{LayerKind, MAX_SIDE, RecordingFor, leading_number, op_output, optional_number};
 use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::Op;
 use crate::engine::params::Params;
 use crate::engine::rng::SeededRng;
@@ -86,9 +85,12 @@ impl LayerKind for MaxPool2d {
         _: &Params,
         x: NodeId,
         _: RecordingFor,
-        _: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
-        tape.max_pool2d(x, built.size, built.stride)
+    ) -> Result<LayerNodes, EngineError> {
+        Ok(LayerNodes::Output(tape.max_pool2d(
+            x,
+            built.size,
+            built.stride,
+        )?))
     }
 
     fn window(&self) -> Option<(usize, usize, usize)> {
@@ -139,9 +141,12 @@ impl LayerKind for AvgPool2d {
         _: &Params,
         x: NodeId,
         _: RecordingFor,
-        _: &mut RecordedNodes,
-    ) -> Result<NodeId, EngineError> {
-        tape.avg_pool2d(x, built.size, built.stride)
+    ) -> Result<LayerNodes, EngineError> {
+        Ok(LayerNodes::Output(tape.avg_pool2d(
+            x,
+            built.size,
+            built.stride,
+        )?))
     }
 
     fn window(&self) -> Option<(usize, usize, usize)> {

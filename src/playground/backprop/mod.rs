@@ -206,7 +206,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn neurons(&self) -> Vec<Vec<NeuronTrace>> {
         let tape = &self.recorded.tape;
-        let last = self.recorded.layers.len() - 1;
+        let last = self.recorded.dense_layers().count() - 1;
         let first_row = |tensor: &Tensor, count: usize| -> Vec<f32> {
             (0..count)
                 .map(|j| {
@@ -219,7 +219,7 @@ impl Reader<'_> {
                 .collect()
         };
         let mut neurons = Vec::new();
-        for (l, nodes) in self.recorded.layers.iter().enumerate() {
+        for (l, nodes) in self.recorded.dense_layers().enumerate() {
             let count = self.model.layer_sizes()[l + 1];
             let sums = first_row(tape.value(nodes.pre_activation), count);
             let output_node = if l == last {

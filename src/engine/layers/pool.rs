@@ -30,11 +30,6 @@ pub struct AvgPool2d {
     pub stride: usize,
 }
 
-/// The output shape of pooling `op` on `shape`, checked by the op.
-fn pooled(op: Op, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-    Ok((op_output(op, &[shape])?, 0))
-}
-
 /// `max2`, or `max3s1` when the stride is not the size.
 fn window_token(name: &str, size: usize, stride: usize) -> String {
     match stride == size {
@@ -51,114 +46,79 @@ fn window_from_token(token: &str, name: &str) -> Option<(usize, usize)> {
     (rest.is_empty() && stride > 0).then_some((size, stride))
 }
 
-impl LayerKind for MaxPool2d {
-    type Built = MaxPool2d;
-    const KEY: &'static str = "max_pool2d";
-    const TITLE: &'static str = "Max pooling";
+/// The [`LayerKind`] of a pooling: the two differ only in their names, their op and the tape
+/// method that records it.
+macro_rules! pooling_kind {
+    ($kind:ident, $key:literal, $title:literal, $token:literal, $op:ident, $record:ident) => {
+        impl LayerKind for $kind {
+            type Built = $kind;
+            const KEY: &'static str = $key;
+            const TITLE: &'static str = $title;
 
-    fn first() -> MaxPool2d {
-        MaxPool2d { size: 2, stride: 2 }
-    }
+            fn first() -> $kind {
+                $kind { size: 2, stride: 2 }
+            }
 
-    fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-        pooled(
-            Op::MaxPool2d {
-                size: self.size,
-                stride: self.stride,
-            },
-            shape,
-        )
-    }
+            fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
+                let op = Op::$op {
+                    size: self.size,
+                    stride: self.stride,
+                };
+                Ok((op_output(op, &[shape])?, 0))
+            }
 
-    fn init(
-        &self,
-        _: &[usize],
-        _: &mut Params,
-        _: &mut SeededRng,
-    ) -> Result<MaxPool2d, EngineError> {
-        Ok(*self)
-    }
+            fn init(
+                &self,
+                _: &[usize],
+                _: &mut Params,
+                _: &mut SeededRng,
+            ) -> Result<$kind, EngineError> {
+                Ok(*self)
+            }
 
-    fn record(
-        built: &MaxPool2d,
-        tape: &mut Tape,
-        _: &Params,
-        x: NodeId,
-        _: RecordingFor,
-    ) -> Result<LayerNodes, EngineError> {
-        Ok(LayerNodes::Output(tape.max_pool2d(
-            x,
-            built.size,
-            built.stride,
-        )?))
-    }
+            fn record(
+                built: &$kind,
+                tape: &mut Tape,
+                _: &Params,
+                x: NodeId,
+                _: RecordingFor,
+            ) -> Result<LayerNodes, EngineError> {
+                Ok(LayerNodes::Output(tape.$record(
+                    x,
+                    built.size,
+                    built.stride,
+                )?))
+            }
 
-    fn window(&self) -> Option<(usize, usize, usize)> {
-        Some((self.size, self.stride, 0))
-    }
+            fn window(&self) -> Option<(usize, usize, usize)> {
+                Some((self.size, self.stride, 0))
+            }
 
-    fn token(&self) -> String {
-        window_token("max", self.size, self.stride)
-    }
+            fn token(&self) -> String {
+                window_token($token, self.size, self.stride)
+            }
 
-    fn from_token(token: &str) -> Option<MaxPool2d> {
-        let (size, stride) = window_from_token(token, "max")?;
-        Some(MaxPool2d { size, stride })
-    }
+            fn from_token(token: &str) -> Option<$kind> {
+                let (size, stride) = window_from_token(token, $token)?;
+                Some($kind { size, stride })
+            }
+        }
+    };
 }
 
-impl LayerKind for AvgPool2d {
-    type Built = AvgPool2d;
-    const KEY: &'static str = "avg_pool2d";
-    const TITLE: &'static str = "Average pooling";
-
-    fn first() -> AvgPool2d {
-        AvgPool2d { size: 2, stride: 2 }
-    }
-
-    fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-        pooled(
-            Op::AvgPool2d {
-                size: self.size,
-                stride: self.stride,
-            },
-            shape,
-        )
-    }
-
-    fn init(
-        &self,
-        _: &[usize],
-        _: &mut Params,
-        _: &mut SeededRng,
-    ) -> Result<AvgPool2d, EngineError> {
-        Ok(*self)
-    }
-
-    fn record(
-        built: &AvgPool2d,
-        tape: &mut Tape,
-        _: &Params,
-        x: NodeId,
-        _: RecordingFor,
-    ) -> Result<LayerNodes, EngineError> {
-        Ok(LayerNodes::Output(tape.avg_pool2d(
-            x,
-            built.size,
-            built.stride,
-        )?))
-    }
-
-    fn window(&self) -> Option<(usize, usize, usize)> {
-        Some((self.size, self.stride, 0))
-    }
-
-    fn token(&self) -> String {
-        window_token("avg", self.size, self.stride)
-    }
-
-    fn from_token(token: &str) -> Option<AvgPool2d> {
-        let (size, stride) = window_from_token(token, "avg")?;
-        Some(AvgPool2d { size, stride })
-    }
-}
+pooling_kind!(
+    MaxPool2d,
+    "max_pool2d",
+    "Max pooling",
+    "max",
+    MaxPool2d,
+    max_pool2d
+);
+pooling_kind!(
+    AvgPool2d,
+    "avg_pool2d",
+    "Average pooling",
+    "avg",
+    AvgPool2d,
+    avg_pool2d
+);

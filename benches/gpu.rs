@@ -125,7 +125,7 @@ fn run() -> Result {
         }
     }
     let context = Rc::new(context);
-    let [_, height, width] = SequentialConfig::mlp().input;
+    let [_, height, width] = neural_playground::engine::sequential::MNIST_INPUT;
     if wanted("mlp_step_gpu_ms") {
         training_step(
             &context,

@@ -230,8 +230,10 @@ pub struct LenetStep {
 impl LenetStep {
     pub fn new() -> Result<LenetStep, EngineError> {
         let config = lenet_config();
-        let [channels, height, width] = config.input;
-        let (inputs, targets) = random_batch(&[LENET_BATCH, channels, height, width], CLASSES)?;
+        let batch: Vec<usize> = std::iter::once(LENET_BATCH)
+            .chain(config.input.clone())
+            .collect();
+        let (inputs, targets) = random_batch(&batch, CLASSES)?;
         Ok(LenetStep {
             trainer: Trainer::new(config.init()?, lenet_train_config())?,
             inputs,

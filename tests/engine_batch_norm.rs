@@ -181,13 +181,14 @@ fn train_config(kind: OptimizerKind, batch_size: usize) -> TrainConfig {
 /// Batch normalisation straight on 3-channel 3x3 images, so the test knows its batch statistics.
 fn normalised_images() -> SequentialConfig {
     SequentialConfig {
-        input: [3, 3, 3],
+        input: vec![3, 3, 3],
         layers: vec![
             LayerConfig::BATCH_NORM,
             LayerConfig::FLATTEN,
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 5,
+        initializer: None,
     }
 }
 
@@ -342,7 +343,7 @@ fn evaluation_normalises_with_the_running_statistics() {
 #[test]
 fn gradients_through_a_network_with_batch_norm_match_finite_differences() {
     let config = SequentialConfig {
-        input: [2, 4, 4],
+        input: vec![2, 4, 4],
         layers: vec![
             LayerConfig::conv(3, 3, Activation::Tanh),
             LayerConfig::BATCH_NORM,
@@ -353,6 +354,7 @@ fn gradients_through_a_network_with_batch_norm_match_finite_differences() {
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 6,
+        initializer: None,
     };
     let model = config.init().unwrap();
     let mut rng = SeededRng::new(12);

@@ -56,13 +56,14 @@ fn gradient_with_a_fixed_mask_matches_finite_differences() {
 /// Flattened 10x10 images through dropout then a dense layer.
 fn dropout_network(rate: f32) -> SequentialConfig {
     SequentialConfig {
-        input: [1, 10, 10],
+        input: vec![1, 10, 10],
         layers: vec![
             LayerConfig::FLATTEN,
             LayerConfig::Dropout(Dropout { rate }),
             LayerConfig::dense(3, Activation::Linear),
         ],
         seed: 4,
+        initializer: None,
     }
 }
 

@@ -67,7 +67,7 @@ fn lenet5_shapes_and_parameter_count() {
 
 fn tiny_conv_net(pooling: Pooling) -> SequentialConfig {
     SequentialConfig {
-        input: [2, 6, 6],
+        input: vec![2, 6, 6],
         layers: vec![
             LayerConfig::Conv2d(Conv2d {
                 out_channels: 3,
@@ -81,10 +81,11 @@ fn tiny_conv_net(pooling: Pooling) -> SequentialConfig {
             LayerConfig::dense(3, Activation::Linear),
         ],
         seed: 7,
+        initializer: None,
     }
 }
 
-fn random_images(n: usize, shape: [usize; 3], rng: &mut SeededRng) -> Tensor {
+fn random_images(n: usize, shape: &[usize], rng: &mut SeededRng) -> Tensor {
     let mut t = Tensor::zeros(&[n, shape[0], shape[1], shape[2]]);
     t.data_mut()
         .iter_mut()
@@ -110,7 +111,7 @@ fn gradients_through_conv_pool_flatten_dense_match_finite_differences() {
     let mut rng = SeededRng::new(11);
     let config = tiny_conv_net(Pooling::Average);
     let model = config.init().unwrap();
-    let inputs = random_images(4, config.input, &mut rng);
+    let inputs = random_images(4, &config.input, &mut rng);
     let targets = Tensor::from_rows(&[
         vec![1.0, 0.0, 0.0],
         vec![0.0, 1.0, 0.0],
@@ -177,7 +178,7 @@ fn a_tiny_cnn_tells_vertical_from_horizontal_bars() {
     let (inputs, targets) = bars(64, &mut rng);
     let (test_inputs, test_targets) = bars(64, &mut rng);
     let config = SequentialConfig {
-        input: [1, 6, 6],
+        input: vec![1, 6, 6],
         layers: vec![
             LayerConfig::conv(4, 3, Activation::Relu),
             LayerConfig::pool(Pooling::Max, 2),
@@ -185,6 +186,7 @@ fn a_tiny_cnn_tells_vertical_from_horizontal_bars() {
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 2,
+        initializer: None,
     };
     let mut trainer = Trainer::new(
         config.init().unwrap(),
@@ -206,7 +208,7 @@ fn impossible_shapes_are_refused_with_the_reason() {
 
     // LeNet-5 on 8x8 images: C1 keeps 8x8, S2 gives 4x4, and C3's 5x5 kernel does not fit.
     let mut small = SequentialConfig::lenet5(Activation::Relu, Pooling::Max);
-    small.input = [1, 8, 8];
+    small.input = vec![1, 8, 8];
     let message = error(small.clone());
     assert!(
         message.starts_with("layer 3 (conv2d) on feature maps 6x4x4:"),
@@ -216,13 +218,14 @@ fn impossible_shapes_are_refused_with_the_reason() {
     assert!(small.init().is_err());
 
     let pool = SequentialConfig {
-        input: [1, 28, 28],
+        input: vec![1, 28, 28],
         layers: vec![
             LayerConfig::MaxPool2d(MaxPool2d { size: 3, stride: 3 }),
             LayerConfig::FLATTEN,
             LayerConfig::dense(10, Activation::Linear),
         ],
         seed: 1,
+        initializer: None,
     };
     let message = error(pool);
     assert!(
@@ -231,17 +234,19 @@ fn impossible_shapes_are_refused_with_the_reason() {
     );
 
     let no_flatten = SequentialConfig {
-        input: [1, 28, 28],
+        input: vec![1, 28, 28],
         layers: vec![LayerConfig::dense(10, Activation::Linear)],
         seed: 1,
+        initializer: None,
     };
     let message = error(no_flatten);
     assert!(message.contains("add a Flatten layer"), "{message}");
 
     let zero_channels = SequentialConfig {
-        input: [1, 28, 28],
+        input: vec![1, 28, 28],
         layers: vec![LayerConfig::conv(0, 3, Activation::Relu)],
         seed: 1,
+        initializer: None,
     };
     assert!(error(zero_channels).contains("at least one output channel"));
 
@@ -258,7 +263,7 @@ fn impossible_shapes_are_refused_with_the_reason() {
 /// Batch normalisation after a convolution and after a dense layer, dropout before the output.
 fn normalised_cnn() -> SequentialConfig {
     SequentialConfig {
-        input: [1, 6, 6],
+        input: vec![1, 6, 6],
         layers: vec![
             LayerConfig::conv(4, 3, Activation::Relu),
             LayerConfig::BATCH_NORM,
@@ -270,6 +275,7 @@ fn normalised_cnn() -> SequentialConfig {
             LayerConfig::dense(2, Activation::Linear),
         ],
         seed: 2,
+        initializer: None,
     }
 }
 

@@ -16,7 +16,7 @@ mod gpu_common;
 fn settings() -> RunSettings {
     RunSettings {
         model: SequentialConfig {
-            input: [1, 28, 28],
+            input: vec![1, 28, 28],
             layers: vec![
                 LayerConfig::Conv2d(Conv2d {
                     out_channels: 4,
@@ -30,6 +30,7 @@ fn settings() -> RunSettings {
                 LayerConfig::dense(10, Activation::Linear),
             ],
             seed: 3,
+            initializer: None,
         },
         epochs: 2,
         batch_size: 16,

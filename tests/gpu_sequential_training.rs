@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use neural_playground::engine::{
     Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Pooling, Regularization,
-    SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainable, Trainer,
+    SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
 };
 use neural_playground::engine::{AvgPool2d, Conv2d, Dropout, MaxPool2d};
 use neural_playground::gpu::{GpuContext, GpuSequentialTrainer};
@@ -62,7 +62,7 @@ fn conv(
 /// average pool 2/1, flatten, dense ReLU, dense.
 fn lenet_like() -> SequentialConfig {
     SequentialConfig {
-        input: [1, 13, 13],
+        input: vec![1, 13, 13],
         layers: vec![
             conv(4, 3, 1, 1, Activation::Relu),
             LayerConfig::MaxPool2d(MaxPool2d { size: 3, stride: 2 }),
@@ -73,6 +73,7 @@ fn lenet_like() -> SequentialConfig {
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 11,
+        initializer: None,
     }
 }
 
@@ -84,7 +85,7 @@ fn lenet_like() -> SequentialConfig {
 /// its own size: the bias would move by ±learning rate per step, differently on each engine.
 fn normalised() -> SequentialConfig {
     SequentialConfig {
-        input: [1, 12, 12],
+        input: vec![1, 12, 12],
         layers: vec![
             conv(6, 3, 1, 0, Activation::Relu),
             LayerConfig::BATCH_NORM,
@@ -96,6 +97,7 @@ fn normalised() -> SequentialConfig {
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 12,
+        initializer: None,
     }
 }
 
@@ -103,7 +105,7 @@ fn normalised() -> SequentialConfig {
 /// feature maps, average pool, flatten, dense.
 fn normalised_input() -> SequentialConfig {
     SequentialConfig {
-        input: [2, 8, 8],
+        input: vec![2, 8, 8],
         layers: vec![
             LayerConfig::BATCH_NORM,
             conv(3, 3, 1, 1, Activation::Sigmoid),
@@ -113,6 +115,7 @@ fn normalised_input() -> SequentialConfig {
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 13,
+        initializer: None,
     }
 }
 
@@ -120,7 +123,7 @@ fn normalised_input() -> SequentialConfig {
 /// dropout, leaky ReLU + BatchNorm1d, dense.
 fn perceptron() -> SequentialConfig {
     SequentialConfig {
-        input: [1, 10, 10],
+        input: vec![1, 10, 10],
         layers: vec![
             LayerConfig::FLATTEN,
             LayerConfig::dense(32, Activation::Gelu),
@@ -130,6 +133,7 @@ fn perceptron() -> SequentialConfig {
             LayerConfig::dense(CLASSES, Activation::Linear),
         ],
         seed: 14,
+        initializer: None,
     }
 }
 
@@ -186,8 +190,9 @@ fn table() -> Vec<Case> {
 }
 
 /// `rows` random images of `shape` with random one-hot classes.
-fn batch(rng: &mut SeededRng, shape: [usize; 3], rows: usize) -> (Tensor, Tensor) {
-    let images = random(rng, &[rows, shape[0], shape[1], shape[2]], 0.0, 1.0);
+fn batch(rng: &mut SeededRng, shape: &[usize], rows: usize) -> (Tensor, Tensor) {
+    let batch: Vec<usize> = std::iter::once(rows).chain(shape.iter().copied()).collect();
+    let images = random(rng, &batch, 0.0, 1.0);
     let mut targets = Tensor::zeros(&[rows, CLASSES]);
     for row in 0..rows {
         targets.set(row, rng.below(CLASSES), 1.0);
@@ -241,7 +246,7 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         cpu.set_config(cpu_config).unwrap();
         gpu.set_learning_rate(rate);
 
-        let (images, targets) = batch(&mut rng, case.network.input, rows);
+        let (images, targets) = batch(&mut rng, &case.network.input, rows);
         cpu_losses.push(cpu.train_step(&images, &targets).unwrap());
         gpu.train_step(&images, &targets).unwrap();
         if step < READ_ONE_BY_ONE {
@@ -267,7 +272,7 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
 
     // Predictions from the CPU's weights, loaded into the trainer (a checkpoint put back).
     gpu.load_model(cpu_model).unwrap();
-    let (images, _) = batch(&mut rng, case.network.input, PREDICTED);
+    let (images, _) = batch(&mut rng, &case.network.input, PREDICTED);
     let expected = evaluate(cpu_model, &images);
     let predicted = gpu.predict_blocking(&images).unwrap();
     assert_eq!(predicted.shape(), expected.shape());
@@ -357,7 +362,7 @@ fn a_step_like_the_last_records_no_new_bind_groups() {
         ..TrainConfig::default()
     };
     let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
-    let (images, targets) = batch(&mut SeededRng::new(3), model.config().input, 8);
+    let (images, targets) = batch(&mut SeededRng::new(3), &model.config().input, 8);
     gpu.train_step(&images, &targets).unwrap();
     let after_one = context.cached_dispatches();
     assert!(after_one > 10, "a step is many dispatches: {after_one}");

@@ -48,7 +48,7 @@ pub use error::EngineError;
 pub use fused_update::FusedUpdate;
 pub use init::Initializer;
 pub use layers::{
-    AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, LayerConfig, MaxPool2d,
+    AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, Layer, LayerConfig, MaxPool2d,
     Pooling,
 };
 pub use loss::{Loss, OutputTransform};

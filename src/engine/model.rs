@@ -1,16 +1,19 @@
-//! `Model`: a sequential multi-layer perceptron built from a `ModelConfig`, with per-weight access
-//! for the network diagram and a reusable inference tape for drawing every neuron's heatmap.
+//! `Model`: the playground's multi-layer perceptron: a [`Sequential`] network of dense layers on
+//! `[features]`, built from a `ModelConfig`, seen through its dense layers for the network
+//! diagram (per-weight access) and with a reusable inference tape for drawing every neuron's
+//! heatmap. It trains as the network it is, on every device.
 
 use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
-use super::dense::{Dense, DenseConfig, DenseNodes};
+use super::dense::{Dense, DenseNodes};
 use super::error::EngineError;
 use super::init::Initializer;
+use super::layers::{Layer, LayerConfig};
 use super::loss::{Loss, OutputTransform};
-use super::model_tape::ModelTape;
+use super::model_tape::{Mode, ModelTape};
 use super::params::Params;
-use super::rng::SeededRng;
+use super::sequential::{Sequential, SequentialConfig};
 use super::tensor::Tensor;
 
 /// Largest accepted number of neurons in one layer (and of inputs).
@@ -121,6 +124,20 @@ impl ModelConfig {
         Ok(())
     }
 
+    /// The network this describes: dense layers on `[inputs]`, every one initialised as chosen.
+    pub fn network(&self) -> SequentialConfig {
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| LayerConfig::dense(layer.neurons, layer.activation))
+            .collect();
+        SequentialConfig {
+            seed: self.seed,
+            initializer: Some(self.initializer),
+            ..SequentialConfig::new(&[self.inputs], layers)
+        }
+    }
+
     /// Number of scalar weights and biases.
     pub fn parameter_count(&self) -> usize {
         let mut fan_in = self.inputs;
@@ -149,9 +166,9 @@ fn layer_name(index: usize, count: usize) -> String {
 #[derive(Clone, Debug)]
 pub struct Model {
     config: ModelConfig,
-    params: Params,
+    network: Sequential,
+    /// The network's layers, every one dense.
     layers: Vec<Dense>,
-    output_transform: OutputTransform,
     /// Recorded on the first `forward`, replayed after (any number of rows).
     inference: Option<ModelTape>,
 }
@@ -159,31 +176,36 @@ pub struct Model {
 impl Model {
     pub fn new(config: &ModelConfig) -> Result<Model, EngineError> {
         config.validate()?;
-        let mut rng = SeededRng::new(config.seed);
-        let mut params = Params::new();
-        let mut inputs = config.inputs;
-        let mut layers = Vec::with_capacity(config.layers.len());
-        for spec in &config.layers {
-            let layer = DenseConfig {
-                inputs,
-                outputs: spec.neurons,
-                activation: spec.activation,
-                initializer: config.initializer,
-            };
-            layers.push(layer.init(&mut params, &mut rng)?);
-            inputs = spec.neurons;
-        }
+        let network = config.network().init()?;
+        let layers = network
+            .layers()
+            .iter()
+            .map(|layer| match layer {
+                Layer::Dense(dense) => Ok(*dense),
+                other => Err(EngineError::InvalidConfig(format!(
+                    "the playground's network has dense layers only, not {other:?}"
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Model {
             config: config.clone(),
-            params,
+            network,
             layers,
-            output_transform: OutputTransform::None,
             inference: None,
         })
     }
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
+    }
+
+    /// The network this model is.
+    pub fn network(&self) -> &Sequential {
+        &self.network
+    }
+
+    pub fn network_mut(&mut self) -> &mut Sequential {
+        &mut self.network
     }
 
     pub fn layers(&self) -> &[Dense] {
@@ -210,21 +232,21 @@ impl Model {
     }
 
     pub fn params(&self) -> &Params {
-        &self.params
+        self.network.params()
     }
 
     pub fn params_mut(&mut self) -> &mut Params {
-        &mut self.params
+        self.network.params_mut()
     }
 
     pub fn parameter_count(&self) -> usize {
-        self.params.scalar_count()
+        self.params().scalar_count()
     }
 
     /// The weight from neuron `from` of the previous layer (or input `from`) to neuron `to` of
     /// `layer`. Panics when out of range, like slice indexing.
     pub fn weight(&self, layer: usize, from: usize, to: usize) -> f32 {
-        self.params
+        self.params()
             .value(self.layers[layer].weights())
             .get(from, to)
     }
@@ -245,13 +267,15 @@ impl Model {
             )));
         }
         check_finite(value)?;
-        self.params.value_mut(dense.weights()).set(from, to, value);
+        self.params_mut()
+            .value_mut(dense.weights())
+            .set(from, to, value);
         Ok(())
     }
 
     /// The bias of neuron `neuron` of `layer`. Panics when out of range.
     pub fn bias(&self, layer: usize, neuron: usize) -> f32 {
-        self.params.value(self.layers[layer].bias()).data()[neuron]
+        self.params().value(self.layers[layer].bias()).data()[neuron]
     }
 
     pub fn set_bias(&mut self, layer: usize, neuron: usize, value: f32) -> Result<(), EngineError> {
@@ -263,7 +287,7 @@ impl Model {
             )));
         }
         check_finite(value)?;
-        self.params.value_mut(dense.bias()).data_mut()[neuron] = value;
+        self.params_mut().value_mut(dense.bias()).data_mut()[neuron] = value;
         Ok(())
     }
 
@@ -278,14 +302,14 @@ impl Model {
 
     /// How the prediction is obtained from the output layer (set by the trainer from its loss).
     pub fn output_transform(&self) -> OutputTransform {
-        self.output_transform
+        self.network.output_transform()
     }
 
     /// With `Sigmoid`/`Softmax`, the output layer's own activation is replaced by that function
     /// applied to its weighted sums (the logits the cross-entropy losses train on).
     pub fn set_output_transform(&mut self, transform: OutputTransform) {
-        if transform != self.output_transform {
-            self.output_transform = transform;
+        if transform != self.network.output_transform() {
+            self.network.set_output_transform(transform);
             self.inference = None;
         }
     }
@@ -296,18 +320,11 @@ impl Model {
     pub fn forward(&mut self, inputs: &Tensor) -> Result<(), EngineError> {
         if self.inference.is_none() {
             let rows = inputs.shape().first().copied().unwrap_or(0);
-            let recorded = ModelTape::record(
-                &self.layers,
-                &self.params,
-                rows,
-                self.output_transform,
-                None,
-            )?;
-            self.inference = Some(recorded);
+            self.inference = Some(self.record_inference_tape(rows)?);
         }
         let inference = self.inference.as_mut().expect("recorded above");
         inference.tape.set_input(inference.input, inputs)?;
-        inference.tape.forward(&self.params)
+        inference.tape.forward(self.network.params())
     }
 
     /// Runs the model and returns what the user sees for the output layer (probabilities under a
@@ -351,24 +368,16 @@ impl Model {
     /// walk node by node, or the trainer can replay). Under a cross-entropy loss, the output
     /// layer's activation is replaced by the loss's own sigmoid/softmax on the logits.
     pub fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
-        ModelTape::record(
-            &self.layers,
-            &self.params,
-            rows,
-            loss.output_activation(),
-            Some(loss),
-        )
+        let transform = loss.output_activation();
+        self.network
+            .record_for(Mode::Training, rows, transform, Some(loss))
     }
 
     /// Records the forward pass only, with this model's output transform.
     pub fn record_inference_tape(&self, rows: usize) -> Result<ModelTape, EngineError> {
-        ModelTape::record(
-            &self.layers,
-            &self.params,
-            rows,
-            self.output_transform,
-            None,
-        )
+        let transform = self.output_transform();
+        self.network
+            .record_for(Mode::Evaluation, rows, transform, None)
     }
 }
 

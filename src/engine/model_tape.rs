@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::batch_norm::BatchNormNodes;
-use super::dense::{Dense, DenseNodes};
+use super::dense::DenseNodes;
 use super::dropout::DropoutNodes;
 use super::error::EngineError;
 use super::loss::{Loss, OutputTransform};
@@ -75,38 +75,6 @@ pub struct ModelTape {
 }
 
 impl ModelTape {
-    /// Records `layers` for batches of `rows` examples. With a loss, the loss is recorded on the
-    /// last layer's output (its logits for the cross-entropies); `transform` says how the shown
-    /// prediction is obtained from the last layer.
-    pub(crate) fn record(
-        layers: &[Dense],
-        params: &Params,
-        rows: usize,
-        transform: OutputTransform,
-        loss: Option<Loss>,
-    ) -> Result<ModelTape, EngineError> {
-        let first = layers.first().ok_or_else(|| {
-            EngineError::InvalidConfig("a model needs at least one layer".to_string())
-        })?;
-        let last = layers.len() - 1;
-        let mut tape = Tape::new();
-        let input = tape.input(&[rows, first.inputs()]);
-        let mut x = input;
-        let mut nodes = Vec::with_capacity(layers.len());
-        for (index, layer) in layers.iter().enumerate() {
-            let logits_only = index == last && transform != OutputTransform::None;
-            let activation = if logits_only {
-                None
-            } else {
-                Some(layer.activation())
-            };
-            let layer_nodes = layer.record(&mut tape, params, x, activation)?;
-            x = layer_nodes.output;
-            nodes.push(LayerNodes::Dense(layer_nodes));
-        }
-        ModelTape::finish(tape, input, nodes, x, transform, loss)
-    }
-
     /// Records the loss (when given) and the shown prediction after the last layer's output `x`,
     /// which must be logits when `transform` is not `None`. Shared by every kind of model.
     pub(crate) fn finish(

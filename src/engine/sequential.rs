@@ -1,8 +1,10 @@
-//! `Sequential`: an image network as a list of layers (each kind in its own module of
+//! `Sequential`: the one network definition: a list of layers (each kind in its own module of
 //! [`layers`](super::layers): convolutions, poolings, flatten, dense layers, batch normalisation,
-//! dropout) built for one input shape `[channels, height, width]`: config, then `init`. It
-//! records onto the tape with the existing ops, for training or for evaluation ([`Mode`]), so the
-//! [`Trainer`](super::Trainer) trains it like the dense [`Model`](super::Model).
+//! dropout) built for one input shape of any rank (`[features]` for the playground's points,
+//! `[channels, height, width]` for images): config, then `init`. It records onto the tape with
+//! the existing ops, for training or for evaluation ([`Mode`]); the [`Trainer`](super::Trainer)
+//! and the GPU's trainer train it, and the playground's [`Model`](super::Model) is one of them
+//! seen through its dense layers' weights.
 //!
 //! [`SequentialConfig::summary`] gives every layer's output shape and parameter count without
 //! building anything (for the model builder), and refuses shapes that cannot work with the ops'
@@ -12,14 +14,14 @@ use serde::{Deserialize, Serialize};
 
 use super::activation::Activation;
 use super::error::EngineError;
-use super::layers::{Conv2d, Layer, LayerConfig, Pooling, RecordingFor};
+use super::init::Initializer;
+use super::layers::{Conv2d, Initialising, Layer, LayerConfig, Pooling, RecordingFor};
 use super::loss::{Loss, OutputTransform};
 use super::model_tape::{Mode, ModelTape};
 use super::params::Params;
 use super::rng::SeededRng;
 use super::tape::Tape;
 use super::tensor::Tensor;
-use super::trainable::Trainable;
 
 /// What one layer produces, for the model builder.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,39 +42,52 @@ pub struct LayerSummary {
 /// How to build a sequential network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SequentialConfig {
-    /// The shape of one input example, `[channels, height, width]`.
-    pub input: [usize; 3],
+    /// The shape of one input example: `[features]`, or `[channels, height, width]`.
+    pub input: Vec<usize>,
     /// First to last; the last layer gives the logits under a cross-entropy loss.
     pub layers: Vec<LayerConfig>,
-    /// Seed of the weight initialisation (He-uniform before ReLU-like activations,
-    /// Xavier-uniform otherwise).
+    /// Seed of the weight initialisation.
     pub seed: u64,
+    /// One initialisation for every layer; `None` (the default): He-uniform before ReLU-like
+    /// activations, Xavier-uniform otherwise.
+    #[serde(default)]
+    pub initializer: Option<Initializer>,
 }
 
 /// The input of the MNIST-sized presets: one 28x28 grey channel.
 pub const MNIST_INPUT: [usize; 3] = [1, 28, 28];
 
 impl SequentialConfig {
+    /// `layers` on examples of shape `input`, seed 1, each layer initialised as suits its
+    /// activation.
+    pub fn new(input: &[usize], layers: Vec<LayerConfig>) -> SequentialConfig {
+        SequentialConfig {
+            input: input.to_vec(),
+            layers,
+            seed: 1,
+            initializer: None,
+        }
+    }
+
     /// The course's multi-layer perceptron 784-512-512-10 (ReLU) on flattened 28x28 images.
     pub fn mlp() -> SequentialConfig {
-        SequentialConfig {
-            input: MNIST_INPUT,
-            layers: vec![
+        SequentialConfig::new(
+            &MNIST_INPUT,
+            vec![
                 LayerConfig::FLATTEN,
                 LayerConfig::dense(512, Activation::Relu),
                 LayerConfig::dense(512, Activation::Relu),
                 LayerConfig::dense(10, Activation::Linear),
             ],
-            seed: 1,
-        }
+        )
     }
 
     /// LeNet-5 on 28x28 digits: C1 6@5x5 padding 2, S2 pool 2, C3 16@5x5, S4 pool 2, C5 120
     /// (a dense layer on the 16·5·5 features), F6 84, output 10.
     pub fn lenet5(activation: Activation, pooling: Pooling) -> SequentialConfig {
-        SequentialConfig {
-            input: MNIST_INPUT,
-            layers: vec![
+        SequentialConfig::new(
+            &MNIST_INPUT,
+            vec![
                 LayerConfig::Conv2d(Conv2d {
                     out_channels: 6,
                     kernel: 5,
@@ -88,8 +103,7 @@ impl SequentialConfig {
                 LayerConfig::dense(84, activation),
                 LayerConfig::dense(10, Activation::Linear),
             ],
-            seed: 1,
-        }
+        )
     }
 
     /// A small modern CNN: two blocks of two 3x3 ReLU convolutions (padding 1) and a max pool,
@@ -104,9 +118,9 @@ impl SequentialConfig {
                 activation: Activation::Relu,
             })
         };
-        SequentialConfig {
-            input: MNIST_INPUT,
-            layers: vec![
+        SequentialConfig::new(
+            &MNIST_INPUT,
+            vec![
                 conv(16),
                 conv(16),
                 LayerConfig::pool(Pooling::Max, 2),
@@ -117,8 +131,7 @@ impl SequentialConfig {
                 LayerConfig::dense(128, Activation::Relu),
                 LayerConfig::dense(10, Activation::Linear),
             ],
-            seed: 1,
-        }
+        )
     }
 
     /// The output shape and parameter count of every layer up to the first that cannot follow
@@ -156,11 +169,11 @@ impl SequentialConfig {
 
     /// Every layer's summary until one cannot follow the one before it, with the reason.
     fn walk(&self) -> (Vec<LayerSummary>, Option<EngineError>) {
-        if self.input.contains(&0) {
+        if self.input.is_empty() || self.input.contains(&0) {
             return (
                 Vec::new(),
                 Some(EngineError::InvalidConfig(format!(
-                    "the input shape {:?} has a zero side: channels, height and width must be at least 1",
+                    "the input shape {:?} has a zero side: every side of an example must be at least 1",
                     self.input
                 ))),
             );
@@ -174,7 +187,7 @@ impl SequentialConfig {
             );
         }
         // Shapes carry a batch of one in front, as the ops expect.
-        let mut shape = vec![1, self.input[0], self.input[1], self.input[2]];
+        let mut shape = batch_of(1, &self.input);
         let mut summaries = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let in_shape = shape.clone();
@@ -213,10 +226,15 @@ impl SequentialConfig {
         let summaries = self.summary()?;
         let mut rng = SeededRng::new(self.seed);
         let mut params = Params::new();
+        let mut init = Initialising {
+            params: &mut params,
+            rng: &mut rng,
+            chosen: self.initializer,
+        };
         let mut layers = Vec::with_capacity(self.layers.len());
         let mut in_shape: &[usize] = &self.input;
         for (config, summary) in self.layers.iter().zip(&summaries) {
-            layers.push(config.init(in_shape, &mut params, &mut rng)?);
+            layers.push(config.init(in_shape, &mut init)?);
             in_shape = &summary.output_shape;
         }
         let outputs = summaries.last().map_or(0, |last| last.output_shape[0]);
@@ -229,6 +247,13 @@ impl SequentialConfig {
             output_transform: OutputTransform::None,
         })
     }
+}
+
+/// `[rows, ...example]`.
+fn batch_of(rows: usize, example: &[usize]) -> Vec<usize> {
+    std::iter::once(rows)
+        .chain(example.iter().copied())
+        .collect()
 }
 
 /// `[16, 5, 5]` as "feature maps 16x5x5", `[400]` as "400 features".
@@ -281,6 +306,20 @@ impl Sequential {
         self.output_transform
     }
 
+    pub fn set_output_transform(&mut self, transform: OutputTransform) {
+        self.output_transform = transform;
+    }
+
+    /// Number of values the network gives per example (one per class for a classifier).
+    pub fn output_count(&self) -> usize {
+        self.outputs
+    }
+
+    /// The built layers, first to last.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
     /// Records the forward pass for evaluation and prediction ([`Mode::Evaluation`]); see
     /// [`Sequential::record_for`].
     pub fn record(
@@ -292,7 +331,7 @@ impl Sequential {
         self.record_for(Mode::Evaluation, rows, transform, loss)
     }
 
-    /// Records the forward pass for `mode` for batches of `rows` images `[rows, c, h, w]`, then
+    /// Records the forward pass for `mode` for batches of `rows` examples `[rows, ...input]`, then
     /// `loss` when given. With a `transform`, the last layer stops at its weighted sums (logits)
     /// and the prediction is that function of them.
     pub fn record_for(
@@ -302,9 +341,8 @@ impl Sequential {
         transform: OutputTransform,
         loss: Option<Loss>,
     ) -> Result<ModelTape, EngineError> {
-        let [channels, height, width] = self.config.input;
         let mut tape = Tape::new();
-        let input = tape.input(&[rows, channels, height, width]);
+        let input = tape.input(&batch_of(rows, &self.config.input));
         let mut x = input;
         let mut layers = Vec::with_capacity(self.layers.len());
         let last = self.layers.len() - 1;
@@ -325,15 +363,7 @@ impl Sequential {
     /// `[1, c, h, w]` or vectors `[1, n]`, first layer to last (the last as logits).
     pub fn layer_outputs(&self, image: &[f32]) -> Result<Vec<Tensor>, EngineError> {
         let mut recorded = self.record(1, OutputTransform::Softmax, None)?;
-        let input = Tensor::from_vec(
-            &[
-                1,
-                self.config.input[0],
-                self.config.input[1],
-                self.config.input[2],
-            ],
-            image.to_vec(),
-        )?;
+        let input = Tensor::from_vec(&batch_of(1, &self.config.input), image.to_vec())?;
         recorded.tape.set_input(recorded.input, &input)?;
         recorded.tape.forward(&self.params)?;
         Ok(recorded
@@ -348,36 +378,6 @@ impl Sequential {
     pub fn layer_weights(&self, index: usize) -> Option<&Tensor> {
         let weights = self.layers.get(index)?.weights()?;
         Some(self.params.value(weights))
-    }
-}
-
-impl Trainable for Sequential {
-    fn example_shape(&self) -> &[usize] {
-        &self.config.input
-    }
-
-    fn output_count(&self) -> usize {
-        self.outputs
-    }
-
-    fn params(&self) -> &Params {
-        &self.params
-    }
-
-    fn params_mut(&mut self) -> &mut Params {
-        &mut self.params
-    }
-
-    fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
-        self.record_for(Mode::Training, rows, loss.output_activation(), Some(loss))
-    }
-
-    fn record_evaluation_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
-        self.record_for(Mode::Evaluation, rows, loss.output_activation(), Some(loss))
-    }
-
-    fn set_output_transform(&mut self, transform: OutputTransform) {
-        self.output_transform = transform;
     }
 }
 
@@ -418,11 +418,8 @@ mod tests {
 
     #[test]
     fn feature_maps_at_the_end_are_refused() {
-        let config = SequentialConfig {
-            input: [1, 8, 8],
-            layers: vec![LayerConfig::conv(2, 3, Activation::Relu)],
-            seed: 1,
-        };
+        let config =
+            SequentialConfig::new(&[1, 8, 8], vec![LayerConfig::conv(2, 3, Activation::Relu)]);
         let error = config.summary().unwrap_err().to_string();
         assert!(error.contains("end with Flatten"), "{error}");
     }

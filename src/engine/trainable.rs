@@ -1,55 +1,74 @@
-//! `Trainable`: what the [`Trainer`](super::Trainer) needs from a model: its parameters, the
-//! shape of one example, and a training tape and an evaluation tape for a batch. The dense
-//! [`Model`] of the playground and the image network [`Sequential`](super::Sequential) both
-//! implement it.
+//! `Trainable`: what a trainer needs from a model: the [`Sequential`] network it is (its
+//! parameters, the shape of one example, its tapes) and where the shown prediction comes from.
+//! The image network is one itself; the playground's dense [`Model`] is one seen through its
+//! dense layers' weights. Every trainer, on every device, trains through this.
 
 use super::error::EngineError;
 use super::loss::{Loss, OutputTransform};
 use super::model::Model;
-use super::model_tape::ModelTape;
+use super::model_tape::{Mode, ModelTape};
 use super::params::Params;
+use super::sequential::Sequential;
 
 pub trait Trainable {
-    /// The shape of one example without the batch dimension: `[features]` for a dense model,
-    /// `[channels, height, width]` for an image network.
-    fn example_shape(&self) -> &[usize];
-    /// Number of values the model outputs per example (one per class for a classifier).
-    fn output_count(&self) -> usize;
-    fn params(&self) -> &Params;
-    fn params_mut(&mut self) -> &mut Params;
-    /// Records the forward pass and `loss` for batches of `rows` examples; under a cross-entropy
-    /// loss the last layer stops at its logits.
-    fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError>;
-    /// Records the forward pass and `loss` as evaluation sees it ([`Mode::Evaluation`]: running
-    /// statistics, no dropout). Models without such layers record their training tape.
-    ///
-    /// [`Mode::Evaluation`]: super::Mode::Evaluation
-    fn record_evaluation_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
-        self.record_training_tape(rows, loss)
-    }
+    /// The network itself: its layers and parameters.
+    fn network(&self) -> &Sequential;
+    fn network_mut(&mut self) -> &mut Sequential;
     /// How the shown prediction is obtained from the last layer (set by the trainer).
     fn set_output_transform(&mut self, transform: OutputTransform);
+
+    /// The shape of one example without the batch dimension: `[features]` for the playground,
+    /// `[channels, height, width]` for an image network.
+    fn example_shape(&self) -> &[usize] {
+        &self.network().config().input
+    }
+    /// Number of values the model outputs per example (one per class for a classifier).
+    fn output_count(&self) -> usize {
+        self.network().output_count()
+    }
+    fn params(&self) -> &Params {
+        self.network().params()
+    }
+    fn params_mut(&mut self) -> &mut Params {
+        self.network_mut().params_mut()
+    }
+    /// Records the forward pass and `loss` for batches of `rows` examples; under a cross-entropy
+    /// loss the last layer stops at its logits.
+    fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
+        let transform = loss.output_activation();
+        self.network()
+            .record_for(Mode::Training, rows, transform, Some(loss))
+    }
+    /// Records the forward pass and `loss` as evaluation sees it ([`Mode::Evaluation`]: running
+    /// statistics, no dropout).
+    fn record_evaluation_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
+        let transform = loss.output_activation();
+        self.network()
+            .record_for(Mode::Evaluation, rows, transform, Some(loss))
+    }
+}
+
+impl Trainable for Sequential {
+    fn network(&self) -> &Sequential {
+        self
+    }
+
+    fn network_mut(&mut self) -> &mut Sequential {
+        self
+    }
+
+    fn set_output_transform(&mut self, transform: OutputTransform) {
+        Sequential::set_output_transform(self, transform);
+    }
 }
 
 impl Trainable for Model {
-    fn example_shape(&self) -> &[usize] {
-        std::slice::from_ref(&self.config().inputs)
+    fn network(&self) -> &Sequential {
+        Model::network(self)
     }
 
-    fn output_count(&self) -> usize {
-        Model::output_count(self)
-    }
-
-    fn params(&self) -> &Params {
-        Model::params(self)
-    }
-
-    fn params_mut(&mut self) -> &mut Params {
-        Model::params_mut(self)
-    }
-
-    fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
-        Model::record_training_tape(self, rows, loss)
+    fn network_mut(&mut self) -> &mut Sequential {
+        Model::network_mut(self)
     }
 
     fn set_output_transform(&mut self, transform: OutputTransform) {

@@ -15,7 +15,7 @@ use super::recording::Recording;
 use super::sequential_pass::{GpuParams, GpuPass};
 use super::trainer::GpuTrainingError;
 use super::training_kernels::TrainingKernels;
-use crate::engine::{Loss, Mode, ParamRole, Sequential, Trainable};
+use crate::engine::{Loss, Mode, ParamRole, Sequential};
 
 /// How many passes (mode and batch size) keep their buffers: a training batch, the last, smaller
 /// batch, and the prediction chunks; the least recently used goes.

@@ -5,13 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, RecordingFor, op_output};
+use super::{Initialising, LayerKind, RecordingFor, op_output};
 use crate::engine::batch_norm::BatchNorm;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::{NormStatistics, Op};
 use crate::engine::params::Params;
-use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,10 +57,9 @@ impl LayerKind for BatchNormLayer {
     fn init(
         &self,
         in_shape: &[usize],
-        params: &mut Params,
-        _: &mut SeededRng,
+        init: &mut Initialising<'_>,
     ) -> Result<BatchNorm, EngineError> {
-        Ok(BatchNorm::init(in_shape[0], params))
+        Ok(BatchNorm::init(in_shape[0], init.params))
     }
 
     fn record(

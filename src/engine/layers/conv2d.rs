@@ -4,15 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    LayerKind, MAX_SIDE, MAX_WIDTH, RecordingFor, activation_suffix, initializer_for,
-    leading_number, op_output, optional_number, with_activation,
+    Initialising, LayerKind, MAX_SIDE, MAX_WIDTH, RecordingFor, activation_suffix, leading_number,
+    op_output, optional_number, with_activation,
 };
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::Op;
 use crate::engine::params::{ParamId, ParamRole, Params};
-use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
 use crate::engine::tensor::Tensor;
 
@@ -72,21 +71,23 @@ impl LayerKind for Conv2d {
     fn init(
         &self,
         in_shape: &[usize],
-        params: &mut Params,
-        rng: &mut SeededRng,
+        init: &mut Initialising<'_>,
     ) -> Result<BuiltConv2d, EngineError> {
         let (in_channels, kernel, out_channels) = (in_shape[0], self.kernel, self.out_channels);
         let area = kernel * kernel;
         let mut weights = Tensor::zeros(&[out_channels, in_channels, kernel, kernel]);
-        initializer_for(self.activation).fill_weights(
+        let initializer = init.initializer_for(self.activation);
+        initializer.fill_weights(
             &mut weights,
             in_channels * area,
             out_channels * area,
-            rng,
+            init.rng,
         );
+        let mut bias = Tensor::zeros(&[out_channels]);
+        initializer.fill_bias(&mut bias);
         Ok(BuiltConv2d {
-            weights: params.add(weights, ParamRole::Weight),
-            bias: params.add(Tensor::zeros(&[out_channels]), ParamRole::Bias),
+            weights: init.params.add(weights, ParamRole::Weight),
+            bias: init.params.add(bias, ParamRole::Bias),
             settings: *self,
         })
     }

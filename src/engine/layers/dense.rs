@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    LayerKind, MAX_WIDTH, RecordingFor, activation_suffix, initializer_for, leading_number,
+    Initialising, LayerKind, MAX_WIDTH, RecordingFor, activation_suffix, leading_number,
     with_activation,
 };
 use crate::engine::activation::Activation;
@@ -12,7 +12,6 @@ use crate::engine::dense::{Dense, DenseConfig};
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
 use crate::engine::params::{ParamId, Params};
-use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,16 +47,11 @@ impl LayerKind for DenseLayer {
         Ok((vec![batch, self.outputs], (features + 1) * self.outputs))
     }
 
-    fn init(
-        &self,
-        in_shape: &[usize],
-        params: &mut Params,
-        rng: &mut SeededRng,
-    ) -> Result<Dense, EngineError> {
+    fn init(&self, in_shape: &[usize], init: &mut Initialising<'_>) -> Result<Dense, EngineError> {
         DenseConfig::new(in_shape[0], self.outputs)
             .with_activation(self.activation)
-            .with_initializer(initializer_for(self.activation))
-            .init(params, rng)
+            .with_initializer(init.initializer_for(self.activation))
+            .init(init.params, init.rng)
     }
 
     fn record(

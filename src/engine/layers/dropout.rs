@@ -4,12 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, RecordingFor};
+use super::{Initialising, LayerKind, RecordingFor};
 use crate::engine::dropout;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
 use crate::engine::params::Params;
-use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,7 +30,7 @@ impl LayerKind for Dropout {
         Ok((shape.to_vec(), 0))
     }
 
-    fn init(&self, _: &[usize], _: &mut Params, _: &mut SeededRng) -> Result<Dropout, EngineError> {
+    fn init(&self, _: &[usize], _: &mut Initialising<'_>) -> Result<Dropout, EngineError> {
         Ok(*self)
     }
 

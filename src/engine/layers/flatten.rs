@@ -3,12 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, RecordingFor, op_output};
+use super::{Initialising, LayerKind, RecordingFor, op_output};
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::Op;
 use crate::engine::params::Params;
-use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +26,7 @@ impl LayerKind for Flatten {
         Ok((op_output(Op::Flatten, &[shape])?, 0))
     }
 
-    fn init(&self, _: &[usize], _: &mut Params, _: &mut SeededRng) -> Result<Flatten, EngineError> {
+    fn init(&self, _: &[usize], _: &mut Initialising<'_>) -> Result<Flatten, EngineError> {
         Ok(Flatten)
     }
 

@@ -30,6 +30,23 @@ use super::params::{ParamId, Params};
 use super::rng::SeededRng;
 use super::tape::{NodeId, Tape};
 
+/// Where layers create their parameters, from which random numbers, and the initialisation
+/// the network asks for (each layer's own choice when it asks for none).
+pub struct Initialising<'a> {
+    pub params: &'a mut Params,
+    pub rng: &'a mut SeededRng,
+    /// One initialisation for every layer (the playground's setting); `None`: He-uniform before
+    /// ReLU-like activations, Xavier-uniform otherwise.
+    pub chosen: Option<Initializer>,
+}
+
+impl Initialising<'_> {
+    /// The initialisation of a layer followed by `activation`.
+    pub fn initializer_for(&self, activation: Activation) -> Initializer {
+        self.chosen.unwrap_or_else(|| initializer_for(activation))
+    }
+}
+
 /// How one layer records: the mode, and whether it is the last layer under a loss that works on
 /// logits (it then stops before its activation).
 #[derive(Clone, Copy, Debug)]
@@ -73,8 +90,7 @@ pub trait LayerKind: Copy + Sized {
     fn init(
         &self,
         in_shape: &[usize],
-        params: &mut Params,
-        rng: &mut SeededRng,
+        init: &mut Initialising<'_>,
     ) -> Result<Self::Built, EngineError>;
 
     /// Records the layer onto `tape` after `x`; returns the nodes it left (its output among
@@ -184,12 +200,11 @@ macro_rules! layer_kinds {
             pub(crate) fn init(
                 &self,
                 in_shape: &[usize],
-                params: &mut Params,
-                rng: &mut SeededRng,
+                init: &mut Initialising<'_>,
             ) -> Result<Layer, EngineError> {
                 match self {
                     $(LayerConfig::$variant(kind) => {
-                        kind.init(in_shape, params, rng).map(Layer::$variant)
+                        kind.init(in_shape, init).map(Layer::$variant)
                     }),*
                 }
             }

@@ -3,12 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{LayerKind, MAX_SIDE, RecordingFor, leading_number, op_output, optional_number};
+use super::{
+    Initialising, LayerKind, MAX_SIDE, RecordingFor, leading_number, op_output, optional_number,
+};
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
 use crate::engine::ops::Op;
 use crate::engine::params::Params;
-use crate::engine::rng::SeededRng;
 use crate::engine::tape::{NodeId, Tape};
 
 /// Which pooling a preset uses.
@@ -67,12 +68,7 @@ macro_rules! pooling_kind {
                 Ok((op_output(op, &[shape])?, 0))
             }
 
-            fn init(
-                &self,
-                _: &[usize],
-                _: &mut Params,
-                _: &mut SeededRng,
-            ) -> Result<$kind, EngineError> {
+            fn init(&self, _: &[usize], _: &mut Initialising<'_>) -> Result<$kind, EngineError> {
                 Ok(*self)
             }
 

@@ -180,6 +180,7 @@ mod tests {
                     LayerConfig::dense(10, Activation::Linear),
                 ],
                 seed: 9,
+                initializer: None,
                 ..RunSettings::default().model
             },
             epochs: 3,

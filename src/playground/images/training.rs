@@ -515,13 +515,14 @@ mod tests {
     fn small_settings() -> RunSettings {
         RunSettings {
             model: SequentialConfig {
-                input: [1, 28, 28],
+                input: vec![1, 28, 28],
                 layers: vec![
                     LayerConfig::FLATTEN,
                     LayerConfig::dense(8, Activation::Relu),
                     LayerConfig::dense(10, Activation::Linear),
                 ],
                 seed: 3,
+                initializer: None,
             },
             epochs: 2,
             batch_size: 16,

@@ -1,7 +1,7 @@
 //! GPU benchmarks for `cargo xtask bench gpu` (run alone with `cargo bench --bench gpu`): our WGSL
 //! matmul (`gpu::Commands::matmul`, on the tile it picks; the other tile, where the device has
 //! both, as `<name>_square64` or `<name>_wide128`) in GFLOP/s, and the MLP 784-512-512-10 and LeNet-5 training
-//! steps through `gpu::GpuSequentialTrainer`, on the default adapter (`WGPU_BACKEND=vulkan`
+//! steps through `gpu::GpuTrainer`, on the default adapter (`WGPU_BACKEND=vulkan`
 //! narrows the choice to Vulkan).
 //!
 //! Prints `name value` lines (GFLOP/s, or milliseconds per step) and `# ` lines of context, as
@@ -30,7 +30,7 @@ use neural_playground::bench_hooks::{
 use neural_playground::data::digits::CLASSES;
 use neural_playground::engine::{SequentialConfig, Tensor, TrainConfig, Trainer};
 use neural_playground::gpu::{
-    GpuContext, GpuSequentialTrainer, GpuTensor, Kernels, MatmulOperand, MatmulTile,
+    GpuContext, GpuTensor, GpuTrainer, Kernels, MatmulOperand, MatmulTile,
 };
 
 /// A timing lasts at least this long (once the work per timing has been found).
@@ -252,7 +252,7 @@ fn training_step(
     let model = config.init()?;
     let mut cpu = Trainer::new(model.clone(), train)?;
     let cpu_loss = cpu.train_step(&inputs, &targets)?;
-    let mut trainer = GpuSequentialTrainer::new_blocking(Rc::clone(context), &model, train)?;
+    let mut trainer = GpuTrainer::new_blocking(Rc::clone(context), &model, train)?;
 
     let mut steps = |count: u32| -> Result<(Elapsed, f32)> {
         let start = Instant::now();

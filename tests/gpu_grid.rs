@@ -1,5 +1,5 @@
 //! The playground's decision-boundary grid and neuron thumbnails computed on the GPU
-//! (`GpuTrainer::layer_outputs`, drawn with `Session::snapshot_with_grid`) against the same
+//! (`GpuEpochTrainer::layer_outputs`, drawn with `Session::snapshot_with_grid`) against the same
 //! snapshot computed by the CPU engine from the same weights. Needs an adapter (lavapipe
 //! natively), like the other GPU suites.
 
@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use neural_playground::data::DatasetKind;
 use neural_playground::engine::{Activation, Loss};
-use neural_playground::gpu::{GpuTrainer, Kernels};
+use neural_playground::gpu::{GpuEpochTrainer, KernelFamilies};
 use neural_playground::playground::{PlaygroundConfig, Session};
 
 mod gpu_common;
@@ -25,14 +25,14 @@ fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
 
 fn compare(config: PlaygroundConfig) {
     let context = Rc::new(gpu_common::open_context());
-    let kernels = Rc::new(Kernels::new_blocking(&context).unwrap());
+    let kernels = Rc::new(KernelFamilies::new_blocking(&context).unwrap());
     let mut session = Session::new(config).unwrap();
-    let mut trainer = pollster::block_on(GpuTrainer::from_model(
+    let mut trainer = GpuEpochTrainer::new(
         Rc::clone(&context),
         kernels,
         session.model(),
         session.config().train_config(),
-    ))
+    )
     .unwrap();
     let (inputs, targets) = session.training_data();
     trainer.set_data(&inputs.clone(), &targets.clone()).unwrap();

@@ -1,7 +1,7 @@
 //! Image networks trained step by step on the CPU engine and on the GPU, compared: one table of
 //! cases (network, loss, optimiser, penalty), each trained from the same initial weights with the
 //! same seed and the same batches (one of them smaller) by `engine::Trainer<Sequential>` and by
-//! `gpu::GpuSequentialTrainer`, with a cosine learning-rate decay and an optimiser reset midway.
+//! `gpu::GpuTrainer`, with a cosine learning-rate decay and an optimiser reset midway.
 //!
 //! Per case: every step's loss (relative error; the last steps read as one mean), the final
 //! weights and running statistics (error relative to the largest CPU value), `predict` from the
@@ -16,7 +16,7 @@ use neural_playground::engine::{
     SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
 };
 use neural_playground::engine::{AvgPool2d, Conv2d, Dropout, MaxPool2d};
-use neural_playground::gpu::{GpuContext, GpuSequentialTrainer};
+use neural_playground::gpu::{GpuContext, GpuTrainer};
 
 mod gpu_common;
 
@@ -231,7 +231,7 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         seed: seed + 1,
     };
     let mut cpu = Trainer::new(model.clone(), config).unwrap();
-    let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    let mut gpu = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();
 
     let mut rng = SeededRng::new(seed);
     let (mut cpu_losses, mut gpu_losses) = (Vec::new(), Vec::new());
@@ -314,7 +314,7 @@ fn parameters_round_trip_exactly_and_bad_input_is_refused_in_the_cpu_words() {
         loss: Loss::SoftmaxCrossEntropy,
         ..TrainConfig::default()
     };
-    let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    let mut gpu = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();
     let back = gpu.read_model_blocking().unwrap();
     assert_eq!(back.params(), model.params());
     assert_eq!(back.config(), model.config());
@@ -346,7 +346,7 @@ fn parameters_round_trip_exactly_and_bad_input_is_refused_in_the_cpu_words() {
     let mut single = normalised();
     *single.layers.last_mut().unwrap() = LayerConfig::dense(1, Activation::Linear);
     let single = single.init().unwrap();
-    assert!(GpuSequentialTrainer::new_blocking(context, &single, config).is_err());
+    assert!(GpuTrainer::new_blocking(context, &single, config).is_err());
     assert!(single.output_count() == 1);
 }
 
@@ -361,7 +361,7 @@ fn a_step_like_the_last_records_no_new_bind_groups() {
         optimizer: OptimizerConfig::new(OptimizerKind::Adam, 0.01),
         ..TrainConfig::default()
     };
-    let mut gpu = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    let mut gpu = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();
     let (images, targets) = batch(&mut SeededRng::new(3), &model.config().input, 8);
     gpu.train_step(&images, &targets).unwrap();
     let after_one = context.cached_dispatches();
@@ -373,6 +373,6 @@ fn a_step_like_the_last_records_no_new_bind_groups() {
     assert_eq!(context.cached_dispatches(), after_one);
     assert!(gpu.take_mean_loss_blocking().unwrap().is_finite());
     // A new network's trainer starts the cache afresh, dropping the old buffers.
-    let _other = GpuSequentialTrainer::new_blocking(context.clone(), &model, config).unwrap();
+    let _other = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();
     assert_eq!(context.cached_dispatches(), 0);
 }

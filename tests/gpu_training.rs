@@ -1,6 +1,7 @@
 //! Whole training runs on the CPU engine and on the GPU, compared: one table of cases (model,
 //! loss, optimiser, penalty, data), each trained from the same initial weights with the same seed
-//! by `engine::Trainer` and by `gpu::GpuTrainer`.
+//! by `engine::Trainer` and by `gpu::GpuEpochTrainer` (the one GPU trainer, driven an epoch at a
+//! time with the data on the GPU).
 //!
 //! Per case: the per-epoch loss curves (relative error per epoch), the final weights (error
 //! relative to the largest CPU weight), `predict` on the CPU model's weights against
@@ -13,7 +14,7 @@ use neural_playground::engine::{
     Activation, Initializer, LayerSpec, Loss, Model, ModelConfig, OptimizerConfig, OptimizerKind,
     Regularization, SeededRng, Tensor, TrainConfig, Trainer, TrainingEngine,
 };
-use neural_playground::gpu::{GpuContext, GpuError, GpuTrainer, Kernels};
+use neural_playground::gpu::{GpuContext, GpuEpochTrainer, GpuError, GpuTrainer, KernelFamilies};
 
 mod gpu_common;
 
@@ -224,7 +225,7 @@ fn grid(features: usize, side: usize) -> Tensor {
 
 struct Gpu {
     context: Rc<GpuContext>,
-    kernels: Rc<Kernels>,
+    kernels: Rc<KernelFamilies>,
 }
 
 fn gpu() -> Gpu {
@@ -235,7 +236,7 @@ fn gpu() -> Gpu {
         ),
         other => panic!("{other}"),
     });
-    let kernels = Kernels::new_blocking(&context).expect("the kernels compile");
+    let kernels = KernelFamilies::new_blocking(&context).expect("the kernels compile");
     Gpu {
         context: Rc::new(context),
         kernels: Rc::new(kernels),
@@ -277,7 +278,7 @@ fn run(gpu: &Gpu, case: &Case, seed: u64) -> Outcome {
         .collect();
 
     let (context, kernels) = (gpu.context.clone(), gpu.kernels.clone());
-    let mut trainer = GpuTrainer::from_model_blocking(context, kernels, &model, config).unwrap();
+    let mut trainer = GpuEpochTrainer::new(context, kernels, &model, config).unwrap();
     trainer.set_data(&inputs, &targets).unwrap();
     // Read in two parts: the losses of the epochs not yet read, oldest first.
     let first_part = 3.min(case.epochs);
@@ -342,7 +343,7 @@ fn weights_round_trip_exactly_and_the_data_is_checked() {
         ..TrainConfig::default()
     };
     let (context, kernels) = (gpu.context.clone(), gpu.kernels.clone());
-    let mut trainer = GpuTrainer::from_model_blocking(context, kernels, &model, train).unwrap();
+    let mut trainer = GpuEpochTrainer::new(context, kernels, &model, train).unwrap();
     let back = trainer.read_model_blocking().unwrap();
     assert_eq!(back.params(), model.params());
     assert_eq!(back.config(), model.config());
@@ -360,7 +361,7 @@ fn weights_round_trip_exactly_and_the_data_is_checked() {
     // Softmax cross-entropy needs two outputs, as on the CPU.
     let single = Model::new(&ModelConfig::default()).unwrap();
     let (context, kernels) = (gpu.context.clone(), gpu.kernels.clone());
-    assert!(GpuTrainer::from_model_blocking(context, kernels, &single, train).is_err());
+    assert!(GpuEpochTrainer::new(context, kernels, &single, train).is_err());
 }
 
 /// The same code drives the CPU trainer and the GPU trainer through `TrainingEngine`, batch by
@@ -389,7 +390,7 @@ fn the_dense_gpu_trainer_is_a_training_engine_like_the_cpu_one() {
         Box::new(Trainer::new(model.clone(), config).unwrap());
     let (context, kernels) = (gpu.context.clone(), gpu.kernels.clone());
     let mut on_gpu: Box<dyn TrainingEngine<Model>> =
-        Box::new(GpuTrainer::from_model_blocking(context, kernels, &model, config).unwrap());
+        Box::new(GpuTrainer::with_kernels(context, kernels, &model, config).unwrap());
     assert!(
         on_gpu.model().is_none(),
         "the GPU's network lives on the GPU"

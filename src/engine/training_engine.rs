@@ -1,5 +1,5 @@
 //! `TrainingEngine`: whatever trains a network batch by batch, on whichever device. The CPU
-//! [`Trainer`] implements it here; the GPU's `gpu::GpuSequentialTrainer` implements it in
+//! [`Trainer`] implements it here; the GPU's `gpu::GpuTrainer` implements it in
 //! `src/gpu/`. A training run holds one as `Box<dyn TrainingEngine<M>>`, moves from one to the
 //! other mid-run through the model's parameters, and never asks which one it holds: an engine
 //! that computes at once answers at once (`Some` loss, `Some` model), one that only queues work

@@ -11,16 +11,18 @@
 //! (batch normalisation, dropout) and [`TrainingKernels`] (the training loop's own kernels:
 //! `shaders/training.wgsl`). [`GpuOptimizer`] is the optimiser state kept on the GPU.
 //!
-//! Two trainers use them, step for step like the CPU trainer: [`GpuTrainer`] trains the
-//! playground's dense model ([`GpuDenseModel`] is its forward and backward pass;
-//! `tests/gpu_training.rs` compares whole loss curves), and [`GpuSequentialTrainer`] trains an
-//! image network a batch at a time ([`GpuSequential`] replays the CPU's own recorded tape node by
-//! node, one command encoder passed between the families so that a step is one submission;
-//! `tests/gpu_sequential_training.rs` compares steps, weights and predictions). Both are
-//! [`crate::engine::TrainingEngine`]s, the interface a run drives on either device (the Images
-//! page's does). A recording keeps consecutive dispatches in one compute pass
-//! ([`PassEncoder`]). Nothing here blocks in the browser: readback is `async`; natively `*_blocking`
-//! variants wait with `pollster`.
+//! One trainer uses them for every network, step for step like the CPU trainer: [`GpuTrainer`]
+//! trains any [`Trainable`](crate::engine::Trainable) (the playground's dense model, an image
+//! network) a batch at a time; [`GpuNetwork`] keeps its parameters on the GPU and replays the
+//! CPU's own recorded tape node by node ([`pass`]), one command encoder passed between the
+//! families so that a step is one submission (`tests/gpu_sequential_training.rs` compares steps,
+//! weights and predictions). It is a [`crate::engine::TrainingEngine`], the interface a run
+//! drives on either device (the Images page's does). The playground's whole-epoch loop,
+//! [`GpuEpochTrainer`], drives it with the training set kept on the GPU
+//! (`tests/gpu_training.rs` compares whole loss curves). A recording keeps consecutive
+//! dispatches in one compute pass ([`PassEncoder`]); [`KernelFamilies`] is every family compiled
+//! once per device. Nothing here blocks in the browser: readback is `async`; natively
+//! `*_blocking` variants wait with `pollster`.
 //!
 //! The app finds, self-tests and switches to it in `playground::backend` and `ui::gpu_link`.
 
@@ -28,19 +30,18 @@ mod bind_groups;
 mod buffer;
 mod context;
 mod conv_kernels;
-mod dense_model;
 mod dispatch;
+mod epoch_trainer;
 mod error;
 mod kernels;
 mod matmul;
 mod matmul_split;
+mod network;
 mod norm_kernels;
 mod optimizer;
+mod pass;
 mod pass_encoder;
 mod recording;
-mod sequential_model;
-mod sequential_pass;
-mod sequential_trainer;
 mod step_losses;
 mod tensor_kernels;
 mod trainer;
@@ -49,14 +50,14 @@ mod training_kernels;
 pub use buffer::GpuTensor;
 pub use context::GpuContext;
 pub use conv_kernels::{ConvCommands, ConvKernels};
-pub use dense_model::GpuDenseModel;
+pub use epoch_trainer::GpuEpochTrainer;
 pub use error::GpuError;
 pub use kernels::{Commands, Kernels};
 pub use matmul::{MatmulOperand, MatmulTile};
+pub use network::GpuNetwork;
 pub use norm_kernels::{GpuNormStatistics, NormCommands, NormKernels};
 pub use optimizer::{GpuOptimizer, GpuParam};
 pub use pass_encoder::PassEncoder;
-pub use sequential_model::GpuSequential;
-pub use sequential_trainer::GpuSequentialTrainer;
+pub use recording::KernelFamilies;
 pub use trainer::{GpuTrainer, GpuTrainingError};
 pub use training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};

@@ -2,7 +2,10 @@
 //! training step of an image network (convolutions, pooling, dense layers, normalisation, loss,
 //! optimiser, bookkeeping) reaches the GPU as one command buffer in one submission.
 //!
-//! [`KernelFamilies`] is every family's compiled pipelines, built once per device.
+//! [`KernelFamilies`] is every family's compiled pipelines, built once per device and shared by
+//! every trainer on it.
+
+use std::rc::Rc;
 
 use super::context::GpuContext;
 use super::conv_kernels::{ConvCommands, ConvKernels};
@@ -14,21 +17,42 @@ use super::training_kernels::{TrainingCommands, TrainingKernels};
 
 /// The compiled pipelines of every kernel family.
 #[derive(Debug)]
-pub(super) struct KernelFamilies {
-    pub(super) dense: Kernels,
+pub struct KernelFamilies {
+    pub(super) dense: Rc<Kernels>,
     pub(super) conv: ConvKernels,
     pub(super) norm: NormKernels,
     pub(super) training: TrainingKernels,
 }
 
 impl KernelFamilies {
-    pub(super) async fn new(context: &GpuContext) -> Result<KernelFamilies, GpuError> {
+    /// Compiles every family for `context`'s device.
+    pub async fn new(context: &GpuContext) -> Result<KernelFamilies, GpuError> {
+        let dense = Rc::new(Kernels::new(context).await?);
+        KernelFamilies::with_dense(context, dense).await
+    }
+
+    /// Compiles the other families beside dense kernels already compiled for this device.
+    pub async fn with_dense(
+        context: &GpuContext,
+        dense: Rc<Kernels>,
+    ) -> Result<KernelFamilies, GpuError> {
         Ok(KernelFamilies {
-            dense: Kernels::new(context).await?,
+            dense,
             conv: ConvKernels::new(context).await?,
             norm: NormKernels::new(context).await?,
             training: TrainingKernels::new(context).await?,
         })
+    }
+
+    /// [`KernelFamilies::new`], waiting for the shaders to compile (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn new_blocking(context: &GpuContext) -> Result<KernelFamilies, GpuError> {
+        pollster::block_on(KernelFamilies::new(context))
+    }
+
+    /// The dense family: matmul, bias, activations, losses, optimiser.
+    pub fn dense(&self) -> &Rc<Kernels> {
+        &self.dense
     }
 }
 

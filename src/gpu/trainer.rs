@@ -1,28 +1,34 @@
-//! `GpuTrainer`: mini-batch training of the playground's dense [`Model`] on the GPU, step for
-//! step what the CPU [`Trainer`](crate::engine::Trainer) does with the same [`TrainConfig`].
+//! `GpuTrainer`: gradient steps of any network (a [`Trainable`]: an image network, the
+//! playground's dense model) on the GPU, each step what
+//! [`Trainer::train_step`](crate::engine::Trainer::train_step) does with the same
+//! [`TrainConfig`]: same loss, gradients, running statistics, dropout masks and optimiser update.
+//! It is the one GPU trainer; the playground's whole-epoch loop
+//! ([`GpuEpochTrainer`](super::GpuEpochTrainer)) drives it.
 //!
-//! The weights, the optimiser state and the whole training set stay on the GPU. Each epoch
-//! shuffles the row order on the CPU with the trainer's seeded RNG exactly as the CPU trainer
-//! does (one small upload), gathers every batch on the GPU, and keeps the epoch's mean loss on
-//! the GPU. Nothing is read back until asked: [`GpuTrainer::read_losses`] and
-//! [`GpuTrainer::read_model`] (for the CPU to continue from, or to draw the network).
+//! A step uploads the batch and the dropout masks (drawn on the CPU with the trainer's seeded RNG
+//! in the CPU trainer's order), then records forward, loss, backward and update into one
+//! submission ([`GpuNetwork`] replays the CPU's own tape). The batch's loss is added to a running
+//! sum on the GPU; nothing is read back until [`GpuTrainer::take_mean_loss`],
+//! [`GpuTrainer::predict`] or [`GpuTrainer::read_model`] are awaited.
 
 use std::fmt;
 use std::rc::Rc;
 
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
-use super::dense_model::GpuDenseModel;
 use super::error::GpuError;
-use super::kernels::{Commands, Kernels};
+use super::network::GpuNetwork;
 use super::optimizer::GpuOptimizer;
+use super::recording::{KernelFamilies, Recording};
 use super::step_losses::StepLosses;
-use super::training_kernels::{GpuIndices, TrainingCommands, TrainingKernels};
 use crate::engine::trainer::{check_data, check_loss_fits};
 use crate::engine::training_engine::check_same_network;
 use crate::engine::{
-    EngineError, Model, Params, Pending, SeededRng, Tensor, TrainConfig, TrainingEngine,
+    EngineError, Mode, Params, Pending, SeededRng, Tensor, TrainConfig, Trainable, TrainingEngine,
 };
+
+/// Examples per evaluation pass of [`GpuTrainer::predict`], bounding its buffers.
+const PREDICT_CHUNK: usize = 256;
 
 /// Why GPU training could not go on: a setting or data set the engine rejects (the same checks
 /// and messages as the CPU trainer), or the GPU itself.
@@ -66,110 +72,77 @@ impl From<GpuError> for GpuTrainingError {
     }
 }
 
-/// The training set on the GPU, with room for one epoch's row order.
-#[derive(Debug)]
-struct TrainingSet {
-    inputs: GpuTensor,
-    targets: GpuTensor,
-    order: GpuIndices,
-    rows: usize,
-}
-
-/// The loss bookkeeping kept on the GPU: the current batch's loss and penalty, the epoch's
-/// running sum, and the mean of every epoch not yet read back.
-#[derive(Debug)]
-struct LossLog {
-    batch_loss: GpuTensor,
-    penalty: GpuTensor,
-    running_total: GpuTensor,
-    epochs: GpuTensor,
-    /// Epochs finished since the last read: the first `unread` entries of `epochs`.
-    unread: usize,
-    /// The losses of single steps ([`GpuTrainer::train_step`]) not yet read.
-    steps: StepLosses,
+/// Where a recorded step adds its loss (with the penalty): the single steps' running sum, or a
+/// sum of the caller's, weighted (an epoch's, by batch size).
+pub(super) enum LossSink<'a> {
+    Steps,
+    Weighted { total: &'a GpuTensor, weight: usize },
 }
 
 #[derive(Debug)]
-pub struct GpuTrainer {
-    context: Rc<GpuContext>,
-    kernels: Rc<Kernels>,
-    training_kernels: Rc<TrainingKernels>,
-    model: GpuDenseModel,
+pub struct GpuTrainer<M> {
+    pub(super) context: Rc<GpuContext>,
+    pub(super) kernels: Rc<KernelFamilies>,
+    pub(super) network: GpuNetwork<M>,
     config: TrainConfig,
     optimizer: GpuOptimizer,
-    rng: SeededRng,
-    /// The row order, reshuffled in place every epoch like the CPU trainer's.
-    order: Vec<usize>,
-    data: Option<TrainingSet>,
-    losses: LossLog,
-    epoch: usize,
+    /// Draws the dropout masks, and the playground's epoch shuffles, in the CPU trainer's order.
+    pub(super) rng: SeededRng,
+    /// The current step's penalty of the weights before the update (0 without one).
+    penalty: GpuTensor,
+    /// Σ (batch loss + penalty) of the single steps not yet read.
+    steps_losses: StepLosses,
     steps: u64,
 }
 
-impl GpuTrainer {
-    /// Starts training from `model`'s current weights (the CPU → GPU switch), with a fresh
-    /// optimiser and a shuffle seeded by `config.seed`, as [`Trainer::new`] does.
-    ///
-    /// [`Trainer::new`]: crate::engine::Trainer::new
-    pub async fn from_model(
+impl<M: Trainable + Clone> GpuTrainer<M> {
+    /// Starts training from `model`'s parameters with a fresh optimiser and the RNG seeded by
+    /// `config.seed`, as [`Trainer::new`](crate::engine::Trainer::new) does; refuses what it
+    /// refuses. Compiles every kernel family.
+    pub async fn new(
         context: Rc<GpuContext>,
-        kernels: Rc<Kernels>,
-        model: &Model,
+        model: &M,
         config: TrainConfig,
-    ) -> Result<GpuTrainer, GpuTrainingError> {
+    ) -> Result<GpuTrainer<M>, GpuTrainingError> {
+        let kernels = Rc::new(KernelFamilies::new(&context).await?);
+        GpuTrainer::with_kernels(context, kernels, model, config)
+    }
+
+    /// [`GpuTrainer::new`] with kernels already compiled for this device.
+    pub fn with_kernels(
+        context: Rc<GpuContext>,
+        kernels: Rc<KernelFamilies>,
+        model: &M,
+        config: TrainConfig,
+    ) -> Result<GpuTrainer<M>, GpuTrainingError> {
         config.validate()?;
         check_loss_fits(model, config.loss)?;
         context.forget_dispatches();
-        let training_kernels = Rc::new(TrainingKernels::new(&context).await?);
-        let gpu_model = GpuDenseModel::upload(&context, model, config.loss.output_activation());
-        let scalar = || GpuTensor::zeros(&context, &[1]);
-        let losses = LossLog {
-            batch_loss: scalar(),
-            penalty: scalar(),
-            running_total: scalar(),
-            epochs: GpuTensor::zeros(&context, &[16]),
-            unread: 0,
-            steps: StepLosses::new(&context),
-        };
         Ok(GpuTrainer {
-            training_kernels,
-            model: gpu_model,
+            network: GpuNetwork::upload(&context, model, config.loss),
+            kernels,
             optimizer: GpuOptimizer::new(config.optimizer),
             rng: SeededRng::new(config.seed),
             config,
-            order: Vec::new(),
-            data: None,
-            losses,
-            epoch: 0,
+            penalty: GpuTensor::zeros(&context, &[1]),
+            steps_losses: StepLosses::new(&context),
             steps: 0,
             context,
-            kernels,
         })
     }
 
-    /// [`GpuTrainer::from_model`], waiting for the shaders to compile (native only).
+    /// [`GpuTrainer::new`], waiting for the shaders to compile (native only).
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn from_model_blocking(
+    pub fn new_blocking(
         context: Rc<GpuContext>,
-        kernels: Rc<Kernels>,
-        model: &Model,
+        model: &M,
         config: TrainConfig,
-    ) -> Result<GpuTrainer, GpuTrainingError> {
-        pollster::block_on(GpuTrainer::from_model(context, kernels, model, config))
+    ) -> Result<GpuTrainer<M>, GpuTrainingError> {
+        pollster::block_on(GpuTrainer::new(context, model, config))
     }
 
     pub fn config(&self) -> &TrainConfig {
         &self.config
-    }
-
-    /// Number of completed epochs.
-    pub fn epoch(&self) -> usize {
-        self.epoch
-    }
-
-    /// Number of gradient steps taken.
-    pub fn steps(&self) -> u64 {
-        self.steps
     }
 
     /// The device this trainer runs on, e.g. for "Training on WebGPU (…)".
@@ -177,214 +150,122 @@ impl GpuTrainer {
         &self.context
     }
 
-    /// Changes the settings, keeping the weights, with the CPU trainer's rules: the optimiser
-    /// state is reset only when its kind changes, the shuffling restarts only when the seed does.
-    pub fn set_config(&mut self, config: TrainConfig) -> Result<(), GpuTrainingError> {
-        config.validate()?;
-        check_loss_fits(self.model.template(), config.loss)?;
-        self.model
-            .set_output_transform(config.loss.output_activation());
-        if config.seed != self.config.seed {
-            self.rng = SeededRng::new(config.seed);
-        }
-        self.optimizer.set_config(config.optimizer);
-        self.config = config;
-        Ok(())
+    /// Number of gradient steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
     }
 
-    /// Forgets the optimiser's running state (momentum, moments).
+    /// The CPU model this trainer was made from (its layers; its weights are the uploaded ones).
+    pub fn template(&self) -> &M {
+        self.network.template()
+    }
+
+    /// Changes the learning rate from the next step on, keeping the optimiser's state (e.g. a
+    /// schedule's decay).
+    pub fn set_learning_rate(&mut self, rate: f32) {
+        self.config.optimizer.learning_rate = rate;
+        self.optimizer.set_config(self.config.optimizer);
+    }
+
+    /// Forgets the optimiser's running state (momentum, moments) and its step count.
     pub fn reset_optimizer(&mut self) {
         self.optimizer.reset();
     }
 
-    /// Replaces the weights with `model`'s (same layers), keeping the optimiser state.
-    pub fn load_model(&mut self, model: &Model) -> Result<(), GpuTrainingError> {
-        Ok(self.model.write(&self.context, model)?)
+    /// Replaces the parameters and running statistics with `model`'s (same layers), keeping the
+    /// optimiser state: e.g. a checkpoint after training diverged.
+    pub fn load_model(&mut self, model: &M) -> Result<(), GpuTrainingError> {
+        Ok(self.network.write(&self.context, model)?)
     }
 
-    /// Uploads the training set: inputs `[n, inputs]`, targets `[n, outputs]`. The row order
-    /// restarts (from `0..n`) only when `n` changes, as in the CPU trainer.
-    pub fn set_data(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<(), GpuTrainingError> {
-        let rows = check_data(self.model.template(), inputs, targets)?;
-        self.data = Some(TrainingSet {
-            inputs: GpuTensor::upload(&self.context, inputs),
-            targets: GpuTensor::upload(&self.context, targets),
-            order: GpuIndices::new(&self.context, rows),
-            rows,
-        });
-        Ok(())
-    }
-
-    /// Records and submits `epochs` passes over the training set in shuffled mini-batches,
-    /// without waiting for them or reading anything back. A loss that turned NaN or infinite
-    /// shows in [`GpuTrainer::read_losses`]; the weights are then unusable.
-    pub fn train_epochs(&mut self, epochs: usize) -> Result<(), GpuTrainingError> {
-        let rows = match &self.data {
-            Some(data) => data.rows,
-            None => {
-                return Err(EngineError::InvalidState(
-                    "there is no training data on the GPU: call set_data first".to_string(),
-                )
-                .into());
-            }
-        };
-        self.reserve_epoch_slots(epochs)?;
-        for _ in 0..epochs {
-            if self.order.len() != rows {
-                self.order.clear();
-                self.order.extend(0..rows);
-            }
-            self.rng.shuffle(&mut self.order);
-            self.train_epoch()?;
-        }
-        Ok(())
-    }
-
-    /// One epoch in the order `self.order`: per batch one submission of the step (forward, loss,
-    /// backward, update) and one of the bookkeeping around it (add the loss to the running sum,
-    /// penalty of the updated weights, cleared gradients, the next batch gathered).
-    fn train_epoch(&mut self) -> Result<(), GpuError> {
-        let context = Rc::clone(&self.context);
-        let kernels = Rc::clone(&self.kernels);
-        let training_kernels = Rc::clone(&self.training_kernels);
-        let total_rows = {
-            let data = self.data.as_ref().expect("checked by train_epochs");
-            data.order.write(&context, &self.order)?;
-            data.rows
-        };
-        let batch_size = self.config.batch_size;
-        let batches: Vec<(usize, usize)> = (0..total_rows)
-            .step_by(batch_size)
-            .map(|start| (start, batch_size.min(total_rows - start)))
-            .collect();
-        let mut bookkeeping = training_kernels.begin(&context);
-        self.prepare_batch(&mut bookkeeping, batches[0])?;
-        bookkeeping.submit();
-        for (index, &(_, rows)) in batches.iter().enumerate() {
-            let workspace_index = self.model.workspace_index(&context, rows);
-            let mut commands = kernels.begin(&context);
-            self.record_step(&mut commands, workspace_index)?;
-            commands.submit();
-
-            let mut bookkeeping = training_kernels.begin(&context);
-            let log = &self.losses;
-            bookkeeping.accumulate_loss(&log.batch_loss, &log.penalty, rows, &log.running_total)?;
-            match batches.get(index + 1) {
-                Some(&next) => self.prepare_batch(&mut bookkeeping, next)?,
-                None => bookkeeping.finish_epoch(
-                    &log.running_total,
-                    total_rows,
-                    &log.epochs,
-                    log.unread,
-                )?,
-            }
-            bookkeeping.submit();
-        }
-        self.losses.unread += 1;
-        self.epoch += 1;
-        // Natively, lets wgpu free the finished steps' uniform buffers and bind groups, without
-        // waiting (in the browser this does nothing; the browser frees them).
-        context
-            .device
-            .poll(wgpu::PollType::Poll)
-            .map_err(|error| GpuError::Dispatch(error.to_string()))?;
-        Ok(())
-    }
-
-    /// Records, for the batch of `rows` examples starting at `start` in the epoch's order: the
-    /// penalty and cleared gradients ([`GpuTrainer::record_penalty_and_clear`]), and the gathered
-    /// inputs and targets.
-    fn prepare_batch(
-        &mut self,
-        commands: &mut TrainingCommands<'_>,
-        (start, rows): (usize, usize),
-    ) -> Result<(), GpuError> {
-        let index = self.model.workspace_index(&self.context, rows);
-        self.record_penalty_and_clear(commands, index)?;
-        let workspace = self.model.workspace(index);
-        let data = self.data.as_ref().expect("checked by train_epochs");
-        commands.gather_rows(&data.inputs, &data.order, start, &workspace.input)?;
-        commands.gather_rows(&data.targets, &data.order, start, &workspace.target)?;
-        Ok(())
-    }
-
-    /// Records the penalty of the current weights (the CPU adds it to the batch's loss before
-    /// the update) and clears the gradients of workspace `index`.
-    fn record_penalty_and_clear(
-        &self,
-        commands: &mut TrainingCommands<'_>,
-        index: usize,
-    ) -> Result<(), GpuError> {
-        let penalty = &self.losses.penalty;
-        commands.clear(penalty);
-        let (regularization, rate) = (self.config.regularization, self.config.regularization_rate);
-        if rate != 0.0 {
-            for weights in self.model.weights() {
-                commands.weight_penalty(regularization, rate, weights, penalty, true)?;
-            }
-        }
-        self.model
-            .clear_gradients(commands, self.model.workspace(index));
-        Ok(())
-    }
-
-    /// Records one gradient step on the batch in workspace `index`: forward, loss (into the
-    /// batch loss), backward and the optimiser's update.
-    fn record_step(&mut self, commands: &mut Commands<'_>, index: usize) -> Result<(), GpuError> {
-        let workspace = self.model.workspace(index);
-        let loss = self.config.loss;
-        self.model.forward(commands, workspace)?;
-        commands.loss_value(
-            loss,
-            workspace.loss_input(),
-            &workspace.target,
-            &self.losses.batch_loss,
-        )?;
-        self.model.backward(commands, workspace, loss)?;
-        let params = self.model.params();
-        let (regularization, rate) = (self.config.regularization, self.config.regularization_rate);
-        self.optimizer
-            .step(&self.context, commands, &params, regularization, rate)?;
-        self.steps += 1;
-        Ok(())
-    }
-
-    /// One gradient step on exactly these examples, inputs `[n, inputs]` and targets
-    /// `[n, outputs]`, as [`Trainer::train_step`](crate::engine::Trainer::train_step) takes it,
-    /// submitted in one go without waiting. Its loss (before the update, with the penalty) joins
-    /// the sum that [`GpuTrainer::take_mean_loss`] reads; the training set of
-    /// [`GpuTrainer::set_data`] and the epochs' losses are left alone. A loss that turned NaN or
-    /// infinite is not noticed here (that needs a readback): it shows in the mean loss.
+    /// One gradient step on exactly these examples, inputs `[n, ...example]` and targets
+    /// `[n, outputs]`, submitted without waiting. Its loss (with the penalty) joins the running
+    /// sum that [`GpuTrainer::take_mean_loss`] reads. Unlike the CPU trainer, a loss that turned
+    /// NaN or infinite is not noticed here (that would need a readback): it shows in the mean
+    /// loss, and the parameters are then unusable (load a checkpoint).
     pub fn train_step(
         &mut self,
         inputs: &Tensor,
         targets: &Tensor,
     ) -> Result<(), GpuTrainingError> {
-        let rows = check_data(self.model.template(), inputs, targets)?;
+        let rows = check_data(self.network.template(), inputs, targets)?;
         let context = Rc::clone(&self.context);
-        let index = self.model.workspace_index(&context, rows);
-        let workspace = self.model.workspace(index);
-        // Through the queue: lands after the steps submitted before, before this one.
-        workspace.input.write(&context, inputs)?;
-        workspace.target.write(&context, targets)?;
-        let (kernels, training_kernels) =
-            (Rc::clone(&self.kernels), Rc::clone(&self.training_kernels));
-        let mut bookkeeping = training_kernels.begin(&context);
-        self.record_penalty_and_clear(&mut bookkeeping, index)?;
-        let mut commands = kernels.resume(&context, bookkeeping.into_encoder());
-        self.record_step(&mut commands, index)?;
-        let mut bookkeeping = training_kernels.resume(&context, commands.into_encoder());
-        let log = &self.losses;
-        bookkeeping.accumulate_loss(&log.batch_loss, &log.penalty, 1, log.steps.total())?;
-        bookkeeping.submit();
-        self.losses.steps.count_step();
+        let index = self.network.pass_index(&context, Mode::Training, rows)?;
+        self.network
+            .pass(index)
+            .write_batch(&context, inputs, Some(targets))?;
+        let kernels = Rc::clone(&self.kernels);
+        let mut recording = Recording::new(&context, &kernels);
+        self.record_step(&mut recording, index, LossSink::Steps)?;
+        recording.submit();
+        self.release_finished()?;
         Ok(())
     }
 
-    /// The mean loss of the steps of [`GpuTrainer::train_step`] since the last call (NaN or
-    /// infinite when training diverged): one readback. An error when there was no step.
+    /// Records one gradient step on the batch in training pass `index` (its examples and targets
+    /// there or recorded before this): the dropout masks drawn and uploaded, the penalty of the
+    /// weights before the update, the gradients, the loss added to `sink`, the update.
+    pub(super) fn record_step(
+        &mut self,
+        recording: &mut Recording<'_>,
+        index: usize,
+        sink: LossSink<'_>,
+    ) -> Result<(), GpuTrainingError> {
+        let context = Rc::clone(&self.context);
+        self.network
+            .pass_mut(index)
+            .draw_dropout_masks(&context, &mut self.rng)?;
+        let (regularization, rate) = (self.config.regularization, self.config.regularization_rate);
+        let penalty = &self.penalty;
+        if rate != 0.0 {
+            recording.training().clear(penalty);
+            for weights in self.network.weights() {
+                recording.training().weight_penalty(
+                    regularization,
+                    rate,
+                    weights,
+                    penalty,
+                    true,
+                )?;
+            }
+        }
+        self.network.record_gradients(recording, index)?;
+        let batch_loss = self
+            .network
+            .pass(index)
+            .loss_value()
+            .expect("a training pass");
+        let (total, weight) = match sink {
+            LossSink::Steps => (self.steps_losses.total(), 1),
+            LossSink::Weighted { total, weight } => (total, weight),
+        };
+        recording
+            .training()
+            .accumulate_loss(batch_loss, penalty, weight, total)?;
+        if let LossSink::Steps = sink {
+            self.steps_losses.count_step();
+        }
+        let params = self.network.params();
+        self.optimizer
+            .step(&context, recording.dense(), &params, regularization, rate)?;
+        self.steps += 1;
+        Ok(())
+    }
+
+    /// Natively, lets wgpu free finished steps' uniform buffers and bind groups without waiting
+    /// (in the browser this does nothing; the browser frees them).
+    pub(super) fn release_finished(&self) -> Result<(), GpuError> {
+        self.context
+            .device
+            .poll(wgpu::PollType::Poll)
+            .map(|_| ())
+            .map_err(|error| GpuError::Dispatch(error.to_string()))
+    }
+
+    /// The mean loss (with the penalty) of the steps since the last call, as the CPU trainer's
+    /// `train_step` returns each: NaN or infinite when training diverged. One small readback.
     pub async fn take_mean_loss(&mut self) -> Result<f32, GpuTrainingError> {
-        self.losses.steps.take_mean(&self.context).await
+        self.steps_losses.take_mean(&self.context).await
     }
 
     /// [`GpuTrainer::take_mean_loss`], waiting for the GPU (native only).
@@ -393,127 +274,58 @@ impl GpuTrainer {
         pollster::block_on(self.take_mean_loss())
     }
 
-    /// Makes room on the GPU for `more` unread epoch losses, keeping the unread ones.
-    fn reserve_epoch_slots(&mut self, more: usize) -> Result<(), GpuError> {
-        let needed = self.losses.unread + more;
-        if needed <= self.losses.epochs.len() {
+    /// Refuses inputs that are not a batch of this network's examples, in the words of `what`.
+    pub(super) fn check_examples(
+        &self,
+        what: &'static str,
+        inputs: &Tensor,
+    ) -> Result<(), EngineError> {
+        let example = self.network.template().example_shape();
+        if inputs.shape().get(1..) == Some(example) {
             return Ok(());
         }
-        let larger = GpuTensor::zeros(&self.context, &[needed.next_power_of_two()]);
-        let mut commands = self.training_kernels.begin(&self.context);
-        commands.copy(&self.losses.epochs, &larger, 0)?;
-        commands.submit();
-        self.losses.epochs = larger;
-        Ok(())
+        let sides: Vec<String> = example.iter().map(usize::to_string).collect();
+        Err(EngineError::shape(
+            what,
+            format!("inputs shaped [n, {}]", sides.join(", ")),
+            format!("inputs of shape {:?}", inputs.shape()),
+        ))
     }
 
-    /// The mean training loss of every epoch trained since the last read, oldest first, each as
-    /// [`Trainer::train_epoch`] returns it (batch losses before their updates, weighted by batch
-    /// size, plus the penalty). One readback, whatever the number of epochs.
-    ///
-    /// [`Trainer::train_epoch`]: crate::engine::Trainer::train_epoch
-    pub async fn read_losses(&mut self) -> Result<Vec<f32>, GpuError> {
-        let unread = self.losses.unread;
-        if unread == 0 {
-            return Ok(Vec::new());
-        }
-        let all = self.losses.epochs.read(&self.context).await?;
-        self.losses.unread = 0;
-        Ok(all.data()[..unread].to_vec())
-    }
-
-    /// [`GpuTrainer::read_losses`], waiting for the GPU (native only).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn read_losses_blocking(&mut self) -> Result<Vec<f32>, GpuError> {
-        pollster::block_on(self.read_losses())
-    }
-
-    /// The model with the GPU's current weights, its output transform set from the loss (as the
-    /// CPU trainer's model has it): hand it to a CPU [`Trainer`](crate::engine::Trainer) to go on
-    /// training there, or draw it.
-    pub async fn read_model(&self) -> Result<Model, GpuError> {
-        self.model
-            .to_model(&self.context, &self.training_kernels)
-            .await
-    }
-
-    /// [`GpuTrainer::read_model`], waiting for the GPU (native only).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn read_model_blocking(&self) -> Result<Model, GpuError> {
-        pollster::block_on(self.read_model())
-    }
-
-    /// The prediction shown to the user for `inputs` `[rows, inputs]` (probabilities under a
-    /// cross-entropy loss), as [`Model::predict`] computes it: e.g. the decision-boundary grid.
+    /// What the network shows for `inputs` `[n, ...example]` (any n) in evaluation mode (running
+    /// statistics, no dropout): probabilities `[n, classes]` under a cross-entropy loss, as the
+    /// CPU model's evaluation tape computes them. Runs in chunks, reads back once.
     pub async fn predict(&mut self, inputs: &Tensor) -> Result<Tensor, GpuTrainingError> {
-        let index = self.predict_into_workspace(inputs)?;
-        let workspace = self.model.workspace(index);
-        Ok(workspace.prediction().read(&self.context).await?)
-    }
-
-    /// Submits the forward pass over `inputs` into the workspace of its row count, output
-    /// transform included; returns that workspace's index.
-    fn predict_into_workspace(&mut self, inputs: &Tensor) -> Result<usize, GpuTrainingError> {
-        let features = self.model.input_count();
-        if inputs.rank() != 2 || inputs.cols() != features {
-            return Err(EngineError::shape(
-                "predict",
-                format!("inputs shaped [points, {features}]"),
-                format!("inputs of shape {:?}", inputs.shape()),
-            )
-            .into());
+        self.check_examples("predict", inputs)?;
+        let outputs = self.network.template().output_count();
+        let rows = inputs.shape()[0];
+        if rows == 0 {
+            return Ok(Tensor::zeros(&[0, outputs]));
         }
         let context = Rc::clone(&self.context);
-        let index = self.model.workspace_index(&context, inputs.rows());
-        let workspace = self.model.workspace(index);
-        workspace.input.write(&context, inputs)?;
-        let mut commands = self.kernels.begin(&context);
-        self.model.forward(&mut commands, workspace)?;
-        self.model.transform_sigmoid(&mut commands, workspace)?;
-        commands.submit();
-        let mut softmax = self.training_kernels.begin(&context);
-        self.model.transform_softmax(&mut softmax, workspace)?;
-        softmax.submit();
-        Ok(index)
-    }
-
-    /// Every layer's output for `inputs` `[points, inputs]`, as [`Model::layer_output`] gives
-    /// it after [`Model::forward`] (the decision-boundary grid and the neuron thumbnails), read
-    /// back in one transfer.
-    pub async fn layer_outputs(
-        &mut self,
-        inputs: &Tensor,
-    ) -> Result<Vec<Tensor>, GpuTrainingError> {
-        let index = self.predict_into_workspace(inputs)?;
-        let context = Rc::clone(&self.context);
-        let workspace = self.model.workspace(index);
-        let total = workspace.layer_outputs().map(GpuTensor::len).sum();
-        let packed = GpuTensor::zeros(&context, &[total]);
-        let mut commands = self.training_kernels.begin(&context);
-        let mut offset = 0;
-        for output in workspace.layer_outputs() {
-            commands.copy(output, &packed, offset)?;
-            offset += output.len();
+        let kernels = Rc::clone(&self.kernels);
+        let predictions = GpuTensor::zeros(&context, &[rows, outputs]);
+        let example_len = inputs.len() / rows;
+        for start in (0..rows).step_by(PREDICT_CHUNK) {
+            let end = (start + PREDICT_CHUNK).min(rows);
+            let mut shape = inputs.shape().to_vec();
+            shape[0] = end - start;
+            let chunk = inputs.data()[start * example_len..end * example_len].to_vec();
+            let chunk = Tensor::from_vec(&shape, chunk)?;
+            let index = self
+                .network
+                .pass_index(&context, Mode::Evaluation, end - start)?;
+            let pass = self.network.pass(index);
+            pass.write_batch(&context, &chunk, None)?;
+            // One submission per chunk: the next chunk's upload must land after this one ran.
+            let mut recording = Recording::new(&context, &kernels);
+            self.network.record_forward(&mut recording, index)?;
+            recording
+                .training()
+                .copy(pass.prediction(), &predictions, start * outputs)?;
+            recording.submit();
         }
-        commands.submit();
-        let flat = packed.read(&context).await?;
-        let mut rest = flat.data();
-        let mut outputs = Vec::new();
-        for output in workspace.layer_outputs() {
-            let (mine, after) = rest.split_at(output.len());
-            outputs.push(Tensor::from_vec(output.shape(), mine.to_vec())?);
-            rest = after;
-        }
-        Ok(outputs)
-    }
-
-    /// [`GpuTrainer::layer_outputs`], waiting for the GPU (native only).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn layer_outputs_blocking(
-        &mut self,
-        inputs: &Tensor,
-    ) -> Result<Vec<Tensor>, GpuTrainingError> {
-        pollster::block_on(self.layer_outputs(inputs))
+        Ok(predictions.read(&context).await?)
     }
 
     /// [`GpuTrainer::predict`], waiting for the GPU (native only).
@@ -521,18 +333,30 @@ impl GpuTrainer {
     pub fn predict_blocking(&mut self, inputs: &Tensor) -> Result<Tensor, GpuTrainingError> {
         pollster::block_on(self.predict(inputs))
     }
+
+    /// A CPU copy of the network with the GPU's parameters and running statistics (its output
+    /// transform set from the loss, as the CPU trainer's model has it).
+    pub async fn read_model(&self) -> Result<M, GpuTrainingError> {
+        let training = &self.kernels.training;
+        Ok(self.network.to_model(&self.context, training).await?)
+    }
+
+    /// [`GpuTrainer::read_model`], waiting for the GPU (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_model_blocking(&self) -> Result<M, GpuTrainingError> {
+        pollster::block_on(self.read_model())
+    }
 }
 
-/// The playground's dense network trained through the same interface as on the CPU: a batch at
-/// a time, the loss read back when asked.
-impl TrainingEngine<Model> for GpuTrainer {
+/// The GPU as a [`TrainingEngine`], for every network: steps are queued (their losses come with
+/// `take_mean_loss`), the network is read back from the GPU.
+impl<M: Trainable + Clone> TrainingEngine<M> for GpuTrainer<M> {
     fn config(&self) -> &TrainConfig {
         GpuTrainer::config(self)
     }
 
     fn set_learning_rate(&mut self, rate: f32) {
-        self.config.optimizer.learning_rate = rate;
-        self.optimizer.set_config(self.config.optimizer);
+        GpuTrainer::set_learning_rate(self, rate);
     }
 
     fn train_step(
@@ -548,20 +372,16 @@ impl TrainingEngine<Model> for GpuTrainer {
         Box::pin(async move { Ok(GpuTrainer::take_mean_loss(self).await?) })
     }
 
-    fn model(&self) -> Option<&Model> {
+    fn model(&self) -> Option<&M> {
         None
     }
 
-    fn read_model(&self) -> Pending<'_, Model> {
-        Box::pin(async move {
-            Ok(GpuTrainer::read_model(self)
-                .await
-                .map_err(GpuTrainingError::Gpu)?)
-        })
+    fn read_model(&self) -> Pending<'_, M> {
+        Box::pin(async move { Ok(GpuTrainer::read_model(self).await?) })
     }
 
     fn load_params(&mut self, params: &Params) -> Result<(), EngineError> {
-        let mut model = self.model.template().clone();
+        let mut model = self.network.template().clone();
         check_same_network(model.params(), params)?;
         *model.params_mut() = params.clone();
         Ok(self.load_model(&model)?)

@@ -8,7 +8,7 @@ use crate::engine::{
     Activation, LayerSpec, Loss, Model, ModelConfig, OptimizerConfig, OptimizerKind,
     Regularization, Tensor, TrainConfig, Trainer,
 };
-use crate::gpu::{GpuContext, GpuError, GpuTrainer, Kernels};
+use crate::gpu::{GpuContext, GpuEpochTrainer, GpuError, KernelFamilies};
 
 /// Largest relative difference of a self-test epoch loss between the GPU and the CPU.
 const SELF_TEST_TOLERANCE: f32 = 1e-3;
@@ -41,7 +41,7 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct GpuDevice {
     pub context: Rc<GpuContext>,
-    pub kernels: Rc<Kernels>,
+    pub kernels: Rc<KernelFamilies>,
     /// E.g. "WebGPU (…)" or "Vulkan (llvmpipe …)".
     pub description: String,
 }
@@ -65,7 +65,7 @@ pub async fn find_gpu() -> Result<GpuDevice, String> {
         Err(GpuError::NoAdapter(reason)) => return Err(format!("no WebGPU adapter ({reason})")),
         Err(error) => return Err(error.to_string()),
     };
-    let kernels = Kernels::new(&context)
+    let kernels = KernelFamilies::new(&context)
         .await
         .map_err(|error| format!("the GPU could not build its kernels: {error}"))?;
     let device = GpuDevice {
@@ -124,9 +124,7 @@ pub async fn self_test(device: &GpuDevice) -> Result<(), String> {
 
     let context = Rc::clone(&device.context);
     let kernels = Rc::clone(&device.kernels);
-    let mut gpu = GpuTrainer::from_model(context, kernels, &model, config)
-        .await
-        .map_err(|e| failed(&e))?;
+    let mut gpu = GpuEpochTrainer::new(context, kernels, &model, config).map_err(|e| failed(&e))?;
     gpu.set_data(&inputs, &targets).map_err(|e| failed(&e))?;
     gpu.train_epochs(2).map_err(|e| failed(&e))?;
     let gpu_losses = gpu.read_losses().await.map_err(|e| failed(&e))?;

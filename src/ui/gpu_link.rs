@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 use std::sync::{Arc, Mutex};
 
 use crate::engine::{Model, Tensor};
-use crate::gpu::{GpuContext, GpuTrainer, GpuTrainingError};
+use crate::gpu::{GpuContext, GpuEpochTrainer, GpuTrainingError};
 use crate::playground::Session;
 use crate::playground::backend::{Backend, GpuDevice, find_gpu};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -45,12 +45,12 @@ pub enum GpuMsg {
     /// A trainer was built from the session's model (for the run of `generation`).
     Started {
         generation: u64,
-        result: Result<Box<GpuTrainer>, String>,
+        result: Result<Box<GpuEpochTrainer<Model>>, String>,
     },
     /// Epochs were trained: the weights after them and the epochs' mean losses.
     Synced {
         generation: u64,
-        trainer: Box<GpuTrainer>,
+        trainer: Box<GpuEpochTrainer<Model>>,
         result: Result<TrainedEpochs, String>,
     },
 }
@@ -75,7 +75,7 @@ enum GpuRun {
     /// None yet: the next frame builds one from the session's model.
     Idle,
     Starting,
-    Training(Box<GpuTrainer>),
+    Training(Box<GpuEpochTrainer<Model>>),
     /// Out with the task reading back its epochs.
     Syncing,
 }
@@ -205,8 +205,7 @@ impl GpuLink {
                 let (inputs, targets) = (inputs.clone(), targets.clone());
                 spawn_local(async move {
                     let start = async {
-                        let mut trainer =
-                            GpuTrainer::from_model(context, kernels, &model, config).await?;
+                        let mut trainer = GpuEpochTrainer::new(context, kernels, &model, config)?;
                         trainer.set_data(&inputs, &targets)?;
                         Ok::<_, GpuTrainingError>(Box::new(trainer))
                     };

@@ -20,7 +20,7 @@ use crate::engine::{
     Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
     TrainingEngine,
 };
-use crate::gpu::{GpuContext, GpuSequentialTrainer};
+use crate::gpu::{GpuContext, GpuTrainer};
 use crate::playground::backend::Backend;
 
 /// Share of the digits held out for testing.
@@ -232,7 +232,7 @@ impl TrainingRun {
     /// the network, the run stays on the CPU, and the notice says why.
     pub async fn use_gpu(&mut self, context: Rc<GpuContext>) -> Result<(), String> {
         let model = self.model().clone();
-        match GpuSequentialTrainer::new(context, &model, *self.engine.config()).await {
+        match GpuTrainer::new(context, &model, *self.engine.config()).await {
             Ok(trainer) => {
                 self.engine = Box::new(trainer);
                 self.host_copy = model;

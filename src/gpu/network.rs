@@ -1,6 +1,7 @@
-//! `GpuSequential`: an image network ([`Sequential`]) with its parameters on the GPU, in the
-//! order of the CPU model's [`Params`](crate::engine::Params) (batch normalisation's running
-//! statistics included), and a [`GpuPass`] per mode and batch size in use.
+//! `GpuNetwork`: any network (a [`Trainable`]: an image network, the playground's dense model)
+//! with its parameters on the GPU, in the order of the CPU model's
+//! [`Params`](crate::engine::Params) (batch normalisation's running statistics included), and a
+//! [`GpuPass`] per mode and batch size in use.
 //!
 //! A training pass is the CPU's training tape (`Sequential::record_for(Mode::Training, ..)` with
 //! the loss) replayed on the GPU: batch statistics, dropout masks drawn on the CPU, forward to
@@ -11,35 +12,35 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::error::GpuError;
 use super::optimizer::GpuParam;
+use super::pass::{GpuParams, GpuPass};
 use super::recording::Recording;
-use super::sequential_pass::{GpuParams, GpuPass};
 use super::trainer::GpuTrainingError;
 use super::training_kernels::TrainingKernels;
-use crate::engine::{Loss, Mode, ParamRole, Sequential};
+use crate::engine::{Loss, Mode, ParamRole, Trainable};
 
 /// How many passes (mode and batch size) keep their buffers: a training batch, the last, smaller
 /// batch, and the prediction chunks; the least recently used goes.
 const KEPT_PASSES: usize = 4;
 
 #[derive(Debug)]
-pub struct GpuSequential {
+pub struct GpuNetwork<M> {
     /// The CPU model this one was made from: its layers and parameter layout. Its parameter
-    /// values are stale; [`GpuSequential::to_sequential`] fills them in from the GPU.
-    template: Sequential,
+    /// values are stale; [`GpuNetwork::to_model`] fills them in from the GPU.
+    template: M,
     loss: Loss,
     params: GpuParams,
     /// Most recently used last.
     passes: Vec<(Mode, GpuPass)>,
 }
 
-impl GpuSequential {
+impl<M: Trainable + Clone> GpuNetwork<M> {
     /// Uploads `model`'s parameters, for training with `loss` (which also decides the shown
     /// prediction, as the CPU trainer sets it: probabilities under a cross-entropy).
-    pub fn upload(context: &GpuContext, model: &Sequential, loss: Loss) -> GpuSequential {
+    pub fn upload(context: &GpuContext, model: &M, loss: Loss) -> GpuNetwork<M> {
         let params = model.params();
         let mut template = model.clone();
         template.set_output_transform(loss.output_activation());
-        GpuSequential {
+        GpuNetwork {
             template,
             loss,
             params: GpuParams {
@@ -58,14 +59,14 @@ impl GpuSequential {
     }
 
     /// The CPU model this one was made from (its layers; its weights are the uploaded ones).
-    pub fn template(&self) -> &Sequential {
+    pub fn template(&self) -> &M {
         &self.template
     }
 
     /// Overwrites the parameters and running statistics with `model`'s, which must have the same
     /// input and layers.
-    pub fn write(&self, context: &GpuContext, model: &Sequential) -> Result<(), GpuError> {
-        let (mine, theirs) = (self.template.config(), model.config());
+    pub fn write(&self, context: &GpuContext, model: &M) -> Result<(), GpuError> {
+        let (mine, theirs) = (self.template.network().config(), model.network().config());
         if mine.input != theirs.input || mine.layers != theirs.layers {
             return Err(GpuError::Shape(format!(
                 "a network with layers {:?} on {:?} cannot load the weights of one with layers \
@@ -82,11 +83,11 @@ impl GpuSequential {
 
     /// A copy of the CPU model with the GPU's parameters and running statistics, read back in
     /// one transfer.
-    pub async fn to_sequential(
+    pub async fn to_model(
         &self,
         context: &GpuContext,
         training: &TrainingKernels,
-    ) -> Result<Sequential, GpuError> {
+    ) -> Result<M, GpuError> {
         let mut model = self.template.clone();
         let packed = GpuTensor::zeros(context, &[model.params().scalar_count()]);
         let mut commands = training.begin(context);
@@ -149,7 +150,8 @@ impl GpuSequential {
                 // Training ends in the loss; evaluation (prediction) in the shown output.
                 let loss = (mode == Mode::Training).then_some(self.loss);
                 let transform = self.loss.output_activation();
-                let recorded = self.template.record_for(mode, rows, transform, loss)?;
+                let network = self.template.network();
+                let recorded = network.record_for(mode, rows, transform, loss)?;
                 (mode, GpuPass::new(context, recorded)?)
             }
         };

@@ -1,4 +1,4 @@
-//! `GpuPass`: one recorded pass of an image network (the CPU's own [`ModelTape`] from
+//! `GpuPass`: one recorded pass of a network (the CPU's own [`ModelTape`] from
 //! `Sequential::record_for`, for one [`Mode`] and batch size) with a GPU buffer per node, replayed
 //! on the GPU node by node: forward, running statistics, backward. Replaying the CPU's recording
 //! rather than rebuilding the network keeps one definition of what each layer computes.
@@ -80,6 +80,27 @@ impl GpuPass {
     /// What the user is shown for the last layer (probabilities under a cross-entropy).
     pub(super) fn prediction(&self) -> &GpuTensor {
         self.owned_value(self.recorded.prediction)
+    }
+
+    /// Where the batch's examples go: gather or write them here before the pass runs.
+    pub(super) fn input(&self) -> &GpuTensor {
+        self.owned_value(self.recorded.input)
+    }
+
+    /// Where the batch's targets go, in a pass with a loss.
+    pub(super) fn target(&self) -> Option<&GpuTensor> {
+        self.recorded.target.map(|node| self.owned_value(node))
+    }
+
+    /// Every layer's output as `Model::layer_output` gives it after a forward pass: each layer's
+    /// output, the last one's being the shown prediction.
+    pub(super) fn layer_outputs(&self) -> impl Iterator<Item = &GpuTensor> {
+        let layers = &self.recorded.layers;
+        let hidden = layers.len().saturating_sub(1);
+        layers[..hidden]
+            .iter()
+            .map(|nodes| self.owned_value(nodes.output()))
+            .chain(std::iter::once(self.prediction()))
     }
 
     /// Uploads a batch (and its targets, in a pass with a loss) through the queue.

@@ -49,7 +49,7 @@ pub use fused_update::FusedUpdate;
 pub use init::Initializer;
 pub use layers::{
     AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, Layer, LayerConfig, MaxPool2d,
-    Pooling,
+    Pooling, Setting, SettingValue,
 };
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};

@@ -392,13 +392,12 @@ impl Tape {
         for index in 0..self.nodes.len() {
             let (before, rest) = self.nodes.split_at_mut(index);
             let node = &mut rest[0];
-            match node.op {
-                Op::Input => continue,
-                Op::Parameter(id) => {
-                    params.get(id).ok_or_else(|| missing_parameter(id))?;
-                    continue;
-                }
-                _ => {}
+            if let Op::Parameter(id) = node.op {
+                params.get(id).ok_or_else(|| missing_parameter(id))?;
+                continue;
+            }
+            if node.op == Op::Input {
+                continue;
             }
             let arity = node.inputs.len();
             let mut values = [&NO_INPUT; MAX_INPUTS];
@@ -491,10 +490,10 @@ impl Tape {
         self.param_grad_written.clear();
         self.param_grad_written.resize(params.len(), false);
         for node in &mut self.nodes {
-            match node.op {
-                Op::Parameter(id) => params.shape_grad(id),
-                _ if node.requires_grad => node.grad.resize(node.value.shape()),
-                _ => {}
+            if let Op::Parameter(id) = node.op {
+                params.shape_grad(id);
+            } else if node.requires_grad {
+                node.grad.resize(node.value.shape());
             }
         }
         if self.nodes[loss.0].requires_grad {
@@ -507,13 +506,13 @@ impl Tape {
         }
         // What nothing reached has a zero gradient.
         for (node, written) in self.nodes.iter_mut().zip(&self.node_grad_written) {
-            match node.op {
-                Op::Parameter(id) if !self.param_grad_written[id.0] => {
+            if let Op::Parameter(id) = node.op {
+                if !self.param_grad_written[id.0] {
                     params.zero_grad(id);
                     self.param_grad_written[id.0] = true;
                 }
-                _ if node.requires_grad && !written => node.grad.fill(0.0),
-                _ => {}
+            } else if node.requires_grad && !written {
+                node.grad.fill(0.0);
             }
         }
         Ok(())
@@ -566,10 +565,7 @@ impl Tape {
                 }
                 // The gradient being written is moved out so the values can be read meanwhile
                 // (an input may appear twice, as in mul(x, x)); moving a Vec does not allocate.
-                let parameter = match self.nodes[input.0].op {
-                    Op::Parameter(id) => Some(id),
-                    _ => None,
-                };
+                let parameter = self.nodes[input.0].op.parameter();
                 let (mut grad, written) = match parameter {
                     Some(id) => (params.take_grad(id), &mut self.param_grad_written[id.0]),
                     None => (
@@ -646,17 +642,17 @@ impl Tape {
 
     /// The output of node `id`, reading parameter nodes from `params`.
     pub fn value_of<'a>(&'a self, id: NodeId, params: &'a Params) -> &'a Tensor {
-        match self.nodes[id.0].op {
-            Op::Parameter(p) => params.value(p),
-            _ => &self.nodes[id.0].value,
+        match self.nodes[id.0].op.parameter() {
+            Some(p) => params.value(p),
+            None => &self.nodes[id.0].value,
         }
     }
 
     /// The gradient at node `id`, reading parameter nodes' gradients from `params`.
     pub fn grad_of<'a>(&'a self, id: NodeId, params: &'a Params) -> &'a Tensor {
-        match self.nodes[id.0].op {
-            Op::Parameter(p) => params.grad(p),
-            _ => &self.nodes[id.0].grad,
+        match self.nodes[id.0].op.parameter() {
+            Some(p) => params.grad(p),
+            None => &self.nodes[id.0].grad,
         }
     }
 }
@@ -674,8 +670,8 @@ fn resolve<'a>(
     params: &'a Params,
     id: NodeId,
 ) -> Result<&'a Tensor, EngineError> {
-    match nodes[id.0].op {
-        Op::Parameter(p) => params.get(p).ok_or_else(|| missing_parameter(p)),
-        _ => Ok(&nodes[id.0].value),
+    match nodes[id.0].op.parameter() {
+        Some(p) => params.get(p).ok_or_else(|| missing_parameter(p)),
+        None => Ok(&nodes[id.0].value),
     }
 }

@@ -484,17 +484,17 @@ impl GpuPass {
 
     /// The value of node `id`: its buffer, or the parameter's.
     fn value<'a>(&'a self, params: &'a GpuParams, id: NodeId) -> &'a GpuTensor {
-        match self.recorded.tape.node(id).op() {
-            Op::Parameter(param) => &params.values[param.0],
-            _ => self.owned_value(id),
+        match self.recorded.tape.node(id).op().parameter() {
+            Some(param) => &params.values[param.0],
+            None => self.owned_value(id),
         }
     }
 
     /// The gradient buffer of node `id`, when it has one.
     fn grad<'a>(&'a self, params: &'a GpuParams, id: NodeId) -> Option<&'a GpuTensor> {
-        match self.recorded.tape.node(id).op() {
-            Op::Parameter(param) => Some(&params.grads[param.0]),
-            _ => self.nodes[id.0].grad.as_ref(),
+        match self.recorded.tape.node(id).op().parameter() {
+            Some(param) => Some(&params.grads[param.0]),
+            None => self.nodes[id.0].grad.as_ref(),
         }
     }
 

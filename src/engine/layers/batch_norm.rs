@@ -49,6 +49,10 @@ impl LayerKind for BatchNormLayer {
         }
     }
 
+    fn note(&self) -> Option<&'static str> {
+        Some("γ, β learned; running mean and variance at test time")
+    }
+
     /// A running mean and variance per feature: as many as γ and β.
     fn running_statistics(&self, parameters: usize) -> usize {
         parameters

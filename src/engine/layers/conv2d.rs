@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Initialising, LayerKind, MAX_SIDE, MAX_WIDTH, RecordingFor, activation_suffix, leading_number,
-    op_output, optional_number, with_activation,
+    Initialising, LayerKind, MAX_SIDE, MAX_WIDTH, RecordingFor, Setting, SettingValue,
+    activation_suffix, leading_number, op_output, optional_number, with_activation,
 };
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
@@ -122,6 +122,29 @@ impl LayerKind for Conv2d {
 
     fn window(&self) -> Option<(usize, usize, usize)> {
         Some((self.kernel, self.stride, self.padding))
+    }
+
+    fn settings(&self) -> Vec<Setting> {
+        vec![
+            Setting::count("channels", self.out_channels),
+            Setting::count("kernel", self.kernel),
+            Setting::count("stride", self.stride),
+            Setting::count("padding", self.padding),
+            Setting::activation(self.activation),
+        ]
+    }
+
+    fn with_setting(&self, setting: Setting) -> Option<Conv2d> {
+        let mut layer = *self;
+        match (setting.key, setting.value) {
+            ("channels", SettingValue::Count(value)) => layer.out_channels = value,
+            ("kernel", SettingValue::Count(value)) => layer.kernel = value,
+            ("stride", SettingValue::Count(value)) => layer.stride = value,
+            ("padding", SettingValue::Count(value)) => layer.padding = value,
+            ("activation", SettingValue::Activation(value)) => layer.activation = value,
+            _ => return None,
+        }
+        Some(layer)
     }
 
     fn token(&self) -> String {

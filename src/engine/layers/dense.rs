@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Initialising, LayerKind, MAX_WIDTH, RecordingFor, activation_suffix, leading_number,
-    with_activation,
+    Initialising, LayerKind, MAX_WIDTH, RecordingFor, Setting, SettingValue, activation_suffix,
+    leading_number, with_activation,
 };
 use crate::engine::activation::Activation;
 use crate::engine::dense::{Dense, DenseConfig};
@@ -68,6 +68,23 @@ impl LayerKind for DenseLayer {
 
     fn weights(built: &Dense) -> Option<ParamId> {
         Some(built.weights())
+    }
+
+    fn settings(&self) -> Vec<Setting> {
+        vec![
+            Setting::count("neurons", self.outputs),
+            Setting::activation(self.activation),
+        ]
+    }
+
+    fn with_setting(&self, setting: Setting) -> Option<DenseLayer> {
+        let mut layer = *self;
+        match (setting.key, setting.value) {
+            ("neurons", SettingValue::Count(value)) => layer.outputs = value,
+            ("activation", SettingValue::Activation(value)) => layer.activation = value,
+            _ => return None,
+        }
+        Some(layer)
     }
 
     fn token(&self) -> String {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Initialising, LayerKind, RecordingFor};
+use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::dropout;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
@@ -46,6 +46,20 @@ impl LayerKind for Dropout {
             Some(nodes) => LayerNodes::Dropout(nodes),
             None => LayerNodes::Output(output),
         })
+    }
+
+    fn settings(&self) -> Vec<Setting> {
+        vec![Setting {
+            key: "rate",
+            value: SettingValue::Rate(self.rate),
+        }]
+    }
+
+    fn with_setting(&self, setting: Setting) -> Option<Dropout> {
+        match (setting.key, setting.value) {
+            ("rate", SettingValue::Rate(rate)) => Some(Dropout { rate }),
+            _ => None,
+        }
     }
 
     fn token(&self) -> String {

@@ -47,6 +47,39 @@ impl Initialising<'_> {
     }
 }
 
+/// A value of a layer's setting, as the model builder edits it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SettingValue {
+    /// A whole number: channels, neurons, a kernel's side, a stride, a padding.
+    Count(usize),
+    /// A probability in `[0, 1)`: dropout's rate.
+    Rate(f32),
+    Activation(Activation),
+}
+
+/// One setting of a layer: its key (the builder's label and field name) and value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: SettingValue,
+}
+
+impl Setting {
+    pub fn count(key: &'static str, value: usize) -> Setting {
+        Setting {
+            key,
+            value: SettingValue::Count(value),
+        }
+    }
+
+    pub fn activation(value: Activation) -> Setting {
+        Setting {
+            key: "activation",
+            value: SettingValue::Activation(value),
+        }
+    }
+}
+
 /// How one layer records: the mode, and whether it is the last layer under a loss that works on
 /// logits (it then stops before its activation).
 #[derive(Clone, Copy, Debug)]
@@ -110,6 +143,22 @@ pub trait LayerKind: Copy + Sized {
 
     /// The window `(kernel, stride, padding)` of a convolution or pooling, for its size formula.
     fn window(&self) -> Option<(usize, usize, usize)> {
+        None
+    }
+
+    /// Its settings, in the builder's order (none for flatten).
+    fn settings(&self) -> Vec<Setting> {
+        Vec::new()
+    }
+
+    /// This layer with `setting` changed; `None` when it has no such setting (the builder's
+    /// fields come from [`LayerKind::settings`], so this does not happen there).
+    fn with_setting(&self, _setting: Setting) -> Option<Self> {
+        None
+    }
+
+    /// What the builder says of a kind with nothing to set (batch normalisation's γ and β).
+    fn note(&self) -> Option<&'static str> {
         None
     }
 
@@ -213,6 +262,29 @@ macro_rules! layer_kinds {
             pub fn window(&self) -> Option<(usize, usize, usize)> {
                 match self {
                     $(LayerConfig::$variant(kind) => kind.window()),*
+                }
+            }
+
+            /// Its settings, in the builder's order.
+            pub fn settings(&self) -> Vec<Setting> {
+                match self {
+                    $(LayerConfig::$variant(kind) => kind.settings()),*
+                }
+            }
+
+            /// This layer with `setting` changed, if it has that setting.
+            pub fn with_setting(&self, setting: Setting) -> Option<LayerConfig> {
+                match self {
+                    $(LayerConfig::$variant(kind) => {
+                        kind.with_setting(setting).map(LayerConfig::$variant)
+                    }),*
+                }
+            }
+
+            /// What the builder says of it when it has nothing to set.
+            pub fn note(&self) -> Option<&'static str> {
+                match self {
+                    $(LayerConfig::$variant(kind) => kind.note()),*
                 }
             }
 
@@ -363,6 +435,24 @@ mod tests {
             assert_eq!(LayerConfig::from_token(&layer.token()), Some(layer));
         }
         assert_eq!(LayerConfig::first_of_kind("lstm"), None);
+        // Every setting a kind lists reads back, changed, through `with_setting`.
+        for key in LayerConfig::KEYS {
+            let layer = LayerConfig::first_of_kind(key).unwrap();
+            for setting in layer.settings() {
+                let changed = Setting {
+                    value: match setting.value {
+                        SettingValue::Count(n) => SettingValue::Count(n + 1),
+                        SettingValue::Rate(r) => SettingValue::Rate(r / 2.0),
+                        SettingValue::Activation(_) => SettingValue::Activation(Activation::Gelu),
+                    },
+                    ..setting
+                };
+                let edited = layer.with_setting(changed).unwrap();
+                assert!(edited.settings().contains(&changed), "{key}: {changed:?}");
+            }
+            let unknown = Setting::count("nothing", 1);
+            assert_eq!(layer.with_setting(unknown), None, "{key}");
+        }
         assert_eq!(LayerConfig::from_token("conv0k3"), None);
         assert_eq!(LayerConfig::from_token("drop1.5"), None);
     }

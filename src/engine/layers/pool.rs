@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Initialising, LayerKind, MAX_SIDE, RecordingFor, leading_number, op_output, optional_number,
+    Initialising, LayerKind, MAX_SIDE, RecordingFor, Setting, SettingValue, leading_number,
+    op_output, optional_number,
 };
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
@@ -88,6 +89,23 @@ macro_rules! pooling_kind {
 
             fn window(&self) -> Option<(usize, usize, usize)> {
                 Some((self.size, self.stride, 0))
+            }
+
+            fn settings(&self) -> Vec<Setting> {
+                vec![
+                    Setting::count("size", self.size),
+                    Setting::count("stride", self.stride),
+                ]
+            }
+
+            fn with_setting(&self, setting: Setting) -> Option<$kind> {
+                let mut layer = *self;
+                match (setting.key, setting.value) {
+                    ("size", SettingValue::Count(value)) => layer.size = value,
+                    ("stride", SettingValue::Count(value)) => layer.stride = value,
+                    _ => return None,
+                }
+                Some(layer)
             }
 
             fn token(&self) -> String {

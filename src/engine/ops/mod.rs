@@ -155,6 +155,15 @@ impl OutputShape {
 }
 
 impl Op {
+    /// The parameter a parameter node stands for (`None` for every computed node and input).
+    pub fn parameter(self) -> Option<ParamId> {
+        if let Op::Parameter(id) = self {
+            Some(id)
+        } else {
+            None
+        }
+    }
+
     /// Name used in messages and in the backprop stepper.
     pub fn name(&self) -> &'static str {
         match self {

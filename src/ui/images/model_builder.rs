@@ -2,10 +2,7 @@
 //! shape and parameter count updated as it is edited, and layers that cannot fit refused with
 //! the size formula written out.
 
-use crate::engine::{
-    Activation, AvgPool2d, Conv2d, DenseLayer, Described, Dropout, LayerConfig, MaxPool2d,
-    SequentialConfig,
-};
+use crate::engine::{Activation, Described, LayerConfig, SequentialConfig, Setting, SettingValue};
 use crate::playground::images::model_spec::{Preset, input_side, shape_text, size_formula};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -53,78 +50,10 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
     let rows = config.layers.iter().enumerate().map(|(index, layer)| {
         let summary = summaries.get(index);
         let formula = input_side(config, &summaries, index).and_then(|side| size_formula(layer, side));
-        let edit = |update: fn(&mut LayerConfig, usize)| {
-            let (on_change, config) = (props.on_change.clone(), config.clone());
-            Callback::from(move |event: Event| {
-                let input: HtmlInputElement = event.target_unchecked_into();
-                if let Ok(value) = input.value().trim().parse::<usize>() {
-                    let mut config = config.clone();
-                    update(&mut config.layers[index], value);
-                    on_change.emit(config);
-                }
-            })
-        };
-        let number = |label: &'static str, value: usize, key: &'static str, update: fn(&mut LayerConfig, usize)| html! {
-            <label class="layer-field">{label}
-                <input type="number" min="0" value={value.to_string()} disabled={props.locked}
-                    data-testid={format!("layer-{index}-{key}")} onchange={edit(update)} />
-            </label>
-        };
-        let activation_select = |current: Activation| {
-            let (on_change, config) = (props.on_change.clone(), config.clone());
-            let onchange = Callback::from(move |event: Event| {
-                let select: HtmlSelectElement = event.target_unchecked_into();
-                if let Some(activation) = Activation::from_key(&select.value()) {
-                    let mut config = config.clone();
-                    match &mut config.layers[index] {
-                        LayerConfig::Conv2d(Conv2d { activation: a, .. }) | LayerConfig::Dense(DenseLayer { activation: a, .. }) => *a = activation,
-                        _ => {}
-                    }
-                    on_change.emit(config);
-                }
-            });
-            html! {
-                <select disabled={props.locked} {onchange} data-testid={format!("layer-{index}-activation")}>
-                    { for Activation::ALL.iter().map(|a| html! {
-                        <option value={a.key()} selected={*a == current}>{a.title()}</option>
-                    }) }
-                </select>
-            }
-        };
-        let fields = match *layer {
-            LayerConfig::Conv2d(Conv2d { out_channels, kernel, stride, padding, activation }) => html! {<>
-                {number("channels", out_channels, "channels", |l, v| if let LayerConfig::Conv2d(Conv2d { out_channels, .. }) = l { *out_channels = v })}
-                {number("kernel", kernel, "kernel", |l, v| if let LayerConfig::Conv2d(Conv2d { kernel, .. }) = l { *kernel = v })}
-                {number("stride", stride, "stride", |l, v| if let LayerConfig::Conv2d(Conv2d { stride, .. }) = l { *stride = v })}
-                {number("padding", padding, "padding", |l, v| if let LayerConfig::Conv2d(Conv2d { padding, .. }) = l { *padding = v })}
-                {activation_select(activation)}
-            </>},
-            LayerConfig::MaxPool2d(MaxPool2d { size, stride }) | LayerConfig::AvgPool2d(AvgPool2d { size, stride }) => html! {<>
-                {number("size", size, "size", |l, v| match l { LayerConfig::MaxPool2d(MaxPool2d { size, .. }) | LayerConfig::AvgPool2d(AvgPool2d { size, .. }) => *size = v, _ => {} })}
-                {number("stride", stride, "stride", |l, v| match l { LayerConfig::MaxPool2d(MaxPool2d { stride, .. }) | LayerConfig::AvgPool2d(AvgPool2d { stride, .. }) => *stride = v, _ => {} })}
-            </>},
-            LayerConfig::Flatten(_) => html! {},
-            LayerConfig::BatchNorm(_) => html! { <span class="hint">{"γ, β learned; running mean and variance at test time"}</span> },
-            LayerConfig::Dropout(Dropout { rate }) => {
-                let (on_change, config) = (props.on_change.clone(), config.clone());
-                let onchange = Callback::from(move |event: Event| {
-                    let input: HtmlInputElement = event.target_unchecked_into();
-                    if let Ok(value) = input.value().trim().parse::<f32>() {
-                        let mut config = config.clone();
-                        config.layers[index] = LayerConfig::Dropout(Dropout { rate: value });
-                        on_change.emit(config);
-                    }
-                });
-                html! {
-                    <label class="layer-field">{"rate"}
-                        <input type="number" step="0.05" min="0" max="0.95" value={rate.to_string()} disabled={props.locked}
-                            data-testid={format!("layer-{index}-rate")} {onchange} />
-                    </label>
-                }
-            }
-            LayerConfig::Dense(DenseLayer { outputs, activation }) => html! {<>
-                {number("neurons", outputs, "neurons", |l, v| if let LayerConfig::Dense(DenseLayer { outputs, .. }) = l { *outputs = v })}
-                {activation_select(activation)}
+        let fields = match layer.note() {
+            Some(note) => html! { <span class="hint">{note}</span> },
+            None => html! {<>
+                { for layer.settings().into_iter().map(|setting| setting_field(props, index, *layer, setting)) }
             </>},
         };
         let remove = {
@@ -195,5 +124,71 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                 </div>
             }
         </section>
+    }
+}
+
+/// The field that edits one setting of layer `index`: a number, a rate or an activation menu,
+/// named after the setting (`layer-{index}-{key}` for the tests).
+fn setting_field(
+    props: &ModelBuilderProps,
+    index: usize,
+    layer: LayerConfig,
+    setting: Setting,
+) -> Html {
+    let (on_change, config) = (props.on_change.clone(), props.config.clone());
+    let key = setting.key;
+    let change = move |value: SettingValue| {
+        if let Some(edited) = layer.with_setting(Setting { key, value }) {
+            let mut config = config.clone();
+            config.layers[index] = edited;
+            on_change.emit(config);
+        }
+    };
+    let testid = format!("layer-{index}-{key}");
+    let locked = props.locked;
+    match setting.value {
+        SettingValue::Count(value) => {
+            let onchange = Callback::from(move |event: Event| {
+                let input: HtmlInputElement = event.target_unchecked_into();
+                if let Ok(value) = input.value().trim().parse::<usize>() {
+                    change(SettingValue::Count(value));
+                }
+            });
+            html! {
+                <label class="layer-field">{key}
+                    <input type="number" min="0" value={value.to_string()} disabled={locked}
+                        data-testid={testid} {onchange} />
+                </label>
+            }
+        }
+        SettingValue::Rate(rate) => {
+            let onchange = Callback::from(move |event: Event| {
+                let input: HtmlInputElement = event.target_unchecked_into();
+                if let Ok(value) = input.value().trim().parse::<f32>() {
+                    change(SettingValue::Rate(value));
+                }
+            });
+            html! {
+                <label class="layer-field">{key}
+                    <input type="number" step="0.05" min="0" max="0.95" value={rate.to_string()} disabled={locked}
+                        data-testid={testid} {onchange} />
+                </label>
+            }
+        }
+        SettingValue::Activation(current) => {
+            let onchange = Callback::from(move |event: Event| {
+                let select: HtmlSelectElement = event.target_unchecked_into();
+                if let Some(activation) = Activation::from_key(&select.value()) {
+                    change(SettingValue::Activation(activation));
+                }
+            });
+            html! {
+                <select disabled={locked} {onchange} data-testid={testid} aria-label="activation">
+                    { for Activation::ALL.iter().map(|a| html! {
+                        <option value={a.key()} selected={*a == current}>{a.title()}</option>
+                    }) }
+                </select>
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Data sets: the 2-D generators of the playground and the input features computed from them.
+//! Data sets: the 2-D generators of the playground and the input features computed from them,
+//! the digits, and the sequence tasks of recurrent networks.
 //!
 //! Everything here is a pure function of its arguments (a seed included), so a URL that names a
 //! data set, a noise level and a seed reproduces the same points everywhere.
@@ -8,6 +9,7 @@ pub mod features;
 pub mod generators;
 pub mod idx;
 pub mod point;
+pub mod sequences;
 
 pub use features::{Feature, features_to_tensor};
 pub use generators::{DatasetKind, generate, split_train_test};

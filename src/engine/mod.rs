@@ -48,8 +48,8 @@ pub use error::EngineError;
 pub use fused_update::FusedUpdate;
 pub use init::Initializer;
 pub use layers::{
-    AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, Layer, LayerConfig, MaxPool2d,
-    Pooling, Setting, SettingValue,
+    AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, Gru, Layer, LayerConfig, Lstm,
+    MaxPool2d, Pooling, RecurrentWeights, Rnn, Setting, SettingValue,
 };
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};

@@ -256,10 +256,12 @@ fn batch_of(rows: usize, example: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// `[16, 5, 5]` as "feature maps 16x5x5", `[400]` as "400 features".
+/// `[16, 5, 5]` as "feature maps 16x5x5", `[20, 3]` as "sequences of 20 steps of 3 features",
+/// `[400]` as "400 features".
 fn describe(shape: &[usize]) -> String {
     match shape {
         [features] => format!("{features} features"),
+        [steps, features] => format!("sequences of {steps} steps of {features} features"),
         _ => {
             let sides: Vec<String> = shape.iter().map(usize::to_string).collect();
             format!("feature maps {}", sides.join("x"))

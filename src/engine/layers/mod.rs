@@ -9,14 +9,22 @@ mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod gru;
+mod lstm;
 mod pool;
+mod recurrent;
+mod rnn;
 
 pub use batch_norm::BatchNormLayer;
 pub use conv2d::Conv2d;
 pub use dense::DenseLayer;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use gru::Gru;
+pub use lstm::Lstm;
 pub use pool::{AvgPool2d, MaxPool2d, Pooling};
+pub use recurrent::RecurrentWeights;
+pub use rnn::Rnn;
 
 use serde::{Deserialize, Serialize};
 
@@ -335,6 +343,9 @@ layer_kinds! {
     BatchNorm(BatchNormLayer),
     Dropout(Dropout),
     Flatten(Flatten),
+    Rnn(Rnn),
+    Lstm(Lstm),
+    Gru(Gru),
     Dense(DenseLayer),
 }
 
@@ -434,7 +445,7 @@ mod tests {
             assert_eq!(LayerConfig::title_of_kind(key), Some(layer.title()));
             assert_eq!(LayerConfig::from_token(&layer.token()), Some(layer));
         }
-        assert_eq!(LayerConfig::first_of_kind("lstm"), None);
+        assert_eq!(LayerConfig::first_of_kind("transformer"), None);
         // Every setting a kind lists reads back, changed, through `with_setting`.
         for key in LayerConfig::KEYS {
             let layer = LayerConfig::first_of_kind(key).unwrap();

@@ -1,0 +1,200 @@
+//! Sequence tasks for recurrent networks, each a pure function of its size, length and seed: the
+//! course's bit counting (how many 1s in `0 1 0 0 1`: 2), and tasks that show what cells can and
+//! cannot do: parity, remembering the first bit to the end (a plain RNN forgets over long
+//! sequences, an LSTM does not), and the next value of a noisy sine (regression).
+//!
+//! Inputs are `[count, length, 1]` (one value per time step); targets are one-hot classes
+//! `[count, classes]` read from the last step, or `[count, 1]` values for the sine.
+
+use crate::engine::description::{Described, Description};
+use crate::engine::{EngineError, Loss, SeededRng, Tensor};
+
+/// Longest sequence a task makes.
+pub const MAX_LENGTH: usize = 256;
+/// Most sequences in one set.
+pub const MAX_COUNT: usize = 100_000;
+
+/// Standard deviation of the sine's noise.
+const SINE_NOISE: f32 = 0.05;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SequenceTask {
+    /// How many 1-bits: classes `0..=length`.
+    BitCount,
+    /// Whether the number of 1-bits is odd: classes 0 and 1.
+    Parity,
+    /// The first bit, to be remembered through the rest of the sequence: classes 0 and 1.
+    FirstBit,
+    /// The next value of a noisy sine wave of random frequency and phase.
+    Sine,
+}
+
+impl Described for SequenceTask {
+    fn every() -> &'static [SequenceTask] {
+        &[
+            SequenceTask::BitCount,
+            SequenceTask::Parity,
+            SequenceTask::FirstBit,
+            SequenceTask::Sine,
+        ]
+    }
+
+    fn describe(self) -> Description {
+        match self {
+            SequenceTask::BitCount => {
+                Description::new("count", "Count the 1-bits", "count", "0 1 0 0 1 → 2")
+            }
+            SequenceTask::Parity => {
+                Description::new("parity", "Parity", "parity", "0 1 1 0 1 → odd (1)")
+            }
+            SequenceTask::FirstBit => Description::new(
+                "first",
+                "Remember the first bit",
+                "first bit",
+                "1 0 0 … 0 → 1",
+            ),
+            SequenceTask::Sine => Description::new(
+                "sine",
+                "Next value of a noisy sine",
+                "sine",
+                "sin(ωt + φ) + noise → sin(ω(T+1) + φ)",
+            ),
+        }
+    }
+}
+
+/// A set of sequences and what the network should give for each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceSet {
+    /// `[count, length, 1]`.
+    pub inputs: Tensor,
+    /// `[count, classes]` one-hot, or `[count, 1]` for the sine.
+    pub targets: Tensor,
+}
+
+impl SequenceTask {
+    /// Values the network outputs for sequences of `length`: one per class, one for the sine.
+    pub fn outputs(self, length: usize) -> usize {
+        match self {
+            SequenceTask::BitCount => length + 1,
+            SequenceTask::Parity | SequenceTask::FirstBit => 2,
+            SequenceTask::Sine => 1,
+        }
+    }
+
+    /// What it is trained with: cross-entropy on the classes, squared error on the sine.
+    pub fn loss(self) -> Loss {
+        match self {
+            SequenceTask::BitCount | SequenceTask::Parity | SequenceTask::FirstBit => {
+                Loss::SoftmaxCrossEntropy
+            }
+            SequenceTask::Sine => Loss::MeanSquaredError,
+        }
+    }
+
+    /// Whether its targets are classes (accuracy means something).
+    pub fn is_classification(self) -> bool {
+        self.loss() == Loss::SoftmaxCrossEntropy
+    }
+
+    /// `count` sequences of `length` steps drawn from `seed`.
+    pub fn generate(
+        self,
+        count: usize,
+        length: usize,
+        seed: u64,
+    ) -> Result<SequenceSet, EngineError> {
+        if !(1..=MAX_LENGTH).contains(&length) {
+            return Err(EngineError::InvalidConfig(format!(
+                "a sequence length must be 1 to {MAX_LENGTH}, not {length}"
+            )));
+        }
+        if !(1..=MAX_COUNT).contains(&count) {
+            return Err(EngineError::InvalidConfig(format!(
+                "a set holds 1 to {MAX_COUNT} sequences, not {count}"
+            )));
+        }
+        let mut rng = SeededRng::new(seed);
+        let outputs = self.outputs(length);
+        let mut inputs = Vec::with_capacity(count * length);
+        let mut targets = vec![0.0; count * outputs];
+        for target in targets.chunks_mut(outputs) {
+            match self {
+                SequenceTask::Sine => {
+                    let frequency = rng.uniform_range(0.2, 0.8);
+                    let phase = rng.uniform_range(0.0, std::f32::consts::TAU);
+                    for t in 0..length {
+                        let clean = (frequency * t as f32 + phase).sin();
+                        inputs.push(clean + rng.normal(0.0, SINE_NOISE));
+                    }
+                    target[0] = (frequency * length as f32 + phase).sin();
+                }
+                SequenceTask::BitCount | SequenceTask::Parity | SequenceTask::FirstBit => {
+                    let start = inputs.len();
+                    inputs.extend((0..length).map(|_| rng.below(2) as f32));
+                    let bits = &inputs[start..];
+                    let ones = bits.iter().filter(|&&bit| bit == 1.0).count();
+                    let class = match self {
+                        SequenceTask::BitCount => ones,
+                        SequenceTask::Parity => ones % 2,
+                        _ => bits[0] as usize,
+                    };
+                    target[class] = 1.0;
+                }
+            }
+        }
+        Ok(SequenceSet {
+            inputs: Tensor::from_vec(&[count, length, 1], inputs)?,
+            targets: Tensor::from_vec(&[count, outputs], targets)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_counting_targets_count_the_ones() {
+        let set = SequenceTask::BitCount.generate(50, 5, 3).unwrap();
+        assert_eq!(set.inputs.shape(), &[50, 5, 1]);
+        assert_eq!(set.targets.shape(), &[50, 6]);
+        for n in 0..50 {
+            let bits = &set.inputs.data()[n * 5..n * 5 + 5];
+            let ones = bits.iter().filter(|&&b| b == 1.0).count();
+            let row = &set.targets.data()[n * 6..n * 6 + 6];
+            assert_eq!(row[ones], 1.0);
+            assert_eq!(row.iter().sum::<f32>(), 1.0);
+            assert!(bits.iter().all(|&b| b == 0.0 || b == 1.0));
+        }
+        // The same seed gives the same set; another one another.
+        assert_eq!(set, SequenceTask::BitCount.generate(50, 5, 3).unwrap());
+        assert_ne!(set, SequenceTask::BitCount.generate(50, 5, 4).unwrap());
+    }
+
+    #[test]
+    fn parity_first_bit_and_sine_targets() {
+        let parity = SequenceTask::Parity.generate(20, 7, 1).unwrap();
+        let first = SequenceTask::FirstBit.generate(20, 7, 1).unwrap();
+        // Same seed, same bits: the targets differ only in what is asked.
+        assert_eq!(parity.inputs, first.inputs);
+        for n in 0..20 {
+            let bits = &parity.inputs.data()[n * 7..n * 7 + 7];
+            let ones = bits.iter().filter(|&&b| b == 1.0).count();
+            assert_eq!(parity.targets.data()[n * 2 + ones % 2], 1.0);
+            assert_eq!(first.targets.data()[n * 2 + bits[0] as usize], 1.0);
+        }
+        let sine = SequenceTask::Sine.generate(10, 12, 2).unwrap();
+        assert_eq!(sine.targets.shape(), &[10, 1]);
+        assert!(sine.targets.data().iter().all(|v| v.abs() <= 1.0));
+        assert!(sine.inputs.data().iter().all(|v| v.abs() < 1.5));
+    }
+
+    #[test]
+    fn sizes_out_of_range_are_refused_by_name() {
+        let error = SequenceTask::BitCount.generate(10, 0, 1).unwrap_err();
+        assert!(error.to_string().contains("sequence length"), "{error}");
+        let error = SequenceTask::BitCount.generate(0, 5, 1).unwrap_err();
+        assert!(error.to_string().contains("sequences"), "{error}");
+    }
+}

@@ -1,0 +1,118 @@
+//! A long short-term memory layer, as the course writes it: from `[h_{t-1}, x_t]`, the forget,
+//! input and output gates `f, i, o = σ(W [h_{t-1}, x_t] + b)` and the candidate
+//! `C~ = tanh(W [h_{t-1}, x_t] + b)` (one matrix `W` for the four, in that order), then
+//! `C_t = f·C_{t-1} + i·C~` and `h_t = o·tanh(C_t)`; the last step's `h` is its output. The
+//! forget gate's bias starts at 1, so that the cell keeps its state from the start.
+//!
+//! PyTorch's `nn.LSTM` orders its gates i, f, g (= C~), o and keeps two biases that add up to
+//! this one `b`.
+
+use serde::{Deserialize, Serialize};
+
+use super::recurrent::{self, RecurrentWeights};
+use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
+use crate::engine::activation::Activation;
+use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
+use crate::engine::params::{ParamId, Params};
+use crate::engine::tape::{NodeId, Tape};
+
+/// The gates' order in `W`'s columns.
+const FORGET: usize = 0;
+const INPUT: usize = 1;
+const OUTPUT: usize = 2;
+const CANDIDATE: usize = 3;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lstm {
+    /// Values of `h` (and of the cell state `C`) carried from one step to the next.
+    pub hidden: usize,
+}
+
+impl LayerKind for Lstm {
+    type Built = RecurrentWeights;
+    const KEY: &'static str = "lstm";
+    const TITLE: &'static str = "LSTM";
+
+    fn first() -> Lstm {
+        Lstm { hidden: 16 }
+    }
+
+    fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
+        recurrent::output(shape, self.hidden, 4, "an LSTM layer")
+    }
+
+    fn init(
+        &self,
+        in_shape: &[usize],
+        init: &mut Initialising<'_>,
+    ) -> Result<RecurrentWeights, EngineError> {
+        let forget = FORGET * self.hidden..(FORGET + 1) * self.hidden;
+        recurrent::init(in_shape, self.hidden, 4, forget, init)
+    }
+
+    fn record(
+        built: &RecurrentWeights,
+        tape: &mut Tape,
+        params: &Params,
+        x: NodeId,
+        _: RecordingFor,
+    ) -> Result<LayerNodes, EngineError> {
+        let [weights] = recurrent::record_weights(built, tape, params, &[4])?[..] else {
+            unreachable!("one group of weights asked for");
+        };
+        let hidden = built.hidden;
+        let mut state: Option<(NodeId, NodeId)> = None;
+        for t in 0..built.steps {
+            let x_t = recurrent::step_input(tape, x, t)?;
+            let sums = recurrent::weighted_sum(tape, &weights, state.map(|(h, _)| h), x_t)?;
+            let mut gate = |index: usize, f: Activation| -> Result<NodeId, EngineError> {
+                let sum = recurrent::gate(tape, sums, index, hidden)?;
+                tape.activation(sum, f)
+            };
+            let input = gate(INPUT, Activation::Sigmoid)?;
+            let output = gate(OUTPUT, Activation::Sigmoid)?;
+            let candidate = gate(CANDIDATE, Activation::Tanh)?;
+            // At the first step C_0 = 0: the forget gate has nothing to keep.
+            let forget = match state {
+                Some((_, cell)) => Some((gate(FORGET, Activation::Sigmoid)?, cell)),
+                None => None,
+            };
+            let written = tape.mul(input, candidate)?;
+            let cell = match forget {
+                Some((forget, previous)) => {
+                    let kept = tape.mul(forget, previous)?;
+                    tape.add(kept, written)?
+                }
+                None => written,
+            };
+            let squashed = tape.activation(cell, Activation::Tanh)?;
+            state = Some((tape.mul(output, squashed)?, cell));
+        }
+        let (last, _) = state.expect("a sequence has at least one step");
+        Ok(LayerNodes::Output(last))
+    }
+
+    fn weights(built: &RecurrentWeights) -> Option<ParamId> {
+        Some(built.weights)
+    }
+
+    fn settings(&self) -> Vec<Setting> {
+        vec![Setting::count("hidden", self.hidden)]
+    }
+
+    fn with_setting(&self, setting: Setting) -> Option<Lstm> {
+        match (setting.key, setting.value) {
+            ("hidden", SettingValue::Count(hidden)) => Some(Lstm { hidden }),
+            _ => None,
+        }
+    }
+
+    fn token(&self) -> String {
+        recurrent::token(Self::KEY, self.hidden)
+    }
+
+    fn from_token(token: &str) -> Option<Lstm> {
+        recurrent::from_token(token, Self::KEY).map(|hidden| Lstm { hidden })
+    }
+}

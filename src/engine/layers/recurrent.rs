@@ -1,0 +1,185 @@
+//! What the recurrent layers ([`Rnn`](super::Rnn), [`Lstm`](super::Lstm),
+//! [`Gru`](super::Gru)) share: they read sequences `[time, features]`, keep `hidden` values of
+//! state, and are unrolled onto the tape one time step after the other with the ops every other
+//! layer uses (slices, concatenation, dense, activations, sums and products), so both trainers
+//! train them and backpropagation through time is the tape's own backward pass.
+//!
+//! Each cell learns one weight matrix `W` of `[hidden + features, gates · hidden]` applied to
+//! `[h_{t-1}, x_t]` (the state first, as the course writes it) and one bias `b` of
+//! `gates · hidden`. The state starts at zero, so the first step multiplies `x_1` by the rows of
+//! `W` that read the input only.
+
+use super::{Initialising, MAX_WIDTH, leading_number};
+use crate::engine::error::EngineError;
+use crate::engine::init::Initializer;
+use crate::engine::params::{ParamId, ParamRole, Params};
+use crate::engine::tape::{NodeId, Tape};
+use crate::engine::tensor::Tensor;
+
+/// A built recurrent layer: its parameters and sizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RecurrentWeights {
+    /// `W`, `[hidden + features, gates · hidden]`.
+    pub weights: ParamId,
+    /// `b`, `[gates · hidden]`.
+    pub bias: ParamId,
+    pub features: usize,
+    pub hidden: usize,
+    pub steps: usize,
+}
+
+/// `(steps, features)` of sequences shaped `[batch, steps, features]`, or why `shape` is not
+/// one.
+pub(super) fn sequence_shape(shape: &[usize], title: &str) -> Result<(usize, usize), EngineError> {
+    match *shape {
+        [_, steps, features] if steps > 0 && features > 0 => Ok((steps, features)),
+        _ => Err(EngineError::InvalidConfig(format!(
+            "{title} reads sequences of time steps, each a vector of features: its input must \
+             be shaped [time, features]"
+        ))),
+    }
+}
+
+/// The output shape (the last step's state) and the number of scalars learned by a cell of
+/// `gates` gates and `hidden` values of state on `shape`.
+pub(super) fn output(
+    shape: &[usize],
+    hidden: usize,
+    gates: usize,
+    title: &str,
+) -> Result<(Vec<usize>, usize), EngineError> {
+    let (_, features) = sequence_shape(shape, title)?;
+    if hidden == 0 || hidden > MAX_WIDTH {
+        return Err(EngineError::InvalidConfig(format!(
+            "{title} needs 1 to {MAX_WIDTH} values of state, not {hidden}"
+        )));
+    }
+    let parameters = (hidden + features + 1) * gates * hidden;
+    Ok((vec![shape[0], hidden], parameters))
+}
+
+/// Creates `W` and `b` for examples of `in_shape` (`[steps, features]`): uniform in
+/// `±1/√hidden` as PyTorch's recurrent layers start (or the network's chosen initialisation),
+/// biases zero but for `bias_ones`, the gates' columns whose bias starts at 1 (an LSTM's forget
+/// gate, so that it keeps its state from the start).
+pub(super) fn init(
+    in_shape: &[usize],
+    hidden: usize,
+    gates: usize,
+    bias_ones: std::ops::Range<usize>,
+    init: &mut Initialising<'_>,
+) -> Result<RecurrentWeights, EngineError> {
+    let (steps, features) = match *in_shape {
+        [steps, features] => (steps, features),
+        _ => {
+            return Err(EngineError::InvalidConfig(format!(
+                "a recurrent layer reads [time, features], not {in_shape:?}"
+            )));
+        }
+    };
+    let (rows, cols) = (hidden + features, gates * hidden);
+    let initializer = init.chosen.unwrap_or(Initializer::Uniform {
+        limit: 1.0 / (hidden as f32).sqrt(),
+    });
+    let mut weights = Tensor::zeros(&[rows, cols]);
+    initializer.fill_weights(&mut weights, rows, cols, init.rng);
+    let mut bias = Tensor::zeros(&[cols]);
+    initializer.fill_bias(&mut bias);
+    if init.chosen.is_none() {
+        bias.data_mut()[bias_ones].fill(1.0);
+    }
+    Ok(RecurrentWeights {
+        weights: init.params.add(weights, ParamRole::Weight),
+        bias: init.params.add(bias, ParamRole::Bias),
+        features,
+        hidden,
+        steps,
+    })
+}
+
+/// A cell's weights on the tape: `W` whole (for `[h_{t-1}, x_t]`) and its rows that read the
+/// input alone (for the first step, whose state is zero), each for the columns of one group of
+/// gates.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct StepWeights {
+    pub whole: NodeId,
+    pub input_rows: NodeId,
+    pub bias: NodeId,
+}
+
+/// The parameter nodes of `built`, split by columns into groups of `groups[k]` gates each (one
+/// group for the RNN and the LSTM; the GRU's update and reset gates, then its candidate).
+pub(super) fn record_weights(
+    built: &RecurrentWeights,
+    tape: &mut Tape,
+    params: &Params,
+    groups: &[usize],
+) -> Result<Vec<StepWeights>, EngineError> {
+    let weights = tape.parameter(params, built.weights)?;
+    let bias = tape.parameter(params, built.bias)?;
+    let whole_width: usize = groups.iter().sum();
+    let mut recorded = Vec::with_capacity(groups.len());
+    let mut start = 0;
+    for &gates in groups {
+        let (whole, bias) = if gates == whole_width {
+            (weights, bias)
+        } else {
+            let columns = (start * built.hidden, gates * built.hidden);
+            (
+                tape.slice(weights, 1, columns.0, columns.1)?,
+                tape.slice(bias, 0, columns.0, columns.1)?,
+            )
+        };
+        let input_rows = tape.slice(whole, 0, built.hidden, built.features)?;
+        recorded.push(StepWeights {
+            whole,
+            input_rows,
+            bias,
+        });
+        start += gates;
+    }
+    Ok(recorded)
+}
+
+/// `x_t`, `[batch, features]`, of the sequences `x` (`[batch, steps, features]`).
+pub(super) fn step_input(tape: &mut Tape, x: NodeId, t: usize) -> Result<NodeId, EngineError> {
+    let step = tape.slice(x, 1, t, 1)?;
+    tape.flatten(step)
+}
+
+/// `[h_{t-1}, x_t] · W + b`, or `x_t · W_x + b` at the first step (`state` is `None`).
+pub(super) fn weighted_sum(
+    tape: &mut Tape,
+    weights: &StepWeights,
+    state: Option<NodeId>,
+    x_t: NodeId,
+) -> Result<NodeId, EngineError> {
+    match state {
+        Some(state) => {
+            let joined = tape.concat(state, x_t, 1)?;
+            tape.dense(joined, weights.whole, weights.bias)
+        }
+        None => tape.dense(x_t, weights.input_rows, weights.bias),
+    }
+}
+
+/// Columns `gate · hidden .. (gate + 1) · hidden` of a `[batch, gates · hidden]` node.
+pub(super) fn gate(
+    tape: &mut Tape,
+    sums: NodeId,
+    gate: usize,
+    hidden: usize,
+) -> Result<NodeId, EngineError> {
+    tape.slice(sums, 1, gate * hidden, hidden)
+}
+
+/// A cell's link token, `{key}{hidden}`: "lstm64".
+pub(super) fn token(key: &str, hidden: usize) -> String {
+    format!("{key}{hidden}")
+}
+
+/// The state size of a token `{key}{hidden}`.
+pub(super) fn from_token(token: &str, key: &str) -> Option<usize> {
+    let (hidden, rest) = leading_number(token.strip_prefix(key)?, 1..=MAX_WIDTH)?;
+    rest.is_empty().then_some(hidden)
+}

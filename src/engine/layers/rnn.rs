@@ -1,0 +1,83 @@
+//! A plain recurrent layer, as the course writes it: `state = tanh([state, x] W + b)` at every
+//! time step, the last step's state as its output.
+
+use serde::{Deserialize, Serialize};
+
+use super::recurrent::{self, RecurrentWeights};
+use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
+use crate::engine::activation::Activation;
+use crate::engine::error::EngineError;
+use crate::engine::model_tape::LayerNodes;
+use crate::engine::params::{ParamId, Params};
+use crate::engine::tape::{NodeId, Tape};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rnn {
+    /// Values of state carried from one step to the next.
+    pub hidden: usize,
+}
+
+impl LayerKind for Rnn {
+    type Built = RecurrentWeights;
+    const KEY: &'static str = "rnn";
+    const TITLE: &'static str = "RNN";
+
+    fn first() -> Rnn {
+        Rnn { hidden: 16 }
+    }
+
+    fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
+        recurrent::output(shape, self.hidden, 1, "an RNN layer")
+    }
+
+    fn init(
+        &self,
+        in_shape: &[usize],
+        init: &mut Initialising<'_>,
+    ) -> Result<RecurrentWeights, EngineError> {
+        recurrent::init(in_shape, self.hidden, 1, 0..0, init)
+    }
+
+    fn record(
+        built: &RecurrentWeights,
+        tape: &mut Tape,
+        params: &Params,
+        x: NodeId,
+        _: RecordingFor,
+    ) -> Result<LayerNodes, EngineError> {
+        let [weights] = recurrent::record_weights(built, tape, params, &[1])?[..] else {
+            unreachable!("one group of weights asked for");
+        };
+        let mut state = None;
+        for t in 0..built.steps {
+            let x_t = recurrent::step_input(tape, x, t)?;
+            let sum = recurrent::weighted_sum(tape, &weights, state, x_t)?;
+            state = Some(tape.activation(sum, Activation::Tanh)?);
+        }
+        let last = state.expect("a sequence has at least one step");
+        Ok(LayerNodes::Output(last))
+    }
+
+    fn weights(built: &RecurrentWeights) -> Option<ParamId> {
+        Some(built.weights)
+    }
+
+    fn settings(&self) -> Vec<Setting> {
+        vec![Setting::count("hidden", self.hidden)]
+    }
+
+    fn with_setting(&self, setting: Setting) -> Option<Rnn> {
+        match (setting.key, setting.value) {
+            ("hidden", SettingValue::Count(hidden)) => Some(Rnn { hidden }),
+            _ => None,
+        }
+    }
+
+    fn token(&self) -> String {
+        recurrent::token(Self::KEY, self.hidden)
+    }
+
+    fn from_token(token: &str) -> Option<Rnn> {
+        recurrent::from_token(token, Self::KEY).map(|hidden| Rnn { hidden })
+    }
+}

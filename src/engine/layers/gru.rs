@@ -30,6 +30,7 @@ pub struct Gru {
 impl LayerKind for Gru {
     type Built = RecurrentWeights;
     const KEY: &'static str = "gru";
+    const RECURRENT: bool = true;
     const TITLE: &'static str = "GRU";
 
     fn first() -> Gru {

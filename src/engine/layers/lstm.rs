@@ -32,6 +32,7 @@ pub struct Lstm {
 impl LayerKind for Lstm {
     type Built = RecurrentWeights;
     const KEY: &'static str = "lstm";
+    const RECURRENT: bool = true;
     const TITLE: &'static str = "LSTM";
 
     fn first() -> Lstm {

@@ -104,6 +104,9 @@ pub trait LayerKind: Copy + Sized {
     const KEY: &'static str;
     /// What the builder calls it: "Convolution".
     const TITLE: &'static str;
+    /// Whether it reads sequences `[time, features]` step by step (the Sequences page offers
+    /// it; the Images page does not).
+    const RECURRENT: bool = false;
 
     /// A new layer of this kind with first settings that usually fit.
     fn first() -> Self;
@@ -202,6 +205,16 @@ macro_rules! layer_kinds {
                 match self {
                     $(LayerConfig::$variant(_) => <$kind as LayerKind>::KEY),*
                 }
+            }
+
+            /// Every kind's key whose layers read sequences step by step (`recurrent`) or
+            /// not, in menu order.
+            pub fn keys(recurrent: bool) -> Vec<&'static str> {
+                let mut keys = Vec::new();
+                $(if <$kind as LayerKind>::RECURRENT == recurrent {
+                    keys.push(<$kind as LayerKind>::KEY);
+                })*
+                keys
             }
 
             /// The title of this layer's kind.
@@ -446,6 +459,14 @@ mod tests {
             assert_eq!(LayerConfig::from_token(&layer.token()), Some(layer));
         }
         assert_eq!(LayerConfig::first_of_kind("transformer"), None);
+        // The Images page offers the kinds that do not read sequences; every kind is in one list.
+        assert_eq!(LayerConfig::keys(true), ["rnn", "lstm", "gru"]);
+        let mut both = LayerConfig::keys(false);
+        both.extend(LayerConfig::keys(true));
+        both.sort_unstable();
+        let mut every = LayerConfig::KEYS.to_vec();
+        every.sort_unstable();
+        assert_eq!(both, every);
         // Every setting a kind lists reads back, changed, through `with_setting`.
         for key in LayerConfig::KEYS {
             let layer = LayerConfig::first_of_kind(key).unwrap();

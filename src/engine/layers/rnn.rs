@@ -20,6 +20,7 @@ pub struct Rnn {
 impl LayerKind for Rnn {
     type Built = RecurrentWeights;
     const KEY: &'static str = "rnn";
+    const RECURRENT: bool = true;
     const TITLE: &'static str = "RNN";
 
     fn first() -> Rnn {

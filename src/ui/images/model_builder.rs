@@ -116,8 +116,8 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                             add_kind.set(select.value());
                         })
                     } data-testid="add-layer-kind">
-                        { for LayerConfig::KEYS.iter().map(|kind| html! {
-                            <option value={*kind} selected={*add_kind == *kind}>{LayerConfig::title_of_kind(kind).unwrap_or(kind)}</option>
+                        { for LayerConfig::keys(false).into_iter().map(|kind| html! {
+                            <option value={kind} selected={*add_kind == kind}>{LayerConfig::title_of_kind(kind).unwrap_or(kind)}</option>
                         }) }
                     </select>
                     <button onclick={on_add} data-testid="add-layer">{"Add layer"}</button>

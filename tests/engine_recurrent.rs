@@ -161,3 +161,95 @@ fn an_lstm_learns_to_count_bits_through_the_trainer() {
         trainer.epoch()
     );
 }
+
+/// One cell's numbers from `tests/data/recurrent_reference.json`.
+#[derive(serde::Deserialize)]
+struct TorchCase {
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+    last_state: Vec<f32>,
+    weights_grad: Vec<f32>,
+    bias_grad: Vec<f32>,
+}
+
+#[derive(serde::Deserialize)]
+struct TorchReference {
+    rows: usize,
+    steps: usize,
+    features: usize,
+    hidden: usize,
+    inputs: Vec<f32>,
+    loss_weights: Vec<f32>,
+    cases: std::collections::BTreeMap<String, TorchCase>,
+}
+
+fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
+    assert_eq!(found.len(), expected.len(), "{what}: length");
+    for (index, (&f, &e)) in found.iter().zip(expected).enumerate() {
+        assert!(
+            (f - e).abs() <= 1e-5 + 1e-5 * e.abs(),
+            "{what}[{index}]: {f}, PyTorch {e}"
+        );
+    }
+}
+
+/// With PyTorch's weights, each cell's last state and the gradients of `(h_T · r).sum()` are
+/// PyTorch's (`torch.nn.RNN`, `torch.nn.LSTM`, and the course's GRU written out in torch).
+#[test]
+fn cells_with_given_weights_give_pytorchs_states_and_gradients() {
+    let text = include_str!("data/recurrent_reference.json");
+    let reference: TorchReference = serde_json::from_str(text).unwrap();
+    let (rows, steps, features, hidden) = (
+        reference.rows,
+        reference.steps,
+        reference.features,
+        reference.hidden,
+    );
+    assert_eq!(reference.cases.len(), 3);
+    for cell in cells(hidden) {
+        let case = &reference.cases[cell.name()];
+        let config = SequentialConfig::new(&[steps, features], vec![cell]);
+        let mut model = config.init().unwrap();
+        let ids: Vec<_> = model.params().ids().collect();
+        let [weights, bias] = ids[..] else {
+            panic!("a cell has one weight matrix and one bias");
+        };
+        let shape = model.params().value(weights).shape().to_vec();
+        *model.params_mut().value_mut(weights) =
+            Tensor::from_vec(&shape, case.weights.clone()).unwrap();
+        *model.params_mut().value_mut(bias) =
+            Tensor::from_vec(&[case.bias.len()], case.bias.clone()).unwrap();
+
+        let mut recorded = model
+            .network()
+            .record_for(Mode::Training, rows, OutputTransform::None, None)
+            .unwrap();
+        let tape = &mut recorded.tape;
+        let loss_weights = tape.input(&[rows, hidden]);
+        let weighted = tape.mul(recorded.prediction, loss_weights).unwrap();
+        let loss = tape.sum(weighted).unwrap();
+        let inputs = Tensor::from_vec(&[rows, steps, features], reference.inputs.clone()).unwrap();
+        tape.set_input(recorded.input, &inputs).unwrap();
+        let r = Tensor::from_vec(&[rows, hidden], reference.loss_weights.clone()).unwrap();
+        tape.set_input(loss_weights, &r).unwrap();
+        tape.forward(model.params()).unwrap();
+        tape.backward(loss, model.params_mut()).unwrap();
+
+        let name = cell.name();
+        assert_close(
+            &format!("{name} last state"),
+            tape.value(recorded.prediction).data(),
+            &case.last_state,
+        );
+        assert_close(
+            &format!("{name} dL/dW"),
+            model.params().grad(weights).data(),
+            &case.weights_grad,
+        );
+        assert_close(
+            &format!("{name} dL/db"),
+            model.params().grad(bias).data(),
+            &case.bias_grad,
+        );
+    }
+}

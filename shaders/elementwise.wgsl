@@ -1,8 +1,8 @@
 // Element-by-element kernels: bias add, sums and products of two tensors with their gradients,
-// and every activation's forward and backward.
+// a tensor times or plus a number, and every activation's forward and backward.
 //
 // CPU twins: `engine::ops::elementwise` (`add_bias_forward`, `add_forward`, `mul_forward`,
-// `accumulate`, `mul_backward`) and `engine::activation` (`Activation::apply_slice`,
+// `accumulate`, `mul_backward`, and `Op::Scale` / `Op::AddScalar`'s arms in `engine::ops`) and `engine::activation` (`Activation::apply_slice`,
 // `Activation::backward_slice`). The formulas are ported one for one,
 // including the engine's own rational tanh and its Numerical Recipes erfc, so both backends agree
 // to rounding.
@@ -13,7 +13,8 @@ struct ElementwiseParams {
     cols: u32,
     // 0 linear, 1 sigmoid, 2 tanh, 3 relu, 4 leaky_relu, 5 gelu (`Activation`'s order).
     activation: u32,
-    _pad: u32,
+    // The number of `scale`, `shift` and `accumulate_scaled`.
+    factor: f32,
 }
 
 const LEAKY_RELU_SLOPE: f32 = 0.01;
@@ -175,5 +176,32 @@ fn accumulate_product(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num
     let i = element_index(id, groups);
     if i < params.len {
         out[i] = out[i] + a[i] * b[i];
+    }
+}
+
+// out = a * factor (`Op::Scale`).
+@compute @workgroup_size(256, 1, 1)
+fn scale(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = a[i] * params.factor;
+    }
+}
+
+// out = a + factor (`Op::AddScalar`).
+@compute @workgroup_size(256, 1, 1)
+fn shift(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = a[i] + params.factor;
+    }
+}
+
+// out += a * factor: the gradient `Op::Scale` passes to its input.
+@compute @workgroup_size(256, 1, 1)
+fn accumulate_scaled(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = out[i] + a[i] * params.factor;
     }
 }

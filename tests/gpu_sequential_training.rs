@@ -15,7 +15,7 @@ use neural_playground::engine::{
     Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Pooling, Regularization,
     SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
 };
-use neural_playground::engine::{AvgPool2d, Conv2d, Dropout, MaxPool2d};
+use neural_playground::engine::{AvgPool2d, Conv2d, Dropout, Gru, Lstm, MaxPool2d, Rnn};
 use neural_playground::gpu::{GpuContext, GpuTrainer};
 
 mod gpu_common;
@@ -137,6 +137,17 @@ fn perceptron() -> SequentialConfig {
     }
 }
 
+/// Sequences of 7 steps of 2 features through a recurrent cell, then a dense layer.
+fn recurrent(cell: LayerConfig) -> SequentialConfig {
+    SequentialConfig {
+        seed: 15,
+        ..SequentialConfig::new(
+            &[7, 2],
+            vec![cell, LayerConfig::dense(CLASSES, Activation::Linear)],
+        )
+    }
+}
+
 fn table() -> Vec<Case> {
     let adam = OptimizerConfig::new(OptimizerKind::Adam, 0.01);
     let momentum = OptimizerConfig::new(OptimizerKind::Momentum, 0.05);
@@ -180,6 +191,21 @@ fn table() -> Vec<Case> {
             regularization_rate: 0.01,
             ..case("", lenet_like(), adam)
         },
+        case(
+            "RNN on sequences, Adam",
+            recurrent(LayerConfig::Rnn(Rnn { hidden: 6 })),
+            adam,
+        ),
+        case(
+            "LSTM on sequences, Adam",
+            recurrent(LayerConfig::Lstm(Lstm { hidden: 5 })),
+            adam,
+        ),
+        case(
+            "GRU on sequences, momentum",
+            recurrent(LayerConfig::Gru(Gru { hidden: 4 })),
+            momentum,
+        ),
         Case {
             name: "conv+BN2d, tanh+BN1d, dropout, Adam, L1",
             regularization: Regularization::L1,

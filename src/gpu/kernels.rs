@@ -29,6 +29,9 @@ pub struct Kernels {
     pub(super) multiply: wgpu::ComputePipeline,
     pub(super) accumulate: wgpu::ComputePipeline,
     pub(super) accumulate_product: wgpu::ComputePipeline,
+    pub(super) scale: wgpu::ComputePipeline,
+    pub(super) shift: wgpu::ComputePipeline,
+    pub(super) accumulate_scaled: wgpu::ComputePipeline,
     pub(super) copy_along_axis: wgpu::ComputePipeline,
     column_sums: wgpu::ComputePipeline,
     loss_terms: wgpu::ComputePipeline,
@@ -53,6 +56,9 @@ impl Kernels {
             multiply,
             accumulate,
             accumulate_product,
+            scale,
+            shift,
+            accumulate_scaled,
         ] = dispatch::compile(
             context,
             "elementwise",
@@ -65,6 +71,9 @@ impl Kernels {
                 "multiply",
                 "accumulate",
                 "accumulate_product",
+                "scale",
+                "shift",
+                "accumulate_scaled",
             ],
         )
         .await?;
@@ -103,6 +112,9 @@ impl Kernels {
             multiply,
             accumulate,
             accumulate_product,
+            scale,
+            shift,
+            accumulate_scaled,
             copy_along_axis,
             column_sums,
             loss_terms,
@@ -173,7 +185,8 @@ pub(super) struct ElementwiseParams {
     pub len: u32,
     pub cols: u32,
     pub activation: u32,
-    pub _pad: u32,
+    /// `scale`, `shift` and `accumulate_scaled`'s number.
+    pub factor: f32,
 }
 
 #[repr(C)]
@@ -299,7 +312,7 @@ impl Commands<'_> {
             len: to_u32(len)?,
             cols: to_u32(bias.len())?,
             activation: 0,
-            _pad: 0,
+            factor: 0.0,
         };
         let buffers = [&x.buffer, &bias.buffer, &out.buffer];
         self.dispatch_linear(
@@ -324,7 +337,7 @@ impl Commands<'_> {
             len: to_u32(len)?,
             cols: 1,
             activation: activation_index(activation),
-            _pad: 0,
+            factor: 0.0,
         };
         let kernel = &self.kernels.activation_forward;
         self.dispatch_linear(
@@ -351,7 +364,7 @@ impl Commands<'_> {
             len: to_u32(len)?,
             cols: 1,
             activation: activation_index(activation),
-            _pad: 0,
+            factor: 0.0,
         };
         let buffers = [&x.buffer, &y.buffer, &grad_y.buffer, &grad_x.buffer];
         let kernel = &self.kernels.activation_backward;

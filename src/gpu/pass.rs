@@ -290,7 +290,9 @@ impl GpuPass {
                 }
                 Ok(())
             }
-            Op::Square | Op::AddScalar(_) | Op::Scale(_) | Op::Sum | Op::Mean => {
+            Op::Scale(factor) => recording.dense().scale(factor, input(0), out()),
+            Op::AddScalar(factor) => recording.dense().shift(factor, input(0), out()),
+            Op::Square | Op::Sum | Op::Mean => {
                 Err(unsupported(&format!("the {} op", node.op().name())))
             }
         }
@@ -470,9 +472,21 @@ impl GpuPass {
                     }
                 }
             }
+            Op::Scale(factor) => {
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .accumulate_scaled(factor, upstream, grad)?;
+                }
+            }
+            Op::AddScalar(_) => {
+                if let Some(grad) = into(0) {
+                    recording.dense().accumulate(upstream, grad)?;
+                }
+            }
             // Leaves: `backward` never asks for them.
             Op::Input | Op::Parameter(_) => {}
-            Op::Softmax | Op::Square | Op::AddScalar(_) | Op::Scale(_) | Op::Sum | Op::Mean => {
+            Op::Softmax | Op::Square | Op::Sum | Op::Mean => {
                 return Err(unsupported(&format!(
                     "the gradient of the {} op",
                     op.name()
@@ -557,8 +571,10 @@ fn node_buffers(
         | Op::Add
         | Op::Mul
         | Op::Slice { .. }
-        | Op::Concat { .. } => buffers.value = zeros(),
-        Op::Square | Op::AddScalar(_) | Op::Scale(_) | Op::Sum | Op::Mean => {
+        | Op::Concat { .. }
+        | Op::Scale(_)
+        | Op::AddScalar(_) => buffers.value = zeros(),
+        Op::Square | Op::Sum | Op::Mean => {
             return Err(unsupported(&format!("the {} op", node.op().name())));
         }
     }

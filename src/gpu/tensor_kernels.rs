@@ -1,11 +1,11 @@
 //! The kernels of the ops that recurrent cells are built from, recorded by [`Commands`]: the
-//! sum and the element-wise product of two tensors with their gradients
-//! (`shaders/elementwise.wgsl`), and copies of entries along one axis, which are a slice's and a
+//! sum and the element-wise product of two tensors with their gradients, a tensor times or plus
+//! a number (`shaders/elementwise.wgsl`), and copies of entries along one axis, which are a slice's and a
 //! concatenation's forward and backward passes (`shaders/axis.wgsl`).
 //!
 //! CPU twins: `engine::ops::elementwise` and `engine::ops::axis`; parity cases in
-//! `tests/gpu_common/kernel_cases.rs` (`Case::Add`, `Case::Multiply`, `Case::Slice`,
-//! `Case::Concat`).
+//! `tests/gpu_common/kernel_cases.rs` (`Case::Add`, `Case::Multiply`, `Case::Scale`,
+//! `Case::AddScalar`, `Case::Slice`, `Case::Concat`).
 
 use bytemuck::{Pod, Zeroable};
 
@@ -73,6 +73,48 @@ impl Commands<'_> {
         Ok(())
     }
 
+    /// `out = a · factor` (`Op::Scale`).
+    pub fn scale(&mut self, factor: f32, a: &GpuTensor, out: &GpuTensor) -> Result<(), GpuError> {
+        let kernel = &self.kernels.scale;
+        self.with_factor("scale", kernel, factor, a, out)
+    }
+
+    /// `out = a + factor` (`Op::AddScalar`).
+    pub fn shift(&mut self, factor: f32, a: &GpuTensor, out: &GpuTensor) -> Result<(), GpuError> {
+        let kernel = &self.kernels.shift;
+        self.with_factor("shift", kernel, factor, a, out)
+    }
+
+    /// `grad += upstream · factor`: what `Op::Scale` sends its input.
+    pub fn accumulate_scaled(
+        &mut self,
+        factor: f32,
+        upstream: &GpuTensor,
+        grad: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let kernel = &self.kernels.accumulate_scaled;
+        self.with_factor("accumulate_scaled", kernel, factor, upstream, grad)
+    }
+
+    /// `out = kernel(a, factor)`, both of one size.
+    fn with_factor(
+        &mut self,
+        name: &str,
+        kernel: &wgpu::ComputePipeline,
+        factor: f32,
+        a: &GpuTensor,
+        out: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let len = same_length(name, &[a, out])?;
+        let params = ElementwiseParams {
+            factor,
+            ..elementwise(len)?
+        };
+        let buffers = [&a.buffer, &out.buffer];
+        self.dispatch_linear(kernel, &params, &[1, 4], &buffers, params.len);
+        Ok(())
+    }
+
     /// Copies the run `copy` describes from `source` to `target`, adding with `accumulate`
     /// ([`AxisCopy::run`]): a slice's forward pass is `slice_copy`, its backward that run
     /// reversed and added; a concatenation's are `concat_copy` per input.
@@ -134,6 +176,6 @@ fn elementwise(len: usize) -> Result<ElementwiseParams, GpuError> {
         len: to_u32(len)?,
         cols: 1,
         activation: 0,
-        _pad: 0,
+        factor: 0.0,
     })
 }

@@ -51,6 +51,16 @@ pub enum Case {
     Multiply {
         len: usize,
     },
+    /// `a · factor` and `a + factor` (`Op::Scale`, `Op::AddScalar`): the value and the input's
+    /// gradient.
+    Scale {
+        len: usize,
+        factor: f32,
+    },
+    AddScalar {
+        len: usize,
+        factor: f32,
+    },
     /// `Op::Slice` of a `[2, 3, 5]`-like tensor: the value and the input's gradient.
     Slice {
         shape: [usize; 3],
@@ -128,6 +138,9 @@ pub fn table() -> Vec<Case> {
     for len in [1, 1031, 70_000] {
         cases.push(Case::Add { len });
         cases.push(Case::Multiply { len });
+        cases.push(Case::Scale { len, factor: -1.0 });
+        cases.push(Case::Scale { len, factor: 0.37 });
+        cases.push(Case::AddScalar { len, factor: 1.5 });
     }
     // Every axis, from the start, the middle and to the end; a run of one entry.
     for (axis, start, len) in [(0, 1, 2), (1, 0, 1), (1, 2, 3), (2, 3, 4), (2, 0, 7)] {
@@ -273,6 +286,8 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
         }
         Case::Add { len } => binary_case(gpu, rng, Op::Add, len).await,
         Case::Multiply { len } => binary_case(gpu, rng, Op::Mul, len).await,
+        Case::Scale { len, factor } => unary_case(gpu, rng, Op::Scale(factor), len).await,
+        Case::AddScalar { len, factor } => unary_case(gpu, rng, Op::AddScalar(factor), len).await,
         Case::Slice {
             shape,
             axis,
@@ -388,6 +403,37 @@ async fn binary_case(
         worst = worst.max(compare(&gpu.read(gpu_grad).await?, expected));
     }
     Ok(worst)
+}
+
+/// `a · factor` or `a + factor` on `len` values, and the input's gradient added into a non-zero
+/// one.
+async fn unary_case(
+    gpu: &Gpu<Kernels>,
+    rng: &mut SeededRng,
+    op: Op,
+    len: usize,
+) -> Result<f64, GpuError> {
+    let a = random(rng, &[len], -2.0, 2.0);
+    let upstream = random(rng, &[len], -1.0, 1.0);
+    let (value, grads) = on_the_engine(op, &[&a], &upstream, rng);
+    let (gpu_a, out) = (gpu.upload(&a), gpu.zeros(&[len]));
+    let gpu_upstream = gpu.upload(&upstream);
+    let gpu_grad = gpu.upload(&grads[0].0);
+    let mut commands = gpu.kernels.begin(&gpu.context);
+    match op {
+        Op::Scale(factor) => {
+            commands.scale(factor, &gpu_a, &out)?;
+            commands.accumulate_scaled(factor, &gpu_upstream, &gpu_grad)?;
+        }
+        Op::AddScalar(factor) => {
+            commands.shift(factor, &gpu_a, &out)?;
+            commands.accumulate(&gpu_upstream, &gpu_grad)?;
+        }
+        other => panic!("{} is not a unary case", other.name()),
+    }
+    commands.submit();
+    let worst = compare(&gpu.read(&out).await?, &value);
+    Ok(worst.max(compare(&gpu.read(&gpu_grad).await?, &grads[0].1)))
 }
 
 /// `x + bias` and the bias gradient of `sum((x + bias) * upstream)` (the column sums of

@@ -13,6 +13,7 @@ use super::batch_norm::BatchNormNodes;
 use super::dense::DenseNodes;
 use super::dropout::DropoutNodes;
 use super::error::EngineError;
+use super::layers::RecurrentNodes;
 use super::loss::{Loss, OutputTransform};
 use super::params::Params;
 use super::rng::SeededRng;
@@ -29,7 +30,7 @@ pub enum Mode {
 }
 
 /// The nodes one layer left on a tape.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum LayerNodes {
     /// A dense layer: its parameters, weighted sums and output.
     Dense(DenseNodes),
@@ -38,6 +39,8 @@ pub enum LayerNodes {
     /// A batch normalisation (on a training tape,
     /// [`ModelTape::update_running_statistics`] folds its batch statistics in).
     BatchNorm(BatchNormNodes),
+    /// A recurrent layer: every time step's input, state and gates.
+    Recurrent(RecurrentNodes),
     /// Any other layer (a convolution, a pooling, flatten, dropout at evaluation): its output.
     Output(NodeId),
 }
@@ -49,6 +52,7 @@ impl LayerNodes {
             LayerNodes::Dense(nodes) => nodes.output,
             LayerNodes::Dropout(nodes) => nodes.output,
             LayerNodes::BatchNorm(nodes) => nodes.output,
+            LayerNodes::Recurrent(nodes) => nodes.output(),
             LayerNodes::Output(output) => *output,
         }
     }
@@ -118,7 +122,7 @@ impl ModelTape {
         let rows = self.tape.value(self.input).shape().first().copied();
         // By index: the layers' nodes are copied out, so the tape can be lent to each mask.
         for index in 0..self.layers.len() {
-            let LayerNodes::Dropout(dropout) = self.layers[index] else {
+            let LayerNodes::Dropout(dropout) = self.layers[index].clone() else {
                 continue;
             };
             dropout.draw_mask(
@@ -148,7 +152,10 @@ impl ModelTape {
     pub fn dense_layers(&self) -> impl Iterator<Item = &DenseNodes> {
         self.layers.iter().filter_map(|layer| match layer {
             LayerNodes::Dense(nodes) => Some(nodes),
-            LayerNodes::Dropout(_) | LayerNodes::BatchNorm(_) | LayerNodes::Output(_) => None,
+            LayerNodes::Dropout(_)
+            | LayerNodes::BatchNorm(_)
+            | LayerNodes::Recurrent(_)
+            | LayerNodes::Output(_) => None,
         })
     }
 
@@ -156,7 +163,10 @@ impl ModelTape {
     pub fn dropouts(&self) -> impl Iterator<Item = &DropoutNodes> {
         self.layers.iter().filter_map(|layer| match layer {
             LayerNodes::Dropout(nodes) => Some(nodes),
-            LayerNodes::Dense(_) | LayerNodes::BatchNorm(_) | LayerNodes::Output(_) => None,
+            LayerNodes::Dense(_)
+            | LayerNodes::BatchNorm(_)
+            | LayerNodes::Recurrent(_)
+            | LayerNodes::Output(_) => None,
         })
     }
 
@@ -164,8 +174,40 @@ impl ModelTape {
     pub fn batch_norms(&self) -> impl Iterator<Item = &BatchNormNodes> {
         self.layers.iter().filter_map(|layer| match layer {
             LayerNodes::BatchNorm(nodes) => Some(nodes),
-            LayerNodes::Dense(_) | LayerNodes::Dropout(_) | LayerNodes::Output(_) => None,
+            LayerNodes::Dense(_)
+            | LayerNodes::Dropout(_)
+            | LayerNodes::Recurrent(_)
+            | LayerNodes::Output(_) => None,
         })
+    }
+
+    /// The recurrent layers, first to last, with every time step's nodes.
+    pub fn recurrent_layers(&self) -> impl Iterator<Item = &RecurrentNodes> {
+        self.layers.iter().filter_map(|layer| match layer {
+            LayerNodes::Recurrent(nodes) => Some(nodes),
+            LayerNodes::Dense(_)
+            | LayerNodes::Dropout(_)
+            | LayerNodes::BatchNorm(_)
+            | LayerNodes::Output(_) => None,
+        })
+    }
+
+    /// After a backward pass, for each recurrent layer, how large the loss's gradient with
+    /// respect to its state is at each time step: `‖∂L/∂h_t‖` over the batch, t = 1..T. Shrinking
+    /// towards the first steps is the vanishing gradient.
+    pub fn state_gradient_norms(&self) -> Vec<Vec<f32>> {
+        self.recurrent_layers()
+            .map(|layer| {
+                layer
+                    .steps
+                    .iter()
+                    .map(|step| {
+                        let grad = self.tape.grad(step.state).data();
+                        grad.iter().map(|g| g * g).sum::<f32>().sqrt()
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// The loss value of the last forward pass (0 when no loss was recorded).

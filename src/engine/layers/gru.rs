@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentWeights};
+use super::recurrent::{self, RecurrentNodes, RecurrentWeights, StepNodes};
 use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
@@ -61,19 +61,22 @@ impl LayerKind for Gru {
             unreachable!("two groups of weights asked for");
         };
         let hidden = built.hidden;
-        let mut state: Option<NodeId> = None;
+        let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
         for t in 0..built.steps {
             let x_t = recurrent::step_input(tape, x, t)?;
-            let sums = recurrent::weighted_sum(tape, &gates, state, x_t)?;
+            let previous = steps.last().map(|step| step.state);
+            let sums = recurrent::weighted_sum(tape, &gates, previous, x_t)?;
             let update = recurrent::gate(tape, sums, UPDATE, hidden)?;
             let update = tape.activation(update, Activation::Sigmoid)?;
-            let next = match state {
+            let mut named = vec![("z", update)];
+            let state = match previous {
                 Some(previous) => {
                     let reset = recurrent::gate(tape, sums, RESET, hidden)?;
                     let reset = tape.activation(reset, Activation::Sigmoid)?;
                     let reset_state = tape.mul(reset, previous)?;
                     let sum = recurrent::weighted_sum(tape, &candidate, Some(reset_state), x_t)?;
                     let proposal = tape.activation(sum, Activation::Tanh)?;
+                    named.extend([("r", reset), ("h~", proposal)]);
                     let minus_previous = tape.scale(previous, -1.0)?;
                     let change = tape.add(proposal, minus_previous)?;
                     let moved = tape.mul(update, change)?;
@@ -83,13 +86,18 @@ impl LayerKind for Gru {
                 None => {
                     let sum = recurrent::weighted_sum(tape, &candidate, None, x_t)?;
                     let proposal = tape.activation(sum, Activation::Tanh)?;
+                    named.push(("h~", proposal));
                     tape.mul(update, proposal)?
                 }
             };
-            state = Some(next);
+            steps.push(StepNodes {
+                input: x_t,
+                state,
+                cell: None,
+                gates: named,
+            });
         }
-        let last = state.expect("a sequence has at least one step");
-        Ok(LayerNodes::Output(last))
+        Ok(LayerNodes::Recurrent(RecurrentNodes { steps }))
     }
 
     fn weights(built: &RecurrentWeights) -> Option<ParamId> {

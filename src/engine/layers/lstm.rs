@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentWeights};
+use super::recurrent::{self, RecurrentNodes, RecurrentWeights, StepNodes};
 use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
@@ -63,22 +63,29 @@ impl LayerKind for Lstm {
             unreachable!("one group of weights asked for");
         };
         let hidden = built.hidden;
-        let mut state: Option<(NodeId, NodeId)> = None;
+        let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
         for t in 0..built.steps {
             let x_t = recurrent::step_input(tape, x, t)?;
-            let sums = recurrent::weighted_sum(tape, &weights, state.map(|(h, _)| h), x_t)?;
+            let previous = steps.last().map(|step| (step.state, step.cell));
+            let sums = recurrent::weighted_sum(tape, &weights, previous.map(|(h, _)| h), x_t)?;
             let mut gate = |index: usize, f: Activation| -> Result<NodeId, EngineError> {
                 let sum = recurrent::gate(tape, sums, index, hidden)?;
                 tape.activation(sum, f)
             };
+            let mut gates = Vec::with_capacity(4);
+            // At the first step C_0 = 0: the forget gate has nothing to keep.
+            let forget = match previous {
+                Some((_, Some(cell))) => {
+                    let forget = gate(FORGET, Activation::Sigmoid)?;
+                    gates.push(("f", forget));
+                    Some((forget, cell))
+                }
+                _ => None,
+            };
             let input = gate(INPUT, Activation::Sigmoid)?;
             let output = gate(OUTPUT, Activation::Sigmoid)?;
             let candidate = gate(CANDIDATE, Activation::Tanh)?;
-            // At the first step C_0 = 0: the forget gate has nothing to keep.
-            let forget = match state {
-                Some((_, cell)) => Some((gate(FORGET, Activation::Sigmoid)?, cell)),
-                None => None,
-            };
+            gates.extend([("i", input), ("o", output), ("C~", candidate)]);
             let written = tape.mul(input, candidate)?;
             let cell = match forget {
                 Some((forget, previous)) => {
@@ -88,10 +95,14 @@ impl LayerKind for Lstm {
                 None => written,
             };
             let squashed = tape.activation(cell, Activation::Tanh)?;
-            state = Some((tape.mul(output, squashed)?, cell));
+            steps.push(StepNodes {
+                input: x_t,
+                state: tape.mul(output, squashed)?,
+                cell: Some(cell),
+                gates,
+            });
         }
-        let (last, _) = state.expect("a sequence has at least one step");
-        Ok(LayerNodes::Output(last))
+        Ok(LayerNodes::Recurrent(RecurrentNodes { steps }))
     }
 
     fn weights(built: &RecurrentWeights) -> Option<ParamId> {

@@ -16,6 +16,37 @@ use crate::engine::params::{ParamId, ParamRole, Params};
 use crate::engine::tape::{NodeId, Tape};
 use crate::engine::tensor::Tensor;
 
+/// What one time step of a cell left on the tape, for the unrolled view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepNodes {
+    /// `x_t`, `[batch, features]`.
+    pub input: NodeId,
+    /// The state `h_t` after this step, `[batch, hidden]`.
+    pub state: NodeId,
+    /// An LSTM's cell state `C_t`.
+    pub cell: Option<NodeId>,
+    /// The gates and the candidate after their activations, named as the course writes them
+    /// ("f", "i", "o", "C~"; "z", "r", "h~"). A gate with nothing to act on at the first step
+    /// (the state starts at zero) is not there.
+    pub gates: Vec<(&'static str, NodeId)>,
+}
+
+/// Every time step of a recurrent layer on the tape, first to last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecurrentNodes {
+    pub steps: Vec<StepNodes>,
+}
+
+impl RecurrentNodes {
+    /// The last step's state: the layer's output.
+    pub fn output(&self) -> NodeId {
+        self.steps
+            .last()
+            .expect("a sequence has at least one step")
+            .state
+    }
+}
+
 /// A built recurrent layer: its parameters and sizes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RecurrentWeights {

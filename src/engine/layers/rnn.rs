@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentWeights};
+use super::recurrent::{self, RecurrentNodes, RecurrentWeights, StepNodes};
 use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
@@ -49,14 +49,19 @@ impl LayerKind for Rnn {
         let [weights] = recurrent::record_weights(built, tape, params, &[1])?[..] else {
             unreachable!("one group of weights asked for");
         };
-        let mut state = None;
+        let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
         for t in 0..built.steps {
             let x_t = recurrent::step_input(tape, x, t)?;
-            let sum = recurrent::weighted_sum(tape, &weights, state, x_t)?;
-            state = Some(tape.activation(sum, Activation::Tanh)?);
+            let previous = steps.last().map(|step| step.state);
+            let sum = recurrent::weighted_sum(tape, &weights, previous, x_t)?;
+            steps.push(StepNodes {
+                input: x_t,
+                state: tape.activation(sum, Activation::Tanh)?,
+                cell: None,
+                gates: Vec::new(),
+            });
         }
-        let last = state.expect("a sequence has at least one step");
-        Ok(LayerNodes::Output(last))
+        Ok(LayerNodes::Recurrent(RecurrentNodes { steps }))
     }
 
     fn weights(built: &RecurrentWeights) -> Option<ParamId> {

@@ -1,6 +1,6 @@
 //! Native engine benchmarks for `cargo xtask bench` (run alone with `cargo bench --bench engine`,
-//! `cargo bench --bench engine -- mnist` for the MNIST figures only, or `-- mlp-step` for the MLP
-//! step alone, as xtask's paired rounds beside PyTorch run it; `-- quick` with any of these times
+//! `cargo bench --bench engine -- mnist` for the MNIST figures only, `-- seq` for the recurrent
+//! steps only, or `-- mlp-step` for the MLP step alone, as xtask's paired rounds beside PyTorch run it; `-- quick` with any of these times
 //! each figure over two runs only, for `cargo xtask bench quick`, which checks that every figure
 //! is printed).
 //!
@@ -9,8 +9,9 @@
 //! context; `xtask` reads the figures and sets them beside their references.
 
 use neural_playground::bench_hooks::{
-    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, grid_ms, lenet_step_ms, median_ms,
-    mlp_product_times, mlp_products_ms, mlp_step_flops, mlp_step_ms,
+    GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, RECURRENT_BATCH, RECURRENT_SIZES,
+    grid_ms, lenet_step_ms, median_ms, mlp_product_times, mlp_products_ms, mlp_step_flops,
+    mlp_step_ms, recurrent_step_ms,
 };
 use neural_playground::engine::gemm;
 use std::time::Instant;
@@ -19,6 +20,7 @@ const MLP_STEPS: u32 = 50;
 const LENET_STEPS: u32 = 50;
 const GRID_RUNS: u32 = 50;
 const GEMM_RUNS: u32 = 30;
+const RECURRENT_STEPS: u32 = 30;
 const PEAK_RUNS: u32 = 9;
 /// Runs of every figure with `quick`.
 const QUICK_RUNS: u32 = 2;
@@ -38,6 +40,9 @@ fn main() {
         );
         return;
     }
+    if asked("seq") {
+        return recurrent_figures(runs(RECURRENT_STEPS), now_ms);
+    }
     println!(
         "# native: LeNet-5 (ReLU, max pooling, Adam), batch {LENET_BATCH}, median of \
          {} training steps",
@@ -50,6 +55,7 @@ fn main() {
     if mnist_only {
         return;
     }
+    recurrent_figures(runs(RECURRENT_STEPS), now_ms);
     println!(
         "# native: MLP {MLP_LAYERS:?}, batch {MLP_BATCH}, median of {} training steps; grid \
          median of {} timings of 10 passes",
@@ -84,6 +90,20 @@ fn main() {
         let reference = case.gflops(GemmEngine::Matrixmultiply, runs(GEMM_RUNS), now_ms);
         println!("{} {ours:.4}", case.name);
         println!("{}_reference {reference:.4}", case.name);
+    }
+}
+
+/// A training step of each recurrent cell on bit counting at each size (`RecurrentStep`).
+fn recurrent_figures(steps: u32, now_ms: impl Fn() -> f64 + Copy) {
+    println!(
+        "# native: one cell (RNN, LSTM, GRU) and a dense layer on {RECURRENT_BATCH} random bit \
+         sequences, softmax cross-entropy, Adam; median of {steps} training steps"
+    );
+    for (length, hidden) in RECURRENT_SIZES {
+        for kind in ["rnn", "lstm", "gru"] {
+            let ms = recurrent_step_ms(kind, length, hidden, steps, now_ms);
+            println!("{kind}_{length}x{hidden}_step_native_ms {ms:.4}");
+        }
     }
 }
 

@@ -382,6 +382,68 @@ pub fn lenet_step_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
     })
 }
 
+/// Sequences per recurrent training step, as in `bench/pytorch_recurrent.py`.
+pub const RECURRENT_BATCH: usize = 64;
+/// `(length, hidden)` of the recurrent step figures.
+pub const RECURRENT_SIZES: [(usize, usize); 2] = [(20, 64), (50, 128)];
+
+/// One training step of a recurrent network on the course's bit counting: a batch of 64 random
+/// bit sequences `[64, length, 1]`, one cell (`kind`: "rnn", "lstm" or "gru") of `hidden`
+/// values, its last state through a dense layer to the `length + 1` classes, softmax
+/// cross-entropy, Adam with learning rate 0.01; `bench/pytorch_recurrent.py` does the same in
+/// PyTorch.
+pub struct RecurrentStep {
+    trainer: Trainer<Sequential>,
+    inputs: Tensor,
+    targets: Tensor,
+}
+
+impl RecurrentStep {
+    pub fn new(kind: &str, length: usize, hidden: usize) -> Result<RecurrentStep, EngineError> {
+        let cell = crate::engine::LayerConfig::first_of_kind(kind)
+            .and_then(|cell| cell.with_setting(crate::engine::Setting::count("hidden", hidden)))
+            .ok_or_else(|| EngineError::InvalidConfig(format!("no recurrent cell `{kind}`")))?;
+        let task = crate::data::sequences::SequenceTask::BitCount;
+        let set = task.generate(RECURRENT_BATCH, length, 7)?;
+        let config = SequentialConfig::new(
+            &[length, 1],
+            vec![
+                cell,
+                crate::engine::LayerConfig::dense(task.outputs(length), Activation::Linear),
+            ],
+        );
+        let train = step_config(
+            OptimizerConfig::new(OptimizerKind::Adam, 0.01),
+            RECURRENT_BATCH,
+        );
+        Ok(RecurrentStep {
+            trainer: Trainer::new(config.init()?, train)?,
+            inputs: set.inputs,
+            targets: set.targets,
+        })
+    }
+
+    /// One forward, backward through time and optimizer update; returns the loss before it.
+    pub fn run(&mut self) -> Result<f32, EngineError> {
+        self.trainer.train_step(&self.inputs, &self.targets)
+    }
+}
+
+/// Median milliseconds of `steps` recurrent training steps (after 3 warm-up ones).
+pub fn recurrent_step_ms(
+    kind: &str,
+    length: usize,
+    hidden: usize,
+    steps: u32,
+    now_ms: impl Fn() -> f64,
+) -> f64 {
+    let mut step =
+        RecurrentStep::new(kind, length, hidden).expect("the benchmark recurrent network builds");
+    median_ms(3, steps, now_ms, || {
+        step.run().expect("the benchmark recurrent network trains");
+    })
+}
+
 /// Grid passes per timing: browsers round `performance.now()` to 0.1 ms, too coarse for one.
 const GRID_PASSES_PER_TIMING: u32 = 10;
 

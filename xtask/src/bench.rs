@@ -1,15 +1,16 @@
-//! `cargo xtask bench [all|native|browser|mnist|gpu|quick]`: performance figures beside their
-//! references (`quick`: see [`quick`]).
+//! `cargo xtask bench [all|native|browser|mnist|seq|gpu|quick]`: performance figures beside
+//! their references (`quick`: see [`quick`]).
 //!
 //! The measuring programs (`benches/engine.rs`, `benches/gpu.rs`,
 //! `tests/browser/src/bin/browser_bench.rs`, `bench/pytorch_mlp.py`, `bench/pytorch_lenet.py` and
-//! `bench/pytorch_gpu.py` (sharing `bench/pytorch_timing.py`), and `bench/tfjs_mlp.html` and
+//! `bench/pytorch_gpu.py`, `bench/pytorch_recurrent.py` (sharing `bench/pytorch_timing.py`), and `bench/tfjs_mlp.html` and
 //! `bench/tfjs_lenet.html` inside the browser benchmark) each print `key value` lines in
 //! milliseconds (seconds or GFLOP/s where the key says so) and `# ` lines of context. This module
 //! runs them, sets each figure beside its reference and prints one
 //! `name | ours | reference | ratio` line per figure (ratio = ours / reference), then writes the
 //! same table to `docs/benchmarks.md` (`bench_report`): `all`, `native` and `browser` rewrite its
-//! top table, `mnist` and `gpu` only their own section ("MNIST speed", "GPU speed"). `all` leaves
+//! top table, `mnist`, `seq` and `gpu` only their own section ("MNIST speed", "Sequence speed",
+//! "GPU speed"). `all` leaves
 //! the GPU figures out: without a GPU (lavapipe, software Vulkan) they take minutes and mean
 //! little. `gpu --from FILE...` reads the saved outputs of `bench/pytorch_gpu.py` and
 //! `benches/gpu.rs` instead of running them: a GPU machine without Rust runs the compiled
@@ -19,9 +20,12 @@ mod quick;
 
 use crate::bench_paired::{self, PairedFigure, Rounds};
 use crate::bench_references::{
-    PYTORCH_GPU, PYTORCH_LENET, PYTORCH_MLP, pytorch_command, pytorch_python, tfjs_page,
+    PYTORCH_GPU, PYTORCH_LENET, PYTORCH_MLP, PYTORCH_RECURRENT, pytorch_command, pytorch_python,
+    tfjs_page,
 };
-use crate::bench_report::{self, GPU_SPEED_HEADING, MNIST_SPEED_HEADING, Report};
+use crate::bench_report::{
+    self, GPU_SPEED_HEADING, MNIST_SPEED_HEADING, Report, SEQUENCE_SPEED_HEADING,
+};
 use crate::build;
 use crate::command::{Result, cargo, root};
 use crate::setup;
@@ -70,6 +74,8 @@ struct Figure {
     program: Program,
     /// One of the MNIST figures (`cargo xtask bench mnist`).
     mnist: bool,
+    /// One of the recurrent networks' figures (`cargo xtask bench seq`).
+    seq: bool,
     /// Key of our measurement.
     ours: &'static str,
     reference: Reference,
@@ -87,6 +93,7 @@ fn beside_pytorch_mlp(name: &'static str, program: Program, target: Target) -> F
         name,
         program,
         mnist: false,
+        seq: false,
         ours: name,
         reference: Reference::Measured {
             key: "pytorch_mlp_step_ms",
@@ -104,6 +111,7 @@ fn paired(figure: PairedFigure, program: Program, target: Target) -> Figure {
         name: figure.ours,
         program,
         mnist: false,
+        seq: false,
         ours: figure.ours,
         reference: Reference::Measured {
             key: figure.reference,
@@ -123,6 +131,7 @@ fn gemm(name: &'static str, key: &'static str, reference: &'static str) -> Figur
             false => Program::Native,
         },
         mnist: false,
+        seq: false,
         ours: key,
         reference: Reference::Measured {
             key: reference,
@@ -144,6 +153,7 @@ fn gpu_gemm(name: &'static str, reference: &'static str, target: Target) -> Figu
         name,
         program: Program::Gpu,
         mnist: false,
+        seq: false,
         ours: name,
         reference: Reference::Measured {
             key: reference,
@@ -160,6 +170,7 @@ fn gpu_step(name: &'static str, reference: &'static str, target: Target) -> Figu
         name,
         program: Program::Gpu,
         mnist: false,
+        seq: false,
         ours: name,
         reference: Reference::Measured {
             key: reference,
@@ -176,12 +187,31 @@ const PYTORCH_LENET_STEP: Reference = Reference::Measured {
     stack_figure: Some((22.0, "PyTorch 1 thread, LeNet-5, batch 64")),
 };
 
-fn figures() -> [Figure; 25] {
+/// A recurrent training step natively beside PyTorch's same step (`bench/pytorch_recurrent.py`);
+/// the issue's target: no slower.
+fn recurrent(name: &'static str, reference: &'static str) -> Figure {
+    Figure {
+        name,
+        program: Program::Native,
+        mnist: false,
+        seq: true,
+        ours: name,
+        reference: Reference::Measured {
+            key: reference,
+            what: PYTORCH,
+            stack_figure: None,
+        },
+        target: Target::RatioAtMost(1.0),
+    }
+}
+
+fn figures() -> [Figure; 31] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
             program: Program::Browser,
             mnist: false,
+            seq: false,
             ours: "grid_wasm_ms",
             reference: Reference::Measured {
                 key: "tfjs_grid_ms",
@@ -194,6 +224,7 @@ fn figures() -> [Figure; 25] {
             name: "spiral_frame_p95_ms",
             program: Program::Browser,
             mnist: false,
+            seq: false,
             ours: "spiral_frame_p95_ms",
             reference: Reference::Fixed {
                 value: 8.0,
@@ -226,6 +257,7 @@ fn figures() -> [Figure; 25] {
             name: "gemm_64x784x512_wasm_vs_multiply_add_peak",
             program: Program::Browser,
             mnist: false,
+            seq: false,
             ours: "gemm_64x784x512_wasm_gflops",
             reference: Reference::Measured {
                 key: "wasm_multiply_add_peak_gflops",
@@ -240,6 +272,7 @@ fn figures() -> [Figure; 25] {
             name: "mlp_step_wasm_paired_ms_vs_tfjs_wasm",
             program: Program::Browser,
             mnist: false,
+            seq: false,
             ours: "mlp_step_wasm_paired_ms",
             reference: Reference::Measured {
                 key: "tfjs_mlp_step_ms",
@@ -252,6 +285,7 @@ fn figures() -> [Figure; 25] {
             name: "lenet_step_native_ms",
             program: Program::Native,
             mnist: true,
+            seq: false,
             ours: "lenet_step_native_ms",
             reference: PYTORCH_LENET_STEP,
             target: Target::RatioAtMost(1.0),
@@ -260,6 +294,7 @@ fn figures() -> [Figure; 25] {
             name: "lenet_step_wasm_ms",
             program: Program::Browser,
             mnist: true,
+            seq: false,
             ours: "lenet_step_wasm_ms",
             reference: PYTORCH_LENET_STEP,
             target: Target::RatioAtMost(1.0),
@@ -268,6 +303,7 @@ fn figures() -> [Figure; 25] {
             name: "lenet_step_wasm_ms_vs_tfjs_cpu",
             program: Program::Browser,
             mnist: true,
+            seq: false,
             ours: "lenet_step_wasm_ms",
             reference: Reference::Measured {
                 key: "tfjs_cpu_lenet_step_ms",
@@ -281,6 +317,7 @@ fn figures() -> [Figure; 25] {
             name: "lenet_seconds_to_97",
             program: Program::Browser,
             mnist: true,
+            seq: false,
             ours: "lenet_seconds_to_97",
             reference: Reference::Fixed {
                 value: 60.0,
@@ -309,6 +346,12 @@ fn figures() -> [Figure; 25] {
             "gemm_64x784x512_wasm_gflops",
             "gemm_64x784x512_wasm_gflops_reference",
         ),
+        recurrent("rnn_20x64_step_native_ms", "pytorch_rnn_20x64_step_ms"),
+        recurrent("lstm_20x64_step_native_ms", "pytorch_lstm_20x64_step_ms"),
+        recurrent("gru_20x64_step_native_ms", "pytorch_gru_20x64_step_ms"),
+        recurrent("rnn_50x128_step_native_ms", "pytorch_rnn_50x128_step_ms"),
+        recurrent("lstm_50x128_step_native_ms", "pytorch_lstm_50x128_step_ms"),
+        recurrent("gru_50x128_step_native_ms", "pytorch_gru_50x128_step_ms"),
         gpu_gemm(
             "gemm_64x784x512_gpu_gflops",
             "cublas_gemm_64x784x512_gflops",
@@ -361,6 +404,7 @@ enum Group {
     Native,
     Browser,
     Mnist,
+    Seq,
     Gpu,
 }
 
@@ -371,6 +415,7 @@ impl Group {
             Group::Native => figure.program == Program::Native,
             Group::Browser => figure.program == Program::Browser,
             Group::Mnist => figure.mnist,
+            Group::Seq => figure.seq,
             Group::Gpu => figure.program == Program::Gpu,
         }
     }
@@ -381,6 +426,7 @@ impl Group {
             Group::Native => "native",
             Group::Browser => "browser",
             Group::Mnist => "mnist",
+            Group::Seq => "seq",
             Group::Gpu => "gpu",
         }
     }
@@ -390,6 +436,7 @@ impl Group {
         match self {
             Group::All | Group::Native | Group::Browser => None,
             Group::Mnist => Some(MNIST_SPEED_HEADING),
+            Group::Seq => Some(SEQUENCE_SPEED_HEADING),
             Group::Gpu => Some(GPU_SPEED_HEADING),
         }
     }
@@ -503,12 +550,13 @@ pub fn run(args: &[String]) -> Result {
         Some("native") => Group::Native,
         Some("browser") => Group::Browser,
         Some("mnist") => Group::Mnist,
+        Some("seq") => Group::Seq,
         Some("gpu") => Group::Gpu,
         Some("quick") if args.len() == 1 => return quick::run(),
         Some("quick") => return Err("`bench quick` takes no other argument".to_string()),
         Some(other) => {
             return Err(format!(
-                "unknown bench group `{other}` (all, native, browser, mnist, gpu, quick)"
+                "unknown bench group `{other}` (all, native, browser, mnist, seq, gpu, quick)"
             ));
         }
     };
@@ -541,7 +589,9 @@ fn measure(group: Group) -> Result<Measurements> {
     let scripts: &[&str] = match group {
         Group::Mnist => &[PYTORCH_LENET],
         Group::Gpu => &[PYTORCH_GPU],
-        Group::All | Group::Native | Group::Browser => &[PYTORCH_MLP, PYTORCH_LENET],
+        Group::Seq => &[PYTORCH_RECURRENT],
+        Group::All | Group::Native => &[PYTORCH_MLP, PYTORCH_LENET, PYTORCH_RECURRENT],
+        Group::Browser => &[PYTORCH_MLP, PYTORCH_LENET],
     };
     let python = pytorch_python();
     match &python {
@@ -567,11 +617,17 @@ fn measure(group: Group) -> Result<Measurements> {
         setup::private_runtime_dir(&mut gpu)?;
         measurements.collect("GPU (wgpu, Vulkan)", &mut gpu);
     }
-    if matches!(group, Group::All | Group::Native | Group::Mnist) {
+    if matches!(
+        group,
+        Group::All | Group::Native | Group::Mnist | Group::Seq
+    ) {
         let mut native = cargo();
         native.args(["bench", "--quiet", "--bench", "engine"]);
         if mnist_only {
             native.args(["--", "mnist"]);
+        }
+        if group == Group::Seq {
+            native.args(["--", "seq"]);
         }
         measurements.collect("native engine", &mut native);
     }
@@ -614,7 +670,7 @@ fn measure(group: Group) -> Result<Measurements> {
             ],
             Group::Native => &[(bench_paired::NATIVE, native_mlp_step)],
             Group::Browser => &[(bench_paired::WASM, browser_mlp_step)],
-            Group::Mnist | Group::Gpu => &[],
+            Group::Mnist | Group::Seq | Group::Gpu => &[],
         };
         if !sides.is_empty() {
             paired_rounds(python, sides, &mut measurements);
@@ -706,6 +762,7 @@ fn report(group: Group, mut measurements: Measurements, measured_elsewhere: bool
     let introduction = match group {
         Group::All | Group::Native | Group::Browser => CPU_INTRODUCTION.to_string(),
         Group::Mnist => MNIST_INTRODUCTION.to_string(),
+        Group::Seq => SEQUENCE_INTRODUCTION.to_string(),
         Group::Gpu => gpu_introduction(&figures, &measurements, software_adapter),
     };
     let rows: Vec<Row> = figures
@@ -749,6 +806,13 @@ const CPU_INTRODUCTION: &str = "Times in milliseconds (medians unless the name s
     otherwise); ratio = ours / reference, below 1 is faster.\nOur engine runs on one thread, \
     natively or as wasm in headless Chromium: the relaxed-SIMD build the page loads there \
     (mlp_step_wasm_simd128_ms: the SIMD128 build other browsers load).";
+const SEQUENCE_INTRODUCTION: &str = "Times in milliseconds (medians); ratio = ours / \
+    reference, below 1 is faster. One training step of a recurrent network on the course's bit \
+    counting (batch 64 of random bit sequences, one cell of `hidden` values, a dense layer on \
+    its last state, softmax cross-entropy, Adam), `{cell}_{length}x{hidden}`, natively on one \
+    thread beside PyTorch CPU on one thread (`bench/pytorch_recurrent.py`). The cells are \
+    unrolled onto the tape from the engine's general ops (no fused cell yet).";
+
 const MNIST_INTRODUCTION: &str = "Times in milliseconds (medians) unless the name says seconds; \
     ratio = ours / reference, below 1 is faster. Our engine runs on one thread, natively or as \
     wasm in headless Chromium (the relaxed-SIMD build the page loads there).";
@@ -986,6 +1050,23 @@ mod tests {
                 "lenet_seconds_to_97"
             ]
         );
+    }
+
+    #[test]
+    fn the_seq_group_holds_each_cell_at_each_size_beside_pytorchs_same_step() {
+        let seq: Vec<Figure> = figures()
+            .into_iter()
+            .filter(|figure| Group::Seq.includes(figure))
+            .collect();
+        assert_eq!(seq.len(), 6);
+        for figure in &seq {
+            let Reference::Measured { key, .. } = figure.reference else {
+                panic!("{} has no measured reference", figure.name);
+            };
+            let size = figure.name.trim_end_matches("_step_native_ms");
+            assert_eq!(key, format!("pytorch_{size}_step_ms"));
+            assert!(Group::All.includes(figure) && Group::Native.includes(figure));
+        }
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub fn pytorch_python() -> Result<PathBuf> {
 pub const PYTORCH_MLP: &str = "pytorch_mlp.py";
 pub const PYTORCH_LENET: &str = "pytorch_lenet.py";
 pub const PYTORCH_GPU: &str = "pytorch_gpu.py";
+/// The recurrent cells' training steps (`cargo xtask bench seq`).
+pub const PYTORCH_RECURRENT: &str = "pytorch_recurrent.py";
 
 /// A command running the PyTorch reference `script` (a file under `bench/`) with `python`.
 pub fn pytorch_command(python: &PathBuf, script: &str) -> Command {

@@ -1,5 +1,5 @@
 //! `docs/benchmarks.md`: the top table that `cargo xtask bench [all|native|browser]` rewrites,
-//! then the sections that `bench gpu` and `bench mnist` each replace alone, then the hand-written
+//! then the sections that `bench gpu`, `bench mnist` and `bench seq` each replace alone, then the hand-written
 //! MNIST accuracy figures; a run changes its own part and keeps the rest.
 
 use crate::command::{Result, output, root};
@@ -8,13 +8,15 @@ use std::process::Command;
 /// The sections after the top table, in this order: the ones `cargo xtask bench gpu` and
 /// `cargo xtask bench mnist` write, then the MNIST accuracy figures of `cargo xtask mnist`
 /// (written by hand). A run that rewrites the top table keeps all of them as they were.
-pub const SECTIONS: [&str; 3] = [
+pub const SECTIONS: [&str; 4] = [
     GPU_SPEED_HEADING,
     MNIST_SPEED_HEADING,
+    SEQUENCE_SPEED_HEADING,
     MNIST_ACCURACY_HEADING,
 ];
 pub const GPU_SPEED_HEADING: &str = "## GPU speed";
 pub const MNIST_SPEED_HEADING: &str = "## MNIST speed";
+pub const SEQUENCE_SPEED_HEADING: &str = "## Sequence speed";
 pub const MNIST_ACCURACY_HEADING: &str = "## MNIST";
 
 /// One run's report: the table's lines (`name | ours | reference | ratio`) and notes.

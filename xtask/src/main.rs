@@ -28,6 +28,7 @@ commands:
                other command)
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
                the LeNet-5 step natively and in Chromium, and the Images page's time to 97%;
+               or seq: the RNN, LSTM and GRU training steps natively beside PyTorch's;
                or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA;
                or quick: each figure of ours from a few runs, checked to be printed, no reference)
   build        build the playground into dist/

@@ -9,7 +9,7 @@ use neural_playground::data::digits::DigitSet;
 use neural_playground::engine::{Activation, LayerConfig, OptimizerKind, SequentialConfig};
 use neural_playground::engine::{Conv2d, MaxPool2d};
 use neural_playground::playground::backend::Backend;
-use neural_playground::playground::images::training::{RunSettings, TrainingRun};
+use neural_playground::playground::images::training::{RunData, RunSettings, TrainingRun};
 
 mod gpu_common;
 
@@ -40,6 +40,7 @@ fn settings() -> RunSettings {
         augment: true,
         seed: 5,
         backend: Backend::Gpu,
+        data: RunData::Digits,
     }
 }
 

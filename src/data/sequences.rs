@@ -6,6 +6,7 @@
 //! Inputs are `[count, length, 1]` (one value per time step); targets are one-hot classes
 //! `[count, classes]` read from the last step, or `[count, 1]` values for the sine.
 
+use super::examples::Examples;
 use crate::engine::description::{Described, Description};
 use crate::engine::{EngineError, Loss, SeededRng, Tensor};
 
@@ -66,6 +67,7 @@ impl Described for SequenceTask {
 /// A set of sequences and what the network should give for each.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SequenceSet {
+    pub task: SequenceTask,
     /// `[count, length, 1]`.
     pub inputs: Tensor,
     /// `[count, classes]` one-hot, or `[count, 1]` for the sine.
@@ -144,9 +146,59 @@ impl SequenceTask {
             }
         }
         Ok(SequenceSet {
+            task: self,
             inputs: Tensor::from_vec(&[count, length, 1], inputs)?,
             targets: Tensor::from_vec(&[count, outputs], targets)?,
         })
+    }
+}
+
+impl SequenceSet {
+    /// Steps per sequence.
+    pub fn length(&self) -> usize {
+        self.inputs.shape()[1]
+    }
+}
+
+/// Sequences as the examples of a training run: `[length, 1]` each; the class of a classifying
+/// task is its one-hot target's (the sine's single value counts as class 0: a run trains
+/// classifiers only).
+impl Examples for SequenceSet {
+    fn len(&self) -> usize {
+        self.inputs.shape()[0]
+    }
+
+    fn example_shape(&self) -> Vec<usize> {
+        self.inputs.shape()[1..].to_vec()
+    }
+
+    fn classes(&self) -> usize {
+        self.targets.shape()[1]
+    }
+
+    fn label(&self, index: usize) -> usize {
+        let classes = self.classes();
+        let row = &self.targets.data()[index * classes..(index + 1) * classes];
+        crate::engine::trainer::argmax(row)
+    }
+
+    fn write_inputs(&self, indices: &[usize], out: &mut Tensor) {
+        copy_rows(&self.inputs, indices, out);
+    }
+
+    fn write_targets(&self, indices: &[usize], out: &mut Tensor) {
+        copy_rows(&self.targets, indices, out);
+    }
+}
+
+/// Rows `indices` of `from` (first axis), in that order, into `out`.
+fn copy_rows(from: &Tensor, indices: &[usize], out: &mut Tensor) {
+    let mut shape = from.shape().to_vec();
+    let row = from.len() / shape[0].max(1);
+    shape[0] = indices.len();
+    out.resize(&shape);
+    for (target, &index) in out.data_mut().chunks_exact_mut(row).zip(indices) {
+        target.copy_from_slice(&from.data()[index * row..(index + 1) * row]);
     }
 }
 

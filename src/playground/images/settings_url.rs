@@ -142,6 +142,7 @@ mod tests {
     use super::*;
     use crate::engine::OptimizerKind;
     use crate::engine::{Activation, AvgPool2d, Conv2d, Dropout, MaxPool2d};
+    use crate::playground::images::training::RunData;
 
     fn read(pairs: &[(&str, &str)]) -> (RunSettings, Vec<String>) {
         let mut settings = RunSettings::default();
@@ -191,6 +192,7 @@ mod tests {
             augment: false,
             seed: 42,
             backend: Backend::Gpu,
+            data: RunData::Digits,
         };
         let written = fields(&settings);
         assert_eq!(written.len(), 10, "{written:?}");

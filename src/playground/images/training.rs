@@ -1,6 +1,7 @@
-//! One training run of an image network on a digit set, advanced one mini-batch at a time so
-//! that the worker running it can answer the page between batches, and evaluated on the
-//! held-out digits (accuracy, loss, confusion matrix, every prediction).
+//! One training run of a classifier on a labelled set ([`Examples`]: digits for the Images page,
+//! bit sequences for the Sequences page), advanced one mini-batch at a time so that the worker
+//! running it can answer the page between batches, and evaluated on the held-out examples
+//! (accuracy, loss, confusion matrix, every prediction).
 //!
 //! A run drives a [`TrainingEngine`]: the CPU [`Trainer`] at first, the GPU's once
 //! [`TrainingRun::use_gpu`] succeeded. The batches are drawn and shifted here whichever engine
@@ -14,7 +15,10 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::confusion::ConfusionMatrix;
-use crate::data::digits::{CLASSES, DigitSet, Split};
+use crate::data::digits::DigitSet;
+pub use crate::data::digits::MAX_SHIFT;
+use crate::data::examples::{Examples, Split};
+use crate::data::sequences::SequenceTask;
 use crate::engine::{
     EngineError, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform, Params,
     Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
@@ -25,8 +29,6 @@ use crate::playground::backend::Backend;
 
 /// Share of the digits held out for testing.
 pub const TEST_FRACTION: f32 = 0.1;
-/// Largest shift of the augmentation, in pixels each way.
-pub const MAX_SHIFT: usize = 2;
 /// Test digits evaluated per forward pass.
 const EVALUATION_CHUNK: usize = 250;
 
@@ -40,13 +42,30 @@ pub struct RunSettings {
     pub learning_rate: f32,
     /// Cosine decay of the learning rate from its value to 0 over the whole run.
     pub cosine_decay: bool,
-    /// Each training digit moved by up to [`MAX_SHIFT`] pixels every time it is used.
+    /// Each training example moved at random every time it is used, where its kind of data has
+    /// an augmentation (a digit by up to [`MAX_SHIFT`] pixels).
     pub augment: bool,
     /// Seed of the split, the shuffling and the augmentation (the model has its own).
     pub seed: u64,
     /// Which engine trains: the CPU engine in the worker, or the GPU when the worker found one.
     #[serde(default)]
     pub backend: Backend,
+    /// What it trains on.
+    #[serde(default)]
+    pub data: RunData,
+}
+
+/// What a run trains on: the digits the page sent the worker, or sequences it makes itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum RunData {
+    #[default]
+    Digits,
+    /// `count` sequences of `length` steps of `task`, drawn from the run's seed.
+    Sequences {
+        task: SequenceTask,
+        length: usize,
+        count: usize,
+    },
 }
 
 impl Default for RunSettings {
@@ -65,6 +84,7 @@ impl Default for RunSettings {
             augment: true,
             seed: 1,
             backend: Backend::Cpu,
+            data: RunData::Digits,
         }
     }
 }
@@ -129,7 +149,7 @@ pub struct TrainingRun {
     /// The network as last read back from an engine that keeps it on its device (stale while
     /// the CPU trains: its engine holds the network itself).
     host_copy: Sequential,
-    data: DigitSet,
+    data: Box<dyn Examples>,
     split: Split,
     order: Vec<usize>,
     position: usize,
@@ -154,25 +174,56 @@ pub struct TrainingRun {
 }
 
 impl TrainingRun {
+    /// A run as `settings` say: on `digits` (those the page sent) or on the sequences it names.
+    pub fn from_settings(
+        settings: RunSettings,
+        digits: Option<&DigitSet>,
+    ) -> Result<TrainingRun, EngineError> {
+        match settings.data {
+            RunData::Digits => {
+                let digits = digits.cloned().ok_or_else(|| {
+                    EngineError::InvalidState(
+                        "no digits yet: wait until they are loaded".to_string(),
+                    )
+                })?;
+                TrainingRun::new(digits, settings)
+            }
+            RunData::Sequences {
+                task,
+                length,
+                count,
+            } => {
+                let sequences = task.generate(count, length, settings.seed)?;
+                TrainingRun::new(sequences, settings)
+            }
+        }
+    }
+
     /// A run on `data`, a seeded share of it ([`TEST_FRACTION`]) held out for testing.
-    pub fn new(data: DigitSet, settings: RunSettings) -> Result<TrainingRun, EngineError> {
+    pub fn new(
+        data: impl Examples + 'static,
+        settings: RunSettings,
+    ) -> Result<TrainingRun, EngineError> {
         if data.len() < 2 {
             return Err(EngineError::InvalidConfig(
-                "at least two digits are needed: one to train on, one to test".to_string(),
+                "at least two examples are needed: one to train on, one to test".to_string(),
             ));
         }
-        let split = data.split(TEST_FRACTION, settings.seed);
+        let split = Split::shuffled(data.len(), TEST_FRACTION, settings.seed);
         TrainingRun::with_split(data, split, settings)
     }
 
     /// A run that trains on `split.train` and tests on `split.test` (e.g. a set joined with a
     /// test set of its own by [`DigitSet::with_test_set`]).
+    ///
+    /// [`DigitSet::with_test_set`]: crate::data::digits::DigitSet::with_test_set
     pub fn with_split(
-        data: DigitSet,
+        data: impl Examples + 'static,
         split: Split,
         settings: RunSettings,
     ) -> Result<TrainingRun, EngineError> {
         settings.validate()?;
+        check_fits(&settings.model, &data)?;
         if split.train.is_empty() || split.test.is_empty() {
             return Err(EngineError::InvalidConfig(
                 "at least two digits are needed: one to train on, one to test".to_string(),
@@ -185,10 +236,11 @@ impl TrainingRun {
             .find(|&&i| i >= data.len())
         {
             return Err(EngineError::InvalidConfig(format!(
-                "digit {index} of the split is not among the {} digits",
+                "example {index} of the split is not among the {} examples",
                 data.len()
             )));
         }
+        let data: Box<dyn Examples> = Box::new(data);
         let model = settings.model.init()?;
         let train_config = TrainConfig {
             loss: Loss::SoftmaxCrossEntropy,
@@ -347,8 +399,8 @@ impl TrainingRun {
         &self.split
     }
 
-    pub fn data(&self) -> &DigitSet {
-        &self.data
+    pub fn data(&self) -> &dyn Examples {
+        self.data.as_ref()
     }
 
     /// Whole epochs done.
@@ -390,7 +442,7 @@ impl TrainingRun {
         let batch = &self.order[self.position..end];
         if self.settings.augment {
             self.data
-                .write_shifted_inputs(batch, MAX_SHIFT, &mut self.rng, &mut self.batch_inputs);
+                .write_augmented_inputs(batch, &mut self.rng, &mut self.batch_inputs);
         } else {
             self.data.write_inputs(batch, &mut self.batch_inputs);
         }
@@ -454,11 +506,15 @@ impl TrainingRun {
         }
         let model = current_model(self.engine.as_ref(), &self.host_copy);
         let recorded = self.evaluation.as_mut().expect("recorded above");
-        let mut confusion = ConfusionMatrix::new(CLASSES);
+        let classes = self.data.classes();
+        let mut confusion = ConfusionMatrix::new(classes);
         let mut predicted = Vec::with_capacity(rows);
         let mut confidence = Vec::with_capacity(rows);
         let mut loss = 0.0f64;
-        let mut batch = Tensor::zeros(&[chunk, 1, 28, 28]);
+        let batch_shape: Vec<usize> = std::iter::once(chunk)
+            .chain(self.data.example_shape())
+            .collect();
+        let mut batch = Tensor::zeros(&batch_shape);
         let image_len = self.test_inputs.len() / rows;
         for start in (0..rows).step_by(chunk) {
             let end = (start + chunk).min(rows);
@@ -471,11 +527,11 @@ impl TrainingRun {
             let probabilities = recorded.tape.value(recorded.prediction);
             for (offset, row) in probabilities
                 .data()
-                .chunks_exact(CLASSES)
+                .chunks_exact(classes)
                 .take(end - start)
                 .enumerate()
             {
-                let truth = usize::from(self.data.labels[self.split.test[start + offset]]);
+                let truth = self.data.label(self.split.test[start + offset]);
                 let best = crate::engine::trainer::argmax(row);
                 confusion.add(truth, best);
                 predicted.push(best as u8);
@@ -499,6 +555,29 @@ impl TrainingRun {
     }
 }
 
+/// Refuses a network that cannot read `data`'s examples or does not give one output per class.
+fn check_fits(model: &SequentialConfig, data: &dyn Examples) -> Result<(), EngineError> {
+    let example = data.example_shape();
+    if model.input != example {
+        return Err(EngineError::InvalidConfig(format!(
+            "the network reads examples shaped {:?}, the data's are {example:?}",
+            model.input
+        )));
+    }
+    let outputs = model
+        .summary()?
+        .last()
+        .map_or(0, |last| last.output_shape[0]);
+    let classes = data.classes();
+    if classes < 2 || outputs != classes {
+        return Err(EngineError::InvalidConfig(format!(
+            "the last layer gives {outputs} values: it needs one per class, and the data has \
+             {classes} classes"
+        )));
+    }
+    Ok(())
+}
+
 /// The network as trained so far: the engine's own, or the copy read back from its device.
 fn current_model<'a>(
     engine: &'a dyn TrainingEngine<Sequential>,
@@ -510,7 +589,7 @@ fn current_model<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Activation, LayerConfig};
+    use crate::engine::{Activation, LayerConfig, Lstm};
 
     fn small_settings() -> RunSettings {
         RunSettings {
@@ -532,7 +611,62 @@ mod tests {
             augment: true,
             seed: 5,
             backend: Backend::Cpu,
+            data: RunData::Digits,
         }
+    }
+
+    #[test]
+    fn a_run_on_bit_sequences_learns_to_count() {
+        let length = 8;
+        let task = SequenceTask::BitCount;
+        let settings = RunSettings {
+            model: SequentialConfig::new(
+                &[length, 1],
+                vec![
+                    LayerConfig::Lstm(Lstm { hidden: 16 }),
+                    LayerConfig::dense(task.outputs(length), Activation::Linear),
+                ],
+            ),
+            epochs: 15,
+            batch_size: 32,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.02,
+            cosine_decay: true,
+            augment: false,
+            seed: 2,
+            backend: Backend::Cpu,
+            data: RunData::Sequences {
+                task,
+                length,
+                count: 1000,
+            },
+        };
+        let mut run = TrainingRun::from_settings(settings.clone(), None).unwrap();
+        assert_eq!(run.split().test.len(), 100);
+        let before = run.evaluate().unwrap();
+        while !run.is_finished() {
+            run.step().unwrap();
+        }
+        let after = run.evaluate().unwrap();
+        assert_eq!(after.confusion.total(), 100);
+        assert!(
+            after.accuracy >= 0.95,
+            "bit counting: accuracy {} (from {})",
+            after.accuracy,
+            before.accuracy
+        );
+        // A network that does not read such sequences, or gives the wrong number of classes,
+        // is refused in words; so are digits asked for before any arrived.
+        let mut wrong = settings.clone();
+        wrong.model.layers[1] = LayerConfig::dense(3, Activation::Linear);
+        let error = TrainingRun::from_settings(wrong, None).err().unwrap();
+        assert!(error.to_string().contains("9 classes"), "{error}");
+        let digits = RunSettings {
+            data: RunData::Digits,
+            ..settings
+        };
+        let error = TrainingRun::from_settings(digits, None).err().unwrap();
+        assert!(error.to_string().contains("no digits"), "{error}");
     }
 
     #[test]

@@ -127,12 +127,9 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
             guard.forget_run();
         }
         Command::Start { settings } => {
-            let digits = guard
-                .digits
-                .clone()
-                .ok_or("no digits yet: wait until they are loaded")?;
+            let mut run = TrainingRun::from_settings(settings, guard.digits.as_ref())
+                .map_err(|e| e.to_string())?;
             guard.forget_run();
-            let mut run = TrainingRun::new(digits, settings).map_err(|e| e.to_string())?;
             let split = run.split();
             guard.post(
                 &Report::Started {

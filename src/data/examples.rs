@@ -1,0 +1,63 @@
+//! `Examples`: what a training run needs from a labelled data set, whatever its examples are
+//! (digits, bit sequences): their count and shape, the class of each, and batches of them
+//! written as tensors. The Images page's digits and the Sequences page's tasks both are one, so
+//! one training run (`playground::images::training::TrainingRun`) and one worker loop train
+//! either.
+
+use crate::engine::{SeededRng, Tensor};
+
+/// Which examples train and which test, as indices into a set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+impl Split {
+    /// A seeded share `test_fraction` (at most a half, at least one example, at most 10,000) of
+    /// `len` examples held out for testing, the rest for training, both in shuffled order.
+    pub fn shuffled(len: usize, test_fraction: f32, seed: u64) -> Split {
+        let mut order: Vec<usize> = (0..len).collect();
+        SeededRng::new(seed).shuffle(&mut order);
+        let wanted = (len as f32 * test_fraction.clamp(0.0, 0.5)).round() as usize;
+        let test_count = wanted.clamp(1, 10_000).min(len.saturating_sub(1));
+        let test = order.split_off(len - test_count);
+        Split { train: order, test }
+    }
+}
+
+pub trait Examples {
+    fn len(&self) -> usize;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The shape of one example: `[1, 28, 28]` for a digit, `[length, 1]` for a sequence.
+    fn example_shape(&self) -> Vec<usize>;
+
+    /// Number of classes (the targets are one-hot over them).
+    fn classes(&self) -> usize;
+
+    /// The class of example `index`.
+    fn label(&self, index: usize) -> usize;
+
+    /// Examples `indices` as a batch `[n, ...example]`, written into `out`.
+    fn write_inputs(&self, indices: &[usize], out: &mut Tensor);
+
+    /// Examples `indices` as training sees them with augmentation on: moved at random where the
+    /// set has an augmentation (digits are shifted), as they are otherwise.
+    fn write_augmented_inputs(&self, indices: &[usize], _rng: &mut SeededRng, out: &mut Tensor) {
+        self.write_inputs(indices, out);
+    }
+
+    /// One-hot targets `[n, classes]` of examples `indices`, written into `out`.
+    fn write_targets(&self, indices: &[usize], out: &mut Tensor) {
+        let classes = self.classes();
+        out.resize(&[indices.len(), classes]);
+        out.fill(0.0);
+        for (row, &index) in out.data_mut().chunks_exact_mut(classes).zip(indices) {
+            row[self.label(index)] = 1.0;
+        }
+    }
+}

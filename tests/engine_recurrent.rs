@@ -14,9 +14,18 @@ use neural_playground::engine::{
 
 fn cells(hidden: usize) -> [LayerConfig; 3] {
     [
-        LayerConfig::Rnn(Rnn { hidden }),
-        LayerConfig::Lstm(Lstm { hidden }),
-        LayerConfig::Gru(Gru { hidden }),
+        LayerConfig::Rnn(Rnn {
+            hidden,
+            every_step: false,
+        }),
+        LayerConfig::Lstm(Lstm {
+            hidden,
+            every_step: false,
+        }),
+        LayerConfig::Gru(Gru {
+            hidden,
+            every_step: false,
+        }),
     ]
 }
 
@@ -69,6 +78,68 @@ fn gradients_through_time_match_finite_differences() {
     }
 }
 
+/// Two and three recurrent layers stacked: the lower ones give every step's state
+/// (`[batch, steps, hidden]`) to the next, and the gradient flows back through both in time.
+#[test]
+fn stacked_recurrent_layers_pass_gradients_through_every_step() {
+    let mut rng = SeededRng::new(8);
+    let every = |cell: LayerConfig| {
+        cell.with_setting(neural_playground::engine::Setting {
+            key: "every_step",
+            value: neural_playground::engine::SettingValue::Switch(true),
+        })
+        .unwrap()
+    };
+    let stacks = [
+        vec![every(cells(3)[1]), cells(2)[2]],
+        vec![every(cells(2)[0]), every(cells(3)[2]), cells(2)[1]],
+    ];
+    for (index, stack) in stacks.into_iter().enumerate() {
+        let (steps, rows) = (4, 3);
+        let mut layers = stack.clone();
+        layers.push(LayerConfig::dense(2, Activation::Linear));
+        let config = SequentialConfig {
+            seed: 4,
+            ..SequentialConfig::new(&[steps, 2], layers)
+        };
+        let summary = config.summary().unwrap();
+        assert_eq!(
+            summary[0].output_shape.len(),
+            2,
+            "every step: [steps, hidden]"
+        );
+        assert_eq!(summary[0].output_shape[0], steps);
+        let mut model = config.init().unwrap();
+        for id in model.params().ids().collect::<Vec<_>>() {
+            for value in model.params_mut().value_mut(id).data_mut() {
+                *value += rng.uniform_range(-0.3, 0.3);
+            }
+        }
+        let mut recorded = model
+            .network()
+            .record_for(
+                Mode::Training,
+                rows,
+                OutputTransform::None,
+                Some(Loss::MeanSquaredError),
+            )
+            .unwrap();
+        assert_eq!(recorded.recurrent_layers().count(), stack.len());
+        let inputs = random(&[rows, steps, 2], &mut rng);
+        let targets = random(&[rows, 2], &mut rng);
+        recorded.tape.set_input(recorded.input, &inputs).unwrap();
+        let target = recorded.target.unwrap();
+        recorded.tape.set_input(target, &targets).unwrap();
+        let loss = recorded.loss.unwrap();
+        let name = format!("stack {index}");
+        common::check(&name, &mut recorded.tape, model.params_mut(), loss);
+        for cell in &stack {
+            assert_eq!(LayerConfig::from_token(&cell.token()), Some(*cell));
+        }
+    }
+    assert_eq!(every(cells(8)[1]).token(), "lstm8seq");
+}
+
 #[test]
 fn recurrent_layers_read_sequences_only_and_say_so() {
     for cell in cells(4) {
@@ -89,7 +160,13 @@ fn recurrent_layers_read_sequences_only_and_say_so() {
         assert_eq!(summary[0].parameters, (4 + 3 + 1) * gates * 4);
         assert_eq!(LayerConfig::from_token(&cell.token()), Some(cell));
     }
-    let zero = SequentialConfig::new(&[7, 3], vec![LayerConfig::Lstm(Lstm { hidden: 0 })]);
+    let zero = SequentialConfig::new(
+        &[7, 3],
+        vec![LayerConfig::Lstm(Lstm {
+            hidden: 0,
+            every_step: false,
+        })],
+    );
     let error = zero.summary().unwrap_err().to_string();
     assert!(error.contains("values of state"), "{error}");
 }
@@ -133,7 +210,10 @@ fn an_lstm_learns_to_count_bits_through_the_trainer() {
     let config = SequentialConfig::new(
         &[length, 1],
         vec![
-            LayerConfig::Lstm(Lstm { hidden: 16 }),
+            LayerConfig::Lstm(Lstm {
+                hidden: 16,
+                every_step: false,
+            }),
             LayerConfig::dense(task.outputs(length), Activation::Linear),
         ],
     );
@@ -341,7 +421,7 @@ fn every_time_step_is_on_the_tape_with_its_named_gates() {
                 }
             }
         }
-        assert_eq!(layers[0].output(), steps[5].state);
+        assert_eq!(layers[0].output, steps[5].state);
     }
 }
 
@@ -359,8 +439,14 @@ fn state_gradients_vanish_back_through_time_in_a_plain_rnn() {
         assert!(norms.iter().all(|n| n.is_finite() && *n > 0.0), "{norms:?}");
         norms[0] / norms[steps - 1]
     };
-    let rnn = kept(LayerConfig::Rnn(Rnn { hidden: 8 }));
-    let lstm = kept(LayerConfig::Lstm(Lstm { hidden: 8 }));
+    let rnn = kept(LayerConfig::Rnn(Rnn {
+        hidden: 8,
+        every_step: false,
+    }));
+    let lstm = kept(LayerConfig::Lstm(Lstm {
+        hidden: 8,
+        every_step: false,
+    }));
     assert!(
         rnn < 1e-3,
         "a plain RNN keeps {rnn:.2e} of the last step's gradient at the first"

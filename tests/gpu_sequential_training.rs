@@ -193,17 +193,47 @@ fn table() -> Vec<Case> {
         },
         case(
             "RNN on sequences, Adam",
-            recurrent(LayerConfig::Rnn(Rnn { hidden: 6 })),
+            recurrent(LayerConfig::Rnn(Rnn {
+                hidden: 6,
+                every_step: false,
+            })),
             adam,
         ),
         case(
             "LSTM on sequences, Adam",
-            recurrent(LayerConfig::Lstm(Lstm { hidden: 5 })),
+            recurrent(LayerConfig::Lstm(Lstm {
+                hidden: 5,
+                every_step: false,
+            })),
+            adam,
+        ),
+        case(
+            "LSTM every step, then GRU, Adam",
+            SequentialConfig {
+                seed: 16,
+                ..SequentialConfig::new(
+                    &[6, 2],
+                    vec![
+                        LayerConfig::Lstm(Lstm {
+                            hidden: 4,
+                            every_step: true,
+                        }),
+                        LayerConfig::Gru(Gru {
+                            hidden: 3,
+                            every_step: false,
+                        }),
+                        LayerConfig::dense(CLASSES, Activation::Linear),
+                    ],
+                )
+            },
             adam,
         ),
         case(
             "GRU on sequences, momentum",
-            recurrent(LayerConfig::Gru(Gru { hidden: 4 })),
+            recurrent(LayerConfig::Gru(Gru {
+                hidden: 4,
+                every_step: false,
+            })),
             momentum,
         ),
         Case {

@@ -52,7 +52,7 @@ impl LayerNodes {
             LayerNodes::Dense(nodes) => nodes.output,
             LayerNodes::Dropout(nodes) => nodes.output,
             LayerNodes::BatchNorm(nodes) => nodes.output,
-            LayerNodes::Recurrent(nodes) => nodes.output(),
+            LayerNodes::Recurrent(nodes) => nodes.output,
             LayerNodes::Output(output) => *output,
         }
     }

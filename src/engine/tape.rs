@@ -298,6 +298,11 @@ impl Tape {
         self.record(Op::Flatten, &[x])
     }
 
+    /// `[n, len·k]` as `[n, len, k]` (a sequence of `len` steps).
+    pub fn unflatten(&mut self, x: NodeId, len: usize) -> Result<NodeId, EngineError> {
+        self.record(Op::Unflatten { len }, &[x])
+    }
+
     /// Batch normalisation of `x` (`[n, features]` or `[n, c, h, w]`) with the batch's own mean
     /// and variance per feature, then `gamma` and `beta` (`[features]`).
     pub fn batch_norm(

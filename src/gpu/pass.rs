@@ -209,7 +209,7 @@ impl GpuPass {
         let input = |slot: usize| self.value(params, node.inputs()[slot]);
         let out = || self.owned_value(id);
         match node.op() {
-            Op::Input | Op::Parameter(_) | Op::Flatten => Ok(()),
+            Op::Input | Op::Parameter(_) | Op::Flatten | Op::Unflatten { .. } => Ok(()),
             Op::MatMul {
                 transpose_a,
                 transpose_b,
@@ -413,8 +413,8 @@ impl GpuPass {
                         .average_pool2d_backward(size, stride, upstream, grad)?;
                 }
             }
-            // Shares its input's gradient buffer.
-            Op::Flatten => {}
+            // Share their input's gradient buffer.
+            Op::Flatten | Op::Unflatten { .. } => {}
             Op::BatchNorm(statistics) => {
                 let (Some(grad_gamma), Some(grad_beta)) = (into(1), into(2)) else {
                     return Err(unsupported("a batch normalisation with a frozen γ or β"));
@@ -548,7 +548,7 @@ fn node_buffers(
     let mut buffers = NodeBuffers::default();
     match node.op() {
         Op::Parameter(_) => return Ok(buffers),
-        Op::Flatten => {
+        Op::Flatten | Op::Unflatten { .. } => {
             let input = &before[node.inputs()[0].0];
             let value = input
                 .value
@@ -580,7 +580,7 @@ fn node_buffers(
     }
     if recorded.loss.is_some() && node.requires_grad() {
         let input = node.inputs().first().copied();
-        let passes_through = matches!(node.op(), Op::Flatten | Op::AddBias)
+        let passes_through = matches!(node.op(), Op::Flatten | Op::Unflatten { .. } | Op::AddBias)
             && input.is_some_and(|input| tape.node(input).requires_grad());
         (buffers.grad, buffers.owns_grad) = match input {
             // The gradient reaches the input unchanged: share its buffer, which is only right

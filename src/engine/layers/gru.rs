@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentNodes, RecurrentWeights, StepNodes};
-use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
+use super::recurrent::{self, RecurrentWeights, StepNodes};
+use super::{Initialising, LayerKind, RecordingFor, Setting};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
@@ -25,6 +25,9 @@ const RESET: usize = 1;
 pub struct Gru {
     /// Values of state carried from one step to the next.
     pub hidden: usize,
+    /// Whether it gives every step's state (for a recurrent layer after it), not the last's.
+    #[serde(default)]
+    pub every_step: bool,
 }
 
 impl LayerKind for Gru {
@@ -34,11 +37,14 @@ impl LayerKind for Gru {
     const TITLE: &'static str = "GRU";
 
     fn first() -> Gru {
-        Gru { hidden: 16 }
+        Gru {
+            hidden: 16,
+            every_step: false,
+        }
     }
 
     fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-        recurrent::output(shape, self.hidden, 3, "a GRU layer")
+        recurrent::output(shape, (self.hidden, self.every_step), 3, "a GRU layer")
     }
 
     fn init(
@@ -46,7 +52,7 @@ impl LayerKind for Gru {
         in_shape: &[usize],
         init: &mut Initialising<'_>,
     ) -> Result<RecurrentWeights, EngineError> {
-        recurrent::init(in_shape, self.hidden, 3, 0..0, init)
+        recurrent::init(in_shape, (self.hidden, self.every_step), 3, 0..0, init)
     }
 
     fn record(
@@ -97,7 +103,7 @@ impl LayerKind for Gru {
                 gates: named,
             });
         }
-        Ok(LayerNodes::Recurrent(RecurrentNodes { steps }))
+        recurrent::finish(tape, steps, built.every_step)
     }
 
     fn weights(built: &RecurrentWeights) -> Option<ParamId> {
@@ -105,21 +111,20 @@ impl LayerKind for Gru {
     }
 
     fn settings(&self) -> Vec<Setting> {
-        vec![Setting::count("hidden", self.hidden)]
+        recurrent::settings(self.hidden, self.every_step)
     }
 
     fn with_setting(&self, setting: Setting) -> Option<Gru> {
-        match (setting.key, setting.value) {
-            ("hidden", SettingValue::Count(hidden)) => Some(Gru { hidden }),
-            _ => None,
-        }
+        recurrent::with_setting(self.hidden, self.every_step, setting)
+            .map(|(hidden, every_step)| Gru { hidden, every_step })
     }
 
     fn token(&self) -> String {
-        recurrent::token(Self::KEY, self.hidden)
+        recurrent::token(Self::KEY, self.hidden, self.every_step)
     }
 
     fn from_token(token: &str) -> Option<Gru> {
-        recurrent::from_token(token, Self::KEY).map(|hidden| Gru { hidden })
+        recurrent::from_token(token, Self::KEY)
+            .map(|(hidden, every_step)| Gru { hidden, every_step })
     }
 }

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentNodes, RecurrentWeights, StepNodes};
-use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
+use super::recurrent::{self, RecurrentWeights, StepNodes};
+use super::{Initialising, LayerKind, RecordingFor, Setting};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
@@ -27,6 +27,9 @@ const CANDIDATE: usize = 3;
 pub struct Lstm {
     /// Values of `h` (and of the cell state `C`) carried from one step to the next.
     pub hidden: usize,
+    /// Whether it gives every step's state (for a recurrent layer after it), not the last's.
+    #[serde(default)]
+    pub every_step: bool,
 }
 
 impl LayerKind for Lstm {
@@ -36,11 +39,14 @@ impl LayerKind for Lstm {
     const TITLE: &'static str = "LSTM";
 
     fn first() -> Lstm {
-        Lstm { hidden: 16 }
+        Lstm {
+            hidden: 16,
+            every_step: false,
+        }
     }
 
     fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-        recurrent::output(shape, self.hidden, 4, "an LSTM layer")
+        recurrent::output(shape, (self.hidden, self.every_step), 4, "an LSTM layer")
     }
 
     fn init(
@@ -49,7 +55,7 @@ impl LayerKind for Lstm {
         init: &mut Initialising<'_>,
     ) -> Result<RecurrentWeights, EngineError> {
         let forget = FORGET * self.hidden..(FORGET + 1) * self.hidden;
-        recurrent::init(in_shape, self.hidden, 4, forget, init)
+        recurrent::init(in_shape, (self.hidden, self.every_step), 4, forget, init)
     }
 
     fn record(
@@ -102,7 +108,7 @@ impl LayerKind for Lstm {
                 gates,
             });
         }
-        Ok(LayerNodes::Recurrent(RecurrentNodes { steps }))
+        recurrent::finish(tape, steps, built.every_step)
     }
 
     fn weights(built: &RecurrentWeights) -> Option<ParamId> {
@@ -110,21 +116,20 @@ impl LayerKind for Lstm {
     }
 
     fn settings(&self) -> Vec<Setting> {
-        vec![Setting::count("hidden", self.hidden)]
+        recurrent::settings(self.hidden, self.every_step)
     }
 
     fn with_setting(&self, setting: Setting) -> Option<Lstm> {
-        match (setting.key, setting.value) {
-            ("hidden", SettingValue::Count(hidden)) => Some(Lstm { hidden }),
-            _ => None,
-        }
+        recurrent::with_setting(self.hidden, self.every_step, setting)
+            .map(|(hidden, every_step)| Lstm { hidden, every_step })
     }
 
     fn token(&self) -> String {
-        recurrent::token(Self::KEY, self.hidden)
+        recurrent::token(Self::KEY, self.hidden, self.every_step)
     }
 
     fn from_token(token: &str) -> Option<Lstm> {
-        recurrent::from_token(token, Self::KEY).map(|hidden| Lstm { hidden })
+        recurrent::from_token(token, Self::KEY)
+            .map(|(hidden, every_step)| Lstm { hidden, every_step })
     }
 }

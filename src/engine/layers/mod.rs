@@ -63,6 +63,8 @@ pub enum SettingValue {
     /// A probability in `[0, 1)`: dropout's rate.
     Rate(f32),
     Activation(Activation),
+    /// On or off: whether a recurrent layer gives every step's state.
+    Switch(bool),
 }
 
 /// One setting of a layer: its key (the builder's label and field name) and value.
@@ -476,6 +478,7 @@ mod tests {
                         SettingValue::Count(n) => SettingValue::Count(n + 1),
                         SettingValue::Rate(r) => SettingValue::Rate(r / 2.0),
                         SettingValue::Activation(_) => SettingValue::Activation(Activation::Gelu),
+                        SettingValue::Switch(on) => SettingValue::Switch(!on),
                     },
                     ..setting
                 };

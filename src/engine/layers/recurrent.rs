@@ -9,9 +9,10 @@
 //! `gates · hidden`. The state starts at zero, so the first step multiplies `x_1` by the rows of
 //! `W` that read the input only.
 
-use super::{Initialising, MAX_WIDTH, leading_number};
+use super::{Initialising, MAX_WIDTH, Setting, SettingValue, leading_number};
 use crate::engine::error::EngineError;
 use crate::engine::init::Initializer;
+use crate::engine::model_tape::LayerNodes;
 use crate::engine::params::{ParamId, ParamRole, Params};
 use crate::engine::tape::{NodeId, Tape};
 use crate::engine::tensor::Tensor;
@@ -31,19 +32,59 @@ pub struct StepNodes {
     pub gates: Vec<(&'static str, NodeId)>,
 }
 
-/// Every time step of a recurrent layer on the tape, first to last.
+/// Every time step of a recurrent layer on the tape, first to last, and its output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecurrentNodes {
     pub steps: Vec<StepNodes>,
+    /// The last step's state `[batch, hidden]`, or every step's `[batch, steps, hidden]`.
+    pub output: NodeId,
 }
 
-impl RecurrentNodes {
-    /// The last step's state: the layer's output.
-    pub fn output(&self) -> NodeId {
-        self.steps
-            .last()
-            .expect("a sequence has at least one step")
-            .state
+/// The layer's nodes once its steps are recorded: its output is the last step's state, or, with
+/// `every_step`, every step's state as a sequence for a recurrent layer after it.
+pub(super) fn finish(
+    tape: &mut Tape,
+    steps: Vec<StepNodes>,
+    every_step: bool,
+) -> Result<LayerNodes, EngineError> {
+    let last = steps
+        .last()
+        .expect("a sequence has at least one step")
+        .state;
+    let output = match every_step {
+        false => last,
+        true => {
+            let mut joined = steps[0].state;
+            for step in &steps[1..] {
+                joined = tape.concat(joined, step.state, 1)?;
+            }
+            tape.unflatten(joined, steps.len())?
+        }
+    };
+    Ok(LayerNodes::Recurrent(RecurrentNodes { steps, output }))
+}
+
+/// A cell's settings: its state size, and whether it gives every step's state.
+pub(super) fn settings(hidden: usize, every_step: bool) -> Vec<Setting> {
+    vec![
+        Setting::count("hidden", hidden),
+        Setting {
+            key: "every_step",
+            value: SettingValue::Switch(every_step),
+        },
+    ]
+}
+
+/// `(hidden, every_step)` with `setting` changed, if it is one of a cell's.
+pub(super) fn with_setting(
+    hidden: usize,
+    every_step: bool,
+    setting: Setting,
+) -> Option<(usize, bool)> {
+    match (setting.key, setting.value) {
+        ("hidden", SettingValue::Count(hidden)) => Some((hidden, every_step)),
+        ("every_step", SettingValue::Switch(every_step)) => Some((hidden, every_step)),
+        _ => None,
     }
 }
 
@@ -57,6 +98,8 @@ pub struct RecurrentWeights {
     pub features: usize,
     pub hidden: usize,
     pub steps: usize,
+    /// Whether the layer gives every step's state.
+    pub every_step: bool,
 }
 
 /// `(steps, features)` of sequences shaped `[batch, steps, features]`, or why `shape` is not
@@ -71,22 +114,26 @@ pub(super) fn sequence_shape(shape: &[usize], title: &str) -> Result<(usize, usi
     }
 }
 
-/// The output shape (the last step's state) and the number of scalars learned by a cell of
-/// `gates` gates and `hidden` values of state on `shape`.
+/// The output shape (the last step's state, or every step's) and the number of scalars learned
+/// by a cell of `gates` gates and `hidden` values of state on `shape`.
 pub(super) fn output(
     shape: &[usize],
-    hidden: usize,
+    (hidden, every_step): (usize, bool),
     gates: usize,
     title: &str,
 ) -> Result<(Vec<usize>, usize), EngineError> {
-    let (_, features) = sequence_shape(shape, title)?;
+    let (steps, features) = sequence_shape(shape, title)?;
     if hidden == 0 || hidden > MAX_WIDTH {
         return Err(EngineError::InvalidConfig(format!(
             "{title} needs 1 to {MAX_WIDTH} values of state, not {hidden}"
         )));
     }
     let parameters = (hidden + features + 1) * gates * hidden;
-    Ok((vec![shape[0], hidden], parameters))
+    let output = match every_step {
+        false => vec![shape[0], hidden],
+        true => vec![shape[0], steps, hidden],
+    };
+    Ok((output, parameters))
 }
 
 /// Creates `W` and `b` for examples of `in_shape` (`[steps, features]`): uniform in
@@ -95,7 +142,7 @@ pub(super) fn output(
 /// gate, so that it keeps its state from the start).
 pub(super) fn init(
     in_shape: &[usize],
-    hidden: usize,
+    (hidden, every_step): (usize, bool),
     gates: usize,
     bias_ones: std::ops::Range<usize>,
     init: &mut Initialising<'_>,
@@ -125,6 +172,7 @@ pub(super) fn init(
         features,
         hidden,
         steps,
+        every_step,
     })
 }
 
@@ -204,13 +252,21 @@ pub(super) fn gate(
     tape.slice(sums, 1, gate * hidden, hidden)
 }
 
-/// A cell's link token, `{key}{hidden}`: "lstm64".
-pub(super) fn token(key: &str, hidden: usize) -> String {
-    format!("{key}{hidden}")
+/// A cell's link token, `{key}{hidden}`, then `seq` when it gives every step: "lstm64",
+/// "gru32seq".
+pub(super) fn token(key: &str, hidden: usize, every_step: bool) -> String {
+    match every_step {
+        false => format!("{key}{hidden}"),
+        true => format!("{key}{hidden}seq"),
+    }
 }
 
-/// The state size of a token `{key}{hidden}`.
-pub(super) fn from_token(token: &str, key: &str) -> Option<usize> {
+/// `(hidden, every_step)` of a token `{key}{hidden}[seq]`.
+pub(super) fn from_token(token: &str, key: &str) -> Option<(usize, bool)> {
     let (hidden, rest) = leading_number(token.strip_prefix(key)?, 1..=MAX_WIDTH)?;
-    rest.is_empty().then_some(hidden)
+    match rest {
+        "" => Some((hidden, false)),
+        "seq" => Some((hidden, true)),
+        _ => None,
+    }
 }

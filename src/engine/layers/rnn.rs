@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentNodes, RecurrentWeights, StepNodes};
-use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
+use super::recurrent::{self, RecurrentWeights, StepNodes};
+use super::{Initialising, LayerKind, RecordingFor, Setting};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::model_tape::LayerNodes;
@@ -15,6 +15,9 @@ use crate::engine::tape::{NodeId, Tape};
 pub struct Rnn {
     /// Values of state carried from one step to the next.
     pub hidden: usize,
+    /// Whether it gives every step's state (for a recurrent layer after it), not the last's.
+    #[serde(default)]
+    pub every_step: bool,
 }
 
 impl LayerKind for Rnn {
@@ -24,11 +27,14 @@ impl LayerKind for Rnn {
     const TITLE: &'static str = "RNN";
 
     fn first() -> Rnn {
-        Rnn { hidden: 16 }
+        Rnn {
+            hidden: 16,
+            every_step: false,
+        }
     }
 
     fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-        recurrent::output(shape, self.hidden, 1, "an RNN layer")
+        recurrent::output(shape, (self.hidden, self.every_step), 1, "an RNN layer")
     }
 
     fn init(
@@ -36,7 +42,7 @@ impl LayerKind for Rnn {
         in_shape: &[usize],
         init: &mut Initialising<'_>,
     ) -> Result<RecurrentWeights, EngineError> {
-        recurrent::init(in_shape, self.hidden, 1, 0..0, init)
+        recurrent::init(in_shape, (self.hidden, self.every_step), 1, 0..0, init)
     }
 
     fn record(
@@ -61,7 +67,7 @@ impl LayerKind for Rnn {
                 gates: Vec::new(),
             });
         }
-        Ok(LayerNodes::Recurrent(RecurrentNodes { steps }))
+        recurrent::finish(tape, steps, built.every_step)
     }
 
     fn weights(built: &RecurrentWeights) -> Option<ParamId> {
@@ -69,21 +75,20 @@ impl LayerKind for Rnn {
     }
 
     fn settings(&self) -> Vec<Setting> {
-        vec![Setting::count("hidden", self.hidden)]
+        recurrent::settings(self.hidden, self.every_step)
     }
 
     fn with_setting(&self, setting: Setting) -> Option<Rnn> {
-        match (setting.key, setting.value) {
-            ("hidden", SettingValue::Count(hidden)) => Some(Rnn { hidden }),
-            _ => None,
-        }
+        recurrent::with_setting(self.hidden, self.every_step, setting)
+            .map(|(hidden, every_step)| Rnn { hidden, every_step })
     }
 
     fn token(&self) -> String {
-        recurrent::token(Self::KEY, self.hidden)
+        recurrent::token(Self::KEY, self.hidden, self.every_step)
     }
 
     fn from_token(token: &str) -> Option<Rnn> {
-        recurrent::from_token(token, Self::KEY).map(|hidden| Rnn { hidden })
+        recurrent::from_token(token, Self::KEY)
+            .map(|(hidden, every_step)| Rnn { hidden, every_step })
     }
 }

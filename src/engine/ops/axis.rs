@@ -8,6 +8,10 @@
 //! GPU twin: shader `shaders/axis.wgsl` (`copy_along_axis`); launcher
 //! `gpu::Commands::copy_along_axis` (`src/gpu/tensor_kernels.rs`); parity cases: `Case::Slice` and
 //! `Case::Concat` in `tests/gpu_common/kernel_cases.rs`.
+//!
+//! Also the shape rule of `Op::Unflatten` (`[n, len·k]` as `[n, len, k]`: the same values, so
+//! its forward and backward are flatten's copies; on the GPU a view of its input's buffer, tested
+//! by the stacked recurrent case of `tests/gpu_sequential_training.rs`).
 
 use super::OutputShape;
 use crate::engine::error::EngineError;
@@ -196,6 +200,20 @@ pub fn concat_backward(
     concat_copy(axis, slot, a.shape(), b.shape())
         .reversed()
         .run(upstream.data(), grad.data_mut(), true);
+}
+
+/// `[n, len·k]` read as `[n, len, k]`, or why `input` cannot be.
+pub fn unflatten_shape(len: usize, input: &[usize]) -> Result<OutputShape, EngineError> {
+    match *input {
+        [rows, width] if len > 0 && width % len == 0 && width > 0 => {
+            Ok(OutputShape::Sequences([rows, len, width / len]))
+        }
+        _ => Err(EngineError::shape(
+            "unflatten",
+            format!("[batch, n] with n a multiple of {len}"),
+            format!("{input:?}"),
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,9 @@ pub enum Op {
     AvgPool2d { size: usize, stride: usize },
     /// `[n, c, h, w]` to `[n, c·h·w]`, the values in the same order; inputs `[x]`.
     Flatten,
+    /// `[n, len·k]` to `[n, len, k]`, the values in the same order (a recurrent layer's states,
+    /// one after the other, as a sequence for the next); inputs `[x]`.
+    Unflatten { len: usize },
     /// `γ (x - μ) / sqrt(σ² + ε) + β` per feature of `[n, features]` or per channel of
     /// `[n, c, h, w]`, with the batch's statistics or running ones (see [`NormStatistics`] for
     /// the inputs). No gradient flows into the running statistics.
@@ -118,6 +121,8 @@ pub enum OutputShape {
     Matrix(usize, usize),
     /// A batch of feature maps `[batch, channels, height, width]`.
     FeatureMaps([usize; 4]),
+    /// A batch of sequences `[batch, steps, features]`.
+    Sequences([usize; 3]),
     /// The shape of the input in slot `like` with `axis` resized to `size`.
     Resized {
         like: usize,
@@ -143,6 +148,10 @@ impl OutputShape {
             OutputShape::FeatureMaps(shape) => {
                 dims[..4].copy_from_slice(&shape);
                 4
+            }
+            OutputShape::Sequences(shape) => {
+                dims[..3].copy_from_slice(&shape);
+                3
             }
             OutputShape::Resized { like, axis, size } => {
                 dims[..inputs[like].len()].copy_from_slice(inputs[like]);
@@ -186,6 +195,7 @@ impl Op {
             Op::MaxPool2d { .. } => "max_pool2d",
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::Flatten => "flatten",
+            Op::Unflatten { .. } => "unflatten",
             Op::BatchNorm(_) => "batch_norm",
             Op::Dropout => "dropout",
             Op::Slice { .. } => "slice",
@@ -216,6 +226,7 @@ impl Op {
             | Op::MaxPool2d { .. }
             | Op::AvgPool2d { .. }
             | Op::Flatten
+            | Op::Unflatten { .. }
             | Op::Slice { .. } => 1,
         }
     }
@@ -243,6 +254,7 @@ impl Op {
             | Op::MaxPool2d { .. }
             | Op::AvgPool2d { .. }
             | Op::Flatten
+            | Op::Unflatten { .. }
             | Op::Slice { .. }
             | Op::Concat { .. } => true,
         }
@@ -275,6 +287,7 @@ impl Op {
                 pool::output_shape(self.name(), size, stride, inputs[0])
             }
             Op::Flatten => pool::flatten_shape(inputs[0]),
+            Op::Unflatten { len } => axis::unflatten_shape(len, inputs[0]),
             Op::BatchNorm(_) => batch_norm::output_shape(inputs),
             Op::Dropout => dropout::output_shape(inputs[0], inputs[1]),
             Op::Slice { axis, start, len } => axis::slice_shape(axis, start, len, inputs[0]),
@@ -308,7 +321,7 @@ impl Op {
                 pool::max_forward(size, stride, inputs[0], out, scratch)
             }
             Op::AvgPool2d { size, stride } => pool::average_forward(size, stride, inputs[0], out),
-            Op::Flatten => pool::flatten_forward(inputs[0], out),
+            Op::Flatten | Op::Unflatten { .. } => pool::flatten_forward(inputs[0], out),
             Op::BatchNorm(statistics) => {
                 batch_norm::forward(statistics, inputs, out, &mut scratch.batch_norm)
             }
@@ -341,6 +354,7 @@ impl Op {
             | Op::MaxPool2d { .. }
             | Op::AvgPool2d { .. }
             | Op::Flatten
+            | Op::Unflatten { .. }
             | Op::BatchNorm(_)
             | Op::Dropout
             | Op::Slice { .. }
@@ -408,7 +422,9 @@ impl Op {
             Op::AvgPool2d { size, stride } => {
                 pool::average_backward(size, stride, inputs[0], upstream, grad)
             }
-            Op::Flatten => elementwise::accumulate(upstream.data(), 1.0, grad.data_mut()),
+            Op::Flatten | Op::Unflatten { .. } => {
+                elementwise::accumulate(upstream.data(), 1.0, grad.data_mut())
+            }
             Op::BatchNorm(statistics) => batch_norm::backward(
                 slot,
                 statistics,

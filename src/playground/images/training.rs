@@ -623,7 +623,10 @@ mod tests {
             model: SequentialConfig::new(
                 &[length, 1],
                 vec![
-                    LayerConfig::Lstm(Lstm { hidden: 16 }),
+                    LayerConfig::Lstm(Lstm {
+                        hidden: 16,
+                        every_step: false,
+                    }),
                     LayerConfig::dense(task.outputs(length), Activation::Linear),
                 ],
             ),

@@ -175,6 +175,18 @@ fn setting_field(
                 </label>
             }
         }
+        SettingValue::Switch(on) => {
+            let onchange = Callback::from(move |event: Event| {
+                let input: HtmlInputElement = event.target_unchecked_into();
+                change(SettingValue::Switch(input.checked()));
+            });
+            html! {
+                <label class="layer-field">
+                    <input type="checkbox" checked={on} disabled={locked} data-testid={testid} {onchange} />
+                    {key.replace('_', " ")}
+                </label>
+            }
+        }
         SettingValue::Activation(current) => {
             let onchange = Callback::from(move |event: Event| {
                 let select: HtmlSelectElement = event.target_unchecked_into();

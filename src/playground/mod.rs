@@ -15,6 +15,7 @@ pub mod loss_examples;
 pub mod one_weight;
 pub mod optimizer_race;
 pub mod page;
+pub mod sequences;
 pub mod session;
 pub mod url_state;
 pub mod word_counts;

@@ -1,0 +1,125 @@
+//! A recurrent network unrolled in time for one sequence: every step's input, state (an LSTM's
+//! cell state too) and gates, and the prediction, read from the engine's own evaluation tape, so
+//! that the page shows the very numbers the network computes.
+
+use crate::engine::{EngineError, OutputTransform, Sequential, Tensor};
+
+/// One time step of one recurrent layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepValues {
+    /// `x_t`: the step's input (one value per feature).
+    pub input: Vec<f32>,
+    /// `h_t`.
+    pub state: Vec<f32>,
+    /// An LSTM's `C_t`.
+    pub cell: Option<Vec<f32>>,
+    /// The gates and the candidate, by the course's names ("f", "i", "o", "C~"; "z", "r", "h~").
+    pub gates: Vec<(&'static str, Vec<f32>)>,
+}
+
+/// Every recurrent layer's steps, first layer first, and the prediction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unrolled {
+    pub layers: Vec<Vec<StepValues>>,
+    /// The probability of each class.
+    pub probabilities: Vec<f32>,
+}
+
+/// Runs `model` on one sequence of `bits` (one value a step) and reads every step back.
+pub fn unroll(model: &Sequential, bits: &[f32]) -> Result<Unrolled, EngineError> {
+    let example = &model.config().input;
+    let mut recorded = model.record(1, OutputTransform::Softmax, None)?;
+    let mut shape = vec![1];
+    shape.extend(example);
+    let input = Tensor::from_vec(&shape, bits.to_vec())?;
+    recorded.tape.set_input(recorded.input, &input)?;
+    recorded.tape.forward(model.params())?;
+    let tape = &recorded.tape;
+    let values = |id| tape.value(id).data().to_vec();
+    let layers = recorded
+        .recurrent_layers()
+        .map(|layer| {
+            layer
+                .steps
+                .iter()
+                .map(|step| StepValues {
+                    input: values(step.input),
+                    state: values(step.state),
+                    cell: step.cell.map(values),
+                    gates: step
+                        .gates
+                        .iter()
+                        .map(|&(name, id)| (name, values(id)))
+                        .collect(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Unrolled {
+        layers,
+        probabilities: values(recorded.prediction),
+    })
+}
+
+/// The bits of a typed sequence ("0 1 0 0 1", "01001" or "0,1,0,0,1"): exactly `length` of
+/// them, or why not.
+pub fn parse_bits(text: &str, length: usize) -> Result<Vec<f32>, String> {
+    let bits: Vec<f32> = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ',')
+        .map(|c| match c {
+            '0' => Ok(0.0),
+            '1' => Ok(1.0),
+            other => Err(format!("`{other}` is not a bit: type 0s and 1s")),
+        })
+        .collect::<Result<_, _>>()?;
+    if bits.len() != length {
+        return Err(format!(
+            "{} bits typed: this network reads sequences of {length}",
+            bits.len()
+        ));
+    }
+    Ok(bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playground::sequences::SequenceSettings;
+
+    #[test]
+    fn an_unrolled_lstm_shows_every_step_and_its_gates() {
+        let settings = SequenceSettings {
+            layers: 2,
+            ..SequenceSettings::default()
+        };
+        let model = settings.model().init().unwrap();
+        let bits = parse_bits("0 1 0 0 1 1 0 1", 8).unwrap();
+        let unrolled = unroll(&model, &bits).unwrap();
+        assert_eq!(unrolled.layers.len(), 2);
+        for layer in &unrolled.layers {
+            assert_eq!(layer.len(), 8);
+            assert_eq!(layer[0].gates.len(), 3, "no forget gate at the first step");
+            assert_eq!(layer[1].gates.len(), 4);
+            assert!(
+                layer
+                    .iter()
+                    .all(|step| step.state.len() == 16 && step.cell.is_some())
+            );
+        }
+        // The first layer reads the bits; the second reads the first's states.
+        let inputs: Vec<f32> = unrolled.layers[0].iter().map(|s| s.input[0]).collect();
+        assert_eq!(inputs, bits);
+        assert_eq!(unrolled.layers[1][3].input, unrolled.layers[0][3].state);
+        assert_eq!(unrolled.probabilities.len(), 9);
+        let total: f32 = unrolled.probabilities.iter().sum();
+        assert!((total - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn typed_bits_are_read_or_refused_in_words() {
+        assert_eq!(parse_bits("01,1 0", 4).unwrap(), vec![0.0, 1.0, 1.0, 0.0]);
+        assert!(parse_bits("0 1 2", 3).unwrap_err().contains("`2`"));
+        assert!(parse_bits("0 1", 3).unwrap_err().contains("2 bits"));
+    }
+}

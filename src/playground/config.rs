@@ -3,6 +3,7 @@
 
 use super::images::training::RunSettings;
 use super::page::Page;
+use super::sequences::SequenceSettings;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{
     Activation, Initializer, LayerSpec, Loss, ModelConfig, OptimizerConfig, OptimizerKind,
@@ -142,6 +143,8 @@ pub struct PlaygroundConfig {
     pub example_label: f32,
     /// The Images page's network and how it trains.
     pub images: RunSettings,
+    /// The Sequences page's task, network and how it trains.
+    pub sequences: SequenceSettings,
 }
 
 impl Default for PlaygroundConfig {
@@ -172,6 +175,7 @@ impl Default for PlaygroundConfig {
             example: None,
             example_label: 0.0,
             images: RunSettings::default(),
+            sequences: SequenceSettings::default(),
         }
     }
 }

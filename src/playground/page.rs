@@ -14,10 +14,11 @@ pub enum Page {
     OneWeight,
     Convolution,
     Images,
+    Sequences,
 }
 
 impl Page {
-    pub const ALL: [Page; 10] = [
+    pub const ALL: [Page; 11] = [
         Page::Playground,
         Page::Lessons,
         Page::Backprop,
@@ -28,6 +29,7 @@ impl Page {
         Page::OneWeight,
         Page::Convolution,
         Page::Images,
+        Page::Sequences,
     ];
 
     /// The short name used in the URL and in test hooks (`nav-<key>`).
@@ -43,6 +45,7 @@ impl Page {
             Page::OneWeight => "one-weight",
             Page::Convolution => "convolution",
             Page::Images => "images",
+            Page::Sequences => "sequences",
         }
     }
 
@@ -58,6 +61,7 @@ impl Page {
             Page::OneWeight => "One weight",
             Page::Convolution => "Convolution",
             Page::Images => "Images (MNIST)",
+            Page::Sequences => "Sequences (RNN)",
         }
     }
 

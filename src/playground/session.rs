@@ -200,6 +200,13 @@ impl Session {
         self.config.images = settings;
     }
 
+    pub fn set_sequence_settings(
+        &mut self,
+        settings: crate::playground::sequences::SequenceSettings,
+    ) {
+        self.config.sequences = settings;
+    }
+
     pub fn train_points(&self) -> &[Point] {
         &self.train_points
     }

@@ -4,6 +4,7 @@
 use super::config::{InitChoice, PlaygroundConfig, ProblemType};
 use super::images::settings_url;
 use super::page::Page;
+use super::sequences;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{Activation, Described, Loss, OptimizerKind, Regularization};
 
@@ -79,6 +80,7 @@ pub fn to_hash(config: &PlaygroundConfig) -> String {
         .into_iter()
         .chain(present)
         .chain(settings_url::fields(&config.images))
+        .chain(sequences::settings::fields(&config.sequences))
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join("&")
@@ -196,7 +198,9 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
             &mut config.example_label,
             value.parse().ok().filter(|v: &f32| v.is_finite()),
         ),
-        _ => settings_url::apply_field(&mut config.images, key, value).unwrap_or(false),
+        _ => settings_url::apply_field(&mut config.images, key, value)
+            .or_else(|| sequences::settings::apply_field(&mut config.sequences, key, value))
+            .unwrap_or(false),
     }
 }
 

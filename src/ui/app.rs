@@ -15,11 +15,13 @@ use super::lessons::{Convolution, OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel, goal_reached};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
+use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
 use crate::playground::images::training::RunSettings;
+use crate::playground::sequences::SequenceSettings;
 use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
 use gloo::events::EventListener;
@@ -75,6 +77,7 @@ pub enum Msg {
     Gpu(GpuMsg),
     /// The Images page's settings changed (they go into the URL).
     ImagesSettings(RunSettings),
+    SequenceSettings(SequenceSettings),
 }
 
 pub struct App {
@@ -98,6 +101,8 @@ pub struct App {
     gpu_grid: Option<Vec<crate::engine::Tensor>>,
     /// Whether the Images page was opened (it stays mounted from then on).
     images_opened: std::cell::Cell<bool>,
+    /// Whether the Sequences page was opened once (it then stays, hidden when not shown).
+    sequences_opened: std::cell::Cell<bool>,
     gpu: GpuLink,
     /// Every view's way back to `update`, made once: a callback made in `view` would be a new
     /// one each frame, and every component taking it would render again though nothing changed.
@@ -144,6 +149,7 @@ impl Component for App {
             batch: None,
             gpu_grid: None,
             images_opened: std::cell::Cell::new(false),
+            sequences_opened: std::cell::Cell::new(false),
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             send: ctx.link().callback(|msg: Msg| msg),
             shown_points: RefCell::new(None),
@@ -255,6 +261,11 @@ impl Component for App {
                 self.write_url();
                 return false;
             }
+            Msg::SequenceSettings(settings) => {
+                self.session.set_sequence_settings(settings);
+                self.write_url();
+                return false;
+            }
             Msg::Gpu(msg) => match self.gpu.receive(msg) {
                 None => {}
                 Some(Ok(trained)) => {
@@ -340,7 +351,7 @@ impl Component for App {
             Page::OneWeight => html! { <OneWeight /> },
             Page::Convolution => html! { <Convolution /> },
             // Drawn below, kept alive while hidden.
-            Page::Images => html! {},
+            Page::Images | Page::Sequences => html! {},
         };
         // The Images page keeps its worker and its run while the learner looks elsewhere.
         if page == Page::Images {
@@ -354,6 +365,18 @@ impl Component for App {
                 </div>
             }
         });
+        // So does the Sequences page.
+        if page == Page::Sequences {
+            self.sequences_opened.set(true);
+        }
+        let sequences = self.sequences_opened.get().then(|| {
+            html! {
+                <div class={classes!("sequences-host", (page != Page::Sequences).then_some("hidden"))}>
+                    <SequencesPage settings={self.session.config().sequences.clone()}
+                        on_settings={ctx.link().callback(Msg::SequenceSettings)} />
+                </div>
+            }
+        });
         html! {
             <div class="app">
                 <header class="title-bar">
@@ -364,6 +387,7 @@ impl Component for App {
                 {banner.unwrap_or_default()}
                 {content}
                 {images.unwrap_or_default()}
+                {sequences.unwrap_or_default()}
             </div>
         }
     }

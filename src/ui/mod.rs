@@ -18,6 +18,7 @@ mod loss_chart;
 mod network_view;
 mod output_panel;
 mod pointer;
+mod sequences;
 mod shared;
 
 use wasm_bindgen::prelude::wasm_bindgen;

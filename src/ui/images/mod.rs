@@ -2,7 +2,7 @@
 //! digit and see what every layer makes of it.
 
 mod confusion_view;
-mod curves;
+pub(crate) mod curves;
 mod data_card;
 mod digits_download;
 pub mod draw_pad;
@@ -15,10 +15,10 @@ mod pacing;
 mod page;
 mod probability_bars;
 mod test_digits;
-mod training_card;
+pub(crate) mod training_card;
 mod training_loop;
 mod value_image;
 pub mod worker;
-mod worker_link;
+pub(crate) mod worker_link;
 
 pub use page::ImagesPage;

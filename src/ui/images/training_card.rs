@@ -32,6 +32,15 @@ pub struct TrainingCardProps {
     pub on_train: Callback<()>,
     pub on_pause: Callback<()>,
     pub on_reset: Callback<()>,
+    /// The Train button's test hook.
+    #[prop_or(AttrValue::Static("images-train"))]
+    pub train_id: AttrValue,
+    /// What the augmentation checkbox says, where the data has one.
+    #[prop_or(Some(AttrValue::Static("shift digits by up to 2 px")))]
+    pub augmentation: Option<AttrValue>,
+    /// What one example is called in the speed readout.
+    #[prop_or(AttrValue::Static("examples"))]
+    pub examples: AttrValue,
 }
 
 #[component]
@@ -57,7 +66,7 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
             </label>
         }
     };
-    let check = |label: &'static str,
+    let check = |label: AttrValue,
                  key: &'static str,
                  value: bool,
                  apply: fn(&mut RunSettings, bool)| {
@@ -113,7 +122,7 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
             <div class="run-status">
                 <progress value={format!("{fraction:.4}")} max="1" data-testid="train-progress" />
                 <span data-testid="images-epoch">{format!("epoch {:.2} of {}", p.epochs_done(), p.epochs)}</span>
-                {" · "}<span data-testid="examples-per-second">{format!("{:.0} examples/s", props.examples_per_second)}</span>
+                {" · "}<span data-testid="examples-per-second">{format!("{:.0} {}/s", props.examples_per_second, props.examples)}</span>
                 {" · "}<span>{format!("learning rate {:.5}", p.learning_rate)}</span>
             </div>
         }
@@ -143,10 +152,12 @@ pub fn TrainingCard(props: &TrainingCardProps) -> Html {
                 </select>
             </label>
             {number("learning rate", "learning-rate", settings.learning_rate.to_string(), |s, v| s.learning_rate = v as f32)}
-            {check("cosine decay of the rate", "cosine", settings.cosine_decay, |s, v| s.cosine_decay = v)}
-            {check("shift digits by up to 2 px", "augment", settings.augment, |s, v| s.augment = v)}
+            {check("cosine decay of the rate".into(), "cosine", settings.cosine_decay, |s, v| s.cosine_decay = v)}
+            if let Some(label) = props.augmentation.clone() {
+                {check(label, "augment", settings.augment, |s, v| s.augment = v)}
+            }
             <div class="row buttons">
-                <button class="primary" onclick={action} disabled={!props.can_train || finished} data-testid="images-train">{button}</button>
+                <button class="primary" onclick={action} disabled={!props.can_train || finished} data-testid={props.train_id.clone()}>{button}</button>
                 <button onclick={props.on_reset.reform(|_| ())} disabled={props.state == RunState::Idle} data-testid="images-reset">{"Reset"}</button>
             </div>
             {status.unwrap_or_default()}

@@ -344,6 +344,7 @@ async fn every_page_fits_a_1280_pixel_window() {
         "one-weight",
         "convolution",
         "images",
+        "sequences",
     ] {
         let nav = format!("nav-{key}");
         page.click(&nav).await;

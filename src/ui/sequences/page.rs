@@ -1,0 +1,325 @@
+//! The Sequences page: keeps its training worker (the same loop as the Images page's, fed a
+//! sequence task instead of digits), the curves and the latest test accuracy, and a copy of the
+//! network (its weights follow the worker's tests) unrolled in time for a typed sequence.
+
+use super::setup_card::SetupCard;
+use super::unrolled_view::UnrolledView;
+use crate::data::sequences::SequenceTask;
+use crate::engine::Sequential;
+use crate::playground::images::protocol::{Command, Report};
+use crate::playground::images::training::{Progress, RunSettings};
+use crate::playground::sequences::{SequenceSettings, Unrolled, parse_bits, unroll};
+use crate::ui::images::curves::{Curves, TestPoint};
+use crate::ui::images::training_card::{RunState, TrainingCard};
+use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
+use crate::ui::shared::Shared;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+pub enum Msg {
+    Worker(WorkerReport),
+    Settings(SequenceSettings),
+    Training(RunSettings),
+    Train,
+    Pause,
+    Reset,
+    Bits(String),
+    DismissMessage,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SequencesPageProps {
+    /// The set-up, as the URL has it.
+    pub settings: SequenceSettings,
+    /// Called with the set-up whenever the learner changes it.
+    pub on_settings: Callback<SequenceSettings>,
+}
+
+pub struct SequencesPage {
+    worker: TrainingWorker,
+    worker_ready: bool,
+    gpu: Option<Result<String, String>>,
+    settings: SequenceSettings,
+    state: RunState,
+    progress: Option<Progress>,
+    examples_per_second: f32,
+    train_loss: Shared<Vec<(f32, f32)>>,
+    tests: Shared<Vec<TestPoint>>,
+    accuracy: Option<f32>,
+    model: Sequential,
+    bits: String,
+    unrolled: Result<Unrolled, String>,
+    message: Option<String>,
+}
+
+/// A sequence of `length` bits to start the unrolled view with: 0 1 0 0 1 1 0 1 …
+fn example_bits(length: usize) -> String {
+    (0..length)
+        .map(|t| if (t * 5 + 1) % 3 == 2 { "1" } else { "0" })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Component for SequencesPage {
+    type Message = Msg;
+    type Properties = SequencesPageProps;
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let on_report = ctx.link().callback(Msg::Worker);
+        let mut message = None;
+        let worker = TrainingWorker::spawn(on_report.clone()).unwrap_or_else(|reason| {
+            message = Some(format!(
+                "This browser could not start a training worker ({reason}): training runs on the \
+                 page itself, in short slices."
+            ));
+            TrainingWorker::in_page(on_report)
+        });
+        let settings = ctx.props().settings.clone();
+        let model = initial_model(&settings);
+        let bits = example_bits(settings.length);
+        let mut page = SequencesPage {
+            worker,
+            worker_ready: false,
+            gpu: None,
+            state: RunState::Idle,
+            progress: None,
+            examples_per_second: 0.0,
+            train_loss: Shared::new(Vec::new()),
+            tests: Shared::new(Vec::new()),
+            accuracy: None,
+            model,
+            bits,
+            unrolled: Err(String::new()),
+            message,
+            settings,
+        };
+        page.refresh_unrolled();
+        page
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Worker(report) => self.on_report(ctx, report),
+            Msg::Settings(settings) => {
+                ctx.props().on_settings.emit(settings.clone());
+                self.adopt_settings(settings);
+            }
+            Msg::Training(run) => {
+                let settings = self.settings.with_training(&run);
+                ctx.props().on_settings.emit(settings.clone());
+                self.adopt_settings(settings);
+            }
+            Msg::Train => match self.state {
+                RunState::Paused => {
+                    self.worker.send(&Command::Play);
+                    self.state = RunState::Training;
+                    self.message = None;
+                }
+                RunState::Idle | RunState::Finished => {
+                    if let Err(error) = self.settings.validate() {
+                        self.message = Some(format!("This set-up cannot train: {error}"));
+                        return true;
+                    }
+                    self.clear_history();
+                    self.message = None;
+                    self.worker.send(&Command::Start {
+                        settings: self.settings.run_settings(),
+                    });
+                    self.state = RunState::Training;
+                }
+                RunState::Training => {}
+            },
+            Msg::Pause => {
+                self.worker.send(&Command::Pause);
+                self.state = RunState::Paused;
+            }
+            Msg::Reset => {
+                self.worker.send(&Command::Reset);
+                self.state = RunState::Idle;
+                self.clear_history();
+                self.model = initial_model(&self.settings);
+                self.refresh_unrolled();
+            }
+            Msg::Bits(text) => {
+                self.bits = text;
+                self.refresh_unrolled();
+            }
+            Msg::DismissMessage => self.message = None,
+        }
+        true
+    }
+
+    /// A link or a hand-edited hash brought another set-up.
+    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
+        let settings = &ctx.props().settings;
+        if *settings == self.settings {
+            return false;
+        }
+        self.adopt_settings(settings.clone());
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let run = self.settings.run_settings();
+        let accuracy = self
+            .accuracy
+            .map_or("–".to_string(), |a| format!("{:.1}%", 100.0 * a));
+        let on_bits = link.callback(|event: InputEvent| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            Msg::Bits(input.value())
+        });
+        html! {
+            <div class="sequences-page" data-testid="sequences-page">
+                <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="seq-message" role="status">
+                    {self.message.clone().unwrap_or_default()}
+                    if self.message.is_some() {
+                        <button class="dismiss" aria-label="dismiss" onclick={link.callback(|_| Msg::DismissMessage)}>{"×"}</button>
+                    }
+                </div>
+                <main class="sequences-columns">
+                    <div class="sequences-setup-column">
+                        <SetupCard settings={self.settings.clone()} locked={self.state != RunState::Idle}
+                            on_change={link.callback(Msg::Settings)} />
+                        <TrainingCard settings={run} state={self.state} can_train={self.worker_ready}
+                            progress={self.progress} examples_per_second={self.examples_per_second} gpu={self.gpu.clone()}
+                            on_settings={link.callback(Msg::Training)} on_train={link.callback(|_| Msg::Train)}
+                            on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)}
+                            train_id="train" augmentation={None::<AttrValue>} examples="sequences" />
+                    </div>
+                    <div class="sequences-results">
+                        <section class="card" aria-labelledby="seq-results-title">
+                            <h3 id="seq-results-title">{"Test accuracy "}
+                                <span class="big-number" data-testid="seq-accuracy" aria-live="polite">{accuracy}</span></h3>
+                            <Curves train_loss={self.train_loss.clone()} tests={self.tests.clone()} epochs={self.settings.epochs as f32} />
+                        </section>
+                        <section class="card unrolled-card" aria-labelledby="unrolled-title">
+                            <h3 id="unrolled-title">{"Unrolled in time"}</h3>
+                            <label class="row">{"a sequence"}
+                                <input type="text" value={self.bits.clone()} oninput={on_bits} data-testid="seq-bits"
+                                    spellcheck="false" autocomplete="off" inputmode="numeric" />
+                            </label>
+                            {match &self.unrolled {
+                                Ok(unrolled) => html! {
+                                    <UnrolledView unrolled={unrolled.clone()} class_names={self.class_names()} />
+                                },
+                                Err(reason) => html! { <p class="hint" role="status" data-testid="seq-bits-error">{reason.clone()}</p> },
+                            }}
+                            <p class="hint">{"Each column is one time step; each strip a vector, one cell per value, orange below zero and blue above (hover a strip, or read it with a screen reader, for its numbers). The state h carries what the network has seen so far to the next step."}</p>
+                        </section>
+                    </div>
+                </main>
+            </div>
+        }
+    }
+}
+
+/// The untrained network of `settings` (the defaults' if they cannot build one).
+fn initial_model(settings: &SequenceSettings) -> Sequential {
+    settings
+        .model()
+        .init()
+        .or_else(|_| SequenceSettings::default().model().init())
+        .expect("the default sequence network builds")
+}
+
+impl SequencesPage {
+    fn adopt_settings(&mut self, settings: SequenceSettings) {
+        let network_changed = settings.model() != self.settings.model();
+        let length_changed = settings.length != self.settings.length;
+        self.settings = settings;
+        if network_changed && self.state == RunState::Idle {
+            self.model = initial_model(&self.settings);
+        }
+        if length_changed {
+            self.bits = example_bits(self.settings.length);
+        }
+        self.refresh_unrolled();
+    }
+
+    /// What each class means, for the prediction: "3 ones", "odd", "first bit 1".
+    fn class_names(&self) -> Vec<String> {
+        let classes = self.settings.task.outputs(self.settings.length);
+        (0..classes)
+            .map(|class| match self.settings.task {
+                SequenceTask::BitCount => format!("{class} ones"),
+                SequenceTask::Parity => ["even", "odd"][class.min(1)].to_string(),
+                SequenceTask::FirstBit => format!("first bit {class}"),
+                SequenceTask::Sine => class.to_string(),
+            })
+            .collect()
+    }
+
+    fn refresh_unrolled(&mut self) {
+        let length = self.model.config().input[0];
+        self.unrolled = parse_bits(&self.bits, length)
+            .and_then(|bits| unroll(&self.model, &bits).map_err(|e| e.to_string()));
+    }
+
+    fn clear_history(&mut self) {
+        self.train_loss = Shared::new(Vec::new());
+        self.tests = Shared::new(Vec::new());
+        self.accuracy = None;
+        self.progress = None;
+    }
+
+    fn on_report(&mut self, ctx: &Context<Self>, WorkerReport { report, weights }: WorkerReport) {
+        match report {
+            // The worker never came up: the same loop runs on the page instead.
+            Report::Failed { message } if !self.worker_ready && !self.worker.runs_in_page() => {
+                self.worker = TrainingWorker::in_page(ctx.link().callback(Msg::Worker));
+                self.message = Some(format!(
+                    "The training worker could not start ({message}): training runs on the page \
+                     itself, in short slices."
+                ));
+            }
+            Report::Ready => self.worker_ready = true,
+            Report::Gpu { found } => self.gpu = Some(found),
+            Report::Notice { message } => self.message = Some(message),
+            Report::Started { .. } => {
+                // The run's network is the set-up's, fresh: the tests bring its weights.
+                self.model = initial_model(&self.settings);
+            }
+            Report::Progress {
+                progress,
+                examples_per_second,
+            } => {
+                if progress.steps > 0 && progress.train_loss.is_finite() {
+                    let point = (progress.epochs_done(), progress.train_loss);
+                    self.train_loss = self.train_loss.changed(|points| points.push(point));
+                }
+                self.progress = Some(progress);
+                self.examples_per_second = examples_per_second;
+            }
+            Report::Tested { report } => {
+                if let Some(weights) = weights {
+                    let mut model = self.model.clone();
+                    if model.params_mut().load_flat(&weights).is_ok() {
+                        self.model = model;
+                    }
+                }
+                let point = TestPoint {
+                    epoch: report.at_epoch,
+                    accuracy: report.accuracy,
+                    loss: report.loss,
+                };
+                self.tests = self.tests.changed(|points| points.push(point));
+                self.accuracy = Some(report.accuracy);
+                self.refresh_unrolled();
+            }
+            Report::Paused { reason } => {
+                if reason.is_some() {
+                    self.state = RunState::Paused;
+                    self.message = reason;
+                }
+            }
+            Report::Finished => self.state = RunState::Finished,
+            Report::Failed { message } => {
+                if self.state == RunState::Training {
+                    self.state = RunState::Idle;
+                }
+                self.message = Some(message);
+            }
+        }
+    }
+}

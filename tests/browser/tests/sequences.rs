@@ -1,0 +1,92 @@
+//! The Sequences page (`#page=sequences`) in the real page: the course's bit counting trains in
+//! the worker to at least 95% test accuracy, the unrolled view shows the typed sequence step by
+//! step and refuses a bad one in words, and the set-up comes from the link (a bad field refused
+//! by name).
+
+use std::time::Duration;
+
+use browser_tests::{LOAD_TIMEOUT, Page};
+use serde_json::Value;
+
+/// Time for the worker to start.
+const READY: Duration = Duration::from_secs(60);
+
+async fn ready_to_train(page: &Page) {
+    page.wait_until(
+        "the Train button is enabled",
+        READY,
+        async || {
+            page.execute("return !document.querySelector('[data-testid=train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &Value::Bool(true),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bit_counting_trains_to_95_percent_and_the_unrolled_view_follows() {
+    let page = Page::launch().await;
+    page.open("/").await;
+    page.click("nav-sequences").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    assert_eq!(page.value("seq-task").await, "count");
+    assert_eq!(page.value("seq-cell").await, "lstm");
+    // The untrained network, unrolled over the example sequence: one column per bit.
+    assert_eq!(
+        page.execute("return document.querySelectorAll('[data-testid=unrolled-input]').length;")
+            .await,
+        Value::from(8)
+    );
+    ready_to_train(&page).await;
+    page.click("train").await;
+    let accuracy = page
+        .wait_until(
+            "test accuracy of at least 95%",
+            Duration::from_secs(180),
+            async || page.number("seq-accuracy").await,
+            |accuracy| *accuracy >= 95.0,
+        )
+        .await;
+    eprintln!("bit counting: test accuracy {accuracy}%");
+    page.screenshot("sequences_trained").await;
+    // A typed sequence is read by the trained network: five ones.
+    page.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
+    page.wait_until(
+        "the prediction of the typed sequence",
+        LOAD_TIMEOUT,
+        async || page.text("unrolled-prediction").await,
+        |text| text.contains("5 ones"),
+    )
+    .await;
+    page.type_into("seq-bits", "1 2").await;
+    let error = page.text("seq-bits-error").await;
+    assert!(error.contains("`2`"), "{error}");
+}
+
+#[tokio::test]
+async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqCell=gru&seqLength=6&seqTask=parity&seqHidden=0")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    assert_eq!(page.value("seq-cell").await, "gru");
+    assert_eq!(page.value("seq-length").await, "6");
+    assert_eq!(page.value("seq-task").await, "parity");
+    // A GRU shows its update gate from the first step, its reset gate from the second.
+    assert_eq!(
+        page.execute("return document.querySelectorAll('[data-testid=unrolled-input]').length;")
+            .await,
+        Value::from(6)
+    );
+    let banner = page
+        .wait_until(
+            "the banner names the bad field",
+            LOAD_TIMEOUT,
+            async || page.execute("return document.body.textContent;").await,
+            |text| text.as_str().is_some_and(|t| t.contains("seqHidden")),
+        )
+        .await;
+    assert!(banner.as_str().unwrap().contains("seqHidden"));
+    page.screenshot("sequences_gru_parity").await;
+}

@@ -20,15 +20,17 @@ pub use crate::data::digits::MAX_SHIFT;
 use crate::data::examples::{Examples, Split};
 use crate::data::sequences::SequenceTask;
 use crate::engine::{
-    EngineError, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform, Params,
-    Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
-    TrainingEngine,
+    EngineError, LayerConfig, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform,
+    Params, Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig,
+    Trainable, Trainer, TrainingEngine,
 };
 use crate::gpu::{GpuContext, GpuTrainer};
 use crate::playground::backend::Backend;
 
 /// Share of the digits held out for testing.
 pub const TEST_FRACTION: f32 = 0.1;
+/// Test examples whose state gradients a test measures.
+const GRADIENT_EXAMPLES: usize = 64;
 /// Test digits evaluated per forward pass.
 const EVALUATION_CHUNK: usize = 250;
 
@@ -139,6 +141,11 @@ pub struct TestReport {
     pub predicted: Vec<u8>,
     /// The probability the model gives its prediction, same order.
     pub confidence: Vec<f32>,
+    /// For each recurrent layer, `‖∂L/∂h_t‖` for t = 1..T on a batch of test examples (how
+    /// much of the loss's gradient reaches each step: it vanishes towards the first steps in a
+    /// plain RNN); empty for a network without recurrent layers.
+    #[serde(default)]
+    pub state_gradients: Vec<Vec<f32>>,
 }
 
 /// A run: the model, its trainer and the data, stepped batch by batch.
@@ -540,6 +547,7 @@ impl TrainingRun {
             }
         }
         self.checkpoint = model.params().clone();
+        let state_gradients = self.state_gradients(model)?;
         Ok(TestReport {
             at_epoch: self.take_epochs_done(),
             accuracy: confusion.accuracy(),
@@ -547,7 +555,36 @@ impl TrainingRun {
             confusion,
             predicted,
             confidence,
+            state_gradients,
         })
+    }
+
+    /// `‖∂L/∂h_t‖` of every recurrent layer on up to [`GRADIENT_EXAMPLES`] test examples, from a
+    /// backward pass on a copy of the parameters (nothing is trained); empty without recurrent
+    /// layers.
+    fn state_gradients(&self, model: &Sequential) -> Result<Vec<Vec<f32>>, EngineError> {
+        let recurrent = model
+            .config()
+            .layers
+            .iter()
+            .any(|layer| LayerConfig::keys(true).contains(&layer.name()));
+        if !recurrent {
+            return Ok(Vec::new());
+        }
+        let rows = self.split.test.len().min(GRADIENT_EXAMPLES);
+        let examples = &self.split.test[..rows];
+        let mut recorded = model.record_evaluation_tape(rows, self.engine.config().loss)?;
+        let (mut inputs, mut targets) = (Tensor::empty(), Tensor::empty());
+        self.data.write_inputs(examples, &mut inputs);
+        self.data.write_targets(examples, &mut targets);
+        recorded.tape.set_input(recorded.input, &inputs)?;
+        let target = recorded.target.expect("recorded with a loss");
+        recorded.tape.set_input(target, &targets)?;
+        let mut params = model.params().clone();
+        recorded.tape.forward(&params)?;
+        let loss = recorded.loss.expect("recorded with a loss");
+        recorded.tape.backward(loss, &mut params)?;
+        Ok(recorded.state_gradient_norms())
     }
 
     fn take_epochs_done(&self) -> f32 {
@@ -657,6 +694,14 @@ mod tests {
             "bit counting: accuracy {} (from {})",
             after.accuracy,
             before.accuracy
+        );
+        // One recurrent layer: a gradient size for each of its 8 steps.
+        assert_eq!(after.state_gradients.len(), 1);
+        assert_eq!(after.state_gradients[0].len(), length);
+        assert!(
+            after.state_gradients[0]
+                .iter()
+                .all(|g| g.is_finite() && *g > 0.0)
         );
         // A network that does not read such sequences, or gives the wrong number of classes,
         // is refused in words; so are digits asked for before any arrived.

@@ -2,7 +2,7 @@
 //! cell state too) and gates, and the prediction, read from the engine's own evaluation tape, so
 //! that the page shows the very numbers the network computes.
 
-use crate::engine::{EngineError, OutputTransform, Sequential, Tensor};
+use crate::engine::{EngineError, Op, OutputTransform, Sequential, Tensor};
 
 /// One time step of one recurrent layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,6 +15,32 @@ pub struct StepValues {
     pub cell: Option<Vec<f32>>,
     /// The gates and the candidate, by the course's names ("f", "i", "o", "C~"; "z", "r", "h~").
     pub gates: Vec<(&'static str, Vec<f32>)>,
+    /// The weighted sums `s = [h_{t-1}, x_t] W + b` that went into each activation, by the name
+    /// of what came out (every gate, and an RNN's "h").
+    pub sums: Vec<(&'static str, Vec<f32>)>,
+}
+
+impl StepValues {
+    /// The values of `name` ("h", "C", a gate's name) at this step.
+    pub fn values(&self, name: &str) -> Option<&[f32]> {
+        match name {
+            "h" => Some(&self.state),
+            "C" => self.cell.as_deref(),
+            gate => self
+                .gates
+                .iter()
+                .find(|(n, _)| *n == gate)
+                .map(|(_, values)| values.as_slice()),
+        }
+    }
+
+    /// The weighted sum that went into `name`'s activation, if it is one.
+    pub fn sum(&self, name: &str) -> Option<&[f32]> {
+        self.sums
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, values)| values.as_slice())
+    }
 }
 
 /// Every recurrent layer's steps, first layer first, and the prediction.
@@ -36,6 +62,11 @@ pub fn unroll(model: &Sequential, bits: &[f32]) -> Result<Unrolled, EngineError>
     recorded.tape.forward(model.params())?;
     let tape = &recorded.tape;
     let values = |id| tape.value(id).data().to_vec();
+    // The input of an activation node: the weighted sum it squashed.
+    let sum_into = |id: crate::engine::NodeId| {
+        let node = tape.node(id);
+        matches!(node.op(), Op::Activation(_)).then(|| values(node.inputs()[0]))
+    };
     let layers = recorded
         .recurrent_layers()
         .map(|layer| {
@@ -50,6 +81,12 @@ pub fn unroll(model: &Sequential, bits: &[f32]) -> Result<Unrolled, EngineError>
                         .gates
                         .iter()
                         .map(|&(name, id)| (name, values(id)))
+                        .collect(),
+                    sums: step
+                        .gates
+                        .iter()
+                        .chain(std::iter::once(&("h", step.state)))
+                        .filter_map(|&(name, id)| Some((name, sum_into(id)?)))
                         .collect(),
                 })
                 .collect()
@@ -112,6 +149,16 @@ mod tests {
         assert_eq!(inputs, bits);
         assert_eq!(unrolled.layers[1][3].input, unrolled.layers[0][3].state);
         assert_eq!(unrolled.probabilities.len(), 9);
+        // Each gate keeps the weighted sum it squashed: f = σ(s).
+        let step = &unrolled.layers[0][3];
+        let (f, s) = (step.values("f").unwrap(), step.sum("f").unwrap());
+        for (f, s) in f.iter().zip(s) {
+            assert!((f - 1.0 / (1.0 + (-s).exp())).abs() < 1e-5);
+        }
+        assert!(
+            step.sum("h").is_none(),
+            "an LSTM's h is no activation of a sum"
+        );
         let total: f32 = unrolled.probabilities.iter().sum();
         assert!((total - 1.0).abs() < 1e-5);
     }

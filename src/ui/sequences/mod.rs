@@ -2,6 +2,7 @@
 //! counting and its sister tasks in the same training worker as the Images page, and a network
 //! unrolled in time for any sequence the learner types.
 
+mod gradient_chart;
 mod page;
 mod setup_card;
 mod unrolled_view;

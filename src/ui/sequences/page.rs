@@ -2,6 +2,7 @@
 //! sequence task instead of digits), the curves and the latest test accuracy, and a copy of the
 //! network (its weights follow the worker's tests) unrolled in time for a typed sequence.
 
+use super::gradient_chart::GradientChart;
 use super::setup_card::SetupCard;
 use super::unrolled_view::UnrolledView;
 use crate::data::sequences::SequenceTask;
@@ -46,6 +47,8 @@ pub struct SequencesPage {
     train_loss: Shared<Vec<(f32, f32)>>,
     tests: Shared<Vec<TestPoint>>,
     accuracy: Option<f32>,
+    /// `‖∂L/∂h_t‖` of the top recurrent layer at the run's first test and at its latest.
+    gradients: (Vec<f32>, Vec<f32>),
     model: Sequential,
     bits: String,
     unrolled: Result<Unrolled, String>,
@@ -87,6 +90,7 @@ impl Component for SequencesPage {
             train_loss: Shared::new(Vec::new()),
             tests: Shared::new(Vec::new()),
             accuracy: None,
+            gradients: (Vec::new(), Vec::new()),
             model,
             bits,
             unrolled: Err(String::new()),
@@ -193,6 +197,11 @@ impl Component for SequencesPage {
                                 <span class="big-number" data-testid="seq-accuracy" aria-live="polite">{accuracy}</span></h3>
                             <Curves train_loss={self.train_loss.clone()} tests={self.tests.clone()} epochs={self.settings.epochs as f32} />
                         </section>
+                        <section class="card" aria-labelledby="gradients-title">
+                            <h3 id="gradients-title">{"Gradients through time"}</h3>
+                            <GradientChart first={self.gradients.0.clone()} latest={self.gradients.1.clone()} />
+                            <p class="hint">{"‖∂L/∂h_t‖ of the top layer on 64 test sequences at each step, log scale: grey before training, blue at the latest test. A plain RNN's shrinks towards the first steps (the vanishing gradient); an LSTM's or a GRU's reaches back."}</p>
+                        </section>
                         <section class="card unrolled-card" aria-labelledby="unrolled-title">
                             <h3 id="unrolled-title">{"Unrolled in time"}</h3>
                             <label class="row">{"a sequence"}
@@ -260,6 +269,7 @@ impl SequencesPage {
         self.train_loss = Shared::new(Vec::new());
         self.tests = Shared::new(Vec::new());
         self.accuracy = None;
+        self.gradients = (Vec::new(), Vec::new());
         self.progress = None;
     }
 
@@ -305,6 +315,12 @@ impl SequencesPage {
                 };
                 self.tests = self.tests.changed(|points| points.push(point));
                 self.accuracy = Some(report.accuracy);
+                if let Some(top) = report.state_gradients.last() {
+                    if self.gradients.0.is_empty() {
+                        self.gradients.0 = top.clone();
+                    }
+                    self.gradients.1 = top.clone();
+                }
                 self.refresh_unrolled();
             }
             Report::Paused { reason } => {

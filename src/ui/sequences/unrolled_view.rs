@@ -14,16 +14,123 @@ pub struct UnrolledViewProps {
     pub class_names: Vec<String>,
 }
 
-/// One strip: the values of `name` at step `t`, a cell per value.
-fn strip(name: &str, t: usize, values: &[f32]) -> Html {
+/// Which strip is open: layer, step, name.
+type Selected = (usize, usize, &'static str);
+
+/// One strip: the values of `name` at step `t`, a cell per value; a button that opens its
+/// equation with the numbers.
+fn strip(
+    name: &'static str,
+    (layer, t): (usize, usize),
+    values: &[f32],
+    selected: bool,
+    on_select: &Callback<Selected>,
+) -> Html {
     let numbers: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
     let label = format!("{name} at step {}: {}", t + 1, numbers.join(", "));
+    let onclick = on_select.reform(move |_| (layer, t, name));
     html! {
-        <div class="strip" role="img" aria-label={label.clone()} title={label}>
+        <button class={classes!("strip", selected.then_some("selected"))} aria-label={label.clone()} title={label}
+            aria-pressed={selected.to_string()} {onclick} data-testid={format!("strip-{layer}-{t}-{name}")}>
             { for values.iter().map(|&v| html! {
                 <span class="value" style={format!("background:{}", colors::css(v))}></span>
             }) }
-        </div>
+        </button>
+    }
+}
+
+/// The course's equation of `name` at step `t` of `layer`, and the same with every unit's
+/// numbers substituted (all of them the engine's values).
+fn equation(layer: &[StepValues], t: usize, name: &str) -> (String, Vec<String>) {
+    let step = &layer[t];
+    let previous = t.checked_sub(1).map(|p| &layer[p]);
+    let lstm = step.cell.is_some();
+    let gru = step.values("z").is_some();
+    let n = |v: f32| format!("{v:.3}");
+    let value = |name: &str, j: usize| step.values(name).map_or(0.0, |v| v[j]);
+    let before = |name: &str, j: usize| previous.and_then(|p| p.values(name)).map_or(0.0, |v| v[j]);
+    let units = step.values(name).map_or(0, <[f32]>::len);
+    let per_unit = |line: &dyn Fn(usize) -> String| {
+        (0..units)
+            .map(|j| format!("unit {}: {}", j + 1, line(j)))
+            .collect()
+    };
+    let input = if name == "h~" {
+        "[r·h_{t-1}, x_t]"
+    } else {
+        "[h_{t-1}, x_t]"
+    };
+    if let Some(sums) = step.sum(name) {
+        let squash = if matches!(name, "C~" | "h~" | "h") {
+            "tanh"
+        } else {
+            "σ"
+        };
+        let general = format!("{name}_t = {squash}(s), s = {input} · W + b");
+        let lines = per_unit(&|j| format!("{squash}({}) = {}", n(sums[j]), n(value(name, j))));
+        return (general, lines);
+    }
+    match (name, lstm, gru) {
+        ("C", true, _) if previous.is_some() => (
+            "C_t = f · C_{t-1} + i · C~".to_string(),
+            per_unit(&|j| {
+                format!(
+                    "{} · {} + {} · {} = {}",
+                    n(value("f", j)),
+                    n(before("C", j)),
+                    n(value("i", j)),
+                    n(value("C~", j)),
+                    n(value("C", j))
+                )
+            }),
+        ),
+        ("C", true, _) => (
+            "C_1 = i · C~ (C_0 = 0)".to_string(),
+            per_unit(&|j| {
+                format!(
+                    "{} · {} = {}",
+                    n(value("i", j)),
+                    n(value("C~", j)),
+                    n(value("C", j))
+                )
+            }),
+        ),
+        ("h", true, _) => (
+            "h_t = o · tanh(C_t)".to_string(),
+            per_unit(&|j| {
+                format!(
+                    "{} · tanh({}) = {}",
+                    n(value("o", j)),
+                    n(value("C", j)),
+                    n(value("h", j))
+                )
+            }),
+        ),
+        ("h", _, true) if previous.is_some() => (
+            "h_t = (1 − z) · h_{t-1} + z · h~".to_string(),
+            per_unit(&|j| {
+                format!(
+                    "(1 − {}) · {} + {} · {} = {}",
+                    n(value("z", j)),
+                    n(before("h", j)),
+                    n(value("z", j)),
+                    n(value("h~", j)),
+                    n(value("h", j))
+                )
+            }),
+        ),
+        ("h", _, true) => (
+            "h_1 = z · h~ (h_0 = 0)".to_string(),
+            per_unit(&|j| {
+                format!(
+                    "{} · {} = {}",
+                    n(value("z", j)),
+                    n(value("h~", j)),
+                    n(value("h", j))
+                )
+            }),
+        ),
+        _ => (format!("{name}_t"), per_unit(&|j| n(value(name, j)))),
     }
 }
 
@@ -39,18 +146,6 @@ fn row_names(steps: &[StepValues]) -> Vec<&'static str> {
     }
     names.push("h");
     names
-}
-
-fn value_of<'a>(step: &'a StepValues, name: &str) -> Option<&'a [f32]> {
-    match name {
-        "h" => Some(&step.state),
-        "C" => step.cell.as_deref(),
-        gate => step
-            .gates
-            .iter()
-            .find(|(n, _)| *n == gate)
-            .map(|(_, values)| values.as_slice()),
-    }
 }
 
 /// What the rows' names stand for.
@@ -74,6 +169,14 @@ fn legend(names: &[&str]) -> String {
 #[component]
 pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
     let unrolled = &props.unrolled;
+    let selected = use_state(|| None::<Selected>);
+    let on_select = {
+        let selected = selected.clone();
+        Callback::from(move |chosen: Selected| {
+            let again = *selected == Some(chosen);
+            selected.set((!again).then_some(chosen));
+        })
+    };
     let Some(first) = unrolled.layers.first() else {
         return html! {};
     };
@@ -94,8 +197,8 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
         let rows = row_names(layer).into_iter().map(|name| html! {
             <>
                 <span class="row-name">{if unrolled.layers.len() > 1 { format!("{name}{}", index + 1) } else { name.to_string() }}</span>
-                { for layer.iter().enumerate().map(|(t, step)| match value_of(step, name) {
-                    Some(values) => strip(name, t, values),
+                { for layer.iter().enumerate().map(|(t, step)| match step.values(name) {
+                    Some(values) => strip(name, (index, t), values, *selected == Some((index, t, name)), &on_select),
                     None => html! { <span class="strip empty" title="nothing to act on yet: the state starts at zero"></span> },
                 }) }
             </>
@@ -114,7 +217,19 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
                 {header}
                 { for layers }
             </div>
-            <p class="hint">{legend(&row_names(first))}</p>
+            <p class="hint">{legend(&row_names(first))}{" · select a strip for its equation"}</p>
+            {match *selected {
+                Some((layer, t, name)) if layer < unrolled.layers.len() && t < unrolled.layers[layer].len() => {
+                    let (general, lines) = equation(&unrolled.layers[layer], t, name);
+                    html! {
+                        <div class="equation" data-testid="equation" aria-live="polite">
+                            <p><strong>{format!("step {}: {general}", t + 1)}</strong></p>
+                            <ul>{ for lines.into_iter().map(|line| html! { <li>{line}</li> }) }</ul>
+                        </div>
+                    }
+                }
+                _ => html! {},
+            }}
             <p class="prediction" data-testid="unrolled-prediction" aria-live="polite">
                 {format!("prediction after the last step: {class} ({:.0}%)", 100.0 * unrolled.probabilities[best])}
             </p>

@@ -49,6 +49,9 @@ async fn bit_counting_trains_to_95_percent_and_the_unrolled_view_follows() {
         )
         .await;
     eprintln!("bit counting: test accuracy {accuracy}%");
+    // The gradient through time was measured and is written out.
+    let ratio = page.text("state-gradient-ratio").await;
+    assert!(ratio.contains("×"), "{ratio}");
     page.screenshot("sequences_trained").await;
     // A typed sequence is read by the trained network: five ones.
     page.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
@@ -59,9 +62,46 @@ async fn bit_counting_trains_to_95_percent_and_the_unrolled_view_follows() {
         |text| text.contains("5 ones"),
     )
     .await;
+    // A strip opens its equation with the engine's numbers: C_t = f · C_{t-1} + i · C~.
+    page.click("strip-0-3-C").await;
+    let equation = page.text("equation").await;
+    assert!(
+        equation.contains("C_t = f · C_{t-1} + i · C~"),
+        "{equation}"
+    );
+    assert!(equation.contains("unit 16:"), "{equation}");
     page.type_into("seq-bits", "1 2").await;
     let error = page.text("seq-bits-error").await;
     assert!(error.contains("`2`"), "{error}");
+}
+
+/// A plain RNN on long sequences: its gradient at the first step is a small fraction of the
+/// last step's (the vanishing gradient, written out).
+#[tokio::test]
+async fn a_plain_rnn_shows_its_gradient_vanishing() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqCell=rnn&seqLength=40&seqTask=first&seqEpochs=2&seqCount=400")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    ready_to_train(&page).await;
+    page.click("train").await;
+    let ratio = page
+        .wait_until(
+            "the gradient ratio",
+            Duration::from_secs(120),
+            async || page.text("state-gradient-ratio").await,
+            |text| text.contains("×"),
+        )
+        .await;
+    page.screenshot("sequences_rnn_vanishing").await;
+    let value: f64 = ratio
+        .split_whitespace()
+        .find_map(|word| word.trim_end_matches('×').parse().ok())
+        .expect("a ratio");
+    assert!(
+        value < 0.01,
+        "the RNN keeps {value} of the gradient 40 steps back: {ratio}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,116 @@
+//! Gradients through time: how large the loss's gradient with respect to the state is at each
+//! step, `‖∂L/∂h_t‖` for t = 1..T on a log scale, for the untrained network (grey) and at the
+//! latest test (blue), with the ratio of the first step's to the last's written out: in a plain
+//! RNN it vanishes towards the first steps; an LSTM or a GRU keeps it.
+
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct GradientChartProps {
+    /// `‖∂L/∂h_t‖` of the top recurrent layer before training.
+    pub first: Vec<f32>,
+    /// The same at the latest test.
+    pub latest: Vec<f32>,
+}
+
+#[component]
+pub fn GradientChart(props: &GradientChartProps) -> Html {
+    let canvas = use_node_ref();
+    {
+        let canvas = canvas.clone();
+        let deps = (props.first.clone(), props.latest.clone());
+        use_effect_with(deps, move |(first, latest)| {
+            if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
+                let _ = draw(canvas, first, latest);
+            }
+        });
+    }
+    let summary = match (props.latest.first(), props.latest.last()) {
+        (Some(&first), Some(&last)) if last > 0.0 => format!(
+            "At the first step the gradient is {} of its size at the last step.",
+            ratio_text(first / last)
+        ),
+        _ => "Train to see how far back the gradient reaches.".to_string(),
+    };
+    html! {
+        <div class="gradient-chart">
+            <canvas ref={canvas} width="520" height="165" data-testid="state-gradients"
+                role="img" aria-label={format!("Gradient size at each time step, log scale. {summary}")} />
+            <p class="hint" aria-live="polite" data-testid="state-gradient-ratio">{summary}</p>
+        </div>
+    }
+}
+
+/// 0.5 as "0.5×", 2e-5 as "2.0e-5×".
+fn ratio_text(ratio: f32) -> String {
+    if (0.01..1000.0).contains(&ratio) {
+        format!("{ratio:.2}×")
+    } else {
+        format!("{ratio:.1e}×")
+    }
+}
+
+fn draw(canvas: HtmlCanvasElement, first: &[f32], latest: &[f32]) -> Option<()> {
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    root.fill(&WHITE).ok()?;
+    let logs = |values: &[f32]| -> Vec<(f32, f32)> {
+        values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite() && **v > 0.0)
+            .map(|(t, v)| ((t + 1) as f32, v.log10()))
+            .collect()
+    };
+    let (first, latest) = (logs(first), logs(latest));
+    let steps = first.len().max(latest.len()).max(2) as f32;
+    let (low, high) = first
+        .iter()
+        .chain(&latest)
+        .fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    let (low, high) = if low > high {
+        (-3.0, 0.0)
+    } else {
+        (low.floor() - 0.2, high.ceil() + 0.2)
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(1f32..steps, low..high)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_labels(steps.min(12.0) as usize)
+        .y_labels(5)
+        .y_label_formatter(&|v| format!("1e{v:.0}"))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(("sans-serif", 10))
+        .x_desc("time step t")
+        .draw()
+        .ok()?;
+    chart
+        .draw_series(LineSeries::new(
+            first,
+            RGBColor(160, 160, 160).stroke_width(1),
+        ))
+        .ok()?;
+    chart
+        .draw_series(LineSeries::new(
+            latest.iter().copied(),
+            RGBColor(8, 119, 189).stroke_width(2),
+        ))
+        .ok()?;
+    chart
+        .draw_series(
+            latest
+                .iter()
+                .map(|&point| Circle::new(point, 2, RGBColor(8, 119, 189).filled())),
+        )
+        .ok()?;
+    root.present().ok()
+}

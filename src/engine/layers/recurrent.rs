@@ -270,3 +270,105 @@ pub(super) fn from_token(token: &str, key: &str) -> Option<(usize, bool)> {
         _ => None,
     }
 }
+
+/// A recurrent kind of layer: its settings (`hidden`, `every_step`) and every [`LayerKind`]
+/// answer but how one step is recorded, which the kind's module writes as
+/// `record_steps(built, tape, params, x) -> Result<Vec<StepNodes>, EngineError>`.
+///
+/// [`LayerKind`]: super::LayerKind
+macro_rules! recurrent_kind {
+    (
+        $(#[$doc:meta])*
+        $kind:ident {
+            key: $key:literal,
+            title: $title:literal,
+            called: $called:literal,
+            gates: $gates:expr,
+            bias_ones: $bias_ones:expr $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub struct $kind {
+            /// Values of state carried from one step to the next.
+            pub hidden: usize,
+            /// Whether it gives every step's state (for a recurrent layer after it), not the
+            /// last's.
+            #[serde(default)]
+            pub every_step: bool,
+        }
+
+        impl $crate::engine::layers::LayerKind for $kind {
+            type Built = $crate::engine::layers::recurrent::RecurrentWeights;
+            const KEY: &'static str = $key;
+            const TITLE: &'static str = $title;
+            const RECURRENT: bool = true;
+
+            fn first() -> $kind {
+                $kind {
+                    hidden: 16,
+                    every_step: false,
+                }
+            }
+
+            fn output(
+                &self,
+                shape: &[usize],
+            ) -> Result<(Vec<usize>, usize), $crate::engine::error::EngineError> {
+                let size = (self.hidden, self.every_step);
+                $crate::engine::layers::recurrent::output(shape, size, $gates, $called)
+            }
+
+            fn init(
+                &self,
+                in_shape: &[usize],
+                init: &mut $crate::engine::layers::Initialising<'_>,
+            ) -> Result<Self::Built, $crate::engine::error::EngineError> {
+                let bias_ones: fn(usize) -> std::ops::Range<usize> = $bias_ones;
+                let size = (self.hidden, self.every_step);
+                let ones = bias_ones(self.hidden);
+                $crate::engine::layers::recurrent::init(in_shape, size, $gates, ones, init)
+            }
+
+            fn record(
+                built: &Self::Built,
+                tape: &mut $crate::engine::tape::Tape,
+                params: &$crate::engine::params::Params,
+                x: $crate::engine::tape::NodeId,
+                _: $crate::engine::layers::RecordingFor,
+            ) -> Result<$crate::engine::model_tape::LayerNodes, $crate::engine::error::EngineError>
+            {
+                let steps = record_steps(built, tape, params, x)?;
+                $crate::engine::layers::recurrent::finish(tape, steps, built.every_step)
+            }
+
+            fn weights(built: &Self::Built) -> Option<$crate::engine::params::ParamId> {
+                Some(built.weights)
+            }
+
+            fn settings(&self) -> Vec<$crate::engine::layers::Setting> {
+                $crate::engine::layers::recurrent::settings(self.hidden, self.every_step)
+            }
+
+            fn with_setting(&self, setting: $crate::engine::layers::Setting) -> Option<$kind> {
+                $crate::engine::layers::recurrent::with_setting(
+                    self.hidden,
+                    self.every_step,
+                    setting,
+                )
+                .map(|(hidden, every_step)| $kind { hidden, every_step })
+            }
+
+            fn token(&self) -> String {
+                $crate::engine::layers::recurrent::token(Self::KEY, self.hidden, self.every_step)
+            }
+
+            fn from_token(token: &str) -> Option<$kind> {
+                $crate::engine::layers::recurrent::from_token(token, Self::KEY)
+                    .map(|(hidden, every_step)| $kind { hidden, every_step })
+            }
+        }
+    };
+}
+
+pub(super) use recurrent_kind;

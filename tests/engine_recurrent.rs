@@ -37,6 +37,43 @@ fn random(shape: &[usize], rng: &mut SeededRng) -> Tensor {
     tensor
 }
 
+/// Checks every parameter's gradient of a squared error on `config`'s two outputs (random
+/// sequences and targets for `rows` examples) against finite differences, the parameters moved
+/// away from the initial biases' round values so that every path carries gradient; returns how
+/// many recurrent layers the tape holds.
+fn check_gradients(
+    name: &str,
+    config: &SequentialConfig,
+    rows: usize,
+    rng: &mut SeededRng,
+) -> usize {
+    let mut model = config.init().unwrap();
+    for id in model.params().ids().collect::<Vec<_>>() {
+        for value in model.params_mut().value_mut(id).data_mut() {
+            *value += rng.uniform_range(-0.3, 0.3);
+        }
+    }
+    let mut recorded = model
+        .network()
+        .record_for(
+            Mode::Training,
+            rows,
+            OutputTransform::None,
+            Some(Loss::MeanSquaredError),
+        )
+        .unwrap();
+    let mut shape = vec![rows];
+    shape.extend(&config.input);
+    let inputs = random(&shape, rng);
+    let targets = random(&[rows, 2], rng);
+    recorded.tape.set_input(recorded.input, &inputs).unwrap();
+    let target = recorded.target.unwrap();
+    recorded.tape.set_input(target, &targets).unwrap();
+    let loss = recorded.loss.unwrap();
+    common::check(name, &mut recorded.tape, model.params_mut(), loss);
+    recorded.recurrent_layers().count()
+}
+
 #[test]
 fn gradients_through_time_match_finite_differences() {
     let mut rng = SeededRng::new(5);
@@ -50,30 +87,8 @@ fn gradients_through_time_match_finite_differences() {
                     vec![cell, LayerConfig::dense(2, Activation::Linear)],
                 )
             };
-            let mut model = config.init().unwrap();
-            // Away from the initial biases' round values, so every path carries gradient.
-            for id in model.params().ids().collect::<Vec<_>>() {
-                for value in model.params_mut().value_mut(id).data_mut() {
-                    *value += rng.uniform_range(-0.3, 0.3);
-                }
-            }
-            let mut recorded = model
-                .network()
-                .record_for(
-                    Mode::Training,
-                    rows,
-                    OutputTransform::None,
-                    Some(Loss::MeanSquaredError),
-                )
-                .unwrap();
-            let inputs = random(&[rows, steps, features], &mut rng);
-            let targets = random(&[rows, 2], &mut rng);
-            recorded.tape.set_input(recorded.input, &inputs).unwrap();
-            let target = recorded.target.unwrap();
-            recorded.tape.set_input(target, &targets).unwrap();
-            let loss = recorded.loss.unwrap();
             let name = format!("{} on {steps}x{features}, batch {rows}", cell.token());
-            common::check(&name, &mut recorded.tape, model.params_mut(), loss);
+            check_gradients(&name, &config, rows, &mut rng);
         }
     }
 }
@@ -109,30 +124,9 @@ fn stacked_recurrent_layers_pass_gradients_through_every_step() {
             "every step: [steps, hidden]"
         );
         assert_eq!(summary[0].output_shape[0], steps);
-        let mut model = config.init().unwrap();
-        for id in model.params().ids().collect::<Vec<_>>() {
-            for value in model.params_mut().value_mut(id).data_mut() {
-                *value += rng.uniform_range(-0.3, 0.3);
-            }
-        }
-        let mut recorded = model
-            .network()
-            .record_for(
-                Mode::Training,
-                rows,
-                OutputTransform::None,
-                Some(Loss::MeanSquaredError),
-            )
-            .unwrap();
-        assert_eq!(recorded.recurrent_layers().count(), stack.len());
-        let inputs = random(&[rows, steps, 2], &mut rng);
-        let targets = random(&[rows, 2], &mut rng);
-        recorded.tape.set_input(recorded.input, &inputs).unwrap();
-        let target = recorded.target.unwrap();
-        recorded.tape.set_input(target, &targets).unwrap();
-        let loss = recorded.loss.unwrap();
         let name = format!("stack {index}");
-        common::check(&name, &mut recorded.tape, model.params_mut(), loss);
+        let recurrent = check_gradients(&name, &config, rows, &mut rng);
+        assert_eq!(recurrent, stack.len());
         for cell in &stack {
             assert_eq!(LayerConfig::from_token(&cell.token()), Some(*cell));
         }

@@ -4,6 +4,7 @@
 
 mod gradient_chart;
 mod page;
+mod race;
 mod setup_card;
 mod unrolled_view;
 

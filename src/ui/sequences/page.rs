@@ -3,6 +3,7 @@
 //! network (its weights follow the worker's tests) unrolled in time for a typed sequence.
 
 use super::gradient_chart::GradientChart;
+use super::race::Race;
 use super::setup_card::SetupCard;
 use super::unrolled_view::UnrolledView;
 use crate::data::sequences::SequenceTask;
@@ -202,6 +203,7 @@ impl Component for SequencesPage {
                             <GradientChart first={self.gradients.0.clone()} latest={self.gradients.1.clone()} />
                             <p class="hint">{"‖∂L/∂h_t‖ of the top layer on 64 test sequences at each step, log scale: grey before training, blue at the latest test. A plain RNN's shrinks towards the first steps (the vanishing gradient); an LSTM's or a GRU's reaches back."}</p>
                         </section>
+                        <Race settings={self.settings.clone()} />
                         <section class="card unrolled-card" aria-labelledby="unrolled-title">
                             <h3 id="unrolled-title">{"Unrolled in time"}</h3>
                             <label class="row">{"a sequence"}

@@ -130,3 +130,27 @@ async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     assert!(banner.as_str().unwrap().contains("seqHidden"));
     page.screenshot("sequences_gru_parity").await;
 }
+
+/// The race: an RNN, an LSTM and a GRU, each in its own worker, all reach a test accuracy that
+/// the legend writes out.
+#[tokio::test]
+async fn the_three_cells_race_on_the_same_sequences() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqEpochs=4").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    page.click("race-start").await;
+    for cell in ["rnn", "lstm", "gru"] {
+        let id = format!("race-{cell}");
+        let text = page
+            .wait_until(
+                &format!("the {cell}'s accuracy after its last epoch"),
+                Duration::from_secs(180),
+                async || page.text(&id).await,
+                |text| text.contains("%") && text.contains("gradient at step 1"),
+            )
+            .await;
+        eprintln!("{text}");
+    }
+    page.wait_for("race-start", Duration::from_secs(180)).await;
+    page.screenshot("sequences_race").await;
+}

@@ -1,0 +1,221 @@
+//! The race: an RNN, an LSTM and a GRU trained side by side on the same sequences from the same
+//! seed, each in a training worker of its own (so on three cores where there are), their test
+//! accuracy overlaid on one chart (a marker shape per cell, beside its colour) and each cell's
+//! latest accuracy and gradient reach written out.
+
+use crate::engine::LayerConfig;
+use crate::playground::images::protocol::{Command, Report};
+use crate::playground::sequences::SequenceSettings;
+use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+use yew::prelude::*;
+
+/// The cells that race, in the legend's order.
+const CELLS: [&str; 3] = ["rnn", "lstm", "gru"];
+/// Each cell's colour on the chart.
+const COLOURS: [RGBColor; 3] = [
+    RGBColor(245, 147, 34),
+    RGBColor(8, 119, 189),
+    RGBColor(60, 150, 60),
+];
+/// Each cell's marker, named for the legend (the shape tells them apart without colour).
+const MARKERS: [&str; 3] = ["circle", "triangle", "square"];
+
+pub enum Msg {
+    Start,
+    Stop,
+    Report(usize, WorkerReport),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RaceProps {
+    pub settings: SequenceSettings,
+}
+
+/// One racer: its worker and what it has reported.
+#[derive(Default)]
+struct Racer {
+    worker: Option<TrainingWorker>,
+    ready: bool,
+    /// `(epochs done, test accuracy)`.
+    tests: Vec<(f32, f32)>,
+    /// The first step's share of the last step's state gradient, at the latest test.
+    reach: Option<f32>,
+    finished: bool,
+    failed: Option<String>,
+}
+
+pub struct Race {
+    racers: Vec<Racer>,
+    /// The settings the race started with (each with its own cell).
+    running: Option<SequenceSettings>,
+    canvas: NodeRef,
+}
+
+impl Component for Race {
+    type Message = Msg;
+    type Properties = RaceProps;
+
+    fn create(_ctx: &Context<Self>) -> Self {
+        Race {
+            racers: CELLS.iter().map(|_| Racer::default()).collect(),
+            running: None,
+            canvas: NodeRef::default(),
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Start => {
+                let settings = ctx.props().settings.clone();
+                for (index, racer) in self.racers.iter_mut().enumerate() {
+                    *racer = Racer::default();
+                    let on_report = ctx
+                        .link()
+                        .callback(move |report| Msg::Report(index, report));
+                    racer.worker = Some(
+                        TrainingWorker::spawn(on_report.clone())
+                            .unwrap_or_else(|_| TrainingWorker::in_page(on_report)),
+                    );
+                }
+                self.running = Some(settings);
+            }
+            Msg::Stop => {
+                // Dropping the workers stops them.
+                for racer in &mut self.racers {
+                    racer.worker = None;
+                }
+                self.running = None;
+            }
+            Msg::Report(index, WorkerReport { report, .. }) => {
+                let settings = self.running.clone();
+                let Some(racer) = self.racers.get_mut(index) else {
+                    return false;
+                };
+                match report {
+                    Report::Ready => {
+                        racer.ready = true;
+                        if let (Some(worker), Some(settings)) = (&racer.worker, settings) {
+                            let cell = SequenceSettings {
+                                cell: CELLS[index].to_string(),
+                                ..settings
+                            };
+                            worker.send(&Command::Start {
+                                settings: cell.run_settings(),
+                            });
+                        }
+                    }
+                    Report::Tested { report } => {
+                        racer.tests.push((report.at_epoch, report.accuracy));
+                        racer.reach = report
+                            .state_gradients
+                            .last()
+                            .and_then(|norms| Some(norms.first()? / norms.last()?));
+                    }
+                    Report::Finished => racer.finished = true,
+                    Report::Failed { message } => racer.failed = Some(message),
+                    Report::Paused {
+                        reason: Some(reason),
+                    } => racer.failed = Some(reason),
+                    Report::Gpu { .. }
+                    | Report::Started { .. }
+                    | Report::Progress { .. }
+                    | Report::Paused { reason: None }
+                    | Report::Notice { .. } => return false,
+                }
+            }
+        }
+        true
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, _first_render: bool) {
+        if let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() {
+            let epochs = ctx.props().settings.epochs as f32;
+            let _ = draw(canvas, &self.racers, epochs);
+        }
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let racing = self.running.is_some();
+        let all_done = self.racers.iter().all(|r| r.finished || r.failed.is_some());
+        let legend = self.racers.iter().enumerate().map(|(index, racer)| {
+            let title = LayerConfig::title_of_kind(CELLS[index]).unwrap_or(CELLS[index]);
+            let accuracy = racer
+                .tests
+                .last()
+                .map_or("–".to_string(), |&(_, a)| format!("{:.1}%", 100.0 * a));
+            let reach = racer
+                .reach
+                .map_or(String::new(), |r| format!(", gradient at step 1: {r:.1e}× the last step's"));
+            let colour = COLOURS[index];
+            html! {
+                <li data-testid={format!("race-{}", CELLS[index])}>
+                    <span class="swatch" style={format!("background: rgb({},{},{})", colour.0, colour.1, colour.2)}></span>
+                    {format!("{title} ({}): {accuracy}{reach}", MARKERS[index])}
+                    if let Some(failed) = &racer.failed { {format!(" — stopped: {failed}")} }
+                </li>
+            }
+        });
+        html! {
+            <section class="card race-card" aria-labelledby="race-title">
+                <h3 id="race-title">{"Race: RNN, LSTM and GRU"}</h3>
+                <p class="hint">{"The three cells on the same sequences from the same seed, each in a worker of its own, with the set-up above."}</p>
+                <div class="row buttons">
+                    if racing && !all_done {
+                        <button onclick={link.callback(|_| Msg::Stop)} data-testid="race-stop">{"Stop the race"}</button>
+                    } else {
+                        <button class="primary" onclick={link.callback(|_| Msg::Start)} data-testid="race-start">{"Race the three cells"}</button>
+                    }
+                </div>
+                <canvas ref={self.canvas.clone()} width="520" height="170" data-testid="race-chart"
+                    role="img" aria-label="Test accuracy of the three cells against epochs" />
+                <ul class="race-legend" aria-live="polite">{ for legend }</ul>
+            </section>
+        }
+    }
+}
+
+fn draw(canvas: HtmlCanvasElement, racers: &[Racer], epochs: f32) -> Option<()> {
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    root.fill(&WHITE).ok()?;
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .x_label_area_size(30)
+        .y_label_area_size(38)
+        .build_cartesian_2d(0f32..epochs.max(1.0), 0f32..1.0f32)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(5)
+        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+        .label_style(("sans-serif", 10))
+        .x_desc("epoch")
+        .draw()
+        .ok()?;
+    for (index, racer) in racers.iter().enumerate() {
+        let colour = COLOURS[index];
+        let points = racer.tests.iter().copied();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .ok()?;
+        let style = colour.filled();
+        match index {
+            0 => chart
+                .draw_series(points.map(|p| Circle::new(p, 3, style)))
+                .ok()?,
+            1 => chart
+                .draw_series(points.map(|p| TriangleMarker::new(p, 4, style)))
+                .ok()?,
+            _ => chart
+                .draw_series(points.map(|(x, y)| {
+                    EmptyElement::at((x, y)) + Rectangle::new([(-3, -3), (3, 3)], style)
+                }))
+                .ok()?,
+        };
+    }
+    root.present().ok()
+}

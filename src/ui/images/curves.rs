@@ -99,7 +99,30 @@ fn draw_accuracy(canvas: HtmlCanvasElement, tests: &[TestPoint], epochs: f32) ->
     // Zoomed on the top once the model is good, where the differences are.
     let best = tests.iter().map(|t| t.accuracy).fold(0.0f32, f32::max);
     let bottom = if best > 0.95 { 0.8 } else { 0.0 };
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = accuracy_chart(&root, epochs, bottom)?;
+    chart
+        .draw_series(LineSeries::new(
+            tests.iter().map(|t| (t.epoch, t.accuracy.max(bottom))),
+            RGBColor(8, 119, 189).stroke_width(2),
+        ))
+        .ok()?;
+    root.present().ok()
+}
+
+/// A chart of accuracy (from `bottom` to 100%) against `epochs`, its grid and labels drawn: the
+/// Images page's accuracy curve and the Sequences page's race share it.
+pub fn accuracy_chart<'a>(
+    root: &'a DrawingArea<CanvasBackend, plotters::coord::Shift>,
+    epochs: f32,
+    bottom: f32,
+) -> Option<
+    ChartContext<
+        'a,
+        CanvasBackend,
+        Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>,
+    >,
+> {
+    let mut chart = ChartBuilder::on(root)
         .margin(6)
         .x_label_area_size(18)
         .y_label_area_size(34)
@@ -114,11 +137,5 @@ fn draw_accuracy(canvas: HtmlCanvasElement, tests: &[TestPoint], epochs: f32) ->
         .x_desc("epoch")
         .draw()
         .ok()?;
-    chart
-        .draw_series(LineSeries::new(
-            tests.iter().map(|t| (t.epoch, t.accuracy.max(bottom))),
-            RGBColor(8, 119, 189).stroke_width(2),
-        ))
-        .ok()?;
-    root.present().ok()
+    Some(chart)
 }

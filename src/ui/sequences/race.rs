@@ -6,6 +6,7 @@
 use crate::engine::LayerConfig;
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::sequences::SequenceSettings;
+use crate::ui::images::curves::accuracy_chart;
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -181,21 +182,7 @@ impl Component for Race {
 fn draw(canvas: HtmlCanvasElement, racers: &[Racer], epochs: f32) -> Option<()> {
     let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
     root.fill(&WHITE).ok()?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(6)
-        .x_label_area_size(30)
-        .y_label_area_size(38)
-        .build_cartesian_2d(0f32..epochs.max(1.0), 0f32..1.0f32)
-        .ok()?;
-    chart
-        .configure_mesh()
-        .x_labels(6)
-        .y_labels(5)
-        .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-        .label_style(("sans-serif", 10))
-        .x_desc("epoch")
-        .draw()
-        .ok()?;
+    let mut chart = accuracy_chart(&root, epochs, 0.0)?;
     for (index, racer) in racers.iter().enumerate() {
         let colour = COLOURS[index];
         let points = racer.tests.iter().copied();

@@ -217,6 +217,15 @@ impl Page {
         .await;
     }
 
+    /// Sends keys to the element as a user would with it focused (WebDriver codes such as
+    /// `\u{E007}` for Enter included), without clearing anything first.
+    pub async fn keys(&self, test_id: &str, keys: &str) {
+        self.act_on(test_id, "send keys to", async |element: Element| {
+            element.send_keys(keys).await
+        })
+        .await;
+    }
+
     /// Replaces the text of an `<input>` by typing `text`, then fires `change`.
     pub async fn type_into(&self, test_id: &str, text: &str) {
         self.act_on(test_id, "type into", async |element: Element| {

@@ -62,8 +62,9 @@ async fn bit_counting_trains_to_95_percent_and_the_unrolled_view_follows() {
         |text| text.contains("5 ones"),
     )
     .await;
-    // A strip opens its equation with the engine's numbers: C_t = f · C_{t-1} + i · C~.
-    page.click("strip-0-3-C").await;
+    // A strip opens its equation with the engine's numbers: C_t = f · C_{t-1} + i · C~, from
+    // the keyboard (Enter on the focused strip) as well as the mouse.
+    page.keys("strip-0-3-C", "\u{E007}").await;
     let equation = page.text("equation").await;
     assert!(
         equation.contains("C_t = f · C_{t-1} + i · C~"),

@@ -278,6 +278,8 @@ fn step_config(optimizer: OptimizerConfig, batch_size: usize) -> TrainConfig {
         regularization: Regularization::None,
         regularization_rate: 0.0,
         seed: 1,
+        clip_norm: None,
+        truncation: None,
     }
 }
 

@@ -175,6 +175,8 @@ fn train_config(kind: OptimizerKind, batch_size: usize) -> TrainConfig {
         regularization: Regularization::L2,
         regularization_rate: 0.1,
         seed: 3,
+        clip_norm: None,
+        truncation: None,
     }
 }
 

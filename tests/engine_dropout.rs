@@ -143,6 +143,8 @@ fn trainer_draws_a_new_mask_every_step_from_its_seed() {
         regularization: Regularization::None,
         regularization_rate: 0.0,
         seed: 2,
+        clip_norm: None,
+        truncation: None,
     };
     let losses = || {
         let mut trainer = Trainer::new(dropout_network(0.5).init().unwrap(), config).unwrap();

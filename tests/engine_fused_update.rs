@@ -56,6 +56,8 @@ fn compare(layers: &[usize], rows: usize, kind: OptimizerKind, penalty: Regulari
         regularization: penalty,
         regularization_rate: 0.003,
         seed: 1,
+        clip_norm: None,
+        truncation: None,
     };
     let classes = *layers.last().unwrap();
     let mut plain = model.clone();

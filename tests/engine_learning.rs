@@ -29,6 +29,8 @@ fn train_config(
         regularization: Regularization::None,
         regularization_rate: 0.0,
         seed: 42,
+        clip_norm: None,
+        truncation: None,
     }
 }
 

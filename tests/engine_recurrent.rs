@@ -1,15 +1,16 @@
 //! Recurrent layers (RNN, LSTM, GRU) in the one network definition: finite-difference gradient
 //! checks through time for each cell, PyTorch's numbers for given weights
-//! (`tests/data/recurrent_reference.py` made `recurrent_reference.json`), and a network that
+//! (`tests/data/recurrent_reference.py` made `recurrent_reference.json`: whole, truncated through
+//! time, and clipped by global norm), and a network that
 //! learns the course's bit counting through the same trainer as every other network.
 
 mod common;
 
 use neural_playground::data::sequences::SequenceTask;
 use neural_playground::engine::{
-    Activation, Gru, LayerConfig, Loss, Lstm, Mode, OptimizerConfig, OptimizerKind,
-    OutputTransform, Regularization, Rnn, SeededRng, SequentialConfig, Tensor, TrainConfig,
-    Trainable, Trainer,
+    Activation, Gru, LayerConfig, Loss, Lstm, Mode, Optimizer, OptimizerConfig, OptimizerKind,
+    OutputTransform, Regularization, Rnn, SeededRng, Sequential, SequentialConfig, Tensor,
+    TrainConfig, Trainable, Trainer, clip_gradients,
 };
 
 fn cells(hidden: usize) -> [LayerConfig; 3] {
@@ -218,6 +219,8 @@ fn an_lstm_learns_to_count_bits_through_the_trainer() {
         regularization: Regularization::None,
         regularization_rate: 0.0,
         seed: 3,
+        clip_norm: None,
+        truncation: None,
     };
     let mut trainer = Trainer::new(config.init().unwrap(), train_config).unwrap();
     let mut last = f32::NAN;
@@ -244,6 +247,10 @@ struct TorchCase {
     last_state: Vec<f32>,
     weights_grad: Vec<f32>,
     bias_grad: Vec<f32>,
+    truncated_weights_grad: Vec<f32>,
+    truncated_bias_grad: Vec<f32>,
+    clipped_weights: Vec<f32>,
+    clipped_bias: Vec<f32>,
 }
 
 #[derive(serde::Deserialize)]
@@ -254,6 +261,9 @@ struct TorchReference {
     hidden: usize,
     inputs: Vec<f32>,
     loss_weights: Vec<f32>,
+    truncation: usize,
+    clip_norm: f32,
+    learning_rate: f32,
     cases: std::collections::BTreeMap<String, TorchCase>,
 }
 
@@ -268,21 +278,18 @@ fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
 }
 
 /// With PyTorch's weights, each cell's last state and the gradients of `(h_T · r).sum()` are
-/// PyTorch's (`torch.nn.RNN`, `torch.nn.LSTM`, and the course's GRU written out in torch).
+/// PyTorch's (`torch.nn.RNN`, `torch.nn.LSTM`, and the course's GRU written out in torch): whole,
+/// under truncated backpropagation through time (PyTorch's state detached between chunks), and
+/// one SGD step after clipping by global norm (`clip_grad_norm_`).
 #[test]
 fn cells_with_given_weights_give_pytorchs_states_and_gradients() {
     let text = include_str!("data/recurrent_reference.json");
     let reference: TorchReference = serde_json::from_str(text).unwrap();
-    let (rows, steps, features, hidden) = (
-        reference.rows,
-        reference.steps,
-        reference.features,
-        reference.hidden,
-    );
     assert_eq!(reference.cases.len(), 3);
-    for cell in cells(hidden) {
-        let case = &reference.cases[cell.name()];
-        let config = SequentialConfig::new(&[steps, features], vec![cell]);
+    for cell in cells(reference.hidden) {
+        let name = cell.name();
+        let case = &reference.cases[name];
+        let config = SequentialConfig::new(&[reference.steps, reference.features], vec![cell]);
         let mut model = config.init().unwrap();
         let ids: Vec<_> = model.params().ids().collect();
         let [weights, bias] = ids[..] else {
@@ -294,38 +301,88 @@ fn cells_with_given_weights_give_pytorchs_states_and_gradients() {
         *model.params_mut().value_mut(bias) =
             Tensor::from_vec(&[case.bias.len()], case.bias.clone()).unwrap();
 
-        let mut recorded = model
-            .network()
-            .record_for(Mode::Training, rows, OutputTransform::None, None)
-            .unwrap();
-        let tape = &mut recorded.tape;
-        let loss_weights = tape.input(&[rows, hidden]);
-        let weighted = tape.mul(recorded.prediction, loss_weights).unwrap();
-        let loss = tape.sum(weighted).unwrap();
-        let inputs = Tensor::from_vec(&[rows, steps, features], reference.inputs.clone()).unwrap();
-        tape.set_input(recorded.input, &inputs).unwrap();
-        let r = Tensor::from_vec(&[rows, hidden], reference.loss_weights.clone()).unwrap();
-        tape.set_input(loss_weights, &r).unwrap();
-        tape.forward(model.params()).unwrap();
-        tape.backward(loss, model.params_mut()).unwrap();
-
-        let name = cell.name();
+        let truncation = Some(reference.truncation);
+        let last_state = weighted_state_gradients(&mut model, &reference, truncation);
+        assert_close(&format!("{name} last state"), &last_state, &case.last_state);
+        let grads = |model: &Sequential| {
+            let params = model.params();
+            (params.grad(weights).clone(), params.grad(bias).clone())
+        };
+        let (weights_grad, bias_grad) = grads(&model);
         assert_close(
-            &format!("{name} last state"),
-            tape.value(recorded.prediction).data(),
-            &case.last_state,
+            &format!("{name} truncated dL/dW"),
+            weights_grad.data(),
+            &case.truncated_weights_grad,
         );
+        assert_close(
+            &format!("{name} truncated dL/db"),
+            bias_grad.data(),
+            &case.truncated_bias_grad,
+        );
+        assert_ne!(weights_grad.data(), &case.weights_grad[..]);
+
+        weighted_state_gradients(&mut model, &reference, None);
+        let (weights_grad, bias_grad) = grads(&model);
         assert_close(
             &format!("{name} dL/dW"),
-            model.params().grad(weights).data(),
+            weights_grad.data(),
             &case.weights_grad,
         );
-        assert_close(
-            &format!("{name} dL/db"),
-            model.params().grad(bias).data(),
-            &case.bias_grad,
+        assert_close(&format!("{name} dL/db"), bias_grad.data(), &case.bias_grad);
+
+        let clip = reference.clip_norm;
+        let norm = clip_gradients(model.params_mut(), clip);
+        assert!(
+            norm > 2.0 * clip,
+            "{name}: the gradient's norm {norm} is clipped"
         );
+        let sgd = OptimizerConfig::new(OptimizerKind::Sgd, reference.learning_rate);
+        Optimizer::new(sgd).step(model.params_mut());
+        let params = model.params();
+        let clipped = (params.value(weights).data(), params.value(bias).data());
+        assert_close(
+            &format!("{name} clipped W"),
+            clipped.0,
+            &case.clipped_weights,
+        );
+        assert_close(&format!("{name} clipped b"), clipped.1, &case.clipped_bias);
     }
+}
+
+/// Runs `(h_T · r).sum()` forward and backward on the reference's sequences (backpropagation
+/// through time cut every `truncation` steps); returns `h_T`, the gradients in `model`.
+fn weighted_state_gradients(
+    model: &mut Sequential,
+    reference: &TorchReference,
+    truncation: Option<usize>,
+) -> Vec<f32> {
+    let (rows, steps, features, hidden) = (
+        reference.rows,
+        reference.steps,
+        reference.features,
+        reference.hidden,
+    );
+    let mut recorded = model
+        .network()
+        .record_truncated(
+            Mode::Training,
+            rows,
+            OutputTransform::None,
+            None,
+            truncation,
+        )
+        .unwrap();
+    let tape = &mut recorded.tape;
+    let loss_weights = tape.input(&[rows, hidden]);
+    let weighted = tape.mul(recorded.prediction, loss_weights).unwrap();
+    let loss = tape.sum(weighted).unwrap();
+    let inputs = Tensor::from_vec(&[rows, steps, features], reference.inputs.clone()).unwrap();
+    tape.set_input(recorded.input, &inputs).unwrap();
+    let r = Tensor::from_vec(&[rows, hidden], reference.loss_weights.clone()).unwrap();
+    tape.set_input(loss_weights, &r).unwrap();
+    tape.forward(model.params()).unwrap();
+    tape.backward(loss, model.params_mut()).unwrap();
+    tape.value(recorded.prediction).data().to_vec()
 }
 
 /// Records `cell` on `[steps, 2]` sequences for `rows` examples, runs it forward (and backward
@@ -449,4 +506,93 @@ fn state_gradients_vanish_back_through_time_in_a_plain_rnn() {
         lstm > 10.0 * rnn,
         "the LSTM keeps {lstm:.2e}, the RNN {rnn:.2e}"
     );
+}
+
+/// The trainer's options through time: truncated backpropagation leaves the loss's gradient on
+/// the last `truncation` states only, and clipping bounds an SGD step to `rate · clip`, its
+/// norm reported before clipping; both can be switched mid-run, keeping the weights.
+#[test]
+fn the_trainer_truncates_backpropagation_and_clips_gradients() {
+    let (length, truncation, clip, rate) = (9, 4, 0.01, 0.5);
+    let task = SequenceTask::BitCount;
+    let train = task.generate(64, length, 5).unwrap();
+    let config = SequentialConfig::new(
+        &[length, 1],
+        vec![
+            LayerConfig::Gru(Gru {
+                hidden: 6,
+                every_step: false,
+            }),
+            LayerConfig::dense(task.outputs(length), Activation::Linear),
+        ],
+    );
+    let train_config = TrainConfig {
+        loss: task.loss(),
+        optimizer: OptimizerConfig::new(OptimizerKind::Sgd, rate),
+        batch_size: 64,
+        regularization: Regularization::None,
+        regularization_rate: 0.0,
+        seed: 3,
+        clip_norm: Some(clip),
+        truncation: Some(truncation),
+    };
+    let mut trainer = Trainer::new(config.init().unwrap(), train_config).unwrap();
+    let norms_after_a_step = |trainer: &mut Trainer<Sequential>| {
+        let before = trainer.model().params().clone();
+        trainer.train_step(&train.inputs, &train.targets).unwrap();
+        let after = trainer.model().params();
+        let moved: f32 = before
+            .ids()
+            .map(|id| {
+                let (old, new) = (before.value(id).data(), after.value(id).data());
+                old.iter()
+                    .zip(new)
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f32>()
+            })
+            .sum::<f32>()
+            .sqrt();
+        let states = trainer.training_tape().unwrap().state_gradient_norms();
+        (moved, states.into_iter().next().unwrap())
+    };
+
+    let (moved, states) = norms_after_a_step(&mut trainer);
+    let norm = trainer.gradient_norm().expect("known while clipping");
+    assert!(norm > 10.0 * clip, "the gradient's norm {norm} is clipped");
+    assert!(
+        (moved - rate * clip).abs() < 1e-3 * rate * clip,
+        "an SGD step of norm {moved}, not rate · clip = {}",
+        rate * clip
+    );
+    let cut = length - truncation;
+    assert!(states[..cut].iter().all(|&g| g == 0.0), "{states:?}");
+    assert!(states[cut..].iter().all(|&g| g > 0.0), "{states:?}");
+
+    trainer
+        .set_config(TrainConfig {
+            clip_norm: None,
+            truncation: None,
+            ..train_config
+        })
+        .unwrap();
+    let (moved, states) = norms_after_a_step(&mut trainer);
+    assert_eq!(trainer.gradient_norm(), None);
+    assert!(
+        moved > 10.0 * rate * clip,
+        "an unclipped step moves {moved}"
+    );
+    assert!(states.iter().all(|&g| g > 0.0), "{states:?}");
+
+    for refused in [
+        TrainConfig {
+            clip_norm: Some(0.0),
+            ..train_config
+        },
+        TrainConfig {
+            truncation: Some(0),
+            ..train_config
+        },
+    ] {
+        assert!(trainer.set_config(refused).is_err());
+    }
 }

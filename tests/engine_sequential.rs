@@ -16,6 +16,8 @@ fn train_config(kind: OptimizerKind, learning_rate: f32, batch_size: usize) -> T
         regularization: Regularization::None,
         regularization_rate: 0.0,
         seed: 3,
+        clip_norm: None,
+        truncation: None,
     }
 }
 

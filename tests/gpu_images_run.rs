@@ -41,6 +41,8 @@ fn settings() -> RunSettings {
         seed: 5,
         backend: Backend::Gpu,
         data: RunData::Digits,
+        clip_norm: None,
+        truncation: None,
     }
 }
 

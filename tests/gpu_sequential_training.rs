@@ -40,6 +40,8 @@ struct Case {
     optimizer: OptimizerConfig,
     regularization: Regularization,
     regularization_rate: f32,
+    clip_norm: Option<f32>,
+    truncation: Option<usize>,
 }
 
 fn conv(
@@ -158,6 +160,8 @@ fn table() -> Vec<Case> {
         optimizer,
         regularization: Regularization::None,
         regularization_rate: 0.0,
+        clip_norm: None,
+        truncation: None,
     };
     vec![
         case("LeNet-like, Adam", lenet_like(), adam),
@@ -237,6 +241,45 @@ fn table() -> Vec<Case> {
             momentum,
         ),
         Case {
+            name: "LSTM, clipped to norm 0.05, truncated to 3 steps, SGD, L2",
+            optimizer: OptimizerConfig::new(OptimizerKind::Sgd, 0.5),
+            regularization: Regularization::L2,
+            regularization_rate: 0.01,
+            clip_norm: Some(0.05),
+            truncation: Some(3),
+            ..case(
+                "",
+                recurrent(LayerConfig::Lstm(Lstm {
+                    hidden: 5,
+                    every_step: false,
+                })),
+                adam,
+            )
+        },
+        Case {
+            name: "GRU every step then RNN, clipped to norm 0.1, truncated to 2 steps, Adam",
+            clip_norm: Some(0.1),
+            truncation: Some(2),
+            ..case(
+                "",
+                SequentialConfig::new(
+                    &[5, 2],
+                    vec![
+                        LayerConfig::Gru(Gru {
+                            hidden: 3,
+                            every_step: true,
+                        }),
+                        LayerConfig::Rnn(Rnn {
+                            hidden: 4,
+                            every_step: false,
+                        }),
+                        LayerConfig::dense(CLASSES, Activation::Linear),
+                    ],
+                ),
+                adam,
+            )
+        },
+        Case {
             name: "conv+BN2d, tanh+BN1d, dropout, Adam, L1",
             regularization: Regularization::L1,
             regularization_rate: 0.001,
@@ -285,6 +328,8 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         regularization: case.regularization,
         regularization_rate: case.regularization_rate,
         seed: seed + 1,
+        clip_norm: case.clip_norm,
+        truncation: case.truncation,
     };
     let mut cpu = Trainer::new(model.clone(), config).unwrap();
     let mut gpu = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();

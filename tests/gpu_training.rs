@@ -270,6 +270,8 @@ fn run(gpu: &Gpu, case: &Case, seed: u64) -> Outcome {
         regularization: case.regularization,
         regularization_rate: case.regularization_rate,
         seed: seed + 1,
+        clip_norm: None,
+        truncation: None,
     };
 
     let mut cpu = Trainer::new(model.clone(), config).unwrap();
@@ -385,6 +387,8 @@ fn the_dense_gpu_trainer_is_a_training_engine_like_the_cpu_one() {
         regularization: Regularization::L2,
         regularization_rate: 0.001,
         seed: 32,
+        clip_norm: None,
+        truncation: None,
     };
     let mut cpu: Box<dyn TrainingEngine<Model>> =
         Box::new(Trainer::new(model.clone(), config).unwrap());

@@ -64,5 +64,5 @@ pub use sequential::{LayerSummary, Sequential, SequentialConfig};
 pub use tape::{Node, NodeId, Tape};
 pub use tensor::Tensor;
 pub use trainable::Trainable;
-pub use trainer::{Evaluation, TrainConfig, Trainer};
+pub use trainer::{Evaluation, TrainConfig, Trainer, clip_gradients};
 pub use training_engine::{Pending, TrainingEngine};

@@ -343,6 +343,24 @@ impl Sequential {
         transform: OutputTransform,
         loss: Option<Loss>,
     ) -> Result<ModelTape, EngineError> {
+        self.record_truncated(mode, rows, transform, loss, None)
+    }
+
+    /// [`Sequential::record_for`] with the recurrent layers' backpropagation through time cut
+    /// every `truncation` steps, counted back from the last (see [`RecordingFor::truncation`]).
+    pub fn record_truncated(
+        &self,
+        mode: Mode,
+        rows: usize,
+        transform: OutputTransform,
+        loss: Option<Loss>,
+        truncation: Option<usize>,
+    ) -> Result<ModelTape, EngineError> {
+        if truncation == Some(0) {
+            return Err(EngineError::InvalidConfig(
+                "backpropagation through time must reach at least one step back".to_string(),
+            ));
+        }
         let mut tape = Tape::new();
         let input = tape.input(&batch_of(rows, &self.config.input));
         let mut x = input;
@@ -352,6 +370,7 @@ impl Sequential {
             let recording = RecordingFor {
                 mode,
                 logits_only: index == last && transform != OutputTransform::None,
+                truncation,
             };
             let nodes = layer.record(&mut tape, &self.params, x, recording)?;
             x = nodes.output();

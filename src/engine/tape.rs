@@ -303,6 +303,11 @@ impl Tape {
         self.record(Op::Unflatten { len }, &[x])
     }
 
+    /// `x`'s values with no gradient flowing back into it.
+    pub fn detach(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Detach, &[x])
+    }
+
     /// Batch normalisation of `x` (`[n, features]` or `[n, c, h, w]`) with the batch's own mean
     /// and variance per feature, then `gamma` and `beta` (`[features]`).
     pub fn batch_norm(

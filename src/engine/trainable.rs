@@ -35,9 +35,19 @@ pub trait Trainable {
     /// Records the forward pass and `loss` for batches of `rows` examples; under a cross-entropy
     /// loss the last layer stops at its logits.
     fn record_training_tape(&self, rows: usize, loss: Loss) -> Result<ModelTape, EngineError> {
+        self.record_truncated_training_tape(rows, loss, None)
+    }
+    /// [`Trainable::record_training_tape`] with backpropagation through time cut every
+    /// `truncation` steps (see [`Sequential::record_truncated`]).
+    fn record_truncated_training_tape(
+        &self,
+        rows: usize,
+        loss: Loss,
+        truncation: Option<usize>,
+    ) -> Result<ModelTape, EngineError> {
         let transform = loss.output_activation();
         self.network()
-            .record_for(Mode::Training, rows, transform, Some(loss))
+            .record_truncated(Mode::Training, rows, transform, Some(loss), truncation)
     }
     /// Records the forward pass and `loss` as evaluation sees it ([`Mode::Evaluation`]: running
     /// statistics, no dropout).

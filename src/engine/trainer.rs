@@ -11,6 +11,7 @@ use super::model::Model;
 use super::model_tape::ModelTape;
 use super::optimizer::{Optimizer, OptimizerConfig};
 use super::packed_weights::PackedWeights;
+use super::params::Params;
 use super::regularization::Regularization;
 use super::rng::SeededRng;
 use super::tensor::Tensor;
@@ -30,6 +31,17 @@ pub struct TrainConfig {
     pub regularization_rate: f32,
     /// Seed of the batch shuffling and of the dropout masks.
     pub seed: u64,
+    /// Gradient clipping by global norm: before each update, every gradient is scaled by
+    /// `min(1, clip / (‖g‖ + 10⁻⁶))`, where `‖g‖` is the norm of all of them together (as
+    /// PyTorch's `clip_grad_norm_`). `None`: no clipping.
+    #[serde(default)]
+    pub clip_norm: Option<f32>,
+    /// Truncated backpropagation through time: recurrent layers pass gradients back at most
+    /// this many steps from the last (see [`RecordingFor::truncation`]). `None`: all the way.
+    ///
+    /// [`RecordingFor::truncation`]: super::layers::RecordingFor::truncation
+    #[serde(default)]
+    pub truncation: Option<usize>,
 }
 
 impl Default for TrainConfig {
@@ -41,6 +53,8 @@ impl Default for TrainConfig {
             regularization: Regularization::None,
             regularization_rate: 0.0,
             seed: 1,
+            clip_norm: None,
+            truncation: None,
         }
     }
 }
@@ -51,6 +65,18 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return Err(EngineError::InvalidConfig(
                 "the batch size must be at least 1".to_string(),
+            ));
+        }
+        if let Some(clip) = self.clip_norm
+            && !(clip.is_finite() && clip > 0.0)
+        {
+            return Err(EngineError::InvalidConfig(format!(
+                "the gradient clipping norm must be a positive number, got {clip}"
+            )));
+        }
+        if self.truncation == Some(0) {
+            return Err(EngineError::InvalidConfig(
+                "backpropagation through time must reach at least one step back".to_string(),
             ));
         }
         if !self.regularization_rate.is_finite() || self.regularization_rate < 0.0 {
@@ -95,6 +121,9 @@ pub struct Trainer<M = Model> {
     batch_targets: Tensor,
     epoch: usize,
     steps: u64,
+    /// The norm of all gradients together at the last step, before clipping (kept only while
+    /// clipping: the fused update never has every gradient at once).
+    gradient_norm: Option<f32>,
 }
 
 impl<M: Trainable + Clone> Trainer<M> {
@@ -116,6 +145,7 @@ impl<M: Trainable + Clone> Trainer<M> {
             batch_targets: Tensor::empty(),
             epoch: 0,
             steps: 0,
+            gradient_norm: None,
         })
     }
 
@@ -164,6 +194,12 @@ impl<M: Trainable + Clone> Trainer<M> {
         self.steps
     }
 
+    /// The norm of all gradients together at the last step, before clipping; known only while
+    /// clipping is on.
+    pub fn gradient_norm(&self) -> Option<f32> {
+        self.gradient_norm
+    }
+
     /// The training tape of the last step (every node's value and gradient), if any.
     pub fn training_tape(&self) -> Option<&ModelTape> {
         self.training.as_ref()
@@ -186,6 +222,15 @@ impl<M: Trainable + Clone> Trainer<M> {
             self.snapshot.take();
             self.model
                 .set_output_transform(config.loss.output_activation());
+        }
+        if config.clip_norm.is_some() != self.config.clip_norm.is_some()
+            || config.truncation != self.config.truncation
+        {
+            // Clipping trains nothing packed, and truncation records another tape.
+            self.write_back();
+            self.packed = PackedWeights::default();
+            self.training = None;
+            self.gradient_norm = None;
         }
         if config.seed != self.config.seed {
             self.rng = SeededRng::new(config.seed);
@@ -253,10 +298,17 @@ impl<M: Trainable + Clone> Trainer<M> {
         context: Context,
     ) -> Result<f32, EngineError> {
         if self.training.is_none() {
-            let mut recorded = self
-                .model
-                .record_training_tape(inputs.rows(), self.config.loss)?;
-            let fusable = recorded.tape.fusable_dense_weights(self.model.params());
+            let mut recorded = self.model.record_truncated_training_tape(
+                inputs.rows(),
+                self.config.loss,
+                self.config.truncation,
+            )?;
+            // Clipping needs every gradient before any update: nothing is updated during the
+            // pass, so nothing is packed for it.
+            let fusable = match self.config.clip_norm {
+                Some(_) => Vec::new(),
+                None => recorded.tape.fusable_dense_weights(self.model.params()),
+            };
             self.packed.choose(self.model.params_mut(), &fusable);
             self.training = Some(recorded);
         }
@@ -284,6 +336,20 @@ impl<M: Trainable + Clone> Trainer<M> {
         }
         // After the finiteness check, so that a diverged batch does not poison the statistics.
         recorded.update_running_statistics(self.model.params_mut());
+        if let Some(clip) = config.clip_norm {
+            recorded.tape.backward(loss_node, self.model.params_mut())?;
+            self.gradient_norm = Some(clip_gradients(self.model.params_mut(), clip));
+            self.snapshot.take();
+            self.optimizer
+                .begin_step(
+                    self.model.params(),
+                    config.regularization,
+                    config.regularization_rate,
+                )
+                .finish(self.model.params_mut());
+            self.steps += 1;
+            return Ok(loss);
+        }
         // The optimizer updates the dense layers' weights during the backward pass, as their
         // gradients are computed (see `FusedUpdate`), and the other parameters after it.
         let mut step = self.optimizer.begin_step_packed(
@@ -447,6 +513,32 @@ pub(crate) fn check_loss_fits(model: &impl Trainable, loss: Loss) -> Result<(), 
         )));
     }
     Ok(())
+}
+
+/// Scales every trainable parameter's gradient by `min(1, clip / (norm + 10⁻⁶))`, where `norm`
+/// is the Euclidean norm of all of them together, as PyTorch's `clip_grad_norm_` does; returns
+/// that norm.
+pub fn clip_gradients(params: &mut Params, clip: f32) -> f32 {
+    let mut squares = 0.0f64;
+    for (_, grad, role) in params.values_and_grads_mut() {
+        if role.is_trainable() {
+            squares += grad
+                .data()
+                .iter()
+                .map(|&g| f64::from(g) * f64::from(g))
+                .sum::<f64>();
+        }
+    }
+    let norm = squares.sqrt() as f32;
+    let factor = clip / (norm + 1e-6);
+    if factor < 1.0 {
+        for (_, grad, role) in params.values_and_grads_mut() {
+            if role.is_trainable() {
+                grad.data_mut().iter_mut().for_each(|g| *g *= factor);
+            }
+        }
+    }
+    norm
 }
 
 /// Gives `destination` the shape of `source` with `rows` rows, reusing its buffer.

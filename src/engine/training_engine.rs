@@ -48,6 +48,12 @@ pub trait TrainingEngine<M> {
 
     /// Forgets the optimiser's state (momentum, moments, sums of squares).
     fn reset_optimizer(&mut self);
+
+    /// The norm of all gradients together at the last step, before clipping, where the engine
+    /// knows it without waiting (the CPU engine while clipping).
+    fn gradient_norm(&self) -> Option<f32> {
+        None
+    }
 }
 
 impl<M: Trainable + Clone + 'static> TrainingEngine<M> for Trainer<M> {
@@ -95,6 +101,10 @@ impl<M: Trainable + Clone + 'static> TrainingEngine<M> for Trainer<M> {
 
     fn reset_optimizer(&mut self) {
         Trainer::reset_optimizer(self);
+    }
+
+    fn gradient_norm(&self) -> Option<f32> {
+        Trainer::gradient_norm(self)
     }
 }
 

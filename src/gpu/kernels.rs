@@ -38,6 +38,8 @@ pub struct Kernels {
     sum_to_scalar: wgpu::ComputePipeline,
     loss_gradient: wgpu::ComputePipeline,
     optimizer_step: wgpu::ComputePipeline,
+    gradient_square_sum: wgpu::ComputePipeline,
+    clip_gradient: wgpu::ComputePipeline,
     /// The loss terms of [`Commands::loss_value`], one buffer per number of terms, kept so
     /// that a training step binds the same buffers every step (see `super::bind_groups`).
     loss_terms_scratch: Mutex<HashMap<usize, wgpu::Buffer>>,
@@ -96,11 +98,11 @@ impl Kernels {
             ],
         )
         .await?;
-        let [optimizer_step] = dispatch::compile(
+        let [optimizer_step, gradient_square_sum, clip_gradient] = dispatch::compile(
             context,
             "optim",
             include_str!("../../shaders/optim.wgsl"),
-            ["step"],
+            ["step", "square_sum", "clip"],
         )
         .await?;
         Ok(Kernels {
@@ -121,6 +123,8 @@ impl Kernels {
             sum_to_scalar,
             loss_gradient,
             optimizer_step,
+            gradient_square_sum,
+            clip_gradient,
             loss_terms_scratch: Mutex::default(),
         })
     }
@@ -208,14 +212,17 @@ pub(super) struct OptimParams {
     pub len: u32,
     pub kind: u32,
     pub regularization: u32,
-    pub _pad: u32,
+    /// Clipping by global norm: how many squared norms `norms` holds (0: none).
+    pub clipped: u32,
     pub momentum: f32,
     pub beta1: f32,
     pub beta2: f32,
     pub epsilon: f32,
     pub rho: f32,
     pub regularization_rate: f32,
-    pub _pad_end: [f32; 2],
+    pub clip_norm: f32,
+    /// The parameter's entry in `norms`.
+    pub slot: u32,
 }
 
 /// What changes from step to step: the rate (a decay schedule) and Adam's bias corrections.
@@ -513,6 +520,36 @@ impl Commands<'_> {
         ];
         let kernel = &self.kernels.optimizer_step;
         self.dispatch_linear(kernel, params, &[1, 2, 3, 4, 5], &buffers, params.len);
+    }
+
+    /// `grad` scaled by `min(1, clip / (norm + 1e-6))`, the norm from every parameter's entry
+    /// of `norms` (see [`Commands::gradient_square_sum`]).
+    pub(super) fn clip_gradient(
+        &mut self,
+        params: &OptimParams,
+        grad: &GpuTensor,
+        norms: &GpuTensor,
+    ) {
+        let kernel = &self.kernels.clip_gradient;
+        let buffers = [&grad.buffer, &norms.buffer];
+        self.dispatch_linear(kernel, params, &[2, 6], &buffers, params.len);
+    }
+
+    /// `norms[params.slot]` = the sum of `grad`'s squares (one workgroup).
+    pub(super) fn gradient_square_sum(
+        &mut self,
+        params: &OptimParams,
+        grad: &GpuTensor,
+        norms: &GpuTensor,
+    ) {
+        let kernel = &self.kernels.gradient_square_sum;
+        self.dispatch(
+            kernel,
+            params,
+            &[2, 6],
+            &[&grad.buffer, &norms.buffer],
+            (1, 1),
+        );
     }
 
     /// Sends everything recorded to the GPU. Nothing waits: read results back with

@@ -28,6 +28,9 @@ pub struct GpuNetwork<M> {
     /// values are stale; [`GpuNetwork::to_model`] fills them in from the GPU.
     template: M,
     loss: Loss,
+    /// How far back in time a training pass's gradients flow (see
+    /// [`Sequential::record_truncated`](crate::engine::Sequential::record_truncated)).
+    truncation: Option<usize>,
     params: GpuParams,
     /// Most recently used last.
     passes: Vec<(Mode, GpuPass)>,
@@ -36,13 +39,20 @@ pub struct GpuNetwork<M> {
 impl<M: Trainable + Clone> GpuNetwork<M> {
     /// Uploads `model`'s parameters, for training with `loss` (which also decides the shown
     /// prediction, as the CPU trainer sets it: probabilities under a cross-entropy).
-    pub fn upload(context: &GpuContext, model: &M, loss: Loss) -> GpuNetwork<M> {
+    /// Training passes cut backpropagation through time every `truncation` steps.
+    pub fn upload(
+        context: &GpuContext,
+        model: &M,
+        loss: Loss,
+        truncation: Option<usize>,
+    ) -> GpuNetwork<M> {
         let params = model.params();
         let mut template = model.clone();
         template.set_output_transform(loss.output_activation());
         GpuNetwork {
             template,
             loss,
+            truncation,
             params: GpuParams {
                 values: params
                     .ids()
@@ -151,7 +161,8 @@ impl<M: Trainable + Clone> GpuNetwork<M> {
                 let loss = (mode == Mode::Training).then_some(self.loss);
                 let transform = self.loss.output_activation();
                 let network = self.template.network();
-                let recorded = network.record_for(mode, rows, transform, loss)?;
+                let truncation = self.truncation.filter(|_| mode == Mode::Training);
+                let recorded = network.record_truncated(mode, rows, transform, loss, truncation)?;
                 (mode, GpuPass::new(context, recorded)?)
             }
         };

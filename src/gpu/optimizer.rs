@@ -27,6 +27,9 @@ pub struct GpuOptimizer {
     /// The rate and Adam's corrections of the next step (see [`StepSchedule`]), made on first
     /// use.
     schedule: Option<wgpu::Buffer>,
+    /// Per parameter, its gradient's squared norm, for clipping by global norm (made on first
+    /// use).
+    norms: Option<GpuTensor>,
 }
 
 impl GpuOptimizer {
@@ -36,6 +39,7 @@ impl GpuOptimizer {
             state: Vec::new(),
             steps: 0,
             schedule: None,
+            norms: None,
         }
     }
 
@@ -62,15 +66,16 @@ impl GpuOptimizer {
         self.steps = 0;
     }
 
-    /// Records one update of every parameter: the penalty's gradient is added to the weights'
+    /// Records one update of every parameter: under `clip_norm`, every gradient is scaled as
+    /// `engine::trainer::clip_gradients` does; the penalty's gradient is added to the weights'
     /// gradients (`Regularization::add_gradient`), then the rule of `Optimizer::step` applies.
     pub fn step(
         &mut self,
         context: &GpuContext,
         commands: &mut Commands<'_>,
         params: &[GpuParam<'_>],
-        regularization: Regularization,
-        rate: f32,
+        (regularization, rate): (Regularization, f32),
+        clip_norm: Option<f32>,
     ) -> Result<(), GpuError> {
         if let Some(param) = params.iter().find(|p| p.value.len() != p.grad.len()) {
             return Err(GpuError::Shape(format!(
@@ -117,31 +122,63 @@ impl GpuOptimizer {
                 .map(|p| new_state(context, p, c.kind))
                 .collect();
         }
-        for (param, state) in params.iter().zip(&self.state) {
+        let slots = params.len().max(1);
+        if self.norms.as_ref().is_none_or(|norms| norms.len() != slots) {
+            self.norms = Some(GpuTensor::zeros(context, &[slots]));
+        }
+        let norms = self.norms.as_ref().expect("made above");
+        let uniforms = params
+            .iter()
+            .enumerate()
+            .map(|(slot, param)| {
+                let regularised = param.role == ParamRole::Weight && rate != 0.0;
+                Ok(OptimParams {
+                    len: u32::try_from(param.value.len())
+                        .map_err(|_| GpuError::Shape("a parameter too large".into()))?,
+                    kind: optimizer_index(c.kind),
+                    regularization: if regularised {
+                        regularization_index(regularization)
+                    } else {
+                        0
+                    },
+                    clipped: if clip_norm.is_some() {
+                        params.len() as u32
+                    } else {
+                        0
+                    },
+                    momentum: c.momentum,
+                    beta1: c.beta1,
+                    beta2: c.beta2,
+                    epsilon: c.epsilon,
+                    rho: c.rho,
+                    regularization_rate: rate,
+                    clip_norm: clip_norm.unwrap_or(0.0),
+                    slot: slot as u32,
+                })
+            })
+            .collect::<Result<Vec<_>, GpuError>>()?;
+        // Every norm first (those of parameters not trained stay zero), then every gradient
+        // scaled, then every update.
+        if clip_norm.is_some() {
+            let trained = || {
+                params
+                    .iter()
+                    .zip(&uniforms)
+                    .filter(|(param, _)| param.role.is_trainable())
+            };
+            for (param, uniform) in trained() {
+                commands.gradient_square_sum(uniform, param.grad, norms);
+            }
+            for (param, uniform) in trained() {
+                commands.clip_gradient(uniform, param.grad, norms);
+            }
+        }
+        for ((param, state), uniform) in params.iter().zip(&self.state).zip(&uniforms) {
             if !param.role.is_trainable() {
                 continue;
             }
-            let regularised = param.role == ParamRole::Weight && rate != 0.0;
-            let uniform = OptimParams {
-                len: u32::try_from(param.value.len())
-                    .map_err(|_| GpuError::Shape("a parameter too large".into()))?,
-                kind: optimizer_index(c.kind),
-                regularization: if regularised {
-                    regularization_index(regularization)
-                } else {
-                    0
-                },
-                _pad: 0,
-                momentum: c.momentum,
-                beta1: c.beta1,
-                beta2: c.beta2,
-                epsilon: c.epsilon,
-                rho: c.rho,
-                regularization_rate: rate,
-                _pad_end: [0.0; 2],
-            };
             commands.optimizer_step(
-                &uniform,
+                uniform,
                 schedule,
                 param.value,
                 param.grad,

@@ -209,7 +209,9 @@ impl GpuPass {
         let input = |slot: usize| self.value(params, node.inputs()[slot]);
         let out = || self.owned_value(id);
         match node.op() {
-            Op::Input | Op::Parameter(_) | Op::Flatten | Op::Unflatten { .. } => Ok(()),
+            Op::Input | Op::Parameter(_) | Op::Flatten | Op::Unflatten { .. } | Op::Detach => {
+                Ok(())
+            }
             Op::MatMul {
                 transpose_a,
                 transpose_b,
@@ -413,8 +415,8 @@ impl GpuPass {
                         .average_pool2d_backward(size, stride, upstream, grad)?;
                 }
             }
-            // Share their input's gradient buffer.
-            Op::Flatten | Op::Unflatten { .. } => {}
+            // Share their input's gradient buffer; nothing flows back through a cut.
+            Op::Flatten | Op::Unflatten { .. } | Op::Detach => {}
             Op::BatchNorm(statistics) => {
                 let (Some(grad_gamma), Some(grad_beta)) = (into(1), into(2)) else {
                     return Err(unsupported("a batch normalisation with a frozen γ or β"));
@@ -548,7 +550,8 @@ fn node_buffers(
     let mut buffers = NodeBuffers::default();
     match node.op() {
         Op::Parameter(_) => return Ok(buffers),
-        Op::Flatten | Op::Unflatten { .. } => {
+        // Views of their input's values (a cut is the same values without the gradient).
+        Op::Flatten | Op::Unflatten { .. } | Op::Detach => {
             let input = &before[node.inputs()[0].0];
             let value = input
                 .value

@@ -119,7 +119,7 @@ impl<M: Trainable + Clone> GpuTrainer<M> {
         check_loss_fits(model, config.loss)?;
         context.forget_dispatches();
         Ok(GpuTrainer {
-            network: GpuNetwork::upload(&context, model, config.loss),
+            network: GpuNetwork::upload(&context, model, config.loss, config.truncation),
             kernels,
             optimizer: GpuOptimizer::new(config.optimizer),
             rng: SeededRng::new(config.seed),
@@ -246,8 +246,10 @@ impl<M: Trainable + Clone> GpuTrainer<M> {
             self.steps_losses.count_step();
         }
         let params = self.network.params();
+        let penalty = (regularization, rate);
+        let clip = self.config.clip_norm;
         self.optimizer
-            .step(&context, recording.dense(), &params, regularization, rate)?;
+            .step(&context, recording.dense(), &params, penalty, clip)?;
         self.steps += 1;
         Ok(())
     }

@@ -97,6 +97,8 @@ pub async fn self_test(device: &GpuDevice) -> Result<(), String> {
         regularization: Regularization::None,
         regularization_rate: 0.0,
         seed: 7,
+        clip_norm: None,
+        truncation: None,
     };
     let points = [
         (-0.9, -0.7),

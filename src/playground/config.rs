@@ -269,6 +269,8 @@ impl PlaygroundConfig {
             regularization: self.regularization,
             regularization_rate: self.regularization_rate,
             seed: self.seed,
+            clip_norm: None,
+            truncation: None,
         }
     }
 }

@@ -233,6 +233,8 @@ pub fn train(documents: &[WordCounts]) -> Result<WordClassifier, EngineError> {
             regularization: Regularization::None,
             regularization_rate: 0.0,
             seed: 1,
+            clip_norm: None,
+            truncation: None,
         },
     )?;
     let inputs: Vec<Vec<f32>> = documents.iter().map(|d| d.features().to_vec()).collect();

@@ -11,7 +11,7 @@ use neural_playground::engine::gemm::{Operand, matmul};
 use neural_playground::engine::ops::{concat_copy, slice_copy};
 use neural_playground::engine::{
     Activation, Loss, Op, Optimizer, OptimizerConfig, OptimizerKind, ParamRole, Params,
-    Regularization, Scratch, SeededRng, Tape, Tensor,
+    Regularization, Scratch, SeededRng, Tape, Tensor, clip_gradients,
 };
 use neural_playground::gpu::{
     GpuContext, GpuError, GpuOptimizer, GpuParam, GpuTensor, Kernels, MatmulOperand, MatmulTile,
@@ -44,6 +44,8 @@ pub enum Case {
     LossValue(Loss),
     LossGradient(Loss),
     Optimizer(OptimizerKind, Regularization),
+    /// An update after the gradients are clipped to a global norm (`clip_gradients`).
+    ClippedOptimizer(OptimizerKind),
     /// `a + b` and `a * b` (`Op::Add`, `Op::Mul`): the value and both inputs' gradients.
     Add {
         len: usize,
@@ -134,6 +136,9 @@ pub fn table() -> Vec<Case> {
         for regularization in [Regularization::L1, Regularization::L2] {
             cases.push(Case::Optimizer(kind, regularization));
         }
+    }
+    for kind in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        cases.push(Case::ClippedOptimizer(kind));
     }
     for len in [1, 1031, 70_000] {
         cases.push(Case::Add { len });
@@ -282,7 +287,10 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
             }
         }
         Case::Optimizer(kind, regularization) => {
-            optimizer_case(gpu, rng, kind, regularization).await
+            optimizer_case(gpu, rng, kind, regularization, None).await
+        }
+        Case::ClippedOptimizer(kind) => {
+            optimizer_case(gpu, rng, kind, Regularization::L2, Some(0.5)).await
         }
         Case::Add { len } => binary_case(gpu, rng, Op::Add, len).await,
         Case::Multiply { len } => binary_case(gpu, rng, Op::Mul, len).await,
@@ -482,6 +490,7 @@ async fn optimizer_case(
     rng: &mut SeededRng,
     kind: OptimizerKind,
     regularization: Regularization,
+    clip_norm: Option<f32>,
 ) -> Result<f64, GpuError> {
     let config = OptimizerConfig::new(kind, 0.05);
     let rate = 0.01;
@@ -505,6 +514,10 @@ async fn optimizer_case(
             grad.write(&gpu.context, &gradient)?;
             params.grad_mut(id).copy_from(&gradient);
         }
+        if let Some(clip) = clip_norm {
+            // Gradients of about 7 in norm: every step is clipped.
+            assert!(clip_gradients(&mut params, clip) > 2.0 * clip);
+        }
         regularization.add_gradient(&mut params, rate);
         cpu.step(&mut params);
 
@@ -521,8 +534,8 @@ async fn optimizer_case(
             &gpu.context,
             &mut commands,
             &gpu_params,
-            regularization,
-            rate,
+            (regularization, rate),
+            clip_norm,
         )?;
         commands.submit();
     }

@@ -7,7 +7,7 @@
 //! PyTorch's `nn.LSTM` orders its gates i, f, g (= C~), o and keeps two biases that add up to
 //! this one `b`.
 
-use super::recurrent::{self, RecurrentWeights, StepNodes, recurrent_kind};
+use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation, recurrent_kind};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::params::Params;
@@ -36,6 +36,7 @@ fn record_steps(
     tape: &mut Tape,
     params: &Params,
     x: NodeId,
+    cut: Truncation,
 ) -> Result<Vec<StepNodes>, EngineError> {
     let [weights] = recurrent::record_weights(built, tape, params, &[4])?[..] else {
         unreachable!("one group of weights asked for");
@@ -44,7 +45,13 @@ fn record_steps(
     let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
     for t in 0..built.steps {
         let x_t = recurrent::step_input(tape, x, t)?;
-        let previous = steps.last().map(|step| (step.state, step.cell));
+        let previous = match steps.last() {
+            Some(step) => {
+                let cell = step.cell.map(|cell| cut.carry(tape, cell, t)).transpose()?;
+                Some((cut.carry(tape, step.state, t)?, cell))
+            }
+            None => None,
+        };
         let sums = recurrent::weighted_sum(tape, &weights, previous.map(|(h, _)| h), x_t)?;
         let mut gate = |index: usize, f: Activation| -> Result<NodeId, EngineError> {
             let sum = recurrent::gate(tape, sums, index, hidden)?;

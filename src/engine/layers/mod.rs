@@ -90,12 +90,15 @@ impl Setting {
     }
 }
 
-/// How one layer records: the mode, and whether it is the last layer under a loss that works on
-/// logits (it then stops before its activation).
+/// How one layer records: the mode, whether it is the last layer under a loss that works on
+/// logits (it then stops before its activation), and how far back in time gradients flow.
 #[derive(Clone, Copy, Debug)]
 pub struct RecordingFor {
     pub mode: Mode,
     pub logits_only: bool,
+    /// Truncated backpropagation through time: a recurrent layer's state is cut from its past
+    /// every this many steps, counted back from the last (`None`: never).
+    pub truncation: Option<usize>,
 }
 
 /// One kind of layer.

@@ -9,7 +9,7 @@
 //! `gates · hidden`. The state starts at zero, so the first step multiplies `x_1` by the rows of
 //! `W` that read the input only.
 
-use super::{Initialising, MAX_WIDTH, Setting, SettingValue, leading_number};
+use super::{Initialising, MAX_WIDTH, RecordingFor, Setting, SettingValue, leading_number};
 use crate::engine::error::EngineError;
 use crate::engine::init::Initializer;
 use crate::engine::model_tape::LayerNodes;
@@ -62,6 +62,39 @@ pub(super) fn finish(
         }
     };
     Ok(LayerNodes::Recurrent(RecurrentNodes { steps, output }))
+}
+
+/// Where a layer's backpropagation through time stops: the state handed from step `t - 1` to
+/// step `t` is cut from its past (its values kept, no gradient flowing back) wherever `t` is a
+/// whole number of `every` steps before the end, so that the last step's loss reaches back
+/// `every` steps exactly. The trainers cut their training tapes only.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Truncation {
+    steps: usize,
+    every: Option<usize>,
+}
+
+impl Truncation {
+    pub(super) fn new(built: &RecurrentWeights, recording: RecordingFor) -> Truncation {
+        Truncation {
+            steps: built.steps,
+            every: recording.truncation,
+        }
+    }
+
+    /// The state step `t` reads (`state`, the one step `t - 1` left), cut where the
+    /// truncation says.
+    pub(super) fn carry(
+        &self,
+        tape: &mut Tape,
+        state: NodeId,
+        t: usize,
+    ) -> Result<NodeId, EngineError> {
+        match self.every {
+            Some(every) if t > 0 && (self.steps - t).is_multiple_of(every) => tape.detach(state),
+            _ => Ok(state),
+        }
+    }
 }
 
 /// A cell's settings: its state size, and whether it gives every step's state.
@@ -273,7 +306,8 @@ pub(super) fn from_token(token: &str, key: &str) -> Option<(usize, bool)> {
 
 /// A recurrent kind of layer: its settings (`hidden`, `every_step`) and every [`LayerKind`]
 /// answer but how one step is recorded, which the kind's module writes as
-/// `record_steps(built, tape, params, x) -> Result<Vec<StepNodes>, EngineError>`.
+/// `record_steps(built, tape, params, x, cut: Truncation) -> Result<Vec<StepNodes>,
+/// EngineError>`, handing each step its previous state through `cut.carry`.
 ///
 /// [`LayerKind`]: super::LayerKind
 macro_rules! recurrent_kind {
@@ -335,10 +369,11 @@ macro_rules! recurrent_kind {
                 tape: &mut $crate::engine::tape::Tape,
                 params: &$crate::engine::params::Params,
                 x: $crate::engine::tape::NodeId,
-                _: $crate::engine::layers::RecordingFor,
+                recording: $crate::engine::layers::RecordingFor,
             ) -> Result<$crate::engine::model_tape::LayerNodes, $crate::engine::error::EngineError>
             {
-                let steps = record_steps(built, tape, params, x)?;
+                let cut = $crate::engine::layers::recurrent::Truncation::new(built, recording);
+                let steps = record_steps(built, tape, params, x, cut)?;
                 $crate::engine::layers::recurrent::finish(tape, steps, built.every_step)
             }
 

@@ -1,7 +1,7 @@
 //! A plain recurrent layer, as the course writes it: `state = tanh([state, x] W + b)` at every
 //! time step, the last step's state (or every step's) as its output.
 
-use super::recurrent::{self, RecurrentWeights, StepNodes, recurrent_kind};
+use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation, recurrent_kind};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::params::Params;
@@ -24,6 +24,7 @@ fn record_steps(
     tape: &mut Tape,
     params: &Params,
     x: NodeId,
+    cut: Truncation,
 ) -> Result<Vec<StepNodes>, EngineError> {
     let [weights] = recurrent::record_weights(built, tape, params, &[1])?[..] else {
         unreachable!("one group of weights asked for");
@@ -31,7 +32,10 @@ fn record_steps(
     let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
     for t in 0..built.steps {
         let x_t = recurrent::step_input(tape, x, t)?;
-        let previous = steps.last().map(|step| step.state);
+        let previous = match steps.last() {
+            Some(step) => Some(cut.carry(tape, step.state, t)?),
+            None => None,
+        };
         let sum = recurrent::weighted_sum(tape, &weights, previous, x_t)?;
         steps.push(StepNodes {
             input: x_t,

@@ -80,6 +80,9 @@ pub enum Op {
     /// `[n, len·k]` to `[n, len, k]`, the values in the same order (a recurrent layer's states,
     /// one after the other, as a sequence for the next); inputs `[x]`.
     Unflatten { len: usize },
+    /// The same values, cut from the graph: no gradient flows back through it (where truncated
+    /// backpropagation through time stops); inputs `[x]`.
+    Detach,
     /// `γ (x - μ) / sqrt(σ² + ε) + β` per feature of `[n, features]` or per channel of
     /// `[n, c, h, w]`, with the batch's statistics or running ones (see [`NormStatistics`] for
     /// the inputs). No gradient flows into the running statistics.
@@ -196,6 +199,7 @@ impl Op {
             Op::AvgPool2d { .. } => "avg_pool2d",
             Op::Flatten => "flatten",
             Op::Unflatten { .. } => "unflatten",
+            Op::Detach => "detach",
             Op::BatchNorm(_) => "batch_norm",
             Op::Dropout => "dropout",
             Op::Slice { .. } => "slice",
@@ -227,6 +231,7 @@ impl Op {
             | Op::AvgPool2d { .. }
             | Op::Flatten
             | Op::Unflatten { .. }
+            | Op::Detach
             | Op::Slice { .. } => 1,
         }
     }
@@ -235,6 +240,7 @@ impl Op {
     pub fn passes_gradient_to(&self, slot: usize) -> bool {
         match self {
             Op::Loss(_) | Op::Dropout => slot == 0,
+            Op::Detach => false,
             Op::BatchNorm(_) => slot < 3,
             Op::Input
             | Op::Parameter(_)
@@ -275,7 +281,7 @@ impl Op {
             Op::Dense => dense::output_shape(inputs[0], inputs[1], inputs[2]),
             Op::Add | Op::Mul => elementwise::same_shapes(self.name(), inputs[0], inputs[1]),
             Op::Softmax => elementwise::softmax_shape(inputs[0]),
-            Op::Activation(_) | Op::Square | Op::AddScalar(_) | Op::Scale(_) => {
+            Op::Activation(_) | Op::Square | Op::AddScalar(_) | Op::Scale(_) | Op::Detach => {
                 Ok(OutputShape::SameAs(0))
             }
             Op::Sum | Op::Mean => Ok(OutputShape::Scalar),
@@ -321,7 +327,9 @@ impl Op {
                 pool::max_forward(size, stride, inputs[0], out, scratch)
             }
             Op::AvgPool2d { size, stride } => pool::average_forward(size, stride, inputs[0], out),
-            Op::Flatten | Op::Unflatten { .. } => pool::flatten_forward(inputs[0], out),
+            Op::Flatten | Op::Unflatten { .. } | Op::Detach => {
+                pool::flatten_forward(inputs[0], out)
+            }
             Op::BatchNorm(statistics) => {
                 batch_norm::forward(statistics, inputs, out, &mut scratch.batch_norm)
             }
@@ -355,6 +363,7 @@ impl Op {
             | Op::AvgPool2d { .. }
             | Op::Flatten
             | Op::Unflatten { .. }
+            | Op::Detach
             | Op::BatchNorm(_)
             | Op::Dropout
             | Op::Slice { .. }
@@ -438,6 +447,8 @@ impl Op {
                     dropout::backward(inputs[1], upstream, grad)
                 }
             }
+            // Nothing flows back through a cut.
+            Op::Detach => {}
             Op::Slice { axis, start, len } => {
                 axis::slice_backward(axis, start, len, inputs[0], upstream, grad)
             }

@@ -193,6 +193,8 @@ mod tests {
             seed: 42,
             backend: Backend::Gpu,
             data: RunData::Digits,
+            clip_norm: None,
+            truncation: None,
         };
         let written = fields(&settings);
         assert_eq!(written.len(), 10, "{written:?}");

@@ -20,9 +20,9 @@ pub use crate::data::digits::MAX_SHIFT;
 use crate::data::examples::{Examples, Split};
 use crate::data::sequences::SequenceTask;
 use crate::engine::{
-    EngineError, LayerConfig, Loss, ModelTape, OptimizerConfig, OptimizerKind, OutputTransform,
-    Params, Regularization, SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig,
-    Trainable, Trainer, TrainingEngine,
+    EngineError, LayerConfig, Loss, Mode, ModelTape, OptimizerConfig, OptimizerKind,
+    OutputTransform, Params, Regularization, SeededRng, Sequential, SequentialConfig, Tensor,
+    TrainConfig, Trainer, TrainingEngine,
 };
 use crate::gpu::{GpuContext, GpuTrainer};
 use crate::playground::backend::Backend;
@@ -55,6 +55,12 @@ pub struct RunSettings {
     /// What it trains on.
     #[serde(default)]
     pub data: RunData,
+    /// Gradient clipping by global norm ([`TrainConfig::clip_norm`]).
+    #[serde(default)]
+    pub clip_norm: Option<f32>,
+    /// Truncated backpropagation through time ([`TrainConfig::truncation`]).
+    #[serde(default)]
+    pub truncation: Option<usize>,
 }
 
 /// What a run trains on: the digits the page sent the worker, or sequences it makes itself.
@@ -87,6 +93,8 @@ impl Default for RunSettings {
             seed: 1,
             backend: Backend::Cpu,
             data: RunData::Digits,
+            clip_norm: None,
+            truncation: None,
         }
     }
 }
@@ -119,6 +127,10 @@ pub struct Progress {
     /// Mean loss of the batches since the last report.
     pub train_loss: f32,
     pub finished: bool,
+    /// The norm of all gradients together at the last step, before clipping (known on the CPU
+    /// while clipping).
+    #[serde(default)]
+    pub gradient_norm: Option<f32>,
 }
 
 impl Progress {
@@ -256,6 +268,8 @@ impl TrainingRun {
             regularization: Regularization::None,
             regularization_rate: 0.0,
             seed: settings.seed,
+            clip_norm: settings.clip_norm,
+            truncation: settings.truncation,
         };
         let checkpoint = model.params().clone();
         let host_copy = model.clone();
@@ -500,6 +514,7 @@ impl TrainingRun {
             learning_rate: self.learning_rate(),
             train_loss,
             finished: self.is_finished(),
+            gradient_norm: self.engine.gradient_norm(),
         }
     }
 
@@ -573,7 +588,15 @@ impl TrainingRun {
         }
         let rows = self.split.test.len().min(GRADIENT_EXAMPLES);
         let examples = &self.split.test[..rows];
-        let mut recorded = model.record_evaluation_tape(rows, self.engine.config().loss)?;
+        let config = self.engine.config();
+        // Cut through time as training cuts it, so that the chart shows what training uses.
+        let mut recorded = model.record_truncated(
+            Mode::Evaluation,
+            rows,
+            config.loss.output_activation(),
+            Some(config.loss),
+            config.truncation,
+        )?;
         let (mut inputs, mut targets) = (Tensor::empty(), Tensor::empty());
         self.data.write_inputs(examples, &mut inputs);
         self.data.write_targets(examples, &mut targets);
@@ -649,6 +672,8 @@ mod tests {
             seed: 5,
             backend: Backend::Cpu,
             data: RunData::Digits,
+            clip_norm: None,
+            truncation: None,
         }
     }
 
@@ -680,6 +705,8 @@ mod tests {
                 length,
                 count: 1000,
             },
+            clip_norm: None,
+            truncation: None,
         };
         let mut run = TrainingRun::from_settings(settings.clone(), None).unwrap();
         assert_eq!(run.split().test.len(), 100);

@@ -39,6 +39,12 @@ pub struct SequenceSettings {
     pub cosine_decay: bool,
     pub seed: u64,
     pub backend: Backend,
+    /// Gradient clipping by global norm; `None`: off.
+    #[serde(default)]
+    pub clip_norm: Option<f32>,
+    /// Backpropagation through at most this many steps; `None`: all of them.
+    #[serde(default)]
+    pub truncation: Option<usize>,
 }
 
 impl Default for SequenceSettings {
@@ -59,6 +65,8 @@ impl Default for SequenceSettings {
             cosine_decay: true,
             seed: 1,
             backend: Backend::Cpu,
+            clip_norm: None,
+            truncation: None,
         }
     }
 }
@@ -107,6 +115,8 @@ impl SequenceSettings {
                 length: self.length,
                 count: self.count,
             },
+            clip_norm: self.clip_norm,
+            truncation: self.truncation,
         }
     }
 
@@ -142,6 +152,19 @@ impl SequenceSettings {
         }
         if !(1..=MAX_LAYERS).contains(&self.layers) {
             return Err(format!("layers: 1 to {MAX_LAYERS}, not {}", self.layers));
+        }
+        if let Some(steps) = self.truncation
+            && !(1..=self.length).contains(&steps)
+        {
+            return Err(format!(
+                "truncation: backpropagate through 1 to {} steps (the sequence length), not {steps}",
+                self.length
+            ));
+        }
+        if let Some(clip) = self.clip_norm
+            && !(clip.is_finite() && clip > 0.0)
+        {
+            return Err(format!("clip: a positive gradient norm, not {clip}"));
         }
         if !self.task.is_classification() {
             return Err("task: this page trains the classifying tasks".to_string());
@@ -227,6 +250,20 @@ pub fn fields(settings: &SequenceSettings) -> Vec<(&'static str, String)> {
             settings.backend != default.backend,
             settings.backend.key().to_string(),
         ),
+        (
+            "seqClip",
+            settings.clip_norm != default.clip_norm,
+            settings
+                .clip_norm
+                .map_or("off".to_string(), |clip| clip.to_string()),
+        ),
+        (
+            "seqTruncate",
+            settings.truncation != default.truncation,
+            settings
+                .truncation
+                .map_or("off".to_string(), |steps| steps.to_string()),
+        ),
     ];
     all.into_iter()
         .filter(|(_, changed, _)| *changed)
@@ -272,6 +309,24 @@ pub fn apply_field(settings: &mut SequenceSettings, key: &str, value: &str) -> O
         "seqDecay" => set(&mut settings.cosine_decay, flag(value)),
         "seqSeed" => set(&mut settings.seed, value.parse().ok()),
         "seqBackend" => set(&mut settings.backend, Backend::from_key(value)),
+        "seqClip" => set(
+            &mut settings.clip_norm,
+            match value {
+                "off" => Some(None),
+                _ => value
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v > 0.0)
+                    .map(Some),
+            },
+        ),
+        "seqTruncate" => set(
+            &mut settings.truncation,
+            match value {
+                "off" => Some(None),
+                _ => within(value, 1..=MAX_PAGE_LENGTH).map(Some),
+            },
+        ),
         _ => return None,
     })
 }
@@ -307,9 +362,11 @@ mod tests {
             cosine_decay: false,
             seed: 9,
             backend: Backend::Gpu,
+            clip_norm: Some(0.5),
+            truncation: Some(4),
         };
         let written = fields(&settings);
-        assert_eq!(written.len(), 13, "{written:?}");
+        assert_eq!(written.len(), 15, "{written:?}");
         let mut read = SequenceSettings::default();
         for (key, value) in &written {
             assert_eq!(
@@ -333,6 +390,10 @@ mod tests {
             ("seqLayers", "4"),
             ("seqTask", "sine"),
             ("seqRate", "-1"),
+            ("seqClip", "0"),
+            ("seqClip", "NaN"),
+            ("seqTruncate", "0"),
+            ("seqTruncate", "65"),
         ] {
             let mut untouched = SequenceSettings::default();
             assert_eq!(
@@ -343,5 +404,28 @@ mod tests {
             assert_eq!(untouched, SequenceSettings::default());
         }
         assert_eq!(apply_field(&mut read, "imageRate", "0.1"), None);
+    }
+
+    #[test]
+    fn clipping_and_truncation_reach_the_run_and_are_checked_against_the_length() {
+        let settings = SequenceSettings {
+            clip_norm: Some(1.0),
+            truncation: Some(3),
+            ..SequenceSettings::default()
+        };
+        let run = settings.run_settings();
+        assert_eq!((run.clip_norm, run.truncation), (Some(1.0), Some(3)));
+        settings.validate().unwrap();
+        let too_far = SequenceSettings {
+            truncation: Some(9),
+            ..settings.clone()
+        };
+        let error = too_far.validate().unwrap_err();
+        assert!(error.starts_with("truncation:"), "{error}");
+        // "off" switches either back off.
+        let mut read = settings;
+        assert_eq!(apply_field(&mut read, "seqClip", "off"), Some(true));
+        assert_eq!(apply_field(&mut read, "seqTruncate", "off"), Some(true));
+        assert_eq!((read.clip_norm, read.truncation), (None, None));
     }
 }

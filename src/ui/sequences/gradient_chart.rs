@@ -1,7 +1,8 @@
 //! Gradients through time: how large the loss's gradient with respect to the state is at each
 //! step, `‖∂L/∂h_t‖` for t = 1..T on a log scale, for the untrained network (grey) and at the
 //! latest test (blue), with the ratio of the first step's to the last's written out: in a plain
-//! RNN it vanishes towards the first steps; an LSTM or a GRU keeps it.
+//! RNN it vanishes towards the first steps; an LSTM or a GRU keeps it. Under truncated
+//! backpropagation the steps no gradient reaches are shaded and named.
 
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
@@ -14,6 +15,9 @@ pub struct GradientChartProps {
     pub first: Vec<f32>,
     /// The same at the latest test.
     pub latest: Vec<f32>,
+    /// Backpropagation through at most this many steps.
+    #[prop_or_default]
+    pub truncation: Option<usize>,
 }
 
 #[component]
@@ -21,26 +25,42 @@ pub fn GradientChart(props: &GradientChartProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        let deps = (props.first.clone(), props.latest.clone());
-        use_effect_with(deps, move |(first, latest)| {
+        let deps = (props.first.clone(), props.latest.clone(), props.truncation);
+        use_effect_with(deps, move |(first, latest, truncation)| {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                let _ = draw(canvas, first, latest);
+                let _ = draw(canvas, first, latest, *truncation);
             }
         });
     }
-    let summary = match (props.latest.first(), props.latest.last()) {
-        (Some(&first), Some(&last)) if last > 0.0 => format!(
-            "At the first step the gradient is {} of its size at the last step.",
-            ratio_text(first / last)
-        ),
-        _ => "Train to see how far back the gradient reaches.".to_string(),
-    };
+    let summary = summary(&props.latest, props.truncation);
     html! {
         <div class="gradient-chart">
             <canvas ref={canvas} width="520" height="165" data-testid="state-gradients"
                 role="img" aria-label={format!("Gradient size at each time step, log scale. {summary}")} />
             <p class="hint" aria-live="polite" data-testid="state-gradient-ratio">{summary}</p>
         </div>
+    }
+}
+
+/// The chart in words: how the first step's gradient compares with the last's, or, truncated,
+/// which steps it does not reach and how the first it reaches compares.
+fn summary(latest: &[f32], truncation: Option<usize>) -> String {
+    let steps = latest.len();
+    let Some(&last) = latest.last().filter(|&&last| last > 0.0) else {
+        return "Train to see how far back the gradient reaches.".to_string();
+    };
+    match truncation.filter(|&k| k < steps) {
+        Some(k) => format!(
+            "Truncated to the last {k} steps: steps 1 to {} get no gradient; at step {} it is {} \
+             of its size at the last step.",
+            steps - k,
+            steps - k + 1,
+            ratio_text(latest[steps - k] / last)
+        ),
+        None => format!(
+            "At the first step the gradient is {} of its size at the last step.",
+            ratio_text(latest[0] / last)
+        ),
     }
 }
 
@@ -53,7 +73,12 @@ fn ratio_text(ratio: f32) -> String {
     }
 }
 
-fn draw(canvas: HtmlCanvasElement, first: &[f32], latest: &[f32]) -> Option<()> {
+fn draw(
+    canvas: HtmlCanvasElement,
+    first: &[f32],
+    latest: &[f32],
+    truncation: Option<usize>,
+) -> Option<()> {
     let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
     root.fill(&WHITE).ok()?;
     let logs = |values: &[f32]| -> Vec<(f32, f32)> {
@@ -64,8 +89,10 @@ fn draw(canvas: HtmlCanvasElement, first: &[f32], latest: &[f32]) -> Option<()> 
             .map(|(t, v)| ((t + 1) as f32, v.log10()))
             .collect()
     };
+    // Every step has its place on the axis, those without a gradient too.
+    let total = first.len().max(latest.len());
+    let steps = total.max(2) as f32;
     let (first, latest) = (logs(first), logs(latest));
-    let steps = first.len().max(latest.len()).max(2) as f32;
     let (low, high) = first
         .iter()
         .chain(&latest)
@@ -79,7 +106,7 @@ fn draw(canvas: HtmlCanvasElement, first: &[f32], latest: &[f32]) -> Option<()> 
     };
     let mut chart = ChartBuilder::on(&root)
         .margin(6)
-        .x_label_area_size(30)
+        .x_label_area_size(36)
         .y_label_area_size(44)
         .build_cartesian_2d(1f32..steps, low..high)
         .ok()?;
@@ -87,12 +114,24 @@ fn draw(canvas: HtmlCanvasElement, first: &[f32], latest: &[f32]) -> Option<()> 
         .configure_mesh()
         .x_labels(steps.min(12.0) as usize)
         .y_labels(5)
-        .y_label_formatter(&|v| format!("1e{v:.0}"))
+        .y_label_formatter(&|v| format!("{:.0e}", 10f32.powf(*v)))
         .x_label_formatter(&|v| format!("{v:.0}"))
         .label_style(("sans-serif", 10))
         .x_desc("time step t")
         .draw()
         .ok()?;
+    // The steps truncation cuts off, shaded and labelled (not by colour alone).
+    if let Some(k) = truncation.filter(|&k| k < total) {
+        let edge = (total - k) as f32 + 0.5;
+        let shade = RGBColor(225, 225, 225).filled();
+        chart
+            .draw_series([Rectangle::new([(1.0, low), (edge, high)], shade)])
+            .ok()?;
+        let label = ("sans-serif", 11).into_font().color(&RGBColor(70, 70, 70));
+        chart
+            .draw_series([Text::new("no gradient (cut)", (1.1, high - 0.3), label)])
+            .ok()?;
+    }
     chart
         .draw_series(LineSeries::new(
             first,

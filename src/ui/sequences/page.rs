@@ -200,7 +200,9 @@ impl Component for SequencesPage {
                         </section>
                         <section class="card" aria-labelledby="gradients-title">
                             <h3 id="gradients-title">{"Gradients through time"}</h3>
-                            <GradientChart first={self.gradients.0.clone()} latest={self.gradients.1.clone()} />
+                            <GradientChart first={self.gradients.0.clone()} latest={self.gradients.1.clone()}
+                                truncation={self.settings.truncation} />
+                            {self.clipping_note()}
                             <p class="hint">{"‖∂L/∂h_t‖ of the top layer on 64 test sequences at each step, log scale: grey before training, blue at the latest test. A plain RNN's shrinks towards the first steps (the vanishing gradient); an LSTM's or a GRU's reaches back."}</p>
                         </section>
                         <Race settings={self.settings.clone()} />
@@ -265,6 +267,29 @@ impl SequencesPage {
         let length = self.model.config().input[0];
         self.unrolled = parse_bits(&self.bits, length)
             .and_then(|bits| unroll(&self.model, &bits).map_err(|e| e.to_string()));
+    }
+
+    /// Under clipping, how large the last step's gradients were and what clipping did.
+    fn clipping_note(&self) -> Html {
+        let (Some(clip), Some(norm)) = (
+            self.settings.clip_norm,
+            self.progress.and_then(|progress| progress.gradient_norm),
+        ) else {
+            return Html::default();
+        };
+        let effect = if norm > clip {
+            format!(
+                "clipping scaled them by {:.3} to a norm of {clip}",
+                clip / norm
+            )
+        } else {
+            format!("under {clip}, clipping left them as they were")
+        };
+        html! {
+            <p class="hint" data-testid="seq-gradient-norm">{format!(
+                "The last step's gradients had a norm of {norm:.3}: {effect}."
+            )}</p>
+        }
     }
 
     fn clear_history(&mut self) {

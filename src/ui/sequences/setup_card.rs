@@ -1,5 +1,6 @@
 //! The task and the network of the Sequences page: which task, how long the sequences, which
-//! cell, how many values of state and how many layers, how many sequences.
+//! cell, how many values of state and how many layers, how many sequences; and how
+//! backpropagation goes through time (gradient clipping, truncation).
 
 use crate::data::sequences::SequenceTask;
 use crate::engine::{Described, LayerConfig};
@@ -63,6 +64,28 @@ pub fn SetupCard(props: &SetupCardProps) -> Html {
             });
         })
     };
+    // An optional number: empty (or not a number in range) is off.
+    let optional = |label: &'static str,
+                    id: &'static str,
+                    value: Option<String>,
+                    (min, step): (&'static str, &'static str),
+                    apply: fn(&mut SequenceSettings, &str)| {
+        let (on_change, settings) = (props.on_change.clone(), settings.clone());
+        let onchange = Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            let mut settings = settings.clone();
+            apply(&mut settings, input.value().trim());
+            on_change.emit(settings);
+        });
+        html! {
+            <label class="row">{label}
+                <input type="number" value={value.unwrap_or_default()} placeholder="off" {min} {step}
+                    disabled={locked} {onchange} data-testid={id} />
+            </label>
+        }
+    };
+    let clip = settings.clip_norm.map(|clip| clip.to_string());
+    let truncation = settings.truncation.map(|steps| steps.to_string());
     let parameters = settings.model().parameter_count().unwrap_or(0);
     html! {
         <section class="card sequences-setup" aria-labelledby="sequences-setup-title">
@@ -89,6 +112,16 @@ pub fn SetupCard(props: &SetupCardProps) -> Html {
             <p class="hint" data-testid="seq-parameters">{format!(
                 "{parameters} parameters; a tenth of the sequences is held out for testing."
             )}</p>
+            <fieldset class="through-time">
+                <legend>{"Backpropagation through time"}</legend>
+                {optional("clip gradient norm to", "seq-clip", clip, ("0.001", "0.1"), |s, text| {
+                    s.clip_norm = text.parse::<f32>().ok().filter(|v| v.is_finite() && *v > 0.0);
+                })}
+                {optional("only the last … steps", "seq-truncation", truncation, ("1", "1"), |s, text| {
+                    s.truncation = text.parse::<usize>().ok().filter(|&steps| steps >= 1);
+                })}
+                <p class="hint">{"Clipping scales all gradients down together when their norm is larger (empty: off). Truncation lets the loss's gradient flow back only through the last steps (empty: all of them); watch the gradients below."}</p>
+            </fieldset>
         </section>
     }
 }

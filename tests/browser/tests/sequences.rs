@@ -105,6 +105,42 @@ async fn a_plain_rnn_shows_its_gradient_vanishing() {
     );
 }
 
+/// Truncated backpropagation and clipping from the link: the fields show them, the gradient
+/// chart names the steps no gradient reaches, and the clipping note says what it did.
+#[tokio::test]
+async fn truncation_cuts_the_gradient_and_clipping_says_what_it_did() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqLength=12&seqTruncate=4&seqClip=0.5&seqEpochs=1&seqCount=300")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    assert_eq!(page.value("seq-truncation").await, "4");
+    assert_eq!(page.value("seq-clip").await, "0.5");
+    ready_to_train(&page).await;
+    page.click("train").await;
+    let summary = page
+        .wait_until(
+            "the truncated gradient's summary",
+            Duration::from_secs(120),
+            async || page.text("state-gradient-ratio").await,
+            |text| text.contains("Truncated"),
+        )
+        .await;
+    assert!(
+        summary.contains("Truncated to the last 4 steps: steps 1 to 8 get no gradient"),
+        "{summary}"
+    );
+    let note = page
+        .wait_until(
+            "the clipping note",
+            Duration::from_secs(60),
+            async || page.text("seq-gradient-norm").await,
+            |text| text.contains("norm of"),
+        )
+        .await;
+    assert!(note.contains("clipping"), "{note}");
+    page.screenshot("sequences_truncated_clipped").await;
+}
+
 #[tokio::test]
 async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     let page = Page::launch().await;

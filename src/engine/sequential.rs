@@ -312,6 +312,33 @@ impl Sequential {
         self.output_transform = transform;
     }
 
+    /// The same layers and parameters on examples of another shape: a recurrent network
+    /// trained on sequences of one length, run on another (its weights do not depend on the
+    /// length). Refused where a parameter's shape would change (a dense layer reading a
+    /// flattened input of another size).
+    pub fn with_input(&self, input: &[usize]) -> Result<Sequential, EngineError> {
+        let config = SequentialConfig {
+            input: input.to_vec(),
+            ..self.config.clone()
+        };
+        let mut network = config.init()?;
+        let same_shapes = network.params.len() == self.params.len()
+            && network
+                .params
+                .ids()
+                .all(|id| network.params.value(id).shape() == self.params.value(id).shape());
+        if !same_shapes {
+            return Err(EngineError::InvalidConfig(format!(
+                "this network's parameters do not fit examples shaped {input:?}: it was built \
+                 for {:?}",
+                self.config.input
+            )));
+        }
+        network.params = self.params.clone();
+        network.output_transform = self.output_transform;
+        Ok(network)
+    }
+
     /// Number of values the network gives per example (one per class for a classifier).
     pub fn output_count(&self) -> usize {
         self.outputs

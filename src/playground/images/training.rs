@@ -26,6 +26,7 @@ use crate::engine::{
 };
 use crate::gpu::{GpuContext, GpuTrainer};
 use crate::playground::backend::Backend;
+use crate::playground::sequences::generalisation::{LengthAccuracy, LengthProbes};
 
 /// Share of the digits held out for testing.
 pub const TEST_FRACTION: f32 = 0.1;
@@ -158,6 +159,10 @@ pub struct TestReport {
     /// plain RNN); empty for a network without recurrent layers.
     #[serde(default)]
     pub state_gradients: Vec<Vec<f32>>,
+    /// A sequence run's accuracy on test sequences from its training length to four times it,
+    /// with the same weights; empty for other runs.
+    #[serde(default)]
+    pub length_accuracy: Vec<LengthAccuracy>,
 }
 
 /// A run: the model, its trainer and the data, stepped batch by batch.
@@ -190,6 +195,8 @@ pub struct TrainingRun {
     notice: Option<String>,
     /// The GPU failed this run once: it stays on the CPU.
     gave_up_gpu: bool,
+    /// A sequence run's longer test sequences, drawn at its first test.
+    length_probes: Option<LengthProbes>,
 }
 
 impl TrainingRun {
@@ -298,6 +305,7 @@ impl TrainingRun {
             unsynced_steps: 0,
             notice: None,
             gave_up_gpu: false,
+            length_probes: None,
         })
     }
 
@@ -563,6 +571,15 @@ impl TrainingRun {
         }
         self.checkpoint = model.params().clone();
         let state_gradients = self.state_gradients(model)?;
+        if let (RunData::Sequences { task, length, .. }, None) =
+            (self.settings.data, &self.length_probes)
+        {
+            self.length_probes = Some(LengthProbes::new(model, task, length, self.settings.seed)?);
+        }
+        let length_accuracy = match &self.length_probes {
+            Some(probes) => probes.measure(model)?,
+            None => Vec::new(),
+        };
         Ok(TestReport {
             at_epoch: self.take_epochs_done(),
             accuracy: confusion.accuracy(),
@@ -571,6 +588,7 @@ impl TrainingRun {
             predicted,
             confidence,
             state_gradients,
+            length_accuracy,
         })
     }
 
@@ -730,6 +748,14 @@ mod tests {
                 .iter()
                 .all(|g| g.is_finite() && *g > 0.0)
         );
+        // Longer sequences with the same weights: the training length first, as good as the
+        // held-out test; four times as long, most counts have no class.
+        let lengths: Vec<usize> = after.length_accuracy.iter().map(|l| l.length).collect();
+        assert_eq!(lengths, vec![8, 12, 16, 24, 32]);
+        let (first, longest) = (after.length_accuracy[0], after.length_accuracy[4]);
+        assert!(first.accuracy >= 0.9, "{first:?}");
+        assert!(longest.accuracy <= longest.answerable, "{longest:?}");
+        assert!(longest.answerable < 0.1, "{longest:?}");
         // A network that does not read such sequences, or gives the wrong number of classes,
         // is refused in words; so are digits asked for before any arrived.
         let mut wrong = settings.clone();

@@ -1,6 +1,7 @@
-//! The Sequences page without the web: its set-up (what to train, in the link) and a network
-//! unrolled in time for one sequence.
+//! The Sequences page without the web: its set-up (what to train, in the link), a network
+//! unrolled in time for one sequence, and how a trained network does on longer sequences.
 
+pub mod generalisation;
 pub mod settings;
 pub mod unrolled;
 

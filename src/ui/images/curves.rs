@@ -66,7 +66,8 @@ fn draw_loss(
         .fold(0.1f32, f32::max);
     let mut chart = ChartBuilder::on(&root)
         .margin(6)
-        .x_label_area_size(18)
+        .margin_right(14)
+        .x_label_area_size(30)
         .y_label_area_size(34)
         .build_cartesian_2d(0f32..epochs.max(1.0), 0f32..top * 1.05)
         .ok()?;
@@ -124,7 +125,8 @@ pub fn accuracy_chart<'a>(
 > {
     let mut chart = ChartBuilder::on(root)
         .margin(6)
-        .x_label_area_size(18)
+        .margin_right(14)
+        .x_label_area_size(30)
         .y_label_area_size(34)
         .build_cartesian_2d(0f32..epochs.max(1.0), bottom..1.0f32)
         .ok()?;

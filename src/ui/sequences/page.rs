@@ -3,6 +3,7 @@
 //! network (its weights follow the worker's tests) unrolled in time for a typed sequence.
 
 use super::gradient_chart::GradientChart;
+use super::length_chart::LengthChart;
 use super::race::Race;
 use super::setup_card::SetupCard;
 use super::unrolled_view::UnrolledView;
@@ -10,6 +11,7 @@ use crate::data::sequences::SequenceTask;
 use crate::engine::Sequential;
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
+use crate::playground::sequences::generalisation::LengthAccuracy;
 use crate::playground::sequences::{SequenceSettings, Unrolled, parse_bits, unroll};
 use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
@@ -50,6 +52,8 @@ pub struct SequencesPage {
     accuracy: Option<f32>,
     /// `‖∂L/∂h_t‖` of the top recurrent layer at the run's first test and at its latest.
     gradients: (Vec<f32>, Vec<f32>),
+    /// Accuracy by test length at the latest test.
+    lengths: Vec<LengthAccuracy>,
     model: Sequential,
     bits: String,
     unrolled: Result<Unrolled, String>,
@@ -92,6 +96,7 @@ impl Component for SequencesPage {
             tests: Shared::new(Vec::new()),
             accuracy: None,
             gradients: (Vec::new(), Vec::new()),
+            lengths: Vec::new(),
             model,
             bits,
             unrolled: Err(String::new()),
@@ -205,6 +210,11 @@ impl Component for SequencesPage {
                             {self.clipping_note()}
                             <p class="hint">{"‖∂L/∂h_t‖ of the top layer on 64 test sequences at each step, log scale: grey before training, blue at the latest test. A plain RNN's shrinks towards the first steps (the vanishing gradient); an LSTM's or a GRU's reaches back."}</p>
                         </section>
+                        <section class="card" aria-labelledby="lengths-title">
+                            <h3 id="lengths-title">{"Longer sequences"}</h3>
+                            <LengthChart measured={self.lengths.clone()} />
+                            <p class="hint">{"The trained network, same weights, on test sequences up to four times as long as it trained on. Blue: share answered right. Grey dashed: share that has an answer among its classes at all (a counter trained on 8 steps has no class for 9 ones)."}</p>
+                        </section>
                         <Race settings={self.settings.clone()} />
                         <section class="card unrolled-card" aria-labelledby="unrolled-title">
                             <h3 id="unrolled-title">{"Unrolled in time"}</h3>
@@ -297,6 +307,7 @@ impl SequencesPage {
         self.tests = Shared::new(Vec::new());
         self.accuracy = None;
         self.gradients = (Vec::new(), Vec::new());
+        self.lengths = Vec::new();
         self.progress = None;
     }
 
@@ -342,6 +353,7 @@ impl SequencesPage {
                 };
                 self.tests = self.tests.changed(|points| points.push(point));
                 self.accuracy = Some(report.accuracy);
+                self.lengths = report.length_accuracy;
                 if let Some(top) = report.state_gradients.last() {
                     if self.gradients.0.is_empty() {
                         self.gradients.0 = top.clone();

@@ -1,7 +1,7 @@
 //! The Sequences page (`#page=sequences`) in the real page: the course's bit counting trains in
 //! the worker to at least 95% test accuracy, the unrolled view shows the typed sequence step by
-//! step and refuses a bad one in words, and the set-up comes from the link (a bad field refused
-//! by name).
+//! step and refuses a bad one in words, the trained network is tested on longer sequences, and
+//! the set-up comes from the link (a bad field refused by name).
 
 use std::time::Duration;
 
@@ -52,6 +52,21 @@ async fn bit_counting_trains_to_95_percent_and_the_unrolled_view_follows() {
     // The gradient through time was measured and is written out.
     let ratio = page.text("state-gradient-ratio").await;
     assert!(ratio.contains("×"), "{ratio}");
+    // The same weights on longer sequences: 8 to 32 steps, in the chart's words and table.
+    let lengths = page.text("length-accuracy").await;
+    assert!(lengths.starts_with("Trained on 8 steps:"), "{lengths}");
+    assert!(lengths.contains("at 32"), "{lengths}");
+    let lengths = page
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=length-table] tr:first-of-type td')]\
+             .map(cell => cell.textContent).join(' ');",
+        )
+        .await;
+    assert_eq!(lengths, Value::from("8 12 16 24 32"));
+    page.execute("document.getElementById('lengths-title').scrollIntoView();")
+        .await;
+    page.screenshot("sequences_lengths").await;
+    page.execute("window.scrollTo(0, 0);").await;
     page.screenshot("sequences_trained").await;
     // A typed sequence is read by the trained network: five ones.
     page.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;

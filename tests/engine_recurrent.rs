@@ -15,10 +15,7 @@ use neural_playground::engine::{
 
 fn cells(hidden: usize) -> [LayerConfig; 3] {
     [
-        LayerConfig::Rnn(Rnn {
-            hidden,
-            every_step: false,
-        }),
+        LayerConfig::Rnn(Rnn::new(hidden)),
         LayerConfig::Lstm(Lstm {
             hidden,
             every_step: false,
@@ -92,6 +89,63 @@ fn gradients_through_time_match_finite_differences() {
             check_gradients(&name, &config, rows, &mut rng);
         }
     }
+    // The RNN with another activation than tanh (the counter the page has built by hand).
+    for activation in [
+        Activation::Linear,
+        Activation::LeakyRelu,
+        Activation::Sigmoid,
+    ] {
+        let cell = LayerConfig::Rnn(Rnn {
+            activation,
+            ..Rnn::new(3)
+        });
+        let config = SequentialConfig::new(
+            &[4, 2],
+            vec![cell, LayerConfig::dense(2, Activation::Linear)],
+        );
+        check_gradients(&cell.token(), &config, 3, &mut rng);
+    }
+}
+
+/// A one-unit linear RNN with `w_x = 1`, `w_h = 1`, `b = 0` counts the ones of any sequence
+/// exactly, step by step; its token names the activation and reads back.
+#[test]
+fn a_linear_rnn_with_unit_weights_counts() {
+    let every_step = LayerConfig::Rnn(Rnn {
+        activation: Activation::Linear,
+        every_step: true,
+        ..Rnn::new(1)
+    });
+    assert_eq!(every_step.token(), "rnn1seq-linear");
+    assert_eq!(LayerConfig::from_token("rnn1seq-linear"), Some(every_step));
+    let error = SequentialConfig::new(&[6, 1], vec![every_step])
+        .summary()
+        .unwrap_err();
+    assert!(error.to_string().contains("last step only"), "{error}");
+    let cell = LayerConfig::Rnn(Rnn {
+        activation: Activation::Linear,
+        ..Rnn::new(1)
+    });
+    assert_eq!(LayerConfig::from_token("rnn16").unwrap().token(), "rnn16");
+    assert_eq!(LayerConfig::from_token("rnn16-blue"), None);
+    let mut model = SequentialConfig::new(&[6, 1], vec![cell]).init().unwrap();
+    let ids: Vec<_> = model.params().ids().collect();
+    // W is [[w_h], [w_x]]: the state's row first.
+    *model.params_mut().value_mut(ids[0]) = Tensor::from_vec(&[2, 1], vec![1.0, 1.0]).unwrap();
+    *model.params_mut().value_mut(ids[1]) = Tensor::from_vec(&[1], vec![0.0]).unwrap();
+    let bits = [1.0, 0.0, 1.0, 1.0, 0.0, 1.0];
+    let mut recorded = model.record(1, OutputTransform::None, None).unwrap();
+    let inputs = Tensor::from_vec(&[1, 6, 1], bits.to_vec()).unwrap();
+    recorded.tape.set_input(recorded.input, &inputs).unwrap();
+    recorded.tape.forward(model.params()).unwrap();
+    let layer = recorded.recurrent_layers().next().unwrap();
+    let states: Vec<f32> = layer
+        .steps
+        .iter()
+        .map(|step| recorded.tape.value(step.state).data()[0])
+        .collect();
+    assert_eq!(states, [1.0, 1.0, 2.0, 3.0, 3.0, 4.0]);
+    assert_eq!(recorded.tape.value(recorded.prediction).data(), &[4.0]);
 }
 
 /// Two and three recurrent layers stacked: the lower ones give every step's state
@@ -490,10 +544,7 @@ fn state_gradients_vanish_back_through_time_in_a_plain_rnn() {
         assert!(norms.iter().all(|n| n.is_finite() && *n > 0.0), "{norms:?}");
         norms[0] / norms[steps - 1]
     };
-    let rnn = kept(LayerConfig::Rnn(Rnn {
-        hidden: 8,
-        every_step: false,
-    }));
+    let rnn = kept(LayerConfig::Rnn(Rnn::new(8)));
     let lstm = kept(LayerConfig::Lstm(Lstm {
         hidden: 8,
         every_step: false,

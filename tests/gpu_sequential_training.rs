@@ -197,10 +197,7 @@ fn table() -> Vec<Case> {
         },
         case(
             "RNN on sequences, Adam",
-            recurrent(LayerConfig::Rnn(Rnn {
-                hidden: 6,
-                every_step: false,
-            })),
+            recurrent(LayerConfig::Rnn(Rnn::new(6))),
             adam,
         ),
         case(
@@ -269,10 +266,7 @@ fn table() -> Vec<Case> {
                             hidden: 3,
                             every_step: true,
                         }),
-                        LayerConfig::Rnn(Rnn {
-                            hidden: 4,
-                            every_step: false,
-                        }),
+                        LayerConfig::Rnn(Rnn::new(4)),
                         LayerConfig::dense(CLASSES, Activation::Linear),
                     ],
                 ),

@@ -49,7 +49,8 @@ pub use fused_update::FusedUpdate;
 pub use init::Initializer;
 pub use layers::{
     AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, Gru, Layer, LayerConfig, Lstm,
-    MaxPool2d, Pooling, RecurrentNodes, RecurrentWeights, Rnn, Setting, SettingValue, StepNodes,
+    MaxPool2d, Pooling, RecurrentNodes, RecurrentWeights, Rnn, RnnWeights, Setting, SettingValue,
+    StepNodes,
 };
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};

@@ -159,8 +159,12 @@ impl SequentialConfig {
             .last()
             .map_or(&[][..], |last| &last.output_shape[..]);
         if shape.len() != 1 {
+            let remedy = match shape.len() {
+                2 => "let the last recurrent layer give its last step only, not every step",
+                _ => "end with Flatten and a dense layer (one output per class)",
+            };
             return Err(EngineError::InvalidConfig(format!(
-                "the last layer gives feature maps {}: end with Flatten and a dense layer (one output per class)",
+                "the last layer gives {}: {remedy}",
                 describe(shape)
             )));
         }

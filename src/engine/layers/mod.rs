@@ -24,7 +24,7 @@ pub use gru::Gru;
 pub use lstm::Lstm;
 pub use pool::{AvgPool2d, MaxPool2d, Pooling};
 pub use recurrent::{RecurrentNodes, RecurrentWeights, StepNodes};
-pub use rnn::Rnn;
+pub use rnn::{Rnn, RnnWeights};
 
 use serde::{Deserialize, Serialize};
 

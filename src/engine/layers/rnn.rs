@@ -1,36 +1,157 @@
 //! A plain recurrent layer, as the course writes it: `state = tanh([state, x] W + b)` at every
-//! time step, the last step's state (or every step's) as its output.
+//! time step, the last step's state (or every step's) as its output. Its activation can be
+//! another one (linear or ReLU: a one-unit RNN with `w_x = 1`, `w_h = 1`, `b = 0` then counts
+//! exactly, the counter the Sequences page has the learner build by hand).
 
-use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation, recurrent_kind};
+use serde::{Deserialize, Serialize};
+
+use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation};
+use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
+use crate::engine::description::Described;
 use crate::engine::error::EngineError;
-use crate::engine::params::Params;
+use crate::engine::model_tape::LayerNodes;
+use crate::engine::params::{ParamId, Params};
 use crate::engine::tape::{NodeId, Tape};
 
-recurrent_kind! {
-    /// A plain recurrent layer of `hidden` values of state.
-    Rnn {
-        key: "rnn",
-        title: "RNN",
-        called: "an RNN layer",
-        gates: 1,
-        bias_ones: |_| 0..0,
+/// A plain recurrent layer of `hidden` values of state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rnn {
+    /// Values of state carried from one step to the next.
+    pub hidden: usize,
+    /// Whether it gives every step's state (for a recurrent layer after it), not the last's.
+    #[serde(default)]
+    pub every_step: bool,
+    /// What squashes the weighted sum into the new state: tanh, as the course writes it.
+    #[serde(default = "course_activation")]
+    pub activation: Activation,
+}
+
+fn course_activation() -> Activation {
+    Activation::Tanh
+}
+
+impl Rnn {
+    /// The course's RNN (tanh) of `hidden` values of state, giving its last state.
+    pub fn new(hidden: usize) -> Rnn {
+        Rnn {
+            hidden,
+            every_step: false,
+            activation: Activation::Tanh,
+        }
     }
 }
 
-/// Every step: `h_t = tanh([h_{t-1}, x_t] W + b)`.
+/// A built RNN layer: its weights and its activation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RnnWeights {
+    pub cell: RecurrentWeights,
+    pub activation: Activation,
+}
+
+const CALLED: &str = "an RNN layer";
+
+impl LayerKind for Rnn {
+    type Built = RnnWeights;
+    const KEY: &'static str = "rnn";
+    const TITLE: &'static str = "RNN";
+    const RECURRENT: bool = true;
+
+    fn first() -> Rnn {
+        Rnn::new(16)
+    }
+
+    fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
+        recurrent::output(shape, (self.hidden, self.every_step), 1, CALLED)
+    }
+
+    fn init(
+        &self,
+        in_shape: &[usize],
+        init: &mut Initialising<'_>,
+    ) -> Result<RnnWeights, EngineError> {
+        let size = (self.hidden, self.every_step);
+        Ok(RnnWeights {
+            cell: recurrent::init(in_shape, size, 1, 0..0, init)?,
+            activation: self.activation,
+        })
+    }
+
+    fn record(
+        built: &RnnWeights,
+        tape: &mut Tape,
+        params: &Params,
+        x: NodeId,
+        recording: RecordingFor,
+    ) -> Result<LayerNodes, EngineError> {
+        let cut = Truncation::new(&built.cell, recording);
+        let steps = record_steps(built, tape, params, x, cut)?;
+        recurrent::finish(tape, steps, built.cell.every_step)
+    }
+
+    fn weights(built: &RnnWeights) -> Option<ParamId> {
+        Some(built.cell.weights)
+    }
+
+    fn settings(&self) -> Vec<Setting> {
+        let mut settings = recurrent::settings(self.hidden, self.every_step);
+        settings.push(Setting::activation(self.activation));
+        settings
+    }
+
+    fn with_setting(&self, setting: Setting) -> Option<Rnn> {
+        if let ("activation", SettingValue::Activation(activation)) = (setting.key, setting.value) {
+            return Some(Rnn {
+                activation,
+                ..*self
+            });
+        }
+        recurrent::with_setting(self.hidden, self.every_step, setting).map(
+            |(hidden, every_step)| Rnn {
+                hidden,
+                every_step,
+                ..*self
+            },
+        )
+    }
+
+    /// `rnn16`, `rnn16seq`; another activation than tanh after a dash: `rnn1-linear`.
+    fn token(&self) -> String {
+        let cell = recurrent::token(Self::KEY, self.hidden, self.every_step);
+        match self.activation {
+            Activation::Tanh => cell,
+            other => format!("{cell}-{}", other.key()),
+        }
+    }
+
+    fn from_token(token: &str) -> Option<Rnn> {
+        let (cell, activation) = match token.split_once('-') {
+            Some((cell, activation)) => (cell, Activation::from_key(activation)?),
+            None => (token, Activation::Tanh),
+        };
+        let (hidden, every_step) = recurrent::from_token(cell, Self::KEY)?;
+        Some(Rnn {
+            hidden,
+            every_step,
+            activation,
+        })
+    }
+}
+
+/// Every step: `h_t = f([h_{t-1}, x_t] W + b)`.
 fn record_steps(
-    built: &RecurrentWeights,
+    built: &RnnWeights,
     tape: &mut Tape,
     params: &Params,
     x: NodeId,
     cut: Truncation,
 ) -> Result<Vec<StepNodes>, EngineError> {
-    let [weights] = recurrent::record_weights(built, tape, params, &[1])?[..] else {
+    let cell = &built.cell;
+    let [weights] = recurrent::record_weights(cell, tape, params, &[1])?[..] else {
         unreachable!("one group of weights asked for");
     };
-    let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
-    for t in 0..built.steps {
+    let mut steps: Vec<StepNodes> = Vec::with_capacity(cell.steps);
+    for t in 0..cell.steps {
         let x_t = recurrent::step_input(tape, x, t)?;
         let previous = match steps.last() {
             Some(step) => Some(cut.carry(tape, step.state, t)?),
@@ -39,7 +160,7 @@ fn record_steps(
         let sum = recurrent::weighted_sum(tape, &weights, previous, x_t)?;
         steps.push(StepNodes {
             input: x_t,
-            state: tape.activation(sum, Activation::Tanh)?,
+            state: tape.activation(sum, built.activation)?,
             cell: None,
             gates: Vec::new(),
         });

@@ -1,6 +1,8 @@
 //! The Sequences page without the web: its set-up (what to train, in the link), a network
-//! unrolled in time for one sequence, and how a trained network does on longer sequences.
+//! unrolled in time for one sequence, how a trained network does on longer sequences, and the
+//! counter built by hand.
 
+pub mod counter;
 pub mod generalisation;
 pub mod settings;
 pub mod unrolled;

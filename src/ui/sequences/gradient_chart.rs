@@ -18,6 +18,8 @@ pub struct GradientChartProps {
     /// Backpropagation through at most this many steps.
     #[prop_or_default]
     pub truncation: Option<usize>,
+    /// Time steps of the sequences (the axis's length before any test).
+    pub steps: usize,
 }
 
 #[component]
@@ -25,10 +27,15 @@ pub fn GradientChart(props: &GradientChartProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        let deps = (props.first.clone(), props.latest.clone(), props.truncation);
-        use_effect_with(deps, move |(first, latest, truncation)| {
+        let deps = (
+            props.first.clone(),
+            props.latest.clone(),
+            props.truncation,
+            props.steps,
+        );
+        use_effect_with(deps, move |(first, latest, truncation, steps)| {
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                let _ = draw(canvas, first, latest, *truncation);
+                let _ = draw(canvas, first, latest, (*truncation, *steps));
             }
         });
     }
@@ -77,7 +84,7 @@ fn draw(
     canvas: HtmlCanvasElement,
     first: &[f32],
     latest: &[f32],
-    truncation: Option<usize>,
+    (truncation, steps): (Option<usize>, usize),
 ) -> Option<()> {
     let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
     root.fill(&WHITE).ok()?;
@@ -90,7 +97,7 @@ fn draw(
             .collect()
     };
     // Every step has its place on the axis, those without a gradient too.
-    let total = first.len().max(latest.len());
+    let total = first.len().max(latest.len()).max(steps);
     let steps = total.max(2) as f32;
     let (first, latest) = (logs(first), logs(latest));
     let (low, high) = first
@@ -112,7 +119,7 @@ fn draw(
         .ok()?;
     chart
         .configure_mesh()
-        .x_labels(steps.min(12.0) as usize)
+        .x_labels(total.clamp(2, 12))
         .y_labels(5)
         .y_label_formatter(&|v| format!("{:.0e}", 10f32.powf(*v)))
         .x_label_formatter(&|v| format!("{v:.0}"))

@@ -8,7 +8,7 @@ use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
-use crate::playground::sequences::generalisation::LengthAccuracy;
+use crate::playground::sequences::generalisation::{LengthAccuracy, probe_lengths};
 
 const BLUE: RGBColor = RGBColor(8, 119, 189);
 const GREY: RGBColor = RGBColor(120, 120, 120);
@@ -17,6 +17,8 @@ const GREY: RGBColor = RGBColor(120, 120, 120);
 pub struct LengthChartProps {
     /// The latest test's accuracy by length, the training length first.
     pub measured: Vec<LengthAccuracy>,
+    /// The training length (the axis runs from it to the longest test length before any test).
+    pub length: usize,
 }
 
 #[component]
@@ -24,11 +26,14 @@ pub fn LengthChart(props: &LengthChartProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        use_effect_with(props.measured.clone(), move |measured| {
-            if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                let _ = draw(canvas, measured);
-            }
-        });
+        use_effect_with(
+            (props.measured.clone(), props.length),
+            move |(measured, length)| {
+                if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
+                    let _ = draw(canvas, measured, *length);
+                }
+            },
+        );
     }
     let summary = summary(&props.measured);
     let percent = |share: f32| format!("{:.0}%", 100.0 * share);
@@ -74,13 +79,19 @@ fn summary(measured: &[LengthAccuracy]) -> String {
     text + "."
 }
 
-fn draw(canvas: HtmlCanvasElement, measured: &[LengthAccuracy]) -> Option<()> {
+fn draw(canvas: HtmlCanvasElement, measured: &[LengthAccuracy], length: usize) -> Option<()> {
     let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
     root.fill(&WHITE).ok()?;
+    let lengths = probe_lengths(length);
     let (first, last) = match (measured.first(), measured.last()) {
         (Some(first), Some(last)) => (first.length as f32, last.length as f32),
-        _ => (1.0, 4.0),
+        _ => (
+            length as f32,
+            lengths.last().copied().unwrap_or(length) as f32,
+        ),
     };
+    // Whole lengths only: no more labels than there are of them.
+    let labels = ((last - first) as usize + 1).min(8);
     let mut chart = ChartBuilder::on(&root)
         .margin(8)
         .x_label_area_size(36)
@@ -89,7 +100,7 @@ fn draw(canvas: HtmlCanvasElement, measured: &[LengthAccuracy]) -> Option<()> {
         .ok()?;
     chart
         .configure_mesh()
-        .x_labels(8)
+        .x_labels(labels)
         .y_labels(5)
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v:.0}%"))

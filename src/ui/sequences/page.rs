@@ -2,6 +2,7 @@
 //! sequence task instead of digits), the curves and the latest test accuracy, and a copy of the
 //! network (its weights follow the worker's tests) unrolled in time for a typed sequence.
 
+use super::counter_lesson::CounterLesson;
 use super::gradient_chart::GradientChart;
 use super::length_chart::LengthChart;
 use super::race::Race;
@@ -206,13 +207,13 @@ impl Component for SequencesPage {
                         <section class="card" aria-labelledby="gradients-title">
                             <h3 id="gradients-title">{"Gradients through time"}</h3>
                             <GradientChart first={self.gradients.0.clone()} latest={self.gradients.1.clone()}
-                                truncation={self.settings.truncation} />
+                                truncation={self.settings.truncation} steps={self.settings.length} />
                             {self.clipping_note()}
                             <p class="hint">{"‖∂L/∂h_t‖ of the top layer on 64 test sequences at each step, log scale: grey before training, blue at the latest test. A plain RNN's shrinks towards the first steps (the vanishing gradient); an LSTM's or a GRU's reaches back."}</p>
                         </section>
                         <section class="card" aria-labelledby="lengths-title">
                             <h3 id="lengths-title">{"Longer sequences"}</h3>
-                            <LengthChart measured={self.lengths.clone()} />
+                            <LengthChart measured={self.lengths.clone()} length={self.settings.length} />
                             <p class="hint">{"The trained network, same weights, on test sequences up to four times as long as it trained on. Blue: share answered right. Grey dashed: share that has an answer among its classes at all (a counter trained on 8 steps has no class for 9 ones)."}</p>
                         </section>
                         <Race settings={self.settings.clone()} />
@@ -230,6 +231,7 @@ impl Component for SequencesPage {
                             }}
                             <p class="hint">{"Each column is one time step; each strip a vector, one cell per value, orange below zero and blue above (hover a strip, or read it with a screen reader, for its numbers). The state h carries what the network has seen so far to the next step."}</p>
                         </section>
+                        <CounterLesson />
                     </div>
                 </main>
             </div>

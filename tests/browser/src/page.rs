@@ -60,6 +60,17 @@ impl Page {
             .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
     }
 
+    /// Resizes the browser's window, e.g. to a phone's 390x844.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.browser
+            .client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("cannot resize the window to {width}x{height}: {error}")
+            });
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn execute(&self, script: &str) -> Value {
         self.execute_with(script, Vec::new()).await

@@ -156,6 +156,105 @@ async fn truncation_cuts_the_gradient_and_clipping_says_what_it_did() {
     page.screenshot("sequences_truncated_clipped").await;
 }
 
+/// The counter built by hand: with w_x = 1, w_h = 1 and b = 0 the page says it counts exactly;
+/// a keyboard step of the bias's slider breaks it and the step back mends it; a counter trained
+/// from random weights is reported beside it and its numbers can be taken up.
+#[tokio::test]
+async fn a_counter_built_by_hand_counts_and_one_is_trained_to_compare() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    let verdict = page.text("counter-verdict").await;
+    assert!(verdict.starts_with("Not yet"), "{verdict}");
+    page.type_into("counter-wx", "1").await;
+    page.type_into("counter-wh", "1").await;
+    let exactly = async |expected: bool| {
+        page.wait_until(
+            "the counter's verdict",
+            LOAD_TIMEOUT,
+            async || page.text("counter-verdict").await,
+            |text| text.contains("counts exactly") == expected,
+        )
+        .await
+    };
+    let verdict = exactly(true).await;
+    assert!(verdict.contains("256 sequences"), "{verdict}");
+    let states = page
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=counter-steps] tr:last-of-type td')]\
+             .map(cell => cell.textContent).join(' ');",
+        )
+        .await;
+    assert_eq!(
+        states,
+        Value::from("1.00 1.00 2.00 3.00 3.00 4.00 5.00 5.00")
+    );
+    // From the keyboard: the bias's slider one step up, then back.
+    page.keys("counter-b-range", "\u{E014}").await;
+    exactly(false).await;
+    page.keys("counter-b-range", "\u{E012}").await;
+    exactly(true).await;
+    page.click("counter-train").await;
+    let trained = page.text("counter-trained").await;
+    assert!(trained.contains("the engine trained"), "{trained}");
+    page.execute("document.getElementById('counter-title').scrollIntoView();")
+        .await;
+    page.screenshot("sequences_counter").await;
+    // Spoil the hand-made counter, then take up the trained numbers: it counts again.
+    page.type_into("counter-wx", "0.5").await;
+    exactly(false).await;
+    page.click("counter-use-trained").await;
+    let taken: f32 = page.value("counter-wx").await.parse().unwrap();
+    assert!(
+        (taken - 1.0).abs() < 0.01,
+        "the trained w_x {taken} is taken up"
+    );
+    exactly(true).await;
+}
+
+/// On a phone (390 pixels wide) the page reflows into one column: nothing is wider than the
+/// screen, and the counter lesson's sliders work there too.
+#[tokio::test]
+async fn the_page_fits_a_phone() {
+    let page = Page::launch().await;
+    page.resize(390, 844).await;
+    page.open("/#page=sequences&seqTruncate=4").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    let widths = page
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+        )
+        .await;
+    let (scroll, client) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert!(
+        scroll <= client,
+        "the page is {scroll} px wide on a {client} px screen"
+    );
+    page.screenshot("sequences_phone_top").await;
+    for (id, name) in [
+        ("gradients-title", "sequences_phone_gradients"),
+        ("counter-title", "sequences_phone_counter"),
+    ] {
+        page.execute_with(
+            "document.getElementById(arguments[0]).scrollIntoView();",
+            vec![Value::from(id)],
+        )
+        .await;
+        page.screenshot(name).await;
+    }
+    page.type_into("counter-wx", "1").await;
+    page.type_into("counter-wh", "1").await;
+    let verdict = page
+        .wait_until(
+            "the counter's verdict",
+            LOAD_TIMEOUT,
+            async || page.text("counter-verdict").await,
+            |text| text.contains("counts exactly"),
+        )
+        .await;
+    assert!(verdict.contains("256"), "{verdict}");
+}
+
 #[tokio::test]
 async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     let page = Page::launch().await;

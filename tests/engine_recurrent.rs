@@ -118,16 +118,15 @@ fn a_linear_rnn_with_unit_weights_counts() {
     });
     assert_eq!(every_step.token(), "rnn1seq-linear");
     assert_eq!(LayerConfig::from_token("rnn1seq-linear"), Some(every_step));
-    let error = SequentialConfig::new(&[6, 1], vec![every_step])
-        .summary()
-        .unwrap_err();
-    assert!(error.to_string().contains("last step only"), "{error}");
+    // Ending with every step's state, the network gives a value at every step.
+    let per_step = SequentialConfig::new(&[6, 1], vec![every_step])
+        .init()
+        .unwrap();
+    assert_eq!(per_step.output_shape(), &[6, 1]);
     let cell = LayerConfig::Rnn(Rnn {
         activation: Activation::Linear,
         ..Rnn::new(1)
     });
-    assert_eq!(LayerConfig::from_token("rnn16").unwrap().token(), "rnn16");
-    assert_eq!(LayerConfig::from_token("rnn16-blue"), None);
     let mut model = SequentialConfig::new(&[6, 1], vec![cell]).init().unwrap();
     let ids: Vec<_> = model.params().ids().collect();
     // W is [[w_h], [w_x]]: the state's row first.
@@ -227,7 +226,8 @@ fn accuracy(
 ) -> f32 {
     let (inputs, targets) = set;
     let rows = inputs.shape()[0];
-    let classes = targets.shape()[1];
+    // One answer per sequence, or one per step (a row of the last dimension each).
+    let classes = *targets.shape().last().unwrap();
     let model = trainer.model();
     let mut recorded = model
         .network()
@@ -241,13 +241,14 @@ fn accuracy(
             .max_by(|&a, &b| row[a].total_cmp(&row[b]))
             .unwrap()
     };
-    let right = (0..rows)
+    let answers = targets.len() / classes;
+    let right = (0..answers)
         .filter(|&n| {
             let row = n * classes..(n + 1) * classes;
             argmax(&predicted[row.clone()]) == argmax(&targets.data()[row])
         })
         .count();
-    right as f32 / rows as f32
+    right as f32 / answers as f32
 }
 
 #[test]
@@ -646,4 +647,115 @@ fn the_trainer_truncates_backpropagation_and_clips_gradients() {
     ] {
         assert!(trainer.set_config(refused).is_err());
     }
+}
+
+/// A dense layer after every step's state applies the same weights at each step (`[batch,
+/// steps, outputs]`), under a softmax cross-entropy at every step: gradients match finite
+/// differences, and the targets must have a row per step.
+#[test]
+fn a_dense_layer_at_every_step_passes_gradients_through_time() {
+    let mut rng = SeededRng::new(12);
+    let (steps, rows, classes) = (4, 3, 3);
+    for cell in cells(3) {
+        let every = cell
+            .with_setting(neural_playground::engine::Setting {
+                key: "every_step",
+                value: neural_playground::engine::SettingValue::Switch(true),
+            })
+            .unwrap();
+        let config = SequentialConfig::new(
+            &[steps, 2],
+            vec![every, LayerConfig::dense(classes, Activation::Linear)],
+        );
+        let mut model = config.init().unwrap();
+        assert_eq!(model.output_shape(), &[steps, classes]);
+        assert_eq!(model.output_count(), classes);
+        let mut recorded = model
+            .network()
+            .record_for(
+                Mode::Training,
+                rows,
+                OutputTransform::Softmax,
+                Some(Loss::SoftmaxCrossEntropy),
+            )
+            .unwrap();
+        let inputs = random(&[rows, steps, 2], &mut rng);
+        let mut targets = Tensor::zeros(&[rows, steps, classes]);
+        for row in targets.data_mut().chunks_exact_mut(classes) {
+            row[rng.below(classes)] = 1.0;
+        }
+        recorded.tape.set_input(recorded.input, &inputs).unwrap();
+        recorded
+            .tape
+            .set_input(recorded.target.unwrap(), &targets)
+            .unwrap();
+        let loss = recorded.loss.unwrap();
+        let name = format!("{} then a dense layer at every step", every.token());
+        common::check(&name, &mut recorded.tape, model.params_mut(), loss);
+        // The shown prediction is a softmax at every step.
+        recorded.tape.forward(model.params()).unwrap();
+        for row in recorded
+            .tape
+            .value(recorded.prediction)
+            .data()
+            .chunks(classes)
+        {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+        let flat_targets = Tensor::zeros(&[rows, classes]);
+        let mut trainer = Trainer::new(model, counting_config(1)).unwrap();
+        let error = trainer.train_step(&inputs, &flat_targets).unwrap_err();
+        assert!(error.to_string().contains("one per time step"), "{error}");
+    }
+}
+
+fn counting_config(seed: u64) -> TrainConfig {
+    TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer: OptimizerConfig::new(OptimizerKind::Adam, 0.02),
+        batch_size: 32,
+        regularization: Regularization::None,
+        regularization_rate: 0.0,
+        seed,
+        clip_norm: None,
+        truncation: None,
+    }
+}
+
+/// Sequence labelling: the running count at every step, learnt by a GRU giving every step's
+/// state and a dense layer at each, through the same trainer; accuracy is per step.
+#[test]
+fn a_gru_learns_the_running_count_at_every_step() {
+    let length = 6;
+    let task = SequenceTask::RunningCount;
+    let train = task.generate(600, length, 1).unwrap();
+    let test = task.generate(200, length, 2).unwrap();
+    let config = SequentialConfig::new(
+        &[length, 1],
+        vec![
+            LayerConfig::Gru(Gru {
+                hidden: 12,
+                every_step: true,
+            }),
+            LayerConfig::dense(task.outputs(length), Activation::Linear),
+        ],
+    );
+    let mut trainer = Trainer::new(config.init().unwrap(), counting_config(4)).unwrap();
+    for _ in 0..40 {
+        trainer.train_epoch(&train.inputs, &train.targets).unwrap();
+        if accuracy(&mut trainer, (&test.inputs, &test.targets)) >= 0.99 {
+            break;
+        }
+    }
+    let per_step = accuracy(&mut trainer, (&test.inputs, &test.targets));
+    let evaluated = trainer.evaluate(&test.inputs, &test.targets).unwrap();
+    assert_eq!(
+        evaluated.accuracy, per_step,
+        "the trainer scores every step too"
+    );
+    assert!(
+        per_step >= 0.99,
+        "after {} epochs the per-step accuracy is {per_step}",
+        trainer.epoch()
+    );
 }

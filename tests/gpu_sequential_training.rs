@@ -273,6 +273,20 @@ fn table() -> Vec<Case> {
                 adam,
             )
         },
+        case(
+            "LSTM every step, a dense layer at every step (sequence labelling), Adam",
+            SequentialConfig::new(
+                &[5, 2],
+                vec![
+                    LayerConfig::Lstm(Lstm {
+                        hidden: 4,
+                        every_step: true,
+                    }),
+                    LayerConfig::dense(CLASSES, Activation::Linear),
+                ],
+            ),
+            adam,
+        ),
         Case {
             name: "conv+BN2d, tanh+BN1d, dropout, Adam, L1",
             regularization: Regularization::L1,
@@ -282,13 +296,21 @@ fn table() -> Vec<Case> {
     ]
 }
 
-/// `rows` random images of `shape` with random one-hot classes.
-fn batch(rng: &mut SeededRng, shape: &[usize], rows: usize) -> (Tensor, Tensor) {
+/// `rows` random examples of `shape` with random one-hot classes: one per example, or one per
+/// time step where the network answers at every step (`outputs` `[steps, classes]`).
+fn batch(
+    rng: &mut SeededRng,
+    (shape, outputs): (&[usize], &[usize]),
+    rows: usize,
+) -> (Tensor, Tensor) {
     let batch: Vec<usize> = std::iter::once(rows).chain(shape.iter().copied()).collect();
     let images = random(rng, &batch, 0.0, 1.0);
-    let mut targets = Tensor::zeros(&[rows, CLASSES]);
-    for row in 0..rows {
-        targets.set(row, rng.below(CLASSES), 1.0);
+    let target_shape: Vec<usize> = std::iter::once(rows)
+        .chain(outputs.iter().copied())
+        .collect();
+    let mut targets = Tensor::zeros(&target_shape);
+    for row in targets.data_mut().chunks_exact_mut(CLASSES) {
+        row[rng.below(CLASSES)] = 1.0;
     }
     (images, targets)
 }
@@ -341,7 +363,7 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         cpu.set_config(cpu_config).unwrap();
         gpu.set_learning_rate(rate);
 
-        let (images, targets) = batch(&mut rng, &case.network.input, rows);
+        let (images, targets) = batch(&mut rng, (&case.network.input, model.output_shape()), rows);
         cpu_losses.push(cpu.train_step(&images, &targets).unwrap());
         gpu.train_step(&images, &targets).unwrap();
         if step < READ_ONE_BY_ONE {
@@ -367,7 +389,7 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
 
     // Predictions from the CPU's weights, loaded into the trainer (a checkpoint put back).
     gpu.load_model(cpu_model).unwrap();
-    let (images, _) = batch(&mut rng, &case.network.input, PREDICTED);
+    let (images, _) = batch(&mut rng, (&case.network.input, &[CLASSES]), PREDICTED);
     let expected = evaluate(cpu_model, &images);
     let predicted = gpu.predict_blocking(&images).unwrap();
     assert_eq!(predicted.shape(), expected.shape());
@@ -457,7 +479,8 @@ fn a_step_like_the_last_records_no_new_bind_groups() {
         ..TrainConfig::default()
     };
     let mut gpu = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();
-    let (images, targets) = batch(&mut SeededRng::new(3), &model.config().input, 8);
+    let outputs = model.output_shape().to_vec();
+    let (images, targets) = batch(&mut SeededRng::new(3), (&model.config().input, &outputs), 8);
     gpu.train_step(&images, &targets).unwrap();
     let after_one = context.cached_dispatches();
     assert!(after_one > 10, "a step is many dispatches: {after_one}");

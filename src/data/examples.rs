@@ -39,8 +39,13 @@ pub trait Examples {
     /// Number of classes (the targets are one-hot over them).
     fn classes(&self) -> usize;
 
-    /// The class of example `index`.
+    /// The class of example `index` (of its last step, where there is one at every step).
     fn label(&self, index: usize) -> usize;
+
+    /// The class at every time step of example `index`, where the set has one per step.
+    fn step_labels(&self, _index: usize) -> Option<Vec<usize>> {
+        None
+    }
 
     /// Examples `indices` as a batch `[n, ...example]`, written into `out`.
     fn write_inputs(&self, indices: &[usize], out: &mut Tensor);

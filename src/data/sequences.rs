@@ -1,10 +1,12 @@
 //! Sequence tasks for recurrent networks, each a pure function of its size, length and seed: the
 //! course's bit counting (how many 1s in `0 1 0 0 1`: 2), and tasks that show what cells can and
-//! cannot do: parity, remembering the first bit to the end (a plain RNN forgets over long
-//! sequences, an LSTM does not), and the next value of a noisy sine (regression).
+//! cannot do: the running count at every step (sequence labelling), parity, remembering the
+//! first bit to the end (a plain RNN forgets over long sequences, an LSTM does not), and the
+//! next value of a noisy sine (regression).
 //!
 //! Inputs are `[count, length, 1]` (one value per time step); targets are one-hot classes
-//! `[count, classes]` read from the last step, or `[count, 1]` values for the sine.
+//! `[count, classes]` read from the last step, `[count, length, classes]` for a class at every
+//! step, or `[count, 1]` values for the sine.
 
 use super::examples::Examples;
 use crate::engine::description::{Described, Description};
@@ -22,6 +24,8 @@ const SINE_NOISE: f32 = 0.05;
 pub enum SequenceTask {
     /// How many 1-bits: classes `0..=length`.
     BitCount,
+    /// How many 1-bits so far, at every step: classes `0..=length` at each.
+    RunningCount,
     /// Whether the number of 1-bits is odd: classes 0 and 1.
     Parity,
     /// The first bit, to be remembered through the rest of the sequence: classes 0 and 1.
@@ -34,6 +38,7 @@ impl Described for SequenceTask {
     fn every() -> &'static [SequenceTask] {
         &[
             SequenceTask::BitCount,
+            SequenceTask::RunningCount,
             SequenceTask::Parity,
             SequenceTask::FirstBit,
             SequenceTask::Sine,
@@ -45,6 +50,12 @@ impl Described for SequenceTask {
             SequenceTask::BitCount => {
                 Description::new("count", "Count the 1-bits", "count", "0 1 0 0 1 → 2")
             }
+            SequenceTask::RunningCount => Description::new(
+                "running",
+                "Count at every step",
+                "running count",
+                "0 1 0 0 1 → 0 1 1 1 2",
+            ),
             SequenceTask::Parity => {
                 Description::new("parity", "Parity", "parity", "0 1 1 0 1 → odd (1)")
             }
@@ -70,7 +81,8 @@ pub struct SequenceSet {
     pub task: SequenceTask,
     /// `[count, length, 1]`.
     pub inputs: Tensor,
-    /// `[count, classes]` one-hot, or `[count, 1]` for the sine.
+    /// `[count, classes]` one-hot, `[count, length, classes]` for a class at every step, or
+    /// `[count, 1]` for the sine.
     pub targets: Tensor,
 }
 
@@ -78,7 +90,7 @@ impl SequenceTask {
     /// Values the network outputs for sequences of `length`: one per class, one for the sine.
     pub fn outputs(self, length: usize) -> usize {
         match self {
-            SequenceTask::BitCount => length + 1,
+            SequenceTask::BitCount | SequenceTask::RunningCount => length + 1,
             SequenceTask::Parity | SequenceTask::FirstBit => 2,
             SequenceTask::Sine => 1,
         }
@@ -87,11 +99,18 @@ impl SequenceTask {
     /// What it is trained with: cross-entropy on the classes, squared error on the sine.
     pub fn loss(self) -> Loss {
         match self {
-            SequenceTask::BitCount | SequenceTask::Parity | SequenceTask::FirstBit => {
-                Loss::SoftmaxCrossEntropy
-            }
+            SequenceTask::BitCount
+            | SequenceTask::RunningCount
+            | SequenceTask::Parity
+            | SequenceTask::FirstBit => Loss::SoftmaxCrossEntropy,
             SequenceTask::Sine => Loss::MeanSquaredError,
         }
+    }
+
+    /// Whether it wants an answer at every time step (the network then ends with every step's
+    /// state and a dense layer applied at each).
+    pub fn every_step(self) -> bool {
+        self == SequenceTask::RunningCount
     }
 
     /// Whether its targets are classes (accuracy means something).
@@ -119,8 +138,12 @@ impl SequenceTask {
         let mut rng = SeededRng::new(seed);
         let outputs = self.outputs(length);
         let mut inputs = Vec::with_capacity(count * length);
-        let mut targets = vec![0.0; count * outputs];
-        for target in targets.chunks_mut(outputs) {
+        let per_example = match self.every_step() {
+            true => length * outputs,
+            false => outputs,
+        };
+        let mut targets = vec![0.0; count * per_example];
+        for target in targets.chunks_mut(per_example) {
             match self {
                 SequenceTask::Sine => {
                     let frequency = rng.uniform_range(0.2, 0.8);
@@ -130,6 +153,16 @@ impl SequenceTask {
                         inputs.push(clean + rng.normal(0.0, SINE_NOISE));
                     }
                     target[0] = (frequency * length as f32 + phase).sin();
+                }
+                SequenceTask::RunningCount => {
+                    let mut ones = 0;
+                    for (t, step) in target.chunks_mut(outputs).enumerate() {
+                        let bit = rng.below(2);
+                        inputs.push(bit as f32);
+                        ones += bit;
+                        step[ones] = 1.0;
+                        debug_assert!(ones <= t + 1);
+                    }
                 }
                 SequenceTask::BitCount | SequenceTask::Parity | SequenceTask::FirstBit => {
                     let start = inputs.len();
@@ -145,10 +178,14 @@ impl SequenceTask {
                 }
             }
         }
+        let target_shape = match self.every_step() {
+            true => vec![count, length, outputs],
+            false => vec![count, outputs],
+        };
         Ok(SequenceSet {
             task: self,
             inputs: Tensor::from_vec(&[count, length, 1], inputs)?,
-            targets: Tensor::from_vec(&[count, outputs], targets)?,
+            targets: Tensor::from_vec(&target_shape, targets)?,
         })
     }
 }
@@ -161,8 +198,8 @@ impl SequenceSet {
 }
 
 /// Sequences as the examples of a training run: `[length, 1]` each; the class of a classifying
-/// task is its one-hot target's (the sine's single value counts as class 0: a run trains
-/// classifiers only).
+/// task is its one-hot target's, the last step's for a class at every step (the sine's single
+/// value counts as class 0: a run trains classifiers only).
 impl Examples for SequenceSet {
     fn len(&self) -> usize {
         self.inputs.shape()[0]
@@ -173,13 +210,23 @@ impl Examples for SequenceSet {
     }
 
     fn classes(&self) -> usize {
-        self.targets.shape()[1]
+        *self.targets.shape().last().expect("targets have a shape")
     }
 
     fn label(&self, index: usize) -> usize {
-        let classes = self.classes();
-        let row = &self.targets.data()[index * classes..(index + 1) * classes];
-        crate::engine::trainer::argmax(row)
+        let (classes, per_example) = (self.classes(), self.targets.cols());
+        let end = (index + 1) * per_example;
+        crate::engine::trainer::argmax(&self.targets.data()[end - classes..end])
+    }
+
+    fn step_labels(&self, index: usize) -> Option<Vec<usize>> {
+        let (classes, per_example) = (self.classes(), self.targets.cols());
+        (self.targets.rank() == 3).then(|| {
+            self.targets.data()[index * per_example..(index + 1) * per_example]
+                .chunks_exact(classes)
+                .map(crate::engine::trainer::argmax)
+                .collect()
+        })
     }
 
     fn write_inputs(&self, indices: &[usize], out: &mut Tensor) {
@@ -222,6 +269,28 @@ mod tests {
         // The same seed gives the same set; another one another.
         assert_eq!(set, SequenceTask::BitCount.generate(50, 5, 3).unwrap());
         assert_ne!(set, SequenceTask::BitCount.generate(50, 5, 4).unwrap());
+    }
+
+    #[test]
+    fn running_count_targets_count_the_ones_so_far_at_every_step() {
+        let set = SequenceTask::RunningCount.generate(30, 6, 2).unwrap();
+        assert_eq!(set.targets.shape(), &[30, 6, 7]);
+        for n in 0..30 {
+            let bits = &set.inputs.data()[n * 6..n * 6 + 6];
+            let labels = set.step_labels(n).unwrap();
+            let mut ones = 0;
+            for (t, &bit) in bits.iter().enumerate() {
+                ones += bit as usize;
+                assert_eq!(labels[t], ones, "sequence {n}, step {t}");
+            }
+            // The example's class is its last step's: the whole count.
+            assert_eq!(set.label(n), ones);
+        }
+        // The same bits as bit counting from the same seed, and no labels per step there.
+        let counted = SequenceTask::BitCount.generate(30, 6, 2).unwrap();
+        assert_eq!(counted.inputs, set.inputs);
+        assert_eq!(counted.step_labels(0), None);
+        assert_eq!(counted.label(4), set.label(4));
     }
 
     #[test]

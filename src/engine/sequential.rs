@@ -158,13 +158,10 @@ impl SequentialConfig {
         let shape = summaries
             .last()
             .map_or(&[][..], |last| &last.output_shape[..]);
-        if shape.len() != 1 {
-            let remedy = match shape.len() {
-                2 => "let the last recurrent layer give its last step only, not every step",
-                _ => "end with Flatten and a dense layer (one output per class)",
-            };
+        // One output vector per example, or one per time step of a sequence.
+        if !(1..=2).contains(&shape.len()) {
             return Err(EngineError::InvalidConfig(format!(
-                "the last layer gives {}: {remedy}",
+                "the last layer gives {}: end with Flatten and a dense layer (one output per class)",
                 describe(shape)
             )));
         }
@@ -241,7 +238,11 @@ impl SequentialConfig {
             layers.push(config.init(in_shape, &mut init)?);
             in_shape = &summary.output_shape;
         }
-        let outputs = summaries.last().map_or(0, |last| last.output_shape[0]);
+        let outputs = summaries
+            .last()
+            .and_then(|last| last.output_shape.last())
+            .copied()
+            .unwrap_or(0);
         Ok(Sequential {
             config: self.clone(),
             summaries,
@@ -343,9 +344,18 @@ impl Sequential {
         Ok(network)
     }
 
-    /// Number of values the network gives per example (one per class for a classifier).
+    /// Number of values the network gives per example, or per time step of a network that
+    /// predicts at every step (one per class for a classifier).
     pub fn output_count(&self) -> usize {
         self.outputs
+    }
+
+    /// What the network gives for one example: `[outputs]`, or `[steps, outputs]` when it
+    /// predicts at every time step of a sequence.
+    pub fn output_shape(&self) -> &[usize] {
+        self.summaries
+            .last()
+            .map_or(&[][..], |last| &last.output_shape[..])
     }
 
     /// The built layers, first to last.

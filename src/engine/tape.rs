@@ -303,6 +303,16 @@ impl Tape {
         self.record(Op::Unflatten { len }, &[x])
     }
 
+    /// `[n, steps, k]` as `[n·steps, k]`.
+    pub fn steps_as_rows(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::StepsAsRows, &[x])
+    }
+
+    /// `[n·steps, k]` as `[n, steps, k]`.
+    pub fn rows_as_steps(&mut self, x: NodeId, steps: usize) -> Result<NodeId, EngineError> {
+        self.record(Op::RowsAsSteps { steps }, &[x])
+    }
+
     /// `x`'s values with no gradient flowing back into it.
     pub fn detach(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
         self.record(Op::Detach, &[x])

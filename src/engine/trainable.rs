@@ -26,6 +26,11 @@ pub trait Trainable {
     fn output_count(&self) -> usize {
         self.network().output_count()
     }
+    /// What the model gives for one example: `[outputs]`, or `[steps, outputs]` (a prediction
+    /// at every time step).
+    fn output_shape(&self) -> &[usize] {
+        self.network().output_shape()
+    }
     fn params(&self) -> &Params {
         self.network().params()
     }

@@ -440,9 +440,12 @@ impl<M: Trainable + Clone> Trainer<M> {
             config.regularization,
             config.regularization_rate,
         );
+        // One prediction per example, or per time step.
+        let classes = targets.shape().last().copied().unwrap_or(1).max(1);
+        let predictions = (targets.len() / classes).max(1);
         Ok(Evaluation {
             loss: (total_loss / rows as f64) as f32 + penalty,
-            accuracy: correct as f32 / rows as f32,
+            accuracy: correct as f32 / predictions as f32,
         })
     }
 
@@ -479,13 +482,24 @@ pub(crate) fn check_data(
             format!("inputs of shape {:?}", inputs.shape()),
         ));
     }
-    if targets.rank() != 2 || targets.cols() != outputs || targets.rows() != inputs.rows() {
-        return Err(EngineError::shape(
-            "training data",
-            format!(
+    let per_example = model.output_shape();
+    let fits = targets.shape().first() == Some(&inputs.rows())
+        && targets.shape().get(1..) == Some(per_example);
+    if !fits {
+        let expected = match *per_example {
+            [steps, _] => format!(
+                "targets of shape [{}, {steps}, {outputs}] (one row per example, one per time \
+                 step, one column per output)",
+                inputs.rows()
+            ),
+            _ => format!(
                 "targets of shape [{}, {outputs}] (one row per example, one column per output)",
                 inputs.rows()
             ),
+        };
+        return Err(EngineError::shape(
+            "training data",
+            expected,
             format!("targets of shape {:?}", targets.shape()),
         ));
     }
@@ -576,8 +590,10 @@ fn copy_rows(source: &Tensor, start: usize, end: usize, destination: &mut Tensor
         .copy_from_slice(&source.data()[start * cols..end * cols]);
 }
 
+/// Predictions right: one per example, or one per time step of a network that predicts at every
+/// step (each a row of the last dimension).
 fn count_correct(prediction: &Tensor, targets: &Tensor, threshold: f32) -> usize {
-    let cols = targets.cols();
+    let cols = targets.shape().last().copied().unwrap_or(0);
     if cols == 0 {
         return 0;
     }

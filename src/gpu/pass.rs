@@ -209,9 +209,13 @@ impl GpuPass {
         let input = |slot: usize| self.value(params, node.inputs()[slot]);
         let out = || self.owned_value(id);
         match node.op() {
-            Op::Input | Op::Parameter(_) | Op::Flatten | Op::Unflatten { .. } | Op::Detach => {
-                Ok(())
-            }
+            Op::Input
+            | Op::Parameter(_)
+            | Op::Flatten
+            | Op::Unflatten { .. }
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
+            | Op::Detach => Ok(()),
             Op::MatMul {
                 transpose_a,
                 transpose_b,
@@ -416,7 +420,11 @@ impl GpuPass {
                 }
             }
             // Share their input's gradient buffer; nothing flows back through a cut.
-            Op::Flatten | Op::Unflatten { .. } | Op::Detach => {}
+            Op::Flatten
+            | Op::Unflatten { .. }
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
+            | Op::Detach => {}
             Op::BatchNorm(statistics) => {
                 let (Some(grad_gamma), Some(grad_beta)) = (into(1), into(2)) else {
                     return Err(unsupported("a batch normalisation with a frozen γ or β"));
@@ -551,7 +559,11 @@ fn node_buffers(
     match node.op() {
         Op::Parameter(_) => return Ok(buffers),
         // Views of their input's values (a cut is the same values without the gradient).
-        Op::Flatten | Op::Unflatten { .. } | Op::Detach => {
+        Op::Flatten
+        | Op::Unflatten { .. }
+        | Op::StepsAsRows
+        | Op::RowsAsSteps { .. }
+        | Op::Detach => {
             let input = &before[node.inputs()[0].0];
             let value = input
                 .value
@@ -583,8 +595,14 @@ fn node_buffers(
     }
     if recorded.loss.is_some() && node.requires_grad() {
         let input = node.inputs().first().copied();
-        let passes_through = matches!(node.op(), Op::Flatten | Op::Unflatten { .. } | Op::AddBias)
-            && input.is_some_and(|input| tape.node(input).requires_grad());
+        let passes_through = matches!(
+            node.op(),
+            Op::Flatten
+                | Op::Unflatten { .. }
+                | Op::StepsAsRows
+                | Op::RowsAsSteps { .. }
+                | Op::AddBias
+        ) && input.is_some_and(|input| tape.node(input).requires_grad());
         (buffers.grad, buffers.owns_grad) = match input {
             // The gradient reaches the input unchanged: share its buffer, which is only right
             // when nothing else adds into it.

@@ -299,14 +299,17 @@ impl<M: Trainable + Clone> GpuTrainer<M> {
     /// CPU model's evaluation tape computes them. Runs in chunks, reads back once.
     pub async fn predict(&mut self, inputs: &Tensor) -> Result<Tensor, GpuTrainingError> {
         self.check_examples("predict", inputs)?;
-        let outputs = self.network.template().output_count();
+        // `[n, outputs]`, or `[n, steps, outputs]` for a network that answers at every step.
+        let per_example = self.network.template().output_shape().to_vec();
+        let outputs: usize = per_example.iter().product();
         let rows = inputs.shape()[0];
+        let shape: Vec<usize> = std::iter::once(rows).chain(per_example).collect();
         if rows == 0 {
-            return Ok(Tensor::zeros(&[0, outputs]));
+            return Ok(Tensor::zeros(&shape));
         }
         let context = Rc::clone(&self.context);
         let kernels = Rc::clone(&self.kernels);
-        let predictions = GpuTensor::zeros(&context, &[rows, outputs]);
+        let predictions = GpuTensor::zeros(&context, &shape);
         let example_len = inputs.len() / rows;
         for start in (0..rows).step_by(PREDICT_CHUNK) {
             let end = (start + PREDICT_CHUNK).min(rows);

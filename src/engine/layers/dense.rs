@@ -1,5 +1,7 @@
 //! A fully connected layer of `outputs` neurons on a vector of features, then an activation
-//! (the engine's [`Dense`](crate::engine::Dense) records it).
+//! (the engine's [`Dense`](crate::engine::Dense) records it). On sequences `[time, features]`
+//! (every step of a recurrent layer) the same weights apply at every time step, giving
+//! `[time, outputs]`: one prediction per step.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,22 +35,28 @@ impl LayerKind for DenseLayer {
     }
 
     fn output(&self, shape: &[usize]) -> Result<(Vec<usize>, usize), EngineError> {
-        let &[batch, features] = shape else {
-            return Err(EngineError::InvalidConfig(
-                "a dense layer takes a vector of features: add a Flatten layer before it"
-                    .to_string(),
-            ));
-        };
         if self.outputs == 0 {
             return Err(EngineError::InvalidConfig(
                 "a dense layer needs at least one neuron".to_string(),
             ));
         }
-        Ok((vec![batch, self.outputs], (features + 1) * self.outputs))
+        match *shape {
+            [batch, features] => Ok((vec![batch, self.outputs], (features + 1) * self.outputs)),
+            [batch, steps, features] => Ok((
+                vec![batch, steps, self.outputs],
+                (features + 1) * self.outputs,
+            )),
+            _ => Err(EngineError::InvalidConfig(
+                "a dense layer takes a vector of features (or a sequence of them): add a \
+                 Flatten layer before it"
+                    .to_string(),
+            )),
+        }
     }
 
     fn init(&self, in_shape: &[usize], init: &mut Initialising<'_>) -> Result<Dense, EngineError> {
-        DenseConfig::new(in_shape[0], self.outputs)
+        let features = *in_shape.last().expect("a checked input shape");
+        DenseConfig::new(features, self.outputs)
             .with_activation(self.activation)
             .with_initializer(init.initializer_for(self.activation))
             .init(init.params, init.rng)
@@ -62,6 +70,14 @@ impl LayerKind for DenseLayer {
         recording: RecordingFor,
     ) -> Result<LayerNodes, EngineError> {
         let activation = (!recording.logits_only).then(|| built.activation());
+        // On sequences: every step of every sequence a row, then back to sequences.
+        if let &[_, steps, _] = tape.recorded_shape(x) {
+            let rows = tape.steps_as_rows(x)?;
+            let recorded = built.record(tape, params, rows, activation)?;
+            return Ok(LayerNodes::Output(
+                tape.rows_as_steps(recorded.output, steps)?,
+            ));
+        }
         let recorded = built.record(tape, params, x, activation)?;
         Ok(LayerNodes::Dense(recorded))
     }

@@ -216,6 +216,32 @@ pub fn unflatten_shape(len: usize, input: &[usize]) -> Result<OutputShape, Engin
     }
 }
 
+/// `[n, steps, k]` read as `[n·steps, k]`, or why `input` cannot be.
+pub fn steps_as_rows_shape(input: &[usize]) -> Result<OutputShape, EngineError> {
+    match *input {
+        [rows, steps, width] => Ok(OutputShape::Matrix(rows * steps, width)),
+        _ => Err(EngineError::shape(
+            "steps_as_rows",
+            "sequences [batch, steps, features]",
+            format!("{input:?}"),
+        )),
+    }
+}
+
+/// `[n·steps, k]` read as `[n, steps, k]`, or why `input` cannot be.
+pub fn rows_as_steps_shape(steps: usize, input: &[usize]) -> Result<OutputShape, EngineError> {
+    match *input {
+        [rows, width] if steps > 0 && rows % steps == 0 => {
+            Ok(OutputShape::Sequences([rows / steps, steps, width]))
+        }
+        _ => Err(EngineError::shape(
+            "rows_as_steps",
+            format!("[rows, k] with the rows a multiple of {steps}"),
+            format!("{input:?}"),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,11 @@ pub enum Op {
     /// `[n, len·k]` to `[n, len, k]`, the values in the same order (a recurrent layer's states,
     /// one after the other, as a sequence for the next); inputs `[x]`.
     Unflatten { len: usize },
+    /// `[n, steps, k]` read as `[n·steps, k]`: every time step of every sequence a row (a dense
+    /// layer applied at each step); inputs `[x]`.
+    StepsAsRows,
+    /// `[n·steps, k]` read as `[n, steps, k]`, undoing [`Op::StepsAsRows`]; inputs `[x]`.
+    RowsAsSteps { steps: usize },
     /// The same values, cut from the graph: no gradient flows back through it (where truncated
     /// backpropagation through time stops); inputs `[x]`.
     Detach,
@@ -200,6 +205,8 @@ impl Op {
             Op::Flatten => "flatten",
             Op::Unflatten { .. } => "unflatten",
             Op::Detach => "detach",
+            Op::StepsAsRows => "steps_as_rows",
+            Op::RowsAsSteps { .. } => "rows_as_steps",
             Op::BatchNorm(_) => "batch_norm",
             Op::Dropout => "dropout",
             Op::Slice { .. } => "slice",
@@ -232,6 +239,8 @@ impl Op {
             | Op::Flatten
             | Op::Unflatten { .. }
             | Op::Detach
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
             | Op::Slice { .. } => 1,
         }
     }
@@ -261,6 +270,8 @@ impl Op {
             | Op::AvgPool2d { .. }
             | Op::Flatten
             | Op::Unflatten { .. }
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
             | Op::Slice { .. }
             | Op::Concat { .. } => true,
         }
@@ -294,6 +305,8 @@ impl Op {
             }
             Op::Flatten => pool::flatten_shape(inputs[0]),
             Op::Unflatten { len } => axis::unflatten_shape(len, inputs[0]),
+            Op::StepsAsRows => axis::steps_as_rows_shape(inputs[0]),
+            Op::RowsAsSteps { steps } => axis::rows_as_steps_shape(steps, inputs[0]),
             Op::BatchNorm(_) => batch_norm::output_shape(inputs),
             Op::Dropout => dropout::output_shape(inputs[0], inputs[1]),
             Op::Slice { axis, start, len } => axis::slice_shape(axis, start, len, inputs[0]),
@@ -327,9 +340,11 @@ impl Op {
                 pool::max_forward(size, stride, inputs[0], out, scratch)
             }
             Op::AvgPool2d { size, stride } => pool::average_forward(size, stride, inputs[0], out),
-            Op::Flatten | Op::Unflatten { .. } | Op::Detach => {
-                pool::flatten_forward(inputs[0], out)
-            }
+            Op::Flatten
+            | Op::Unflatten { .. }
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
+            | Op::Detach => pool::flatten_forward(inputs[0], out),
             Op::BatchNorm(statistics) => {
                 batch_norm::forward(statistics, inputs, out, &mut scratch.batch_norm)
             }
@@ -363,6 +378,8 @@ impl Op {
             | Op::AvgPool2d { .. }
             | Op::Flatten
             | Op::Unflatten { .. }
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
             | Op::Detach
             | Op::BatchNorm(_)
             | Op::Dropout
@@ -431,7 +448,7 @@ impl Op {
             Op::AvgPool2d { size, stride } => {
                 pool::average_backward(size, stride, inputs[0], upstream, grad)
             }
-            Op::Flatten | Op::Unflatten { .. } => {
+            Op::Flatten | Op::Unflatten { .. } | Op::StepsAsRows | Op::RowsAsSteps { .. } => {
                 elementwise::accumulate(upstream.data(), 1.0, grad.data_mut())
             }
             Op::BatchNorm(statistics) => batch_norm::backward(

@@ -546,6 +546,13 @@ impl TrainingRun {
             .collect();
         let mut batch = Tensor::zeros(&batch_shape);
         let image_len = self.test_inputs.len() / rows;
+        // A network that answers at every time step is scored at every step (the confusion
+        // matrix and the shown predictions take the last step's).
+        let steps = match *model.output_shape() {
+            [steps, _] => steps,
+            _ => 1,
+        };
+        let (mut steps_right, mut steps_scored) = (0usize, 0usize);
         for start in (0..rows).step_by(chunk) {
             let end = (start + chunk).min(rows);
             // The last chunk is padded with zeros: the tape has a fixed batch size.
@@ -555,18 +562,28 @@ impl TrainingRun {
             recorded.tape.set_input(recorded.input, &batch)?;
             recorded.tape.forward(model.params())?;
             let probabilities = recorded.tape.value(recorded.prediction);
-            for (offset, row) in probabilities
+            for (offset, example) in probabilities
                 .data()
-                .chunks_exact(classes)
+                .chunks_exact(steps * classes)
                 .take(end - start)
                 .enumerate()
             {
-                let truth = self.data.label(self.split.test[start + offset]);
+                let index = self.split.test[start + offset];
+                let truths = self
+                    .data
+                    .step_labels(index)
+                    .unwrap_or_else(|| vec![self.data.label(index)]);
+                let rows: Vec<&[f32]> = example.chunks_exact(classes).collect();
+                for (row, &truth) in rows.iter().zip(&truths) {
+                    steps_right += usize::from(crate::engine::trainer::argmax(row) == truth);
+                    loss -= f64::from(row[truth].max(1e-12)).ln() / truths.len() as f64;
+                }
+                steps_scored += truths.len();
+                let (row, truth) = (rows[rows.len() - 1], truths[truths.len() - 1]);
                 let best = crate::engine::trainer::argmax(row);
                 confusion.add(truth, best);
                 predicted.push(best as u8);
                 confidence.push(row[best]);
-                loss -= f64::from(row[truth].max(1e-12)).ln();
             }
         }
         self.checkpoint = model.params().clone();
@@ -582,7 +599,7 @@ impl TrainingRun {
         };
         Ok(TestReport {
             at_epoch: self.take_epochs_done(),
-            accuracy: confusion.accuracy(),
+            accuracy: steps_right as f32 / steps_scored.max(1) as f32,
             loss: (loss / rows as f64) as f32,
             confusion,
             predicted,
@@ -642,16 +659,28 @@ fn check_fits(model: &SequentialConfig, data: &dyn Examples) -> Result<(), Engin
             model.input
         )));
     }
-    let outputs = model
-        .summary()?
+    let summary = model.summary()?;
+    let output = summary
         .last()
-        .map_or(0, |last| last.output_shape[0]);
+        .map_or(&[][..], |last| &last.output_shape[..]);
+    let outputs = output.last().copied().unwrap_or(0);
     let classes = data.classes();
     if classes < 2 || outputs != classes {
         return Err(EngineError::InvalidConfig(format!(
             "the last layer gives {outputs} values: it needs one per class, and the data has \
              {classes} classes"
         )));
+    }
+    let per_step = data.step_labels(0).is_some();
+    if per_step != (output.len() == 2) {
+        return Err(EngineError::InvalidConfig(match per_step {
+            true => "this task wants an answer at every time step: the last recurrent layer must \
+                     give every step"
+                .to_string(),
+            false => "this task wants one answer per sequence: the last recurrent layer must \
+                      give its last step only"
+                .to_string(),
+        }));
     }
     Ok(())
 }
@@ -693,6 +722,44 @@ mod tests {
             clip_norm: None,
             truncation: None,
         }
+    }
+
+    #[test]
+    fn a_run_labels_every_step_with_the_running_count() {
+        let length = 5;
+        let task = SequenceTask::RunningCount;
+        let settings = crate::playground::sequences::SequenceSettings {
+            task,
+            length,
+            cell: "gru".to_string(),
+            hidden: 12,
+            epochs: 20,
+            ..Default::default()
+        }
+        .run_settings();
+        let mut run = TrainingRun::from_settings(settings.clone(), None).unwrap();
+        while !run.is_finished() {
+            run.step().unwrap();
+        }
+        let report = run.evaluate().unwrap();
+        // Scored at every step; the confusion matrix holds each sequence's last step.
+        assert_eq!(report.confusion.total(), 100);
+        assert!(
+            report.accuracy >= 0.95,
+            "per-step accuracy {}",
+            report.accuracy
+        );
+        assert_eq!(report.length_accuracy[0].length, length);
+        // A network that answers once per sequence is refused for this task, by reason.
+        let mut once = settings;
+        once.model = crate::playground::sequences::SequenceSettings {
+            task: SequenceTask::BitCount,
+            length,
+            ..Default::default()
+        }
+        .model();
+        let error = TrainingRun::from_settings(once, None).err().unwrap();
+        assert!(error.to_string().contains("every time step"), "{error}");
     }
 
     #[test]

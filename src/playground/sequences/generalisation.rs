@@ -86,8 +86,11 @@ impl LengthProbes {
                 recorded.tape.set_input(recorded.input, &inputs)?;
                 recorded.tape.forward(network.params())?;
                 let predictions = recorded.tape.value(recorded.prediction);
+                // A network that answers at every step is scored on its last step's answer.
+                let per_example = predictions.len() / rows;
                 let (mut right, mut answerable) = (0usize, 0usize);
-                for (index, row) in predictions.data().chunks_exact(classes).enumerate() {
+                for (index, example) in predictions.data().chunks_exact(per_example).enumerate() {
+                    let row = &example[per_example - classes..];
                     let label = set.label(index);
                     answerable += usize::from(label < classes);
                     right += usize::from(argmax(row) == label);

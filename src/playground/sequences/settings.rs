@@ -73,7 +73,8 @@ impl Default for SequenceSettings {
 
 impl SequenceSettings {
     /// The network: `layers` cells of `hidden` (every step passed up, the top one's last state
-    /// out), then a dense layer to the task's outputs.
+    /// out, or every step's for a task answered at every step), then a dense layer to the
+    /// task's outputs (at every step, for such a task).
     pub fn model(&self) -> SequentialConfig {
         let cell = |every_step: bool| {
             LayerConfig::first_of_kind(&self.cell)
@@ -85,8 +86,9 @@ impl SequenceSettings {
                     })
                 })
         };
+        let every_step = self.task.every_step();
         let mut layers: Vec<LayerConfig> = (0..self.layers)
-            .filter_map(|index| cell(index + 1 < self.layers))
+            .filter_map(|index| cell(every_step || index + 1 < self.layers))
             .collect();
         layers.push(LayerConfig::dense(
             self.task.outputs(self.length),

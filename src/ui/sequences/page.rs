@@ -267,7 +267,7 @@ impl SequencesPage {
         let classes = self.settings.task.outputs(self.settings.length);
         (0..classes)
             .map(|class| match self.settings.task {
-                SequenceTask::BitCount => format!("{class} ones"),
+                SequenceTask::BitCount | SequenceTask::RunningCount => format!("{class} ones"),
                 SequenceTask::Parity => ["even", "odd"][class.min(1)].to_string(),
                 SequenceTask::FirstBit => format!("first bit {class}"),
                 SequenceTask::Sine => class.to_string(),

@@ -1,7 +1,7 @@
 //! The network unrolled in time for one sequence: a column per time step with its input, and
 //! for every recurrent layer its state (an LSTM's cell state too) and gates as strips of
 //! coloured cells, one per value, each carrying its number (hover, or a screen reader reads it);
-//! then the prediction.
+//! then the prediction (at every step, for a network that answers at each).
 
 use crate::playground::sequences::{StepValues, Unrolled};
 use crate::ui::colors;
@@ -205,17 +205,39 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
         });
         html! { <>{ for rows }</> }
     });
-    let best = crate::engine::trainer::argmax(&unrolled.probabilities);
-    let class = props
-        .class_names
-        .get(best)
-        .cloned()
-        .unwrap_or_else(|| best.to_string());
+    // One row of probabilities, or one per step for a network that answers at every step.
+    let classes = props.class_names.len().max(1);
+    let answers: Vec<&[f32]> = unrolled.probabilities.chunks(classes).collect();
+    let name = |class: usize| {
+        props
+            .class_names
+            .get(class)
+            .cloned()
+            .unwrap_or_else(|| class.to_string())
+    };
+    let answer_row = (answers.len() == steps && steps > 1).then(|| {
+        html! {
+            <>
+                <span class="row-name">{"ŷ"}</span>
+                { for answers.iter().enumerate().map(|(t, row)| {
+                    let best = crate::engine::trainer::argmax(row);
+                    let label = format!("answer at step {}: {} ({:.0}%)", t + 1, name(best), 100.0 * row[best]);
+                    html! { <span class="step-input step-answer" title={label.clone()} aria-label={label}
+                        data-testid="unrolled-answer">{best}</span> }
+                }) }
+            </>
+        }
+    });
+    let last = answers.last().copied().unwrap_or(&[]);
+    let best = crate::engine::trainer::argmax(last);
+    let class = name(best);
+    let confidence = last.get(best).copied().unwrap_or(0.0);
     html! {
         <div class="unrolled">
             <div class="unrolled-grid" style={columns} data-testid="unrolled">
                 {header}
                 { for layers }
+                { for answer_row }
             </div>
             <p class="hint">{legend(&row_names(first))}{" · select a strip for its equation"}</p>
             {match *selected {
@@ -231,7 +253,7 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
                 _ => html! {},
             }}
             <p class="prediction" data-testid="unrolled-prediction" aria-live="polite">
-                {format!("prediction after the last step: {class} ({:.0}%)", 100.0 * unrolled.probabilities[best])}
+                {format!("prediction after the last step: {class} ({:.0}%)", 100.0 * confidence)}
             </p>
         </div>
     }

@@ -239,8 +239,16 @@ impl Page {
 
     /// Replaces the text of an `<input>` by typing `text`, then fires `change`.
     pub async fn type_into(&self, test_id: &str, text: &str) {
+        self.wait_for(test_id, LOAD_TIMEOUT).await;
+        // Emptied and announced in one go, as a user's deletion would be: a page that keeps the
+        // field's text in its state and renders in between must not put the old text back.
+        self.execute_with(
+            "const e = document.querySelector(arguments[0]); e.value = '';\
+             e.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![Value::String(selector(test_id))],
+        )
+        .await;
         self.act_on(test_id, "type into", async |element: Element| {
-            element.clear().await?;
             element.send_keys(text).await
         })
         .await;

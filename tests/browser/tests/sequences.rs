@@ -255,6 +255,55 @@ async fn the_page_fits_a_phone() {
     assert!(verdict.contains("256"), "{verdict}");
 }
 
+/// Sequence labelling: the running count at every step trains (accuracy per step), and the
+/// unrolled view writes the network's answer under every step.
+#[tokio::test]
+async fn the_running_count_is_answered_at_every_step() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqTask=running&seqLength=6&seqCell=gru&seqEpochs=25")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    assert_eq!(page.value("seq-task").await, "running");
+    ready_to_train(&page).await;
+    page.click("train").await;
+    let accuracy = page
+        .wait_until(
+            "per-step accuracy of at least 95%",
+            Duration::from_secs(180),
+            async || page.number("seq-accuracy").await,
+            |accuracy| *accuracy >= 95.0,
+        )
+        .await;
+    eprintln!("running count: per-step test accuracy {accuracy}%");
+    page.wait_until(
+        "the run to finish",
+        Duration::from_secs(180),
+        async || {
+            page.execute("return !document.querySelector('[data-testid=train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &Value::Bool(true),
+    )
+    .await;
+    page.type_into("seq-bits", "1 1 0 1 0 1").await;
+    let answers = page
+        .wait_until(
+            "the answers of the typed sequence",
+            LOAD_TIMEOUT,
+            async || {
+                page.execute(
+                    "return [...document.querySelectorAll('[data-testid=unrolled-answer]')]\
+                     .map(cell => cell.textContent).join(' ');",
+                )
+                .await
+            },
+            |answers| answers == &Value::from("1 2 2 3 3 4"),
+        )
+        .await;
+    assert_eq!(answers, Value::from("1 2 2 3 3 4"));
+    page.screenshot("sequences_running_count").await;
+}
+
 #[tokio::test]
 async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     let page = Page::launch().await;

@@ -1,6 +1,7 @@
 //! The engine switch in a real browser: with WebGPU (headless Chromium's SwiftShader adapter,
 //! `--enable-unsafe-webgpu`) the GPU passes its self-test, trains XOR and hands the network over
-//! to the CPU mid-run, an image network and an MLP train on it in the Images page's worker, and when the device is lost mid-run the CPU goes on from the last synced
+//! to the CPU mid-run, an image network and an MLP train on it in the Images page's worker, an
+//! LSTM in the Sequences page's, and when the device is lost mid-run the CPU goes on from the last synced
 //! weights and says so; without the flag there is no adapter, the badge says so, and the CPU
 //! trains as always.
 //!
@@ -321,4 +322,51 @@ async fn a_diverging_gpu_run_pauses_and_keeps_the_last_good_weights() {
         "the weights shown are not the last good ones: loss {loss}"
     );
     page.screenshot("webgpu_divergence_pauses").await;
+}
+
+/// The Sequences page's default LSTM on the worker's WebGPU (SwiftShader here): the recurrent
+/// layers' steps replayed by the GPU trainer, to the same accuracy the CPU reaches.
+#[tokio::test]
+async fn a_recurrent_network_trains_on_webgpu_in_the_worker() {
+    let page = Page::launch_with_args(WEBGPU).await;
+    page.open("/#page=sequences&seqBackend=gpu&seqEpochs=15")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the worker's GPU can be chosen",
+        GPU_READY,
+        async || {
+            page.execute(
+                "const option = document.querySelector('[data-testid=images-backend] option[value=gpu]');
+                 return option ? option.disabled === false && option.textContent : false;",
+            )
+            .await
+        },
+        |text| text.as_str().is_some_and(|text| text.starts_with("WebGPU")),
+    )
+    .await;
+    assert_eq!(page.value("images-backend").await, "gpu");
+    page.wait_until(
+        "the Train button is enabled",
+        GPU_READY,
+        async || {
+            page.execute("return !document.querySelector('[data-testid=train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &serde_json::Value::Bool(true),
+    )
+    .await;
+    page.click("train").await;
+    let accuracy = page
+        .wait_until(
+            "bit counting above 95% on the GPU",
+            TRAINING,
+            async || page.number("seq-accuracy").await,
+            |accuracy| *accuracy > 95.0,
+        )
+        .await;
+    eprintln!("LSTM bit counting on the GPU: {accuracy}%");
+    page.screenshot("sequences_webgpu").await;
+    let message = page.text("seq-message").await;
+    assert!(message.is_empty(), "unexpected message: {message}");
 }

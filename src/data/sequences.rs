@@ -18,7 +18,7 @@ pub const MAX_LENGTH: usize = 256;
 pub const MAX_COUNT: usize = 100_000;
 
 /// Standard deviation of the sine's noise.
-const SINE_NOISE: f32 = 0.05;
+pub const SINE_NOISE: f32 = 0.05;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SequenceTask {

@@ -32,6 +32,8 @@ use crate::playground::sequences::generalisation::{LengthAccuracy, LengthProbes}
 pub const TEST_FRACTION: f32 = 0.1;
 /// Test examples whose state gradients a test measures.
 const GRADIENT_EXAMPLES: usize = 64;
+/// How close a regression's answer must come to the truth to count as right.
+pub const REGRESSION_TOLERANCE: f32 = 0.1;
 /// Test digits evaluated per forward pass.
 const EVALUATION_CHUNK: usize = 250;
 
@@ -101,6 +103,21 @@ impl Default for RunSettings {
 }
 
 impl RunSettings {
+    /// What the run minimises: cross-entropy on classes, the squared error on a regression
+    /// task's values.
+    pub fn loss(&self) -> Loss {
+        match self.data {
+            RunData::Sequences { task, .. } => task.loss(),
+            RunData::Digits => Loss::SoftmaxCrossEntropy,
+        }
+    }
+
+    /// Whether the answers are values (a regression): scored by how close they come, not by
+    /// class.
+    pub fn is_regression(&self) -> bool {
+        self.loss() == Loss::MeanSquaredError
+    }
+
     /// Refuses what cannot train, in words.
     pub fn validate(&self) -> Result<(), EngineError> {
         self.model.summary()?;
@@ -159,6 +176,10 @@ pub struct TestReport {
     /// plain RNN); empty for a network without recurrent layers.
     #[serde(default)]
     pub state_gradients: Vec<Vec<f32>>,
+    /// A regression's root mean squared error (its `accuracy` is then the share of answers
+    /// within [`REGRESSION_TOLERANCE`] of the truth).
+    #[serde(default)]
+    pub root_mean_squared_error: Option<f32>,
     /// A sequence run's accuracy on test sequences from its training length to four times it,
     /// with the same weights; empty for other runs.
     #[serde(default)]
@@ -249,7 +270,7 @@ impl TrainingRun {
         settings: RunSettings,
     ) -> Result<TrainingRun, EngineError> {
         settings.validate()?;
-        check_fits(&settings.model, &data)?;
+        check_fits(&settings.model, &data, settings.is_regression())?;
         if split.train.is_empty() || split.test.is_empty() {
             return Err(EngineError::InvalidConfig(
                 "at least two digits are needed: one to train on, one to test".to_string(),
@@ -269,7 +290,7 @@ impl TrainingRun {
         let data: Box<dyn Examples> = Box::new(data);
         let model = settings.model.init()?;
         let train_config = TrainConfig {
-            loss: Loss::SoftmaxCrossEntropy,
+            loss: settings.loss(),
             optimizer: OptimizerConfig::new(settings.optimizer, settings.learning_rate),
             batch_size: settings.batch_size,
             regularization: Regularization::None,
@@ -531,9 +552,20 @@ impl TrainingRun {
     pub fn evaluate(&mut self) -> Result<TestReport, EngineError> {
         let rows = self.split.test.len();
         let chunk = rows.min(EVALUATION_CHUNK);
+        let regression = self.settings.is_regression();
         if self.evaluation.is_none() {
-            self.evaluation = Some(self.model().record(chunk, OutputTransform::Softmax, None)?);
+            let transform = match regression {
+                true => OutputTransform::None,
+                false => OutputTransform::Softmax,
+            };
+            self.evaluation = Some(self.model().record(chunk, transform, None)?);
         }
+        // A regression's values, to compare the predictions with.
+        let mut values = Tensor::empty();
+        if regression {
+            self.data.write_targets(&self.split.test, &mut values);
+        }
+        let mut squared_error = 0.0f64;
         let model = current_model(self.engine.as_ref(), &self.host_copy);
         let recorded = self.evaluation.as_mut().expect("recorded above");
         let classes = self.data.classes();
@@ -568,6 +600,17 @@ impl TrainingRun {
                 .take(end - start)
                 .enumerate()
             {
+                if regression {
+                    let per_example = example.len();
+                    let at = (start + offset) * per_example;
+                    let truth = &values.data()[at..at + per_example];
+                    for (&guess, &value) in example.iter().zip(truth) {
+                        squared_error += f64::from(guess - value).powi(2);
+                        steps_right += usize::from((guess - value).abs() <= REGRESSION_TOLERANCE);
+                    }
+                    steps_scored += per_example;
+                    continue;
+                }
                 let index = self.split.test[start + offset];
                 let truths = self
                     .data
@@ -588,8 +631,8 @@ impl TrainingRun {
         }
         self.checkpoint = model.params().clone();
         let state_gradients = self.state_gradients(model)?;
-        if let (RunData::Sequences { task, length, .. }, None) =
-            (self.settings.data, &self.length_probes)
+        if let (RunData::Sequences { task, length, .. }, None, false) =
+            (self.settings.data, &self.length_probes, regression)
         {
             self.length_probes = Some(LengthProbes::new(model, task, length, self.settings.seed)?);
         }
@@ -597,10 +640,15 @@ impl TrainingRun {
             Some(probes) => probes.measure(model)?,
             None => Vec::new(),
         };
+        let mean_squared_error = squared_error / steps_scored.max(1) as f64;
         Ok(TestReport {
             at_epoch: self.take_epochs_done(),
             accuracy: steps_right as f32 / steps_scored.max(1) as f32,
-            loss: (loss / rows as f64) as f32,
+            loss: match regression {
+                true => mean_squared_error as f32,
+                false => (loss / rows as f64) as f32,
+            },
+            root_mean_squared_error: regression.then(|| mean_squared_error.sqrt() as f32),
             confusion,
             predicted,
             confidence,
@@ -651,7 +699,11 @@ impl TrainingRun {
 }
 
 /// Refuses a network that cannot read `data`'s examples or does not give one output per class.
-fn check_fits(model: &SequentialConfig, data: &dyn Examples) -> Result<(), EngineError> {
+fn check_fits(
+    model: &SequentialConfig,
+    data: &dyn Examples,
+    regression: bool,
+) -> Result<(), EngineError> {
     let example = data.example_shape();
     if model.input != example {
         return Err(EngineError::InvalidConfig(format!(
@@ -665,7 +717,12 @@ fn check_fits(model: &SequentialConfig, data: &dyn Examples) -> Result<(), Engin
         .map_or(&[][..], |last| &last.output_shape[..]);
     let outputs = output.last().copied().unwrap_or(0);
     let classes = data.classes();
-    if classes < 2 || outputs != classes {
+    if regression && outputs != classes {
+        return Err(EngineError::InvalidConfig(format!(
+            "the last layer gives {outputs} values: the task wants {classes}"
+        )));
+    }
+    if !regression && (classes < 2 || outputs != classes) {
         return Err(EngineError::InvalidConfig(format!(
             "the last layer gives {outputs} values: it needs one per class, and the data has \
              {classes} classes"
@@ -760,6 +817,40 @@ mod tests {
         .model();
         let error = TrainingRun::from_settings(once, None).err().unwrap();
         assert!(error.to_string().contains("every time step"), "{error}");
+    }
+
+    #[test]
+    fn a_run_predicts_the_next_value_of_a_noisy_sine() {
+        let settings = crate::playground::sequences::SequenceSettings {
+            task: SequenceTask::Sine,
+            length: 12,
+            cell: "gru".to_string(),
+            hidden: 16,
+            epochs: 15,
+            learning_rate: 0.01,
+            ..Default::default()
+        }
+        .run_settings();
+        assert!(settings.is_regression());
+        let mut run = TrainingRun::from_settings(settings, None).unwrap();
+        let before = run.evaluate().unwrap();
+        while !run.is_finished() {
+            run.step().unwrap();
+        }
+        let after = run.evaluate().unwrap();
+        let (rmse, start) = (
+            after.root_mean_squared_error.unwrap(),
+            before.root_mean_squared_error.unwrap(),
+        );
+        eprintln!(
+            "sine: RMSE {start} -> {rmse}, within 0.1: {}",
+            after.accuracy
+        );
+        assert!(rmse < 0.1 && rmse < start / 4.0, "RMSE {start} -> {rmse}");
+        assert!((after.loss - rmse * rmse).abs() < 1e-4);
+        assert!(after.accuracy > 0.7, "within 0.1: {}", after.accuracy);
+        // No classes, no longer sequences to count on.
+        assert!(after.length_accuracy.is_empty() && after.predicted.is_empty());
     }
 
     #[test]

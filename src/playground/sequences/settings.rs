@@ -168,19 +168,13 @@ impl SequenceSettings {
         {
             return Err(format!("clip: a positive gradient norm, not {clip}"));
         }
-        if !self.task.is_classification() {
-            return Err("task: this page trains the classifying tasks".to_string());
-        }
         self.run_settings().validate().map_err(|e| e.to_string())
     }
 }
 
-/// The tasks the page offers: those whose answer is a class.
+/// The tasks the page offers: all of them.
 pub fn page_tasks() -> impl Iterator<Item = SequenceTask> {
-    SequenceTask::every()
-        .iter()
-        .copied()
-        .filter(|task| task.is_classification())
+    SequenceTask::every().iter().copied()
 }
 
 /// `(key, value)` for every setting that differs from the defaults.
@@ -284,10 +278,7 @@ pub fn apply_field(settings: &mut SequenceSettings, key: &str, value: &str) -> O
     }
     let flag = |text: &str| text.parse::<bool>().ok();
     Some(match key {
-        "seqTask" => set(
-            &mut settings.task,
-            SequenceTask::from_key(value).filter(|task| task.is_classification()),
-        ),
+        "seqTask" => set(&mut settings.task, SequenceTask::from_key(value)),
         "seqLength" => set(&mut settings.length, within(value, 2..=MAX_PAGE_LENGTH)),
         "seqCell" => set(
             &mut settings.cell,
@@ -390,7 +381,7 @@ mod tests {
             ("seqCell", "transformer"),
             ("seqHidden", "0"),
             ("seqLayers", "4"),
-            ("seqTask", "sine"),
+            ("seqTask", "cosine"),
             ("seqRate", "-1"),
             ("seqClip", "0"),
             ("seqClip", "NaN"),

@@ -47,14 +47,20 @@ impl StepValues {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unrolled {
     pub layers: Vec<Vec<StepValues>>,
-    /// The probability of each class.
+    /// The probability of each class (at every step, for a network that answers at each), or
+    /// a regression's values.
     pub probabilities: Vec<f32>,
 }
 
-/// Runs `model` on one sequence of `bits` (one value a step) and reads every step back.
-pub fn unroll(model: &Sequential, bits: &[f32]) -> Result<Unrolled, EngineError> {
+/// Runs `model` on one sequence of `bits` (one value a step) and reads every step back; the
+/// prediction through `transform` (a softmax for classes, none for a regression's values).
+pub fn unroll(
+    model: &Sequential,
+    bits: &[f32],
+    transform: OutputTransform,
+) -> Result<Unrolled, EngineError> {
     let example = &model.config().input;
-    let mut recorded = model.record(1, OutputTransform::Softmax, None)?;
+    let mut recorded = model.record(1, transform, None)?;
     let mut shape = vec![1];
     shape.extend(example);
     let input = Tensor::from_vec(&shape, bits.to_vec())?;
@@ -119,6 +125,26 @@ pub fn parse_bits(text: &str, length: usize) -> Result<Vec<f32>, String> {
     Ok(bits)
 }
 
+/// The values of a typed sequence of numbers ("0.1 0.5 -0.2", commas allowed): exactly
+/// `length` finite ones, or why not.
+pub fn parse_numbers(text: &str, length: usize) -> Result<Vec<f32>, String> {
+    let values: Vec<f32> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|word| !word.is_empty())
+        .map(|word| match word.parse::<f32>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            _ => Err(format!("`{word}` is not a number")),
+        })
+        .collect::<Result<_, _>>()?;
+    if values.len() != length {
+        return Err(format!(
+            "{} numbers typed: this network reads sequences of {length}",
+            values.len()
+        ));
+    }
+    Ok(values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +158,7 @@ mod tests {
         };
         let model = settings.model().init().unwrap();
         let bits = parse_bits("0 1 0 0 1 1 0 1", 8).unwrap();
-        let unrolled = unroll(&model, &bits).unwrap();
+        let unrolled = unroll(&model, &bits, OutputTransform::Softmax).unwrap();
         assert_eq!(unrolled.layers.len(), 2);
         for layer in &unrolled.layers {
             assert_eq!(layer.len(), 8);
@@ -168,5 +194,12 @@ mod tests {
         assert_eq!(parse_bits("01,1 0", 4).unwrap(), vec![0.0, 1.0, 1.0, 0.0]);
         assert!(parse_bits("0 1 2", 3).unwrap_err().contains("`2`"));
         assert!(parse_bits("0 1", 3).unwrap_err().contains("2 bits"));
+        assert_eq!(
+            parse_numbers("0.5, -1 2e-1", 3).unwrap(),
+            vec![0.5, -1.0, 0.2]
+        );
+        assert!(parse_numbers("0.5 x", 2).unwrap_err().contains("`x`"));
+        assert!(parse_numbers("1 inf", 2).unwrap_err().contains("`inf`"));
+        assert!(parse_numbers("1", 2).unwrap_err().contains("1 numbers"));
     }
 }

@@ -22,6 +22,9 @@ pub struct CurvesProps {
     pub tests: Shared<Vec<TestPoint>>,
     /// The run's length in epochs (the x axis).
     pub epochs: f32,
+    /// What the accuracy is of ("test accuracy", or a regression's "test answers within ±0.1").
+    #[prop_or(AttrValue::Static("test accuracy"))]
+    pub accuracy_title: AttrValue,
 }
 
 #[component]
@@ -44,7 +47,7 @@ pub fn Curves(props: &CurvesProps) -> Html {
         <div class="curves">
             <div class="curve"><span class="curve-title">{"loss "}<span class="key train">{"train"}</span>{" "}<span class="key test">{"test"}</span></span>
                 <canvas ref={loss_canvas} width="360" height="130" data-testid="loss-curve" /></div>
-            <div class="curve"><span class="curve-title">{"test accuracy"}</span>
+            <div class="curve"><span class="curve-title">{props.accuracy_title.clone()}</span>
                 <canvas ref={accuracy_canvas} width="360" height="130" data-testid="accuracy-curve" /></div>
         </div>
     }

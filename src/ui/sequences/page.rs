@@ -8,12 +8,13 @@ use super::length_chart::LengthChart;
 use super::race::Race;
 use super::setup_card::SetupCard;
 use super::unrolled_view::UnrolledView;
-use crate::data::sequences::SequenceTask;
+use crate::data::sequences::{SINE_NOISE, SequenceTask};
+use crate::engine::OutputTransform;
 use crate::engine::Sequential;
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::sequences::generalisation::LengthAccuracy;
-use crate::playground::sequences::{SequenceSettings, Unrolled, parse_bits, unroll};
+use crate::playground::sequences::{SequenceSettings, Unrolled, parse_bits, parse_numbers, unroll};
 use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
@@ -55,6 +56,8 @@ pub struct SequencesPage {
     gradients: (Vec<f32>, Vec<f32>),
     /// Accuracy by test length at the latest test.
     lengths: Vec<LengthAccuracy>,
+    /// A regression's root mean squared error at the latest test.
+    rmse: Option<f32>,
     model: Sequential,
     bits: String,
     unrolled: Result<Unrolled, String>,
@@ -62,7 +65,13 @@ pub struct SequencesPage {
 }
 
 /// A sequence of `length` bits to start the unrolled view with: 0 1 0 0 1 1 0 1 …
-fn example_bits(length: usize) -> String {
+fn example_bits(task: SequenceTask, length: usize) -> String {
+    if task == SequenceTask::Sine {
+        return (0..length)
+            .map(|t| format!("{:.2}", (0.5 * t as f32 + 0.3).sin()))
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
     (0..length)
         .map(|t| if (t * 5 + 1) % 3 == 2 { "1" } else { "0" })
         .collect::<Vec<_>>()
@@ -85,7 +94,7 @@ impl Component for SequencesPage {
         });
         let settings = ctx.props().settings.clone();
         let model = initial_model(&settings);
-        let bits = example_bits(settings.length);
+        let bits = example_bits(settings.task, settings.length);
         let mut page = SequencesPage {
             worker,
             worker_ready: false,
@@ -98,6 +107,7 @@ impl Component for SequencesPage {
             accuracy: None,
             gradients: (Vec::new(), Vec::new()),
             lengths: Vec::new(),
+            rmse: None,
             model,
             bits,
             unrolled: Err(String::new()),
@@ -200,9 +210,21 @@ impl Component for SequencesPage {
                     </div>
                     <div class="sequences-results">
                         <section class="card" aria-labelledby="seq-results-title">
-                            <h3 id="seq-results-title">{"Test accuracy "}
+                            <h3 id="seq-results-title">{match self.settings.task.is_classification() {
+                                    true => "Test accuracy ",
+                                    false => "Test answers within ±0.1 ",
+                                }}
                                 <span class="big-number" data-testid="seq-accuracy" aria-live="polite">{accuracy}</span></h3>
-                            <Curves train_loss={self.train_loss.clone()} tests={self.tests.clone()} epochs={self.settings.epochs as f32} />
+                            if let Some(rmse) = self.rmse {
+                                <p class="hint" data-testid="seq-rmse">{format!(
+                                    "Root mean squared error on the test sequences: {rmse:.3} (the inputs' noise alone has a standard deviation of {SINE_NOISE})."
+                                )}</p>
+                            }
+                            <Curves train_loss={self.train_loss.clone()} tests={self.tests.clone()} epochs={self.settings.epochs as f32}
+                                accuracy_title={match self.settings.task.is_classification() {
+                                    true => "test accuracy",
+                                    false => "test answers within ±0.1",
+                                }} />
                         </section>
                         <section class="card" aria-labelledby="gradients-title">
                             <h3 id="gradients-title">{"Gradients through time"}</h3>
@@ -211,11 +233,13 @@ impl Component for SequencesPage {
                             {self.clipping_note()}
                             <p class="hint">{"‖∂L/∂h_t‖ of the top layer on 64 test sequences at each step, log scale: grey before training, blue at the latest test. A plain RNN's shrinks towards the first steps (the vanishing gradient); an LSTM's or a GRU's reaches back."}</p>
                         </section>
+                        if self.settings.task.is_classification() {
                         <section class="card" aria-labelledby="lengths-title">
                             <h3 id="lengths-title">{"Longer sequences"}</h3>
                             <LengthChart measured={self.lengths.clone()} length={self.settings.length} />
                             <p class="hint">{"The trained network, same weights, on test sequences up to four times as long as it trained on. Blue: share answered right. Grey dashed: share that has an answer among its classes at all (a counter trained on 8 steps has no class for 9 ones)."}</p>
                         </section>
+                        }
                         <Race settings={self.settings.clone()} />
                         <section class="card unrolled-card" aria-labelledby="unrolled-title">
                             <h3 id="unrolled-title">{"Unrolled in time"}</h3>
@@ -225,7 +249,8 @@ impl Component for SequencesPage {
                             </label>
                             {match &self.unrolled {
                                 Ok(unrolled) => html! {
-                                    <UnrolledView unrolled={unrolled.clone()} class_names={self.class_names()} />
+                                    <UnrolledView unrolled={unrolled.clone()} class_names={self.class_names()}
+                                        regression={!self.settings.task.is_classification()} />
                                 },
                                 Err(reason) => html! { <p class="hint" role="status" data-testid="seq-bits-error">{reason.clone()}</p> },
                             }}
@@ -251,13 +276,14 @@ fn initial_model(settings: &SequenceSettings) -> Sequential {
 impl SequencesPage {
     fn adopt_settings(&mut self, settings: SequenceSettings) {
         let network_changed = settings.model() != self.settings.model();
-        let length_changed = settings.length != self.settings.length;
+        let length_changed = settings.length != self.settings.length
+            || (settings.task == SequenceTask::Sine) != (self.settings.task == SequenceTask::Sine);
         self.settings = settings;
         if network_changed && self.state == RunState::Idle {
             self.model = initial_model(&self.settings);
         }
         if length_changed {
-            self.bits = example_bits(self.settings.length);
+            self.bits = example_bits(self.settings.task, self.settings.length);
         }
         self.refresh_unrolled();
     }
@@ -277,8 +303,12 @@ impl SequencesPage {
 
     fn refresh_unrolled(&mut self) {
         let length = self.model.config().input[0];
-        self.unrolled = parse_bits(&self.bits, length)
-            .and_then(|bits| unroll(&self.model, &bits).map_err(|e| e.to_string()));
+        let (values, transform) = match self.settings.task {
+            SequenceTask::Sine => (parse_numbers(&self.bits, length), OutputTransform::None),
+            _ => (parse_bits(&self.bits, length), OutputTransform::Softmax),
+        };
+        self.unrolled = values
+            .and_then(|values| unroll(&self.model, &values, transform).map_err(|e| e.to_string()));
     }
 
     /// Under clipping, how large the last step's gradients were and what clipping did.
@@ -310,6 +340,7 @@ impl SequencesPage {
         self.accuracy = None;
         self.gradients = (Vec::new(), Vec::new());
         self.lengths = Vec::new();
+        self.rmse = None;
         self.progress = None;
     }
 
@@ -356,6 +387,7 @@ impl SequencesPage {
                 self.tests = self.tests.changed(|points| points.push(point));
                 self.accuracy = Some(report.accuracy);
                 self.lengths = report.length_accuracy;
+                self.rmse = report.root_mean_squared_error;
                 if let Some(top) = report.state_gradients.last() {
                     if self.gradients.0.is_empty() {
                         self.gradients.0 = top.clone();

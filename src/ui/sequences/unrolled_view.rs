@@ -12,6 +12,9 @@ pub struct UnrolledViewProps {
     pub unrolled: Unrolled,
     /// What the page calls each class (e.g. "2 ones").
     pub class_names: Vec<String>,
+    /// The network answers with a value (the sine's next one), not a class.
+    #[prop_or_default]
+    pub regression: bool,
 }
 
 /// Which strip is open: layer, step, name.
@@ -188,7 +191,9 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
             { for (0..steps).map(|t| html! { <span class="step-number">{t + 1}</span> }) }
             <span class="row-name">{"x"}</span>
             { for first.iter().map(|step| {
-                let text = step.input.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join(" ");
+                // Bits as they are, a sine's values to two decimals.
+                let show = |v: &f32| if v.fract() == 0.0 { format!("{v}") } else { format!("{v:.2}") };
+                let text = step.input.iter().map(show).collect::<Vec<_>>().join(" ");
                 html! { <span class="step-input" data-testid="unrolled-input">{text}</span> }
             }) }
         </>
@@ -253,7 +258,10 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
                 _ => html! {},
             }}
             <p class="prediction" data-testid="unrolled-prediction" aria-live="polite">
-                {format!("prediction after the last step: {class} ({:.0}%)", 100.0 * confidence)}
+                {match props.regression {
+                    true => format!("the next value, predicted after the last step: {:.3}", last.first().copied().unwrap_or(0.0)),
+                    false => format!("prediction after the last step: {class} ({:.0}%)", 100.0 * confidence),
+                }}
             </p>
         </div>
     }

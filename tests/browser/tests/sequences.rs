@@ -304,6 +304,39 @@ async fn the_running_count_is_answered_at_every_step() {
     page.screenshot("sequences_running_count").await;
 }
 
+/// Regression: the next value of a noisy sine. The page scores answers within ±0.1, writes the
+/// root mean squared error, and the unrolled view predicts a value for typed numbers.
+#[tokio::test]
+async fn the_next_value_of_a_noisy_sine_is_predicted() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqTask=sine&seqLength=12&seqCell=gru&seqRate=0.01")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    ready_to_train(&page).await;
+    page.click("train").await;
+    let rmse = page
+        .wait_until(
+            "a root mean squared error under 0.15",
+            Duration::from_secs(180),
+            async || page.number("seq-rmse").await,
+            |rmse| *rmse < 0.15,
+        )
+        .await;
+    eprintln!("sine: test RMSE {rmse}");
+    page.type_into(
+        "seq-bits",
+        "0 0.48 0.84 1 0.91 0.6 0.14 -0.35 -0.76 -0.98 -0.96 -0.71",
+    )
+    .await;
+    let prediction = page.text("unrolled-prediction").await;
+    assert!(prediction.contains("the next value"), "{prediction}");
+    page.execute("window.scrollTo(0, 0);").await;
+    page.screenshot("sequences_sine").await;
+    page.type_into("seq-bits", "0 0.48 zero").await;
+    let error = page.text("seq-bits-error").await;
+    assert!(error.contains("`zero`"), "{error}");
+}
+
 #[tokio::test]
 async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     let page = Page::launch().await;

@@ -1,7 +1,8 @@
 //! The race: an RNN, an LSTM and a GRU trained side by side on the same sequences from the same
 //! seed, each in a training worker of its own (so on three cores where there are), their test
-//! accuracy overlaid on one chart (a marker shape per cell, beside its colour) and each cell's
-//! latest accuracy and gradient reach written out.
+//! accuracy overlaid on one chart (a marker shape per cell, beside its colour), their gradients
+//! through time (`‖∂L/∂h_t‖` at the latest test, log scale) on another, and each cell's latest
+//! accuracy and gradient reach written out.
 
 use crate::engine::LayerConfig;
 use crate::playground::images::protocol::{Command, Report};
@@ -44,6 +45,8 @@ struct Racer {
     tests: Vec<(f32, f32)>,
     /// The first step's share of the last step's state gradient, at the latest test.
     reach: Option<f32>,
+    /// `‖∂L/∂h_t‖` of the top layer at each step, at the latest test.
+    gradients: Vec<f32>,
     finished: bool,
     failed: Option<String>,
 }
@@ -53,6 +56,7 @@ pub struct Race {
     /// The settings the race started with (each with its own cell).
     running: Option<SequenceSettings>,
     canvas: NodeRef,
+    gradient_canvas: NodeRef,
 }
 
 impl Component for Race {
@@ -64,6 +68,7 @@ impl Component for Race {
             racers: CELLS.iter().map(|_| Racer::default()).collect(),
             running: None,
             canvas: NodeRef::default(),
+            gradient_canvas: NodeRef::default(),
         }
     }
 
@@ -114,6 +119,8 @@ impl Component for Race {
                             .state_gradients
                             .last()
                             .and_then(|norms| Some(norms.first()? / norms.last()?));
+                        racer.gradients =
+                            report.state_gradients.last().cloned().unwrap_or_default();
                     }
                     Report::Finished => racer.finished = true,
                     Report::Failed { message } => racer.failed = Some(message),
@@ -135,6 +142,10 @@ impl Component for Race {
         if let Some(canvas) = self.canvas.cast::<HtmlCanvasElement>() {
             let epochs = ctx.props().settings.epochs as f32;
             let _ = draw(canvas, &self.racers, epochs);
+        }
+        if let Some(canvas) = self.gradient_canvas.cast::<HtmlCanvasElement>() {
+            let steps = ctx.props().settings.length;
+            let _ = draw_gradients(canvas, &self.racers, steps);
         }
     }
 
@@ -173,10 +184,44 @@ impl Component for Race {
                 </div>
                 <canvas ref={self.canvas.clone()} width="520" height="170" data-testid="race-chart"
                     role="img" aria-label="Test accuracy of the three cells against epochs" />
+                <canvas ref={self.gradient_canvas.clone()} width="520" height="150" data-testid="race-gradients"
+                    role="img" aria-label="The three cells' gradient size at each time step, log scale; the legend below gives each one's reach" />
                 <ul class="race-legend" aria-live="polite">{ for legend }</ul>
             </section>
         }
     }
+}
+
+type Chart<'a> = ChartContext<
+    'a,
+    CanvasBackend,
+    Cartesian2d<plotters::coord::types::RangedCoordf32, plotters::coord::types::RangedCoordf32>,
+>;
+
+/// Racer `index`'s line through `points`, with its marker at each.
+fn draw_racer(chart: &mut Chart<'_>, index: usize, points: &[(f32, f32)]) -> Option<()> {
+    let colour = COLOURS[index];
+    let points = points.iter().copied();
+    chart
+        .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+        .ok()?;
+    let style = colour.filled();
+    match index {
+        0 => chart
+            .draw_series(points.map(|p| Circle::new(p, 3, style)))
+            .ok()?,
+        1 => chart
+            .draw_series(points.map(|p| TriangleMarker::new(p, 4, style)))
+            .ok()?,
+        _ => {
+            chart
+                .draw_series(points.map(|(x, y)| {
+                    EmptyElement::at((x, y)) + Rectangle::new([(-3, -3), (3, 3)], style)
+                }))
+                .ok()?
+        }
+    };
+    Some(())
 }
 
 fn draw(canvas: HtmlCanvasElement, racers: &[Racer], epochs: f32) -> Option<()> {
@@ -184,25 +229,63 @@ fn draw(canvas: HtmlCanvasElement, racers: &[Racer], epochs: f32) -> Option<()> 
     root.fill(&WHITE).ok()?;
     let mut chart = accuracy_chart(&root, epochs, 0.0)?;
     for (index, racer) in racers.iter().enumerate() {
-        let colour = COLOURS[index];
-        let points = racer.tests.iter().copied();
-        chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
-            .ok()?;
-        let style = colour.filled();
-        match index {
-            0 => chart
-                .draw_series(points.map(|p| Circle::new(p, 3, style)))
-                .ok()?,
-            1 => chart
-                .draw_series(points.map(|p| TriangleMarker::new(p, 4, style)))
-                .ok()?,
-            _ => chart
-                .draw_series(points.map(|(x, y)| {
-                    EmptyElement::at((x, y)) + Rectangle::new([(-3, -3), (3, 3)], style)
-                }))
-                .ok()?,
-        };
+        draw_racer(&mut chart, index, &racer.tests)?;
+    }
+    root.present().ok()
+}
+
+/// Each racer's `log10 ‖∂L/∂h_t‖` against t.
+fn draw_gradients(canvas: HtmlCanvasElement, racers: &[Racer], steps: usize) -> Option<()> {
+    let root = CanvasBackend::with_canvas_object(canvas)?.into_drawing_area();
+    root.fill(&WHITE).ok()?;
+    let lines: Vec<Vec<(f32, f32)>> = racers
+        .iter()
+        .map(|racer| {
+            racer
+                .gradients
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| g.is_finite() && **g > 0.0)
+                .map(|(t, g)| ((t + 1) as f32, g.log10()))
+                .collect()
+        })
+        .collect();
+    let (low, high) = lines
+        .iter()
+        .flatten()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), p| {
+            (lo.min(p.1), hi.max(p.1))
+        });
+    let (low, high) = match low > high {
+        true => (-3.0, 0.0),
+        false => (low.floor() - 0.2, high.ceil() + 0.2),
+    };
+    let total = racers
+        .iter()
+        .map(|racer| racer.gradients.len())
+        .max()
+        .unwrap_or(0)
+        .max(steps)
+        .max(2);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(6)
+        .margin_right(14)
+        .x_label_area_size(30)
+        .y_label_area_size(44)
+        .build_cartesian_2d(1f32..total as f32, low..high)
+        .ok()?;
+    chart
+        .configure_mesh()
+        .x_labels(total.clamp(2, 12))
+        .y_labels(5)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{:.0e}", 10f32.powf(*v)))
+        .label_style(("sans-serif", 10))
+        .x_desc("time step t: ‖∂L/∂h_t‖")
+        .draw()
+        .ok()?;
+    for (index, line) in lines.iter().enumerate() {
+        draw_racer(&mut chart, index, line)?;
     }
     root.present().ok()
 }

@@ -385,5 +385,18 @@ async fn the_three_cells_race_on_the_same_sequences() {
         eprintln!("{text}");
     }
     page.wait_for("race-start", Duration::from_secs(180)).await;
+    // Their gradients through time, drawn on the second chart.
+    let drawn = page
+        .execute(
+            "const c = document.querySelector('[data-testid=race-gradients]');\
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;\
+             let coloured = 0; for (let i = 0; i < d.length; i += 4) {\
+               if (Math.max(d[i], d[i+1], d[i+2]) - Math.min(d[i], d[i+1], d[i+2]) > 60) coloured++; }\
+             return coloured;",
+        )
+        .await;
+    assert!(drawn.as_u64().unwrap() > 300, "coloured pixels: {drawn}");
+    page.execute("document.getElementById('race-title').scrollIntoView();")
+        .await;
     page.screenshot("sequences_race").await;
 }

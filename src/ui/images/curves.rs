@@ -78,6 +78,12 @@ fn draw_loss(
         .configure_mesh()
         .x_labels(6)
         .y_labels(4)
+        // Short enough for the axis whatever the loss: 0.25, 2.0, 3e4.
+        .y_label_formatter(&|v| match v.abs() {
+            size if size >= 1000.0 => format!("{v:.0e}"),
+            size if size >= 10.0 => format!("{v:.0}"),
+            _ => format!("{v:.1}"),
+        })
         .label_style(("sans-serif", 10))
         .x_desc("epoch")
         .draw()

@@ -337,6 +337,33 @@ async fn the_next_value_of_a_noisy_sine_is_predicted() {
     assert!(error.contains("`zero`"), "{error}");
 }
 
+/// A learning rate far too large: the run pauses, says why, and the page keeps the weights of
+/// the last test (the unrolled view still reads a sequence).
+#[tokio::test]
+async fn a_diverging_run_pauses_and_says_why() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqCell=rnn&seqOptimizer=sgd&seqRate=100000&seqDecay=false")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    ready_to_train(&page).await;
+    page.click("train").await;
+    let message = page
+        .wait_until(
+            "the run pauses with its reason",
+            Duration::from_secs(120),
+            async || page.text("seq-message").await,
+            |text| text.contains("learning rate"),
+        )
+        .await;
+    assert!(
+        message.contains("weights of the last test are back"),
+        "{message}"
+    );
+    let prediction = page.text("unrolled-prediction").await;
+    assert!(prediction.contains("ones"), "{prediction}");
+    page.screenshot("sequences_diverged").await;
+}
+
 #[tokio::test]
 async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     let page = Page::launch().await;

@@ -1,10 +1,13 @@
 //! The network unrolled in time for one sequence: a column per time step with its input, and
 //! for every recurrent layer its state (an LSTM's cell state too) and gates as strips of
 //! coloured cells, one per value, each carrying its number (hover, or a screen reader reads it);
-//! then the prediction (at every step, for a network that answers at each).
+//! then the prediction (at every step, for a network that answers at each). The strips are one
+//! tab stop: the arrow keys move between them (left and right in time, up and down the rows),
+//! Home and End to the first and last step, Enter or Space opens the equation.
 
 use crate::playground::sequences::{StepValues, Unrolled};
 use crate::ui::colors;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -26,15 +29,17 @@ fn strip(
     name: &'static str,
     (layer, t): (usize, usize),
     values: &[f32],
-    selected: bool,
-    on_select: &Callback<Selected>,
+    (selected, current): (bool, bool),
+    (on_select, on_focus): (&Callback<Selected>, &Callback<Selected>),
 ) -> Html {
     let numbers: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
     let label = format!("{name} at step {}: {}", t + 1, numbers.join(", "));
     let onclick = on_select.reform(move |_| (layer, t, name));
+    let onfocus = on_focus.reform(move |_| (layer, t, name));
     html! {
         <button class={classes!("strip", selected.then_some("selected"))} aria-label={label.clone()} title={label}
-            aria-pressed={selected.to_string()} {onclick} data-testid={format!("strip-{layer}-{t}-{name}")}>
+            aria-pressed={selected.to_string()} {onclick} {onfocus} tabindex={if current { "0" } else { "-1" }}
+            data-testid={format!("strip-{layer}-{t}-{name}")}>
             { for values.iter().map(|&v| html! {
                 <span class="value" style={format!("background:{}", colors::css(v))}></span>
             }) }
@@ -151,6 +156,63 @@ fn row_names(steps: &[StepValues]) -> Vec<&'static str> {
     names
 }
 
+/// The strip the arrow key `key` moves to from `from`, if there is one: `rows` are every
+/// layer's row names, top to bottom; a step without that row (a gate with nothing to act on at
+/// the first step) is skipped.
+fn moved(
+    unrolled: &Unrolled,
+    rows: &[(usize, &'static str)],
+    from: Selected,
+    key: &str,
+) -> Option<Selected> {
+    let (layer, t, name) = from;
+    let steps = unrolled.layers.first()?.len();
+    let exists = |(layer, t, name): Selected| {
+        unrolled
+            .layers
+            .get(layer)
+            .and_then(|steps| steps.get(t))
+            .is_some_and(|step| step.values(name).is_some())
+    };
+    let row = rows.iter().position(|&r| r == (layer, name))?;
+    let along = |t: usize, step: isize| -> Option<Selected> {
+        let mut t = t as isize + step;
+        while (0..steps as isize).contains(&t) {
+            if exists((layer, t as usize, name)) {
+                return Some((layer, t as usize, name));
+            }
+            t += step;
+        }
+        None
+    };
+    let across = |step: isize| -> Option<Selected> {
+        let mut r = row as isize + step;
+        while (0..rows.len() as isize).contains(&r) {
+            let (layer, name) = rows[r as usize];
+            if exists((layer, t, name)) {
+                return Some((layer, t, name));
+            }
+            r += step;
+        }
+        None
+    };
+    match key {
+        "ArrowLeft" => along(t, -1),
+        "ArrowRight" => along(t, 1),
+        "ArrowUp" => across(-1),
+        "ArrowDown" => across(1),
+        "Home" => match exists((layer, 0, name)) {
+            true => Some((layer, 0, name)),
+            false => along(0, 1),
+        },
+        "End" => match exists((layer, steps - 1, name)) {
+            true => Some((layer, steps - 1, name)),
+            false => along(steps - 1, -1),
+        },
+        _ => None,
+    }
+}
+
 /// What the rows' names stand for.
 fn legend(names: &[&str]) -> String {
     let meaning = |name: &str| match name {
@@ -173,6 +235,36 @@ fn legend(names: &[&str]) -> String {
 pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
     let unrolled = &props.unrolled;
     let selected = use_state(|| None::<Selected>);
+    // The one strip Tab reaches (its state "h" at the first step until another takes focus).
+    let current = use_state(|| (0usize, 0usize, "h"));
+    let on_focus = {
+        let current = current.clone();
+        Callback::from(move |strip: Selected| current.set(strip))
+    };
+    let rows: Vec<(usize, &'static str)> = unrolled
+        .layers
+        .iter()
+        .enumerate()
+        .flat_map(|(index, layer)| row_names(layer).into_iter().map(move |name| (index, name)))
+        .collect();
+    let onkeydown = {
+        let (current, unrolled, rows) = (current.clone(), unrolled.clone(), rows.clone());
+        Callback::from(move |event: KeyboardEvent| {
+            if let Some(next) = moved(&unrolled, &rows, *current, &event.key()) {
+                event.prevent_default();
+                current.set(next);
+                let (layer, t, name) = next;
+                let found = gloo::utils::document()
+                    .query_selector(&format!("[data-testid=\"strip-{layer}-{t}-{name}\"]"))
+                    .ok()
+                    .flatten()
+                    .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+                if let Some(element) = found {
+                    let _ = element.focus();
+                }
+            }
+        })
+    };
     let on_select = {
         let selected = selected.clone();
         Callback::from(move |chosen: Selected| {
@@ -203,7 +295,13 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
             <>
                 <span class="row-name">{if unrolled.layers.len() > 1 { format!("{name}{}", index + 1) } else { name.to_string() }}</span>
                 { for layer.iter().enumerate().map(|(t, step)| match step.values(name) {
-                    Some(values) => strip(name, (index, t), values, *selected == Some((index, t, name)), &on_select),
+                    Some(values) => strip(
+                        name,
+                        (index, t),
+                        values,
+                        (*selected == Some((index, t, name)), *current == (index, t, name)),
+                        (&on_select, &on_focus),
+                    ),
                     None => html! { <span class="strip empty" title="nothing to act on yet: the state starts at zero"></span> },
                 }) }
             </>
@@ -239,7 +337,7 @@ pub fn UnrolledView(props: &UnrolledViewProps) -> Html {
     let confidence = last.get(best).copied().unwrap_or(0.0);
     html! {
         <div class="unrolled">
-            <div class="unrolled-grid" style={columns} data-testid="unrolled">
+            <div class="unrolled-grid" style={columns} data-testid="unrolled" {onkeydown}>
                 {header}
                 { for layers }
                 { for answer_row }

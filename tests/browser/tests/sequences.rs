@@ -364,6 +364,49 @@ async fn a_diverging_run_pauses_and_says_why() {
     page.screenshot("sequences_diverged").await;
 }
 
+/// The unrolled view is one tab stop: the arrow keys move between its strips (a gate missing at
+/// the first step is skipped), Home goes to the first step, Enter opens the equation.
+#[tokio::test]
+async fn the_unrolled_view_is_walked_with_the_arrow_keys() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    let tab_stops = page
+        .execute("return document.querySelectorAll('.strip[tabindex=\"0\"]').length;")
+        .await;
+    assert_eq!(tab_stops, Value::from(1));
+    let focused = async || {
+        page.execute("return document.activeElement.dataset.testid;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // WebDriver's keys: E011 Home, E012 left, E013 up, E014 right, E015 down, E007 Enter.
+    page.keys("strip-0-0-h", "\u{E014}").await;
+    assert_eq!(focused().await, "strip-0-1-h");
+    page.keys("strip-0-1-h", "\u{E013}").await;
+    assert_eq!(focused().await, "strip-0-1-C");
+    // Up to the forget gate, then left: the first step has none, so focus stays.
+    for _ in 0..4 {
+        page.keys(&focused().await, "\u{E013}").await;
+    }
+    assert_eq!(focused().await, "strip-0-1-f");
+    page.keys("strip-0-1-f", "\u{E012}").await;
+    assert_eq!(focused().await, "strip-0-1-f");
+    page.keys("strip-0-1-f", "\u{E015}").await;
+    assert_eq!(focused().await, "strip-0-1-i");
+    page.keys("strip-0-1-i", "\u{E011}").await;
+    assert_eq!(focused().await, "strip-0-0-i");
+    page.keys("strip-0-0-i", "\u{E007}").await;
+    let equation = page.text("equation").await;
+    assert!(equation.starts_with("step 1: i_t = σ(s)"), "{equation}");
+    let tab_stops = page
+        .execute("return document.querySelector('.strip[tabindex=\"0\"]').dataset.testid;")
+        .await;
+    assert_eq!(tab_stops, Value::from("strip-0-0-i"));
+}
+
 #[tokio::test]
 async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     let page = Page::launch().await;

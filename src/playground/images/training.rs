@@ -790,7 +790,7 @@ mod tests {
             length,
             cell: "gru".to_string(),
             hidden: 12,
-            epochs: 20,
+            epochs: 6,
             ..Default::default()
         }
         .run_settings();
@@ -800,7 +800,7 @@ mod tests {
         }
         let report = run.evaluate().unwrap();
         // Scored at every step; the confusion matrix holds each sequence's last step.
-        assert_eq!(report.confusion.total(), 100);
+        assert_eq!(report.confusion.total(), 400);
         assert!(
             report.accuracy >= 0.95,
             "per-step accuracy {}",
@@ -826,7 +826,7 @@ mod tests {
             length: 12,
             cell: "gru".to_string(),
             hidden: 16,
-            epochs: 15,
+            epochs: 5,
             learning_rate: 0.01,
             ..Default::default()
         }

@@ -48,8 +48,8 @@ pub struct SequenceSettings {
 }
 
 impl Default for SequenceSettings {
-    /// The course's bit counting on 8 bits with an LSTM of 16: 100% test accuracy in a few
-    /// seconds.
+    /// The course's bit counting on 8 bits with an LSTM of 16: over 99% test accuracy (of 400
+    /// held-out sequences) in under a second natively.
     fn default() -> Self {
         SequenceSettings {
             task: SequenceTask::BitCount,
@@ -57,8 +57,8 @@ impl Default for SequenceSettings {
             cell: "lstm".to_string(),
             hidden: 16,
             layers: 1,
-            count: 1000,
-            epochs: 15,
+            count: 4000,
+            epochs: 8,
             batch_size: 32,
             optimizer: OptimizerKind::Adam,
             learning_rate: 0.02,

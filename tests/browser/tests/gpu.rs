@@ -329,7 +329,7 @@ async fn a_diverging_gpu_run_pauses_and_keeps_the_last_good_weights() {
 #[tokio::test]
 async fn a_recurrent_network_trains_on_webgpu_in_the_worker() {
     let page = Page::launch_with_args(WEBGPU).await;
-    page.open("/#page=sequences&seqBackend=gpu&seqEpochs=15")
+    page.open("/#page=sequences&seqBackend=gpu&seqEpochs=15&seqCount=1000")
         .await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
     page.wait_until(

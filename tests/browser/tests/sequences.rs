@@ -260,7 +260,7 @@ async fn the_page_fits_a_phone() {
 #[tokio::test]
 async fn the_running_count_is_answered_at_every_step() {
     let page = Page::launch().await;
-    page.open("/#page=sequences&seqTask=running&seqLength=6&seqCell=gru&seqEpochs=25")
+    page.open("/#page=sequences&seqTask=running&seqLength=6&seqCell=gru&seqEpochs=8")
         .await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
     assert_eq!(page.value("seq-task").await, "running");

@@ -1,11 +1,11 @@
 //! Steady-state training does not allocate: a counting global allocator watches this thread
-//! while the MNIST-sized MLP trains, the playground's grid is computed, and every GEMM path
-//! runs again on shapes it has seen. (Correctness is tested in `src/engine/gemm/tests.rs`.)
+//! while the MNIST-sized MLP and the recurrent cells train, the playground's grid is computed,
+//! and every GEMM path runs again on shapes it has seen. (Correctness is tested in `src/engine/gemm/tests.rs`.)
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use neural_playground::bench_hooks::{DecisionGrid, MlpStep};
+use neural_playground::bench_hooks::{DecisionGrid, MlpStep, RecurrentStep};
 use neural_playground::engine::gemm::{Operand, matmul};
 
 /// Counts the allocations made by the current thread (tests run on several threads at once).
@@ -67,6 +67,27 @@ fn mlp_training_steps_do_not_allocate_once_warm() {
         count, 0,
         "5 training steps of the 784-512-512-10 MLP allocated {count} times"
     );
+}
+
+/// Backpropagation through time on the tape: every step of every cell, forward and backward,
+/// in buffers kept from the steps before.
+#[test]
+fn recurrent_training_steps_do_not_allocate_once_warm() {
+    for cell in ["rnn", "lstm", "gru"] {
+        let mut step = RecurrentStep::new(cell, 20, 32).unwrap();
+        for _ in 0..2 {
+            step.run().unwrap();
+        }
+        let count = allocations_during(|| {
+            for _ in 0..3 {
+                step.run().unwrap();
+            }
+        });
+        assert_eq!(
+            count, 0,
+            "3 training steps of a {cell} over 20 steps allocated {count} times"
+        );
+    }
 }
 
 #[test]

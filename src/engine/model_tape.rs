@@ -120,11 +120,13 @@ impl ModelTape {
     /// after setting the input and before each training forward pass.
     pub fn draw_dropout_masks(&mut self, rng: &mut SeededRng) -> Result<(), EngineError> {
         let rows = self.tape.value(self.input).shape().first().copied();
-        // By index: the layers' nodes are copied out, so the tape can be lent to each mask.
+        // By index: a dropout layer's nodes are copied out (without cloning the others, a
+        // recurrent layer's list of steps among them), so the tape can be lent to each mask.
         for index in 0..self.layers.len() {
-            let LayerNodes::Dropout(dropout) = self.layers[index].clone() else {
+            let LayerNodes::Dropout(dropout) = &self.layers[index] else {
                 continue;
             };
+            let dropout = *dropout;
             dropout.draw_mask(
                 &mut self.tape,
                 rows.unwrap_or(0),

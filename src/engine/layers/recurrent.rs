@@ -54,11 +54,19 @@ pub(super) fn finish(
     let output = match every_step {
         false => last,
         true => {
-            let mut joined = steps[0].state;
-            for step in &steps[1..] {
-                joined = tape.concat(joined, step.state, 1)?;
+            // Joined pairwise, level by level: each value is copied log2(T) times, not up to T.
+            let mut joined: Vec<NodeId> = steps.iter().map(|step| step.state).collect();
+            while joined.len() > 1 {
+                joined = joined
+                    .chunks(2)
+                    .map(|pair| match *pair {
+                        [left, right] => tape.concat(left, right, 1),
+                        [single] => Ok(single),
+                        _ => unreachable!("chunks of two"),
+                    })
+                    .collect::<Result<_, _>>()?;
             }
-            tape.unflatten(joined, steps.len())?
+            tape.unflatten(joined[0], steps.len())?
         }
     };
     Ok(LayerNodes::Recurrent(RecurrentNodes { steps, output }))

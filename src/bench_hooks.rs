@@ -1,7 +1,7 @@
 //! The benchmark workloads of `cargo xtask bench`, defined once: `benches/engine.rs` times them
 //! natively, and on wasm32 they are exported to JavaScript (`window.wasmBindings.bench_mlp_step`,
-//! `bench_lenet_step`, `bench_grid`, `bench_gemm_gflops`) so that the browser benchmark times the
-//! very same code.
+//! `bench_lenet_step`, `bench_recurrent_step`, `bench_grid`, `bench_gemm_gflops`) so that the
+//! browser benchmark times the very same code.
 //! `benches/gpu.rs` trains the same workloads on the GPU (settings and batches from
 //! [`mlp_train_config`], [`lenet_config`], [`lenet_train_config`], [`random_batch`]) and checks its
 //! products against [`GemmCase::rows_of_product`].
@@ -736,6 +736,13 @@ mod exports {
     #[wasm_bindgen]
     pub fn bench_lenet_step(steps: u32) -> f64 {
         super::lenet_step_ms(steps, now_ms)
+    }
+
+    /// [`super::recurrent_step_ms`] in the browser (`kind`: "rnn", "lstm" or "gru"; the
+    /// figures' sizes are [`super::RECURRENT_SIZES`]).
+    #[wasm_bindgen]
+    pub fn bench_recurrent_step(kind: &str, length: usize, hidden: usize, steps: u32) -> f64 {
+        super::recurrent_step_ms(kind, length, hidden, steps, now_ms)
     }
 
     /// [`super::grid_ms`] in the browser.

@@ -1,7 +1,8 @@
 //! The reference implementations of `cargo xtask bench`, installed on first use outside the
 //! repository (in `~/.cache/neural-playground/`): PyTorch in a Python virtual environment, and
 //! TensorFlow.js with its wasm backend from npm, served with the pages `bench/tfjs_mlp.html`
-//! (`index.html`) and `bench/tfjs_lenet.html` (`lenet.html`).
+//! (`index.html`), `bench/tfjs_lenet.html` (`lenet.html`) and `bench/tfjs_recurrent.html`
+//! (`recurrent.html`).
 
 use crate::command::{Result, exists, output, root, run};
 use std::path::PathBuf;
@@ -88,8 +89,9 @@ pub fn pytorch_command(python: &PathBuf, script: &str) -> Command {
 }
 
 /// A fresh folder holding the tfjs benchmark pages (the MLP and grid page as `index.html`, the
-/// LeNet-5 page as `lenet.html`) and the tfjs files they load, installing TensorFlow.js from npm
-/// when missing. The caller removes the folder.
+/// LeNet-5 page as `lenet.html`, the recurrent layers' page as `recurrent.html`) and the tfjs
+/// files they load, installing TensorFlow.js from npm when missing. The caller removes the
+/// folder.
 pub fn tfjs_page() -> Result<PathBuf> {
     let packages = cache_dir()?.join("tfjs");
     let modules = packages.join("node_modules/@tensorflow");
@@ -128,6 +130,7 @@ pub fn tfjs_page() -> Result<PathBuf> {
         .map_err(|error| format!("cannot create {}: {error}", page.display()))?;
     copy(root().join("bench/tfjs_mlp.html"), "index.html")?;
     copy(root().join("bench/tfjs_lenet.html"), "lenet.html")?;
+    copy(root().join("bench/tfjs_recurrent.html"), "recurrent.html")?;
     for (path, name) in TFJS_FILES {
         copy(modules.join(path), name)?;
     }

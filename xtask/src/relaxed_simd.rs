@@ -10,8 +10,14 @@ use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Its own target directory: other compiler flags would otherwise invalidate Trunk's build.
-const TARGET_DIR: &str = "target/relaxed-simd";
+/// Its own target directory, `relaxed-simd` under Cargo's (`$CARGO_TARGET_DIR`, or `target/`):
+/// other compiler flags would otherwise invalidate Trunk's build.
+fn target_dir() -> PathBuf {
+    let cargo_target = std::env::var_os("CARGO_TARGET_DIR").map_or(root().join("target"), |dir| {
+        root().join(dir) // an absolute path replaces the root
+    });
+    cargo_target.join("relaxed-simd")
+}
 /// As the target's flags in `.cargo/config.toml` (loop strength reduction off, see there), with
 /// relaxed SIMD.
 const FLAGS: &str = "-C target-feature=+simd128,+relaxed-simd -C llvm-args=-disable-lsr";
@@ -70,14 +76,12 @@ fn build() -> Result<PathBuf> {
             "wasm32-unknown-unknown",
         ])
         .arg("--target-dir")
-        .arg(root().join(TARGET_DIR))
+        .arg(target_dir())
         // Flags from the environment outrank the target's in `.cargo/config.toml`.
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env("RUSTFLAGS", FLAGS);
     run(&mut build)?;
-    Ok(root()
-        .join(TARGET_DIR)
-        .join("wasm32-unknown-unknown/release/neural_playground.wasm"))
+    Ok(target_dir().join("wasm32-unknown-unknown/release/neural_playground.wasm"))
 }
 
 /// A name that changes with the module, so that browsers never run a cached older one.

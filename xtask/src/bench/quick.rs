@@ -10,7 +10,7 @@
 
 use super::{Figure, Measurements, Reference, Row, bench_paired, figures};
 use crate::build;
-use crate::command::{Result, cargo, root};
+use crate::command::{Result, cargo};
 use crate::setup;
 use std::process::Command;
 
@@ -19,7 +19,7 @@ const OUTSIDE_REFERENCES: [&str; 3] = ["pytorch_", "tfjs_", "cublas_"];
 
 pub fn run() -> Result {
     setup::for_tests()?;
-    if !root().join("dist").join("index.html").exists() {
+    if !build::dist_dir().join("index.html").exists() {
         build::release()?;
     }
     let measurements = measure()?;
@@ -90,7 +90,7 @@ fn measure() -> Result<Measurements> {
 }
 
 /// `browser_bench` in the profile the browser tests already built (it only drives Chromium:
-/// the code it times is `dist/`'s, built in release).
+/// the code it times is `dist/`'s, or `$PLAYGROUND_DIST`'s, built in release).
 fn browser_bench() -> Command {
     let mut command = cargo();
     command.args([

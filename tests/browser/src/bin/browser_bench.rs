@@ -1,16 +1,18 @@
-//! The browser half of `cargo xtask bench`: times the built app (`dist/`) in headless Chromium,
-//! and the TensorFlow.js reference pages when given them.
+//! The browser half of `cargo xtask bench`: times the built app (`dist/`, or `$PLAYGROUND_DIST`)
+//! in headless Chromium, and the TensorFlow.js reference pages when given them.
 //!
-//! `browser_bench [--mnist-only | --mlp-only | --mlp-step-only] [--quick] [--tfjs-page DIR]`
-//! prints one `name value` line per figure (milliseconds, or seconds where the name says so)
-//! and `# ` lines of context; xtask sets the figures beside their references. `DIR` holds the pages that xtask builds from
-//! `bench/tfjs_mlp.html` and `bench/tfjs_lenet.html` and the tfjs files from npm. With
-//! `--mnist-only`, only the MNIST figures: the LeNet-5 step, the Images page's time to 97% and
-//! tfjs's LeNet-5 step; with `--mlp-only`, only the wasm MLP step, its products, the GEMM and
-//! the multiply-add ceiling (a quick check while working on the kernels); with
-//! `--mlp-step-only`, the wasm MLP step alone (xtask's paired rounds beside PyTorch). With
-//! `--quick`, each figure from a few runs ([`QUICK`]): `cargo xtask bench quick` checks that
-//! every figure is printed.
+//! `browser_bench [--mnist-only | --seq-only | --mlp-only | --mlp-step-only] [--quick]
+//! [--tfjs-page DIR]` prints one `name value` line per figure (milliseconds, or seconds where
+//! the name says so) and `# ` lines of context; xtask sets the figures beside their references.
+//! `DIR` holds the pages that xtask builds from `bench/tfjs_mlp.html`, `bench/tfjs_lenet.html`
+//! and `bench/tfjs_recurrent.html` and the tfjs files from npm. With `--mnist-only`, only the
+//! MNIST figures: the LeNet-5 step, the Images page's time to 97% and tfjs's LeNet-5 step; with
+//! `--seq-only`, only the sequence figures: the recurrent training steps, the Sequences page's
+//! time to 99% and tfjs's recurrent steps; with `--mlp-only`, only the wasm MLP step, its
+//! products, the GEMM and the multiply-add ceiling (a quick check while working on the
+//! kernels); with `--mlp-step-only`, the wasm MLP step alone (xtask's paired rounds beside
+//! PyTorch). With `--quick`, each figure from a few runs ([`QUICK`]): `cargo xtask bench quick`
+//! checks that every figure is printed.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -40,10 +42,20 @@ struct Counts {
     /// Timings of the multiply-add ceiling (each ~0.2 s).
     peak_runs: u32,
     lenet_steps: u32,
-    /// Test accuracy (percent) the Images page's default LeNet-5 run must reach, and how long
-    /// it may train before the benchmark gives up (the issue's budget is 60 s).
+    /// Steps of each recurrent cell at each size (median taken in the page).
+    recurrent_steps: u32,
+    /// The Images page's default LeNet-5 run (the issue's budget: 97% in 60 s).
+    images_run: TimedRun,
+    /// The Sequences page's default run (the issue's budget: 99% in 10 s).
+    sequences_run: TimedRun,
+}
+
+/// A page's default training run, timed from the click on Train to a test accuracy.
+struct TimedRun {
+    /// Test accuracy (percent) the run must reach.
     target_accuracy: f64,
-    training_limit: Duration,
+    /// How long it may train before the benchmark gives up.
+    limit: Duration,
 }
 
 const FULL: Counts = Counts {
@@ -54,12 +66,19 @@ const FULL: Counts = Counts {
     gemm_runs: 30,
     peak_runs: 9,
     lenet_steps: 30,
-    target_accuracy: 97.0,
-    training_limit: Duration::from_secs(120),
+    recurrent_steps: 30,
+    images_run: TimedRun {
+        target_accuracy: 97.0,
+        limit: Duration::from_secs(120),
+    },
+    sequences_run: TimedRun {
+        target_accuracy: 99.0,
+        limit: Duration::from_secs(120),
+    },
 };
 
-/// `cargo xtask bench quick`: every figure printed, each from a few runs (the time to 97%
-/// measured to a lower accuracy), to check that they are all produced and read.
+/// `cargo xtask bench quick`: every figure printed, each from a few runs (the times to 97% and
+/// 99% measured to lower accuracies), to check that they are all produced and read.
 const QUICK: Counts = Counts {
     frames: 30,
     warm_up_frames: 5,
@@ -68,8 +87,15 @@ const QUICK: Counts = Counts {
     gemm_runs: 2,
     peak_runs: 1,
     lenet_steps: 2,
-    target_accuracy: 80.0,
-    training_limit: Duration::from_secs(60),
+    recurrent_steps: 2,
+    images_run: TimedRun {
+        target_accuracy: 80.0,
+        limit: Duration::from_secs(60),
+    },
+    sequences_run: TimedRun {
+        target_accuracy: 90.0,
+        limit: Duration::from_secs(60),
+    },
 };
 
 static COUNTS: OnceLock<&'static Counts> = OnceLock::new();
@@ -82,10 +108,15 @@ fn counts() -> &'static Counts {
 const GEMM_CASE: (u32, &str) = (0, "gemm_64x784x512_wasm_gflops");
 /// Time for the 1.6 MB of digits to load and the worker to start.
 const DIGITS_READY: Duration = Duration::from_secs(60);
+/// `(length, hidden)` of the recurrent step figures, as `bench_hooks::RECURRENT_SIZES` (a test
+/// checks), and the cells, as in the figures' names.
+const RECURRENT_SIZES: [(usize, usize); 2] = [(20, 64), (50, 128)];
+const RECURRENT_CELLS: [&str; 3] = ["rnn", "lstm", "gru"];
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut mnist_only = false;
+    let mut seq_only = false;
     let mut mlp_only = false;
     let mut mlp_step_only = false;
     let mut tfjs_page = None;
@@ -93,6 +124,7 @@ async fn main() {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--mnist-only" => mnist_only = true,
+            "--seq-only" => seq_only = true,
             "--mlp-only" => mlp_only = true,
             "--mlp-step-only" => mlp_step_only = true,
             "--quick" => {
@@ -113,13 +145,24 @@ async fn main() {
         open_app(&page, SPIRALS[0].0).await;
         return mlp_figures(&page).await;
     }
+    if seq_only {
+        sequence_figures().await;
+        if let Some(dir) = tfjs_page {
+            tfjs_recurrent_figures(&dir).await;
+        }
+        return;
+    }
     if !mnist_only {
         app_figures().await;
     }
     mnist_figures().await;
+    if !mnist_only {
+        sequence_figures().await;
+    }
     if let Some(dir) = tfjs_page {
         if !mnist_only {
             tfjs_figures(&dir).await;
+            tfjs_recurrent_figures(&dir).await;
         }
         tfjs_lenet_figures(&dir).await;
     }
@@ -127,8 +170,8 @@ async fn main() {
 
 fn usage<T>() -> T {
     eprintln!(
-        "usage: browser_bench [--mnist-only | --mlp-only | --mlp-step-only] [--quick] \
-         [--tfjs-page DIR]"
+        "usage: browser_bench [--mnist-only | --seq-only | --mlp-only | --mlp-step-only] \
+         [--quick] [--tfjs-page DIR]"
     );
     std::process::exit(2);
 }
@@ -300,67 +343,173 @@ async fn mnist_figures() {
          steps"
     );
     println!("lenet_step_wasm_ms {lenet_ms:.4}");
-    seconds_to_target_accuracy(&page).await;
-}
-
-/// Presses Train on the Images page (LeNet-5, the page's default settings) and polls the test
-/// accuracy until it reaches the target accuracy or the training time limit passes ([`Counts`]). The page tests
-/// every 2 s or so, so the figure is late by up to one test interval.
-async fn seconds_to_target_accuracy(page: &Page) {
-    let target_accuracy = counts().target_accuracy;
     page.open("/#page=images").await;
     page.wait_for("images-page", LOAD_TIMEOUT).await;
-    page.wait_until(
-        "the Train button is enabled (digits loaded, worker ready)",
-        DIGITS_READY,
-        async || {
-            page.execute(
-                "const button = document.querySelector('[data-testid=images-train]'); \
-                 return button !== null && !button.disabled;",
-            )
-            .await
-        },
-        |enabled| *enabled == Value::Bool(true),
-    )
-    .await;
-    page.click("images-train").await;
-    let start = Instant::now();
-    let (accuracy, seconds) = loop {
-        let accuracy = shown_number(page, "test-accuracy").await;
-        let seconds = start.elapsed().as_secs_f64();
-        let reached = accuracy.is_some_and(|accuracy| accuracy >= target_accuracy);
-        if reached || start.elapsed() >= counts().training_limit {
-            break (accuracy, seconds);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let speed = shown_number(page, "examples-per-second").await;
-    let epoch = page
-        .execute("return document.querySelector('[data-testid=images-epoch]')?.textContent;")
-        .await;
-    let epoch = epoch.as_str().unwrap_or("not shown");
+    let run = &counts().images_run;
+    let outcome =
+        train_to_accuracy(&page, "images-train", "test-accuracy", DIGITS_READY, run).await;
+    let speed = shown_number(&page, "examples-per-second").await;
     let context = format!(
         "Images page (/#page=images), default LeNet-5 run (Adam 0.002, cosine decay over 10 \
          epochs, shifted digits), tested about every 2 s on the 1000 held-out npm digits (from \
-         the MNIST training set, not t10k); the page showed {} examples/s at {epoch}",
-        speed.map_or("no".to_string(), |speed| format!("{speed:.0}"))
+         the MNIST training set, not t10k); the page showed {} examples/s at {}",
+        speed.map_or("no".to_string(), |speed| format!("{speed:.0}")),
+        shown_epoch(&page).await
     );
-    match accuracy {
-        Some(accuracy) if accuracy >= target_accuracy => {
-            println!(
-                "# lenet_seconds_to_97: {accuracy:.2}% (target {target_accuracy}%) after \
-                 {seconds:.1} s; {context}"
-            );
-            println!("lenet_seconds_to_97 {seconds:.2}");
+    outcome.print("lenet_seconds_to_97", run, &context);
+}
+
+/// The sequence figures: one training step of each recurrent cell at each size through the
+/// export (on the playground page, so that no page's worker trains meanwhile), then the
+/// Sequences page's default run, timed from the click on Train until the page shows 99% test
+/// accuracy.
+async fn sequence_figures() {
+    let steps = counts().recurrent_steps;
+    let page = Page::launch().await;
+    open_app(&page, SPIRALS[0].0).await;
+    println!(
+        "# wasm (the build Chromium loads: relaxed SIMD): one cell (RNN, LSTM, GRU) and a dense \
+         layer on 64 random bit sequences, softmax cross-entropy, Adam; median of {steps} \
+         training steps"
+    );
+    for (length, hidden) in RECURRENT_SIZES {
+        for cell in RECURRENT_CELLS {
+            let script = "return window.wasmBindings.bench_recurrent_step(arguments[0], \
+                          arguments[1], arguments[2], arguments[3]);";
+            let arguments = vec![cell.into(), length.into(), hidden.into(), steps.into()];
+            let ms = page.execute_with(script, arguments).await;
+            let ms = ms
+                .as_f64()
+                .unwrap_or_else(|| panic!("bench_recurrent_step({cell}) returned {ms}"));
+            println!("{cell}_{length}x{hidden}_step_wasm_ms {ms:.4}");
         }
-        _ => println!(
-            "# lenet_seconds_to_97 n/a: test accuracy {} after {seconds:.0} s, below \
-             {target_accuracy}%; {context}",
-            accuracy.map_or("never shown".to_string(), |accuracy| format!(
-                "{accuracy:.2}%"
-            ))
-        ),
     }
+    page.open("/#page=sequences").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    let run = &counts().sequences_run;
+    let outcome = train_to_accuracy(&page, "train", "seq-accuracy", LOAD_TIMEOUT, run).await;
+    // The set-up as the page's own controls show it, so that the line stays right when the
+    // defaults change.
+    let setup = page
+        .execute(
+            "return ['seq-task', 'seq-length', 'seq-cell', 'seq-hidden', 'seq-layers', \
+             'seq-count', 'epochs', 'batch-size', 'optimizer', 'learning-rate'] \
+             .map((id) => id + ' ' + document.querySelector(`[data-testid=${id}]`)?.value) \
+             .join(', ');",
+        )
+        .await;
+    let speed = shown_number(&page, "examples-per-second").await;
+    let context = format!(
+        "Sequences page (/#page=sequences), its default set-up ({}), tested on the held-out \
+         tenth of the sequences at the end of every epoch and every 2 s within one; the page \
+         showed {} sequences/s at {}",
+        setup.as_str().unwrap_or("?"),
+        speed.map_or("no".to_string(), |speed| format!("{speed:.0}")),
+        shown_epoch(&page).await
+    );
+    outcome.print("seq_seconds_to_99", run, &context);
+}
+
+/// What a page's timed training run showed while it was watched.
+struct RunOutcome {
+    /// The first test accuracy at or above the target, and seconds from the click to it.
+    reached: Option<(f64, f64)>,
+    /// The best test accuracy shown, and seconds from the click until it first showed.
+    best: Option<(f64, f64)>,
+    /// Seconds the run was watched.
+    watched: f64,
+    /// Whether the run trained every epoch before it reached the target.
+    finished: bool,
+}
+
+/// Waits (up to `ready`) until the page's `train` button is enabled, clicks it and polls the
+/// test accuracy in `accuracy` (a percentage) every 100 ms until it reaches the run's target,
+/// the run finishes (the button is disabled again) or the run's time limit passes. The pages
+/// test at the end of every epoch and every 2 s within one, so the time is late by up to one
+/// test interval.
+async fn train_to_accuracy(
+    page: &Page,
+    train: &str,
+    accuracy: &str,
+    ready: Duration,
+    run: &TimedRun,
+) -> RunOutcome {
+    let button_enabled = "const button = document.querySelector(arguments[0]); \
+                          return button !== null && !button.disabled;";
+    let enabled = async || {
+        page.execute_with(button_enabled, vec![Value::String(selector(train))])
+            .await
+            == Value::Bool(true)
+    };
+    page.wait_until(
+        "the Train button is enabled (data loaded, worker ready)",
+        ready,
+        async || enabled().await,
+        |enabled| *enabled,
+    )
+    .await;
+    page.click(train).await;
+    let start = Instant::now();
+    let mut outcome = RunOutcome {
+        reached: None,
+        best: None,
+        watched: 0.0,
+        finished: false,
+    };
+    loop {
+        let shown = shown_number(page, accuracy).await;
+        outcome.watched = start.elapsed().as_secs_f64();
+        if let Some(shown) = shown
+            && outcome.best.is_none_or(|(best, _)| shown > best)
+        {
+            outcome.best = Some((shown, outcome.watched));
+        }
+        if let Some(shown) = shown.filter(|&shown| shown >= run.target_accuracy) {
+            outcome.reached = Some((shown, outcome.watched));
+            return outcome;
+        }
+        // The button stays enabled (as Pause) while the run trains.
+        outcome.finished = !enabled().await;
+        if outcome.finished || start.elapsed() >= run.limit {
+            return outcome;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl RunOutcome {
+    /// Prints the figure (seconds to the target) and a context line; only the context line,
+    /// with the best accuracy, when the run fell short.
+    fn print(&self, figure: &str, run: &TimedRun, context: &str) {
+        let target = run.target_accuracy;
+        if let Some((accuracy, seconds)) = self.reached {
+            println!(
+                "# {figure}: {accuracy:.2}% (target {target}%) after {seconds:.1} s; {context}"
+            );
+            return println!("{figure} {seconds:.2}");
+        }
+        let best = self
+            .best
+            .map_or("no test accuracy shown".to_string(), |(best, at)| {
+                format!("best test accuracy {best:.2}%, first shown {at:.1} s after the click")
+            });
+        let end = match self.finished {
+            true => "the run trained every epoch",
+            false => "the benchmark stopped watching",
+        };
+        println!(
+            "# {figure} n/a: {best}, below {target}%; {end} after {:.1} s; {context}",
+            self.watched
+        );
+    }
+}
+
+/// The training card's epoch ("epoch 3.25 of 10"), or "not shown".
+async fn shown_epoch(page: &Page) -> String {
+    let epoch = page
+        .execute("return document.querySelector('[data-testid=images-epoch]')?.textContent;")
+        .await;
+    epoch.as_str().unwrap_or("not shown").to_string()
 }
 
 /// The first number in the element's text now, if the element exists and shows one; unlike
@@ -398,32 +547,59 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// The same workloads on tfjs-backend-wasm, in the same headless Chromium.
-async fn tfjs_figures(dir: &Path) {
+/// One of the tfjs reference pages in the folder xtask makes: its file, what it measures, the
+/// function that runs it, the globals it leaves its result (an object) or error (a message) in,
+/// and how long it may take.
+struct TfjsPage {
+    path: &'static str,
+    what: &'static str,
+    run: &'static str,
+    result: &'static str,
+    error: &'static str,
+    limit: Duration,
+}
+
+/// Opens `tfjs` from `dir` in a fresh headless Chromium, runs it and returns what it left: its
+/// result object, or its error message.
+async fn run_tfjs_page(dir: &Path, tfjs: &TfjsPage) -> Value {
     let page = Page::launch_serving(dir.to_path_buf(), &[]).await;
-    page.open("/").await;
+    page.open(tfjs.path).await;
+    let loaded = format!(
+        "return typeof {} === 'function' && typeof tf === 'object';",
+        tfjs.run
+    );
     page.wait_until(
-        "the tfjs benchmark page has loaded",
+        &format!("the tfjs {} page has loaded", tfjs.what),
         LOAD_TIMEOUT,
-        async || {
-            page.execute("return typeof runTfjsBench === 'function' && typeof tf === 'object';")
-                .await
-        },
+        async || page.execute(&loaded).await,
         |ready| *ready == Value::Bool(true),
     )
     .await;
-    page.execute("runTfjsBench(); return true;").await;
-    let outcome = page
-        .wait_until(
-            "the tfjs benchmark has finished",
-            Duration::from_secs(300),
-            async || {
-                page.execute("return window.benchResult || window.benchError || null;")
-                    .await
-            },
-            |outcome| !outcome.is_null(),
-        )
-        .await;
+    page.execute(&format!("{}(); return true;", tfjs.run)).await;
+    let outcome = format!(
+        "return window.{} || window.{} || null;",
+        tfjs.result, tfjs.error
+    );
+    page.wait_until(
+        &format!("the tfjs {} benchmark has finished", tfjs.what),
+        tfjs.limit,
+        async || page.execute(&outcome).await,
+        |outcome| !outcome.is_null(),
+    )
+    .await
+}
+
+/// The same workloads on tfjs-backend-wasm, in the same headless Chromium.
+async fn tfjs_figures(dir: &Path) {
+    let tfjs = TfjsPage {
+        path: "/",
+        what: "MLP and grid",
+        run: "runTfjsBench",
+        result: "benchResult",
+        error: "benchError",
+        limit: Duration::from_secs(300),
+    };
+    let outcome = run_tfjs_page(dir, &tfjs).await;
     let (Some(grid_ms), Some(mlp_ms)) =
         (outcome["grid_ms"].as_f64(), outcome["mlp_step_ms"].as_f64())
     else {
@@ -444,30 +620,15 @@ async fn tfjs_figures(dir: &Path) {
 
 /// LeNet-5's training step on tfjs-backend-cpu, and whether tfjs-backend-wasm can train it.
 async fn tfjs_lenet_figures(dir: &Path) {
-    let page = Page::launch_serving(dir.to_path_buf(), &[]).await;
-    page.open("/lenet.html").await;
-    page.wait_until(
-        "the tfjs LeNet-5 page has loaded",
-        LOAD_TIMEOUT,
-        async || {
-            page.execute("return typeof runTfjsLenet === 'function' && typeof tf === 'object';")
-                .await
-        },
-        |ready| *ready == Value::Bool(true),
-    )
-    .await;
-    page.execute("runTfjsLenet(); return true;").await;
-    let outcome = page
-        .wait_until(
-            "the tfjs LeNet-5 benchmark has finished",
-            Duration::from_secs(300),
-            async || {
-                page.execute("return window.lenetResult || window.lenetError || null;")
-                    .await
-            },
-            |outcome| !outcome.is_null(),
-        )
-        .await;
+    let tfjs = TfjsPage {
+        path: "/lenet.html",
+        what: "LeNet-5",
+        run: "runTfjsLenet",
+        result: "lenetResult",
+        error: "lenetError",
+        limit: Duration::from_secs(300),
+    };
+    let outcome = run_tfjs_page(dir, &tfjs).await;
     let Some(cpu_ms) = outcome["cpu_step_ms"].as_f64() else {
         println!("# tfjs LeNet-5 reference failed: {outcome}");
         return;
@@ -482,9 +643,41 @@ async fn tfjs_lenet_figures(dir: &Path) {
     println!("tfjs_cpu_lenet_step_ms {cpu_ms:.4}");
 }
 
+/// The recurrent training steps through tfjs's layers, on its wasm and its cpu backends
+/// (`bench/tfjs_recurrent.html`): `tfjs_{cell}_{length}x{hidden}_step_{backend}_ms`.
+async fn tfjs_recurrent_figures(dir: &Path) {
+    let tfjs = TfjsPage {
+        path: "/recurrent.html",
+        what: "recurrent",
+        run: "runTfjsRecurrent",
+        result: "recurrentResult",
+        error: "recurrentError",
+        limit: Duration::from_secs(600),
+    };
+    let outcome = run_tfjs_page(dir, &tfjs).await;
+    let Some(figures) = outcome["figures"].as_object() else {
+        println!("# tfjs recurrent reference failed: {outcome}");
+        return;
+    };
+    println!(
+        "# tfjs {} recurrent layers (tf.layers.simpleRNN, lstm, gru; sigmoid gates), dense \
+         softmax, categorical cross-entropy, Adam, batch 64, one trainOnBatch a step; wasm \
+         backend SIMD {}, 1 thread; {}",
+        outcome["version"].as_str().unwrap_or("?"),
+        outcome["simd"],
+        outcome["counts"].as_str().unwrap_or("?")
+    );
+    for (key, ms) in figures {
+        match ms.as_f64() {
+            Some(ms) => println!("{key} {ms:.4}"),
+            None => println!("# {key}: tfjs returned {ms}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{RECURRENT_SIZES, percentile};
 
     #[test]
     fn percentiles_take_the_nearest_rank() {
@@ -492,5 +685,13 @@ mod tests {
         assert_eq!(percentile(&values, 0.95), 95.0);
         assert_eq!(percentile(&values, 0.5), 50.0);
         assert_eq!(percentile(&[3.0], 0.95), 3.0);
+    }
+
+    #[test]
+    fn the_recurrent_sizes_are_the_engine_benchmarks() {
+        assert_eq!(
+            RECURRENT_SIZES,
+            neural_playground::bench_hooks::RECURRENT_SIZES
+        );
     }
 }

@@ -210,15 +210,9 @@ async fn an_mlp_trains_on_webgpu_in_the_worker() {
     trains_on_webgpu_in_the_worker("flat,dense256-relu,dense10", "images_webgpu_mlp").await;
 }
 
-/// Opens the Images page on `model`, chooses the worker's GPU, trains one epoch and expects over
-/// 80% test accuracy and no message; saves a screenshot as `screenshot`.
-async fn trains_on_webgpu_in_the_worker(model: &str, screenshot: &str) {
-    let page = Page::launch_with_args(WEBGPU).await;
-    page.open(&format!(
-        "/#page=images&imageModel={model}&imageEpochs=1&imageBackend=gpu"
-    ))
-    .await;
-    page.wait_for("images-page", LOAD_TIMEOUT).await;
+/// Waits until the training card offers the worker's WebGPU adapter, checks it is the chosen
+/// engine (from the link), and waits until the button `train_id` can start a run.
+async fn ready_on_the_workers_gpu(page: &Page, train_id: &str) {
     page.wait_until(
         "the worker's GPU can be chosen",
         GPU_READY,
@@ -233,16 +227,26 @@ async fn trains_on_webgpu_in_the_worker(model: &str, screenshot: &str) {
     )
     .await;
     assert_eq!(page.value("images-backend").await, "gpu");
+    let enabled = format!("return !document.querySelector('[data-testid={train_id}]').disabled;");
     page.wait_until(
         "the Train button is enabled",
         GPU_READY,
-        async || {
-            page.execute("return !document.querySelector('[data-testid=images-train]').disabled;")
-                .await
-        },
+        async || page.execute(&enabled).await,
         |enabled| enabled == &serde_json::Value::Bool(true),
     )
     .await;
+}
+
+/// Opens the Images page on `model`, chooses the worker's GPU, trains one epoch and expects over
+/// 80% test accuracy and no message; saves a screenshot as `screenshot`.
+async fn trains_on_webgpu_in_the_worker(model: &str, screenshot: &str) {
+    let page = Page::launch_with_args(WEBGPU).await;
+    page.open(&format!(
+        "/#page=images&imageModel={model}&imageEpochs=1&imageBackend=gpu"
+    ))
+    .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    ready_on_the_workers_gpu(&page, "images-train").await;
     page.click("images-train").await;
     let accuracy = page
         .wait_until(
@@ -332,30 +336,7 @@ async fn a_recurrent_network_trains_on_webgpu_in_the_worker() {
     page.open("/#page=sequences&seqBackend=gpu&seqEpochs=15&seqCount=1000")
         .await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
-    page.wait_until(
-        "the worker's GPU can be chosen",
-        GPU_READY,
-        async || {
-            page.execute(
-                "const option = document.querySelector('[data-testid=images-backend] option[value=gpu]');
-                 return option ? option.disabled === false && option.textContent : false;",
-            )
-            .await
-        },
-        |text| text.as_str().is_some_and(|text| text.starts_with("WebGPU")),
-    )
-    .await;
-    assert_eq!(page.value("images-backend").await, "gpu");
-    page.wait_until(
-        "the Train button is enabled",
-        GPU_READY,
-        async || {
-            page.execute("return !document.querySelector('[data-testid=train]').disabled;")
-                .await
-        },
-        |enabled| enabled == &serde_json::Value::Bool(true),
-    )
-    .await;
+    ready_on_the_workers_gpu(&page, "train").await;
     page.click("train").await;
     let accuracy = page
         .wait_until(

@@ -197,6 +197,26 @@ fn shift(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) 
     }
 }
 
+// Row by row, out = b where the row's a is not 0, c where it is: a recurrent state carried over
+// the padding after a sequence's end (`carry::forward`; a holds one value per row of `cols`).
+@compute @workgroup_size(256, 1, 1)
+fn carry(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len {
+        out[i] = select(c[i], b[i], a[i / params.cols] != 0.0);
+    }
+}
+
+// out += b on the rows whose a is not 0 when factor is 1 (the new state's gradient), on those
+// whose a is 0 when factor is 0 (the carried state's) (`carry::backward`).
+@compute @workgroup_size(256, 1, 1)
+fn accumulate_carried(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = element_index(id, groups);
+    if i < params.len && (a[i / params.cols] != 0.0) == (params.factor != 0.0) {
+        out[i] = out[i] + b[i];
+    }
+}
+
 // out += a * factor: the gradient `Op::Scale` passes to its input.
 @compute @workgroup_size(256, 1, 1)
 fn accumulate_scaled(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {

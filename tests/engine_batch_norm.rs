@@ -191,6 +191,7 @@ fn normalised_images() -> SequentialConfig {
         ],
         seed: 5,
         initializer: None,
+        padded: false,
     }
 }
 
@@ -357,6 +358,7 @@ fn gradients_through_a_network_with_batch_norm_match_finite_differences() {
         ],
         seed: 6,
         initializer: None,
+        padded: false,
     };
     let model = config.init().unwrap();
     let mut rng = SeededRng::new(12);

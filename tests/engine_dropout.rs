@@ -64,6 +64,7 @@ fn dropout_network(rate: f32) -> SequentialConfig {
         ],
         seed: 4,
         initializer: None,
+        padded: false,
     }
 }
 

@@ -84,6 +84,7 @@ fn tiny_conv_net(pooling: Pooling) -> SequentialConfig {
         ],
         seed: 7,
         initializer: None,
+        padded: false,
     }
 }
 
@@ -189,6 +190,7 @@ fn a_tiny_cnn_tells_vertical_from_horizontal_bars() {
         ],
         seed: 2,
         initializer: None,
+        padded: false,
     };
     let mut trainer = Trainer::new(
         config.init().unwrap(),
@@ -228,6 +230,7 @@ fn impossible_shapes_are_refused_with_the_reason() {
         ],
         seed: 1,
         initializer: None,
+        padded: false,
     };
     let message = error(pool);
     assert!(
@@ -240,6 +243,7 @@ fn impossible_shapes_are_refused_with_the_reason() {
         layers: vec![LayerConfig::dense(10, Activation::Linear)],
         seed: 1,
         initializer: None,
+        padded: false,
     };
     let message = error(no_flatten);
     assert!(message.contains("add a Flatten layer"), "{message}");
@@ -249,6 +253,7 @@ fn impossible_shapes_are_refused_with_the_reason() {
         layers: vec![LayerConfig::conv(0, 3, Activation::Relu)],
         seed: 1,
         initializer: None,
+        padded: false,
     };
     assert!(error(zero_channels).contains("at least one output channel"));
 
@@ -278,6 +283,7 @@ fn normalised_cnn() -> SequentialConfig {
         ],
         seed: 2,
         initializer: None,
+        padded: false,
     }
 }
 

@@ -31,6 +31,7 @@ fn settings() -> RunSettings {
             ],
             seed: 3,
             initializer: None,
+            padded: false,
         },
         epochs: 2,
         batch_size: 16,

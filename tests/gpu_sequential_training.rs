@@ -76,6 +76,7 @@ fn lenet_like() -> SequentialConfig {
         ],
         seed: 11,
         initializer: None,
+        padded: false,
     }
 }
 
@@ -100,6 +101,7 @@ fn normalised() -> SequentialConfig {
         ],
         seed: 12,
         initializer: None,
+        padded: false,
     }
 }
 
@@ -118,6 +120,7 @@ fn normalised_input() -> SequentialConfig {
         ],
         seed: 13,
         initializer: None,
+        padded: false,
     }
 }
 
@@ -136,6 +139,7 @@ fn perceptron() -> SequentialConfig {
         ],
         seed: 14,
         initializer: None,
+        padded: false,
     }
 }
 
@@ -287,6 +291,45 @@ fn table() -> Vec<Case> {
             ),
             adam,
         ),
+        case(
+            "Sequences of varying length (padded): LSTM every step, then GRU, Adam",
+            SequentialConfig {
+                padded: true,
+                ..SequentialConfig::new(
+                    &[6, 3],
+                    vec![
+                        LayerConfig::Lstm(Lstm {
+                            hidden: 4,
+                            every_step: true,
+                        }),
+                        LayerConfig::Gru(Gru {
+                            hidden: 3,
+                            every_step: false,
+                        }),
+                        LayerConfig::dense(CLASSES, Activation::Linear),
+                    ],
+                )
+            },
+            adam,
+        ),
+        Case {
+            name: "Sequences of varying length (padded): RNN, truncated to 2 steps, momentum",
+            truncation: Some(2),
+            ..case(
+                "",
+                SequentialConfig {
+                    padded: true,
+                    ..SequentialConfig::new(
+                        &[5, 2],
+                        vec![
+                            LayerConfig::Rnn(Rnn::new(5)),
+                            LayerConfig::dense(CLASSES, Activation::Linear),
+                        ],
+                    )
+                },
+                momentum,
+            )
+        },
         Case {
             name: "conv+BN2d, tanh+BN1d, dropout, Adam, L1",
             regularization: Regularization::L1,
@@ -302,9 +345,20 @@ fn batch(
     rng: &mut SeededRng,
     (shape, outputs): (&[usize], &[usize]),
     rows: usize,
+    padded: bool,
 ) -> (Tensor, Tensor) {
     let batch: Vec<usize> = std::iter::once(rows).chain(shape.iter().copied()).collect();
-    let images = random(rng, &batch, 0.0, 1.0);
+    let mut images = random(rng, &batch, 0.0, 1.0);
+    if padded {
+        // Sequences of random lengths: the last feature of a step says whether it is there.
+        let (steps, features) = (shape[0], shape[1]);
+        for sequence in images.data_mut().chunks_exact_mut(steps * features) {
+            let length = 1 + rng.below(steps);
+            for (t, step) in sequence.chunks_exact_mut(features).enumerate() {
+                step[features - 1] = f32::from(u8::from(t < length));
+            }
+        }
+    }
     let target_shape: Vec<usize> = std::iter::once(rows)
         .chain(outputs.iter().copied())
         .collect();
@@ -363,7 +417,12 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         cpu.set_config(cpu_config).unwrap();
         gpu.set_learning_rate(rate);
 
-        let (images, targets) = batch(&mut rng, (&case.network.input, model.output_shape()), rows);
+        let (images, targets) = batch(
+            &mut rng,
+            (&case.network.input, model.output_shape()),
+            rows,
+            case.network.padded,
+        );
         cpu_losses.push(cpu.train_step(&images, &targets).unwrap());
         gpu.train_step(&images, &targets).unwrap();
         if step < READ_ONE_BY_ONE {
@@ -389,7 +448,12 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
 
     // Predictions from the CPU's weights, loaded into the trainer (a checkpoint put back).
     gpu.load_model(cpu_model).unwrap();
-    let (images, _) = batch(&mut rng, (&case.network.input, &[CLASSES]), PREDICTED);
+    let (images, _) = batch(
+        &mut rng,
+        (&case.network.input, &[CLASSES]),
+        PREDICTED,
+        case.network.padded,
+    );
     let expected = evaluate(cpu_model, &images);
     let predicted = gpu.predict_blocking(&images).unwrap();
     assert_eq!(predicted.shape(), expected.shape());
@@ -480,7 +544,12 @@ fn a_step_like_the_last_records_no_new_bind_groups() {
     };
     let mut gpu = GpuTrainer::new_blocking(context.clone(), &model, config).unwrap();
     let outputs = model.output_shape().to_vec();
-    let (images, targets) = batch(&mut SeededRng::new(3), (&model.config().input, &outputs), 8);
+    let (images, targets) = batch(
+        &mut SeededRng::new(3),
+        (&model.config().input, &outputs),
+        8,
+        false,
+    );
     gpu.train_step(&images, &targets).unwrap();
     let after_one = context.cached_dispatches();
     assert!(after_one > 10, "a step is many dispatches: {after_one}");

@@ -52,6 +52,13 @@ pub struct SequentialConfig {
     /// activations, Xavier-uniform otherwise.
     #[serde(default)]
     pub initializer: Option<Initializer>,
+    /// Whether its sequences may end before the last time step: the last feature of every step
+    /// of the input (`[time, features + 1]`) is then 1 where the step is part of its sequence
+    /// and 0 where it is padding after the sequence's end. The layers read the other features;
+    /// the recurrent layers carry their state over padding unchanged, so that a padded
+    /// sequence gives what the same sequence unpadded gives.
+    #[serde(default)]
+    pub padded: bool,
 }
 
 /// The input of the MNIST-sized presets: one 28x28 grey channel.
@@ -66,6 +73,21 @@ impl SequentialConfig {
             layers,
             seed: 1,
             initializer: None,
+            padded: false,
+        }
+    }
+
+    /// The shape of one example as the first layer reads it: the input's, less a padded
+    /// network's last feature (which says where each sequence ends); or why it cannot be.
+    pub fn layer_input(&self) -> Result<Vec<usize>, EngineError> {
+        match (self.padded, self.input.as_slice()) {
+            (false, _) => Ok(self.input.clone()),
+            (true, &[steps, features]) if features >= 2 => Ok(vec![steps, features - 1]),
+            (true, shape) => Err(EngineError::InvalidConfig(format!(
+                "a network on sequences of varying length reads [time, features + 1], the last \
+                 feature of each step saying whether it is part of the sequence (1) or padding \
+                 (0), not {shape:?}"
+            ))),
         }
     }
 
@@ -187,8 +209,12 @@ impl SequentialConfig {
                 )),
             );
         }
+        let input = match self.layer_input() {
+            Ok(input) => input,
+            Err(error) => return (Vec::new(), Some(error)),
+        };
         // Shapes carry a batch of one in front, as the ops expect.
-        let mut shape = batch_of(1, &self.input);
+        let mut shape = batch_of(1, &input);
         let mut summaries = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let in_shape = shape.clone();
@@ -233,7 +259,8 @@ impl SequentialConfig {
             chosen: self.initializer,
         };
         let mut layers = Vec::with_capacity(self.layers.len());
-        let mut in_shape: &[usize] = &self.input;
+        let input = self.layer_input()?;
+        let mut in_shape: &[usize] = &input;
         for (config, summary) in self.layers.iter().zip(&summaries) {
             layers.push(config.init(in_shape, &mut init)?);
             in_shape = &summary.output_shape;
@@ -404,7 +431,14 @@ impl Sequential {
         }
         let mut tape = Tape::new();
         let input = tape.input(&batch_of(rows, &self.config.input));
-        let mut x = input;
+        let (mut x, present) = match self.config.padded {
+            false => (input, None),
+            true => {
+                let features = self.config.input[1] - 1;
+                let present = tape.slice(input, 2, features, 1)?;
+                (tape.slice(input, 2, 0, features)?, Some(present))
+            }
+        };
         let mut layers = Vec::with_capacity(self.layers.len());
         let last = self.layers.len() - 1;
         for (index, layer) in self.layers.iter().enumerate() {
@@ -412,6 +446,7 @@ impl Sequential {
                 mode,
                 logits_only: index == last && transform != OutputTransform::None,
                 truncation,
+                present,
             };
             let nodes = layer.record(&mut tape, &self.params, x, recording)?;
             x = nodes.output();

@@ -313,6 +313,17 @@ impl Tape {
         self.record(Op::RowsAsSteps { steps }, &[x])
     }
 
+    /// Row by row, `new` where `present` (`[rows, 1]`) is not 0 and `previous` where it is: a
+    /// recurrent state carried over the padding after a sequence's end.
+    pub fn carry(
+        &mut self,
+        present: NodeId,
+        new: NodeId,
+        previous: NodeId,
+    ) -> Result<NodeId, EngineError> {
+        self.record(Op::Carry, &[present, new, previous])
+    }
+
     /// `x`'s values with no gradient flowing back into it.
     pub fn detach(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
         self.record(Op::Detach, &[x])

@@ -32,6 +32,8 @@ pub struct Kernels {
     pub(super) scale: wgpu::ComputePipeline,
     pub(super) shift: wgpu::ComputePipeline,
     pub(super) accumulate_scaled: wgpu::ComputePipeline,
+    pub(super) carry: wgpu::ComputePipeline,
+    pub(super) accumulate_carried: wgpu::ComputePipeline,
     pub(super) copy_along_axis: wgpu::ComputePipeline,
     column_sums: wgpu::ComputePipeline,
     loss_terms: wgpu::ComputePipeline,
@@ -61,6 +63,8 @@ impl Kernels {
             scale,
             shift,
             accumulate_scaled,
+            carry,
+            accumulate_carried,
         ] = dispatch::compile(
             context,
             "elementwise",
@@ -76,6 +80,8 @@ impl Kernels {
                 "scale",
                 "shift",
                 "accumulate_scaled",
+                "carry",
+                "accumulate_carried",
             ],
         )
         .await?;
@@ -117,6 +123,8 @@ impl Kernels {
             scale,
             shift,
             accumulate_scaled,
+            carry,
+            accumulate_carried,
             copy_along_axis,
             column_sums,
             loss_terms,

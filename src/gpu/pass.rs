@@ -298,6 +298,7 @@ impl GpuPass {
             }
             Op::Scale(factor) => recording.dense().scale(factor, input(0), out()),
             Op::AddScalar(factor) => recording.dense().shift(factor, input(0), out()),
+            Op::Carry => recording.dense().carry(input(0), input(1), input(2), out()),
             Op::Square | Op::Sum | Op::Mean => {
                 Err(unsupported(&format!("the {} op", node.op().name())))
             }
@@ -453,6 +454,18 @@ impl GpuPass {
                     }
                 }
             }
+            Op::Carry => {
+                for slot in 1..3 {
+                    if let Some(grad) = into(slot) {
+                        recording.dense().accumulate_carried(
+                            input(0),
+                            upstream,
+                            grad,
+                            slot == 1,
+                        )?;
+                    }
+                }
+            }
             Op::Mul => {
                 for slot in 0..2 {
                     if let Some(grad) = into(slot) {
@@ -588,7 +601,8 @@ fn node_buffers(
         | Op::Slice { .. }
         | Op::Concat { .. }
         | Op::Scale(_)
-        | Op::AddScalar(_) => buffers.value = zeros(),
+        | Op::AddScalar(_)
+        | Op::Carry => buffers.value = zeros(),
         Op::Square | Op::Sum | Op::Mean => {
             return Err(unsupported(&format!("the {} op", node.op().name())));
         }

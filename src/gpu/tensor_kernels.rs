@@ -96,6 +96,43 @@ impl Commands<'_> {
         self.with_factor("accumulate_scaled", kernel, factor, upstream, grad)
     }
 
+    /// Row by row, `out = new` where `present` (one value per row) is not 0, `previous` where it
+    /// is (`engine::ops` `carry::forward`).
+    pub fn carry(
+        &mut self,
+        present: &GpuTensor,
+        new: &GpuTensor,
+        previous: &GpuTensor,
+        out: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let len = same_length("carry", &[new, previous, out])?;
+        let params = per_row("carry", present, len)?;
+        let buffers = [&present.buffer, &new.buffer, &previous.buffer, &out.buffer];
+        let kernel = &self.kernels.carry;
+        self.dispatch_linear(kernel, &params, &[1, 2, 3, 4], &buffers, params.len);
+        Ok(())
+    }
+
+    /// `grad += upstream` on the rows that were present (`to_new`) or on those that were not:
+    /// what a carry sends its new and its previous state (`carry::backward`).
+    pub fn accumulate_carried(
+        &mut self,
+        present: &GpuTensor,
+        upstream: &GpuTensor,
+        grad: &GpuTensor,
+        to_new: bool,
+    ) -> Result<(), GpuError> {
+        let len = same_length("accumulate_carried", &[upstream, grad])?;
+        let params = ElementwiseParams {
+            factor: if to_new { 1.0 } else { 0.0 },
+            ..per_row("accumulate_carried", present, len)?
+        };
+        let buffers = [&present.buffer, &upstream.buffer, &grad.buffer];
+        let kernel = &self.kernels.accumulate_carried;
+        self.dispatch_linear(kernel, &params, &[1, 2, 4], &buffers, params.len);
+        Ok(())
+    }
+
     /// `out = kernel(a, factor)`, both of one size.
     fn with_factor(
         &mut self,
@@ -169,6 +206,20 @@ impl Commands<'_> {
         self.dispatch_linear(kernel, &params, &[1, 2, 4], &buffers, params.len);
         Ok(())
     }
+}
+
+/// The parameters of a kernel over `len` values in rows, one value of `per_row` for each.
+fn per_row(name: &str, per_row: &GpuTensor, len: usize) -> Result<ElementwiseParams, GpuError> {
+    let rows = per_row.len();
+    if rows == 0 || !len.is_multiple_of(rows) {
+        return Err(GpuError::Shape(format!(
+            "{name}: {rows} rows cannot split {len} values"
+        )));
+    }
+    Ok(ElementwiseParams {
+        cols: to_u32(len / rows)?,
+        ..elementwise(len)?
+    })
 }
 
 fn elementwise(len: usize) -> Result<ElementwiseParams, GpuError> {

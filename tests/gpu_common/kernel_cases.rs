@@ -53,6 +53,12 @@ pub enum Case {
     Multiply {
         len: usize,
     },
+    /// `present ? new : previous` row by row (`Op::Carry`) on `rows` rows of `cols`: the value
+    /// and both states' gradients.
+    Carry {
+        rows: usize,
+        cols: usize,
+    },
     /// `a · factor` and `a + factor` (`Op::Scale`, `Op::AddScalar`): the value and the input's
     /// gradient.
     Scale {
@@ -146,6 +152,9 @@ pub fn table() -> Vec<Case> {
         cases.push(Case::Scale { len, factor: -1.0 });
         cases.push(Case::Scale { len, factor: 0.37 });
         cases.push(Case::AddScalar { len, factor: 1.5 });
+    }
+    for (rows, cols) in [(1, 1), (7, 5), (300, 257)] {
+        cases.push(Case::Carry { rows, cols });
     }
     // Every axis, from the start, the middle and to the end; a run of one entry.
     for (axis, start, len) in [(0, 1, 2), (1, 0, 1), (1, 2, 3), (2, 3, 4), (2, 0, 7)] {
@@ -294,6 +303,7 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
         }
         Case::Add { len } => binary_case(gpu, rng, Op::Add, len).await,
         Case::Multiply { len } => binary_case(gpu, rng, Op::Mul, len).await,
+        Case::Carry { rows, cols } => carry_case(gpu, rng, rows, cols).await,
         Case::Scale { len, factor } => unary_case(gpu, rng, Op::Scale(factor), len).await,
         Case::AddScalar { len, factor } => unary_case(gpu, rng, Op::AddScalar(factor), len).await,
         Case::Slice {
@@ -408,6 +418,40 @@ async fn binary_case(
     commands.submit();
     let mut worst = compare(&gpu.read(&out).await?, &value);
     for (gpu_grad, (_, expected)) in gpu_grads.iter().zip(&grads) {
+        worst = worst.max(compare(&gpu.read(gpu_grad).await?, expected));
+    }
+    Ok(worst)
+}
+
+/// `present ? new : previous` on `rows` rows of `cols` (about half of them present), and both
+/// states' gradients added into non-zero ones.
+async fn carry_case(
+    gpu: &Gpu<Kernels>,
+    rng: &mut SeededRng,
+    rows: usize,
+    cols: usize,
+) -> Result<f64, GpuError> {
+    let mut present = Tensor::zeros(&[rows, 1]);
+    for flag in present.data_mut() {
+        *flag = rng.below(2) as f32;
+    }
+    let (new, previous) = (
+        random(rng, &[rows, cols], -2.0, 2.0),
+        random(rng, &[rows, cols], -2.0, 2.0),
+    );
+    let upstream = random(rng, &[rows, cols], -1.0, 1.0);
+    let (value, grads) = on_the_engine(Op::Carry, &[&present, &new, &previous], &upstream, rng);
+    let gpu_present = gpu.upload(&present);
+    let (gpu_new, gpu_previous) = (gpu.upload(&new), gpu.upload(&previous));
+    let (out, gpu_upstream) = (gpu.zeros(&[rows, cols]), gpu.upload(&upstream));
+    let gpu_grads = [gpu.upload(&grads[1].0), gpu.upload(&grads[2].0)];
+    let mut commands = gpu.kernels.begin(&gpu.context);
+    commands.carry(&gpu_present, &gpu_new, &gpu_previous, &out)?;
+    commands.accumulate_carried(&gpu_present, &gpu_upstream, &gpu_grads[0], true)?;
+    commands.accumulate_carried(&gpu_present, &gpu_upstream, &gpu_grads[1], false)?;
+    commands.submit();
+    let mut worst = compare(&gpu.read(&out).await?, &value);
+    for (gpu_grad, (_, expected)) in gpu_grads.iter().zip(&grads[1..]) {
         worst = worst.max(compare(&gpu.read(gpu_grad).await?, expected));
     }
     Ok(worst)

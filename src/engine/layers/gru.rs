@@ -7,7 +7,7 @@
 //! (`h~ = tanh(W_x x_t + r·(W_h h_{t-1} + b_h))`), and its `z` keeps the old state
 //! (`h_t = (1 − z)·h~ + z·h_{t-1}`).
 
-use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation, recurrent_kind};
+use super::recurrent::{self, RecurrentWeights, StepLinks, StepNodes, recurrent_kind};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::params::Params;
@@ -34,7 +34,7 @@ fn record_steps(
     tape: &mut Tape,
     params: &Params,
     x: NodeId,
-    cut: Truncation,
+    links: StepLinks,
 ) -> Result<Vec<StepNodes>, EngineError> {
     let [gates, candidate] = recurrent::record_weights(built, tape, params, &[2, 1])?[..] else {
         unreachable!("two groups of weights asked for");
@@ -44,7 +44,7 @@ fn record_steps(
     for t in 0..built.steps {
         let x_t = recurrent::step_input(tape, x, t)?;
         let previous = match steps.last() {
-            Some(step) => Some(cut.carry(tape, step.state, t)?),
+            Some(step) => Some(links.carry(tape, step.state, t)?),
             None => None,
         };
         let sums = recurrent::weighted_sum(tape, &gates, previous, x_t)?;
@@ -74,7 +74,7 @@ fn record_steps(
         };
         steps.push(StepNodes {
             input: x_t,
-            state,
+            state: links.hand_on(tape, t, state, previous)?,
             cell: None,
             gates: named,
         });

@@ -7,7 +7,7 @@
 //! PyTorch's `nn.LSTM` orders its gates i, f, g (= C~), o and keeps two biases that add up to
 //! this one `b`.
 
-use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation, recurrent_kind};
+use super::recurrent::{self, RecurrentWeights, StepLinks, StepNodes, recurrent_kind};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::params::Params;
@@ -36,7 +36,7 @@ fn record_steps(
     tape: &mut Tape,
     params: &Params,
     x: NodeId,
-    cut: Truncation,
+    links: StepLinks,
 ) -> Result<Vec<StepNodes>, EngineError> {
     let [weights] = recurrent::record_weights(built, tape, params, &[4])?[..] else {
         unreachable!("one group of weights asked for");
@@ -47,8 +47,11 @@ fn record_steps(
         let x_t = recurrent::step_input(tape, x, t)?;
         let previous = match steps.last() {
             Some(step) => {
-                let cell = step.cell.map(|cell| cut.carry(tape, cell, t)).transpose()?;
-                Some((cut.carry(tape, step.state, t)?, cell))
+                let cell = step
+                    .cell
+                    .map(|cell| links.carry(tape, cell, t))
+                    .transpose()?;
+                Some((links.carry(tape, step.state, t)?, cell))
             }
             None => None,
         };
@@ -80,10 +83,15 @@ fn record_steps(
             None => written,
         };
         let squashed = tape.activation(cell, Activation::Tanh)?;
+        let state = tape.mul(output, squashed)?;
+        let (previous_state, previous_cell) = match previous {
+            Some((state, cell)) => (Some(state), cell),
+            None => (None, None),
+        };
         steps.push(StepNodes {
             input: x_t,
-            state: tape.mul(output, squashed)?,
-            cell: Some(cell),
+            state: links.hand_on(tape, t, state, previous_state)?,
+            cell: Some(links.hand_on(tape, t, cell, previous_cell)?),
             gates,
         });
     }

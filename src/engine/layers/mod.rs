@@ -99,6 +99,12 @@ pub struct RecordingFor {
     /// Truncated backpropagation through time: a recurrent layer's state is cut from its past
     /// every this many steps, counted back from the last (`None`: never).
     pub truncation: Option<usize>,
+    /// In a padded network (see [`SequentialConfig::padded`]), `[rows, steps, 1]`: 1 where a
+    /// time step is part of its sequence, 0 where it is padding after the sequence's end.
+    /// Recurrent layers carry their state over padding unchanged; other layers ignore it.
+    ///
+    /// [`SequentialConfig::padded`]: crate::engine::SequentialConfig::padded
+    pub present: Option<NodeId>,
 }
 
 /// One kind of layer.

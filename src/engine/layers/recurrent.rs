@@ -72,21 +72,25 @@ pub(super) fn finish(
     Ok(LayerNodes::Recurrent(RecurrentNodes { steps, output }))
 }
 
-/// Where a layer's backpropagation through time stops: the state handed from step `t - 1` to
-/// step `t` is cut from its past (its values kept, no gradient flowing back) wherever `t` is a
-/// whole number of `every` steps before the end, so that the last step's loss reaches back
-/// `every` steps exactly. The trainers cut their training tapes only.
+/// How one step's state reaches the next. Backpropagation through time stops where the
+/// truncation says: the state handed from step `t - 1` to step `t` is cut from its past (its
+/// values kept, no gradient flowing back) wherever `t` is a whole number of `every` steps before
+/// the end, so that the last step's loss reaches back `every` steps exactly (the trainers cut
+/// their training tapes only). And in a padded network, a sequence that has ended hands on its
+/// last real state unchanged over its padding (see [`RecordingFor::present`]).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Truncation {
+pub(super) struct StepLinks {
     steps: usize,
     every: Option<usize>,
+    present: Option<NodeId>,
 }
 
-impl Truncation {
-    pub(super) fn new(built: &RecurrentWeights, recording: RecordingFor) -> Truncation {
-        Truncation {
+impl StepLinks {
+    pub(super) fn new(built: &RecurrentWeights, recording: RecordingFor) -> StepLinks {
+        StepLinks {
             steps: built.steps,
             every: recording.truncation,
+            present: recording.present,
         }
     }
 
@@ -101,6 +105,24 @@ impl Truncation {
         match self.every {
             Some(every) if t > 0 && (self.steps - t).is_multiple_of(every) => tape.detach(state),
             _ => Ok(state),
+        }
+    }
+
+    /// The state step `t` hands on: the `new` one it computed, or in a padded network, for the
+    /// sequences that have already ended, the `previous` one unchanged.
+    pub(super) fn hand_on(
+        &self,
+        tape: &mut Tape,
+        t: usize,
+        new: NodeId,
+        previous: Option<NodeId>,
+    ) -> Result<NodeId, EngineError> {
+        match (self.present, previous) {
+            (Some(present), Some(previous)) => {
+                let present_t = step_input(tape, present, t)?;
+                tape.carry(present_t, new, previous)
+            }
+            _ => Ok(new),
         }
     }
 }
@@ -314,8 +336,9 @@ pub(super) fn from_token(token: &str, key: &str) -> Option<(usize, bool)> {
 
 /// A recurrent kind of layer: its settings (`hidden`, `every_step`) and every [`LayerKind`]
 /// answer but how one step is recorded, which the kind's module writes as
-/// `record_steps(built, tape, params, x, cut: Truncation) -> Result<Vec<StepNodes>,
-/// EngineError>`, handing each step its previous state through `cut.carry`.
+/// `record_steps(built, tape, params, x, links: StepLinks) -> Result<Vec<StepNodes>,
+/// EngineError>`, handing each step its previous state through `links.carry` and its new one through
+/// `links.hand_on`.
 ///
 /// [`LayerKind`]: super::LayerKind
 macro_rules! recurrent_kind {
@@ -380,8 +403,8 @@ macro_rules! recurrent_kind {
                 recording: $crate::engine::layers::RecordingFor,
             ) -> Result<$crate::engine::model_tape::LayerNodes, $crate::engine::error::EngineError>
             {
-                let cut = $crate::engine::layers::recurrent::Truncation::new(built, recording);
-                let steps = record_steps(built, tape, params, x, cut)?;
+                let links = $crate::engine::layers::recurrent::StepLinks::new(built, recording);
+                let steps = record_steps(built, tape, params, x, links)?;
                 $crate::engine::layers::recurrent::finish(tape, steps, built.every_step)
             }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentWeights, StepNodes, Truncation};
+use super::recurrent::{self, RecurrentWeights, StepLinks, StepNodes};
 use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
 use crate::engine::description::Described;
@@ -84,8 +84,8 @@ impl LayerKind for Rnn {
         x: NodeId,
         recording: RecordingFor,
     ) -> Result<LayerNodes, EngineError> {
-        let cut = Truncation::new(&built.cell, recording);
-        let steps = record_steps(built, tape, params, x, cut)?;
+        let links = StepLinks::new(&built.cell, recording);
+        let steps = record_steps(built, tape, params, x, links)?;
         recurrent::finish(tape, steps, built.cell.every_step)
     }
 
@@ -144,7 +144,7 @@ fn record_steps(
     tape: &mut Tape,
     params: &Params,
     x: NodeId,
-    cut: Truncation,
+    links: StepLinks,
 ) -> Result<Vec<StepNodes>, EngineError> {
     let cell = &built.cell;
     let [weights] = recurrent::record_weights(cell, tape, params, &[1])?[..] else {
@@ -154,13 +154,14 @@ fn record_steps(
     for t in 0..cell.steps {
         let x_t = recurrent::step_input(tape, x, t)?;
         let previous = match steps.last() {
-            Some(step) => Some(cut.carry(tape, step.state, t)?),
+            Some(step) => Some(links.carry(tape, step.state, t)?),
             None => None,
         };
         let sum = recurrent::weighted_sum(tape, &weights, previous, x_t)?;
+        let state = tape.activation(sum, built.activation)?;
         steps.push(StepNodes {
             input: x_t,
-            state: tape.activation(sum, built.activation)?,
+            state: links.hand_on(tape, t, state, previous)?,
             cell: None,
             gates: Vec::new(),
         });

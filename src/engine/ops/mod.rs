@@ -3,6 +3,7 @@
 
 mod axis;
 mod batch_norm;
+mod carry;
 mod conv;
 mod dense;
 mod dropout;
@@ -103,6 +104,10 @@ pub enum Op {
     },
     /// `a` then `b` along `axis` (all other axes equal); inputs `[a, b]`.
     Concat { axis: usize },
+    /// Row by row, `present ? new : previous`: a recurrent state carried over the padding after
+    /// a sequence's end; inputs `[present [rows, 1], new [rows, k], previous [rows, k]]`. The
+    /// mask `present` is data: no gradient flows into it.
+    Carry,
 }
 
 /// Buffers an op keeps from its forward pass to its backward pass, reused every step (a node
@@ -211,6 +216,7 @@ impl Op {
             Op::Dropout => "dropout",
             Op::Slice { .. } => "slice",
             Op::Concat { .. } => "concat",
+            Op::Carry => "carry",
         }
     }
 
@@ -219,7 +225,7 @@ impl Op {
         match self {
             Op::Input | Op::Parameter(_) => 0,
             Op::BatchNorm(statistics) => statistics.arity(),
-            Op::Conv2d { .. } | Op::Dense => 3,
+            Op::Conv2d { .. } | Op::Dense | Op::Carry => 3,
             Op::MatMul { .. }
             | Op::AddBias
             | Op::Add
@@ -249,6 +255,7 @@ impl Op {
     pub fn passes_gradient_to(&self, slot: usize) -> bool {
         match self {
             Op::Loss(_) | Op::Dropout => slot == 0,
+            Op::Carry => slot > 0,
             Op::Detach => false,
             Op::BatchNorm(_) => slot < 3,
             Op::Input
@@ -311,6 +318,7 @@ impl Op {
             Op::Dropout => dropout::output_shape(inputs[0], inputs[1]),
             Op::Slice { axis, start, len } => axis::slice_shape(axis, start, len, inputs[0]),
             Op::Concat { axis } => axis::concat_shape(axis, inputs[0], inputs[1]),
+            Op::Carry => carry::output_shape(inputs[0], inputs[1], inputs[2]),
         }
     }
 
@@ -351,6 +359,7 @@ impl Op {
             Op::Dropout => dropout::forward(inputs[0], inputs[1], out),
             Op::Slice { axis, start, len } => axis::slice_forward(axis, start, len, inputs[0], out),
             Op::Concat { axis } => axis::concat_forward(axis, inputs[0], inputs[1], out),
+            Op::Carry => carry::forward(inputs[0], inputs[1], inputs[2], out),
         }
     }
 
@@ -384,7 +393,8 @@ impl Op {
             | Op::BatchNorm(_)
             | Op::Dropout
             | Op::Slice { .. }
-            | Op::Concat { .. } => false,
+            | Op::Concat { .. }
+            | Op::Carry => false,
         }
     }
 
@@ -471,6 +481,11 @@ impl Op {
             }
             Op::Concat { axis } => {
                 axis::concat_backward(axis, slot, inputs[0], inputs[1], upstream, grad)
+            }
+            Op::Carry => {
+                if slot > 0 {
+                    carry::backward(slot, inputs[0], upstream, grad)
+                }
             }
         }
     }

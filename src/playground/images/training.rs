@@ -766,6 +766,7 @@ mod tests {
                 ],
                 seed: 3,
                 initializer: None,
+                padded: false,
             },
             epochs: 2,
             batch_size: 16,

@@ -4,9 +4,11 @@
 //! first bit to the end (a plain RNN forgets over long sequences, an LSTM does not), and the
 //! next value of a noisy sine (regression).
 //!
-//! Inputs are `[count, length, 1]` (one value per time step); targets are one-hot classes
-//! `[count, classes]` read from the last step, `[count, length, classes]` for a class at every
-//! step, or `[count, 1]` values for the sine.
+//! Inputs are `[count, length, 1]` (one value per time step), or for sequences of varying
+//! length `[count, longest, 2]` (each step's value, then 1 on the sequence and 0 on the padding
+//! after its end); targets are one-hot classes `[count, classes]` read from the (last real)
+//! step, `[count, length, classes]` for a class at every step, or `[count, 1]` values for the
+//! sine.
 
 use super::examples::Examples;
 use crate::engine::description::{Described, Description};
@@ -118,11 +120,42 @@ impl SequenceTask {
         self.loss() == Loss::SoftmaxCrossEntropy
     }
 
-    /// `count` sequences of `length` steps drawn from `seed`.
+    /// `count` sequences of `length` steps drawn from `seed`, `[count, length, 1]`.
     pub fn generate(
         self,
         count: usize,
         length: usize,
+        seed: u64,
+    ) -> Result<SequenceSet, EngineError> {
+        self.generate_lengths(count, length, None, seed)
+    }
+
+    /// `count` sequences of `shortest` to `longest` steps (each length as likely), drawn from
+    /// `seed` and padded to `longest`: `[count, longest, 2]`, each step its value then 1, each
+    /// step of padding `[0, 0]` (the input of a padded network, see
+    /// [`SequentialConfig::padded`](crate::engine::SequentialConfig::padded)). A class at every
+    /// step is all zeros on the padding (no class, no loss).
+    pub fn generate_varying(
+        self,
+        count: usize,
+        shortest: usize,
+        longest: usize,
+        seed: u64,
+    ) -> Result<SequenceSet, EngineError> {
+        if !(1..=longest).contains(&shortest) {
+            return Err(EngineError::InvalidConfig(format!(
+                "the shortest sequence must have 1 to {longest} steps (the longest), not {shortest}"
+            )));
+        }
+        self.generate_lengths(count, longest, Some(shortest), seed)
+    }
+
+    /// Fixed-length sequences (`shortest` is `None`), or padded ones of varying length.
+    fn generate_lengths(
+        self,
+        count: usize,
+        length: usize,
+        shortest: Option<usize>,
         seed: u64,
     ) -> Result<SequenceSet, EngineError> {
         if !(1..=MAX_LENGTH).contains(&length) {
@@ -137,44 +170,29 @@ impl SequenceTask {
         }
         let mut rng = SeededRng::new(seed);
         let outputs = self.outputs(length);
-        let mut inputs = Vec::with_capacity(count * length);
+        let features = 1 + usize::from(shortest.is_some());
+        let mut inputs = Vec::with_capacity(count * length * features);
         let per_example = match self.every_step() {
             true => length * outputs,
             false => outputs,
         };
         let mut targets = vec![0.0; count * per_example];
+        let mut values = Vec::with_capacity(length);
         for target in targets.chunks_mut(per_example) {
-            match self {
-                SequenceTask::Sine => {
-                    let frequency = rng.uniform_range(0.2, 0.8);
-                    let phase = rng.uniform_range(0.0, std::f32::consts::TAU);
+            let steps = match shortest {
+                Some(shortest) => shortest + rng.below(length - shortest + 1),
+                None => length,
+            };
+            values.clear();
+            self.draw(&mut rng, (steps, outputs), &mut values, target);
+            match shortest {
+                None => inputs.extend_from_slice(&values),
+                Some(_) => {
                     for t in 0..length {
-                        let clean = (frequency * t as f32 + phase).sin();
-                        inputs.push(clean + rng.normal(0.0, SINE_NOISE));
+                        let present = t < steps;
+                        let value = values.get(t).copied().unwrap_or(0.0);
+                        inputs.extend([value, f32::from(u8::from(present))]);
                     }
-                    target[0] = (frequency * length as f32 + phase).sin();
-                }
-                SequenceTask::RunningCount => {
-                    let mut ones = 0;
-                    for (t, step) in target.chunks_mut(outputs).enumerate() {
-                        let bit = rng.below(2);
-                        inputs.push(bit as f32);
-                        ones += bit;
-                        step[ones] = 1.0;
-                        debug_assert!(ones <= t + 1);
-                    }
-                }
-                SequenceTask::BitCount | SequenceTask::Parity | SequenceTask::FirstBit => {
-                    let start = inputs.len();
-                    inputs.extend((0..length).map(|_| rng.below(2) as f32));
-                    let bits = &inputs[start..];
-                    let ones = bits.iter().filter(|&&bit| bit == 1.0).count();
-                    let class = match self {
-                        SequenceTask::BitCount => ones,
-                        SequenceTask::Parity => ones % 2,
-                        _ => bits[0] as usize,
-                    };
-                    target[class] = 1.0;
                 }
             }
         }
@@ -184,16 +202,88 @@ impl SequenceTask {
         };
         Ok(SequenceSet {
             task: self,
-            inputs: Tensor::from_vec(&[count, length, 1], inputs)?,
+            inputs: Tensor::from_vec(&[count, length, features], inputs)?,
             targets: Tensor::from_vec(&target_shape, targets)?,
         })
+    }
+
+    /// One sequence of `steps` values into `values`, and what it should give into `target`
+    /// (one of `outputs` classes one-hot, at every step for a running count, or the sine's next
+    /// value).
+    fn draw(
+        self,
+        rng: &mut SeededRng,
+        (steps, outputs): (usize, usize),
+        values: &mut Vec<f32>,
+        target: &mut [f32],
+    ) {
+        match self {
+            SequenceTask::Sine => {
+                let frequency = rng.uniform_range(0.2, 0.8);
+                let phase = rng.uniform_range(0.0, std::f32::consts::TAU);
+                for t in 0..steps {
+                    let clean = (frequency * t as f32 + phase).sin();
+                    values.push(clean + rng.normal(0.0, SINE_NOISE));
+                }
+                target[0] = (frequency * steps as f32 + phase).sin();
+            }
+            SequenceTask::RunningCount => {
+                let mut ones = 0;
+                for step in target.chunks_mut(outputs).take(steps) {
+                    let bit = rng.below(2);
+                    values.push(bit as f32);
+                    ones += bit;
+                    step[ones] = 1.0;
+                }
+            }
+            SequenceTask::BitCount | SequenceTask::Parity | SequenceTask::FirstBit => {
+                values.extend((0..steps).map(|_| rng.below(2) as f32));
+                let ones = values.iter().filter(|&&bit| bit == 1.0).count();
+                let class = match self {
+                    SequenceTask::BitCount => ones,
+                    SequenceTask::Parity => ones % 2,
+                    _ => values[0] as usize,
+                };
+                target[class] = 1.0;
+            }
+        }
     }
 }
 
 impl SequenceSet {
-    /// Steps per sequence.
+    /// Steps per sequence, the longest's in a padded set.
     pub fn length(&self) -> usize {
         self.inputs.shape()[1]
+    }
+
+    /// Whether its sequences vary in length: each step is then its value and a flag, 1 on the
+    /// sequence and 0 on its padding.
+    pub fn is_padded(&self) -> bool {
+        self.inputs.shape()[2] == 2
+    }
+
+    /// Steps of sequence `index` before its padding.
+    pub fn sequence_length(&self, index: usize) -> usize {
+        let (length, features) = (self.length(), self.inputs.shape()[2]);
+        if !self.is_padded() {
+            return length;
+        }
+        let steps = &self.inputs.data()[index * length * features..(index + 1) * length * features];
+        steps
+            .chunks_exact(features)
+            .take_while(|step| step[1] != 0.0)
+            .count()
+    }
+
+    /// The values of sequence `index`, its padding left out.
+    pub fn values(&self, index: usize) -> Vec<f32> {
+        let (length, features) = (self.length(), self.inputs.shape()[2]);
+        let steps = &self.inputs.data()[index * length * features..(index + 1) * length * features];
+        steps
+            .chunks_exact(features)
+            .take(self.sequence_length(index))
+            .map(|step| step[0])
+            .collect()
     }
 }
 
@@ -214,16 +304,21 @@ impl Examples for SequenceSet {
     }
 
     fn label(&self, index: usize) -> usize {
-        let (classes, per_example) = (self.classes(), self.targets.cols());
-        let end = (index + 1) * per_example;
-        crate::engine::trainer::argmax(&self.targets.data()[end - classes..end])
+        if let Some(labels) = self.step_labels(index) {
+            return labels.last().copied().unwrap_or(0);
+        }
+        let per_example = self.targets.cols();
+        let target = &self.targets.data()[index * per_example..(index + 1) * per_example];
+        crate::engine::trainer::argmax(target)
     }
 
+    /// The class at each step of the sequence (its padding has none).
     fn step_labels(&self, index: usize) -> Option<Vec<usize>> {
         let (classes, per_example) = (self.classes(), self.targets.cols());
         (self.targets.rank() == 3).then(|| {
             self.targets.data()[index * per_example..(index + 1) * per_example]
                 .chunks_exact(classes)
+                .take(self.sequence_length(index))
                 .map(crate::engine::trainer::argmax)
                 .collect()
         })
@@ -309,6 +404,61 @@ mod tests {
         assert_eq!(sine.targets.shape(), &[10, 1]);
         assert!(sine.targets.data().iter().all(|v| v.abs() <= 1.0));
         assert!(sine.inputs.data().iter().all(|v| v.abs() < 1.5));
+    }
+
+    #[test]
+    fn varying_lengths_are_padded_and_flagged() {
+        let set = SequenceTask::BitCount
+            .generate_varying(200, 2, 6, 4)
+            .unwrap();
+        assert_eq!(set.inputs.shape(), &[200, 6, 2]);
+        assert_eq!(set.targets.shape(), &[200, 7]);
+        assert!(set.is_padded());
+        let mut seen = [false; 7];
+        for n in 0..200 {
+            let length = set.sequence_length(n);
+            assert!((2..=6).contains(&length), "{length}");
+            seen[length] = true;
+            let steps = &set.inputs.data()[n * 12..(n + 1) * 12];
+            for (t, step) in steps.chunks(2).enumerate() {
+                // On the sequence: a bit and the flag 1; on the padding: [0, 0].
+                match t < length {
+                    true => assert!(step[1] == 1.0 && (step[0] == 0.0 || step[0] == 1.0)),
+                    false => assert_eq!(step, [0.0, 0.0]),
+                }
+            }
+            let ones = set.values(n).iter().filter(|&&b| b == 1.0).count();
+            assert_eq!(set.values(n).len(), length);
+            assert_eq!(set.label(n), ones);
+        }
+        assert!(
+            seen[2..].iter().all(|&seen| seen),
+            "every length drawn: {seen:?}"
+        );
+        // A class at every step: the padding has none, and the label is the last real step's.
+        let running = SequenceTask::RunningCount
+            .generate_varying(50, 1, 5, 2)
+            .unwrap();
+        for n in 0..50 {
+            let length = running.sequence_length(n);
+            let labels = running.step_labels(n).unwrap();
+            assert_eq!(labels.len(), length);
+            let ones = running.values(n).iter().filter(|&&b| b == 1.0).count();
+            assert_eq!(running.label(n), ones);
+            let rows = &running.targets.data()[n * 30..(n + 1) * 30];
+            assert!(rows[length * 6..].iter().all(|&v| v == 0.0));
+        }
+        // The shortest equal to the longest: every sequence whole, flagged.
+        let whole = SequenceTask::Parity.generate_varying(10, 4, 4, 1).unwrap();
+        assert!((0..10).all(|n| whole.sequence_length(n) == 4));
+        let error = SequenceTask::Parity
+            .generate_varying(10, 5, 4, 1)
+            .unwrap_err();
+        assert!(error.to_string().contains("shortest"), "{error}");
+        let error = SequenceTask::Parity
+            .generate_varying(10, 0, 4, 1)
+            .unwrap_err();
+        assert!(error.to_string().contains("shortest"), "{error}");
     }
 
     #[test]

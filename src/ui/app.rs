@@ -51,7 +51,7 @@ pub enum Msg {
     Step,
     Reset,
     Regenerate,
-    Configure(PlaygroundConfig),
+    Configure(Box<PlaygroundConfig>),
     Select(Option<Selection>),
     SetParameter(Selection, f32),
     AddPoint {
@@ -210,7 +210,7 @@ impl Component for App {
                 config.data_seed = config.data_seed.wrapping_add(1);
                 self.configure(config);
             }
-            Msg::Configure(config) => self.configure(config),
+            Msg::Configure(config) => self.configure(*config),
             Msg::Select(selection) => self.selection = selection,
             Msg::SetParameter(selection, value) => {
                 self.selection = Some(selection);
@@ -307,7 +307,7 @@ impl Component for App {
             html! {
                 <button class={classes!("nav", (target == page).then_some("current"))}
                     data-testid={format!("nav-{}", target.key())}
-                    onclick={send.reform(move |_| Msg::Configure(config.clone()))}>{target.title()}</button>
+                    onclick={send.reform(move |_| Msg::Configure(Box::new(config.clone())))}>{target.title()}</button>
             }
         }).collect::<Html>();
         // The playground and the stepper place the banner among their controls; elsewhere it

@@ -71,7 +71,7 @@ fn TrainingSettings(props: &TrainingSettingsProps) -> Html {
         send.reform(move |value: String| {
             let mut config = config.clone();
             update(&mut config, &value);
-            Msg::Configure(config)
+            Msg::Configure(Box::new(config))
         })
     };
     let learning_rates = with_current(LEARNING_RATES.to_vec(), config.learning_rate);

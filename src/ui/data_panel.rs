@@ -32,7 +32,7 @@ pub fn DataPanel(props: &DataPanelProps) -> Html {
                 .target_unchecked_into::<HtmlInputElement>()
                 .value_as_number() as f32;
             update(&mut config, value);
-            Msg::Configure(config)
+            Msg::Configure(Box::new(config))
         });
         html! {
             <div class="slider">
@@ -86,7 +86,7 @@ fn seed_input(
         {
             update(&mut config, seed);
         }
-        Msg::Configure(config)
+        Msg::Configure(Box::new(config))
     });
     html! {
         <label class="seed">{label}
@@ -110,7 +110,7 @@ fn dataset_button(kind: DatasetKind, config: &PlaygroundConfig, send: &Callback<
             if kind.is_regression() {
                 config.loss = crate::engine::Loss::MeanSquaredError;
             }
-            Msg::Configure(config)
+            Msg::Configure(Box::new(config))
         })
     };
     html! {

@@ -55,7 +55,9 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
     let leave = {
         let mut config = props.config.clone();
         config.lesson = None;
-        props.send.reform(move |_| Msg::Configure(config.clone()))
+        props
+            .send
+            .reform(move |_| Msg::Configure(Box::new(config.clone())))
     };
     html! {
         <aside class="lesson-panel" data-testid="lesson-panel">

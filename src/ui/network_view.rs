@@ -170,7 +170,7 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                 } else {
                     config.features.push(feature);
                 }
-                Msg::Configure(config)
+                Msg::Configure(Box::new(config))
             })
         };
         let style = format!(
@@ -294,7 +294,7 @@ fn layer_header(config: &PlaygroundConfig, layer: usize, send: &Callback<Msg>) -
             if let Some(activation) = Activation::from_key(&name) {
                 config.activations[layer] = activation;
             }
-            Msg::Configure(config)
+            Msg::Configure(Box::new(config))
         })
     };
     html! {
@@ -402,6 +402,6 @@ fn configure(
     send.reform(move |_| {
         let mut config = config.clone();
         change(&mut config);
-        Msg::Configure(config)
+        Msg::Configure(Box::new(config))
     })
 }

@@ -79,7 +79,7 @@ pub fn OutputPanel(props: &OutputPanelProps) -> Html {
                 &mut config,
                 event.target_unchecked_into::<HtmlInputElement>().checked(),
             );
-            Msg::Configure(config)
+            Msg::Configure(Box::new(config))
         });
         html! {
             <label class="toggle"><input type="checkbox" data-testid={test_id} checked={on} {onchange} />{label}</label>

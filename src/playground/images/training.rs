@@ -71,11 +71,14 @@ pub struct RunSettings {
 pub enum RunData {
     #[default]
     Digits,
-    /// `count` sequences of `length` steps of `task`, drawn from the run's seed.
+    /// `count` sequences of `length` steps of `task`, drawn from the run's seed; with a
+    /// `shortest`, of `shortest` to `length` steps, padded (for a padded network).
     Sequences {
         task: SequenceTask,
         length: usize,
         count: usize,
+        #[serde(default)]
+        shortest: Option<usize>,
     },
 }
 
@@ -239,8 +242,13 @@ impl TrainingRun {
                 task,
                 length,
                 count,
+                shortest,
             } => {
-                let sequences = task.generate(count, length, settings.seed)?;
+                let seed = settings.seed;
+                let sequences = match shortest {
+                    Some(shortest) => task.generate_varying(count, shortest, length, seed)?,
+                    None => task.generate(count, length, seed)?,
+                };
                 TrainingRun::new(sequences, settings)
             }
         }
@@ -622,7 +630,11 @@ impl TrainingRun {
                     loss -= f64::from(row[truth].max(1e-12)).ln() / truths.len() as f64;
                 }
                 steps_scored += truths.len();
-                let (row, truth) = (rows[rows.len() - 1], truths[truths.len() - 1]);
+                // The last answer of the sequence, before any padding.
+                let (Some(&truth), Some(row)) = (truths.last(), rows.get(truths.len().max(1) - 1))
+                else {
+                    continue;
+                };
                 let best = crate::engine::trainer::argmax(row);
                 confusion.add(truth, best);
                 predicted.push(best as u8);
@@ -881,6 +893,7 @@ mod tests {
                 task,
                 length,
                 count: 1000,
+                shortest: None,
             },
             clip_norm: None,
             truncation: None,

@@ -65,7 +65,14 @@ impl LengthProbes {
         let count = (WORK_BUDGET / work_per_sequence).clamp(FEWEST_SEQUENCES, MOST_SEQUENCES);
         let sets = lengths
             .iter()
-            .map(|&probe| task.generate(count, probe, seed.wrapping_add(7_919 * probe as u64)))
+            .map(|&probe| {
+                let seed = seed.wrapping_add(7_919 * probe as u64);
+                // A padded network reads every step flagged, none of them padding here.
+                match model.config().padded {
+                    true => task.generate_varying(count, probe, probe, seed),
+                    false => task.generate(count, probe, seed),
+                }
+            })
             .collect::<Result<_, _>>()?;
         Ok(LengthProbes { sets })
     }

@@ -8,4 +8,4 @@ pub mod settings;
 pub mod unrolled;
 
 pub use settings::SequenceSettings;
-pub use unrolled::{StepValues, Unrolled, parse_bits, parse_numbers, unroll};
+pub use unrolled::{StepValues, Unrolled, parse_bits, parse_numbers, readable_lengths, unroll};

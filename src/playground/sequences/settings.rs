@@ -45,6 +45,10 @@ pub struct SequenceSettings {
     /// Backpropagation through at most this many steps; `None`: all of them.
     #[serde(default)]
     pub truncation: Option<usize>,
+    /// Sequences of this many to `length` steps, padded, and a network that carries its state
+    /// over the padding; `None`: every sequence `length` steps long.
+    #[serde(default)]
+    pub shortest: Option<usize>,
 }
 
 impl Default for SequenceSettings {
@@ -67,6 +71,7 @@ impl Default for SequenceSettings {
             backend: Backend::Cpu,
             clip_norm: None,
             truncation: None,
+            shortest: None,
         }
     }
 }
@@ -94,9 +99,13 @@ impl SequenceSettings {
             self.task.outputs(self.length),
             Activation::Linear,
         ));
+        // Sequences of varying length carry a second feature: whether each step is there.
+        let padded = self.shortest.is_some();
+        let features = 1 + usize::from(padded);
         SequentialConfig {
             seed: self.seed,
-            ..SequentialConfig::new(&[self.length, 1], layers)
+            padded,
+            ..SequentialConfig::new(&[self.length, features], layers)
         }
     }
 
@@ -116,6 +125,7 @@ impl SequenceSettings {
                 task: self.task,
                 length: self.length,
                 count: self.count,
+                shortest: self.shortest,
             },
             clip_norm: self.clip_norm,
             truncation: self.truncation,
@@ -160,6 +170,14 @@ impl SequenceSettings {
         {
             return Err(format!(
                 "truncation: backpropagate through 1 to {} steps (the sequence length), not {steps}",
+                self.length
+            ));
+        }
+        if let Some(shortest) = self.shortest
+            && !(1..=self.length).contains(&shortest)
+        {
+            return Err(format!(
+                "shortest: sequences of 1 to {} steps (the length), not {shortest}",
                 self.length
             ));
         }
@@ -254,6 +272,13 @@ pub fn fields(settings: &SequenceSettings) -> Vec<(&'static str, String)> {
                 .map_or("off".to_string(), |clip| clip.to_string()),
         ),
         (
+            "seqShortest",
+            settings.shortest != default.shortest,
+            settings
+                .shortest
+                .map_or("off".to_string(), |steps| steps.to_string()),
+        ),
+        (
             "seqTruncate",
             settings.truncation != default.truncation,
             settings
@@ -313,6 +338,13 @@ pub fn apply_field(settings: &mut SequenceSettings, key: &str, value: &str) -> O
                     .map(Some),
             },
         ),
+        "seqShortest" => set(
+            &mut settings.shortest,
+            match value {
+                "off" => Some(None),
+                _ => within(value, 1..=MAX_PAGE_LENGTH).map(Some),
+            },
+        ),
         "seqTruncate" => set(
             &mut settings.truncation,
             match value {
@@ -357,9 +389,10 @@ mod tests {
             backend: Backend::Gpu,
             clip_norm: Some(0.5),
             truncation: Some(4),
+            shortest: Some(3),
         };
         let written = fields(&settings);
-        assert_eq!(written.len(), 15, "{written:?}");
+        assert_eq!(written.len(), 16, "{written:?}");
         let mut read = SequenceSettings::default();
         for (key, value) in &written {
             assert_eq!(
@@ -387,6 +420,8 @@ mod tests {
             ("seqClip", "NaN"),
             ("seqTruncate", "0"),
             ("seqTruncate", "65"),
+            ("seqShortest", "0"),
+            ("seqShortest", "x"),
         ] {
             let mut untouched = SequenceSettings::default();
             assert_eq!(
@@ -415,6 +450,12 @@ mod tests {
         };
         let error = too_far.validate().unwrap_err();
         assert!(error.starts_with("truncation:"), "{error}");
+        let too_short = SequenceSettings {
+            shortest: Some(9),
+            ..settings.clone()
+        };
+        let error = too_short.validate().unwrap_err();
+        assert!(error.starts_with("shortest:"), "{error}");
         // "off" switches either back off.
         let mut read = settings;
         assert_eq!(apply_field(&mut read, "seqClip", "off"), Some(true));

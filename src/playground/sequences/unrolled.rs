@@ -2,6 +2,8 @@
 //! cell state too) and gates, and the prediction, read from the engine's own evaluation tape, so
 //! that the page shows the very numbers the network computes.
 
+use std::ops::RangeInclusive;
+
 use crate::engine::{EngineError, Op, OutputTransform, Sequential, Tensor};
 
 /// One time step of one recurrent layer.
@@ -59,18 +61,33 @@ pub fn unroll(
     bits: &[f32],
     transform: OutputTransform,
 ) -> Result<Unrolled, EngineError> {
-    let example = &model.config().input;
+    // A padded network reads a sequence of any length up to its own, each value flagged as
+    // there, with its own weights.
+    let padded;
+    let (model, input) = match model.config().padded {
+        true => {
+            padded = model.with_input(&[bits.len(), 2])?;
+            let flagged = bits.iter().flat_map(|&bit| [bit, 1.0]).collect();
+            (&padded, Tensor::from_vec(&[1, bits.len(), 2], flagged)?)
+        }
+        false => {
+            let mut shape = vec![1];
+            shape.extend(&model.config().input);
+            (model, Tensor::from_vec(&shape, bits.to_vec())?)
+        }
+    };
     let mut recorded = model.record(1, transform, None)?;
-    let mut shape = vec![1];
-    shape.extend(example);
-    let input = Tensor::from_vec(&shape, bits.to_vec())?;
     recorded.tape.set_input(recorded.input, &input)?;
     recorded.tape.forward(model.params())?;
     let tape = &recorded.tape;
     let values = |id| tape.value(id).data().to_vec();
-    // The input of an activation node: the weighted sum it squashed.
+    // The input of an activation node: the weighted sum it squashed (through the carry of a
+    // padded network, which hands on the new state at every step of a typed sequence).
     let sum_into = |id: crate::engine::NodeId| {
-        let node = tape.node(id);
+        let mut node = tape.node(id);
+        if matches!(node.op(), Op::Carry) {
+            node = tape.node(node.inputs()[1]);
+        }
         matches!(node.op(), Op::Activation(_)).then(|| values(node.inputs()[0]))
     };
     let layers = recorded
@@ -104,9 +121,9 @@ pub fn unroll(
     })
 }
 
-/// The bits of a typed sequence ("0 1 0 0 1", "01001" or "0,1,0,0,1"): exactly `length` of
-/// them, or why not.
-pub fn parse_bits(text: &str, length: usize) -> Result<Vec<f32>, String> {
+/// The bits of a typed sequence ("0 1 0 0 1", "01001" or "0,1,0,0,1"): as many as `lengths`
+/// allows, or why not.
+pub fn parse_bits(text: &str, lengths: RangeInclusive<usize>) -> Result<Vec<f32>, String> {
     let bits: Vec<f32> = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ',')
@@ -116,18 +133,12 @@ pub fn parse_bits(text: &str, length: usize) -> Result<Vec<f32>, String> {
             other => Err(format!("`{other}` is not a bit: type 0s and 1s")),
         })
         .collect::<Result<_, _>>()?;
-    if bits.len() != length {
-        return Err(format!(
-            "{} bits typed: this network reads sequences of {length}",
-            bits.len()
-        ));
-    }
-    Ok(bits)
+    check_count(bits, lengths, "bits")
 }
 
-/// The values of a typed sequence of numbers ("0.1 0.5 -0.2", commas allowed): exactly
-/// `length` finite ones, or why not.
-pub fn parse_numbers(text: &str, length: usize) -> Result<Vec<f32>, String> {
+/// The values of a typed sequence of numbers ("0.1 0.5 -0.2", commas allowed): as many finite
+/// ones as `lengths` allows, or why not.
+pub fn parse_numbers(text: &str, lengths: RangeInclusive<usize>) -> Result<Vec<f32>, String> {
     let values: Vec<f32> = text
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|word| !word.is_empty())
@@ -136,19 +147,70 @@ pub fn parse_numbers(text: &str, length: usize) -> Result<Vec<f32>, String> {
             _ => Err(format!("`{word}` is not a number")),
         })
         .collect::<Result<_, _>>()?;
-    if values.len() != length {
-        return Err(format!(
-            "{} numbers typed: this network reads sequences of {length}",
-            values.len()
-        ));
+    check_count(values, lengths, "numbers")
+}
+
+/// The sequence lengths `model` reads: exactly its length, or up to it when it is padded.
+pub fn readable_lengths(model: &Sequential) -> RangeInclusive<usize> {
+    let length = model.config().input[0];
+    match model.config().padded {
+        true => 1..=length,
+        false => length..=length,
     }
-    Ok(values)
+}
+
+fn check_count(
+    values: Vec<f32>,
+    lengths: RangeInclusive<usize>,
+    what: &str,
+) -> Result<Vec<f32>, String> {
+    if lengths.contains(&values.len()) {
+        return Ok(values);
+    }
+    let reads = match lengths.start() == lengths.end() {
+        true => format!("{}", lengths.end()),
+        false => format!("{} to {}", lengths.start(), lengths.end()),
+    };
+    Err(format!(
+        "{} {what} typed: this network reads sequences of {reads}",
+        values.len()
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::playground::sequences::SequenceSettings;
+
+    /// A network trained on sequences of varying length reads a typed one of any length up to
+    /// its own, giving what the same weights give on that length unpadded (an RNN's sums too).
+    #[test]
+    fn a_padded_network_unrolls_a_shorter_sequence() {
+        for cell in ["rnn", "gru"] {
+            let settings = SequenceSettings {
+                shortest: Some(2),
+                cell: cell.to_string(),
+                ..SequenceSettings::default()
+            };
+            let model = settings.model().init().unwrap();
+            assert_eq!(readable_lengths(&model), 1..=8);
+            let bits = parse_bits("1 0 1", readable_lengths(&model)).unwrap();
+            let unrolled = unroll(&model, &bits, OutputTransform::Softmax).unwrap();
+            let alone = crate::engine::SequentialConfig {
+                input: vec![3, 1],
+                padded: false,
+                ..model.config().clone()
+            };
+            let mut alone_model = alone.init().unwrap();
+            *alone_model.params_mut() = model.params().clone();
+            let expected = unroll(&alone_model, &bits, OutputTransform::Softmax).unwrap();
+            assert_eq!(unrolled.layers, expected.layers, "{cell}");
+            assert_eq!(unrolled.probabilities, expected.probabilities);
+            assert_eq!(unrolled.layers[0][2].input, vec![1.0]);
+            let error = parse_bits("1 0 1 1 1 1 1 1 1", readable_lengths(&model)).unwrap_err();
+            assert!(error.contains("9 bits typed: this network reads sequences of 1 to 8"));
+        }
+    }
 
     #[test]
     fn an_unrolled_lstm_shows_every_step_and_its_gates() {
@@ -157,7 +219,7 @@ mod tests {
             ..SequenceSettings::default()
         };
         let model = settings.model().init().unwrap();
-        let bits = parse_bits("0 1 0 0 1 1 0 1", 8).unwrap();
+        let bits = parse_bits("0 1 0 0 1 1 0 1", 8..=8).unwrap();
         let unrolled = unroll(&model, &bits, OutputTransform::Softmax).unwrap();
         assert_eq!(unrolled.layers.len(), 2);
         for layer in &unrolled.layers {
@@ -191,15 +253,18 @@ mod tests {
 
     #[test]
     fn typed_bits_are_read_or_refused_in_words() {
-        assert_eq!(parse_bits("01,1 0", 4).unwrap(), vec![0.0, 1.0, 1.0, 0.0]);
-        assert!(parse_bits("0 1 2", 3).unwrap_err().contains("`2`"));
-        assert!(parse_bits("0 1", 3).unwrap_err().contains("2 bits"));
         assert_eq!(
-            parse_numbers("0.5, -1 2e-1", 3).unwrap(),
+            parse_bits("01,1 0", 4..=4).unwrap(),
+            vec![0.0, 1.0, 1.0, 0.0]
+        );
+        assert!(parse_bits("0 1 2", 3..=3).unwrap_err().contains("`2`"));
+        assert!(parse_bits("0 1", 3..=3).unwrap_err().contains("2 bits"));
+        assert_eq!(
+            parse_numbers("0.5, -1 2e-1", 3..=3).unwrap(),
             vec![0.5, -1.0, 0.2]
         );
-        assert!(parse_numbers("0.5 x", 2).unwrap_err().contains("`x`"));
-        assert!(parse_numbers("1 inf", 2).unwrap_err().contains("`inf`"));
-        assert!(parse_numbers("1", 2).unwrap_err().contains("1 numbers"));
+        assert!(parse_numbers("0.5 x", 2..=2).unwrap_err().contains("`x`"));
+        assert!(parse_numbers("1 inf", 2..=2).unwrap_err().contains("`inf`"));
+        assert!(parse_numbers("1", 2..=2).unwrap_err().contains("1 numbers"));
     }
 }

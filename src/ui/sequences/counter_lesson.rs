@@ -137,7 +137,7 @@ pub fn CounterLesson() -> Html {
         })
     };
 
-    let steps = parse_bits(&bits, COUNTER_LENGTH).and_then(|parsed| {
+    let steps = parse_bits(&bits, COUNTER_LENGTH..=COUNTER_LENGTH).and_then(|parsed| {
         let states = weights.states(&parsed).map_err(|e| e.to_string())?;
         Ok((parsed, states))
     });

@@ -19,6 +19,9 @@ pub struct LengthChartProps {
     pub measured: Vec<LengthAccuracy>,
     /// The training length (the axis runs from it to the longest test length before any test).
     pub length: usize,
+    /// The shortest training sequence, where lengths varied.
+    #[prop_or_default]
+    pub shortest: Option<usize>,
 }
 
 #[component]
@@ -35,7 +38,7 @@ pub fn LengthChart(props: &LengthChartProps) -> Html {
             },
         );
     }
-    let summary = summary(&props.measured);
+    let summary = summary(&props.measured, props.shortest);
     let percent = |share: f32| format!("{:.0}%", 100.0 * share);
     html! {
         <div class="length-chart">
@@ -57,14 +60,18 @@ pub fn LengthChart(props: &LengthChartProps) -> Html {
     }
 }
 
-/// "Trained on 8 steps: 100% right at 8, 62% at 32 (where 3% have an answer it can give)."
-fn summary(measured: &[LengthAccuracy]) -> String {
+/// "Trained on 8 steps: 100% right at 8, 62% at 32 (where 3% have an answer it can give)";
+/// "Trained on 2 to 8 steps: ..." where lengths varied.
+fn summary(measured: &[LengthAccuracy], shortest: Option<usize>) -> String {
     let (Some(first), Some(last)) = (measured.first(), measured.last()) else {
         return "Train to see how the network does on longer sequences.".to_string();
     };
+    let trained = match shortest {
+        Some(shortest) if shortest < first.length => format!("{shortest} to {}", first.length),
+        _ => first.length.to_string(),
+    };
     let mut text = format!(
-        "Trained on {} steps: {:.0}% right at {}, {:.0}% at {}",
-        first.length,
+        "Trained on {trained} steps: {:.0}% right at {}, {:.0}% at {}",
         100.0 * first.accuracy,
         first.length,
         100.0 * last.accuracy,

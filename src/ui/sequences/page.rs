@@ -14,7 +14,9 @@ use crate::engine::Sequential;
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::sequences::generalisation::LengthAccuracy;
-use crate::playground::sequences::{SequenceSettings, Unrolled, parse_bits, parse_numbers, unroll};
+use crate::playground::sequences::{
+    SequenceSettings, Unrolled, parse_bits, parse_numbers, readable_lengths, unroll,
+};
 use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
@@ -236,14 +238,17 @@ impl Component for SequencesPage {
                         if self.settings.task.is_classification() {
                         <section class="card" aria-labelledby="lengths-title">
                             <h3 id="lengths-title">{"Longer sequences"}</h3>
-                            <LengthChart measured={self.lengths.clone()} length={self.settings.length} />
+                            <LengthChart measured={self.lengths.clone()} length={self.settings.length} shortest={self.settings.shortest} />
                             <p class="hint">{"The trained network, same weights, on test sequences up to four times as long as it trained on. Blue: share answered right. Grey dashed: share that has an answer among its classes at all (a counter trained on 8 steps has no class for 9 ones)."}</p>
                         </section>
                         }
                         <Race settings={self.settings.clone()} />
                         <section class="card unrolled-card" aria-labelledby="unrolled-title">
                             <h3 id="unrolled-title">{"Unrolled in time"}</h3>
-                            <label class="row">{"a sequence"}
+                            <label class="row">{match self.settings.shortest {
+                                Some(_) => format!("a sequence (1 to {} steps)", self.settings.length),
+                                None => "a sequence".to_string(),
+                            }}
                                 <input type="text" value={self.bits.clone()} oninput={on_bits} data-testid="seq-bits"
                                     spellcheck="false" autocomplete="off" inputmode="numeric" />
                             </label>
@@ -302,10 +307,10 @@ impl SequencesPage {
     }
 
     fn refresh_unrolled(&mut self) {
-        let length = self.model.config().input[0];
+        let lengths = readable_lengths(&self.model);
         let (values, transform) = match self.settings.task {
-            SequenceTask::Sine => (parse_numbers(&self.bits, length), OutputTransform::None),
-            _ => (parse_bits(&self.bits, length), OutputTransform::Softmax),
+            SequenceTask::Sine => (parse_numbers(&self.bits, lengths), OutputTransform::None),
+            _ => (parse_bits(&self.bits, lengths), OutputTransform::Softmax),
         };
         self.unrolled = values
             .and_then(|values| unroll(&self.model, &values, transform).map_err(|e| e.to_string()));

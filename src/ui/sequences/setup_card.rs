@@ -1,4 +1,5 @@
-//! The task and the network of the Sequences page: which task, how long the sequences, which
+//! The task and the network of the Sequences page: which task, how long the sequences (all
+//! alike, or varying from a shortest length), which
 //! cell, how many values of state and how many layers, how many sequences; and how
 //! backpropagation goes through time (gradient clipping, truncation).
 
@@ -84,6 +85,7 @@ pub fn SetupCard(props: &SetupCardProps) -> Html {
             </label>
         }
     };
+    let shortest = settings.shortest.map(|steps| steps.to_string());
     let clip = settings.clip_norm.map(|clip| clip.to_string());
     let truncation = settings.truncation.map(|steps| steps.to_string());
     let parameters = settings.model().parameter_count().unwrap_or(0);
@@ -98,7 +100,20 @@ pub fn SetupCard(props: &SetupCardProps) -> Html {
                 </select>
             </label>
             <p class="hint">{settings.task.describe().formula}</p>
-            {number("sequence length", "seq-length", settings.length, (2, MAX_PAGE_LENGTH), |s, v| s.length = v)}
+            {number("sequence length", "seq-length", settings.length, (2, MAX_PAGE_LENGTH), |s, v| {
+                s.length = v;
+                s.shortest = s.shortest.map(|shortest| shortest.min(v));
+            })}
+            {optional("shortest (lengths vary)", "seq-shortest", shortest, ("1", "1"), |s, text| {
+                s.shortest = text.parse::<usize>().ok().filter(|steps| (1..=s.length).contains(steps));
+            })}
+            <p class="hint" data-testid="seq-lengths-hint">{match settings.shortest {
+                None => "Every sequence has the full length (type a shortest length to vary them).".to_string(),
+                Some(shortest) => format!(
+                    "Sequences of {shortest} to {} steps: the shorter ones are padded at the end, each step flagged as there or padding, and every cell carries its state over the padding unchanged.",
+                    settings.length
+                ),
+            }}</p>
             <label class="row">{"cell"}
                 <select onchange={on_cell} disabled={locked} data-testid="seq-cell">
                     { for LayerConfig::keys(true).into_iter().map(|key| html! {

@@ -249,7 +249,13 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
             // A non-zero starting gradient: the backward pass accumulates.
             let mut expected = random(rng, &[1031], -1.0, 1.0);
             let grad_x = gpu.upload(&expected);
-            activation.backward_slice(x.data(), y.data(), grad_y.data(), expected.data_mut());
+            activation.backward_slice(
+                x.data(),
+                y.data(),
+                grad_y.data(),
+                expected.data_mut(),
+                false,
+            );
             let (x, y, grad_y) = (gpu.upload(&x), gpu.upload(&y), gpu.upload(&grad_y));
             let mut commands = gpu.kernels.begin(&gpu.context);
             commands.activation_backward(activation, &x, &y, &grad_y, &grad_x)?;

@@ -196,10 +196,12 @@ pub fn concat_backward(
     b: &Tensor,
     upstream: &Tensor,
     grad: &mut Tensor,
+    overwrite: bool,
 ) {
+    // Each input's gradient is a whole part of the upstream one: copied, or added.
     concat_copy(axis, slot, a.shape(), b.shape())
         .reversed()
-        .run(upstream.data(), grad.data_mut(), true);
+        .run(upstream.data(), grad.data_mut(), !overwrite);
 }
 
 /// `[n, len·k]` read as `[n, len, k]`, or why `input` cannot be.
@@ -270,7 +272,7 @@ mod tests {
         concat_forward(1, &a, &b, &mut out);
         assert_eq!(out.data(), &[0., 10., 11., 1., 12., 13.]);
         let mut grad_b = Tensor::full(&[2, 2], 1.0);
-        concat_backward(1, 1, &a, &b, &out, &mut grad_b);
+        concat_backward(1, 1, &a, &b, &out, &mut grad_b, false);
         assert_eq!(grad_b.data(), &[11., 12., 13., 14.]);
     }
 

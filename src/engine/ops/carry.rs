@@ -48,19 +48,25 @@ pub fn forward(present: &Tensor, new: &Tensor, previous: &Tensor, out: &mut Tens
 }
 
 /// Adds `upstream`'s rows to the gradient of `new` (slot 1) where the row was present, to that
-/// of `previous` (slot 2) where it was not.
-pub fn backward(slot: usize, present: &Tensor, upstream: &Tensor, grad: &mut Tensor) {
+/// of `previous` (slot 2) where it was not; with `overwrite`, writes them there and zeros in
+/// the other rows.
+pub fn backward(
+    slot: usize,
+    present: &Tensor,
+    upstream: &Tensor,
+    grad: &mut Tensor,
+    overwrite: bool,
+) {
     let width = upstream.cols();
     let wanted = slot == 1;
     let rows = grad.data_mut().chunks_exact_mut(width);
-    for ((row, upstream), &present) in rows
-        .zip(upstream.data().chunks_exact(width))
-        .zip(present.data())
-    {
-        if (present != 0.0) == wanted {
-            for (g, u) in row.iter_mut().zip(upstream) {
-                *g += u;
-            }
+    let upstream = upstream.data().chunks_exact(width);
+    for ((row, upstream), &present) in rows.zip(upstream).zip(present.data()) {
+        match ((present != 0.0) == wanted, overwrite) {
+            (true, true) => row.copy_from_slice(upstream),
+            (true, false) => row.iter_mut().zip(upstream).for_each(|(g, u)| *g += u),
+            (false, true) => row.fill(0.0),
+            (false, false) => {}
         }
     }
 }

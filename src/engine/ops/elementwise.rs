@@ -66,6 +66,18 @@ pub fn accumulate(upstream: &[f32], scale: f32, grad: &mut [f32]) {
         .for_each(|(g, &u)| *g += scale * u);
 }
 
+/// `grad += scale · upstream`, or with `overwrite` `grad = scale · upstream`.
+pub fn pass_on(upstream: &[f32], scale: f32, grad: &mut [f32], overwrite: bool) {
+    match (overwrite, scale == 1.0) {
+        (true, true) => grad.copy_from_slice(upstream),
+        (true, false) => grad
+            .iter_mut()
+            .zip(upstream)
+            .for_each(|(g, &u)| *g = scale * u),
+        (false, _) => accumulate(upstream, scale, grad),
+    }
+}
+
 pub fn add_bias_forward(x: &Tensor, bias: &Tensor, out: &mut Tensor) {
     let cols = bias.len();
     if cols == 0 {
@@ -140,13 +152,23 @@ pub fn mul_forward(a: &Tensor, b: &Tensor, out: &mut Tensor) {
 }
 
 /// d(a*b)/da = b and d(a*b)/db = a.
-pub fn mul_backward(slot: usize, a: &Tensor, b: &Tensor, upstream: &Tensor, grad: &mut Tensor) {
+/// `grad (+)= upstream · other`: added, or written with `overwrite`.
+pub fn mul_backward(
+    slot: usize,
+    (a, b): (&Tensor, &Tensor),
+    upstream: &Tensor,
+    grad: &mut Tensor,
+    overwrite: bool,
+) {
     let other = if slot == 0 { b } else { a };
-    let pairs = upstream.data().iter().zip(other.data());
-    grad.data_mut()
+    let each = grad
+        .data_mut()
         .iter_mut()
-        .zip(pairs)
-        .for_each(|(g, (u, o))| *g += u * o);
+        .zip(upstream.data().iter().zip(other.data()));
+    match overwrite {
+        true => each.for_each(|(g, (u, o))| *g = u * o),
+        false => each.for_each(|(g, (u, o))| *g += u * o),
+    }
 }
 
 pub fn square_forward(x: &Tensor, out: &mut Tensor) {

@@ -364,37 +364,40 @@ impl Op {
     }
 
     /// Whether [`Op::backward`] can write the gradient of the input in `slot` without reading
-    /// it (`overwrite`): the matrix products, whose GEMM then skips reading the output.
+    /// it (`overwrite`), so that the tape neither zeroes it first nor reads it back: the matrix
+    /// products (whose GEMM then skips reading the output), and the ops whose gradient covers
+    /// the whole input element by element (activations, sums, products, views, a
+    /// concatenation's parts, a carry's rows).
     pub fn can_overwrite_gradient(&self, slot: usize) -> bool {
         match self {
-            Op::MatMul { .. } => true,
+            Op::MatMul { .. }
+            | Op::Activation(_)
+            | Op::Add
+            | Op::Mul
+            | Op::AddScalar(_)
+            | Op::Scale(_)
+            | Op::Flatten
+            | Op::Unflatten { .. }
+            | Op::StepsAsRows
+            | Op::RowsAsSteps { .. }
+            | Op::Concat { .. } => true,
             Op::Dense => slot < 2,
+            Op::Carry => slot > 0,
             Op::Input
             | Op::Parameter(_)
             | Op::AddBias
-            | Op::Activation(_)
             | Op::Softmax
-            | Op::Add
-            | Op::Mul
             | Op::Square
-            | Op::AddScalar(_)
-            | Op::Scale(_)
             | Op::Sum
             | Op::Mean
             | Op::Loss(_)
             | Op::Conv2d { .. }
             | Op::MaxPool2d { .. }
             | Op::AvgPool2d { .. }
-            | Op::Flatten
-            | Op::Unflatten { .. }
-            | Op::StepsAsRows
-            | Op::RowsAsSteps { .. }
             | Op::Detach
             | Op::BatchNorm(_)
             | Op::Dropout
-            | Op::Slice { .. }
-            | Op::Concat { .. }
-            | Op::Carry => false,
+            | Op::Slice { .. } => false,
         }
     }
 
@@ -436,13 +439,16 @@ impl Op {
                 output.data(),
                 upstream.data(),
                 grad.data_mut(),
+                overwrite,
             ),
             Op::Softmax => elementwise::softmax_backward(output, upstream, grad),
             Op::Add | Op::AddScalar(_) => {
-                elementwise::accumulate(upstream.data(), 1.0, grad.data_mut())
+                elementwise::pass_on(upstream.data(), 1.0, grad.data_mut(), overwrite)
             }
-            Op::Scale(c) => elementwise::accumulate(upstream.data(), c, grad.data_mut()),
-            Op::Mul => elementwise::mul_backward(slot, inputs[0], inputs[1], upstream, grad),
+            Op::Scale(c) => elementwise::pass_on(upstream.data(), c, grad.data_mut(), overwrite),
+            Op::Mul => {
+                elementwise::mul_backward(slot, (inputs[0], inputs[1]), upstream, grad, overwrite)
+            }
             Op::Square => elementwise::square_backward(inputs[0], upstream, grad),
             Op::Sum => reduce::sum_backward(upstream, 1.0, grad),
             Op::Mean => reduce::sum_backward(upstream, 1.0 / inputs[0].len().max(1) as f32, grad),
@@ -459,7 +465,7 @@ impl Op {
                 pool::average_backward(size, stride, inputs[0], upstream, grad)
             }
             Op::Flatten | Op::Unflatten { .. } | Op::StepsAsRows | Op::RowsAsSteps { .. } => {
-                elementwise::accumulate(upstream.data(), 1.0, grad.data_mut())
+                elementwise::pass_on(upstream.data(), 1.0, grad.data_mut(), overwrite)
             }
             Op::BatchNorm(statistics) => batch_norm::backward(
                 slot,
@@ -480,11 +486,11 @@ impl Op {
                 axis::slice_backward(axis, start, len, inputs[0], upstream, grad)
             }
             Op::Concat { axis } => {
-                axis::concat_backward(axis, slot, inputs[0], inputs[1], upstream, grad)
+                axis::concat_backward(axis, slot, inputs[0], inputs[1], upstream, grad, overwrite)
             }
             Op::Carry => {
                 if slot > 0 {
-                    carry::backward(slot, inputs[0], upstream, grad)
+                    carry::backward(slot, inputs[0], upstream, grad, overwrite)
                 }
             }
         }

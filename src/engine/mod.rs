@@ -22,6 +22,7 @@ pub mod init;
 pub mod layers;
 pub mod loss;
 pub mod model;
+pub mod model_file;
 pub mod model_tape;
 pub mod ops;
 pub mod optimizer;
@@ -54,6 +55,7 @@ pub use layers::{
 };
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};
+pub use model_file::{OpenedModel, read_model, write_model};
 pub use model_tape::{Mode, ModelTape};
 pub use ops::{NormStatistics, Op, Scratch, output_side};
 pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind, OptimizerStep};

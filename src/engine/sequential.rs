@@ -18,7 +18,7 @@ use super::init::Initializer;
 use super::layers::{Conv2d, Initialising, Layer, LayerConfig, Pooling, RecordingFor};
 use super::loss::{Loss, OutputTransform};
 use super::model_tape::{Mode, ModelTape};
-use super::params::Params;
+use super::params::{ParamId, Params};
 use super::rng::SeededRng;
 use super::tape::Tape;
 use super::tensor::Tensor;
@@ -259,10 +259,13 @@ impl SequentialConfig {
             chosen: self.initializer,
         };
         let mut layers = Vec::with_capacity(self.layers.len());
+        let mut layer_params = Vec::with_capacity(self.layers.len());
         let input = self.layer_input()?;
         let mut in_shape: &[usize] = &input;
         for (config, summary) in self.layers.iter().zip(&summaries) {
+            let first = init.params.len();
             layers.push(config.init(in_shape, &mut init)?);
+            layer_params.push(first..init.params.len());
             in_shape = &summary.output_shape;
         }
         let outputs = summaries
@@ -275,6 +278,7 @@ impl SequentialConfig {
             summaries,
             params,
             layers,
+            layer_params,
             outputs,
             output_transform: OutputTransform::None,
         })
@@ -308,6 +312,8 @@ pub struct Sequential {
     summaries: Vec<LayerSummary>,
     params: Params,
     layers: Vec<Layer>,
+    /// The ids of each layer's parameters, in the order the layer created them.
+    layer_params: Vec<std::ops::Range<usize>>,
     outputs: usize,
     output_transform: OutputTransform,
 }
@@ -388,6 +394,14 @@ impl Sequential {
     /// The built layers, first to last.
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// The parameters of layer `index`, in the order the layer created them (a dense layer's
+    /// weights then bias; batch normalisation's γ, β, running mean and variance).
+    pub fn layer_params(&self, index: usize) -> Vec<ParamId> {
+        self.layer_params
+            .get(index)
+            .map_or_else(Vec::new, |ids| ids.clone().map(ParamId).collect())
     }
 
     /// Records the forward pass for evaluation and prediction ([`Mode::Evaluation`]); see

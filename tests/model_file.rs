@@ -1,0 +1,272 @@
+//! Model files (`engine::model_file`): every layer kind's weights go to a `.safetensors` file
+//! under PyTorch's names and come back bit for bit; a file PyTorch wrote
+//! (`tests/data/model_file_reference.py`, with torch.nn's own modules) opens and computes what
+//! PyTorch computed; and broken files are refused with the reason.
+
+use neural_playground::engine::{
+    Activation, Conv2d, Dropout, Gru, LayerConfig, Lstm, MaxPool2d, Rnn, SeededRng, Sequential,
+    SequentialConfig, Setting, SettingValue, read_model, write_model,
+};
+
+fn every_step(cell: LayerConfig) -> LayerConfig {
+    cell.with_setting(Setting {
+        key: "every_step",
+        value: SettingValue::Switch(true),
+    })
+    .unwrap()
+}
+
+/// An image network with every kind that is not recurrent, and a sequence network with every
+/// recurrent kind (padded, so that the flag feature is there too).
+fn networks() -> Vec<SequentialConfig> {
+    let image = SequentialConfig::new(
+        &[2, 8, 8],
+        vec![
+            LayerConfig::Conv2d(Conv2d {
+                out_channels: 3,
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+                activation: Activation::Relu,
+            }),
+            LayerConfig::BATCH_NORM,
+            LayerConfig::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            LayerConfig::pool(neural_playground::engine::Pooling::Average, 2),
+            LayerConfig::FLATTEN,
+            LayerConfig::Dropout(Dropout { rate: 0.25 }),
+            LayerConfig::dense(5, Activation::Tanh),
+            LayerConfig::BATCH_NORM,
+            LayerConfig::dense(3, Activation::Linear),
+        ],
+    );
+    let sequences = SequentialConfig {
+        padded: true,
+        ..SequentialConfig::new(
+            &[6, 3],
+            vec![
+                every_step(LayerConfig::Rnn(Rnn::new(4))),
+                every_step(LayerConfig::Lstm(Lstm {
+                    hidden: 3,
+                    every_step: false,
+                })),
+                LayerConfig::Gru(Gru {
+                    hidden: 5,
+                    every_step: false,
+                }),
+                LayerConfig::dense(2, Activation::Linear),
+            ],
+        )
+    };
+    vec![image, sequences]
+}
+
+/// Every parameter moved to a random value (a few to -0.0, which must stay -0.0).
+fn randomised(config: &SequentialConfig, seed: u64) -> Sequential {
+    let mut network = config.init().unwrap();
+    let mut rng = SeededRng::new(seed);
+    for id in network.params().ids().collect::<Vec<_>>() {
+        for value in network.params_mut().value_mut(id).data_mut() {
+            *value = match rng.below(10) {
+                0 => -0.0,
+                _ => rng.uniform_range(-2.0, 2.0),
+            };
+        }
+    }
+    network
+}
+
+fn bits(network: &Sequential) -> Vec<Vec<u32>> {
+    network
+        .params()
+        .ids()
+        .map(|id| {
+            let values = network.params().value(id).data();
+            values.iter().map(|v| v.to_bits()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_layer_kind_goes_to_a_file_and_back_bit_for_bit() {
+    for (index, config) in networks().iter().enumerate() {
+        let network = randomised(config, 3 + index as u64);
+        let settings = r#"{"epochs":3}"#;
+        let file = write_model(&network, Some(settings)).unwrap();
+        let opened = read_model(&file).unwrap();
+        assert_eq!(opened.network.config(), network.config());
+        assert_eq!(bits(&opened.network), bits(&network), "network {index}");
+        assert_eq!(opened.settings.as_deref(), Some(settings));
+        // And again, from what was read.
+        let again = read_model(&write_model(&opened.network, None).unwrap()).unwrap();
+        assert_eq!(bits(&again.network), bits(&network));
+        assert_eq!(again.settings, None);
+    }
+}
+
+#[test]
+fn tensors_have_pytorchs_names_and_layouts() {
+    let config = SequentialConfig::new(
+        &[4, 2],
+        vec![
+            LayerConfig::Lstm(Lstm {
+                hidden: 3,
+                every_step: false,
+            }),
+            LayerConfig::dense(2, Activation::Linear),
+        ],
+    );
+    let network = randomised(&config, 1);
+    let file = write_model(&network, None).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&file).unwrap();
+    let mut names: Vec<(String, Vec<usize>)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.shape().to_vec()))
+        .collect();
+    names.sort();
+    let expected: Vec<(String, Vec<usize>)> = [
+        ("0.bias_hh_l0", vec![12]),
+        ("0.bias_ih_l0", vec![12]),
+        ("0.weight_hh_l0", vec![12, 3]),
+        ("0.weight_ih_l0", vec![12, 2]),
+        ("1.bias", vec![2]),
+        ("1.weight", vec![2, 3]),
+    ]
+    .into_iter()
+    .map(|(name, shape)| (name.to_string(), shape))
+    .collect();
+    assert_eq!(names, expected);
+}
+
+/// `file`'s tensors (less `drop`, plus `extra`) under new metadata.
+fn rewritten(
+    file: &[u8],
+    metadata: &[(&str, String)],
+    drop: &str,
+    extra: Option<(&str, Vec<f32>)>,
+) -> Vec<u8> {
+    use safetensors::tensor::{Dtype, TensorView};
+    let tensors = safetensors::SafeTensors::deserialize(file).unwrap();
+    let extra_bytes: Vec<u8> = extra
+        .as_ref()
+        .map(|(_, values)| values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        .unwrap_or_default();
+    let mut views: Vec<(String, TensorView<'_>)> = tensors
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| name != drop)
+        .collect();
+    if let Some((name, values)) = &extra {
+        let view = TensorView::new(Dtype::F32, vec![values.len()], &extra_bytes).unwrap();
+        views.push((name.to_string(), view));
+    }
+    let metadata = metadata
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.clone()))
+        .collect();
+    safetensors::tensor::serialize(views, Some(metadata)).unwrap()
+}
+
+#[test]
+fn broken_files_are_refused_with_the_reason() {
+    let config = SequentialConfig::new(
+        &[3],
+        vec![
+            LayerConfig::dense(4, Activation::Tanh),
+            LayerConfig::dense(2, Activation::Linear),
+        ],
+    );
+    let network = randomised(&config, 7);
+    let file = write_model(&network, None).unwrap();
+    let described = serde_json::to_string(&config).unwrap();
+    let ours = |network: String| {
+        vec![
+            ("format", "neural-playground".to_string()),
+            ("version", "1".to_string()),
+            ("network", network),
+        ]
+    };
+    let refused = |bytes: &[u8]| read_model(bytes).unwrap_err();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "not safetensors",
+            b"hello, model".to_vec(),
+            "not a model file",
+        ),
+        ("empty", Vec::new(), "not a model file"),
+        ("truncated", file[..file.len() - 9].to_vec(), "model file"),
+        (
+            "no description",
+            rewritten(&file, &[], "", None),
+            "does not describe its network",
+        ),
+        (
+            "a future version",
+            rewritten(
+                &file,
+                &[
+                    ("format", "neural-playground".to_string()),
+                    ("version", "9".to_string()),
+                    ("network", described.clone()),
+                ],
+                "",
+                None,
+            ),
+            "version 9",
+        ),
+        (
+            "an unknown layer",
+            rewritten(
+                &file,
+                &ours(described.replace("Dense", "Transformer")),
+                "",
+                None,
+            ),
+            "network cannot be read",
+        ),
+        (
+            "other shapes",
+            rewritten(
+                &file,
+                &ours(described.replace("\"outputs\":4", "\"outputs\":3")),
+                "",
+                None,
+            ),
+            "`0.weight` is shaped [4, 3]; the file's network needs [3, 3]",
+        ),
+        (
+            "a tensor missing",
+            rewritten(&file, &ours(described.clone()), "1.bias", None),
+            "no tensor `1.bias`",
+        ),
+        (
+            "a tensor too many",
+            rewritten(
+                &file,
+                &ours(described.clone()),
+                "",
+                Some(("5.weight", vec![1.0])),
+            ),
+            "`5.weight` belongs to no layer",
+        ),
+        (
+            "a network larger than the file",
+            rewritten(
+                &file,
+                &ours(described.replace("\"outputs\":4", "\"outputs\":40000")),
+                "",
+                None,
+            ),
+            "not this network's file",
+        ),
+    ];
+    for (what, bytes, reason) in cases {
+        let error = refused(&bytes);
+        assert!(error.contains(reason), "{what}: {error}");
+    }
+    let mut poisoned = randomised(&config, 8);
+    let id = poisoned.params().ids().next().unwrap();
+    poisoned.params_mut().value_mut(id).data_mut()[0] = f32::NAN;
+    let error = refused(&write_model(&poisoned, None).unwrap());
+    assert!(error.contains("NaN"), "{error}");
+}

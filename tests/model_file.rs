@@ -270,3 +270,62 @@ fn broken_files_are_refused_with_the_reason() {
     let error = refused(&write_model(&poisoned, None).unwrap());
     assert!(error.contains("NaN"), "{error}");
 }
+
+/// Files PyTorch wrote from torch.nn's own modules (`tests/data/model_file_reference.py`): a
+/// dense network, an RNN feeding an LSTM, and a convolution with batch normalisation (its
+/// running statistics) open, and compute PyTorch's outputs for the same inputs.
+#[test]
+fn files_pytorch_wrote_open_and_compute_what_pytorch_computed() {
+    use neural_playground::engine::{OutputTransform, Tensor};
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("data/model_file_reference.json")).unwrap();
+    let files: [(&str, &[u8]); 3] = [
+        ("dense", include_bytes!("data/model_file_dense.safetensors")),
+        (
+            "recurrent",
+            include_bytes!("data/model_file_recurrent.safetensors"),
+        ),
+        (
+            "convolution",
+            include_bytes!("data/model_file_convolution.safetensors"),
+        ),
+    ];
+    let numbers = |value: &serde_json::Value| -> Vec<f32> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect()
+    };
+    for (name, bytes) in files {
+        let network = read_model(bytes).unwrap().network;
+        let case = &reference[name];
+        let shape: Vec<usize> = case["input_shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        let input = Tensor::from_vec(&shape, numbers(&case["input"])).unwrap();
+        let mut recorded = network
+            .record(shape[0], OutputTransform::None, None)
+            .unwrap();
+        recorded.tape.set_input(recorded.input, &input).unwrap();
+        recorded.tape.forward(network.params()).unwrap();
+        let output = recorded.tape.value(recorded.prediction).data();
+        let expected = numbers(&case["output"]);
+        assert_eq!(output.len(), expected.len(), "{name}");
+        for (found, wanted) in output.iter().zip(&expected) {
+            assert!(
+                (found - wanted).abs() <= 1e-5,
+                "{name}: {found} against PyTorch's {wanted}"
+            );
+        }
+        // Written again by the engine and read back, the same numbers.
+        let again = read_model(&write_model(&network, None).unwrap())
+            .unwrap()
+            .network;
+        assert_eq!(bits(&again), bits(&network), "{name}");
+    }
+}

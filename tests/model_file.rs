@@ -191,10 +191,10 @@ fn broken_files_are_refused_with_the_reason() {
         (
             "not safetensors",
             b"hello, model".to_vec(),
-            "not a model file",
+            "not a complete model file",
         ),
-        ("empty", Vec::new(), "not a model file"),
-        ("truncated", file[..file.len() - 9].to_vec(), "model file"),
+        ("empty", Vec::new(), "not a complete model file"),
+        ("truncated", file[..file.len() - 9].to_vec(), "cut short"),
         (
             "no description",
             rewritten(&file, &[], "", None),

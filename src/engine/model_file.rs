@@ -101,8 +101,9 @@ pub fn write_model(network: &Sequential, settings: Option<&str>) -> Result<Vec<u
 /// Reads a file [`write_model`] (or PyTorch, with our metadata) wrote: the network it
 /// describes with its weights, or why the file cannot be one.
 pub fn read_model(bytes: &[u8]) -> Result<OpenedModel, String> {
-    let (_, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|error| format!("this is not a model file (safetensors): {error}"))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|error| {
+        format!("this is not a complete model file, or it was cut short (safetensors: {error})")
+    })?;
     let metadata = header.metadata().clone().unwrap_or_default();
     let format = metadata.get("format").map(String::as_str);
     if format != Some(FORMAT) {

@@ -15,9 +15,11 @@ pub mod images;
 mod lessons;
 mod lessons_view;
 mod loss_chart;
+mod model_file_card;
 mod network_view;
 mod output_panel;
 mod pointer;
+mod save_file;
 mod sequences;
 mod shared;
 

@@ -12,9 +12,13 @@ pub enum Command {
     UseDigits {
         name: String,
     },
-    /// A new run with these settings, which starts training at once.
+    /// A new run with these settings, which starts training at once: from `weights` (the
+    /// network's parameters, flat, as a model file brought them) where given, else from the
+    /// settings' seeded initialisation.
     Start {
         settings: RunSettings,
+        #[serde(default)]
+        weights: Option<Vec<f32>>,
     },
     Play,
     Pause,
@@ -81,6 +85,7 @@ mod tests {
     fn messages_round_trip_through_json() {
         let command = Command::Start {
             settings: RunSettings::default(),
+            weights: Some(vec![0.5, -0.0]),
         };
         assert_eq!(Command::from_json(&command.to_json()).unwrap(), command);
         let report = Report::Paused {

@@ -393,6 +393,18 @@ impl TrainingRun {
         });
     }
 
+    /// Trains on from `weights` (the network's parameters, flat: a model file's) instead of the
+    /// seeded initialisation; refused unless they fit the run's network.
+    pub fn start_from(&mut self, weights: &[f32]) -> Result<(), EngineError> {
+        let mut params = self.host_copy.params().clone();
+        params.load_flat(weights)?;
+        self.engine.load_params(&params)?;
+        self.engine.reset_optimizer();
+        *self.host_copy.params_mut() = params.clone();
+        self.checkpoint = params;
+        Ok(())
+    }
+
     /// Puts the weights of the last test back (in the engine and the copy) and forgets the
     /// optimiser's state, after a step diverged.
     fn restore_checkpoint(&mut self) {

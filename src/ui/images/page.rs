@@ -232,6 +232,7 @@ impl Component for ImagesPage {
                     self.message = None;
                     self.send(&Command::Start {
                         settings: self.settings.clone(),
+                        weights: None,
                     });
                     self.state = RunState::Training;
                 }

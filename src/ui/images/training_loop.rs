@@ -126,9 +126,12 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
             });
             guard.forget_run();
         }
-        Command::Start { settings } => {
+        Command::Start { settings, weights } => {
             let mut run = TrainingRun::from_settings(settings, guard.digits.as_ref())
                 .map_err(|e| e.to_string())?;
+            if let Some(weights) = weights {
+                run.start_from(&weights).map_err(|e| e.to_string())?;
+            }
             guard.forget_run();
             let split = run.split();
             guard.post(

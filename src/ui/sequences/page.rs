@@ -9,8 +9,7 @@ use super::race::Race;
 use super::setup_card::SetupCard;
 use super::unrolled_view::UnrolledView;
 use crate::data::sequences::{SINE_NOISE, SequenceTask};
-use crate::engine::OutputTransform;
-use crate::engine::Sequential;
+use crate::engine::{Described, OutputTransform, Sequential, read_model, write_model};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::sequences::generalisation::LengthAccuracy;
@@ -20,6 +19,8 @@ use crate::playground::sequences::{
 use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
+use crate::ui::model_file_card::ModelFileCard;
+use crate::ui::save_file::save_bytes;
 use crate::ui::shared::Shared;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -33,6 +34,9 @@ pub enum Msg {
     Reset,
     Bits(String),
     DismissMessage,
+    DownloadModel,
+    OpenModel(web_sys::File),
+    ModelRead(String, Result<Vec<u8>, String>),
 }
 
 #[derive(Properties, PartialEq)]
@@ -64,6 +68,12 @@ pub struct SequencesPage {
     bits: String,
     unrolled: Result<Unrolled, String>,
     message: Option<String>,
+    /// Whether the network came from a model file (the next run starts from its weights).
+    from_file: bool,
+    /// A model file being read.
+    reader: Option<gloo::file::callbacks::FileReader>,
+    /// What the last download or opening of a model file did, or why it failed.
+    model_status: Option<String>,
 }
 
 /// A sequence of `length` bits to start the unrolled view with: 0 1 0 0 1 1 0 1 …
@@ -115,6 +125,9 @@ impl Component for SequencesPage {
             unrolled: Err(String::new()),
             message,
             settings,
+            from_file: false,
+            reader: None,
+            model_status: None,
         };
         page.refresh_unrolled();
         page
@@ -145,8 +158,11 @@ impl Component for SequencesPage {
                     }
                     self.clear_history();
                     self.message = None;
+                    // A network opened from a file trains on from its weights.
+                    let weights = self.from_file.then(|| self.model.params().to_flat());
                     self.worker.send(&Command::Start {
                         settings: self.settings.run_settings(),
+                        weights,
                     });
                     self.state = RunState::Training;
                 }
@@ -161,6 +177,7 @@ impl Component for SequencesPage {
                 self.state = RunState::Idle;
                 self.clear_history();
                 self.model = initial_model(&self.settings);
+                self.from_file = false;
                 self.refresh_unrolled();
             }
             Msg::Bits(text) => {
@@ -168,6 +185,23 @@ impl Component for SequencesPage {
                 self.refresh_unrolled();
             }
             Msg::DismissMessage => self.message = None,
+            Msg::DownloadModel => self.model_status = Some(self.download_model()),
+            Msg::OpenModel(file) => {
+                let file = gloo::file::File::from(file);
+                let name = file.name();
+                let link = ctx.link().clone();
+                self.reader = Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
+                    link.send_message(Msg::ModelRead(name, result.map_err(|e| e.to_string())));
+                }));
+            }
+            Msg::ModelRead(name, bytes) => {
+                self.reader = None;
+                let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
+                self.model_status = Some(match opened {
+                    Ok(what) => format!("Opened {name}: {what}"),
+                    Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
+                });
+            }
         }
         true
     }
@@ -209,6 +243,9 @@ impl Component for SequencesPage {
                             on_settings={link.callback(Msg::Training)} on_train={link.callback(|_| Msg::Train)}
                             on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)}
                             train_id="train" augmentation={None::<AttrValue>} examples="sequences" />
+                        <ModelFileCard id="seq" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
+                            status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
+                            on_open={link.callback(Msg::OpenModel)} />
                     </div>
                     <div class="sequences-results">
                         <section class="card" aria-labelledby="seq-results-title">
@@ -339,6 +376,55 @@ impl SequencesPage {
         }
     }
 
+    /// Saves the network and the set-up as a model file; says what it saved.
+    fn download_model(&self) -> String {
+        let settings = serde_json::to_string(&self.settings).unwrap_or_default();
+        let name = format!(
+            "sequences-{}-{}{}.safetensors",
+            self.settings.task.key(),
+            self.settings.cell,
+            self.settings.hidden
+        );
+        let saved = write_model(&self.model, Some(&settings))
+            .and_then(|bytes| save_bytes(&name, &bytes, "application/octet-stream"));
+        match saved {
+            Ok(()) => format!(
+                "Saved {name}: {} parameters and the set-up.",
+                self.model.parameter_count()
+            ),
+            Err(reason) => format!("The model could not be saved: {reason}."),
+        }
+    }
+
+    /// Takes the network and set-up of a model file saved from this page; what it opened, or
+    /// why not (the page's network is then kept).
+    fn open_model(&mut self, ctx: &Context<Self>, bytes: &[u8]) -> Result<String, String> {
+        if !matches!(self.state, RunState::Idle | RunState::Finished) {
+            return Err("a run is in progress: reset it first".to_string());
+        }
+        let opened = read_model(bytes)?;
+        let settings: SequenceSettings = opened
+            .settings
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or("it holds no Sequences set-up (was it saved from another page?)")?;
+        settings.validate()?;
+        if opened.network.config() != &settings.model() {
+            return Err("its network is not the one its set-up builds".to_string());
+        }
+        ctx.props().on_settings.emit(settings.clone());
+        self.adopt_settings(settings);
+        self.clear_history();
+        self.state = RunState::Idle;
+        self.model = opened.network;
+        self.from_file = true;
+        self.refresh_unrolled();
+        Ok(format!(
+            "{} parameters; Train goes on from its weights.",
+            self.model.parameter_count()
+        ))
+    }
+
     fn clear_history(&mut self) {
         self.train_loss = Shared::new(Vec::new());
         self.tests = Shared::new(Vec::new());
@@ -363,8 +449,11 @@ impl SequencesPage {
             Report::Gpu { found } => self.gpu = Some(found),
             Report::Notice { message } => self.message = Some(message),
             Report::Started { .. } => {
-                // The run's network is the set-up's, fresh: the tests bring its weights.
-                self.model = initial_model(&self.settings);
+                // The run's network is the set-up's, fresh (or the opened file's): the tests
+                // bring its weights.
+                if !self.from_file {
+                    self.model = initial_model(&self.settings);
+                }
             }
             Report::Progress {
                 progress,

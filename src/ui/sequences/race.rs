@@ -110,6 +110,7 @@ impl Component for Race {
                             };
                             worker.send(&Command::Start {
                                 settings: cell.run_settings(),
+                                weights: None,
                             });
                         }
                     }

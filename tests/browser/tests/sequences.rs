@@ -543,3 +543,110 @@ async fn sequences_of_varying_length_train_and_are_read_at_any_length() {
     .await;
     page.screenshot("sequences_varying_lengths").await;
 }
+
+/// A trained GRU saved as a model file (the bytes the page hands the browser) opens in a fresh
+/// browser on the default page: its set-up and its predictions come with it, and Train goes on
+/// from its weights; a damaged file is refused in words and the page's network is kept.
+#[tokio::test]
+async fn a_model_file_carries_the_network_to_a_fresh_page() {
+    let trained = Page::launch().await;
+    trained
+        .open("/#page=sequences&seqCell=gru&seqHidden=12&seqEpochs=3&seqCount=1000")
+        .await;
+    trained.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    ready_to_train(&trained).await;
+    trained.click("train").await;
+    trained
+        .wait_until(
+            "the run to finish",
+            Duration::from_secs(180),
+            async || {
+                // Finished: the Train button is disabled until Reset.
+                trained
+                    .execute("return document.querySelector('[data-testid=train]').disabled;")
+                    .await
+            },
+            |disabled| disabled == &Value::Bool(true),
+        )
+        .await;
+    let accuracy = trained.number("seq-accuracy").await;
+    trained.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
+    let prediction = trained.text("unrolled-prediction").await;
+    // The download: the Blob the page makes, read back as bytes.
+    trained
+        .execute(
+            "window.savedBlobs = []; const make = URL.createObjectURL;\
+             URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make(blob); };",
+        )
+        .await;
+    trained.click("seq-model-download").await;
+    let status = trained.text("seq-model-status").await;
+    assert!(
+        status.starts_with("Saved sequences-count-gru12.safetensors"),
+        "{status}"
+    );
+    let bytes = trained
+        .execute(
+            "return window.savedBlobs[0].arrayBuffer().then(buffer => Array.from(new Uint8Array(buffer)));",
+        )
+        .await;
+    let bytes: Vec<u8> = bytes
+        .as_array()
+        .expect("the file's bytes")
+        .iter()
+        .map(|byte| byte.as_u64().unwrap() as u8)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("np-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (good, broken) = (dir.join("gru.safetensors"), dir.join("broken.safetensors"));
+    std::fs::write(&good, &bytes).unwrap();
+    std::fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
+
+    let fresh = Page::launch().await;
+    fresh.open("/#page=sequences").await;
+    fresh.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    fresh.upload("seq-model-file", &[broken]).await;
+    let refused = fresh
+        .wait_until(
+            "the refusal",
+            LOAD_TIMEOUT,
+            async || fresh.text("seq-model-status").await,
+            |text| text.contains("was not opened"),
+        )
+        .await;
+    assert!(refused.contains("cut short"), "{refused}");
+    assert_eq!(fresh.value("seq-cell").await, "lstm");
+    fresh.upload("seq-model-file", &[good]).await;
+    let opened = fresh
+        .wait_until(
+            "the opened model",
+            LOAD_TIMEOUT,
+            async || fresh.text("seq-model-status").await,
+            |text| text.starts_with("Opened"),
+        )
+        .await;
+    assert!(opened.contains("goes on from its weights"), "{opened}");
+    assert_eq!(fresh.value("seq-cell").await, "gru");
+    assert_eq!(fresh.value("seq-hidden").await, "12");
+    fresh.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
+    assert_eq!(fresh.text("unrolled-prediction").await, prediction);
+    fresh
+        .execute("document.querySelector('[data-testid=seq-model-status]').scrollIntoView({block: 'center'});")
+        .await;
+    fresh.screenshot("sequences_model_opened").await;
+    // Training goes on from the file's weights: its first test is the trained network's.
+    ready_to_train(&fresh).await;
+    fresh.click("train").await;
+    let first = fresh
+        .wait_until(
+            "the first test",
+            Duration::from_secs(60),
+            async || fresh.number("seq-accuracy").await,
+            |accuracy| *accuracy > 0.0,
+        )
+        .await;
+    assert!(
+        first >= accuracy - 5.0,
+        "the opened network tested {first}%, the saved one {accuracy}%"
+    );
+}

@@ -12,6 +12,7 @@ pub mod images;
 pub mod lessons;
 pub mod loss_curve;
 pub mod loss_examples;
+pub mod model_files;
 pub mod one_weight;
 pub mod optimizer_race;
 pub mod page;

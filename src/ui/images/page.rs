@@ -17,6 +17,9 @@ use crate::data::digits::DigitSet;
 use crate::engine::{Sequential, Tensor, softmax};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings, TEST_FRACTION, TestReport};
+use crate::playground::model_files::{open_page_file, page_file};
+use crate::ui::model_file_card::ModelFileCard;
+use crate::ui::save_file::save_bytes;
 use crate::ui::shared::Shared;
 use gloo::file::callbacks::FileReader;
 use web_sys::File;
@@ -42,6 +45,9 @@ pub enum Msg {
     SelectCell(Option<(usize, usize)>),
     ErrorsOnly(bool),
     DismissMessage,
+    DownloadModel,
+    OpenModel(File),
+    ModelRead(String, Result<Vec<u8>, String>),
 }
 
 /// How long a worker may take to start before training moves onto the page.
@@ -98,6 +104,12 @@ pub struct ImagesPage {
     files_read: Vec<(String, Vec<u8>)>,
     files_expected: usize,
     message: Option<String>,
+    /// Whether the network came from a model file (the next run starts from its weights).
+    from_file: bool,
+    /// A model file being read.
+    model_reader: Option<FileReader>,
+    /// What the last download or opening of a model file did, or why it failed.
+    model_status: Option<String>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -169,6 +181,9 @@ impl Component for ImagesPage {
             files_read: Vec::new(),
             files_expected: 0,
             message,
+            from_file: false,
+            model_reader: None,
+            model_status: None,
         }
     }
 
@@ -230,9 +245,11 @@ impl Component for ImagesPage {
                     }
                     self.clear_history();
                     self.message = None;
+                    // A network opened from a file trains on from its weights.
+                    let weights = self.from_file.then(|| self.model.params().to_flat());
                     self.send(&Command::Start {
                         settings: self.settings.clone(),
-                        weights: None,
+                        weights,
                     });
                     self.state = RunState::Training;
                 }
@@ -257,6 +274,24 @@ impl Component for ImagesPage {
             Msg::SelectCell(cell) => self.cell = cell,
             Msg::ErrorsOnly(on) => self.errors_only = on,
             Msg::DismissMessage => self.message = None,
+            Msg::DownloadModel => self.model_status = Some(self.download_model()),
+            Msg::OpenModel(file) => {
+                let file = gloo::file::File::from(file);
+                let name = file.name();
+                let link = ctx.link().clone();
+                self.model_reader =
+                    Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
+                        link.send_message(Msg::ModelRead(name, result.map_err(|e| e.to_string())));
+                    }));
+            }
+            Msg::ModelRead(name, bytes) => {
+                self.model_reader = None;
+                let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
+                self.model_status = Some(match opened {
+                    Ok(what) => format!("Opened {name}: {what}"),
+                    Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
+                });
+            }
         }
         true
     }
@@ -297,6 +332,9 @@ impl Component for ImagesPage {
                             progress={self.progress} examples_per_second={self.examples_per_second} gpu={self.gpu.clone()}
                             on_settings={link.callback(Msg::Settings)} on_train={link.callback(|_| Msg::Train)}
                             on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)} />
+                        <ModelFileCard id="images" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
+                            status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
+                            on_open={link.callback(Msg::OpenModel)} />
                         {self.results_view(ctx)}
                     </div>
                     <div class="images-inspect">
@@ -439,9 +477,46 @@ impl ImagesPage {
         self.cell = None;
     }
 
+    /// Saves the network and the settings as a model file; says what it saved.
+    fn download_model(&self) -> String {
+        let name = "images-model.safetensors";
+        let saved = page_file(&self.model, &self.settings)
+            .and_then(|bytes| save_bytes(name, &bytes, "application/octet-stream"));
+        match saved {
+            Ok(()) => format!(
+                "Saved {name}: {} parameters and the settings.",
+                self.model.parameter_count()
+            ),
+            Err(reason) => format!("The model could not be saved: {reason}."),
+        }
+    }
+
+    /// Takes the network and settings of a model file saved from this page; what it opened,
+    /// or why not (the page's network is then kept).
+    fn open_model(&mut self, ctx: &Context<Self>, bytes: &[u8]) -> Result<String, String> {
+        if !matches!(self.state, RunState::Idle | RunState::Finished) {
+            return Err("a run is in progress: reset it first".to_string());
+        }
+        let validate = |settings: &RunSettings| settings.validate().map_err(|e| e.to_string());
+        let (network, settings) =
+            open_page_file(bytes, "Images", validate, |settings| settings.model.clone())?;
+        ctx.props().on_settings.emit(settings.clone());
+        self.adopt_settings(settings);
+        self.clear_history();
+        self.state = RunState::Idle;
+        self.model = Shared::new(network);
+        self.from_file = true;
+        self.refresh_inspection();
+        Ok(format!(
+            "{} parameters; Train goes on from its weights.",
+            self.model.parameter_count()
+        ))
+    }
+
     fn reset_run(&mut self) {
         self.send(&Command::Reset);
         self.state = RunState::Idle;
+        self.from_file = false;
         self.clear_history();
         if let Ok(model) = self.settings.model.init() {
             self.model = Shared::new(model);

@@ -9,9 +9,10 @@ use super::race::Race;
 use super::setup_card::SetupCard;
 use super::unrolled_view::UnrolledView;
 use crate::data::sequences::{SINE_NOISE, SequenceTask};
-use crate::engine::{Described, OutputTransform, Sequential, read_model, write_model};
+use crate::engine::{Described, OutputTransform, Sequential};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
+use crate::playground::model_files::{open_page_file, page_file};
 use crate::playground::sequences::generalisation::LengthAccuracy;
 use crate::playground::sequences::{
     SequenceSettings, Unrolled, parse_bits, parse_numbers, readable_lengths, unroll,
@@ -378,14 +379,13 @@ impl SequencesPage {
 
     /// Saves the network and the set-up as a model file; says what it saved.
     fn download_model(&self) -> String {
-        let settings = serde_json::to_string(&self.settings).unwrap_or_default();
         let name = format!(
             "sequences-{}-{}{}.safetensors",
             self.settings.task.key(),
             self.settings.cell,
             self.settings.hidden
         );
-        let saved = write_model(&self.model, Some(&settings))
+        let saved = page_file(&self.model, &self.settings)
             .and_then(|bytes| save_bytes(&name, &bytes, "application/octet-stream"));
         match saved {
             Ok(()) => format!(
@@ -402,21 +402,15 @@ impl SequencesPage {
         if !matches!(self.state, RunState::Idle | RunState::Finished) {
             return Err("a run is in progress: reset it first".to_string());
         }
-        let opened = read_model(bytes)?;
-        let settings: SequenceSettings = opened
-            .settings
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok())
-            .ok_or("it holds no Sequences set-up (was it saved from another page?)")?;
-        settings.validate()?;
-        if opened.network.config() != &settings.model() {
-            return Err("its network is not the one its set-up builds".to_string());
-        }
+        let (network, settings) =
+            open_page_file(bytes, "Sequences", SequenceSettings::validate, |s| {
+                s.model()
+            })?;
         ctx.props().on_settings.emit(settings.clone());
         self.adopt_settings(settings);
         self.clear_history();
         self.state = RunState::Idle;
-        self.model = opened.network;
+        self.model = network;
         self.from_file = true;
         self.refresh_unrolled();
         Ok(format!(

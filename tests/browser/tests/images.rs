@@ -429,3 +429,79 @@ async fn idx_files_dropped_on_the_page_are_read() {
     )
     .await;
 }
+
+/// The Images page's network saved as a model file (the bytes the page hands the browser)
+/// opens in a fresh browser with its settings; a Sequences page's file is refused there in
+/// words.
+#[tokio::test]
+async fn a_model_file_carries_the_network_and_its_settings_to_a_fresh_page() {
+    let saved = Page::launch().await;
+    saved
+        .open("/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageRate=0.005")
+        .await;
+    saved.wait_for("images-page", LOAD_TIMEOUT).await;
+    saved
+        .execute(
+            "window.savedBlobs = []; const make = URL.createObjectURL;\
+             URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make(blob); };",
+        )
+        .await;
+    saved.click("images-model-download").await;
+    let status = saved.text("images-model-status").await;
+    assert!(
+        status.starts_with("Saved images-model.safetensors: 7890 parameters"),
+        "{status}"
+    );
+    let bytes = saved
+        .execute(
+            "return window.savedBlobs[0].arrayBuffer().then(buffer => Array.from(new Uint8Array(buffer)));",
+        )
+        .await;
+    let bytes: Vec<u8> = bytes
+        .as_array()
+        .expect("the file's bytes")
+        .iter()
+        .map(|byte| byte.as_u64().unwrap() as u8)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("np-images-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("small.safetensors");
+    std::fs::write(&file, &bytes).unwrap();
+    // A file of the Sequences page, as that page writes it.
+    use neural_playground::playground::model_files::page_file;
+    use neural_playground::playground::sequences::SequenceSettings;
+    let sequences = SequenceSettings::default();
+    let other = dir.join("sequences.safetensors");
+    let network = sequences.model().init().unwrap();
+    std::fs::write(&other, page_file(&network, &sequences).unwrap()).unwrap();
+
+    let fresh = open_images().await;
+    fresh.upload("images-model-file", &[other]).await;
+    let refused = fresh
+        .wait_until(
+            "the refusal",
+            LOAD_TIMEOUT,
+            async || fresh.text("images-model-status").await,
+            |text| text.contains("was not opened"),
+        )
+        .await;
+    assert!(
+        refused.contains("no set-up of the Images page"),
+        "{refused}"
+    );
+    fresh.upload("images-model-file", &[file]).await;
+    fresh
+        .wait_until(
+            "the opened model",
+            LOAD_TIMEOUT,
+            async || fresh.text("images-model-status").await,
+            |text| text.starts_with("Opened small.safetensors: 7890 parameters"),
+        )
+        .await;
+    assert!(fresh.text("model-parameters").await.starts_with("7890"));
+    assert_eq!(fresh.value("learning-rate").await, "0.005");
+    fresh
+        .execute("document.querySelector('[data-testid=images-model-status]').scrollIntoView({block: 'center'});")
+        .await;
+    fresh.screenshot("images_model_opened").await;
+}

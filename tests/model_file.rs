@@ -329,3 +329,59 @@ fn files_pytorch_wrote_open_and_compute_what_pytorch_computed() {
         assert_eq!(bits(&again), bits(&network), "{name}");
     }
 }
+
+/// Thousands of damaged copies of real files (bytes changed, cut short, grown): every one is
+/// read or refused, none panics. (A fuzz target is issue 27's; this keeps the reader honest
+/// meanwhile.)
+#[test]
+fn damaged_files_never_panic_the_reader() {
+    let mut files: Vec<Vec<u8>> = networks()
+        .iter()
+        .map(|config| write_model(&randomised(config, 11), Some("{}")).unwrap())
+        .collect();
+    files.push(include_bytes!("data/model_file_recurrent.safetensors").to_vec());
+    let mut rng = SeededRng::new(99);
+    let mut refused = 0;
+    for round in 0..3000 {
+        let mut bytes = files[round % files.len()].clone();
+        match rng.below(4) {
+            0 => bytes.truncate(rng.below(bytes.len() + 1)),
+            1 => bytes.extend((0..rng.below(64)).map(|_| rng.below(256) as u8)),
+            _ => {
+                // A few bytes changed, most of them in the header where the structure is.
+                let header = (8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize)
+                    .min(bytes.len());
+                for _ in 0..1 + rng.below(4) {
+                    let at = match rng.below(4) {
+                        0 => rng.below(bytes.len()),
+                        _ => rng.below(header),
+                    };
+                    bytes[at] = rng.below(256) as u8;
+                }
+            }
+        }
+        refused += usize::from(read_model(&bytes).is_err());
+    }
+    assert!(
+        refused > 1000,
+        "only {refused} of 3000 damaged files were refused"
+    );
+    // Networks whose sizes overflow or exhaust memory are refused before anything is built.
+    for input in ["[4294967296,4294967296,4294967296]", "[100000,100000,3]"] {
+        let config = format!(
+            r#"{{"input":{input},"layers":[{{"Flatten":null}},{{"Dense":{{"outputs":10,"activation":"linear"}}}}],"seed":1,"initializer":null,"padded":false}}"#
+        );
+        let file = rewritten(
+            &files[0],
+            &[
+                ("format", "neural-playground".to_string()),
+                ("version", "1".to_string()),
+                ("network", config),
+            ],
+            "",
+            None,
+        );
+        let error = read_model(&file).unwrap_err();
+        assert!(!error.is_empty(), "{input}");
+    }
+}

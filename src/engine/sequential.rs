@@ -209,6 +209,15 @@ impl SequentialConfig {
                 )),
             );
         }
+        if !within_value_limit(&self.input) {
+            return (
+                Vec::new(),
+                Some(EngineError::InvalidConfig(format!(
+                    "an example shaped {:?} has more than {MAX_EXAMPLE_VALUES} values",
+                    self.input
+                ))),
+            );
+        }
         let input = match self.layer_input() {
             Ok(input) => input,
             Err(error) => return (Vec::new(), Some(error)),
@@ -218,7 +227,17 @@ impl SequentialConfig {
         let mut summaries = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let in_shape = shape.clone();
-            match layer.output(&shape) {
+            let output =
+                layer.output(&shape).and_then(|(next, parameters)| {
+                    match within_value_limit(&next[1..]) {
+                        true => Ok((next, parameters)),
+                        false => Err(EngineError::InvalidConfig(format!(
+                            "it gives {} values per example, more than {MAX_EXAMPLE_VALUES}",
+                            describe(&next[1..])
+                        ))),
+                    }
+                });
+            match output {
                 Ok((next, parameters)) => {
                     shape = next;
                     summaries.push(LayerSummary {
@@ -283,6 +302,19 @@ impl SequentialConfig {
             output_transform: OutputTransform::None,
         })
     }
+}
+
+/// The most values one example, or one layer's output for it, may have: far above any
+/// network the pages build, low enough that no size computed from shapes overflows.
+pub const MAX_EXAMPLE_VALUES: usize = 1 << 24;
+
+/// Whether a shape's values number at most [`MAX_EXAMPLE_VALUES`] (checked, so that a shape of
+/// absurd sides is refused instead of overflowing).
+fn within_value_limit(shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .try_fold(1usize, |values, &side| values.checked_mul(side))
+        .is_some_and(|values| values <= MAX_EXAMPLE_VALUES)
 }
 
 /// `[rows, ...example]`.

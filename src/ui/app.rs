@@ -13,14 +13,18 @@ use super::gpu_link::{GpuLink, GpuMsg};
 use super::images::ImagesPage;
 use super::lessons::{Convolution, OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel, goal_reached};
+use super::model_file_card::ModelFileCard;
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
+use super::save_file::save_bytes;
 use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
+use crate::engine::Model;
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
 use crate::playground::images::training::RunSettings;
+use crate::playground::model_files::{open_page_file, page_file};
 use crate::playground::sequences::SequenceSettings;
 use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
@@ -78,6 +82,9 @@ pub enum Msg {
     /// The Images page's settings changed (they go into the URL).
     ImagesSettings(RunSettings),
     SequenceSettings(SequenceSettings),
+    DownloadModel,
+    OpenModel(web_sys::File),
+    ModelRead(String, Result<Vec<u8>, String>),
 }
 
 pub struct App {
@@ -110,6 +117,10 @@ pub struct App {
     /// The data points last handed to the output panel, kept while they stay the same so that
     /// its points are not drawn again every frame.
     shown_points: RefCell<Option<ShownPoints>>,
+    /// A model file being read.
+    model_reader: Option<gloo::file::callbacks::FileReader>,
+    /// What the last download or opening of a model file did, or why it failed.
+    model_status: Option<String>,
 }
 
 /// The training and test points as the output panel gets them.
@@ -153,6 +164,8 @@ impl Component for App {
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             send: ctx.link().callback(|msg: Msg| msg),
             shown_points: RefCell::new(None),
+            model_reader: None,
+            model_status: None,
             _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
                 let link = ctx.link().clone();
@@ -232,6 +245,25 @@ impl Component for App {
                 self.report(result);
             }
             Msg::DismissMessage => self.message = None,
+            Msg::DownloadModel => self.model_status = Some(self.download_model()),
+            Msg::OpenModel(file) => {
+                let file = gloo::file::File::from(file);
+                let name = file.name();
+                let link = ctx.link().clone();
+                self.model_reader =
+                    Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
+                        link.send_message(Msg::ModelRead(name, result.map_err(|e| e.to_string())));
+                    }));
+            }
+            Msg::ModelRead(name, bytes) => {
+                self.model_reader = None;
+                let opened = bytes.and_then(|bytes| self.open_model(&bytes));
+                self.model_status = Some(match opened {
+                    Ok(what) => format!("Opened {name}: {what}"),
+                    Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
+                });
+                self.refresh();
+            }
             Msg::HashChanged => {
                 let hash = gloo::utils::window().location().hash().unwrap_or_default();
                 if hash.trim_start_matches('#') != to_hash(self.session.config()) {
@@ -328,6 +360,11 @@ impl Component for App {
                             <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
                                 train_points={points.train} test_points={points.test} send={send} />
                         </main>
+                        <div class="playground-files">
+                            <ModelFileCard id="playground" locked={false} status={self.model_status.clone()}
+                                on_download={ctx.link().callback(|()| Msg::DownloadModel)}
+                                on_open={ctx.link().callback(Msg::OpenModel)} />
+                        </div>
                     </>
                 }
             }
@@ -458,6 +495,45 @@ impl App {
             self.frame = None;
             self.message = Some(format!("Training paused: {error}"));
         }
+    }
+
+    /// Saves the network and the playground's set-up as a model file; says what it saved.
+    fn download_model(&self) -> String {
+        let name = "playground-model.safetensors";
+        let network = self.session.model().network();
+        let saved = page_file(network, self.session.config())
+            .and_then(|bytes| save_bytes(name, &bytes, "application/octet-stream"));
+        match saved {
+            Ok(()) => format!(
+                "Saved {name}: {} weights and biases, and the set-up.",
+                network.parameter_count()
+            ),
+            Err(reason) => format!("The model could not be saved: {reason}."),
+        }
+    }
+
+    /// Takes the set-up and the weights of a playground model file (training pauses); what
+    /// it opened, or why not (the network is then kept).
+    fn open_model(&mut self, bytes: &[u8]) -> Result<String, String> {
+        let (network, config) = open_page_file(
+            bytes,
+            "playground",
+            |_: &PlaygroundConfig| Ok(()),
+            |config| config.model_config().network(),
+        )?;
+        let mut model = Model::new(&config.model_config()).map_err(|e| e.to_string())?;
+        *model.network_mut().params_mut() = network.params().clone();
+        self.playing = false;
+        self.frame = None;
+        self.configure(config);
+        self.session
+            .adopt_trained(&model, &[])
+            .map_err(|e| e.to_string())?;
+        self.write_url();
+        Ok(format!(
+            "{} weights and biases; play trains on from them.",
+            network.parameter_count()
+        ))
     }
 
     fn configure(&mut self, config: PlaygroundConfig) {

@@ -408,3 +408,63 @@ async fn a_1024_pixel_window_shows_the_whole_playground() {
     page.screenshot("a_1024_pixel_window_shows_the_whole_playground")
         .await;
 }
+
+/// The playground's network after a few steps, saved as a model file (the bytes the page
+/// hands the browser), opens in a fresh browser: the same data set and the same test loss.
+#[tokio::test]
+async fn a_model_file_carries_the_playground_network_to_a_fresh_page() {
+    let saved = Page::launch().await;
+    saved.open("/#dataset=xor").await;
+    saved.wait_for("step", LOAD_TIMEOUT).await;
+    for _ in 0..5 {
+        saved.click("step").await;
+    }
+    let loss = saved.text("loss-test").await;
+    saved
+        .execute(
+            "window.savedBlobs = []; const make = URL.createObjectURL;\
+             URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make(blob); };",
+        )
+        .await;
+    saved.click("playground-model-download").await;
+    let status = saved.text("playground-model-status").await;
+    assert!(
+        status.starts_with("Saved playground-model.safetensors"),
+        "{status}"
+    );
+    let bytes = saved
+        .execute(
+            "return window.savedBlobs[0].arrayBuffer().then(buffer => Array.from(new Uint8Array(buffer)));",
+        )
+        .await;
+    let bytes: Vec<u8> = bytes
+        .as_array()
+        .expect("the file's bytes")
+        .iter()
+        .map(|byte| byte.as_u64().unwrap() as u8)
+        .collect();
+    let dir = std::env::temp_dir().join(format!("np-playground-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("xor.safetensors");
+    std::fs::write(&file, &bytes).unwrap();
+
+    let fresh = Page::launch().await;
+    fresh.open("/").await;
+    fresh.wait_for("step", LOAD_TIMEOUT).await;
+    fresh.upload("playground-model-file", &[file]).await;
+    fresh
+        .wait_until(
+            "the opened model",
+            LOAD_TIMEOUT,
+            async || fresh.text("playground-model-status").await,
+            |text| text.starts_with("Opened xor.safetensors"),
+        )
+        .await;
+    assert_eq!(fresh.text("loss-test").await, loss);
+    let hash = fresh.execute("return location.hash;").await;
+    assert!(hash.as_str().unwrap().contains("dataset=xor"), "{hash}");
+    fresh
+        .execute("document.querySelector('[data-testid=playground-model-status]').scrollIntoView({block: 'center'});")
+        .await;
+    fresh.screenshot("playground_model_opened").await;
+}

@@ -72,9 +72,10 @@ fn record_steps(
                 tape.mul(update, proposal)?
             }
         };
+        let present = links.present_at(tape, t)?;
         steps.push(StepNodes {
             input: x_t,
-            state: links.hand_on(tape, t, state, previous)?,
+            state: StepLinks::hand_on(tape, present, state, previous)?,
             cell: None,
             gates: named,
         });

@@ -88,10 +88,11 @@ fn record_steps(
             Some((state, cell)) => (Some(state), cell),
             None => (None, None),
         };
+        let present = links.present_at(tape, t)?;
         steps.push(StepNodes {
             input: x_t,
-            state: links.hand_on(tape, t, state, previous_state)?,
-            cell: Some(links.hand_on(tape, t, cell, previous_cell)?),
+            state: StepLinks::hand_on(tape, present, state, previous_state)?,
+            cell: Some(StepLinks::hand_on(tape, present, cell, previous_cell)?),
             gates,
         });
     }

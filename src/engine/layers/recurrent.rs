@@ -108,20 +108,30 @@ impl StepLinks {
         }
     }
 
-    /// The state step `t` hands on: the `new` one it computed, or in a padded network, for the
-    /// sequences that have already ended, the `previous` one unchanged.
-    pub(super) fn hand_on(
+    /// Whether each sequence is still going at step `t` (`[batch, 1]`), in a padded network:
+    /// read once per step and handed to [`StepLinks::hand_on`] for each state the cell keeps.
+    pub(super) fn present_at(
         &self,
         tape: &mut Tape,
         t: usize,
+    ) -> Result<Option<NodeId>, EngineError> {
+        match self.present {
+            Some(present) if t > 0 => step_input(tape, present, t).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// The state a step hands on: the `new` one it computed, or, where `present` (from
+    /// [`StepLinks::present_at`]) says a sequence has already ended, the `previous` one
+    /// unchanged.
+    pub(super) fn hand_on(
+        tape: &mut Tape,
+        present: Option<NodeId>,
         new: NodeId,
         previous: Option<NodeId>,
     ) -> Result<NodeId, EngineError> {
-        match (self.present, previous) {
-            (Some(present), Some(previous)) => {
-                let present_t = step_input(tape, present, t)?;
-                tape.carry(present_t, new, previous)
-            }
+        match (present, previous) {
+            (Some(present), Some(previous)) => tape.carry(present, new, previous),
             _ => Ok(new),
         }
     }
@@ -338,7 +348,7 @@ pub(super) fn from_token(token: &str, key: &str) -> Option<(usize, bool)> {
 /// answer but how one step is recorded, which the kind's module writes as
 /// `record_steps(built, tape, params, x, links: StepLinks) -> Result<Vec<StepNodes>,
 /// EngineError>`, handing each step its previous state through `links.carry` and its new one through
-/// `links.hand_on`.
+/// `StepLinks::hand_on`.
 ///
 /// [`LayerKind`]: super::LayerKind
 macro_rules! recurrent_kind {

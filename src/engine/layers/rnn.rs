@@ -159,9 +159,10 @@ fn record_steps(
         };
         let sum = recurrent::weighted_sum(tape, &weights, previous, x_t)?;
         let state = tape.activation(sum, built.activation)?;
+        let present = links.present_at(tape, t)?;
         steps.push(StepNodes {
             input: x_t,
-            state: links.hand_on(tape, t, state, previous)?,
+            state: StepLinks::hand_on(tape, present, state, previous)?,
             cell: None,
             gates: Vec::new(),
         });

@@ -13,10 +13,9 @@ use super::gpu_link::{GpuLink, GpuMsg};
 use super::images::ImagesPage;
 use super::lessons::{Convolution, OneWeight, WordClassifier};
 use super::lessons_view::{LessonList, LessonPanel, goal_reached};
-use super::model_file_card::ModelFileCard;
+use super::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
-use super::save_file::save_bytes;
 use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
@@ -83,8 +82,7 @@ pub enum Msg {
     ImagesSettings(RunSettings),
     SequenceSettings(SequenceSettings),
     DownloadModel,
-    OpenModel(web_sys::File),
-    ModelRead(String, Result<Vec<u8>, String>),
+    ModelRead(ReadFile),
 }
 
 pub struct App {
@@ -117,8 +115,6 @@ pub struct App {
     /// The data points last handed to the output panel, kept while they stay the same so that
     /// its points are not drawn again every frame.
     shown_points: RefCell<Option<ShownPoints>>,
-    /// A model file being read.
-    model_reader: Option<gloo::file::callbacks::FileReader>,
     /// What the last download or opening of a model file did, or why it failed.
     model_status: Option<String>,
 }
@@ -164,7 +160,6 @@ impl Component for App {
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             send: ctx.link().callback(|msg: Msg| msg),
             shown_points: RefCell::new(None),
-            model_reader: None,
             model_status: None,
             _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
@@ -246,22 +241,9 @@ impl Component for App {
             }
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
-            Msg::OpenModel(file) => {
-                let file = gloo::file::File::from(file);
-                let name = file.name();
-                let link = ctx.link().clone();
-                self.model_reader =
-                    Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
-                        link.send_message(Msg::ModelRead(name, result.map_err(|e| e.to_string())));
-                    }));
-            }
-            Msg::ModelRead(name, bytes) => {
-                self.model_reader = None;
+            Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(&bytes));
-                self.model_status = Some(match opened {
-                    Ok(what) => format!("Opened {name}: {what}"),
-                    Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
-                });
+                self.model_status = Some(opened_status(&name, opened));
                 self.refresh();
             }
             Msg::HashChanged => {
@@ -363,7 +345,7 @@ impl Component for App {
                         <div class="playground-files">
                             <ModelFileCard id="playground" locked={false} status={self.model_status.clone()}
                                 on_download={ctx.link().callback(|()| Msg::DownloadModel)}
-                                on_open={ctx.link().callback(Msg::OpenModel)} />
+                                on_open={ctx.link().callback(Msg::ModelRead)} />
                         </div>
                     </>
                 }
@@ -499,17 +481,15 @@ impl App {
 
     /// Saves the network and the playground's set-up as a model file; says what it saved.
     fn download_model(&self) -> String {
-        let name = "playground-model.safetensors";
         let network = self.session.model().network();
-        let saved = page_file(network, self.session.config())
-            .and_then(|bytes| save_bytes(name, &bytes, "application/octet-stream"));
-        match saved {
-            Ok(()) => format!(
-                "Saved {name}: {} weights and biases, and the set-up.",
+        saved_status(
+            "playground-model.safetensors",
+            page_file(network, self.session.config()),
+            &format!(
+                "{} weights and biases, and the set-up",
                 network.parameter_count()
             ),
-            Err(reason) => format!("The model could not be saved: {reason}."),
-        }
+        )
     }
 
     /// Takes the set-up and the weights of a playground model file (training pauses); what

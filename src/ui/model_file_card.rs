@@ -1,16 +1,40 @@
 //! Model files on a page: "Download model" saves the network as a `.safetensors` file (PyTorch's
-//! names, see `engine::model_file`), and a file picker or a drop opens one; the page says in
-//! words what it did or why it refused the file.
+//! names, see `engine::model_file`), and a file picker or a drop opens one (the card reads it
+//! and hands the page its bytes); the page says in words what it did or why it refused the file,
+//! in the words of [`saved_status`] and [`opened_status`].
 
+use gloo::file::callbacks::FileReader;
 use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
+
+use super::save_file::save_bytes;
+
+/// A file's name and its bytes, or why they could not be read.
+pub type ReadFile = (String, Result<Vec<u8>, String>);
+
+/// Offers the model file `file` (or the reason it could not be made) as the download `name`;
+/// says what was saved (`what`) or why nothing was.
+pub fn saved_status(name: &str, file: Result<Vec<u8>, String>, what: &str) -> String {
+    match file.and_then(|bytes| save_bytes(name, &bytes, "application/octet-stream")) {
+        Ok(()) => format!("Saved {name}: {what}."),
+        Err(reason) => format!("The model could not be saved: {reason}."),
+    }
+}
+
+/// What opening the file `name` did (`Ok`: what it brought), or why it was refused.
+pub fn opened_status(name: &str, outcome: Result<String, String>) -> String {
+    match outcome {
+        Ok(what) => format!("Opened {name}: {what}"),
+        Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct ModelFileCardProps {
     /// Saves the page's network.
     pub on_download: Callback<()>,
-    /// A file picked or dropped, to open.
-    pub on_open: Callback<File>,
+    /// A file picked or dropped, read: its name and bytes, to open.
+    pub on_open: Callback<ReadFile>,
     /// While a run trains, a file cannot replace its network.
     pub locked: bool,
     /// What the last download or opening did, or why it failed.
@@ -22,9 +46,22 @@ pub struct ModelFileCardProps {
 #[component]
 pub fn ModelFileCard(props: &ModelFileCardProps) -> Html {
     let dragging = use_state(|| false);
+    // The file being read: dropping the reader would abort it.
+    let reader = use_mut_ref(|| None::<FileReader>);
     let id = |what: &str| format!("{}-model-{what}", props.id);
+    let read = {
+        let (on_open, reader) = (props.on_open.clone(), reader.clone());
+        Callback::from(move |file: File| {
+            let file = gloo::file::File::from(file);
+            let (name, on_open) = (file.name(), on_open.clone());
+            *reader.borrow_mut() =
+                Some(gloo::file::callbacks::read_as_bytes(&file, move |bytes| {
+                    on_open.emit((name, bytes.map_err(|error| error.to_string())));
+                }));
+        })
+    };
     let on_pick = {
-        let on_open = props.on_open.clone();
+        let on_open = read.clone();
         Callback::from(move |event: Event| {
             let input: HtmlInputElement = event.target_unchecked_into();
             if let Some(file) = input.files().and_then(|files| files.get(0)) {
@@ -35,7 +72,7 @@ pub fn ModelFileCard(props: &ModelFileCardProps) -> Html {
         })
     };
     let on_drop = {
-        let (on_open, dragging, locked) = (props.on_open.clone(), dragging.clone(), props.locked);
+        let (on_open, dragging, locked) = (read, dragging.clone(), props.locked);
         Callback::from(move |event: DragEvent| {
             event.prevent_default();
             dragging.set(false);

@@ -18,8 +18,7 @@ use crate::engine::{Sequential, Tensor, softmax};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings, TEST_FRACTION, TestReport};
 use crate::playground::model_files::{open_page_file, page_file};
-use crate::ui::model_file_card::ModelFileCard;
-use crate::ui::save_file::save_bytes;
+use crate::ui::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
 use crate::ui::shared::Shared;
 use gloo::file::callbacks::FileReader;
 use web_sys::File;
@@ -46,8 +45,7 @@ pub enum Msg {
     ErrorsOnly(bool),
     DismissMessage,
     DownloadModel,
-    OpenModel(File),
-    ModelRead(String, Result<Vec<u8>, String>),
+    ModelRead(ReadFile),
 }
 
 /// How long a worker may take to start before training moves onto the page.
@@ -106,8 +104,6 @@ pub struct ImagesPage {
     message: Option<String>,
     /// Whether the network came from a model file (the next run starts from its weights).
     from_file: bool,
-    /// A model file being read.
-    model_reader: Option<FileReader>,
     /// What the last download or opening of a model file did, or why it failed.
     model_status: Option<String>,
 }
@@ -182,7 +178,6 @@ impl Component for ImagesPage {
             files_expected: 0,
             message,
             from_file: false,
-            model_reader: None,
             model_status: None,
         }
     }
@@ -275,22 +270,9 @@ impl Component for ImagesPage {
             Msg::ErrorsOnly(on) => self.errors_only = on,
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
-            Msg::OpenModel(file) => {
-                let file = gloo::file::File::from(file);
-                let name = file.name();
-                let link = ctx.link().clone();
-                self.model_reader =
-                    Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
-                        link.send_message(Msg::ModelRead(name, result.map_err(|e| e.to_string())));
-                    }));
-            }
-            Msg::ModelRead(name, bytes) => {
-                self.model_reader = None;
+            Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
-                self.model_status = Some(match opened {
-                    Ok(what) => format!("Opened {name}: {what}"),
-                    Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
-                });
+                self.model_status = Some(opened_status(&name, opened));
             }
         }
         true
@@ -334,7 +316,7 @@ impl Component for ImagesPage {
                             on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)} />
                         <ModelFileCard id="images" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
-                            on_open={link.callback(Msg::OpenModel)} />
+                            on_open={link.callback(Msg::ModelRead)} />
                         {self.results_view(ctx)}
                     </div>
                     <div class="images-inspect">
@@ -479,16 +461,14 @@ impl ImagesPage {
 
     /// Saves the network and the settings as a model file; says what it saved.
     fn download_model(&self) -> String {
-        let name = "images-model.safetensors";
-        let saved = page_file(&self.model, &self.settings)
-            .and_then(|bytes| save_bytes(name, &bytes, "application/octet-stream"));
-        match saved {
-            Ok(()) => format!(
-                "Saved {name}: {} parameters and the settings.",
+        saved_status(
+            "images-model.safetensors",
+            page_file(&self.model, &self.settings),
+            &format!(
+                "{} parameters and the settings",
                 self.model.parameter_count()
             ),
-            Err(reason) => format!("The model could not be saved: {reason}."),
-        }
+        )
     }
 
     /// Takes the network and settings of a model file saved from this page; what it opened,

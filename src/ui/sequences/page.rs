@@ -20,8 +20,7 @@ use crate::playground::sequences::{
 use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
-use crate::ui::model_file_card::ModelFileCard;
-use crate::ui::save_file::save_bytes;
+use crate::ui::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
 use crate::ui::shared::Shared;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -36,8 +35,7 @@ pub enum Msg {
     Bits(String),
     DismissMessage,
     DownloadModel,
-    OpenModel(web_sys::File),
-    ModelRead(String, Result<Vec<u8>, String>),
+    ModelRead(ReadFile),
 }
 
 #[derive(Properties, PartialEq)]
@@ -71,8 +69,6 @@ pub struct SequencesPage {
     message: Option<String>,
     /// Whether the network came from a model file (the next run starts from its weights).
     from_file: bool,
-    /// A model file being read.
-    reader: Option<gloo::file::callbacks::FileReader>,
     /// What the last download or opening of a model file did, or why it failed.
     model_status: Option<String>,
 }
@@ -127,7 +123,6 @@ impl Component for SequencesPage {
             message,
             settings,
             from_file: false,
-            reader: None,
             model_status: None,
         };
         page.refresh_unrolled();
@@ -187,21 +182,9 @@ impl Component for SequencesPage {
             }
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
-            Msg::OpenModel(file) => {
-                let file = gloo::file::File::from(file);
-                let name = file.name();
-                let link = ctx.link().clone();
-                self.reader = Some(gloo::file::callbacks::read_as_bytes(&file, move |result| {
-                    link.send_message(Msg::ModelRead(name, result.map_err(|e| e.to_string())));
-                }));
-            }
-            Msg::ModelRead(name, bytes) => {
-                self.reader = None;
+            Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
-                self.model_status = Some(match opened {
-                    Ok(what) => format!("Opened {name}: {what}"),
-                    Err(reason) => format!("{name} was not opened: {reason}. The network is kept."),
-                });
+                self.model_status = Some(opened_status(&name, opened));
             }
         }
         true
@@ -246,7 +229,7 @@ impl Component for SequencesPage {
                             train_id="train" augmentation={None::<AttrValue>} examples="sequences" />
                         <ModelFileCard id="seq" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
-                            on_open={link.callback(Msg::OpenModel)} />
+                            on_open={link.callback(Msg::ModelRead)} />
                     </div>
                     <div class="sequences-results">
                         <section class="card" aria-labelledby="seq-results-title">
@@ -385,15 +368,11 @@ impl SequencesPage {
             self.settings.cell,
             self.settings.hidden
         );
-        let saved = page_file(&self.model, &self.settings)
-            .and_then(|bytes| save_bytes(&name, &bytes, "application/octet-stream"));
-        match saved {
-            Ok(()) => format!(
-                "Saved {name}: {} parameters and the set-up.",
-                self.model.parameter_count()
-            ),
-            Err(reason) => format!("The model could not be saved: {reason}."),
-        }
+        saved_status(
+            &name,
+            page_file(&self.model, &self.settings),
+            &format!("{} parameters and the set-up", self.model.parameter_count()),
+        )
     }
 
     /// Takes the network and set-up of a model file saved from this page; what it opened, or

@@ -260,6 +260,33 @@ impl Page {
         .await;
     }
 
+    /// From now on keeps every Blob the page hands the browser as a download (through
+    /// `URL.createObjectURL`), so that [`Page::download`] can read what a user would save.
+    pub async fn keep_downloads(&self) {
+        self.execute(
+            "window.keptBlobs = []; const make = URL.createObjectURL;\
+             URL.createObjectURL = (blob) => { window.keptBlobs.push(blob); return make(blob); };",
+        )
+        .await;
+    }
+
+    /// The bytes of the `index`-th download kept since [`Page::keep_downloads`].
+    pub async fn download(&self, index: usize) -> Vec<u8> {
+        let bytes = self
+            .execute_with(
+                "return window.keptBlobs[arguments[0]].arrayBuffer()\
+                 .then(buffer => Array.from(new Uint8Array(buffer)));",
+                vec![Value::from(index)],
+            )
+            .await;
+        bytes
+            .as_array()
+            .unwrap_or_else(|| panic!("no download {index}: {bytes}"))
+            .iter()
+            .map(|byte| byte.as_u64().expect("a byte") as u8)
+            .collect()
+    }
+
     /// Chooses these files in an `<input type=file>`, like a user picking them.
     pub async fn upload(&self, test_id: &str, files: &[PathBuf]) {
         let paths: Vec<String> = files

@@ -440,29 +440,14 @@ async fn a_model_file_carries_the_network_and_its_settings_to_a_fresh_page() {
         .open("/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageRate=0.005")
         .await;
     saved.wait_for("images-page", LOAD_TIMEOUT).await;
-    saved
-        .execute(
-            "window.savedBlobs = []; const make = URL.createObjectURL;\
-             URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make(blob); };",
-        )
-        .await;
+    saved.keep_downloads().await;
     saved.click("images-model-download").await;
     let status = saved.text("images-model-status").await;
     assert!(
         status.starts_with("Saved images-model.safetensors: 7890 parameters"),
         "{status}"
     );
-    let bytes = saved
-        .execute(
-            "return window.savedBlobs[0].arrayBuffer().then(buffer => Array.from(new Uint8Array(buffer)));",
-        )
-        .await;
-    let bytes: Vec<u8> = bytes
-        .as_array()
-        .expect("the file's bytes")
-        .iter()
-        .map(|byte| byte.as_u64().unwrap() as u8)
-        .collect();
+    let bytes = saved.download(0).await;
     let dir = std::env::temp_dir().join(format!("np-images-model-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("small.safetensors");

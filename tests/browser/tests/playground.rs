@@ -420,29 +420,14 @@ async fn a_model_file_carries_the_playground_network_to_a_fresh_page() {
         saved.click("step").await;
     }
     let loss = saved.text("loss-test").await;
-    saved
-        .execute(
-            "window.savedBlobs = []; const make = URL.createObjectURL;\
-             URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make(blob); };",
-        )
-        .await;
+    saved.keep_downloads().await;
     saved.click("playground-model-download").await;
     let status = saved.text("playground-model-status").await;
     assert!(
         status.starts_with("Saved playground-model.safetensors"),
         "{status}"
     );
-    let bytes = saved
-        .execute(
-            "return window.savedBlobs[0].arrayBuffer().then(buffer => Array.from(new Uint8Array(buffer)));",
-        )
-        .await;
-    let bytes: Vec<u8> = bytes
-        .as_array()
-        .expect("the file's bytes")
-        .iter()
-        .map(|byte| byte.as_u64().unwrap() as u8)
-        .collect();
+    let bytes = saved.download(0).await;
     let dir = std::env::temp_dir().join(format!("np-playground-model-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("xor.safetensors");

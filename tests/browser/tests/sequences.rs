@@ -234,6 +234,7 @@ async fn the_page_fits_a_phone() {
     for (id, name) in [
         ("gradients-title", "sequences_phone_gradients"),
         ("counter-title", "sequences_phone_counter"),
+        ("seq-model-title", "sequences_phone_model_file"),
     ] {
         page.execute_with(
             "document.getElementById(arguments[0]).scrollIntoView();",
@@ -573,29 +574,15 @@ async fn a_model_file_carries_the_network_to_a_fresh_page() {
     trained.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
     let prediction = trained.text("unrolled-prediction").await;
     // The download: the Blob the page makes, read back as bytes.
-    trained
-        .execute(
-            "window.savedBlobs = []; const make = URL.createObjectURL;\
-             URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make(blob); };",
-        )
-        .await;
-    trained.click("seq-model-download").await;
+    trained.keep_downloads().await;
+    // From the keyboard: Enter on the focused button.
+    trained.keys("seq-model-download", "\u{E007}").await;
     let status = trained.text("seq-model-status").await;
     assert!(
         status.starts_with("Saved sequences-count-gru12.safetensors"),
         "{status}"
     );
-    let bytes = trained
-        .execute(
-            "return window.savedBlobs[0].arrayBuffer().then(buffer => Array.from(new Uint8Array(buffer)));",
-        )
-        .await;
-    let bytes: Vec<u8> = bytes
-        .as_array()
-        .expect("the file's bytes")
-        .iter()
-        .map(|byte| byte.as_u64().unwrap() as u8)
-        .collect();
+    let bytes = trained.download(0).await;
     let dir = std::env::temp_dir().join(format!("np-model-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (good, broken) = (dir.join("gru.safetensors"), dir.join("broken.safetensors"));

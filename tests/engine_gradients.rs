@@ -233,6 +233,46 @@ fn unary_elementwise_ops() {
     }
 }
 
+/// An LSTM step's three ops (gates, cell state, state), with and without a previous cell
+/// state, under a loss that reads the gates and the cell state as well as the state: each gate's
+/// gradient gathers what the loss, the cell and the state send it.
+#[test]
+fn lstm_step_ops() {
+    let mut rng = SeededRng::new(14);
+    let (rows, hidden) = (3, 2);
+    for first in [false, true] {
+        let mut params = Params::new();
+        let mut tape = Tape::new();
+        let (_, sums) = parameter(
+            &mut tape,
+            &mut params,
+            random_tensor(&[rows, 4 * hidden], &mut rng),
+        );
+        let (_, previous) = parameter(
+            &mut tape,
+            &mut params,
+            random_tensor(&[rows, hidden], &mut rng),
+        );
+        let gates = tape.lstm_gates(sums).unwrap();
+        let cell = tape.lstm_cell(gates, (!first).then_some(previous)).unwrap();
+        let state = tape.lstm_state(gates, cell).unwrap();
+        assert_eq!(tape.value(state).shape(), &[rows, hidden]);
+        let read = [
+            weighted_sum(&mut tape, state, &[rows, hidden], &mut rng),
+            weighted_sum(&mut tape, cell, &[rows, hidden], &mut rng),
+            weighted_sum(&mut tape, gates, &[rows, 4 * hidden], &mut rng),
+        ];
+        let partial = tape.add(read[0], read[1]).unwrap();
+        let loss = tape.add(partial, read[2]).unwrap();
+        check(
+            &format!("lstm step, first {first}"),
+            &mut tape,
+            &mut params,
+            loss,
+        );
+    }
+}
+
 #[test]
 fn every_activation() {
     let mut rng = SeededRng::new(6);

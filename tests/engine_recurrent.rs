@@ -491,11 +491,11 @@ fn every_time_step_is_on_the_tape_with_its_named_gates() {
         assert_eq!(layers.len(), 1);
         let steps = &layers[0].steps;
         assert_eq!(steps.len(), 6);
-        let names = |t: usize| -> Vec<&str> { steps[t].gates.iter().map(|g| g.0).collect() };
+        let names = |t: usize| -> Vec<&str> { steps[t].gates.iter().map(|g| g.name).collect() };
         let value = |id| recorded.tape.value(id).data().to_vec();
         let gate = |t: usize, name: &str| {
-            let (_, id) = steps[t].gates.iter().find(|g| g.0 == name).unwrap();
-            value(*id)
+            let gate = steps[t].gates.iter().find(|g| g.name == name).unwrap();
+            gate.value.read(&recorded.tape)
         };
         match cell {
             LayerConfig::Rnn(_) => assert!(names(0).is_empty() && names(5).is_empty()),

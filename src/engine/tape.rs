@@ -324,6 +324,29 @@ impl Tape {
         self.record(Op::Carry, &[present, new, previous])
     }
 
+    /// An LSTM's gates `[f, i, o, C~]` from their weighted sums `[rows, 4·hidden]`.
+    pub fn lstm_gates(&mut self, sums: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::LstmGates, &[sums])
+    }
+
+    /// An LSTM's cell state `C_t = f·C_{t-1} + i·C~` from its `gates`, or `i·C~` at the first
+    /// step (no `previous` cell state).
+    pub fn lstm_cell(
+        &mut self,
+        gates: NodeId,
+        previous: Option<NodeId>,
+    ) -> Result<NodeId, EngineError> {
+        match previous {
+            Some(previous) => self.record(Op::LstmCell { first: false }, &[gates, previous]),
+            None => self.record(Op::LstmCell { first: true }, &[gates]),
+        }
+    }
+
+    /// An LSTM's state `h_t = o·tanh(C_t)` from its `gates` and its `cell` state.
+    pub fn lstm_state(&mut self, gates: NodeId, cell: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::LstmState, &[gates, cell])
+    }
+
     /// `x`'s values with no gradient flowing back into it.
     pub fn detach(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
         self.record(Op::Detach, &[x])

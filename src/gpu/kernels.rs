@@ -11,6 +11,7 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{self, linear_groups, to_u32};
 use super::error::GpuError;
+use super::lstm_kernels::LstmPipelines;
 use super::matmul::{MatmulOperand, MatmulPipelines, MatmulTile};
 use super::pass_encoder::PassEncoder;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
@@ -35,6 +36,8 @@ pub struct Kernels {
     pub(super) carry: wgpu::ComputePipeline,
     pub(super) accumulate_carried: wgpu::ComputePipeline,
     pub(super) copy_along_axis: wgpu::ComputePipeline,
+    /// An LSTM cell's step (`super::lstm_kernels`).
+    pub(super) lstm: LstmPipelines,
     column_sums: wgpu::ComputePipeline,
     loss_terms: wgpu::ComputePipeline,
     sum_to_scalar: wgpu::ComputePipeline,
@@ -52,6 +55,7 @@ impl Kernels {
     /// so they are reported here, with the kernel's name, instead of on a later dispatch.
     pub async fn new(context: &GpuContext) -> Result<Kernels, GpuError> {
         let matmul = MatmulPipelines::new(context).await?;
+        let lstm = LstmPipelines::new(context).await?;
         let [
             add_bias,
             activation_forward,
@@ -68,7 +72,10 @@ impl Kernels {
         ] = dispatch::compile(
             context,
             "elementwise",
-            include_str!("../../shaders/elementwise.wgsl"),
+            concat!(
+                include_str!("../../shaders/elementwise_common.wgsl"),
+                include_str!("../../shaders/elementwise.wgsl")
+            ),
             [
                 "add_bias",
                 "activation_forward",
@@ -126,6 +133,7 @@ impl Kernels {
             carry,
             accumulate_carried,
             copy_along_axis,
+            lstm,
             column_sums,
             loss_terms,
             sum_to_scalar,

@@ -34,6 +34,7 @@ mod dispatch;
 mod epoch_trainer;
 mod error;
 mod kernels;
+mod lstm_kernels;
 mod matmul;
 mod matmul_split;
 mod network;

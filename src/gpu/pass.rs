@@ -299,6 +299,12 @@ impl GpuPass {
             Op::Scale(factor) => recording.dense().scale(factor, input(0), out()),
             Op::AddScalar(factor) => recording.dense().shift(factor, input(0), out()),
             Op::Carry => recording.dense().carry(input(0), input(1), input(2), out()),
+            Op::LstmGates => recording.dense().lstm_gates(input(0), out()),
+            Op::LstmCell { first } => {
+                let previous = (!first).then(|| input(1));
+                recording.dense().lstm_cell(input(0), previous, out())
+            }
+            Op::LstmState => recording.dense().lstm_state(input(0), input(1), out()),
             Op::Square | Op::Sum | Op::Mean => {
                 Err(unsupported(&format!("the {} op", node.op().name())))
             }
@@ -507,6 +513,40 @@ impl GpuPass {
                     recording.dense().accumulate(upstream, grad)?;
                 }
             }
+            Op::LstmGates => {
+                if let Some(grad) = into(0) {
+                    let gates = self.owned_value(id);
+                    recording
+                        .dense()
+                        .lstm_gates_backward(gates, upstream, grad)?;
+                }
+            }
+            Op::LstmCell { first } => {
+                let (gates, previous) = (input(0), (!first).then(|| input(1)));
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .lstm_cell_backward_gates(gates, previous, upstream, grad)?;
+                }
+                if let Some(grad) = (!first).then(|| into(1)).flatten() {
+                    recording
+                        .dense()
+                        .lstm_cell_backward_previous(gates, upstream, grad)?;
+                }
+            }
+            Op::LstmState => {
+                let (gates, cell) = (input(0), input(1));
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .lstm_state_backward_gates(cell, upstream, grad)?;
+                }
+                if let Some(grad) = into(1) {
+                    recording
+                        .dense()
+                        .lstm_state_backward_cell(gates, cell, upstream, grad)?;
+                }
+            }
             // Leaves: `backward` never asks for them.
             Op::Input | Op::Parameter(_) => {}
             Op::Softmax | Op::Square | Op::Sum | Op::Mean => {
@@ -602,7 +642,10 @@ fn node_buffers(
         | Op::Concat { .. }
         | Op::Scale(_)
         | Op::AddScalar(_)
-        | Op::Carry => buffers.value = zeros(),
+        | Op::Carry
+        | Op::LstmGates
+        | Op::LstmCell { .. }
+        | Op::LstmState => buffers.value = zeros(),
         Op::Square | Op::Sum | Op::Mean => {
             return Err(unsupported(&format!("the {} op", node.op().name())));
         }

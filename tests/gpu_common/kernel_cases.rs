@@ -59,6 +59,14 @@ pub enum Case {
         rows: usize,
         cols: usize,
     },
+    /// An LSTM step's three ops (`Op::LstmGates`, `Op::LstmCell`, `Op::LstmState`) on `rows`
+    /// rows of `hidden` values, with or without a previous cell state (`first`): each value and
+    /// each gradient.
+    Lstm {
+        rows: usize,
+        hidden: usize,
+        first: bool,
+    },
     /// `a · factor` and `a + factor` (`Op::Scale`, `Op::AddScalar`): the value and the input's
     /// gradient.
     Scale {
@@ -155,6 +163,13 @@ pub fn table() -> Vec<Case> {
     }
     for (rows, cols) in [(1, 1), (7, 5), (300, 257)] {
         cases.push(Case::Carry { rows, cols });
+    }
+    for (rows, hidden, first) in [(1, 1, true), (3, 5, false), (64, 128, false), (7, 3, true)] {
+        cases.push(Case::Lstm {
+            rows,
+            hidden,
+            first,
+        });
     }
     // Every axis, from the start, the middle and to the end; a run of one entry.
     for (axis, start, len) in [(0, 1, 2), (1, 0, 1), (1, 2, 3), (2, 3, 4), (2, 0, 7)] {
@@ -310,6 +325,11 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
         Case::Add { len } => binary_case(gpu, rng, Op::Add, len).await,
         Case::Multiply { len } => binary_case(gpu, rng, Op::Mul, len).await,
         Case::Carry { rows, cols } => carry_case(gpu, rng, rows, cols).await,
+        Case::Lstm {
+            rows,
+            hidden,
+            first,
+        } => lstm_case(gpu, rng, rows, hidden, first).await,
         Case::Scale { len, factor } => unary_case(gpu, rng, Op::Scale(factor), len).await,
         Case::AddScalar { len, factor } => unary_case(gpu, rng, Op::AddScalar(factor), len).await,
         Case::Slice {
@@ -459,6 +479,77 @@ async fn carry_case(
     let mut worst = compare(&gpu.read(&out).await?, &value);
     for (gpu_grad, (_, expected)) in gpu_grads.iter().zip(&grads[1..]) {
         worst = worst.max(compare(&gpu.read(gpu_grad).await?, expected));
+    }
+    Ok(worst)
+}
+
+/// An LSTM step, op by op: each kernel reads the engine's values of its inputs, and its value
+/// and its gradients (added into non-zero ones) are compared with the engine's.
+async fn lstm_case(
+    gpu: &Gpu<Kernels>,
+    rng: &mut SeededRng,
+    rows: usize,
+    hidden: usize,
+    first: bool,
+) -> Result<f64, GpuError> {
+    let (gates_shape, state_shape) = ([rows, 4 * hidden], [rows, hidden]);
+    let sums = random(rng, &gates_shape, -3.0, 3.0);
+    let previous = random(rng, &state_shape, -2.0, 2.0);
+    let upstream = |rng: &mut SeededRng, shape: &[usize]| random(rng, shape, -1.0, 1.0);
+    let gates_upstream = upstream(rng, &gates_shape);
+    let (gates, gates_grads) = on_the_engine(Op::LstmGates, &[&sums], &gates_upstream, rng);
+    let cell_inputs: Vec<&Tensor> = match first {
+        true => vec![&gates],
+        false => vec![&gates, &previous],
+    };
+    let cell_upstream = upstream(rng, &state_shape);
+    let (cell, cell_grads) =
+        on_the_engine(Op::LstmCell { first }, &cell_inputs, &cell_upstream, rng);
+    let state_upstream = upstream(rng, &state_shape);
+    let (state, state_grads) = on_the_engine(Op::LstmState, &[&gates, &cell], &state_upstream, rng);
+
+    let [gpu_sums, gpu_gates, gpu_previous, gpu_cell] =
+        [&sums, &gates, &previous, &cell].map(|tensor| gpu.upload(tensor));
+    let gpu_previous = (!first).then_some(&gpu_previous);
+    let outs = [
+        gpu.zeros(&gates_shape),
+        gpu.zeros(&state_shape),
+        gpu.zeros(&state_shape),
+    ];
+    let grad = |grads: &[(Tensor, Tensor)], slot: usize| gpu.upload(&grads[slot].0);
+    let sums_grad = grad(&gates_grads, 0);
+    let cell_gates_grad = grad(&cell_grads, 0);
+    let previous_grad = (!first).then(|| grad(&cell_grads, 1));
+    let (state_gates_grad, state_cell_grad) = (grad(&state_grads, 0), grad(&state_grads, 1));
+    let [gates_up, cell_up, state_up] =
+        [&gates_upstream, &cell_upstream, &state_upstream].map(|tensor| gpu.upload(tensor));
+    let mut commands = gpu.kernels.begin(&gpu.context);
+    commands.lstm_gates(&gpu_sums, &outs[0])?;
+    commands.lstm_gates_backward(&gpu_gates, &gates_up, &sums_grad)?;
+    commands.lstm_cell(&gpu_gates, gpu_previous, &outs[1])?;
+    commands.lstm_cell_backward_gates(&gpu_gates, gpu_previous, &cell_up, &cell_gates_grad)?;
+    if let Some(previous_grad) = &previous_grad {
+        commands.lstm_cell_backward_previous(&gpu_gates, &cell_up, previous_grad)?;
+    }
+    commands.lstm_state(&gpu_gates, &gpu_cell, &outs[2])?;
+    commands.lstm_state_backward_gates(&gpu_cell, &state_up, &state_gates_grad)?;
+    commands.lstm_state_backward_cell(&gpu_gates, &gpu_cell, &state_up, &state_cell_grad)?;
+    commands.submit();
+    let mut pairs = vec![
+        (&outs[0], &gates),
+        (&outs[1], &cell),
+        (&outs[2], &state),
+        (&sums_grad, &gates_grads[0].1),
+        (&cell_gates_grad, &cell_grads[0].1),
+        (&state_gates_grad, &state_grads[0].1),
+        (&state_cell_grad, &state_grads[1].1),
+    ];
+    if let Some(previous_grad) = &previous_grad {
+        pairs.push((previous_grad, &cell_grads[1].1));
+    }
+    let mut worst: f64 = 0.0;
+    for (on_gpu, expected) in pairs {
+        worst = worst.max(compare(&gpu.read(on_gpu).await?, expected));
     }
     Ok(worst)
 }

@@ -929,8 +929,9 @@ const SEQUENCE_INTRODUCTION: &str = "Times in milliseconds (medians) unless the 
     times faster than TensorFlow.js, and the Sequences page's default run at 99% test accuracy \
     within 10 s of the click on Train. On a shared machine (the load average is in the notes) \
     the figures move by tens of per cent from run to run; PyTorch's are measured before and \
-    after ours and averaged. The cells are unrolled onto the tape from the engine's \
-    general ops (no fused cell yet). The GRUs differ: ours and TensorFlow.js's apply the reset \
+    after ours and averaged. The cells are unrolled onto the tape one time step after the \
+    other; an LSTM step's gates, cell state and state are one op each (`engine::ops::lstm`), \
+    the RNN's and the GRU's are the engine's general ops. The GRUs differ: ours and TensorFlow.js's apply the reset \
     gate to the state before its product with the weights (tfjs 4.22 refuses `resetAfter`), \
     PyTorch's after it; tfjs's gates use the logistic sigmoid here, as ours and PyTorch's do.";
 

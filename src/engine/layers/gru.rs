@@ -7,7 +7,9 @@
 //! (`h~ = tanh(W_x x_t + r·(W_h h_{t-1} + b_h))`), and its `z` keeps the old state
 //! (`h_t = (1 − z)·h~ + z·h_{t-1}`).
 
-use super::recurrent::{self, RecurrentWeights, StepLinks, StepNodes, recurrent_kind};
+use super::recurrent::{
+    self, Columns, GateNodes, RecurrentWeights, StepLinks, StepNodes, recurrent_kind,
+};
 use crate::engine::activation::Activation;
 use crate::engine::error::EngineError;
 use crate::engine::params::Params;
@@ -48,17 +50,23 @@ fn record_steps(
             None => None,
         };
         let sums = recurrent::weighted_sum(tape, &gates, previous, x_t)?;
-        let update = recurrent::gate(tape, sums, UPDATE, hidden)?;
-        let update = tape.activation(update, Activation::Sigmoid)?;
-        let mut named = vec![("z", update)];
+        let whole = |node| Columns::whole(node, hidden);
+        let shown = |name, value, sum| GateNodes {
+            name,
+            value: whole(value),
+            sum: whole(sum),
+        };
+        let update_sum = recurrent::gate(tape, sums, UPDATE, hidden)?;
+        let update = tape.activation(update_sum, Activation::Sigmoid)?;
+        let mut named = vec![shown("z", update, update_sum)];
         let state = match previous {
             Some(previous) => {
-                let reset = recurrent::gate(tape, sums, RESET, hidden)?;
-                let reset = tape.activation(reset, Activation::Sigmoid)?;
+                let reset_sum = recurrent::gate(tape, sums, RESET, hidden)?;
+                let reset = tape.activation(reset_sum, Activation::Sigmoid)?;
                 let reset_state = tape.mul(reset, previous)?;
                 let sum = recurrent::weighted_sum(tape, &candidate, Some(reset_state), x_t)?;
                 let proposal = tape.activation(sum, Activation::Tanh)?;
-                named.extend([("r", reset), ("h~", proposal)]);
+                named.extend([shown("r", reset, reset_sum), shown("h~", proposal, sum)]);
                 let minus_previous = tape.scale(previous, -1.0)?;
                 let change = tape.add(proposal, minus_previous)?;
                 let moved = tape.mul(update, change)?;
@@ -68,7 +76,7 @@ fn record_steps(
             None => {
                 let sum = recurrent::weighted_sum(tape, &candidate, None, x_t)?;
                 let proposal = tape.activation(sum, Activation::Tanh)?;
-                named.push(("h~", proposal));
+                named.push(shown("h~", proposal, sum));
                 tape.mul(update, proposal)?
             }
         };
@@ -78,6 +86,7 @@ fn record_steps(
             state: StepLinks::hand_on(tape, present, state, previous)?,
             cell: None,
             gates: named,
+            state_sum: None,
         });
     }
     Ok(steps)

@@ -7,17 +7,13 @@
 //! PyTorch's `nn.LSTM` orders its gates i, f, g (= C~), o and keeps two biases that add up to
 //! this one `b`.
 
-use super::recurrent::{self, RecurrentWeights, StepLinks, StepNodes, recurrent_kind};
-use crate::engine::activation::Activation;
+use super::recurrent::{
+    self, Columns, GateNodes, RecurrentWeights, StepLinks, StepNodes, recurrent_kind,
+};
 use crate::engine::error::EngineError;
+use crate::engine::ops::lstm::{CANDIDATE, FORGET, INPUT, OUTPUT};
 use crate::engine::params::Params;
 use crate::engine::tape::{NodeId, Tape};
-
-/// The gates' order in `W`'s columns.
-const FORGET: usize = 0;
-const INPUT: usize = 1;
-const OUTPUT: usize = 2;
-const CANDIDATE: usize = 3;
 
 recurrent_kind! {
     /// A long short-term memory layer of `hidden` values of `h` (and of the cell state `C`).
@@ -30,7 +26,9 @@ recurrent_kind! {
     }
 }
 
-/// Every step, as the module's header writes it.
+/// Every step, as the module's header writes it: each gate's activation, the cell state and the
+/// state are one op each (`Op::LstmGates`, `Op::LstmCell`, `Op::LstmState`) over the gates' one
+/// node of `[batch, 4·hidden]`.
 fn record_steps(
     built: &RecurrentWeights,
     tape: &mut Tape,
@@ -47,53 +45,48 @@ fn record_steps(
         let x_t = recurrent::step_input(tape, x, t)?;
         let previous = match steps.last() {
             Some(step) => {
-                let cell = step
-                    .cell
-                    .map(|cell| links.carry(tape, cell, t))
-                    .transpose()?;
-                Some((links.carry(tape, step.state, t)?, cell))
+                let cell = step.cell.expect("an LSTM step keeps its cell state");
+                Some((
+                    links.carry(tape, step.state, t)?,
+                    links.carry(tape, cell, t)?,
+                ))
             }
             None => None,
         };
         let sums = recurrent::weighted_sum(tape, &weights, previous.map(|(h, _)| h), x_t)?;
-        let mut gate = |index: usize, f: Activation| -> Result<NodeId, EngineError> {
-            let sum = recurrent::gate(tape, sums, index, hidden)?;
-            tape.activation(sum, f)
+        let gates = tape.lstm_gates(sums)?;
+        let cell = tape.lstm_cell(gates, previous.map(|(_, cell)| cell))?;
+        let state = tape.lstm_state(gates, cell)?;
+        let columns = |node, gate: usize| Columns {
+            node,
+            start: gate * hidden,
+            width: hidden,
         };
-        let mut gates = Vec::with_capacity(4);
         // At the first step C_0 = 0: the forget gate has nothing to keep.
-        let forget = match previous {
-            Some((_, Some(cell))) => {
-                let forget = gate(FORGET, Activation::Sigmoid)?;
-                gates.push(("f", forget));
-                Some((forget, cell))
-            }
-            _ => None,
-        };
-        let input = gate(INPUT, Activation::Sigmoid)?;
-        let output = gate(OUTPUT, Activation::Sigmoid)?;
-        let candidate = gate(CANDIDATE, Activation::Tanh)?;
-        gates.extend([("i", input), ("o", output), ("C~", candidate)]);
-        let written = tape.mul(input, candidate)?;
-        let cell = match forget {
-            Some((forget, previous)) => {
-                let kept = tape.mul(forget, previous)?;
-                tape.add(kept, written)?
-            }
-            None => written,
-        };
-        let squashed = tape.activation(cell, Activation::Tanh)?;
-        let state = tape.mul(output, squashed)?;
-        let (previous_state, previous_cell) = match previous {
-            Some((state, cell)) => (Some(state), cell),
-            None => (None, None),
+        let shown: &[(&str, usize)] = match previous {
+            Some(_) => &[
+                ("f", FORGET),
+                ("i", INPUT),
+                ("o", OUTPUT),
+                ("C~", CANDIDATE),
+            ],
+            None => &[("i", INPUT), ("o", OUTPUT), ("C~", CANDIDATE)],
         };
         let present = links.present_at(tape, t)?;
+        let (previous_state, previous_cell) = previous.unzip();
         steps.push(StepNodes {
             input: x_t,
             state: StepLinks::hand_on(tape, present, state, previous_state)?,
             cell: Some(StepLinks::hand_on(tape, present, cell, previous_cell)?),
-            gates,
+            gates: shown
+                .iter()
+                .map(|&(name, gate)| GateNodes {
+                    name,
+                    value: columns(gates, gate),
+                    sum: columns(sums, gate),
+                })
+                .collect(),
+            state_sum: None,
         });
     }
     Ok(steps)

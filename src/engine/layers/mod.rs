@@ -23,7 +23,7 @@ pub use flatten::Flatten;
 pub use gru::Gru;
 pub use lstm::Lstm;
 pub use pool::{AvgPool2d, MaxPool2d, Pooling};
-pub use recurrent::{RecurrentNodes, RecurrentWeights, StepNodes};
+pub use recurrent::{Columns, GateNodes, RecurrentNodes, RecurrentWeights, StepNodes};
 pub use rnn::{Rnn, RnnWeights};
 
 use serde::{Deserialize, Serialize};

@@ -26,10 +26,50 @@ pub struct StepNodes {
     pub state: NodeId,
     /// An LSTM's cell state `C_t`.
     pub cell: Option<NodeId>,
-    /// The gates and the candidate after their activations, named as the course writes them
-    /// ("f", "i", "o", "C~"; "z", "r", "h~"). A gate with nothing to act on at the first step
-    /// (the state starts at zero) is not there.
-    pub gates: Vec<(&'static str, NodeId)>,
+    /// The gates and the candidate, named as the course writes them ("f", "i", "o", "C~"; "z",
+    /// "r", "h~"). A gate with nothing to act on at the first step (the state starts at zero)
+    /// is not there.
+    pub gates: Vec<GateNodes>,
+    /// The weighted sum the state is an activation of, for a cell whose state is one (the
+    /// RNN's `h_t = f(s)`).
+    pub state_sum: Option<Columns>,
+}
+
+/// Columns `start..start + width` of a `[batch, columns]` node: one gate among the four an
+/// LSTM computes in one node, or the whole of a node.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Columns {
+    pub node: NodeId,
+    pub start: usize,
+    pub width: usize,
+}
+
+impl Columns {
+    /// All the columns of `node`, `width` of them.
+    pub fn whole(node: NodeId, width: usize) -> Columns {
+        Columns {
+            node,
+            start: 0,
+            width,
+        }
+    }
+
+    /// The values, row after row.
+    pub fn read(&self, tape: &Tape) -> Vec<f32> {
+        let value = tape.value(self.node);
+        let row = value.cols();
+        let rows = value.data().chunks_exact(row);
+        let columns = rows.flat_map(|row| &row[self.start..self.start + self.width]);
+        columns.copied().collect()
+    }
+}
+
+/// One gate (or candidate) of a step: its values, and the weighted sum its activation took.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GateNodes {
+    pub name: &'static str,
+    pub value: Columns,
+    pub sum: Columns,
 }
 
 /// Every time step of a recurrent layer on the tape, first to last, and its output.

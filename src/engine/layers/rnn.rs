@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, RecurrentWeights, StepLinks, StepNodes};
+use super::recurrent::{self, Columns, RecurrentWeights, StepLinks, StepNodes};
 use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
 use crate::engine::description::Described;
@@ -165,6 +165,7 @@ fn record_steps(
             state: StepLinks::hand_on(tape, present, state, previous)?,
             cell: None,
             gates: Vec::new(),
+            state_sum: Some(Columns::whole(sum, cell.hidden)),
         });
     }
     Ok(steps)

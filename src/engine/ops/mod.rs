@@ -9,6 +9,7 @@ mod dense;
 mod dropout;
 mod elementwise;
 mod loss;
+pub(crate) mod lstm;
 mod matmul;
 mod pool;
 mod reduce;
@@ -108,6 +109,14 @@ pub enum Op {
     /// a sequence's end; inputs `[present [rows, 1], new [rows, k], previous [rows, k]]`. The
     /// mask `present` is data: no gradient flows into it.
     Carry,
+    /// An LSTM's gates `[f, i, o, C~]` from their weighted sums `[rows, 4·hidden]`: the
+    /// logistic sigmoid on f, i and o, tanh on the candidate C~; inputs `[sums]`.
+    LstmGates,
+    /// An LSTM's new cell state `C_t = f·C_{t-1} + i·C~`, `[rows, hidden]`; inputs
+    /// `[gates, C_{t-1}]`, or `[gates]` alone at the `first` step (`C_0 = 0`).
+    LstmCell { first: bool },
+    /// An LSTM's new state `h_t = o·tanh(C_t)`, `[rows, hidden]`; inputs `[gates, C_t]`.
+    LstmState,
 }
 
 /// Buffers an op keeps from its forward pass to its backward pass, reused every step (a node
@@ -123,6 +132,8 @@ pub struct Scratch {
     pub argmax: Vec<usize>,
     /// BatchNorm: the mean and variance each feature was normalised with.
     pub batch_norm: BatchNormScratch,
+    /// LstmState: `tanh(C_t)`.
+    pub squashed: Vec<f32>,
 }
 
 /// The shape of an op's output, derived from its inputs' shapes without allocating.
@@ -217,6 +228,9 @@ impl Op {
             Op::Slice { .. } => "slice",
             Op::Concat { .. } => "concat",
             Op::Carry => "carry",
+            Op::LstmGates => "lstm_gates",
+            Op::LstmCell { .. } => "lstm_cell",
+            Op::LstmState => "lstm_state",
         }
     }
 
@@ -226,7 +240,15 @@ impl Op {
             Op::Input | Op::Parameter(_) => 0,
             Op::BatchNorm(statistics) => statistics.arity(),
             Op::Conv2d { .. } | Op::Dense | Op::Carry => 3,
+            Op::LstmCell { first } => {
+                if *first {
+                    1
+                } else {
+                    2
+                }
+            }
             Op::MatMul { .. }
+            | Op::LstmState
             | Op::AddBias
             | Op::Add
             | Op::Mul
@@ -247,7 +269,8 @@ impl Op {
             | Op::Detach
             | Op::StepsAsRows
             | Op::RowsAsSteps { .. }
-            | Op::Slice { .. } => 1,
+            | Op::Slice { .. }
+            | Op::LstmGates => 1,
         }
     }
 
@@ -280,7 +303,10 @@ impl Op {
             | Op::StepsAsRows
             | Op::RowsAsSteps { .. }
             | Op::Slice { .. }
-            | Op::Concat { .. } => true,
+            | Op::Concat { .. }
+            | Op::LstmGates
+            | Op::LstmCell { .. }
+            | Op::LstmState => true,
         }
     }
 
@@ -319,6 +345,9 @@ impl Op {
             Op::Slice { axis, start, len } => axis::slice_shape(axis, start, len, inputs[0]),
             Op::Concat { axis } => axis::concat_shape(axis, inputs[0], inputs[1]),
             Op::Carry => carry::output_shape(inputs[0], inputs[1], inputs[2]),
+            Op::LstmGates => lstm::gates_shape(inputs[0]),
+            Op::LstmCell { .. } => lstm::step_shape(self.name(), inputs[0], inputs.get(1).copied()),
+            Op::LstmState => lstm::step_shape(self.name(), inputs[0], Some(inputs[1])),
         }
     }
 
@@ -360,6 +389,9 @@ impl Op {
             Op::Slice { axis, start, len } => axis::slice_forward(axis, start, len, inputs[0], out),
             Op::Concat { axis } => axis::concat_forward(axis, inputs[0], inputs[1], out),
             Op::Carry => carry::forward(inputs[0], inputs[1], inputs[2], out),
+            Op::LstmGates => lstm::gates_forward(inputs[0], out),
+            Op::LstmCell { .. } => lstm::cell_forward(inputs[0], inputs.get(1).copied(), out),
+            Op::LstmState => lstm::state_forward(inputs[0], inputs[1], out, &mut scratch.squashed),
         }
     }
 
@@ -380,7 +412,10 @@ impl Op {
             | Op::Unflatten { .. }
             | Op::StepsAsRows
             | Op::RowsAsSteps { .. }
-            | Op::Concat { .. } => true,
+            | Op::Concat { .. }
+            | Op::LstmGates
+            | Op::LstmCell { .. }
+            | Op::LstmState => true,
             Op::Dense => slot < 2,
             Op::Carry => slot > 0,
             Op::Input
@@ -492,6 +527,15 @@ impl Op {
                 if slot > 0 {
                     carry::backward(slot, inputs[0], upstream, grad, overwrite)
                 }
+            }
+            Op::LstmGates => lstm::gates_backward(inputs[0], output, upstream, grad, overwrite),
+            Op::LstmCell { .. } => {
+                let previous = inputs.get(1).copied();
+                lstm::cell_backward(slot, inputs[0], previous, upstream, grad, overwrite)
+            }
+            Op::LstmState => {
+                let squashed = &scratch.squashed;
+                lstm::state_backward(slot, inputs[0], squashed, upstream, grad, overwrite)
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::engine::{EngineError, Op, OutputTransform, Sequential, Tensor};
+use crate::engine::{EngineError, OutputTransform, Sequential, Tensor};
 
 /// One time step of one recurrent layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,15 +81,6 @@ pub fn unroll(
     recorded.tape.forward(model.params())?;
     let tape = &recorded.tape;
     let values = |id| tape.value(id).data().to_vec();
-    // The input of an activation node: the weighted sum it squashed (through the carry of a
-    // padded network, which hands on the new state at every step of a typed sequence).
-    let sum_into = |id: crate::engine::NodeId| {
-        let mut node = tape.node(id);
-        if matches!(node.op(), Op::Carry) {
-            node = tape.node(node.inputs()[1]);
-        }
-        matches!(node.op(), Op::Activation(_)).then(|| values(node.inputs()[0]))
-    };
     let layers = recorded
         .recurrent_layers()
         .map(|layer| {
@@ -103,13 +94,13 @@ pub fn unroll(
                     gates: step
                         .gates
                         .iter()
-                        .map(|&(name, id)| (name, values(id)))
+                        .map(|gate| (gate.name, gate.value.read(tape)))
                         .collect(),
                     sums: step
                         .gates
                         .iter()
-                        .chain(std::iter::once(&("h", step.state)))
-                        .filter_map(|&(name, id)| Some((name, sum_into(id)?)))
+                        .map(|gate| (gate.name, gate.sum.read(tape)))
+                        .chain(step.state_sum.map(|sum| ("h", sum.read(tape))))
                         .collect(),
                 })
                 .collect()

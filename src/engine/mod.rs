@@ -28,6 +28,7 @@ pub mod ops;
 pub mod optimizer;
 pub mod packed_weights;
 pub mod params;
+pub mod pytorch_script;
 pub mod regularization;
 pub mod rng;
 pub mod sequential;

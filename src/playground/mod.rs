@@ -16,6 +16,7 @@ pub mod model_files;
 pub mod one_weight;
 pub mod optimizer_race;
 pub mod page;
+pub mod pytorch_export;
 pub mod sequences;
 pub mod session;
 pub mod url_state;

@@ -16,6 +16,7 @@ use super::lessons_view::{LessonList, LessonPanel, goal_reached};
 use super::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
+use super::pytorch_export_card::{PyTorchExportCard, exported_status};
 use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
@@ -24,6 +25,7 @@ use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
 use crate::playground::images::training::RunSettings;
 use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::pytorch_export::playground_export;
 use crate::playground::sequences::SequenceSettings;
 use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
@@ -83,6 +85,10 @@ pub enum Msg {
     SequenceSettings(SequenceSettings),
     DownloadModel,
     ModelRead(ReadFile),
+    /// Export to PyTorch: the panel with the script, and the download.
+    ShowExport,
+    HideExport,
+    DownloadExport,
 }
 
 pub struct App {
@@ -117,6 +123,9 @@ pub struct App {
     shown_points: RefCell<Option<ShownPoints>>,
     /// What the last download or opening of a model file did, or why it failed.
     model_status: Option<String>,
+    /// The exported script, while its panel is open, or why there is none.
+    export_script: Option<Result<AttrValue, AttrValue>>,
+    export_status: Option<String>,
 }
 
 /// The training and test points as the output panel gets them.
@@ -161,6 +170,8 @@ impl Component for App {
             send: ctx.link().callback(|msg: Msg| msg),
             shown_points: RefCell::new(None),
             model_status: None,
+            export_script: None,
+            export_status: None,
             _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
                 let link = ctx.link().clone();
@@ -241,6 +252,19 @@ impl Component for App {
             }
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
+            Msg::ShowExport => {
+                self.export_script = Some(
+                    playground_export(&self.session)
+                        .map(|export| AttrValue::from(export.script))
+                        .map_err(AttrValue::from),
+                );
+            }
+            Msg::HideExport => self.export_script = None,
+            Msg::DownloadExport => {
+                let zip = playground_export(&self.session)
+                    .and_then(|export| export.zip("playground-pytorch"));
+                self.export_status = Some(exported_status("playground-pytorch.zip", zip));
+            }
             Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(&bytes));
                 self.model_status = Some(opened_status(&name, opened));
@@ -346,6 +370,11 @@ impl Component for App {
                             <ModelFileCard id="playground" locked={false} status={self.model_status.clone()}
                                 on_download={ctx.link().callback(|()| Msg::DownloadModel)}
                                 on_open={ctx.link().callback(Msg::ModelRead)} />
+                            <PyTorchExportCard id="playground" script={self.export_script.clone()}
+                                status={self.export_status.clone()}
+                                on_show={ctx.link().callback(|()| Msg::ShowExport)}
+                                on_hide={ctx.link().callback(|()| Msg::HideExport)}
+                                on_download={ctx.link().callback(|()| Msg::DownloadExport)} />
                         </div>
                     </>
                 }

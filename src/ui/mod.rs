@@ -19,6 +19,7 @@ mod model_file_card;
 mod network_view;
 mod output_panel;
 mod pointer;
+mod pytorch_export_card;
 mod save_file;
 mod sequences;
 mod shared;

@@ -40,12 +40,13 @@ fn cache_dir() -> Result<PathBuf> {
     Ok(base.join("neural-playground"))
 }
 
-/// The Python of a virtual environment with torch, creating it and installing torch (several GB
-/// from PyPI) when missing.
+/// The Python of a virtual environment with torch and safetensors, creating it and installing
+/// them (several GB from PyPI) when missing.
 pub fn pytorch_python() -> Result<PathBuf> {
     let venv = cache_dir()?.join("bench-venv");
     let python = venv.join("bin/python");
-    let has_torch = || output(Command::new(&python).args(["-c", "import torch"])).is_some();
+    let has_torch =
+        || output(Command::new(&python).args(["-c", "import torch, safetensors.torch"])).is_some();
     if has_torch() {
         return Ok(python);
     }
@@ -64,12 +65,12 @@ pub fn pytorch_python() -> Result<PathBuf> {
         "Installing torch from PyPI (about 5 GB with its CUDA wheels; without a GPU it runs on \
          the CPU)"
     );
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "torch"]))
+    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "torch", "safetensors"]))
         .map_err(|error| format!("cannot install torch ({error})"))?;
     if has_torch() {
         Ok(python)
     } else {
-        Err("torch was installed but cannot be imported".into())
+        Err("torch and safetensors were installed but cannot be imported".into())
     }
 }
 

@@ -31,7 +31,13 @@ pub fn for_tests() -> Result {
     // `vulkaninfo` (vulkan-tools) can be there without the drivers: the GPU parity tests need
     // lavapipe itself.
     if cfg!(target_os = "linux") && !lavapipe_icd().exists() {
-        return apt_install(&["mesa-vulkan-drivers"]);
+        apt_install(&["mesa-vulkan-drivers"])?;
+    }
+    // PyTorch for the exported scripts' test goes into a virtual environment, which Debian's
+    // python3 makes only with python3-venv.
+    let makes_venvs = output(Command::new("python3").args(["-c", "import venv, ensurepip"]));
+    if makes_venvs.is_none() {
+        apt_install(&["python3", "python3-venv"])?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::bench_references;
 use crate::build;
 use crate::command::{Result, cargo, root, run};
 use crate::setup;
@@ -73,10 +74,15 @@ pub fn run_group(args: &[String]) -> Result {
 }
 
 /// `cargo test` of every native crate, with wgpu pointed at lavapipe (software Vulkan) where it is
-/// installed, so that `tests/gpu_parity.rs` runs, and fails rather than skips, without a GPU.
+/// installed, so that `tests/gpu_parity.rs` runs, and fails rather than skips, without a GPU; and
+/// with a Python that has torch and safetensors (installed on first use, as for the benchmarks'
+/// references), so that `tests/pytorch_export.rs` runs the exported scripts under real PyTorch.
 fn native_tests() -> Result<Command> {
     let mut command = cargo();
     command.args(["test", "--workspace", "--exclude", "browser-tests"]);
+    let python = bench_references::pytorch_python()
+        .map_err(|error| format!("the exported PyTorch scripts need PyTorch: {error}"))?;
+    command.env("NEURAL_PLAYGROUND_PYTHON", python);
     let lavapipe = setup::lavapipe_icd();
     if lavapipe.exists() && std::env::var_os("VK_DRIVER_FILES").is_none() {
         command

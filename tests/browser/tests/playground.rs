@@ -453,3 +453,53 @@ async fn a_model_file_carries_the_playground_network_to_a_fresh_page() {
         .await;
     fresh.screenshot("playground_model_opened").await;
 }
+
+/// Export to PyTorch from the keyboard: the panel shows the script the page writes for its
+/// network (its layers, its loss, its features), and the download is one zip of the script, the
+/// weights it loads and the data it reads. (`tests/pytorch_export.rs` runs such a script under
+/// PyTorch.)
+#[tokio::test]
+async fn the_network_exports_to_a_pytorch_script_shown_before_it_is_downloaded() {
+    let page = Page::launch().await;
+    page.open("/#dataset=circle&features=x,y,xSquared").await;
+    page.wait_for("step", LOAD_TIMEOUT).await;
+    page.click("step").await;
+    // WebDriver's E007 is Enter: the button works from the keyboard.
+    page.keys("playground-pytorch-show", "\u{e007}").await;
+    page.wait_for("playground-pytorch-script", LOAD_TIMEOUT)
+        .await;
+    let script = page.text("playground-pytorch-script").await;
+    for expected in [
+        "def build_network():",
+        "Dense(3, 4, nn.Tanh())",
+        "x1 * x1",
+        "load_state_dict(load_file(HERE / \"model.safetensors\"), strict=True)",
+    ] {
+        assert!(script.contains(expected), "{expected} is not in\n{script}");
+    }
+    page.keep_downloads().await;
+    page.keys("playground-pytorch-download", "\u{e007}").await;
+    let status = page.text("playground-pytorch-status").await;
+    assert!(
+        status.starts_with("Saved playground-pytorch.zip"),
+        "{status}"
+    );
+    let zip = page.download(0).await;
+    assert_eq!(&zip[..2], b"PK", "a zip archive");
+    for name in ["train.py", "model.safetensors", "data.csv"] {
+        let path = format!("playground-pytorch/{name}");
+        let found = zip
+            .windows(path.len())
+            .any(|window| window == path.as_bytes());
+        assert!(found, "{path} is not in the zip");
+    }
+    page.execute("document.querySelector('[data-testid=playground-pytorch-script]').scrollIntoView({block: 'center'});")
+        .await;
+    page.screenshot("playground_pytorch_export").await;
+    page.resize(390, 844).await;
+    page.execute("document.querySelector('[data-testid=playground-pytorch-script]').scrollIntoView({block: 'center'});")
+        .await;
+    page.screenshot("playground_pytorch_export_phone").await;
+    page.click("playground-pytorch-hide").await;
+    assert!(!page.exists("playground-pytorch-script").await);
+}

@@ -1,0 +1,628 @@
+//! Export to PyTorch: a plain, commented Python script that rebuilds a [`Sequential`] network
+//! with `torch.nn`, loads the weights of its model file (layer `i` is module `i`, its tensors
+//! named as [`super::model_file`] names them, so that `load_state_dict(..., strict=True)`
+//! takes them), reads the data the page trained on, prints the test loss and accuracy, trains
+//! on with the page's loss, optimiser, learning rate, batch size, regularisation and clipping,
+//! and saves its weights as a model file that opens back in the page.
+//!
+//! What the page reads its data from is the page's to say ([`ScriptData`]); everything else is
+//! written here, from the network's description and its [`TrainConfig`].
+
+use std::fmt::Write;
+
+use super::activation::Activation;
+use super::description::Described;
+use super::layers::LayerConfig;
+use super::loss::Loss;
+use super::model_file::{FORMAT, VERSION};
+use super::optimizer::OptimizerKind;
+use super::regularization::Regularization;
+use super::sequential::SequentialConfig;
+use super::trainer::TrainConfig;
+
+/// The file names the script reads and writes, beside it.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+pub const DATA_FILE: &str = "data.csv";
+pub const SCRIPT_FILE: &str = "train.py";
+pub const TRAINED_FILE: &str = "trained.safetensors";
+
+/// How the script reads its examples from [`DATA_FILE`]: one row per example, the first column
+/// `split` (`train` or `test`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScriptData {
+    /// The playground's points (`split,x1,x2,label`), turned into the network's input features
+    /// (each a Python expression of `x1` and `x2`) and targets: the label itself for one
+    /// output, one-hot over `outputs` classes otherwise (class 1 where the label is above 0.5).
+    Points {
+        features: Vec<(&'static str, &'static str)>,
+        outputs: usize,
+    },
+    /// Examples as they are fed to the network: `inputs` values (`x0`, `x1`, ...) reshaped to
+    /// the network's input, then `targets` values (`y0`, ...) reshaped to its output.
+    Table {
+        input_shape: Vec<usize>,
+        target_shape: Vec<usize>,
+    },
+}
+
+/// Everything a script is written from.
+#[derive(Clone, Debug)]
+pub struct Script<'a> {
+    /// What was trained, for the script's first line ("the playground's network on the spiral").
+    pub title: &'a str,
+    pub network: &'a SequentialConfig,
+    pub training: &'a TrainConfig,
+    pub data: ScriptData,
+    /// Epochs the script trains by default.
+    pub epochs: usize,
+    /// The page's settings, written into the trained file's metadata so that the page opens it.
+    pub settings: Option<&'a str>,
+    /// Whether the targets are classes (accuracy is counted) or values (regression).
+    pub classification: bool,
+}
+
+/// The script, or why this network cannot be written as one (a kind of layer `torch.nn` has
+/// no module for, yet).
+pub fn write_script(script: &Script) -> Result<String, String> {
+    let network = script.network;
+    if network.padded {
+        return Err(
+            "a network trained on sequences of varying length is not exported to PyTorch yet"
+                .to_string(),
+        );
+    }
+    let shapes = layer_inputs(network)?;
+    let mut modules = Vec::new();
+    let mut kinds = Kinds::default();
+    for (layer, shape) in network.layers.iter().zip(&shapes) {
+        modules.push(module_of(layer, shape, &mut kinds)?);
+    }
+    let mut out = String::new();
+    header(&mut out, script);
+    kinds.write_classes(&mut out);
+    write_network(&mut out, &modules);
+    write_data(&mut out, &script.data);
+    write_training(&mut out, script, &regularised(network));
+    write_main(&mut out, script)?;
+    Ok(out)
+}
+
+/// The shape each layer reads, first to last.
+fn layer_inputs(network: &SequentialConfig) -> Result<Vec<Vec<usize>>, String> {
+    let summary = network.summary().map_err(|error| error.to_string())?;
+    let mut shapes = vec![network.layer_input().map_err(|error| error.to_string())?];
+    shapes.extend(summary.iter().map(|layer| layer.output_shape.clone()));
+    shapes.pop();
+    Ok(shapes)
+}
+
+/// The layer classes a script needs, each written once.
+#[derive(Default)]
+struct Kinds {
+    dense: bool,
+    convolution: bool,
+    rnn: bool,
+    lstm: bool,
+    gru: bool,
+}
+
+/// A module's constructor, as written in the `nn.Sequential`.
+fn module_of(layer: &LayerConfig, input: &[usize], kinds: &mut Kinds) -> Result<String, String> {
+    let last = |shape: &[usize]| shape.last().copied().unwrap_or(1);
+    Ok(match layer {
+        LayerConfig::Dense(dense) => {
+            kinds.dense = true;
+            let activation = activation_module(dense.activation);
+            format!("Dense({}, {}, {activation})", last(input), dense.outputs)
+        }
+        LayerConfig::Conv2d(conv) => {
+            kinds.convolution = true;
+            let activation = activation_module(conv.activation);
+            format!(
+                "Convolution({}, {}, {}, {}, {}, {activation})",
+                input[0], conv.out_channels, conv.kernel, conv.stride, conv.padding
+            )
+        }
+        LayerConfig::MaxPool2d(pool) => format!("nn.MaxPool2d({}, {})", pool.size, pool.stride),
+        LayerConfig::AvgPool2d(pool) => format!("nn.AvgPool2d({}, {})", pool.size, pool.stride),
+        LayerConfig::BatchNorm(_) => match input.len() {
+            3 => format!("nn.BatchNorm2d({})", input[0]),
+            _ => format!("nn.BatchNorm1d({})", last(input)),
+        },
+        LayerConfig::Dropout(dropout) => format!("nn.Dropout({})", float(dropout.rate)),
+        LayerConfig::Flatten(_) => "nn.Flatten()".to_string(),
+        LayerConfig::Rnn(rnn) => {
+            let nonlinearity = match rnn.activation {
+                Activation::Tanh => "tanh",
+                Activation::Relu => "relu",
+                other => {
+                    return Err(format!(
+                        "torch.nn.RNN squashes its state with tanh or ReLU only, and this RNN \
+                         uses {}",
+                        other.key()
+                    ));
+                }
+            };
+            kinds.rnn = true;
+            format!(
+                "RNN({}, {}, every_step={}, nonlinearity=\"{nonlinearity}\")",
+                last(input),
+                rnn.hidden,
+                python_bool(rnn.every_step)
+            )
+        }
+        LayerConfig::Lstm(lstm) => {
+            kinds.lstm = true;
+            format!(
+                "LSTM({}, {}, every_step={})",
+                last(input),
+                lstm.hidden,
+                python_bool(lstm.every_step)
+            )
+        }
+        LayerConfig::Gru(gru) => {
+            kinds.gru = true;
+            format!(
+                "CourseGRU({}, {}, every_step={})",
+                last(input),
+                gru.hidden,
+                python_bool(gru.every_step)
+            )
+        }
+    })
+}
+
+/// The `torch.nn` module of an activation.
+fn activation_module(activation: Activation) -> &'static str {
+    match activation {
+        Activation::Linear => "nn.Identity()",
+        Activation::Sigmoid => "nn.Sigmoid()",
+        Activation::Tanh => "nn.Tanh()",
+        Activation::Relu => "nn.ReLU()",
+        Activation::LeakyRelu => "nn.LeakyReLU(0.01)",
+        Activation::Gelu => "nn.GELU()",
+    }
+}
+
+fn python_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
+/// A number as Python reads back the same f32.
+fn float(value: f32) -> String {
+    let text = format!("{value:?}");
+    text.replace("inf", "float(\"inf\")")
+}
+
+/// The names of the tensors the regularisation penalises (the weights, not the biases nor
+/// batch normalisation's scale and shift), as the model file names them.
+fn regularised(network: &SequentialConfig) -> Vec<String> {
+    let mut names = Vec::new();
+    for (index, layer) in network.layers.iter().enumerate() {
+        let suffixes: &[&str] = match layer {
+            LayerConfig::Dense(_) | LayerConfig::Conv2d(_) => &["weight"],
+            LayerConfig::Rnn(_) | LayerConfig::Lstm(_) => &["weight_ih_l0", "weight_hh_l0"],
+            LayerConfig::Gru(_) => &["weight_ih", "weight_hh"],
+            _ => &[],
+        };
+        names.extend(suffixes.iter().map(|suffix| format!("{index}.{suffix}")));
+    }
+    names
+}
+
+fn header(out: &mut String, script: &Script) {
+    let _ = writeln!(
+        out,
+        r#""""{title}, exported from Neural Playground.
+
+Rebuilds the network with torch.nn, loads the weights the page trained ({WEIGHTS_FILE}), reads
+the same examples ({DATA_FILE}), prints the test loss and accuracy the page showed, trains on as
+the page did and saves the weights to {TRAINED_FILE}, which the page opens ("Open model").
+
+    pip install torch safetensors
+    python {SCRIPT_FILE} --epochs {epochs}
+"""
+
+import argparse
+import csv
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+HERE = Path(__file__).resolve().parent"#,
+        title = capitalised(script.title),
+        epochs = script.epochs,
+    );
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl Kinds {
+    fn write_classes(&self, out: &mut String) {
+        if self.dense {
+            out.push_str(DENSE_CLASS);
+        }
+        if self.convolution {
+            out.push_str(CONVOLUTION_CLASS);
+        }
+        if self.rnn {
+            out.push_str(RNN_CLASS);
+        }
+        if self.lstm {
+            out.push_str(LSTM_CLASS);
+        }
+        if self.gru {
+            out.push_str(GRU_CLASS);
+        }
+    }
+}
+
+const DENSE_CLASS: &str = r#"
+
+class Dense(nn.Linear):
+    """A dense layer as the page has it: the weighted sums, then the activation."""
+
+    def __init__(self, inputs, outputs, activation):
+        super().__init__(inputs, outputs)
+        self.activation = activation
+
+    def forward(self, x):
+        return self.activation(super().forward(x))
+"#;
+
+const CONVOLUTION_CLASS: &str = r#"
+
+class Convolution(nn.Conv2d):
+    """A convolution and its activation, as one layer of the page's network."""
+
+    def __init__(self, channels, filters, kernel, stride, padding, activation):
+        super().__init__(channels, filters, kernel, stride=stride, padding=padding)
+        self.activation = activation
+
+    def forward(self, x):
+        return self.activation(super().forward(x))
+"#;
+
+const RNN_CLASS: &str = r#"
+
+class RNN(nn.RNN):
+    """torch.nn.RNN over [batch, time, features], giving its last step's state (or every step's,
+    for a recurrent layer after it), as the page's RNN layer."""
+
+    def __init__(self, features, hidden, every_step, nonlinearity):
+        super().__init__(features, hidden, nonlinearity=nonlinearity, batch_first=True)
+        self.every_step = every_step
+
+    def forward(self, x):
+        states, _ = super().forward(x)
+        return states if self.every_step else states[:, -1]
+"#;
+
+const LSTM_CLASS: &str = r#"
+
+class LSTM(nn.LSTM):
+    """torch.nn.LSTM over [batch, time, features], giving its last step's state (or every
+    step's). The course writes the same cell with one bias and the gates in the order f, i, o,
+    C~; PyTorch keeps two biases (bias_ih + bias_hh) and orders its gates i, f, g (= C~), o."""
+
+    def __init__(self, features, hidden, every_step):
+        super().__init__(features, hidden, batch_first=True)
+        self.every_step = every_step
+
+    def forward(self, x):
+        states, _ = super().forward(x)
+        return states if self.every_step else states[:, -1]
+"#;
+
+const GRU_CLASS: &str = r#"
+
+class CourseGRU(nn.Module):
+    """The course's GRU, step by step over [batch, time, features]:
+        z, r = sigmoid(W [h, x] + b),  h~ = tanh(W [r * h, x] + b),  h = (1 - z) * h + z * h~.
+    Unlike torch.nn.GRU, the reset gate multiplies the state before its product with the weights
+    (nn.GRU multiplies after it, and gives z the other role), so the weights of one do not fit the
+    other. The gates lie in the rows of weight_ih, weight_hh and bias in the order z, r, h~."""
+
+    def __init__(self, features, hidden, every_step):
+        super().__init__()
+        self.hidden, self.every_step = hidden, every_step
+        bound = hidden ** -0.5
+        self.weight_ih = nn.Parameter(torch.empty(3 * hidden, features).uniform_(-bound, bound))
+        self.weight_hh = nn.Parameter(torch.empty(3 * hidden, hidden).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.zeros(3 * hidden))
+
+    def forward(self, x):
+        gates = 2 * self.hidden
+        h = x.new_zeros(x.shape[0], self.hidden)
+        states = []
+        for t in range(x.shape[1]):
+            from_input = x[:, t] @ self.weight_ih.T + self.bias
+            sums = from_input[:, :gates] + h @ self.weight_hh[:gates].T
+            z, r = torch.sigmoid(sums).chunk(2, dim=1)
+            proposal = torch.tanh(from_input[:, gates:] + (r * h) @ self.weight_hh[gates:].T)
+            h = (1 - z) * h + z * proposal
+            states.append(h)
+        return torch.stack(states, dim=1) if self.every_step else h
+"#;
+
+fn write_network(out: &mut String, modules: &[String]) {
+    out.push_str(
+        "\n\ndef build_network():\n    \"\"\"The page's network: module i is its layer i.\"\"\"\n    \
+         return nn.Sequential(\n",
+    );
+    for module in modules {
+        let _ = writeln!(out, "        {module},");
+    }
+    out.push_str("    )\n");
+}
+
+fn write_data(out: &mut String, data: &ScriptData) {
+    out.push_str(
+        r#"
+
+def read_data():
+    """The page's examples (data.csv, one per row, its split first): the inputs and targets of
+    the training set and of the test set."""
+    with open(HERE / "data.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    sets = []
+    for split in ("train", "test"):
+        chosen = [row for row in rows if row["split"] == split]
+"#,
+    );
+    match data {
+        ScriptData::Points { features, outputs } => {
+            out.push_str(
+                "        x1 = torch.tensor([float(row[\"x1\"]) for row in chosen])\n        \
+                 x2 = torch.tensor([float(row[\"x2\"]) for row in chosen])\n        \
+                 label = torch.tensor([float(row[\"label\"]) for row in chosen])\n",
+            );
+            let names: Vec<&str> = features.iter().map(|(name, _)| *name).collect();
+            let _ = writeln!(out, "        # The input features: {}.", names.join(", "));
+            let expressions: Vec<&str> = features.iter().map(|(_, code)| *code).collect();
+            let _ = writeln!(
+                out,
+                "        inputs = torch.stack([{}], dim=1)",
+                expressions.join(", ")
+            );
+            if *outputs == 1 {
+                out.push_str("        targets = label[:, None]\n");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "        # One column per class, 1 at the point's class (1 where the label is \
+                     above 0.5).\n        \
+                     targets = nn.functional.one_hot((label > 0.5).long(), {outputs}).float()"
+                );
+            }
+        }
+        ScriptData::Table {
+            input_shape,
+            target_shape,
+        } => {
+            let inputs: usize = input_shape.iter().product();
+            let targets: usize = target_shape.iter().product();
+            let shape = |dims: &[usize]| {
+                let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+                dims.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "        values = torch.tensor([[float(row[f\"x{{i}}\"]) for i in range({inputs})] \
+                 for row in chosen])\n        \
+                 inputs = values.reshape(-1, {})\n        \
+                 values = torch.tensor([[float(row[f\"y{{i}}\"]) for i in range({targets})] \
+                 for row in chosen])\n        \
+                 targets = values.reshape(-1, {})",
+                shape(input_shape),
+                shape(target_shape)
+            );
+        }
+    }
+    out.push_str("        sets.append((inputs, targets))\n    return sets\n");
+}
+
+/// The loss and how predictions and accuracy come from the network's outputs.
+fn loss_code(loss: Loss) -> (&'static str, &'static str) {
+    match loss {
+        Loss::MeanSquaredError => ("nn.MSELoss()", "outputs"),
+        Loss::HalfSquaredError => (
+            "lambda outputs, targets: 0.5 * nn.functional.mse_loss(outputs, targets)",
+            "outputs",
+        ),
+        Loss::MeanAbsoluteError => ("nn.L1Loss()", "outputs"),
+        Loss::BinaryCrossEntropy => ("nn.BCEWithLogitsLoss()", "torch.sigmoid(outputs)"),
+        Loss::SoftmaxCrossEntropy => (
+            "lambda outputs, targets: nn.functional.cross_entropy(\n        \
+             outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1, targets.shape[-1]))",
+            "torch.softmax(outputs, dim=-1)",
+        ),
+    }
+}
+
+fn optimizer_code(training: &TrainConfig) -> String {
+    let config = &training.optimizer;
+    let lr = float(config.learning_rate);
+    match config.kind {
+        OptimizerKind::Sgd => format!("torch.optim.SGD(parameters, lr={lr})"),
+        OptimizerKind::Momentum => format!(
+            "torch.optim.SGD(parameters, lr={lr}, momentum={})",
+            float(config.momentum)
+        ),
+        OptimizerKind::AdaGrad => format!(
+            "torch.optim.Adagrad(parameters, lr={lr}, eps={})",
+            float(config.epsilon)
+        ),
+        OptimizerKind::RmsProp => format!(
+            "torch.optim.RMSprop(parameters, lr={lr}, alpha={}, eps={})",
+            float(config.rho),
+            float(config.epsilon)
+        ),
+        OptimizerKind::Adam => format!(
+            "torch.optim.Adam(parameters, lr={lr}, betas=({}, {}), eps={})",
+            float(config.beta1),
+            float(config.beta2),
+            float(config.epsilon)
+        ),
+    }
+}
+
+fn write_training(out: &mut String, script: &Script, regularised: &[String]) {
+    let training = script.training;
+    let (loss, prediction) = loss_code(training.loss);
+    let _ = writeln!(out, "\n\nloss_function = {loss}");
+    let penalty = match training.regularization {
+        Regularization::None => None,
+        _ if training.regularization_rate == 0.0 => None,
+        Regularization::L1 => Some(("L1", "weight.abs().sum()")),
+        Regularization::L2 => Some(("L2", "0.5 * (weight * weight).sum()")),
+    };
+    match penalty {
+        Some((name, term)) => {
+            let names: Vec<String> = regularised.iter().map(|n| format!("\"{n}\"")).collect();
+            let _ = writeln!(
+                out,
+                "# {name} regularisation of the weights (not the biases), added to the loss.\n\
+                 REGULARISED = [{}]\n\
+                 RATE = {}\n\n\n\
+                 def penalty(model):\n    \
+                 weights = dict(model.named_parameters())\n    \
+                 return RATE * sum({term} for weight in (weights[name] for name in \
+                 REGULARISED))",
+                names.join(", "),
+                float(training.regularization_rate)
+            );
+        }
+        None => out.push_str("\n\ndef penalty(model):\n    return 0.0\n"),
+    }
+    let accuracy = if script.classification {
+        "    if targets.shape[-1] == 1:\n        \
+         # One output: the prediction and the target on the same side of the middle (0.5, or 0\n        \
+         # for targets of -1 and 1).\n        \
+         middle = 0.0 if targets.min() < 0 else 0.5\n        \
+         right = (predicted > middle) == (targets > middle)\n    \
+         else:\n        \
+         right = predicted.argmax(dim=-1) == targets.argmax(dim=-1)\n    \
+         return loss.item(), right.float().mean().item()\n"
+    } else {
+        "    return loss.item(), None\n"
+    };
+    let _ = write!(
+        out,
+        r#"
+
+def evaluate(model, inputs, targets):
+    """The loss (with the regularisation penalty, as the page counts it) and the accuracy."""
+    model.eval()
+    with torch.no_grad():
+        outputs = model(inputs)
+        loss = loss_function(outputs, targets) + penalty(model)
+        predicted = {prediction}
+{accuracy}
+
+def train_epoch(model, optimizer, inputs, targets, batch_size):
+    """One pass over the training set in shuffled batches."""
+    model.train()
+    order = torch.randperm(len(inputs))
+    for start in range(0, len(inputs), batch_size):
+        batch = order[start:start + batch_size]
+        optimizer.zero_grad()
+        loss = loss_function(model(inputs[batch]), targets[batch]) + penalty(model)
+        loss.backward()
+"#
+    );
+    if let Some(clip) = training.clip_norm {
+        let _ = writeln!(
+            out,
+            "        # The page clips the gradients to a global norm of {clip}.\n        \
+             nn.utils.clip_grad_norm_(model.parameters(), {})",
+            float(clip)
+        );
+    }
+    out.push_str("        optimizer.step()\n");
+    let _ = writeln!(
+        out,
+        "\n\ndef make_optimizer(parameters):\n    return {}",
+        optimizer_code(training)
+    );
+}
+
+fn write_main(out: &mut String, script: &Script) -> Result<(), String> {
+    let network = serde_json::to_string(script.network)
+        .map_err(|error| format!("the network cannot be written: {error}"))?;
+    let network = python_string(&network);
+    let settings = match script.settings {
+        Some(settings) => python_string(settings),
+        None => "None".to_string(),
+    };
+    let truncation = match script.training.truncation {
+        Some(steps) => format!(
+            "    # The page cut backpropagation through time {steps} steps back; this script \
+             lets it run\n    # through every step.\n"
+        ),
+        None => String::new(),
+    };
+    let report = if script.classification {
+        "f\"{name} loss {loss:.6f}, accuracy {100 * accuracy:.2f}%\""
+    } else {
+        "f\"{name} loss {loss:.6f}\""
+    };
+    let _ = write!(
+        out,
+        r#"
+
+# What the page needs to open the trained weights: the network's description and its settings.
+NETWORK = {network}
+SETTINGS = {settings}
+
+
+def report(name, model, inputs, targets):
+    loss, accuracy = evaluate(model, inputs, targets)
+    print({report})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default={epochs})
+    parser.add_argument("--batch-size", type=int, default={batch})
+    arguments = parser.parse_args()
+    # The batches' order (and any dropout) are PyTorch's own from here on, drawn from this seed.
+    torch.manual_seed({seed})
+    (train_inputs, train_targets), (test_inputs, test_targets) = read_data()
+    model = build_network()
+    model.load_state_dict(load_file(HERE / "{WEIGHTS_FILE}"), strict=True)
+    report("test", model, test_inputs, test_targets)
+    optimizer = make_optimizer(model.parameters())
+{truncation}    for epoch in range(1, arguments.epochs + 1):
+        train_epoch(model, optimizer, train_inputs, train_targets, arguments.batch_size)
+        report(f"epoch {{epoch}}: test", model, test_inputs, test_targets)
+    metadata = {{"format": "{FORMAT}", "version": "{VERSION}", "network": NETWORK}}
+    if SETTINGS is not None:
+        metadata["settings"] = SETTINGS
+    weights = {{name: value.contiguous() for name, value in model.state_dict().items()}}
+    save_file(weights, HERE / "{TRAINED_FILE}", metadata=metadata)
+    print("saved", HERE / "{TRAINED_FILE}")
+
+
+if __name__ == "__main__":
+    main()
+"#,
+        epochs = script.epochs,
+        batch = script.training.batch_size,
+        seed = script.training.seed,
+    );
+    Ok(())
+}
+
+/// A string as a Python literal (JSON's escapes are Python's too).
+fn python_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}

@@ -1,0 +1,134 @@
+//! Export to PyTorch, as a page offers it: the script `engine::pytorch_script` writes, the
+//! model file of the weights it loads and the examples it reads, in one zip. The playground's
+//! examples are its points (`split,x1,x2,label`, the same rows as its CSV download).
+
+use std::io::Write;
+
+use zip::write::SimpleFileOptions;
+
+use super::config::ProblemType;
+use super::model_files::page_file;
+use super::session::Session;
+use crate::data::{Feature, Point};
+use crate::engine::Tensor;
+use crate::engine::pytorch_script::{
+    DATA_FILE, SCRIPT_FILE, Script, ScriptData, WEIGHTS_FILE, write_script,
+};
+
+/// Epochs the exported script trains by default.
+pub const EPOCHS: usize = 10;
+
+/// What an export holds: the script, the weights it loads and the data it reads.
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub script: String,
+    pub weights: Vec<u8>,
+    pub data: String,
+}
+
+impl Export {
+    /// The three files in one zip, in a folder named `folder`.
+    pub fn zip(&self, folder: &str) -> Result<Vec<u8>, String> {
+        let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = SimpleFileOptions::default();
+        let files = [
+            (SCRIPT_FILE, self.script.as_bytes()),
+            (WEIGHTS_FILE, self.weights.as_slice()),
+            (DATA_FILE, self.data.as_bytes()),
+        ];
+        let failed = |error: &dyn std::fmt::Display| format!("the zip cannot be written: {error}");
+        for (name, bytes) in files {
+            archive
+                .start_file(format!("{folder}/{name}"), options)
+                .map_err(|error| failed(&error))?;
+            archive.write_all(bytes).map_err(|error| failed(&error))?;
+        }
+        let cursor = archive.finish().map_err(|error| failed(&error))?;
+        Ok(cursor.into_inner())
+    }
+}
+
+/// The playground's points as CSV: `split,x1,x2,label`, the training points first. Each number
+/// is written as the shortest text that reads back as the same f32.
+pub fn points_csv(train: &[Point], test: &[Point]) -> String {
+    let mut csv = String::from("split,x1,x2,label\n");
+    for (split, points) in [("train", train), ("test", test)] {
+        for point in points {
+            csv.push_str(&format!(
+                "{split},{},{},{}\n",
+                point.x, point.y, point.label
+            ));
+        }
+    }
+    csv
+}
+
+/// A feature as the script names and computes it from `x1` and `x2`.
+fn feature_code(feature: Feature) -> (&'static str, &'static str) {
+    match feature {
+        Feature::X1 => ("x1", "x1"),
+        Feature::X2 => ("x2", "x2"),
+        Feature::X1Squared => ("x1²", "x1 * x1"),
+        Feature::X2Squared => ("x2²", "x2 * x2"),
+        Feature::X1TimesX2 => ("x1·x2", "x1 * x2"),
+        Feature::SinX1 => ("sin(x1)", "torch.sin(x1)"),
+        Feature::SinX2 => ("sin(x2)", "torch.sin(x2)"),
+    }
+}
+
+/// The playground's network, its weights and its points, as an export.
+pub fn playground_export(session: &Session) -> Result<Export, String> {
+    let config = session.config();
+    let network = session.model().network();
+    let training = config.train_config();
+    let settings = serde_json::to_string(config)
+        .map_err(|error| format!("the set-up cannot be written: {error}"))?;
+    let title = format!(
+        "the playground's network on the {} data set",
+        config.dataset.title().to_lowercase()
+    );
+    let script = write_script(&Script {
+        title: &title,
+        network: network.config(),
+        training: &training,
+        data: ScriptData::Points {
+            features: config.features.iter().map(|&f| feature_code(f)).collect(),
+            outputs: config.output_count(),
+        },
+        epochs: EPOCHS,
+        settings: Some(&settings),
+        classification: config.problem == ProblemType::Classification,
+    })?;
+    Ok(Export {
+        script,
+        weights: page_file(network, config)?,
+        data: points_csv(session.train_points(), session.test_points()),
+    })
+}
+
+/// Examples as the network reads them, as CSV: `split`, every input value (`x0`, `x1`, ...),
+/// then every target value (`y0`, ...); the training examples (`train`: inputs and targets,
+/// one example per leading index) first.
+pub fn table_csv(train: (&Tensor, &Tensor), test: (&Tensor, &Tensor)) -> String {
+    let width =
+        |tensor: &Tensor| tensor.len() / tensor.shape().first().copied().unwrap_or(1).max(1);
+    let (inputs, targets) = (width(train.0), width(train.1));
+    let mut csv = String::from("split");
+    csv.extend((0..inputs).map(|i| format!(",x{i}")));
+    csv.extend((0..targets).map(|i| format!(",y{i}")));
+    csv.push('\n');
+    for (split, (x, y)) in [("train", train), ("test", test)] {
+        let rows = x
+            .data()
+            .chunks(inputs.max(1))
+            .zip(y.data().chunks(targets.max(1)));
+        for (x, y) in rows {
+            csv.push_str(split);
+            for value in x.iter().chain(y) {
+                csv.push_str(&format!(",{value}"));
+            }
+            csv.push('\n');
+        }
+    }
+    csv
+}

@@ -1,0 +1,305 @@
+//! Export to PyTorch, run under real PyTorch: the exported script rebuilds the network with
+//! torch.nn and loads its weights with `strict=True`; on the same inputs its outputs equal the
+//! engine's within 1e-5; it prints the test loss and accuracy the page shows; it trains an epoch;
+//! and the weights it saves open back in the engine.
+//!
+//! PyTorch comes from `NEURAL_PLAYGROUND_PYTHON`, a Python with torch and safetensors, which
+//! `cargo xtask test` installs and sets (as `cargo xtask bench` does for its references). Without
+//! it, only the checks that need no Python run, and the test says so.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use neural_playground::data::features_to_tensor;
+use neural_playground::engine::pytorch_script::{
+    DATA_FILE, SCRIPT_FILE, Script, ScriptData, TRAINED_FILE, WEIGHTS_FILE, write_script,
+};
+use neural_playground::engine::{
+    LayerConfig, Loss, OptimizerConfig, OptimizerKind, OutputTransform, Regularization, SeededRng,
+    Sequential, SequentialConfig, Tensor, TrainConfig, read_model, write_model,
+};
+use neural_playground::playground::PlaygroundConfig;
+use neural_playground::playground::model_files::open_page_file;
+use neural_playground::playground::pytorch_export::{Export, playground_export, table_csv};
+use neural_playground::playground::session::Session;
+
+fn python() -> Option<PathBuf> {
+    let python = std::env::var_os("NEURAL_PLAYGROUND_PYTHON").map(PathBuf::from);
+    if python.is_none() {
+        eprintln!("NEURAL_PLAYGROUND_PYTHON is not set: the exported scripts are not run here");
+    }
+    python
+}
+
+/// A fresh folder for one export.
+fn folder(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("np-export-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_export(dir: &Path, export: &Export) {
+    std::fs::write(dir.join(SCRIPT_FILE), &export.script).unwrap();
+    std::fs::write(dir.join(WEIGHTS_FILE), &export.weights).unwrap();
+    std::fs::write(dir.join(DATA_FILE), &export.data).unwrap();
+}
+
+/// Runs `python` with `args` in `dir`; its standard output, or a panic with its errors.
+fn run(python: &Path, dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(python)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("python runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    );
+    assert!(
+        output.status.success(),
+        "python {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    stdout
+}
+
+/// The exported network's outputs on the test inputs the script reads, computed by PyTorch.
+fn pytorch_outputs(python: &Path, dir: &Path) -> Vec<f32> {
+    let harness = format!(
+        "import json, sys, torch\n\
+         sys.path.insert(0, '.')\n\
+         import train\n\
+         from safetensors.torch import load_file\n\
+         (_, _), (inputs, _) = train.read_data()\n\
+         model = train.build_network()\n\
+         model.load_state_dict(load_file('{WEIGHTS_FILE}'), strict=True)\n\
+         model.eval()\n\
+         with torch.no_grad():\n    \
+             print(json.dumps(model(inputs).reshape(-1).tolist()))\n"
+    );
+    let printed = run(python, dir, &["-c", &harness]);
+    serde_json::from_str(printed.trim()).expect("a list of numbers")
+}
+
+/// The engine's outputs (before any sigmoid or softmax) of `network` on `inputs`.
+fn engine_outputs(network: &Sequential, inputs: &Tensor) -> Vec<f32> {
+    let rows = inputs.shape()[0];
+    let mut recorded = network.record(rows, OutputTransform::None, None).unwrap();
+    recorded.tape.set_input(recorded.input, inputs).unwrap();
+    recorded.tape.forward(network.params()).unwrap();
+    recorded.tape.value(recorded.prediction).data().to_vec()
+}
+
+fn assert_close(theirs: &[f32], ours: &[f32], what: &str) {
+    assert_eq!(theirs.len(), ours.len(), "{what}: how many outputs");
+    for (index, (a, b)) in theirs.iter().zip(ours).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+            "{what}: output {index} is {a} in PyTorch and {b} here"
+        );
+    }
+}
+
+/// `test loss L, accuracy A%` from the script's first line.
+fn reported(printed: &str) -> (f32, Option<f32>) {
+    let first = printed
+        .lines()
+        .next()
+        .expect("the script prints the test figures");
+    let loss = first
+        .split("loss ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|number| number.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no loss in {first:?}"));
+    let accuracy = first
+        .split("accuracy ")
+        .nth(1)
+        .map(|rest| rest.trim_end_matches('%').parse::<f32>().unwrap() / 100.0);
+    (loss, accuracy)
+}
+
+#[test]
+fn the_playground_exports_a_script_that_pytorch_runs_and_whose_weights_come_back() {
+    let config = PlaygroundConfig {
+        features: neural_playground::data::Feature::ALL.to_vec(),
+        regularization: Regularization::L2,
+        regularization_rate: 0.001,
+        ..PlaygroundConfig::default()
+    };
+    let mut session = Session::new(config).unwrap();
+    for _ in 0..5 {
+        session.train_epoch().unwrap();
+    }
+    let export = playground_export(&session).unwrap();
+    assert!(export.script.contains("strict=True"));
+    assert!(
+        export.script.contains("Dense(7, 4, nn.Tanh())"),
+        "{}",
+        export.script
+    );
+    assert!(export.script.contains("torch.sin(x1)"));
+    assert!(export.script.contains("nn.BCEWithLogitsLoss()"));
+    let rows = export.data.lines().count() - 1;
+    assert_eq!(
+        rows,
+        session.train_points().len() + session.test_points().len()
+    );
+    let zipped = export.zip("playground-pytorch").unwrap();
+    assert_eq!(&zipped[..2], b"PK", "a zip archive");
+
+    let Some(python) = python() else { return };
+    let dir = folder("playground");
+    write_export(&dir, &export);
+    let features = features_to_tensor(session.test_points(), &session.config().features).unwrap();
+    let ours = engine_outputs(session.model().network(), &features);
+    assert_close(&pytorch_outputs(&python, &dir), &ours, "playground");
+
+    let printed = run(&python, &dir, &[SCRIPT_FILE, "--epochs", "1"]);
+    let (loss, accuracy) = reported(&printed);
+    let shown = session.test_evaluation();
+    assert!(
+        (loss - shown.loss).abs() <= 1e-5 * (1.0 + shown.loss),
+        "PyTorch's test loss {loss}, the page's {}",
+        shown.loss
+    );
+    let accuracy = accuracy.expect("a classification reports its accuracy");
+    assert!(
+        (accuracy - shown.accuracy).abs() < 1e-4,
+        "{accuracy} vs {}",
+        shown.accuracy
+    );
+    assert!(printed.contains("epoch 1: test loss"), "{printed}");
+
+    let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
+    let (network, config) = open_page_file(
+        &trained,
+        "playground",
+        |_: &PlaygroundConfig| Ok(()),
+        |config| config.model_config().network(),
+    )
+    .unwrap();
+    assert_eq!(&config, session.config());
+    let before = session.model().network().params().to_flat();
+    assert_ne!(
+        network.params().to_flat(),
+        before,
+        "an epoch of training moved the weights"
+    );
+    if std::env::var_os("KEEP_EXPORT").is_none() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Random examples for a network on `[steps, features]` sequences with `classes` outputs.
+fn sequences(rows: usize, steps: usize, classes: usize, rng: &mut SeededRng) -> (Tensor, Tensor) {
+    let mut inputs = Tensor::zeros(&[rows, steps, 1]);
+    for value in inputs.data_mut() {
+        *value = rng.below(2) as f32;
+    }
+    let mut targets = Tensor::zeros(&[rows, classes]);
+    for row in 0..rows {
+        targets.data_mut()[row * classes + rng.below(classes)] = 1.0;
+    }
+    (inputs, targets)
+}
+
+/// Every recurrent cell (an RNN giving every step to an LSTM, then a GRU) exported as the
+/// Sequences page's networks are: PyTorch's nn.RNN and nn.LSTM and the script's course GRU
+/// compute the engine's outputs from the same file, and train.
+#[test]
+fn recurrent_networks_export_with_torch_modules_that_compute_the_same() {
+    let (steps, classes) = (6, 3);
+    let network = SequentialConfig::new(
+        &[steps, 1],
+        vec![
+            LayerConfig::from_token("rnn5seq").unwrap(),
+            LayerConfig::from_token("lstm4seq").unwrap(),
+            LayerConfig::from_token("gru3").unwrap(),
+            LayerConfig::from_token(&format!("dense{classes}")).unwrap(),
+        ],
+    );
+    let model = network.init().unwrap();
+    let training = TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer: OptimizerConfig::new(OptimizerKind::Adam, 0.01),
+        batch_size: 8,
+        clip_norm: Some(1.0),
+        ..TrainConfig::default()
+    };
+    let script = write_script(&Script {
+        title: "bit counting",
+        network: &network,
+        training: &training,
+        data: ScriptData::Table {
+            input_shape: vec![steps, 1],
+            target_shape: vec![classes],
+        },
+        epochs: 2,
+        settings: None,
+        classification: true,
+    })
+    .unwrap();
+    for module in [
+        "RNN(1, 5, every_step=True",
+        "LSTM(5, 4, every_step=True)",
+        "CourseGRU(4, 3",
+    ] {
+        assert!(script.contains(module), "{module} in\n{script}");
+    }
+    assert!(script.contains("clip_grad_norm_"));
+    let mut rng = SeededRng::new(3);
+    let train = sequences(40, steps, classes, &mut rng);
+    let test = sequences(10, steps, classes, &mut rng);
+    let export = Export {
+        script,
+        weights: write_model(&model, None).unwrap(),
+        data: table_csv((&train.0, &train.1), (&test.0, &test.1)),
+    };
+
+    let Some(python) = python() else { return };
+    let dir = folder("recurrent");
+    write_export(&dir, &export);
+    let ours = engine_outputs(&model, &test.0);
+    assert_close(&pytorch_outputs(&python, &dir), &ours, "recurrent");
+    let printed = run(&python, &dir, &[SCRIPT_FILE, "--epochs", "1"]);
+    assert!(printed.contains("epoch 1: test loss"), "{printed}");
+    let trained = read_model(&std::fs::read(dir.join(TRAINED_FILE)).unwrap()).unwrap();
+    assert_eq!(trained.network.config(), &network);
+    assert_ne!(trained.network.params().to_flat(), model.params().to_flat());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A network the script cannot write yet is refused with the reason.
+#[test]
+fn what_pytorch_has_no_module_for_is_refused_by_name() {
+    let network = SequentialConfig::new(&[4, 1], vec![LayerConfig::from_token("rnn2").unwrap()]);
+    let mut linear = network.clone();
+    if let LayerConfig::Rnn(rnn) = &mut linear.layers[0] {
+        rnn.activation = neural_playground::engine::Activation::Linear;
+    }
+    let script = |network: &SequentialConfig| {
+        write_script(&Script {
+            title: "t",
+            network,
+            training: &TrainConfig::default(),
+            data: ScriptData::Table {
+                input_shape: vec![4, 1],
+                target_shape: vec![2],
+            },
+            epochs: 1,
+            settings: None,
+            classification: true,
+        })
+    };
+    assert!(script(&network).is_ok());
+    let error = script(&linear).unwrap_err();
+    assert!(error.contains("tanh or ReLU"), "{error}");
+    let padded = SequentialConfig {
+        padded: true,
+        input: vec![4, 2],
+        ..network
+    };
+    let error = script(&padded).unwrap_err();
+    assert!(error.contains("varying length"), "{error}");
+}

@@ -238,6 +238,7 @@ fn recurrent_networks_export_with_torch_modules_that_compute_the_same() {
         epochs: 2,
         settings: None,
         classification: true,
+        cosine_decay: true,
     })
     .unwrap();
     for module in [
@@ -290,6 +291,7 @@ fn what_pytorch_has_no_module_for_is_refused_by_name() {
             epochs: 1,
             settings: None,
             classification: true,
+            cosine_decay: false,
         })
     };
     assert!(script(&network).is_ok());
@@ -302,4 +304,66 @@ fn what_pytorch_has_no_module_for_is_refused_by_name() {
     };
     let error = script(&padded).unwrap_err();
     assert!(error.contains("varying length"), "{error}");
+}
+
+/// The Sequences page's export (an LSTM counting bits, the sequences drawn again from the run's
+/// seed, the cosine decay of the learning rate): PyTorch's outputs and test loss are the
+/// engine's, and the trained weights open on the Sequences page.
+#[test]
+fn the_sequences_page_exports_its_lstm_with_the_same_sequences() {
+    use neural_playground::data::examples::Examples;
+    use neural_playground::playground::images::training::held_out;
+    use neural_playground::playground::pytorch_export::sequences_export;
+    use neural_playground::playground::sequences::SequenceSettings;
+
+    let settings = SequenceSettings {
+        count: 300,
+        epochs: 2,
+        ..SequenceSettings::default()
+    };
+    let model = settings.model().init().unwrap();
+    let export = sequences_export(&settings, &model).unwrap();
+    assert!(
+        export.script.contains("LSTM(1, 16, every_step=False)"),
+        "{}",
+        export.script
+    );
+    assert!(export.script.contains("make_schedule("));
+    let run = settings.run_settings();
+    let sequences = run.sequences().unwrap().unwrap();
+    let split = held_out(sequences.len(), run.seed);
+    assert_eq!(export.data.lines().count() - 1, sequences.len());
+
+    let Some(python) = python() else { return };
+    let dir = folder("sequences");
+    write_export(&dir, &export);
+    let (mut inputs, mut targets) = (Tensor::empty(), Tensor::empty());
+    sequences.write_inputs(&split.test, &mut inputs);
+    sequences.write_targets(&split.test, &mut targets);
+    let ours = engine_outputs(&model, &inputs);
+    assert_close(&pytorch_outputs(&python, &dir), &ours, "sequences");
+    let printed = run_script(&python, &dir);
+    let (loss, _) = reported(&printed);
+    let classes = targets.shape()[1];
+    let expected = Loss::SoftmaxCrossEntropy.value(&ours, targets.data(), classes) as f32;
+    assert!(
+        (loss - expected).abs() <= 1e-5 * (1.0 + expected),
+        "{loss} vs {expected}"
+    );
+    let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
+    let (network, opened) =
+        open_page_file(&trained, "Sequences", SequenceSettings::validate, |s| {
+            s.model()
+        })
+        .unwrap();
+    assert_eq!(opened, settings);
+    assert_ne!(network.params().to_flat(), model.params().to_flat());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The script run for one epoch.
+fn run_script(python: &Path, dir: &Path) -> String {
+    let printed = run(python, dir, &[SCRIPT_FILE, "--epochs", "1"]);
+    assert!(printed.contains("epoch 1: test loss"), "{printed}");
+    printed
 }

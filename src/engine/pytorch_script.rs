@@ -59,6 +59,10 @@ pub struct Script<'a> {
     pub settings: Option<&'a str>,
     /// Whether the targets are classes (accuracy is counted) or values (regression).
     pub classification: bool,
+    /// Whether the learning rate decays along a cosine from its value to 0 over every step of
+    /// the run (step `s` of `n` at `lr · (1 + cos(π (s + ½) / n)) / 2`), as the Images and
+    /// Sequences pages can.
+    pub cosine_decay: bool,
 }
 
 /// The script, or why this network cannot be written as one (a kind of layer `torch.nn` has
@@ -225,7 +229,7 @@ the page did and saves the weights to {TRAINED_FILE}, which the page opens ("Ope
 
 import argparse
 import csv
-from pathlib import Path
+{math}from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -234,6 +238,11 @@ from torch import nn
 HERE = Path(__file__).resolve().parent"#,
         title = capitalised(script.title),
         epochs = script.epochs,
+        math = if script.cosine_decay {
+            "import math\n"
+        } else {
+            ""
+        },
     );
 }
 
@@ -528,7 +537,7 @@ def evaluate(model, inputs, targets):
         predicted = {prediction}
 {accuracy}
 
-def train_epoch(model, optimizer, inputs, targets, batch_size):
+def train_epoch(model, optimizer, inputs, targets, batch_size{schedule_parameter}):
     """One pass over the training set in shuffled batches."""
     model.train()
     order = torch.randperm(len(inputs))
@@ -537,7 +546,12 @@ def train_epoch(model, optimizer, inputs, targets, batch_size):
         optimizer.zero_grad()
         loss = loss_function(model(inputs[batch]), targets[batch]) + penalty(model)
         loss.backward()
-"#
+"#,
+        schedule_parameter = if script.cosine_decay {
+            ", schedule"
+        } else {
+            ""
+        },
     );
     if let Some(clip) = training.clip_norm {
         let _ = writeln!(
@@ -548,12 +562,28 @@ def train_epoch(model, optimizer, inputs, targets, batch_size):
         );
     }
     out.push_str("        optimizer.step()\n");
+    if script.cosine_decay {
+        out.push_str("        schedule.step()\n");
+    }
     let _ = writeln!(
         out,
         "\n\ndef make_optimizer(parameters):\n    return {}",
         optimizer_code(training)
     );
+    if script.cosine_decay {
+        out.push_str(COSINE_SCHEDULE);
+    }
 }
+
+const COSINE_SCHEDULE: &str = r#"
+
+def make_schedule(optimizer, steps):
+    """The learning rate along a cosine from its value down to 0 over all `steps` of the run, as
+    the page decays it: step s at lr * (1 + cos(pi * (s + 0.5) / steps)) / 2."""
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * min((step + 0.5) / steps, 1.0)))
+    )
+"#;
 
 fn write_main(out: &mut String, script: &Script) -> Result<(), String> {
     let network = serde_json::to_string(script.network)
@@ -601,8 +631,8 @@ def main():
     model.load_state_dict(load_file(HERE / "{WEIGHTS_FILE}"), strict=True)
     report("test", model, test_inputs, test_targets)
     optimizer = make_optimizer(model.parameters())
-{truncation}    for epoch in range(1, arguments.epochs + 1):
-        train_epoch(model, optimizer, train_inputs, train_targets, arguments.batch_size)
+{schedule}{truncation}    for epoch in range(1, arguments.epochs + 1):
+        train_epoch(model, optimizer, train_inputs, train_targets, arguments.batch_size{schedule_argument})
         report(f"epoch {{epoch}}: test", model, test_inputs, test_targets)
     metadata = {{"format": "{FORMAT}", "version": "{VERSION}", "network": NETWORK}}
     if SETTINGS is not None:
@@ -618,6 +648,17 @@ if __name__ == "__main__":
         epochs = script.epochs,
         batch = script.training.batch_size,
         seed = script.training.seed,
+        schedule = if script.cosine_decay {
+            "    batches = math.ceil(len(train_inputs) / arguments.batch_size)\n    \
+             schedule = make_schedule(optimizer, batches * arguments.epochs)\n"
+        } else {
+            ""
+        },
+        schedule_argument = if script.cosine_decay {
+            ", schedule"
+        } else {
+            ""
+        },
     );
     Ok(())
 }

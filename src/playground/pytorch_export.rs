@@ -7,13 +7,16 @@ use std::io::Write;
 use zip::write::SimpleFileOptions;
 
 use super::config::ProblemType;
+use super::images::training::held_out;
 use super::model_files::page_file;
+use super::sequences::SequenceSettings;
 use super::session::Session;
+use crate::data::examples::Examples;
 use crate::data::{Feature, Point};
-use crate::engine::Tensor;
 use crate::engine::pytorch_script::{
     DATA_FILE, SCRIPT_FILE, Script, ScriptData, WEIGHTS_FILE, write_script,
 };
+use crate::engine::{Described, Sequential, Tensor};
 
 /// Epochs the exported script trains by default.
 pub const EPOCHS: usize = 10;
@@ -98,6 +101,7 @@ pub fn playground_export(session: &Session) -> Result<Export, String> {
         epochs: EPOCHS,
         settings: Some(&settings),
         classification: config.problem == ProblemType::Classification,
+        cosine_decay: false,
     })?;
     Ok(Export {
         script,
@@ -131,4 +135,48 @@ pub fn table_csv(train: (&Tensor, &Tensor), test: (&Tensor, &Tensor)) -> String 
         }
     }
     csv
+}
+
+/// The Sequences page's network (`model`, with the weights the page holds) and the sequences
+/// its run of `settings` trains and tests on, drawn again from the run's seed, as an export.
+pub fn sequences_export(settings: &SequenceSettings, model: &Sequential) -> Result<Export, String> {
+    let run = settings.run_settings();
+    let sequences = run
+        .sequences()
+        .ok_or("the Sequences page's run trains on sequences")?
+        .map_err(|error| error.to_string())?;
+    let split = held_out(sequences.len(), run.seed);
+    let examples = |indices: &[usize]| {
+        let (mut inputs, mut targets) = (Tensor::empty(), Tensor::empty());
+        sequences.write_inputs(indices, &mut inputs);
+        sequences.write_targets(indices, &mut targets);
+        (inputs, targets)
+    };
+    let (train, test) = (examples(&split.train), examples(&split.test));
+    let page_settings = serde_json::to_string(settings)
+        .map_err(|error| format!("the set-up cannot be written: {error}"))?;
+    let title = format!(
+        "the Sequences page's {} on {}",
+        settings.cell.to_uppercase(),
+        settings.task.title().to_lowercase()
+    );
+    let training = run.train_config();
+    let script = write_script(&Script {
+        title: &title,
+        network: model.config(),
+        training: &training,
+        data: ScriptData::Table {
+            input_shape: model.config().input.clone(),
+            target_shape: train.1.shape()[1..].to_vec(),
+        },
+        epochs: run.epochs,
+        settings: Some(&page_settings),
+        classification: !run.is_regression(),
+        cosine_decay: run.cosine_decay,
+    })?;
+    Ok(Export {
+        script,
+        weights: page_file(model, settings)?,
+        data: table_csv((&train.0, &train.1), (&test.0, &test.1)),
+    })
 }

@@ -18,7 +18,7 @@ use super::confusion::ConfusionMatrix;
 use crate::data::digits::DigitSet;
 pub use crate::data::digits::MAX_SHIFT;
 use crate::data::examples::{Examples, Split};
-use crate::data::sequences::SequenceTask;
+use crate::data::sequences::{SequenceSet, SequenceTask};
 use crate::engine::{
     EngineError, LayerConfig, Loss, Mode, ModelTape, OptimizerConfig, OptimizerKind,
     OutputTransform, Params, Regularization, SeededRng, Sequential, SequentialConfig, Tensor,
@@ -36,6 +36,12 @@ const GRADIENT_EXAMPLES: usize = 64;
 pub const REGRESSION_TOLERANCE: f32 = 0.1;
 /// Test digits evaluated per forward pass.
 const EVALUATION_CHUNK: usize = 250;
+
+/// Which of `len` examples a run of seed `seed` trains on and which it holds out for testing
+/// ([`TEST_FRACTION`] of them).
+pub fn held_out(len: usize, seed: u64) -> Split {
+    Split::shuffled(len, TEST_FRACTION, seed)
+}
 
 /// Everything the learner chooses about a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -113,6 +119,39 @@ impl RunSettings {
             RunData::Sequences { task, .. } => task.loss(),
             RunData::Digits => Loss::SoftmaxCrossEntropy,
         }
+    }
+
+    /// How each step trains (the learning rate is the schedule's at the start).
+    pub fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            loss: self.loss(),
+            optimizer: OptimizerConfig::new(self.optimizer, self.learning_rate),
+            batch_size: self.batch_size,
+            regularization: Regularization::None,
+            regularization_rate: 0.0,
+            seed: self.seed,
+            clip_norm: self.clip_norm,
+            truncation: self.truncation,
+        }
+    }
+
+    /// The sequences a sequence run trains and tests on (which of them, [`held_out`] says),
+    /// drawn from its seed; `None` for a run on digits (the page sends those).
+    pub fn sequences(&self) -> Option<Result<SequenceSet, EngineError>> {
+        let RunData::Sequences {
+            task,
+            length,
+            count,
+            shortest,
+        } = self.data
+        else {
+            return None;
+        };
+        let sequences = match shortest {
+            Some(shortest) => task.generate_varying(count, shortest, length, self.seed),
+            None => task.generate(count, length, self.seed),
+        };
+        Some(sequences)
     }
 
     /// Whether the answers are values (a regression): scored by how close they come, not by
@@ -238,17 +277,8 @@ impl TrainingRun {
                 })?;
                 TrainingRun::new(digits, settings)
             }
-            RunData::Sequences {
-                task,
-                length,
-                count,
-                shortest,
-            } => {
-                let seed = settings.seed;
-                let sequences = match shortest {
-                    Some(shortest) => task.generate_varying(count, shortest, length, seed)?,
-                    None => task.generate(count, length, seed)?,
-                };
+            RunData::Sequences { .. } => {
+                let sequences = settings.sequences().expect("a sequence run")?;
                 TrainingRun::new(sequences, settings)
             }
         }
@@ -264,7 +294,7 @@ impl TrainingRun {
                 "at least two examples are needed: one to train on, one to test".to_string(),
             ));
         }
-        let split = Split::shuffled(data.len(), TEST_FRACTION, settings.seed);
+        let split = held_out(data.len(), settings.seed);
         TrainingRun::with_split(data, split, settings)
     }
 
@@ -297,16 +327,7 @@ impl TrainingRun {
         }
         let data: Box<dyn Examples> = Box::new(data);
         let model = settings.model.init()?;
-        let train_config = TrainConfig {
-            loss: settings.loss(),
-            optimizer: OptimizerConfig::new(settings.optimizer, settings.learning_rate),
-            batch_size: settings.batch_size,
-            regularization: Regularization::None,
-            regularization_rate: 0.0,
-            seed: settings.seed,
-            clip_norm: settings.clip_norm,
-            truncation: settings.truncation,
-        };
+        let train_config = settings.train_config();
         let checkpoint = model.params().clone();
         let host_copy = model.clone();
         let engine = Box::new(Trainer::new(model, train_config)?);

@@ -13,6 +13,7 @@ use crate::engine::{Described, OutputTransform, Sequential};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::pytorch_export::sequences_export;
 use crate::playground::sequences::generalisation::LengthAccuracy;
 use crate::playground::sequences::{
     SequenceSettings, Unrolled, parse_bits, parse_numbers, readable_lengths, unroll,
@@ -21,6 +22,7 @@ use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
 use crate::ui::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
+use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
 use crate::ui::shared::Shared;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -36,6 +38,9 @@ pub enum Msg {
     DismissMessage,
     DownloadModel,
     ModelRead(ReadFile),
+    ShowExport,
+    HideExport,
+    DownloadExport,
 }
 
 #[derive(Properties, PartialEq)]
@@ -71,6 +76,9 @@ pub struct SequencesPage {
     from_file: bool,
     /// What the last download or opening of a model file did, or why it failed.
     model_status: Option<String>,
+    /// The exported PyTorch script, while its panel is open, or why there is none.
+    export_script: Option<Result<AttrValue, AttrValue>>,
+    export_status: Option<String>,
 }
 
 /// A sequence of `length` bits to start the unrolled view with: 0 1 0 0 1 1 0 1 …
@@ -124,6 +132,8 @@ impl Component for SequencesPage {
             settings,
             from_file: false,
             model_status: None,
+            export_script: None,
+            export_status: None,
         };
         page.refresh_unrolled();
         page
@@ -186,6 +196,20 @@ impl Component for SequencesPage {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
                 self.model_status = Some(opened_status(&name, opened));
             }
+            Msg::ShowExport => {
+                self.export_script = Some(
+                    sequences_export(&self.settings, &self.model)
+                        .map(|export| AttrValue::from(export.script))
+                        .map_err(AttrValue::from),
+                );
+            }
+            Msg::HideExport => self.export_script = None,
+            Msg::DownloadExport => {
+                let name = "sequences-pytorch";
+                let zip = sequences_export(&self.settings, &self.model)
+                    .and_then(|export| export.zip(name));
+                self.export_status = Some(exported_status(&format!("{name}.zip"), zip));
+            }
         }
         true
     }
@@ -230,6 +254,11 @@ impl Component for SequencesPage {
                         <ModelFileCard id="seq" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
                             on_open={link.callback(Msg::ModelRead)} />
+                        <PyTorchExportCard id="seq" script={self.export_script.clone()}
+                            status={self.export_status.clone()}
+                            on_show={link.callback(|()| Msg::ShowExport)}
+                            on_hide={link.callback(|()| Msg::HideExport)}
+                            on_download={link.callback(|()| Msg::DownloadExport)} />
                     </div>
                     <div class="sequences-results">
                         <section class="card" aria-labelledby="seq-results-title">

@@ -637,3 +637,48 @@ async fn a_model_file_carries_the_network_to_a_fresh_page() {
         "the opened network tested {first}%, the saved one {accuracy}%"
     );
 }
+
+/// Export to PyTorch: the panel shows the script for the page's GRU (the course's cell, written
+/// out step by step), the zip holds the script, the weights and the sequences; a network on
+/// sequences of varying length is refused with the reason.
+#[tokio::test]
+async fn the_network_exports_to_a_pytorch_script() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqCell=gru&seqHidden=12&seqCount=500")
+        .await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    page.keys("seq-pytorch-show", "\u{E007}").await;
+    let script = page.text("seq-pytorch-script").await;
+    for expected in [
+        "class CourseGRU(nn.Module):",
+        "CourseGRU(1, 12, every_step=False)",
+        "make_schedule(",
+    ] {
+        assert!(script.contains(expected), "{expected} is not in\n{script}");
+    }
+    page.keep_downloads().await;
+    page.click("seq-pytorch-download").await;
+    let status = page.text("seq-pytorch-status").await;
+    assert!(
+        status.starts_with("Saved sequences-pytorch.zip"),
+        "{status}"
+    );
+    let zip = page.download(0).await;
+    for name in ["train.py", "model.safetensors", "data.csv"] {
+        let path = format!("sequences-pytorch/{name}");
+        let found = zip
+            .windows(path.len())
+            .any(|window| window == path.as_bytes());
+        assert!(found, "{path} is not in the zip");
+    }
+    page.execute("document.querySelector('[data-testid=seq-pytorch-script]').scrollIntoView({block: 'center'});")
+        .await;
+    page.screenshot("sequences_pytorch_export").await;
+
+    let varying = Page::launch().await;
+    varying.open("/#page=sequences&seqShortest=2").await;
+    varying.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    varying.click("seq-pytorch-show").await;
+    let refused = varying.text("seq-pytorch-refused").await;
+    assert!(refused.contains("varying length"), "{refused}");
+}

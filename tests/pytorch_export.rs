@@ -367,3 +367,111 @@ fn run_script(python: &Path, dir: &Path) -> String {
     assert!(printed.contains("epoch 1: test loss"), "{printed}");
     printed
 }
+
+/// A small LeNet-like network with batch normalisation (after a convolution and after a dense
+/// layer) and dropout, trained a few steps here so that its running statistics are its own:
+/// in evaluation (running statistics, no dropout) PyTorch computes the engine's outputs, with
+/// nn.Conv2d, nn.BatchNorm2d / 1d, nn.MaxPool2d, nn.AvgPool2d, nn.Dropout and nn.Flatten.
+#[test]
+fn convolutions_with_batch_normalisation_and_dropout_compute_the_same_in_pytorch() {
+    use neural_playground::engine::{
+        Activation, AvgPool2d, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, MaxPool2d,
+        Trainer,
+    };
+    let dense = |outputs, activation| {
+        LayerConfig::Dense(DenseLayer {
+            outputs,
+            activation,
+        })
+    };
+    let network = SequentialConfig::new(
+        &[1, 12, 12],
+        vec![
+            LayerConfig::Conv2d(Conv2d {
+                out_channels: 4,
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+                activation: Activation::Relu,
+            }),
+            LayerConfig::BatchNorm(BatchNormLayer),
+            LayerConfig::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            LayerConfig::Conv2d(Conv2d {
+                out_channels: 6,
+                kernel: 3,
+                stride: 1,
+                padding: 0,
+                activation: Activation::Tanh,
+            }),
+            LayerConfig::AvgPool2d(AvgPool2d { size: 2, stride: 2 }),
+            LayerConfig::Flatten(Flatten),
+            dense(16, Activation::Gelu),
+            LayerConfig::BatchNorm(BatchNormLayer),
+            LayerConfig::Dropout(Dropout { rate: 0.25 }),
+            dense(10, Activation::Linear),
+        ],
+    );
+    let training = TrainConfig {
+        loss: Loss::SoftmaxCrossEntropy,
+        optimizer: OptimizerConfig::new(OptimizerKind::Momentum, 0.05),
+        batch_size: 16,
+        regularization: Regularization::L1,
+        regularization_rate: 0.0001,
+        ..TrainConfig::default()
+    };
+    let mut rng = SeededRng::new(9);
+    let mut images = |rows: usize| {
+        let mut inputs = Tensor::zeros(&[rows, 1, 12, 12]);
+        for value in inputs.data_mut() {
+            *value = rng.uniform_range(0.0, 1.0);
+        }
+        let mut targets = Tensor::zeros(&[rows, 10]);
+        for row in 0..rows {
+            targets.data_mut()[row * 10 + rng.below(10)] = 1.0;
+        }
+        (inputs, targets)
+    };
+    let (train, test) = (images(48), images(12));
+    let mut trainer = Trainer::new(network.init().unwrap(), training.clone()).unwrap();
+    for _ in 0..3 {
+        trainer.train_step(&train.0, &train.1).unwrap();
+    }
+    let model = trainer.into_model();
+    let script = write_script(&Script {
+        title: "a small convolutional network",
+        network: &network,
+        training: &training,
+        data: ScriptData::Table {
+            input_shape: vec![1, 12, 12],
+            target_shape: vec![10],
+        },
+        epochs: 1,
+        settings: None,
+        classification: true,
+        cosine_decay: false,
+    })
+    .unwrap();
+    for module in [
+        "nn.BatchNorm2d(4)",
+        "nn.BatchNorm1d(16)",
+        "nn.Dropout(0.25)",
+        "nn.GELU()",
+    ] {
+        assert!(script.contains(module), "{module} in\n{script}");
+    }
+    let export = Export {
+        script,
+        weights: write_model(&model, None).unwrap(),
+        data: table_csv((&train.0, &train.1), (&test.0, &test.1)),
+    };
+
+    let Some(python) = python() else { return };
+    let dir = folder("convolution");
+    write_export(&dir, &export);
+    let ours = engine_outputs(&model, &test.0);
+    assert_close(&pytorch_outputs(&python, &dir), &ours, "convolution");
+    run_script(&python, &dir);
+    let trained = read_model(&std::fs::read(dir.join(TRAINED_FILE)).unwrap()).unwrap();
+    assert_ne!(trained.network.params().to_flat(), model.params().to_flat());
+    let _ = std::fs::remove_dir_all(dir);
+}

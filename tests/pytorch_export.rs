@@ -432,7 +432,7 @@ fn convolutions_with_batch_normalisation_and_dropout_compute_the_same_in_pytorch
         (inputs, targets)
     };
     let (train, test) = (images(48), images(12));
-    let mut trainer = Trainer::new(network.init().unwrap(), training.clone()).unwrap();
+    let mut trainer = Trainer::new(network.init().unwrap(), training).unwrap();
     for _ in 0..3 {
         trainer.train_step(&train.0, &train.1).unwrap();
     }

@@ -10,6 +10,7 @@ pub mod features;
 pub mod generators;
 pub mod idx;
 pub mod point;
+pub mod points_csv;
 pub mod sequences;
 
 pub use features::{Feature, features_to_tensor};

@@ -1,6 +1,6 @@
 //! Export to PyTorch, as a page offers it: the script `engine::pytorch_script` writes, the
 //! model file of the weights it loads and the examples it reads, in one zip. The playground's
-//! examples are its points (`split,x1,x2,label`, the same rows as its CSV download).
+//! examples are its points (`split,x1,x2,label`, as `data::points_csv` writes them).
 
 use std::io::Write;
 
@@ -11,8 +11,9 @@ use super::images::training::held_out;
 use super::model_files::page_file;
 use super::sequences::SequenceSettings;
 use super::session::Session;
+use crate::data::Feature;
 use crate::data::examples::Examples;
-use crate::data::{Feature, Point};
+use crate::data::points_csv::write_points_csv;
 use crate::engine::pytorch_script::{
     DATA_FILE, SCRIPT_FILE, Script, ScriptData, WEIGHTS_FILE, write_script,
 };
@@ -51,21 +52,6 @@ impl Export {
     }
 }
 
-/// The playground's points as CSV: `split,x1,x2,label`, the training points first. Each number
-/// is written as the shortest text that reads back as the same f32.
-pub fn points_csv(train: &[Point], test: &[Point]) -> String {
-    let mut csv = String::from("split,x1,x2,label\n");
-    for (split, points) in [("train", train), ("test", test)] {
-        for point in points {
-            csv.push_str(&format!(
-                "{split},{},{},{}\n",
-                point.x, point.y, point.label
-            ));
-        }
-    }
-    csv
-}
-
 /// A feature as the script names and computes it from `x1` and `x2`.
 fn feature_code(feature: Feature) -> (&'static str, &'static str) {
     match feature {
@@ -86,10 +72,13 @@ pub fn playground_export(session: &Session) -> Result<Export, String> {
     let training = config.train_config();
     let settings = serde_json::to_string(config)
         .map_err(|error| format!("the set-up cannot be written: {error}"))?;
-    let title = format!(
-        "the playground's network on the {} data set",
-        config.dataset.title().to_lowercase()
-    );
+    let title = match session.data_file() {
+        Some(file) => format!("the playground's network on the points of {file}"),
+        None => format!(
+            "the playground's network on the {} data set",
+            config.dataset.title().to_lowercase()
+        ),
+    };
     let script = write_script(&Script {
         title: &title,
         network: network.config(),
@@ -106,7 +95,7 @@ pub fn playground_export(session: &Session) -> Result<Export, String> {
     Ok(Export {
         script,
         weights: page_file(network, config)?,
-        data: points_csv(session.train_points(), session.test_points()),
+        data: write_points_csv(session.train_points(), session.test_points()),
     })
 }
 

@@ -5,7 +5,8 @@ use super::backprop::{self, Trace};
 use super::config::{PlaygroundConfig, ProblemType};
 use super::grid::Grid;
 use super::loss_curve::LossCurve;
-use crate::data::{self, Point, features_to_tensor, points_to_targets};
+use crate::data::points_csv::PointsFile;
+use crate::data::{self, DatasetKind, Point, features_to_tensor, points_to_targets};
 use crate::engine::{EngineError, Evaluation, Model, Tensor, Trainer};
 
 /// Cells per side of the output heatmap.
@@ -99,6 +100,9 @@ pub struct Session {
     /// Epochs trained elsewhere (on the GPU) whose weights this session adopted: the CPU
     /// trainer's own count does not include them.
     epochs_elsewhere: usize,
+    /// The name of the file the points came from, when the learner opened one (until the data
+    /// set is generated again).
+    data_file: Option<String>,
 }
 
 impl Session {
@@ -140,6 +144,7 @@ impl Session {
             checkpoint: Vec::new(),
             notice: None,
             epochs_elsewhere: 0,
+            data_file: None,
         };
         if let Some(parameters) = session.config.parameters.take() {
             session.load_link_parameters(&parameters);
@@ -298,9 +303,10 @@ impl Session {
             let mut fresh = Session::new(config)?;
             fresh.notice = fresh.notice.take().or(self.notice.take());
             if same_data {
-                // Points the learner added by clicking stay.
+                // Points the learner added by clicking, or opened from a file, stay.
                 fresh.train_points = std::mem::take(&mut self.train_points);
                 fresh.test_points = std::mem::take(&mut self.test_points);
+                fresh.data_file = self.data_file.take();
                 fresh.refresh_tensors()?;
                 fresh.evaluate()?;
             }
@@ -330,6 +336,41 @@ impl Session {
     }
 
     /// Starts again from fresh weights (a new seed gives new ones), keeping the data.
+    /// Takes the points of the file `name` as the data set: its split, or the page's (the
+    /// training share of the points, shuffled by the data seed); a classification or a
+    /// regression as its labels say. The network starts afresh on them.
+    pub fn adopt_points(&mut self, name: &str, file: PointsFile) -> Result<(), EngineError> {
+        let mut config = self.config.clone();
+        // The kind of problem follows the data set: one of the same kind as the file's stands
+        // in for it in the set-up (and the link).
+        if file.regression != config.dataset.is_regression() {
+            config.dataset = match file.regression {
+                true => DatasetKind::RegressionPlane,
+                false => DatasetKind::Circle,
+            };
+        }
+        config.parameters = None;
+        self.apply(config)?;
+        let (train, test) = match file.split {
+            true => (file.train, file.test),
+            false => data::split_train_test(
+                file.train,
+                self.config.train_fraction,
+                self.config.data_seed,
+            ),
+        };
+        self.train_points = train;
+        self.test_points = test;
+        self.data_file = Some(name.to_string());
+        self.refresh_tensors()?;
+        self.reset()
+    }
+
+    /// The name of the file the points came from, if they came from one.
+    pub fn data_file(&self) -> Option<&str> {
+        self.data_file.as_deref()
+    }
+
     pub fn reset(&mut self) -> Result<(), EngineError> {
         let trainer = Trainer::new(
             Model::new(&self.config.model_config())?,
@@ -761,6 +802,58 @@ fn display_value(
 mod tests {
     use super::*;
     use crate::engine::Loss;
+
+    /// A file's points replace the data set and stay through a change of network; its split is
+    /// kept, or the page's made; a regression file makes the set-up a regression; generating a
+    /// data set again drops them.
+    #[test]
+    fn points_from_a_file_are_the_data_set_until_one_is_generated() {
+        let mut session = Session::new(PlaygroundConfig::default()).unwrap();
+        let train: Vec<Point> = (0..30)
+            .map(|i| Point::new(i as f32 / 10.0, 1.0, 0.5))
+            .collect();
+        let file = PointsFile {
+            train: train.clone(),
+            test: Vec::new(),
+            split: false,
+            regression: true,
+        };
+        session.adopt_points("plane.csv", file).unwrap();
+        assert_eq!(session.data_file(), Some("plane.csv"));
+        assert_eq!(session.config().problem, ProblemType::Regression);
+        assert_eq!(
+            session.train_points().len(),
+            15,
+            "half of them, as the page splits"
+        );
+        assert_eq!(session.test_points().len(), 15);
+        let mut wider = session.config().clone();
+        wider.hidden_layers = vec![5];
+        wider.activations = vec![crate::engine::Activation::Relu];
+        session.apply(wider.clone()).unwrap();
+        assert_eq!(session.data_file(), Some("plane.csv"));
+        assert_eq!(
+            session.train_points().len() + session.test_points().len(),
+            30
+        );
+        let classes = PointsFile {
+            train: vec![Point::new(1.0, 1.0, 1.0), Point::new(-1.0, 1.0, 0.0)],
+            test: vec![Point::new(0.0, 2.0, 1.0)],
+            split: true,
+            regression: false,
+        };
+        session.adopt_points("two.csv", classes).unwrap();
+        assert_eq!(session.config().problem, ProblemType::Classification);
+        assert_eq!(
+            (session.train_points().len(), session.test_points().len()),
+            (2, 1)
+        );
+        wider.dataset = DatasetKind::Spiral;
+        wider.problem = ProblemType::Classification;
+        session.apply(wider).unwrap();
+        assert_eq!(session.data_file(), None);
+        assert_eq!(session.train_points().len(), 250);
+    }
 
     #[test]
     fn a_snapshot_has_a_heatmap_for_every_neuron() {

@@ -8,6 +8,7 @@ use super::backprop_view::BackpropView;
 use super::controls::Controls;
 use super::data_panel::DataPanel;
 use super::explorers::{ActivationExplorer, LossExplorer, OptimizerRace};
+use super::file_card::FileCard;
 use super::frame_timer;
 use super::gpu_link::{GpuLink, GpuMsg};
 use super::images::ImagesPage;
@@ -17,9 +18,11 @@ use super::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_statu
 use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::pytorch_export_card::{PyTorchExportCard, exported_status};
+use super::save_file::save_bytes;
 use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
+use crate::data::points_csv::{read_points_csv, write_points_csv};
 use crate::engine::Model;
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
@@ -89,6 +92,9 @@ pub enum Msg {
     ShowExport,
     HideExport,
     DownloadExport,
+    /// The points as CSV, both ways.
+    DownloadPoints,
+    PointsRead(ReadFile),
 }
 
 pub struct App {
@@ -126,6 +132,7 @@ pub struct App {
     /// The exported script, while its panel is open, or why there is none.
     export_script: Option<Result<AttrValue, AttrValue>>,
     export_status: Option<String>,
+    points_status: Option<String>,
 }
 
 /// The training and test points as the output panel gets them.
@@ -172,6 +179,7 @@ impl Component for App {
             model_status: None,
             export_script: None,
             export_status: None,
+            points_status: None,
             _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
                 let link = ctx.link().clone();
@@ -260,6 +268,18 @@ impl Component for App {
                 );
             }
             Msg::HideExport => self.export_script = None,
+            Msg::DownloadPoints => self.points_status = Some(self.download_points()),
+            Msg::PointsRead((name, bytes)) => {
+                self.points_status = Some(
+                    match bytes.and_then(|bytes| self.open_points(&name, &bytes)) {
+                        Ok(what) => format!("Opened {name}: {what}"),
+                        Err(reason) => {
+                            format!("{name} was not opened: {reason}. The points are kept.")
+                        }
+                    },
+                );
+                self.refresh();
+            }
             Msg::DownloadExport => {
                 let zip = playground_export(&self.session)
                     .and_then(|export| export.zip("playground-pytorch"));
@@ -367,6 +387,12 @@ impl Component for App {
                                 train_points={points.train} test_points={points.test} send={send} />
                         </main>
                         <div class="playground-files">
+                            <FileCard id="playground-points" title="Your own data" download_label="Download points (CSV)"
+                                open_label="Open points…" accept=".csv,text/csv" locked={false}
+                                hint="The points as CSV: split, x1, x2, label (one row per point). Open a CSV of your own 2-D points (x1 and x2 between -6 and 6; labels 0 and 1 for classes, any numbers for a regression; the split column is optional) by picking or dropping it here."
+                                status={self.points_status.clone()}
+                                on_download={ctx.link().callback(|()| Msg::DownloadPoints)}
+                                on_open={ctx.link().callback(Msg::PointsRead)} />
                             <ModelFileCard id="playground" locked={false} status={self.model_status.clone()}
                                 on_download={ctx.link().callback(|()| Msg::DownloadModel)}
                                 on_open={ctx.link().callback(Msg::ModelRead)} />
@@ -519,6 +545,44 @@ impl App {
                 network.parameter_count()
             ),
         )
+    }
+
+    /// Saves the points as CSV; says what it saved.
+    fn download_points(&self) -> String {
+        let (train, test) = (self.session.train_points(), self.session.test_points());
+        let csv = write_points_csv(train, test);
+        let name = "playground-points.csv";
+        match save_bytes(name, csv.as_bytes(), "text/csv") {
+            Ok(()) => format!(
+                "Saved {name}: {} training and {} test points.",
+                train.len(),
+                test.len()
+            ),
+            Err(reason) => format!("The points could not be saved: {reason}."),
+        }
+    }
+
+    /// Takes the points of a CSV file as the data set (training pauses, the network starts
+    /// afresh); what it opened, or why not (the points are then kept).
+    fn open_points(&mut self, name: &str, bytes: &[u8]) -> Result<String, String> {
+        let file = read_points_csv(bytes)?;
+        let kind = match file.regression {
+            true => "a regression",
+            false => "two classes",
+        };
+        self.playing = false;
+        self.frame = None;
+        self.gpu.forget_run();
+        self.session
+            .adopt_points(name, file)
+            .map_err(|error| error.to_string())?;
+        self.write_url();
+        Ok(format!(
+            "{} training and {} test points, {kind}; the network starts afresh on them. A link \
+             does not carry them: download them to keep them.",
+            self.session.train_points().len(),
+            self.session.test_points().len()
+        ))
     }
 
     /// Takes the set-up and the weights of a playground model file (training pauses); what

@@ -7,6 +7,7 @@ mod colors;
 mod controls;
 mod data_panel;
 mod explorers;
+mod file_card;
 mod fit_width;
 mod frame_timer;
 mod gpu_link;

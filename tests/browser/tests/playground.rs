@@ -503,3 +503,87 @@ async fn the_network_exports_to_a_pytorch_script_shown_before_it_is_downloaded()
     page.click("playground-pytorch-hide").await;
     assert!(!page.exists("playground-pytorch-script").await);
 }
+
+/// Your own data: the points download as CSV, a CSV of one's own opens as the data set (a
+/// regression when its labels are values), and a broken file is refused with its line and
+/// reason while the points stay.
+#[tokio::test]
+async fn points_go_out_and_come_in_as_csv() {
+    let page = Page::launch().await;
+    page.open("/#dataset=xor").await;
+    page.wait_for("step", LOAD_TIMEOUT).await;
+    page.keep_downloads().await;
+    page.click("playground-points-download").await;
+    let status = page.text("playground-points-status").await;
+    assert!(
+        status.starts_with("Saved playground-points.csv: 250 training and 250 test points"),
+        "{status}"
+    );
+    let csv = String::from_utf8(page.download(0).await).unwrap();
+    assert!(
+        csv.starts_with("split,x1,x2,label\ntrain,"),
+        "{}",
+        &csv[..60]
+    );
+    assert_eq!(csv.lines().count(), 501);
+
+    let dir = std::env::temp_dir().join(format!("np-points-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A plane tilted along x1: a regression, split by the page (no split column).
+    let mut rows = String::from("x1,x2,label\n");
+    for i in 0..120 {
+        let (x, y) = ((i % 12) as f32 - 5.5, (i / 12) as f32 - 4.5);
+        rows.push_str(&format!("{x},{y},{}\n", x / 6.0));
+    }
+    let tilted = dir.join("tilted.csv");
+    std::fs::write(&tilted, rows).unwrap();
+    page.upload("playground-points-file", &[tilted]).await;
+    page.wait_until(
+        "the opened points",
+        LOAD_TIMEOUT,
+        async || page.text("playground-points-status").await,
+        |text| text.starts_with("Opened tilted.csv"),
+    )
+    .await;
+    let status = page.text("playground-points-status").await;
+    assert!(
+        status.contains("60 training and 60 test points, a regression"),
+        "{status}"
+    );
+    let hash = page.execute("return location.hash;").await;
+    assert!(
+        hash.as_str().unwrap().contains("problem=regression"),
+        "{hash}"
+    );
+    for _ in 0..20 {
+        page.click("step").await;
+    }
+    let loss = page.number("loss-test").await;
+    assert!(loss < 0.2, "a tilted plane is learned: test loss {loss}");
+
+    let broken = dir.join("broken.csv");
+    std::fs::write(&broken, "x1,x2,label\n1,2,0\n3,four,1\n").unwrap();
+    page.upload("playground-points-file", &[broken]).await;
+    page.wait_until(
+        "the refusal",
+        LOAD_TIMEOUT,
+        async || page.text("playground-points-status").await,
+        |text| text.starts_with("broken.csv was not opened"),
+    )
+    .await;
+    let status = page.text("playground-points-status").await;
+    assert!(
+        status.contains("line 3: x2 is \"four\", not a number")
+            && status.ends_with("The points are kept."),
+        "{status}"
+    );
+    assert_eq!(
+        page.number("loss-test").await,
+        loss,
+        "the points and the network are kept"
+    );
+    page.execute("document.querySelector('[data-testid=playground-points-status]').scrollIntoView({block: 'center'});")
+        .await;
+    page.screenshot("playground_points_csv").await;
+    let _ = std::fs::remove_dir_all(dir);
+}

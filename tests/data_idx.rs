@@ -174,3 +174,20 @@ fn the_official_mnist_test_set_loads() {
     assert_eq!(images.image(0)[0], 0);
     assert_eq!(images.pixels.iter().copied().max(), Some(255));
 }
+
+/// What `write_idx` writes, `parse_pair` reads back: the images and labels, byte for byte.
+#[test]
+fn written_idx_files_read_back() {
+    let pixels: Vec<u8> = (0..3 * 4 * 5).map(|i| (i * 7 % 256) as u8).collect();
+    let labels = vec![3, 0, 9];
+    let images = neural_playground::data::idx::write_idx(&[3, 4, 5], &pixels);
+    let label_file = neural_playground::data::idx::write_idx(&[3], &labels);
+    let (read_images, read_labels) =
+        neural_playground::data::idx::parse_pair(&images, &label_file, None).unwrap();
+    assert_eq!(
+        (read_images.count, read_images.rows, read_images.cols),
+        (3, 4, 5)
+    );
+    assert_eq!(read_images.pixels, pixels);
+    assert_eq!(read_labels, labels);
+}

@@ -20,7 +20,9 @@ use neural_playground::engine::{
 };
 use neural_playground::playground::PlaygroundConfig;
 use neural_playground::playground::model_files::open_page_file;
-use neural_playground::playground::pytorch_export::{Export, playground_export, table_csv};
+use neural_playground::playground::pytorch_export::{
+    Export, csv_file, playground_export, table_csv,
+};
 use neural_playground::playground::session::Session;
 
 fn python() -> Option<PathBuf> {
@@ -42,7 +44,16 @@ fn folder(name: &str) -> PathBuf {
 fn write_export(dir: &Path, export: &Export) {
     std::fs::write(dir.join(SCRIPT_FILE), &export.script).unwrap();
     std::fs::write(dir.join(WEIGHTS_FILE), &export.weights).unwrap();
-    std::fs::write(dir.join(DATA_FILE), &export.data).unwrap();
+    for (name, bytes) in &export.data {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+}
+
+/// The lines of the export's CSV file.
+fn csv_lines(export: &Export) -> usize {
+    let (name, bytes) = &export.data[0];
+    assert_eq!(name, DATA_FILE);
+    String::from_utf8_lossy(bytes).lines().count()
 }
 
 /// Runs `python` with `args` in `dir`; its standard output, or a panic with its errors.
@@ -140,7 +151,7 @@ fn the_playground_exports_a_script_that_pytorch_runs_and_whose_weights_come_back
     );
     assert!(export.script.contains("torch.sin(x1)"));
     assert!(export.script.contains("nn.BCEWithLogitsLoss()"));
-    let rows = export.data.lines().count() - 1;
+    let rows = csv_lines(&export) - 1;
     assert_eq!(
         rows,
         session.train_points().len() + session.test_points().len()
@@ -255,7 +266,10 @@ fn recurrent_networks_export_with_torch_modules_that_compute_the_same() {
     let export = Export {
         script,
         weights: write_model(&model, None).unwrap(),
-        data: table_csv((&train.0, &train.1), (&test.0, &test.1)),
+        data: vec![csv_file(table_csv(
+            (&train.0, &train.1),
+            (&test.0, &test.1),
+        ))],
     };
 
     let Some(python) = python() else { return };
@@ -332,7 +346,7 @@ fn the_sequences_page_exports_its_lstm_with_the_same_sequences() {
     let run = settings.run_settings();
     let sequences = run.sequences().unwrap().unwrap();
     let split = held_out(sequences.len(), run.seed);
-    assert_eq!(export.data.lines().count() - 1, sequences.len());
+    assert_eq!(csv_lines(&export) - 1, sequences.len());
 
     let Some(python) = python() else { return };
     let dir = folder("sequences");
@@ -462,7 +476,10 @@ fn convolutions_with_batch_normalisation_and_dropout_compute_the_same_in_pytorch
     let export = Export {
         script,
         weights: write_model(&model, None).unwrap(),
-        data: table_csv((&train.0, &train.1), (&test.0, &test.1)),
+        data: vec![csv_file(table_csv(
+            (&train.0, &train.1),
+            (&test.0, &test.1),
+        ))],
     };
 
     let Some(python) = python() else { return };
@@ -473,5 +490,90 @@ fn convolutions_with_batch_normalisation_and_dropout_compute_the_same_in_pytorch
     run_script(&python, &dir);
     let trained = read_model(&std::fs::read(dir.join(TRAINED_FILE)).unwrap()).unwrap();
     assert_ne!(trained.network.params().to_flat(), model.params().to_flat());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The Images page's export: a small network with batch normalisation and dropout on digits
+/// (random ones here) in MNIST's IDX files, the page's split, its shifting augmentation and its
+/// cosine decay: PyTorch reads the files and computes the engine's outputs on the test digits,
+/// trains an epoch, and its weights open on the Images page.
+#[test]
+fn the_images_page_exports_its_network_with_the_digits_in_idx_files() {
+    use neural_playground::data::digits::DigitSet;
+    use neural_playground::engine::{
+        Activation, BatchNormLayer, Conv2d, DenseLayer, Dropout, Flatten, MaxPool2d, Trainer,
+    };
+    use neural_playground::playground::images::training::{RunSettings, held_out};
+    use neural_playground::playground::pytorch_export::images_export;
+
+    let model_config = SequentialConfig::new(
+        &[1, 28, 28],
+        vec![
+            LayerConfig::Conv2d(Conv2d {
+                out_channels: 4,
+                kernel: 5,
+                stride: 1,
+                padding: 2,
+                activation: Activation::Relu,
+            }),
+            LayerConfig::BatchNorm(BatchNormLayer),
+            LayerConfig::MaxPool2d(MaxPool2d { size: 2, stride: 2 }),
+            LayerConfig::Dropout(Dropout { rate: 0.2 }),
+            LayerConfig::Flatten(Flatten),
+            LayerConfig::Dense(DenseLayer {
+                outputs: 10,
+                activation: Activation::Linear,
+            }),
+        ],
+    );
+    let settings = RunSettings {
+        model: model_config,
+        epochs: 1,
+        batch_size: 32,
+        ..RunSettings::default()
+    };
+    let mut rng = SeededRng::new(4);
+    let count = 120;
+    let digits = DigitSet {
+        name: "random digits".to_string(),
+        pixels: (0..count * 784).map(|_| rng.below(256) as u8).collect(),
+        labels: (0..count).map(|_| rng.below(10) as u8).collect(),
+    };
+    let split = held_out(digits.len(), settings.seed);
+    let (mut inputs, mut targets) = (Tensor::empty(), Tensor::empty());
+    digits.write_inputs(&split.train, &mut inputs);
+    digits.write_targets(&split.train, &mut targets);
+    let mut trainer =
+        Trainer::new(settings.model.init().unwrap(), settings.train_config()).unwrap();
+    trainer.train_step(&inputs, &targets).unwrap();
+    let model = trainer.into_model();
+    let export = images_export(&settings, &model, &digits).unwrap();
+    assert!(
+        export.script.contains("shifted(inputs[batch], 2)"),
+        "{}",
+        export.script
+    );
+    assert!(export.script.contains("def read_idx(name):"));
+    let names: Vec<&str> = export.data.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names[0], "train-images-idx3-ubyte");
+    assert_eq!(export.data[0].1.len(), 16 + split.train.len() * 784);
+
+    let Some(python) = python() else { return };
+    let dir = folder("images");
+    write_export(&dir, &export);
+    digits.write_inputs(&split.test, &mut inputs);
+    let ours = engine_outputs(&model, &inputs);
+    assert_close(&pytorch_outputs(&python, &dir), &ours, "images");
+    run_script(&python, &dir);
+    let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
+    let (network, opened) = open_page_file(
+        &trained,
+        "Images",
+        |s: &RunSettings| s.validate().map_err(|error| error.to_string()),
+        |s| s.model.clone(),
+    )
+    .unwrap();
+    assert_eq!(opened, settings);
+    assert_ne!(network.params().to_flat(), model.params().to_flat());
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -178,6 +178,20 @@ fn header(
     Ok(sizes)
 }
 
+/// An IDX file of unsigned bytes shaped `sizes` (`[count, rows, cols]` for images, `[count]`
+/// for labels), uncompressed; `bytes` holds their product of values, row-major.
+pub fn write_idx(sizes: &[usize], bytes: &[u8]) -> Vec<u8> {
+    debug_assert_eq!(sizes.iter().product::<usize>(), bytes.len());
+    let magic = 0x0000_0800 | sizes.len() as u32;
+    let mut file = Vec::with_capacity(4 + 4 * sizes.len() + bytes.len());
+    file.extend(magic.to_be_bytes());
+    for &size in sizes {
+        file.extend((size as u32).to_be_bytes());
+    }
+    file.extend_from_slice(bytes);
+    file
+}
+
 /// Parses an image file (`*-idx3-ubyte`, gzipped or not).
 pub fn parse_images(bytes: &[u8]) -> Result<Images, IdxError> {
     let bytes = unzip_if_gzipped(bytes)?;

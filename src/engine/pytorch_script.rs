@@ -43,7 +43,22 @@ pub enum ScriptData {
         input_shape: Vec<usize>,
         target_shape: Vec<usize>,
     },
+    /// 28x28 grey digits in MNIST's own IDX files (`train-images-idx3-ubyte`,
+    /// `train-labels-idx1-ubyte`, and `test-...` likewise; see [`DIGIT_FILES`]): intensities
+    /// scaled to [0, 1], targets one-hot over the ten classes. With `shift`, each training image
+    /// moves by a random whole number of pixels, up to `shift` each way, every time it is used
+    /// (the page's augmentation).
+    Digits { shift: Option<usize> },
 }
+
+/// The IDX files [`ScriptData::Digits`] reads, beside the script: training images and labels,
+/// then test images and labels.
+pub const DIGIT_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "test-images-idx3-ubyte",
+    "test-labels-idx1-ubyte",
+];
 
 /// Everything a script is written from.
 #[derive(Clone, Debug)]
@@ -220,7 +235,7 @@ fn header(out: &mut String, script: &Script) {
         r#""""{title}, exported from Neural Playground.
 
 Rebuilds the network with torch.nn, loads the weights the page trained ({WEIGHTS_FILE}), reads
-the same examples ({DATA_FILE}), prints the test loss and accuracy the page showed, trains on as
+the same examples ({examples}), prints the test loss and accuracy the page showed, trains on as
 the page did and saves the weights to {TRAINED_FILE}, which the page opens ("Open model").
 
     pip install torch safetensors
@@ -228,8 +243,7 @@ the page did and saves the weights to {TRAINED_FILE}, which the page opens ("Ope
 """
 
 import argparse
-import csv
-{math}from pathlib import Path
+{imports}from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -238,12 +252,28 @@ from torch import nn
 HERE = Path(__file__).resolve().parent"#,
         title = capitalised(script.title),
         epochs = script.epochs,
-        math = if script.cosine_decay {
-            "import math\n"
-        } else {
-            ""
+        examples = match script.data {
+            ScriptData::Digits { .. } => "MNIST's IDX files",
+            _ => DATA_FILE,
         },
+        imports = imports(script),
     );
+}
+
+/// The standard modules the script imports besides argparse and pathlib, one line each.
+fn imports(script: &Script) -> String {
+    let mut modules = vec![match script.data {
+        ScriptData::Digits { .. } => "struct",
+        _ => "csv",
+    }];
+    if script.cosine_decay {
+        modules.push("math");
+    }
+    modules.sort_unstable();
+    modules
+        .iter()
+        .map(|name| format!("import {name}\n"))
+        .collect()
 }
 
 fn capitalised(text: &str) -> String {
@@ -374,6 +404,13 @@ fn write_network(out: &mut String, modules: &[String]) {
 }
 
 fn write_data(out: &mut String, data: &ScriptData) {
+    if let ScriptData::Digits { shift } = data {
+        out.push_str(DIGITS_READER);
+        if shift.is_some() {
+            out.push_str(SHIFTED);
+        }
+        return;
+    }
     out.push_str(
         r#"
 
@@ -413,6 +450,7 @@ def read_data():
                 );
             }
         }
+        ScriptData::Digits { .. } => unreachable!("written above"),
         ScriptData::Table {
             input_shape,
             target_shape,
@@ -438,6 +476,41 @@ def read_data():
     }
     out.push_str("        sets.append((inputs, targets))\n    return sets\n");
 }
+
+const DIGITS_READER: &str = r#"
+
+def read_idx(name):
+    """An IDX file, MNIST's format: a magic number whose last byte is the number of sizes, the
+    sizes (big-endian 32-bit), then one unsigned byte per value."""
+    data = (HERE / name).read_bytes()
+    rank = data[3]
+    sizes = struct.unpack(f">{rank}I", data[4:4 + 4 * rank])
+    return torch.frombuffer(bytearray(data[4 + 4 * rank:]), dtype=torch.uint8).reshape(sizes)
+
+
+def read_data():
+    """The page's digits (its training and test digits, in MNIST's IDX files): images of
+    [1, 28, 28] intensities in [0, 1], targets one-hot over the ten classes."""
+    sets = []
+    for split in ("train", "test"):
+        images = read_idx(f"{split}-images-idx3-ubyte").float()[:, None] / 255
+        labels = read_idx(f"{split}-labels-idx1-ubyte").long()
+        sets.append((images, nn.functional.one_hot(labels, 10).float()))
+    return sets
+"#;
+
+const SHIFTED: &str = r#"
+
+def shifted(images, most):
+    """Each image moved by a random whole number of pixels, up to `most` each way, zeros coming
+    in at the edges: the page's augmentation of its training digits."""
+    side = images.shape[-1]
+    padded = nn.functional.pad(images, (most, most, most, most))
+    moved = torch.empty_like(images)
+    for k, (dy, dx) in enumerate(torch.randint(-most, most + 1, (len(images), 2)).tolist()):
+        moved[k] = padded[k, :, most - dy:most - dy + side, most - dx:most - dx + side]
+    return moved
+"#;
 
 /// The loss and how predictions and accuracy come from the network's outputs.
 fn loss_code(loss: Loss) -> (&'static str, &'static str) {
@@ -543,14 +616,19 @@ def train_epoch(model, optimizer, inputs, targets, batch_size{schedule_parameter
     order = torch.randperm(len(inputs))
     for start in range(0, len(inputs), batch_size):
         batch = order[start:start + batch_size]
+        batch_inputs = {batch_inputs}
         optimizer.zero_grad()
-        loss = loss_function(model(inputs[batch]), targets[batch]) + penalty(model)
+        loss = loss_function(model(batch_inputs), targets[batch]) + penalty(model)
         loss.backward()
 "#,
         schedule_parameter = if script.cosine_decay {
             ", schedule"
         } else {
             ""
+        },
+        batch_inputs = match script.data {
+            ScriptData::Digits { shift: Some(most) } => format!("shifted(inputs[batch], {most})"),
+            _ => "inputs[batch]".to_string(),
         },
     );
     if let Some(clip) = training.clip_norm {

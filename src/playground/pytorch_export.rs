@@ -7,27 +7,30 @@ use std::io::Write;
 use zip::write::SimpleFileOptions;
 
 use super::config::ProblemType;
-use super::images::training::held_out;
+use super::images::training::{RunSettings, held_out};
 use super::model_files::page_file;
 use super::sequences::SequenceSettings;
 use super::session::Session;
 use crate::data::Feature;
+use crate::data::digits::{DigitSet, MAX_SHIFT, SIDE};
 use crate::data::examples::Examples;
+use crate::data::idx::write_idx;
 use crate::data::points_csv::write_points_csv;
 use crate::engine::pytorch_script::{
-    DATA_FILE, SCRIPT_FILE, Script, ScriptData, WEIGHTS_FILE, write_script,
+    DATA_FILE, DIGIT_FILES, SCRIPT_FILE, Script, ScriptData, WEIGHTS_FILE, write_script,
 };
 use crate::engine::{Described, Sequential, Tensor};
 
 /// Epochs the exported script trains by default.
 pub const EPOCHS: usize = 10;
 
-/// What an export holds: the script, the weights it loads and the data it reads.
+/// What an export holds: the script, the weights it loads and the data it reads (each data
+/// file's name and bytes).
 #[derive(Clone, Debug)]
 pub struct Export {
     pub script: String,
     pub weights: Vec<u8>,
-    pub data: String,
+    pub data: Vec<(String, Vec<u8>)>,
 }
 
 impl Export {
@@ -38,10 +41,13 @@ impl Export {
         let files = [
             (SCRIPT_FILE, self.script.as_bytes()),
             (WEIGHTS_FILE, self.weights.as_slice()),
-            (DATA_FILE, self.data.as_bytes()),
         ];
+        let data = self
+            .data
+            .iter()
+            .map(|(name, bytes)| (name.as_str(), bytes.as_slice()));
         let failed = |error: &dyn std::fmt::Display| format!("the zip cannot be written: {error}");
-        for (name, bytes) in files {
+        for (name, bytes) in files.into_iter().chain(data) {
             archive
                 .start_file(format!("{folder}/{name}"), options)
                 .map_err(|error| failed(&error))?;
@@ -95,7 +101,10 @@ pub fn playground_export(session: &Session) -> Result<Export, String> {
     Ok(Export {
         script,
         weights: page_file(network, config)?,
-        data: write_points_csv(session.train_points(), session.test_points()),
+        data: vec![csv_file(write_points_csv(
+            session.train_points(),
+            session.test_points(),
+        ))],
     })
 }
 
@@ -166,6 +175,59 @@ pub fn sequences_export(settings: &SequenceSettings, model: &Sequential) -> Resu
     Ok(Export {
         script,
         weights: page_file(model, settings)?,
-        data: table_csv((&train.0, &train.1), (&test.0, &test.1)),
+        data: vec![csv_file(table_csv(
+            (&train.0, &train.1),
+            (&test.0, &test.1),
+        ))],
+    })
+}
+
+/// The CSV file the script reads.
+pub fn csv_file(csv: String) -> (String, Vec<u8>) {
+    (DATA_FILE.to_string(), csv.into_bytes())
+}
+
+/// The Images page's network (`model`, with the weights the page holds) and its digits, split
+/// as its run of `settings` splits them, as an export: the digits in MNIST's IDX files, and the
+/// script shifting the training digits as the page does when its augmentation is on.
+pub fn images_export(
+    settings: &RunSettings,
+    model: &Sequential,
+    digits: &DigitSet,
+) -> Result<Export, String> {
+    let split = held_out(digits.len(), settings.seed);
+    let mut data = Vec::new();
+    for (indices, [images, labels]) in [(&split.train, [0, 1]), (&split.test, [2, 3])] {
+        let subset = digits.subset(indices);
+        let sizes = [subset.len(), SIDE, SIDE];
+        data.push((
+            DIGIT_FILES[images].to_string(),
+            write_idx(&sizes, &subset.pixels),
+        ));
+        data.push((
+            DIGIT_FILES[labels].to_string(),
+            write_idx(&[subset.len()], &subset.labels),
+        ));
+    }
+    let page_settings = serde_json::to_string(settings)
+        .map_err(|error| format!("the set-up cannot be written: {error}"))?;
+    let title = format!("the Images page's network on {}", digits.name);
+    let training = settings.train_config();
+    let script = write_script(&Script {
+        title: &title,
+        network: model.config(),
+        training: &training,
+        data: ScriptData::Digits {
+            shift: settings.augment.then_some(MAX_SHIFT),
+        },
+        epochs: settings.epochs,
+        settings: Some(&page_settings),
+        classification: true,
+        cosine_decay: settings.cosine_decay,
+    })?;
+    Ok(Export {
+        script,
+        weights: page_file(model, settings)?,
+        data,
     })
 }

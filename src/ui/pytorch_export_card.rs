@@ -12,7 +12,7 @@ pub fn exported_status(name: &str, zip: Result<Vec<u8>, String>) -> String {
     match zip.and_then(|bytes| save_bytes(name, &bytes, "application/zip")) {
         Ok(()) => format!(
             "Saved {name}: train.py, the weights it loads (model.safetensors) and the data it \
-             reads (data.csv). Unzip it and run python train.py."
+             reads. Unzip it and run python train.py."
         ),
         Err(reason) => format!("The PyTorch export could not be made: {reason}."),
     }

@@ -18,7 +18,9 @@ use crate::engine::{Sequential, Tensor, softmax};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings, TEST_FRACTION, TestReport};
 use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::pytorch_export::{Export, images_export};
 use crate::ui::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
+use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
 use crate::ui::shared::Shared;
 use gloo::file::callbacks::FileReader;
 use web_sys::File;
@@ -46,6 +48,9 @@ pub enum Msg {
     DismissMessage,
     DownloadModel,
     ModelRead(ReadFile),
+    ShowExport,
+    HideExport,
+    DownloadExport,
 }
 
 /// How long a worker may take to start before training moves onto the page.
@@ -106,6 +111,9 @@ pub struct ImagesPage {
     from_file: bool,
     /// What the last download or opening of a model file did, or why it failed.
     model_status: Option<String>,
+    /// The exported PyTorch script, while its panel is open, or why there is none.
+    export_script: Option<Result<AttrValue, AttrValue>>,
+    export_status: Option<String>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -179,6 +187,8 @@ impl Component for ImagesPage {
             message,
             from_file: false,
             model_status: None,
+            export_script: None,
+            export_status: None,
         }
     }
 
@@ -274,6 +284,19 @@ impl Component for ImagesPage {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
                 self.model_status = Some(opened_status(&name, opened));
             }
+            Msg::ShowExport => {
+                self.export_script = Some(
+                    self.export()
+                        .map(|export| AttrValue::from(export.script))
+                        .map_err(AttrValue::from),
+                );
+            }
+            Msg::HideExport => self.export_script = None,
+            Msg::DownloadExport => {
+                let name = "images-pytorch";
+                let zip = self.export().and_then(|export| export.zip(name));
+                self.export_status = Some(exported_status(&format!("{name}.zip"), zip));
+            }
         }
         true
     }
@@ -317,6 +340,11 @@ impl Component for ImagesPage {
                         <ModelFileCard id="images" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
                             on_open={link.callback(Msg::ModelRead)} />
+                        <PyTorchExportCard id="images" script={self.export_script.clone()}
+                            status={self.export_status.clone()}
+                            on_show={link.callback(|()| Msg::ShowExport)}
+                            on_hide={link.callback(|()| Msg::HideExport)}
+                            on_download={link.callback(|()| Msg::DownloadExport)} />
                         {self.results_view(ctx)}
                     </div>
                     <div class="images-inspect">
@@ -460,6 +488,15 @@ impl ImagesPage {
     }
 
     /// Saves the network and the settings as a model file; says what it saved.
+    /// The page's network, its digits and its settings as an export to PyTorch.
+    fn export(&self) -> Result<Export, String> {
+        let digits = self
+            .digits
+            .as_ref()
+            .ok_or("the digits are not loaded yet")?;
+        images_export(&self.settings, &self.model, digits)
+    }
+
     fn download_model(&self) -> String {
         saved_status(
             "images-model.safetensors",

@@ -490,3 +490,43 @@ async fn a_model_file_carries_the_network_and_its_settings_to_a_fresh_page() {
         .await;
     fresh.screenshot("images_model_opened").await;
 }
+
+/// Export to PyTorch: the script for the page's LeNet-5 reads the digits from MNIST's IDX files
+/// and shifts them as the page does; the zip holds the script, the weights and the four files.
+#[tokio::test]
+async fn the_network_exports_to_pytorch_with_its_digits() {
+    let page = Page::launch().await;
+    page.open("/#page=images").await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    ready_to_train(&page).await;
+    page.keys("images-pytorch-show", "\u{E007}").await;
+    let script = page.text("images-pytorch-script").await;
+    for expected in [
+        "Convolution(1, 6, 5, 1, 2, nn.ReLU())",
+        "def read_idx(name):",
+        "shifted(inputs[batch], 2)",
+        "make_schedule(",
+    ] {
+        assert!(script.contains(expected), "{expected} is not in\n{script}");
+    }
+    page.keep_downloads().await;
+    page.click("images-pytorch-download").await;
+    let status = page.text("images-pytorch-status").await;
+    assert!(status.starts_with("Saved images-pytorch.zip"), "{status}");
+    let zip = page.download(0).await;
+    for name in [
+        "train.py",
+        "model.safetensors",
+        "train-images-idx3-ubyte",
+        "test-labels-idx1-ubyte",
+    ] {
+        let path = format!("images-pytorch/{name}");
+        let found = zip
+            .windows(path.len())
+            .any(|window| window == path.as_bytes());
+        assert!(found, "{path} is not in the zip");
+    }
+    page.execute("document.querySelector('[data-testid=images-pytorch-script]').scrollIntoView({block: 'center'});")
+        .await;
+    page.screenshot("images_pytorch_export").await;
+}

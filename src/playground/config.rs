@@ -141,6 +141,11 @@ pub struct PlaygroundConfig {
     pub example: Option<Vec<f32>>,
     /// The class (or regression target) of `example`.
     pub example_label: f32,
+    /// A model the link carries for the Images or Sequences page (`model_link`'s field: the
+    /// page's model file, deflated, in URL-safe base64), opened when that page opens; never
+    /// written back to the link by itself, nor saved in a model file.
+    #[serde(skip)]
+    pub model_link: Option<String>,
     /// The Images page's network and how it trains.
     pub images: RunSettings,
     /// The Sequences page's task, network and how it trains.
@@ -174,6 +179,7 @@ impl Default for PlaygroundConfig {
             parameters: None,
             example: None,
             example_label: 0.0,
+            model_link: None,
             images: RunSettings::default(),
             sequences: SequenceSettings::default(),
         }

@@ -13,6 +13,7 @@ pub mod lessons;
 pub mod loss_curve;
 pub mod loss_examples;
 pub mod model_files;
+pub mod model_link;
 pub mod one_weight;
 pub mod optimizer_race;
 pub mod page;

@@ -3,6 +3,7 @@
 
 use super::config::{InitChoice, PlaygroundConfig, ProblemType};
 use super::images::settings_url;
+use super::model_link::MAX_LINK_CHARS;
 use super::page::Page;
 use super::sequences;
 use crate::data::{DatasetKind, Feature};
@@ -138,6 +139,14 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
             .map(str::to_string)
     }
     match key {
+        "model" => {
+            let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            let fits = value.len() <= MAX_LINK_CHARS && value.bytes().all(url_safe);
+            if fits {
+                config.model_link = Some(value.to_string());
+            }
+            fits
+        }
         "page" => set(&mut config.page, Page::from_key(value)),
         "dataset" => set(&mut config.dataset, DatasetKind::from_key(value)),
         "noise" => set(&mut config.noise, non_negative(value).filter(|v| *v <= 0.5)),

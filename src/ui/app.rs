@@ -435,6 +435,7 @@ impl Component for App {
             html! {
                 <div class={classes!("images-host", (page != Page::Images).then_some("hidden"))}>
                     <ImagesPage settings={self.session.config().images.clone()}
+                        model_link={self.model_link(Page::Images)}
                         on_settings={ctx.link().callback(Msg::ImagesSettings)} />
                 </div>
             }
@@ -447,6 +448,7 @@ impl Component for App {
             html! {
                 <div class={classes!("sequences-host", (page != Page::Sequences).then_some("hidden"))}>
                     <SequencesPage settings={self.session.config().sequences.clone()}
+                        model_link={self.model_link(Page::Sequences)}
                         on_settings={ctx.link().callback(Msg::SequenceSettings)} />
                 </div>
             }
@@ -664,6 +666,14 @@ impl App {
 
     /// Writes the settings into the URL, with every weight while training is paused, so that a
     /// reload or a shared link brings back the network as it is.
+    /// The model the link carries for `page`, if the link was to that page.
+    fn model_link(&self, page: Page) -> Option<AttrValue> {
+        let config = self.session.config();
+        (config.page == page)
+            .then(|| config.model_link.clone().map(AttrValue::from))
+            .flatten()
+    }
+
     fn write_url(&self) {
         let mut config = self.session.config().clone();
         if !self.playing {

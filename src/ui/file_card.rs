@@ -21,6 +21,9 @@ pub struct FileCardProps {
     pub hint: AttrValue,
     /// Saves the page's file.
     pub on_download: Callback<()>,
+    /// Puts the file into the page's link, where the page offers that.
+    #[prop_or_default]
+    pub on_link: Option<Callback<()>>,
     /// A file picked or dropped, read: its name and bytes, to open.
     pub on_open: Callback<ReadFile>,
     /// While a run trains, a file cannot replace what it trains.
@@ -91,6 +94,9 @@ pub fn FileCard(props: &FileCardProps) -> Html {
             <div class={classes!("drop-zone", dragging.then_some("dragging"))} data-testid={id("drop")}
                 ondrop={on_drop} ondragover={on_drag_over} ondragleave={on_drag_leave}>
                 <button onclick={on_download} data-testid={id("download")}>{props.download_label.clone()}</button>
+                if let Some(on_link) = &props.on_link {
+                    <button onclick={on_link.reform(|_: MouseEvent| ())} data-testid={id("link")}>{"Put it in the link"}</button>
+                }
                 {" "}
                 <label class={classes!("file-button", props.locked.then_some("disabled"))}>{props.open_label.clone()}
                     <input type="file" accept={props.accept.clone()} onchange={on_pick} disabled={props.locked}

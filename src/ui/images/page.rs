@@ -18,8 +18,11 @@ use crate::engine::{Sequential, Tensor, softmax};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings, TEST_FRACTION, TestReport};
 use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::model_link::decode_model;
 use crate::playground::pytorch_export::{Export, images_export};
-use crate::ui::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
+use crate::ui::model_file_card::{
+    ModelFileCard, ReadFile, link_opened_status, linked_status, opened_status, saved_status,
+};
 use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
 use crate::ui::shared::Shared;
 use gloo::file::callbacks::FileReader;
@@ -48,6 +51,7 @@ pub enum Msg {
     DismissMessage,
     DownloadModel,
     ModelRead(ReadFile),
+    LinkModel,
     ShowExport,
     HideExport,
     DownloadExport,
@@ -114,6 +118,9 @@ pub struct ImagesPage {
     /// The exported PyTorch script, while its panel is open, or why there is none.
     export_script: Option<Result<AttrValue, AttrValue>>,
     export_status: Option<String>,
+    /// The link's model field last opened: the same link is opened once, however often the
+    /// page is shown again.
+    opened_link: Option<AttrValue>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -122,6 +129,9 @@ pub struct ImagesPageProps {
     pub settings: RunSettings,
     /// Called with the settings whenever the learner changes them.
     pub on_settings: Callback<RunSettings>,
+    /// A model the link carries (`playground::model_link`), opened as a file would be.
+    #[prop_or_default]
+    pub model_link: Option<AttrValue>,
 }
 
 impl Component for ImagesPage {
@@ -149,7 +159,7 @@ impl Component for ImagesPage {
             .init()
             .or_else(|_| RunSettings::default().model.init())
             .expect("the default model builds");
-        ImagesPage {
+        let mut page = ImagesPage {
             download,
             loading: Some(Loaded {
                 bytes: 0.0,
@@ -189,7 +199,10 @@ impl Component for ImagesPage {
             model_status: None,
             export_script: None,
             export_status: None,
-        }
+            opened_link: None,
+        };
+        page.open_link(ctx);
+        page
     }
 
     fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
@@ -280,6 +293,9 @@ impl Component for ImagesPage {
             Msg::ErrorsOnly(on) => self.errors_only = on,
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
+            Msg::LinkModel => {
+                self.model_status = Some(linked_status(page_file(&self.model, &self.settings)))
+            }
             Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
                 self.model_status = Some(opened_status(&name, opened));
@@ -302,7 +318,13 @@ impl Component for ImagesPage {
     }
 
     /// A link or a hand-edited hash brought other settings.
-    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
+    fn changed(&mut self, ctx: &Context<Self>, old: &Self::Properties) -> bool {
+        // A link's model brings its own settings (the page emits them): opened, the rest of
+        // this change is the link's too.
+        if ctx.props().model_link != old.model_link {
+            self.open_link(ctx);
+            return true;
+        }
         let settings = &ctx.props().settings;
         if *settings == self.settings {
             return false;
@@ -339,7 +361,7 @@ impl Component for ImagesPage {
                             on_pause={link.callback(|_| Msg::Pause)} on_reset={link.callback(|_| Msg::Reset)} />
                         <ModelFileCard id="images" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
-                            on_open={link.callback(Msg::ModelRead)} />
+                            on_link={link.callback(|()| Msg::LinkModel)} on_open={link.callback(Msg::ModelRead)} />
                         <PyTorchExportCard id="images" script={self.export_script.clone()}
                             status={self.export_status.clone()}
                             on_show={link.callback(|()| Msg::ShowExport)}
@@ -488,6 +510,16 @@ impl ImagesPage {
     }
 
     /// Saves the network and the settings as a model file; says what it saved.
+    /// Opens the model the link carries, if it carries one not opened yet.
+    fn open_link(&mut self, ctx: &Context<Self>) {
+        let field = ctx.props().model_link.clone();
+        if let Some(field) = field.filter(|field| Some(field) != self.opened_link.as_ref()) {
+            self.opened_link = Some(field.clone());
+            let opened = decode_model(&field).and_then(|bytes| self.open_model(ctx, &bytes));
+            self.model_status = Some(link_opened_status(opened));
+        }
+    }
+
     /// The page's network, its digits and its settings as an export to PyTorch.
     fn export(&self) -> Result<Export, String> {
         let digits = self

@@ -13,6 +13,7 @@ use crate::engine::{Described, OutputTransform, Sequential};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::model_link::decode_model;
 use crate::playground::pytorch_export::sequences_export;
 use crate::playground::sequences::generalisation::LengthAccuracy;
 use crate::playground::sequences::{
@@ -21,7 +22,9 @@ use crate::playground::sequences::{
 use crate::ui::images::curves::{Curves, TestPoint};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
-use crate::ui::model_file_card::{ModelFileCard, ReadFile, opened_status, saved_status};
+use crate::ui::model_file_card::{
+    ModelFileCard, ReadFile, link_opened_status, linked_status, opened_status, saved_status,
+};
 use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
 use crate::ui::shared::Shared;
 use web_sys::HtmlInputElement;
@@ -38,6 +41,7 @@ pub enum Msg {
     DismissMessage,
     DownloadModel,
     ModelRead(ReadFile),
+    LinkModel,
     ShowExport,
     HideExport,
     DownloadExport,
@@ -49,6 +53,9 @@ pub struct SequencesPageProps {
     pub settings: SequenceSettings,
     /// Called with the set-up whenever the learner changes it.
     pub on_settings: Callback<SequenceSettings>,
+    /// A model the link carries (`playground::model_link`), opened as a file would be.
+    #[prop_or_default]
+    pub model_link: Option<AttrValue>,
 }
 
 pub struct SequencesPage {
@@ -79,6 +86,9 @@ pub struct SequencesPage {
     /// The exported PyTorch script, while its panel is open, or why there is none.
     export_script: Option<Result<AttrValue, AttrValue>>,
     export_status: Option<String>,
+    /// The link's model field last opened: the same link is opened once, however often the
+    /// page is shown again.
+    opened_link: Option<AttrValue>,
 }
 
 /// A sequence of `length` bits to start the unrolled view with: 0 1 0 0 1 1 0 1 …
@@ -134,8 +144,10 @@ impl Component for SequencesPage {
             model_status: None,
             export_script: None,
             export_status: None,
+            opened_link: None,
         };
         page.refresh_unrolled();
+        page.open_link(ctx);
         page
     }
 
@@ -192,6 +204,9 @@ impl Component for SequencesPage {
             }
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
+            Msg::LinkModel => {
+                self.model_status = Some(linked_status(page_file(&self.model, &self.settings)))
+            }
             Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
                 self.model_status = Some(opened_status(&name, opened));
@@ -215,7 +230,13 @@ impl Component for SequencesPage {
     }
 
     /// A link or a hand-edited hash brought another set-up.
-    fn changed(&mut self, ctx: &Context<Self>, _old: &Self::Properties) -> bool {
+    fn changed(&mut self, ctx: &Context<Self>, old: &Self::Properties) -> bool {
+        // A link's model brings its own settings (the page emits them): opened, the rest of
+        // this change is the link's too.
+        if ctx.props().model_link != old.model_link {
+            self.open_link(ctx);
+            return true;
+        }
         let settings = &ctx.props().settings;
         if *settings == self.settings {
             return false;
@@ -253,7 +274,7 @@ impl Component for SequencesPage {
                             train_id="train" augmentation={None::<AttrValue>} examples="sequences" />
                         <ModelFileCard id="seq" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
-                            on_open={link.callback(Msg::ModelRead)} />
+                            on_link={link.callback(|()| Msg::LinkModel)} on_open={link.callback(Msg::ModelRead)} />
                         <PyTorchExportCard id="seq" script={self.export_script.clone()}
                             status={self.export_status.clone()}
                             on_show={link.callback(|()| Msg::ShowExport)}
@@ -402,6 +423,16 @@ impl SequencesPage {
             page_file(&self.model, &self.settings),
             &format!("{} parameters and the set-up", self.model.parameter_count()),
         )
+    }
+
+    /// Opens the model the link carries, if it carries one not opened yet.
+    fn open_link(&mut self, ctx: &Context<Self>) {
+        let field = ctx.props().model_link.clone();
+        if let Some(field) = field.filter(|field| Some(field) != self.opened_link.as_ref()) {
+            self.opened_link = Some(field.clone());
+            let opened = decode_model(&field).and_then(|bytes| self.open_model(ctx, &bytes));
+            self.model_status = Some(link_opened_status(opened));
+        }
     }
 
     /// Takes the network and set-up of a model file saved from this page; what it opened, or

@@ -530,3 +530,19 @@ async fn the_network_exports_to_pytorch_with_its_digits() {
         .await;
     page.screenshot("images_pytorch_export").await;
 }
+
+/// LeNet-5 is too large to travel in a link: the page says so and points to the file.
+#[tokio::test]
+async fn a_model_too_large_for_a_link_is_refused_with_its_size() {
+    let page = Page::launch().await;
+    page.open("/#page=images").await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.click("images-model-link").await;
+    let status = page.text("images-model-status").await;
+    assert!(
+        status.contains("too large for a link") && status.contains("download the model file"),
+        "{status}"
+    );
+    let hash = page.execute("return location.hash;").await;
+    assert!(!hash.as_str().unwrap().contains("model="), "{hash}");
+}

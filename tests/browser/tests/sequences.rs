@@ -682,3 +682,63 @@ async fn the_network_exports_to_a_pytorch_script() {
     let refused = varying.text("seq-pytorch-refused").await;
     assert!(refused.contains("varying length"), "{refused}");
 }
+
+/// A trained network travels in the link: "Put it in the link" writes the model into the
+/// address, and a fresh browser opening that address predicts what the first one did; a
+/// damaged model field is refused with the reason.
+#[tokio::test]
+async fn a_trained_network_travels_in_the_link() {
+    let trained = Page::launch().await;
+    trained
+        .open("/#page=sequences&seqCell=gru&seqHidden=12&seqEpochs=1&seqCount=500")
+        .await;
+    trained.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    ready_to_train(&trained).await;
+    trained.click("train").await;
+    trained
+        .wait_until(
+            "the run to finish",
+            Duration::from_secs(180),
+            async || {
+                trained
+                    .execute("return document.querySelector('[data-testid=train]').disabled;")
+                    .await
+            },
+            |disabled| disabled == &Value::Bool(true),
+        )
+        .await;
+    trained.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
+    let prediction = trained.text("unrolled-prediction").await;
+    trained.keys("seq-model-link", "\u{E007}").await;
+    let status = trained.text("seq-model-status").await;
+    assert!(status.contains("now carries the model"), "{status}");
+    let address = trained
+        .execute("return location.pathname + location.hash;")
+        .await;
+    let address = address.as_str().unwrap().to_string();
+    assert!(address.contains("&model="), "{address}");
+
+    let fresh = Page::launch().await;
+    fresh.open(&address).await;
+    fresh.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    fresh
+        .wait_until(
+            "the link's model",
+            LOAD_TIMEOUT,
+            async || fresh.text("seq-model-status").await,
+            |text| text.starts_with("Opened the link's model"),
+        )
+        .await;
+    fresh.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
+    assert_eq!(fresh.text("unrolled-prediction").await, prediction);
+    fresh.screenshot("sequences_model_from_link").await;
+
+    let damaged = Page::launch().await;
+    damaged.open("/#page=sequences&model=AAAA").await;
+    damaged.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    let status = damaged.text("seq-model-status").await;
+    assert!(
+        status.starts_with("The link's model was not opened: its model field is damaged"),
+        "{status}"
+    );
+}

@@ -3,7 +3,7 @@
 //! engine's within 1e-5; it prints the test loss and accuracy the page shows; it trains an epoch;
 //! and the weights it saves open back in the engine.
 //!
-//! PyTorch comes from `NEURAL_PLAYGROUND_PYTHON`, a Python with torch and safetensors, which
+//! PyTorch comes from `NEURAL_PLAYGROUND_PYTHON`, a Python with torch, safetensors and numpy, which
 //! `cargo xtask test` installs and sets (as `cargo xtask bench` does for its references). Without
 //! it, only the checks that need no Python run, and the test says so.
 

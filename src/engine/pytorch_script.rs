@@ -238,7 +238,7 @@ Rebuilds the network with torch.nn, loads the weights the page trained ({WEIGHTS
 the same examples ({examples}), prints the test loss and accuracy the page showed, trains on as
 the page did and saves the weights to {TRAINED_FILE}, which the page opens ("Open model").
 
-    pip install torch safetensors
+    pip install torch safetensors numpy
     python {SCRIPT_FILE} --epochs {epochs}
 """
 

@@ -40,8 +40,8 @@ fn cache_dir() -> Result<PathBuf> {
     Ok(base.join("neural-playground"))
 }
 
-/// The Python of a virtual environment with torch and safetensors, creating it and installing
-/// them (several GB from PyPI) when missing.
+/// The Python of a virtual environment with torch, safetensors and numpy (which safetensors'
+/// `save_file` needs), creating it and installing them (several GB from PyPI) when missing.
 pub fn pytorch_python() -> Result<PathBuf> {
     let venv = cache_dir()?.join("bench-venv");
     let python = venv.join("bin/python");
@@ -65,12 +65,15 @@ pub fn pytorch_python() -> Result<PathBuf> {
         "Installing torch from PyPI (about 5 GB with its CUDA wheels; without a GPU it runs on \
          the CPU)"
     );
-    run(Command::new(venv.join("bin/pip")).args(["install", "--quiet", "torch", "safetensors"]))
-        .map_err(|error| format!("cannot install torch ({error})"))?;
+    let packages = ["torch", "safetensors", "numpy"];
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet"])
+        .args(packages))
+    .map_err(|error| format!("cannot install torch ({error})"))?;
     if has_torch() {
         Ok(python)
     } else {
-        Err("torch and safetensors were installed but cannot be imported".into())
+        Err("torch, safetensors and numpy were installed but cannot be imported".into())
     }
 }
 

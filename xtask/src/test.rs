@@ -75,7 +75,7 @@ pub fn run_group(args: &[String]) -> Result {
 
 /// `cargo test` of every native crate, with wgpu pointed at lavapipe (software Vulkan) where it is
 /// installed, so that `tests/gpu_parity.rs` runs, and fails rather than skips, without a GPU; and
-/// with a Python that has torch and safetensors (installed on first use, as for the benchmarks'
+/// with a Python that has torch, safetensors and numpy (installed on first use, as for the benchmarks'
 /// references), so that `tests/pytorch_export.rs` runs the exported scripts under real PyTorch.
 fn native_tests() -> Result<Command> {
     let mut command = cargo();

@@ -45,8 +45,8 @@ fn cache_dir() -> Result<PathBuf> {
 pub fn pytorch_python() -> Result<PathBuf> {
     let venv = cache_dir()?.join("bench-venv");
     let python = venv.join("bin/python");
-    let has_torch =
-        || output(Command::new(&python).args(["-c", "import torch, safetensors.torch"])).is_some();
+    let imports = "import torch, safetensors.torch, numpy";
+    let has_torch = || output(Command::new(&python).args(["-c", imports])).is_some();
     if has_torch() {
         return Ok(python);
     }

@@ -263,22 +263,14 @@ fn recurrent_networks_export_with_torch_modules_that_compute_the_same() {
     let mut rng = SeededRng::new(3);
     let train = sequences(40, steps, classes, &mut rng);
     let test = sequences(10, steps, classes, &mut rng);
-    let export = Export {
-        script,
-        weights: write_model(&model, None).unwrap(),
-        data: vec![csv_file(table_csv(
-            (&train.0, &train.1),
-            (&test.0, &test.1),
-        ))],
-    };
+    let export = table_export(script, &model, &train, &test);
 
     let Some(python) = python() else { return };
     let dir = folder("recurrent");
     write_export(&dir, &export);
     let ours = engine_outputs(&model, &test.0);
     assert_close(&pytorch_outputs(&python, &dir), &ours, "recurrent");
-    let printed = run(&python, &dir, &[SCRIPT_FILE, "--epochs", "1"]);
-    assert!(printed.contains("epoch 1: test loss"), "{printed}");
+    run_script(&python, &dir);
     let trained = read_model(&std::fs::read(dir.join(TRAINED_FILE)).unwrap()).unwrap();
     assert_eq!(trained.network.config(), &network);
     assert_ne!(trained.network.params().to_flat(), model.params().to_flat());
@@ -373,6 +365,23 @@ fn the_sequences_page_exports_its_lstm_with_the_same_sequences() {
     assert_eq!(opened, settings);
     assert_ne!(network.params().to_flat(), model.params().to_flat());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An export of `script` with `model`'s weights and the examples `train` and `test` as rows.
+fn table_export(
+    script: String,
+    model: &Sequential,
+    train: &(Tensor, Tensor),
+    test: &(Tensor, Tensor),
+) -> Export {
+    Export {
+        script,
+        weights: write_model(model, None).unwrap(),
+        data: vec![csv_file(table_csv(
+            (&train.0, &train.1),
+            (&test.0, &test.1),
+        ))],
+    }
 }
 
 /// The script run for one epoch.
@@ -473,14 +482,7 @@ fn convolutions_with_batch_normalisation_and_dropout_compute_the_same_in_pytorch
     ] {
         assert!(script.contains(module), "{module} in\n{script}");
     }
-    let export = Export {
-        script,
-        weights: write_model(&model, None).unwrap(),
-        data: vec![csv_file(table_csv(
-            (&train.0, &train.1),
-            (&test.0, &test.1),
-        ))],
-    };
+    let export = table_export(script, &model, &train, &test);
 
     let Some(python) = python() else { return };
     let dir = folder("convolution");

@@ -24,6 +24,23 @@ async fn ready_to_train(page: &Page) {
     .await;
 }
 
+/// Trains the page's set-up to its last epoch: Train, then wait until the run has finished (the
+/// Train button is disabled until Reset).
+async fn train_to_the_end(page: &Page) {
+    ready_to_train(page).await;
+    page.click("train").await;
+    page.wait_until(
+        "the run to finish",
+        Duration::from_secs(180),
+        async || {
+            page.execute("return document.querySelector('[data-testid=train]').disabled;")
+                .await
+        },
+        |disabled| disabled == &Value::Bool(true),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn bit_counting_trains_to_95_percent_and_the_unrolled_view_follows() {
     let page = Page::launch().await;
@@ -555,21 +572,7 @@ async fn a_model_file_carries_the_network_to_a_fresh_page() {
         .open("/#page=sequences&seqCell=gru&seqHidden=12&seqEpochs=3&seqCount=1000")
         .await;
     trained.wait_for("sequences-page", LOAD_TIMEOUT).await;
-    ready_to_train(&trained).await;
-    trained.click("train").await;
-    trained
-        .wait_until(
-            "the run to finish",
-            Duration::from_secs(180),
-            async || {
-                // Finished: the Train button is disabled until Reset.
-                trained
-                    .execute("return document.querySelector('[data-testid=train]').disabled;")
-                    .await
-            },
-            |disabled| disabled == &Value::Bool(true),
-        )
-        .await;
+    train_to_the_end(&trained).await;
     let accuracy = trained.number("seq-accuracy").await;
     trained.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
     let prediction = trained.text("unrolled-prediction").await;
@@ -693,20 +696,7 @@ async fn a_trained_network_travels_in_the_link() {
         .open("/#page=sequences&seqCell=gru&seqHidden=12&seqEpochs=1&seqCount=500")
         .await;
     trained.wait_for("sequences-page", LOAD_TIMEOUT).await;
-    ready_to_train(&trained).await;
-    trained.click("train").await;
-    trained
-        .wait_until(
-            "the run to finish",
-            Duration::from_secs(180),
-            async || {
-                trained
-                    .execute("return document.querySelector('[data-testid=train]').disabled;")
-                    .await
-            },
-            |disabled| disabled == &Value::Bool(true),
-        )
-        .await;
+    train_to_the_end(&trained).await;
     trained.type_into("seq-bits", "1 1 0 1 0 1 0 1").await;
     let prediction = trained.text("unrolled-prediction").await;
     trained.keys("seq-model-link", "\u{E007}").await;

@@ -144,8 +144,9 @@ pub struct PlaygroundConfig {
     /// A model the link carries for the Images or Sequences page (`model_link`'s field: the
     /// page's model file, deflated, in URL-safe base64), opened when that page opens; never
     /// written back to the link by itself, nor saved in a model file.
+    /// Shared, not copied: the app hands it to its pages at every render.
     #[serde(skip)]
-    pub model_link: Option<String>,
+    pub model_link: Option<std::rc::Rc<str>>,
     /// The Images page's network and how it trains.
     pub images: RunSettings,
     /// The Sequences page's task, network and how it trains.

@@ -143,7 +143,7 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
             let url_safe = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
             let fits = value.len() <= MAX_LINK_CHARS && value.bytes().all(url_safe);
             if fits {
-                config.model_link = Some(value.to_string());
+                config.model_link = Some(value.into());
             }
             fits
         }

@@ -11,6 +11,7 @@
 
 pub mod activation;
 pub mod batch_norm;
+pub mod checkpoint;
 pub mod dense;
 pub mod description;
 pub mod dropout;
@@ -59,7 +60,9 @@ pub use model::{LayerSpec, Model, ModelConfig};
 pub use model_file::{OpenedModel, read_model, write_model};
 pub use model_tape::{Mode, ModelTape};
 pub use ops::{NormStatistics, Op, Scratch, output_side};
-pub use optimizer::{Optimizer, OptimizerConfig, OptimizerKind, OptimizerStep};
+pub use optimizer::{
+    Moments, Optimizer, OptimizerConfig, OptimizerKind, OptimizerState, OptimizerStep,
+};
 pub use packed_weights::PackedWeights;
 pub use params::{ParamId, ParamRole, Params};
 pub use regularization::Regularization;
@@ -68,5 +71,5 @@ pub use sequential::{LayerSummary, Sequential, SequentialConfig};
 pub use tape::{Node, NodeId, Tape};
 pub use tensor::Tensor;
 pub use trainable::Trainable;
-pub use trainer::{Evaluation, TrainConfig, Trainer, clip_gradients};
+pub use trainer::{Evaluation, TrainConfig, Trainer, TrainerState, clip_gradients};
 pub use training_engine::{Pending, TrainingEngine};

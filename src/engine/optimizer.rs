@@ -266,6 +266,89 @@ impl Optimizer {
     }
 }
 
+/// An optimizer's running state as a checkpoint keeps it: each parameter's moments in row-major
+/// order (whatever order the trainer keeps them in), and the steps taken.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OptimizerState {
+    pub steps: u64,
+    /// One per parameter, in the parameters' order; empty where the optimizer keeps nothing.
+    pub moments: Vec<Moments>,
+}
+
+/// One parameter's optimizer state, row-major: `first` is the velocity, the sum or mean of
+/// squares, or Adam's first moment; `second` is Adam's second moment. Each is empty or holds
+/// one value per scalar of the parameter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Moments {
+    pub first: Vec<f32>,
+    pub second: Vec<f32>,
+}
+
+impl Optimizer {
+    /// The running state, row-major, for a checkpoint of a model whose parameters are `params`.
+    pub fn state(&self, params: &Params) -> OptimizerState {
+        let moments = self
+            .state
+            .iter()
+            .zip(params.ids())
+            .map(|(state, id)| {
+                let mut row_major = state.clone();
+                row_major.relayout(None, params.value(id).shape());
+                Moments {
+                    first: row_major.first,
+                    second: row_major.second,
+                }
+            })
+            .collect();
+        OptimizerState {
+            steps: self.steps,
+            moments,
+        }
+    }
+
+    /// Takes up a running state [`Optimizer::state`] gave for parameters shaped as `params`, so
+    /// that the next step is the one that would have followed; a state that does not fit them is
+    /// refused and the optimizer's own kept.
+    pub fn resume(&mut self, state: OptimizerState, params: &Params) -> Result<(), EngineError> {
+        if state.moments.len() > params.len() {
+            return Err(EngineError::InvalidState(format!(
+                "the optimizer state is for {} parameters; the network has {}",
+                state.moments.len(),
+                params.len()
+            )));
+        }
+        for (index, (moments, id)) in state.moments.iter().zip(params.ids()).enumerate() {
+            let values = params.value(id).len();
+            for (name, kept) in [("first", &moments.first), ("second", &moments.second)] {
+                if !kept.is_empty() && kept.len() != values {
+                    return Err(EngineError::InvalidState(format!(
+                        "the optimizer's {name} moment of parameter {index} holds {} values; \
+                         the parameter has {values}",
+                        kept.len()
+                    )));
+                }
+                if kept.iter().any(|value| !value.is_finite()) {
+                    return Err(EngineError::InvalidState(format!(
+                        "the optimizer's {name} moment of parameter {index} holds NaN or \
+                         infinite values"
+                    )));
+                }
+            }
+        }
+        self.state = state
+            .moments
+            .into_iter()
+            .map(|moments| ParamState {
+                first: moments.first,
+                second: moments.second,
+                layout: None,
+            })
+            .collect();
+        self.steps = state.steps;
+        Ok(())
+    }
+}
+
 impl ParamState {
     /// Puts the state of a parameter shaped `shape` in `layout` (row-major for `None`), from
     /// the layout it is in; a state of another size is left for the caller to reset.

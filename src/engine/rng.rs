@@ -5,7 +5,8 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
 /// A small, fast, reproducible random number generator (PCG 64, MCG variant).
-#[derive(Clone, Debug)]
+/// Its state can be saved (serde) so that a resumed run draws what the run would have drawn.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SeededRng {
     generator: Pcg64Mcg,
 }

@@ -9,7 +9,7 @@ use super::error::EngineError;
 use super::loss::Loss;
 use super::model::Model;
 use super::model_tape::ModelTape;
-use super::optimizer::{Optimizer, OptimizerConfig};
+use super::optimizer::{Optimizer, OptimizerConfig, OptimizerState};
 use super::packed_weights::PackedWeights;
 use super::params::Params;
 use super::regularization::Regularization;
@@ -98,6 +98,21 @@ pub struct Evaluation {
     /// target on the same side of 0.5 (of 0 when the targets use -1/1 labels); with several
     /// outputs, the largest prediction at the target's largest entry.
     pub accuracy: f32,
+}
+
+/// Everything a trainer keeps besides the weights, so that a run saved and opened again goes on
+/// with the very steps it would have taken ([`Trainer::state`], [`Trainer::resume`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainerState {
+    /// Completed epochs.
+    pub epoch: usize,
+    /// Gradient steps taken.
+    pub steps: u64,
+    /// The shuffling and dropout generator.
+    pub rng: SeededRng,
+    /// The example order of the last epoch, which the next epoch shuffles again.
+    pub order: Vec<usize>,
+    pub optimizer: OptimizerState,
 }
 
 /// Trains a model (the playground's dense [`Model`] unless said otherwise). Owns it, the
@@ -203,6 +218,42 @@ impl<M: Trainable + Clone> Trainer<M> {
     /// The training tape of the last step (every node's value and gradient), if any.
     pub fn training_tape(&self) -> Option<&ModelTape> {
         self.training.as_ref()
+    }
+
+    /// What the trainer keeps besides the weights, for a checkpoint.
+    pub fn state(&self) -> TrainerState {
+        TrainerState {
+            epoch: self.epoch,
+            steps: self.steps,
+            rng: self.rng.clone(),
+            order: self.order.clone(),
+            optimizer: self.optimizer.state(self.model.params()),
+        }
+    }
+
+    /// Goes on from a [`Trainer::state`] taken of a trainer of the same network (whose weights
+    /// the caller puts back through [`Trainer::model_mut`]): the next step is the one that run
+    /// would have taken. A state that does not fit is refused, and this trainer's own kept.
+    pub fn resume(&mut self, state: TrainerState) -> Result<(), EngineError> {
+        let mut seen = vec![false; state.order.len()];
+        for &index in &state.order {
+            match seen.get_mut(index) {
+                Some(seen) if !*seen => *seen = true,
+                _ => {
+                    return Err(EngineError::InvalidState(format!(
+                        "the saved example order is not an order of {} examples",
+                        state.order.len()
+                    )));
+                }
+            }
+        }
+        self.optimizer
+            .resume(state.optimizer, self.model.params())?;
+        self.epoch = state.epoch;
+        self.steps = state.steps;
+        self.rng = state.rng;
+        self.order = state.order;
+        Ok(())
     }
 
     /// Forgets the optimizer's running state (momentum, squared-gradient sums), e.g. after the

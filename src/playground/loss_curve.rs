@@ -4,6 +4,8 @@
 //! every frame, grew the spiral's frame from 3.4 ms at epoch 500 to 4.2 ms at epoch 6000, and on
 //! without end.
 
+use serde::{Deserialize, Serialize};
+
 use super::session::LossRecord;
 
 /// Points the chart gets at most: two per pixel of its 340-pixel width.
@@ -12,7 +14,7 @@ pub const CHART_POINTS: usize = 680;
 /// Consecutive epochs drawn as two records: the run's highest losses at its first epoch and its
 /// lowest at its last, so that the line covers everything the curve reached within the run,
 /// spikes included.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 struct Run {
     highs: LossRecord,
     lows: LossRecord,
@@ -47,8 +49,9 @@ impl Run {
 }
 
 /// The losses epoch by epoch, in at most `limit` points: runs of one epoch until they would not
-/// fit, then runs twice as long (neighbouring runs joined), and so on.
-#[derive(Clone, Debug, PartialEq)]
+/// fit, then runs twice as long (neighbouring runs joined), and so on. Saved work keeps it as it
+/// is (serde), checked when read back ([`LossCurve::checked`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LossCurve {
     runs: Vec<Run>,
     /// Epochs a run holds before the next one starts.
@@ -95,6 +98,24 @@ impl LossCurve {
         }
     }
 
+    /// The curve, if it is one [`LossCurve::push`] could have built for the chart (a curve read
+    /// back from saved work): else why not.
+    pub fn checked(self) -> Result<LossCurve, String> {
+        let fresh = LossCurve::default();
+        let sound = self.max_runs == fresh.max_runs
+            && self.runs.len() <= self.max_runs
+            && self.run_epochs.is_power_of_two()
+            && self.run_epochs <= 1 << 40
+            && self
+                .runs
+                .iter()
+                .all(|run| (1..=self.run_epochs).contains(&run.epochs));
+        match sound {
+            true => Ok(self),
+            false => Err("the saved loss curve is not one the chart draws".to_string()),
+        }
+    }
+
     pub fn clear(&mut self) {
         self.runs.clear();
         self.run_epochs = 1;
@@ -117,6 +138,19 @@ impl LossCurve {
             points.push(latest);
         }
         points
+    }
+}
+
+/// A loss as saved: a number, or `null` for NaN (JSON has no NaN), read back as NaN.
+pub mod loss_or_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(loss: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+        loss.is_finite().then_some(*loss).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
+        Ok(Option::<f32>::deserialize(deserializer)?.unwrap_or(f32::NAN))
     }
 }
 

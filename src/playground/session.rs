@@ -1,6 +1,10 @@
 //! A training session: the data, the model and its trainer, the loss history, and the snapshot
 //! of everything the views draw.
 
+mod saved_work;
+
+pub use saved_work::OpenedWork;
+
 use super::backprop::{self, Trace};
 use super::config::{PlaygroundConfig, ProblemType};
 use super::grid::Grid;
@@ -21,11 +25,13 @@ const NOT_EVALUATED: Evaluation = Evaluation {
     accuracy: 0.0,
 };
 
-/// Losses after one epoch.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Losses after one epoch (NaN where there was nothing to evaluate: saved as `null`).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LossRecord {
     pub epoch: usize,
+    #[serde(with = "super::loss_curve::loss_or_null")]
     pub train: f32,
+    #[serde(with = "super::loss_curve::loss_or_null")]
     pub test: f32,
 }
 

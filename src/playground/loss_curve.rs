@@ -105,7 +105,7 @@ impl LossCurve {
         let sound = self.max_runs == fresh.max_runs
             && self.runs.len() <= self.max_runs
             && self.run_epochs.is_power_of_two()
-            && self.run_epochs <= 1 << 40
+            && self.run_epochs <= 1 << 30
             && self
                 .runs
                 .iter()

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use super::autosave::{self, Autosave};
 use super::backprop_view::BackpropView;
 use super::controls::Controls;
 use super::data_panel::DataPanel;
@@ -19,6 +20,7 @@ use super::network_view::NetworkView;
 use super::output_panel::OutputPanel;
 use super::pytorch_export_card::{PyTorchExportCard, exported_status};
 use super::save_file::save_bytes;
+use super::saved_work_view::{SavedWorkCard, SavedWorkNotice, WorkNotice};
 use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
@@ -95,6 +97,14 @@ pub enum Msg {
     /// The points as CSV, both ways.
     DownloadPoints,
     PointsRead(ReadFile),
+    /// Autosave: the timer's tick (a save starts if the work changed), a save's end, the work
+    /// kept from an earlier visit as read at start-up, and the notice's buttons.
+    AutosaveTick,
+    AutosaveDone(Result<f64, String>),
+    WorkRead(Result<Option<Vec<u8>>, String>),
+    StartFresh,
+    OpenKeptWork,
+    DismissWorkNotice,
 }
 
 pub struct App {
@@ -133,6 +143,11 @@ pub struct App {
     export_script: Option<Result<AttrValue, AttrValue>>,
     export_status: Option<String>,
     points_status: Option<String>,
+    /// The work kept in this browser: saved as it changes, read back at start-up.
+    autosave: Autosave,
+    work_notice: Option<WorkNotice>,
+    /// Kept work that waits while a link to another set-up is open.
+    waiting_work: Option<Vec<u8>>,
 }
 
 /// The training and test points as the output panel gets them.
@@ -180,6 +195,9 @@ impl Component for App {
             export_script: None,
             export_status: None,
             points_status: None,
+            autosave: Autosave::new(ctx.link().callback(|()| Msg::AutosaveTick)),
+            work_notice: None,
+            waiting_work: None,
             _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
                 let link = ctx.link().clone();
@@ -190,6 +208,10 @@ impl Component for App {
         };
         app.refresh();
         app.write_url();
+        let read = ctx.link().callback(Msg::WorkRead);
+        yew::platform::spawn_local(async move {
+            read.emit(autosave::load(AUTOSAVE_KEY).await);
+        });
         app
     }
 
@@ -339,6 +361,56 @@ impl Component for App {
                 }
                 Some(Err(reason)) => self.fall_back_to_cpu(&reason),
             },
+            Msg::AutosaveTick => {
+                if self.autosave.due() {
+                    self.start_saving(ctx);
+                }
+                return false;
+            }
+            Msg::AutosaveDone(result) => {
+                if let Err(reason) = &result {
+                    self.work_notice = Some(WorkNotice::NotKept(reason.clone()));
+                }
+                self.autosave.finished(result);
+                return true;
+            }
+            Msg::WorkRead(read) => {
+                let store = read.map(|kept| {
+                    if let Some(bytes) = kept {
+                        self.take_kept_work(bytes);
+                    }
+                });
+                if let Err(reason) = &store {
+                    self.work_notice = Some(WorkNotice::NotKept(reason.clone()));
+                }
+                self.autosave.read(store);
+                // Nothing the learner changed: the kept work stays as it is until they do.
+                self.refresh();
+                self.write_url();
+                return true;
+            }
+            Msg::OpenKeptWork => {
+                if let Some(bytes) = self.waiting_work.take() {
+                    self.work_notice = None;
+                    self.take_kept_work_as_it_was(&bytes);
+                }
+            }
+            Msg::StartFresh => {
+                let config = PlaygroundConfig {
+                    page: self.session.config().page,
+                    ..PlaygroundConfig::default()
+                };
+                self.take_session(
+                    Session::new(config).expect("the default playground always builds"),
+                );
+                self.work_notice = None;
+                self.waiting_work = None;
+                self.message = None;
+            }
+            Msg::DismissWorkNotice => {
+                self.work_notice = None;
+                return true;
+            }
             Msg::Hover(hovered) => {
                 // Only a view changes: no new snapshot is needed.
                 let changed = self.hovered != hovered;
@@ -351,6 +423,7 @@ impl Component for App {
         if !self.playing {
             self.write_url();
         }
+        self.autosave.changed();
         true
     }
 
@@ -401,6 +474,8 @@ impl Component for App {
                                 on_show={ctx.link().callback(|()| Msg::ShowExport)}
                                 on_hide={ctx.link().callback(|()| Msg::HideExport)}
                                 on_download={ctx.link().callback(|()| Msg::DownloadExport)} />
+                            <SavedWorkCard id="playground" status={self.autosave.status().clone()}
+                                on_fresh={ctx.link().callback(|()| Msg::StartFresh)} />
                         </div>
                     </>
                 }
@@ -460,6 +535,10 @@ impl Component for App {
                     <nav class="pages">{navigation}</nav>
                     {self.gpu.badge(ctx.link().callback(Msg::ChooseBackend))}
                 </header>
+                <SavedWorkNotice id="playground" notice={self.work_notice.clone()}
+                    on_fresh={ctx.link().callback(|()| Msg::StartFresh)}
+                    on_open={ctx.link().callback(|()| Msg::OpenKeptWork)}
+                    on_dismiss={ctx.link().callback(|()| Msg::DismissWorkNotice)} />
                 {banner.unwrap_or_default()}
                 {content}
                 {images.unwrap_or_default()}
@@ -611,6 +690,74 @@ impl App {
         ))
     }
 
+    /// Saves the work as it is now; the page goes on while the browser stores it.
+    fn start_saving(&mut self, ctx: &Context<Self>) {
+        let saved_at = autosave::now();
+        match self.session.save_work(saved_at) {
+            Ok(bytes) => {
+                let done = ctx.link().callback(Msg::AutosaveDone);
+                yew::platform::spawn_local(async move {
+                    done.emit(
+                        autosave::save(AUTOSAVE_KEY, &bytes)
+                            .await
+                            .map(|()| saved_at),
+                    );
+                });
+            }
+            Err(reason) => {
+                self.work_notice = Some(WorkNotice::NotKept(reason.clone()));
+                self.autosave.failed(reason);
+            }
+        }
+    }
+
+    /// The work kept from an earlier visit, read at start-up: taken up when the page opened on
+    /// the same set-up (or on none), kept waiting when a link opened another one.
+    fn take_kept_work(&mut self, bytes: Vec<u8>) {
+        let opened = Session::open_work(&bytes);
+        let opened = match opened {
+            Ok(opened) => opened,
+            Err(reason) => {
+                self.work_notice = Some(WorkNotice::Unreadable(reason));
+                return;
+            }
+        };
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        if same_setup(&hash, opened.session.config()) {
+            self.take_opened_work(opened);
+        } else {
+            self.work_notice = Some(WorkNotice::Waiting {
+                saved_at: opened.saved_at,
+            });
+            self.waiting_work = Some(bytes);
+        }
+    }
+
+    fn take_kept_work_as_it_was(&mut self, bytes: &[u8]) {
+        match Session::open_work(bytes) {
+            Ok(opened) => self.take_opened_work(opened),
+            Err(reason) => self.work_notice = Some(WorkNotice::Unreadable(reason)),
+        }
+    }
+
+    fn take_opened_work(&mut self, opened: crate::playground::session::OpenedWork) {
+        self.work_notice = Some(WorkNotice::Restored {
+            saved_at: opened.saved_at,
+            epoch: opened.session.epoch(),
+        });
+        self.take_session(opened.session);
+    }
+
+    /// Shows and trains `session` from now on, stopped.
+    fn take_session(&mut self, session: Session) {
+        self.playing = false;
+        self.frame = None;
+        self.gpu.forget_run();
+        self.gpu_grid = None;
+        self.selection = None;
+        self.session = session;
+    }
+
     fn configure(&mut self, config: PlaygroundConfig) {
         self.gpu.forget_run();
         let result = self.session.apply(config);
@@ -684,6 +831,23 @@ impl App {
             let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
     }
+}
+
+/// The page's key in the browser's store of kept work.
+const AUTOSAVE_KEY: &str = "playground";
+
+/// Whether the page's link `hash` opens the set-up `kept` (the weights a paused page writes
+/// into its link aside): kept work is then taken up. An empty link opens anything.
+fn same_setup(hash: &str, kept: &PlaygroundConfig) -> bool {
+    if hash.trim_start_matches('#').is_empty() {
+        return true;
+    }
+    let (mut linked, _) = from_hash(hash);
+    linked.parameters = None;
+    linked.normalise();
+    let mut kept = kept.clone();
+    kept.parameters = None;
+    linked == kept
 }
 
 /// What the banner says when some fields of a link could not be read.

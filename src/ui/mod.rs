@@ -2,6 +2,7 @@
 //! app named messages; they never compute the maths themselves.
 
 mod app;
+mod autosave;
 mod backprop_view;
 mod colors;
 mod controls;
@@ -22,6 +23,7 @@ mod output_panel;
 mod pointer;
 mod pytorch_export_card;
 mod save_file;
+mod saved_work_view;
 mod sequences;
 mod shared;
 

@@ -36,6 +36,12 @@ impl Browser {
     /// Starts chromedriver (`$CHROMEDRIVER` or /usr/bin/chromedriver) and opens a session in
     /// headless Chromium (`$CHROME` or /usr/bin/chromium) with `extra_args` added to the flags.
     pub async fn launch(extra_args: &[&str]) -> Self {
+        Self::launch_with_prefs(extra_args, serde_json::json!({})).await
+    }
+
+    /// Like [`Browser::launch`], with Chromium's profile preferences `prefs` (e.g. site data
+    /// blocked, as a learner's browser may be set).
+    pub async fn launch_with_prefs(extra_args: &[&str], prefs: serde_json::Value) -> Self {
         let chrome_path = executable("CHROME", "/usr/bin/chromium");
         let chromedriver = Chromedriver::start();
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|arg| arg.to_string()).collect();
@@ -47,7 +53,7 @@ impl Browser {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_string(),
-            serde_json::json!({ "binary": chrome_path, "args": args }),
+            serde_json::json!({ "binary": chrome_path, "args": args, "prefs": prefs }),
         );
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)

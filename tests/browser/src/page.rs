@@ -41,6 +41,15 @@ impl Page {
         Self::launch_serving(dist_dir(), extra_chrome_args).await
     }
 
+    /// Like [`Page::launch`], in a browser that keeps no site data (cookies and storage
+    /// blocked, as a learner may set it): IndexedDB refuses the page.
+    pub async fn launch_without_storage() -> Self {
+        let server = StaticServer::start(dist_dir());
+        let blocked = serde_json::json!({ "profile.default_content_setting_values.cookies": 2 });
+        let browser = Browser::launch_with_prefs(&[], blocked).await;
+        Self { browser, server }
+    }
+
     /// Like [`Page::launch_with_args`], serving another folder than the app (e.g. a benchmark
     /// page of a reference library); it must hold an `index.html`.
     pub async fn launch_serving(root: PathBuf, extra_chrome_args: &[&str]) -> Self {

@@ -12,7 +12,7 @@ use super::error::EngineError;
 use super::params::Params;
 use super::tensor::Tensor;
 use super::trainable::Trainable;
-use super::trainer::{TrainConfig, Trainer};
+use super::trainer::{TrainConfig, Trainer, TrainerState};
 
 /// An answer that may need the device first (a readback): ready at once on the CPU.
 pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + 'a>>;
@@ -53,6 +53,21 @@ pub trait TrainingEngine<M> {
     /// knows it without waiting (the CPU engine while clipping).
     fn gradient_norm(&self) -> Option<f32> {
         None
+    }
+
+    /// What the engine keeps besides the weights (the optimiser's moments, the dropout
+    /// generator), for a checkpoint, where it holds it in memory (the CPU engine); `None` where
+    /// it lives on a device: a run saved from there resumes with a fresh optimiser.
+    fn trainer_state(&self) -> Option<TrainerState> {
+        None
+    }
+
+    /// Takes up a [`TrainingEngine::trainer_state`] of this same network, so that the next
+    /// step is the one the saved run would have taken; refused where the engine cannot.
+    fn resume(&mut self, _state: TrainerState) -> Result<(), EngineError> {
+        Err(EngineError::InvalidState(
+            "this engine cannot take up a saved optimiser state".to_string(),
+        ))
     }
 }
 
@@ -105,6 +120,14 @@ impl<M: Trainable + Clone + 'static> TrainingEngine<M> for Trainer<M> {
 
     fn gradient_norm(&self) -> Option<f32> {
         Trainer::gradient_norm(self)
+    }
+
+    fn trainer_state(&self) -> Option<TrainerState> {
+        Some(Trainer::state(self))
+    }
+
+    fn resume(&mut self, state: TrainerState) -> Result<(), EngineError> {
+        Trainer::resume(self, state)
     }
 }
 

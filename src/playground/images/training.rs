@@ -10,6 +10,8 @@
 //! the evaluation and the page use. If the device fails, the run goes on on the CPU from the
 //! weights of the last test and says so ([`TrainingRun::take_notice`]).
 
+mod saved_run;
+
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};

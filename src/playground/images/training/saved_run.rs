@@ -1,0 +1,211 @@
+//! A training run saved as it stands and opened again: the network and the engine's state as a
+//! checkpoint ([`crate::engine::checkpoint`]), and beside them the run's own place (its settings,
+//! example order, position in the epoch, generator and counts) and the page's JSON, so that
+//! the Images and Sequences pages come back after a reload and train on with the very batches
+//! they would have drawn. A run saved from the GPU keeps its weights; its optimiser starts
+//! afresh, and the opened run says so.
+
+use serde::{Deserialize, Serialize};
+
+use super::{RunSettings, TrainingRun};
+use crate::data::digits::DigitSet;
+use crate::engine::SeededRng;
+use crate::engine::checkpoint::{read_checkpoint, write_checkpoint};
+
+/// The run's place, as the checkpoint's page JSON keeps it.
+#[derive(Serialize, Deserialize)]
+struct RunPlace {
+    settings: RunSettings,
+    /// How many examples the run's data held (the digits must be the same to go on).
+    examples: usize,
+    order: Vec<usize>,
+    position: usize,
+    epoch: usize,
+    steps: u64,
+    examples_seen: u64,
+    rng: SeededRng,
+    /// The page's own JSON (its curves, what it shows).
+    page: String,
+}
+
+impl TrainingRun {
+    /// The run as it stands (the network as last read back, when it trains on the GPU) with the
+    /// page's JSON `page`, as bytes [`TrainingRun::open_saved`] opens.
+    pub fn save(&self, page: &str) -> Result<Vec<u8>, String> {
+        let place = RunPlace {
+            settings: self.settings.clone(),
+            examples: self.data.len(),
+            order: self.order.clone(),
+            position: self.position,
+            epoch: self.epoch,
+            steps: self.steps,
+            examples_seen: self.examples_seen,
+            rng: self.rng.clone(),
+            page: page.to_string(),
+        };
+        let place = serde_json::to_string(&place)
+            .map_err(|error| format!("the run cannot be described: {error}"))?;
+        write_checkpoint(self.model(), self.engine.trainer_state().as_ref(), &place)
+    }
+
+    /// The run [`TrainingRun::save`] kept, on `digits` where it trained on digits (the same
+    /// ones), and the page's JSON; or why it cannot go on.
+    pub fn open_saved(
+        bytes: &[u8],
+        digits: Option<&DigitSet>,
+    ) -> Result<(TrainingRun, String), String> {
+        let checkpoint = read_checkpoint(bytes)?;
+        let place: RunPlace = serde_json::from_str(&checkpoint.page)
+            .map_err(|error| format!("the saved run cannot be read: {error}"))?;
+        let mut run = TrainingRun::from_settings(place.settings, digits)
+            .map_err(|error| format!("the saved run cannot be set up again: {error}"))?;
+        if run.data.len() != place.examples {
+            return Err(format!(
+                "the saved run trained on {} examples; these are {}: open the same ones to go on",
+                place.examples,
+                run.data.len()
+            ));
+        }
+        if checkpoint.network.config() != &run.settings.model {
+            return Err("the saved network is not the one its settings build".to_string());
+        }
+        let mut order = place.order.clone();
+        let mut train = run.split.train.clone();
+        order.sort_unstable();
+        train.sort_unstable();
+        if order != train {
+            return Err("the saved example order is not of the run's training examples".into());
+        }
+        if place.position > place.order.len() || place.epoch > run.settings.epochs {
+            return Err("the saved run's place lies outside its epochs".to_string());
+        }
+        let params = checkpoint.network.params().clone();
+        run.engine
+            .load_params(&params)
+            .map_err(|error| error.to_string())?;
+        match checkpoint.trainer {
+            Some(state) => run
+                .engine
+                .resume(state)
+                .map_err(|error| error.to_string())?,
+            None => {
+                run.notice = Some(
+                    "The run was saved while it trained on the GPU: its weights came back, \
+                     and its optimiser starts afresh."
+                        .to_string(),
+                )
+            }
+        }
+        *run.host_copy.params_mut() = params.clone();
+        run.checkpoint = params;
+        run.order = place.order;
+        run.position = place.position;
+        run.epoch = place.epoch;
+        run.steps = place.steps;
+        run.examples_seen = place.examples_seen;
+        run.rng = place.rng;
+        Ok((run, place.page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Activation, LayerConfig, OptimizerKind, SequentialConfig};
+    use crate::playground::backend::Backend;
+    use crate::playground::images::training::RunData;
+
+    fn settings() -> RunSettings {
+        RunSettings {
+            model: SequentialConfig {
+                input: vec![1, 28, 28],
+                layers: vec![
+                    LayerConfig::FLATTEN,
+                    LayerConfig::dense(8, Activation::Relu),
+                    LayerConfig::dense(10, Activation::Linear),
+                ],
+                seed: 3,
+                initializer: None,
+                padded: false,
+            },
+            epochs: 3,
+            batch_size: 16,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.01,
+            cosine_decay: true,
+            augment: true,
+            seed: 5,
+            backend: Backend::Cpu,
+            data: RunData::Digits,
+            clip_norm: None,
+            truncation: None,
+        }
+    }
+
+    fn bits(run: &TrainingRun) -> Vec<u32> {
+        let params = run.model().params();
+        params
+            .ids()
+            .flat_map(|id| params.value(id).data().iter().map(|v| v.to_bits()))
+            .collect()
+    }
+
+    /// Saved halfway through an epoch (shuffled order, shifted digits, Adam, cosine decay) and
+    /// opened: both runs take the same steps, bit for bit, to the end.
+    #[test]
+    fn a_run_saved_mid_epoch_goes_on_exactly() {
+        let digits = DigitSet::halves(200);
+        let mut run = TrainingRun::new(digits.clone(), settings()).expect("builds");
+        for _ in 0..17 {
+            run.step().expect("steps");
+        }
+        let bytes = run.save("{\"curves\":[1,2]}").expect("saves");
+        let (mut opened, page) = TrainingRun::open_saved(&bytes, Some(&digits)).expect("opens");
+        assert_eq!(page, "{\"curves\":[1,2]}");
+        assert_eq!(opened.take_progress().steps, 17);
+        run.take_progress();
+        assert_eq!(bits(&opened), bits(&run));
+        while !run.is_finished() {
+            run.step().expect("steps");
+            opened.step().expect("steps");
+        }
+        assert!(opened.is_finished());
+        assert_eq!(bits(&opened), bits(&run));
+        assert_eq!(opened.take_progress(), run.take_progress());
+        assert_eq!(
+            opened.evaluate().expect("tests"),
+            run.evaluate().expect("tests")
+        );
+    }
+
+    #[test]
+    fn a_run_on_other_digits_or_damaged_is_refused() {
+        let digits = DigitSet::halves(200);
+        let mut run = TrainingRun::new(digits.clone(), settings()).expect("builds");
+        run.step().expect("steps");
+        let bytes = run.save("{}").expect("saves");
+        let error = TrainingRun::open_saved(&bytes, Some(&DigitSet::halves(120)))
+            .err()
+            .expect("refused");
+        assert!(error.contains("200 examples"), "{error}");
+        let error = TrainingRun::open_saved(&bytes, None)
+            .err()
+            .expect("refused");
+        assert!(error.contains("no digits"), "{error}");
+        let error = TrainingRun::open_saved(&bytes[..bytes.len() - 9], Some(&digits))
+            .err()
+            .expect("refused");
+        assert!(error.contains("cut short"), "{error}");
+        let mut rng = SeededRng::new(4);
+        for _ in 0..800 {
+            let mut damaged = bytes.clone();
+            let at = rng.below(damaged.len());
+            damaged[at] = rng.next_u64() as u8;
+            if let Ok((mut opened, _)) = TrainingRun::open_saved(&damaged, Some(&digits)) {
+                for _ in 0..3 {
+                    let _ = opened.step();
+                }
+            }
+        }
+    }
+}

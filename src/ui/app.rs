@@ -195,7 +195,10 @@ impl Component for App {
             export_script: None,
             export_status: None,
             points_status: None,
-            autosave: Autosave::new(ctx.link().callback(|()| Msg::AutosaveTick)),
+            autosave: Autosave::new(
+                autosave::SAVE_EVERY_MS,
+                ctx.link().callback(|()| Msg::AutosaveTick),
+            ),
             work_notice: None,
             waiting_work: None,
             _fit_width: super::fit_width::keep_fitting(),
@@ -535,7 +538,10 @@ impl Component for App {
                     <nav class="pages">{navigation}</nav>
                     {self.gpu.badge(ctx.link().callback(Msg::ChooseBackend))}
                 </header>
-                <SavedWorkNotice id="playground" notice={self.work_notice.clone()}
+                // The playground's own work: said where the playground is shown (the Images
+                // and Sequences pages say what they keep of theirs).
+                <SavedWorkNotice id="playground"
+                    notice={self.work_notice.clone().filter(|_| matches!(page, Page::Playground | Page::Backprop))}
                     on_fresh={ctx.link().callback(|()| Msg::StartFresh)}
                     on_open={ctx.link().callback(|()| Msg::OpenKeptWork)}
                     on_dismiss={ctx.link().callback(|()| Msg::DismissWorkNotice)} />

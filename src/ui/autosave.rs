@@ -17,8 +17,10 @@ const DATABASE: &str = "neural-playground";
 const STORE: &str = "work";
 /// The database's schema version (the records carry their own format's version).
 const SCHEMA: u32 = 1;
-/// The longest a change waits before it is saved.
+/// The longest a change of the playground waits before it is saved.
 pub const SAVE_EVERY_MS: u32 = 2_000;
+/// The same for a training run, whose saves are larger (LeNet-5 with Adam: 750 KB).
+pub const SAVE_RUN_EVERY_MS: u32 = 10_000;
 
 async fn open() -> Result<Rexie, String> {
     Rexie::builder(DATABASE)
@@ -77,6 +79,26 @@ pub async fn save(page: &str, bytes: &[u8]) -> Result<(), String> {
     }
 }
 
+/// Forgets the page's work.
+pub async fn forget(page: &str) -> Result<(), String> {
+    let database = open().await?;
+    let transaction = database
+        .transaction(&[STORE], TransactionMode::ReadWrite)
+        .map_err(|error| described(&error))?;
+    let store = transaction
+        .store(STORE)
+        .map_err(|error| described(&error))?;
+    store
+        .delete(JsValue::from_str(page))
+        .await
+        .map_err(|error| described(&error))?;
+    transaction
+        .done()
+        .await
+        .map_err(|error| described(&error))?;
+    Ok(())
+}
+
 /// A storage error in words: the browser's own reason where it gives one.
 fn described(error: &rexie::Error) -> String {
     match error {
@@ -114,9 +136,9 @@ pub struct Autosave {
 }
 
 impl Autosave {
-    /// Saving whose `tick` is sent every [`SAVE_EVERY_MS`] and whenever the tab is hidden (the
-    /// last chance before it may be closed).
-    pub fn new(tick: Callback<()>) -> Autosave {
+    /// Saving whose `tick` is sent every `every_ms` and whenever the tab is hidden (the last
+    /// chance before it may be closed).
+    pub fn new(every_ms: u32, tick: Callback<()>) -> Autosave {
         let hidden = {
             let tick = tick.clone();
             EventListener::new(&gloo::utils::document(), "visibilitychange", move |_| {
@@ -129,7 +151,7 @@ impl Autosave {
             status: SaveStatus::Reading,
             changed: false,
             saving: false,
-            _timer: Interval::new(SAVE_EVERY_MS, move || tick.emit(())),
+            _timer: Interval::new(every_ms, move || tick.emit(())),
             _hidden: hidden,
         }
     }
@@ -169,6 +191,12 @@ impl Autosave {
             Ok(saved_at) => SaveStatus::Saved(Some(saved_at)),
             Err(reason) => SaveStatus::Off(reason),
         };
+    }
+
+    /// The save asked for did not happen (nothing to save yet): the next tick tries again.
+    pub fn skipped(&mut self) {
+        self.saving = false;
+        self.changed = true;
     }
 
     /// Saving failed before it reached the store (the work could not be written as bytes).

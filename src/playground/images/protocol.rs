@@ -24,6 +24,14 @@ pub enum Command {
     Pause,
     /// Forget the run.
     Reset,
+    /// Save the run as it stands, with the page's JSON `page` (its curves) beside it: the
+    /// answer is [`Report::Saved`].
+    Save {
+        page: String,
+    },
+    /// Go on from a saved run (its bytes come beside the command), paused: the answer is
+    /// [`Report::Resumed`], then the reports of a new run.
+    Resume,
 }
 
 /// From the worker to the page.
@@ -55,6 +63,12 @@ pub enum Report {
     /// Something the learner should know that does not stop training (e.g. the GPU failed and
     /// the CPU took over).
     Notice { message: String },
+    /// The run as saved comes beside this; nothing does when there was no run to save, or it
+    /// was out on the GPU (the page asks again later).
+    Saved,
+    /// A saved run was taken up: the page's JSON it was saved with. `Started`, `Tested` and
+    /// `Paused` follow.
+    Resumed { page: String },
 }
 
 impl Command {

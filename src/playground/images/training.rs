@@ -12,6 +12,8 @@
 
 mod saved_run;
 
+pub use saved_run::saved_run_settings;
+
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};

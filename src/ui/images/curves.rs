@@ -8,7 +8,7 @@ use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 /// One test measurement: epochs done, accuracy, loss.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TestPoint {
     pub epoch: f32,
     pub accuracy: f32,

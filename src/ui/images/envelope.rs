@@ -11,6 +11,8 @@ pub struct Envelope {
     pub pixels: Option<Vec<u8>>,
     pub labels: Option<Vec<u8>>,
     pub weights: Option<Vec<f32>>,
+    /// A saved run, to the worker to go on from or back to the page to keep.
+    pub checkpoint: Option<Vec<u8>>,
 }
 
 impl Envelope {
@@ -36,6 +38,9 @@ impl Envelope {
         if let Some(weights) = &self.weights {
             set("weights", &Float32Array::from(weights.as_slice()));
         }
+        if let Some(checkpoint) = &self.checkpoint {
+            set("checkpoint", &Uint8Array::from(checkpoint.as_slice()));
+        }
         object.into()
     }
 
@@ -53,6 +58,7 @@ impl Envelope {
             json,
             pixels: bytes("pixels"),
             labels: bytes("labels"),
+            checkpoint: bytes("checkpoint"),
             weights: get("weights")
                 .and_then(|v| v.dyn_into::<Float32Array>().ok())
                 .map(|array| array.to_vec()),

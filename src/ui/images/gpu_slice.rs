@@ -7,6 +7,7 @@
 
 use std::rc::Rc;
 
+use super::pacing::Beside;
 use super::training_loop::{SharedLoop, now, pause_reason, schedule_slice};
 use crate::playground::backend::GpuDevice;
 
@@ -73,7 +74,7 @@ pub async fn gpu_slice(state: SharedLoop, device: GpuDevice) {
             guard.pacing.report(&mut run, can_test, &post, now)
         }
         Err(error) => {
-            post(&pause_reason(&error), None);
+            post(&pause_reason(&error), Beside::default());
             false
         }
     };

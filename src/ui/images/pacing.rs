@@ -13,7 +13,24 @@ const PROGRESS_EVERY_MS: f64 = 250.0;
 const TEST_EVERY_MS: f64 = 2000.0;
 
 /// Where reports go: `postMessage` in a worker, the page's callback in the page.
-pub type Outbox = Rc<dyn Fn(&Report, Option<Vec<f32>>)>;
+pub type Outbox = Rc<dyn Fn(&Report, Beside)>;
+
+/// The bulky data that may travel beside a report, as typed arrays: the model's weights (with
+/// a test), or a saved run (with [`Report::Saved`]).
+#[derive(Default)]
+pub struct Beside {
+    pub weights: Option<Vec<f32>>,
+    pub checkpoint: Option<Vec<u8>>,
+}
+
+impl Beside {
+    pub fn weights(weights: Vec<f32>) -> Beside {
+        Beside {
+            weights: Some(weights),
+            checkpoint: None,
+        }
+    }
+}
 
 /// When the last reports went out.
 #[derive(Default)]
@@ -64,7 +81,7 @@ impl Pacing {
         let time = now();
         let finished = run.is_finished();
         if let Some(message) = run.take_notice() {
-            post(&Report::Notice { message }, None);
+            post(&Report::Notice { message }, Beside::default());
         }
         if time - self.last_progress_ms >= PROGRESS_EVERY_MS || finished || self.epoch_done(run) {
             let progress = run.take_progress();
@@ -75,7 +92,7 @@ impl Pacing {
                     progress,
                     examples_per_second: (examples as f64 / seconds) as f32,
                 },
-                None,
+                Beside::default(),
             );
             self.last_progress_ms = time;
             self.examples_at_last_progress = progress.examples_seen;
@@ -85,13 +102,13 @@ impl Pacing {
             match run.evaluate() {
                 Ok(report) => post(
                     &Report::Tested { report },
-                    Some(run.model().params().to_flat()),
+                    Beside::weights(run.model().params().to_flat()),
                 ),
                 Err(error) => post(
                     &Report::Failed {
                         message: error.to_string(),
                     },
-                    None,
+                    Beside::default(),
                 ),
             }
             self.test_cost_ms = now() - test_start;
@@ -99,7 +116,7 @@ impl Pacing {
             self.epoch_at_last_test = run.epoch();
         }
         if finished {
-            post(&Report::Finished, None);
+            post(&Report::Finished, Beside::default());
         }
         !finished
     }

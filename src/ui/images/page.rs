@@ -7,6 +7,7 @@ use super::curves::{Curves, TestPoint};
 use super::data_card::DataCard;
 use super::digits_download::{DIGITS_URL, Download, Loaded};
 use super::draw_pad::DrawPad;
+use super::kept_run::{KeptRun, RunCurves};
 use super::layer_view::LayerView;
 use super::model_builder::ModelBuilder;
 use super::probability_bars::ProbabilityBars;
@@ -24,6 +25,7 @@ use crate::ui::model_file_card::{
     ModelFileCard, ReadFile, link_opened_status, linked_status, opened_status, saved_status,
 };
 use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
+use crate::ui::saved_work_view::{SavedWorkCard, SavedWorkNotice};
 use crate::ui::shared::Shared;
 use gloo::file::callbacks::FileReader;
 use web_sys::File;
@@ -55,7 +57,18 @@ pub enum Msg {
     ShowExport,
     HideExport,
     DownloadExport,
+    /// Autosave: the timer's tick, a save's end, the run kept from an earlier visit, and the
+    /// notice's buttons.
+    AutosaveTick,
+    AutosaveDone(Result<f64, String>),
+    KeptRead(Result<Option<Vec<u8>>, String>),
+    StartFresh,
+    OpenKeptWork,
+    DismissWorkNotice,
 }
+
+/// The page's key in the browser's store of kept work.
+const AUTOSAVE_KEY: &str = "images";
 
 /// How long a worker may take to start before training moves onto the page.
 const WORKER_START_MS: u32 = 10_000;
@@ -121,6 +134,9 @@ pub struct ImagesPage {
     /// The link's model field last opened: the same link is opened once, however often the
     /// page is shown again.
     opened_link: Option<AttrValue>,
+    /// The run kept in this browser: saved as it trains, read back at start-up and offered to
+    /// the worker once it has the digits.
+    kept: KeptRun<RunSettings>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -200,6 +216,11 @@ impl Component for ImagesPage {
             export_script: None,
             export_status: None,
             opened_link: None,
+            kept: KeptRun::new(
+                AUTOSAVE_KEY,
+                link.callback(|()| Msg::AutosaveTick),
+                link.callback(Msg::KeptRead),
+            ),
         };
         page.open_link(ctx);
         page
@@ -307,6 +328,28 @@ impl Component for ImagesPage {
                         .map_err(AttrValue::from),
                 );
             }
+            Msg::AutosaveTick => {
+                let running = self.state != RunState::Idle;
+                if self.kept.due(running) {
+                    let page = KeptRun::page(self.curves());
+                    self.send(&Command::Save { page });
+                }
+                return false;
+            }
+            Msg::AutosaveDone(result) => self.kept.done(result),
+            Msg::KeptRead(read) => {
+                self.kept.read(read);
+                self.offer_kept();
+            }
+            Msg::OpenKeptWork => {
+                if let Some((settings, bytes)) = self.kept.open_waiting() {
+                    ctx.props().on_settings.emit(settings.clone());
+                    self.adopt_settings(settings);
+                    self.resume(bytes);
+                }
+            }
+            Msg::StartFresh => self.reset_run(),
+            Msg::DismissWorkNotice => self.kept.dismiss(),
             Msg::HideExport => self.export_script = None,
             Msg::DownloadExport => {
                 let name = "images-pytorch";
@@ -339,6 +382,10 @@ impl Component for ImagesPage {
         let can_train = self.digits.is_some() && self.worker_ready;
         html! {
             <div class="images-page" data-testid="images-page">
+                <SavedWorkNotice id="images" notice={self.kept.notice()}
+                    on_fresh={link.callback(|()| Msg::StartFresh)}
+                    on_open={link.callback(|()| Msg::OpenKeptWork)}
+                    on_dismiss={link.callback(|()| Msg::DismissWorkNotice)} />
                 <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="images-message" role="status">
                     {self.message.clone().unwrap_or_default()}
                     if self.message.is_some() {
@@ -367,6 +414,8 @@ impl Component for ImagesPage {
                             on_show={link.callback(|()| Msg::ShowExport)}
                             on_hide={link.callback(|()| Msg::HideExport)}
                             on_download={link.callback(|()| Msg::DownloadExport)} />
+                        <SavedWorkCard id="images" status={self.kept.status().clone()}
+                            on_fresh={link.callback(|()| Msg::StartFresh)} />
                         {self.results_view(ctx)}
                     </div>
                     <div class="images-inspect">
@@ -419,6 +468,50 @@ impl ImagesPage {
         self.digits = Some(Shared::new(digits));
         self.inspected = Inspected::Test(0);
         self.refresh_inspection();
+        self.offer_kept();
+    }
+
+    /// Once the worker has the digits, offers it the run kept from an earlier visit: taken up
+    /// when it has the settings the page opened with, kept waiting otherwise.
+    fn offer_kept(&mut self) {
+        if !(self.worker_ready && self.digits.is_some() && self.state == RunState::Idle) {
+            return;
+        }
+        if let Some(bytes) = self.kept.offer(&self.settings) {
+            self.resume(bytes);
+        }
+    }
+
+    fn resume(&mut self, bytes: Vec<u8>) {
+        if let Some(worker) = &self.worker {
+            worker.send_saved_run(bytes);
+        }
+    }
+
+    /// The page's part of a saved run.
+    fn curves(&self) -> RunCurves<RunSettings> {
+        RunCurves {
+            setup: self.settings.clone(),
+            train_loss: self.train_loss.to_vec(),
+            tests: self.tests.to_vec(),
+            progress: self.progress,
+            first_gradients: Vec::new(),
+            saved_at: 0.0,
+        }
+    }
+
+    /// The worker took up a saved run: its curves and state come back from the page's part.
+    fn resumed(&mut self, page: &str) {
+        self.clear_history();
+        if let Some(curves) = self.kept.resumed(page) {
+            self.train_loss = Shared::new(curves.train_loss);
+            self.tests = Shared::new(curves.tests);
+            self.progress = curves.progress;
+        }
+        self.state = match self.progress.is_some_and(|progress| progress.finished) {
+            true => RunState::Finished,
+            false => RunState::Paused,
+        };
     }
 
     /// Gives up on the worker (if there is one) and runs the training loop on the page.
@@ -436,7 +529,21 @@ impl ImagesPage {
         self.message = Some(in_page_notice(reason));
     }
 
-    fn on_report(&mut self, ctx: &Context<Self>, WorkerReport { report, weights }: WorkerReport) {
+    fn on_report(&mut self, ctx: &Context<Self>, worker_report: WorkerReport) {
+        let WorkerReport {
+            report,
+            weights,
+            checkpoint,
+        } = worker_report;
+        if matches!(
+            report,
+            Report::Progress { .. }
+                | Report::Tested { .. }
+                | Report::Paused { .. }
+                | Report::Finished
+        ) {
+            self.kept.changed();
+        }
         match report {
             // The worker never came up: the same loop runs on the page instead.
             Report::Failed { message }
@@ -492,6 +599,10 @@ impl ImagesPage {
                 }
             }
             Report::Finished => self.state = RunState::Finished,
+            Report::Saved => self
+                .kept
+                .saved(checkpoint, ctx.link().callback(Msg::AutosaveDone)),
+            Report::Resumed { page } => self.resumed(&page),
             Report::Failed { message } => {
                 if self.state == RunState::Training {
                     self.state = RunState::Idle;
@@ -564,6 +675,7 @@ impl ImagesPage {
 
     fn reset_run(&mut self) {
         self.send(&Command::Reset);
+        self.kept.forget();
         self.state = RunState::Idle;
         self.from_file = false;
         self.clear_history();

@@ -12,8 +12,8 @@ use yew::platform::spawn_local;
 
 use super::envelope::Envelope;
 use super::gpu_slice::gpu_slice;
-pub use super::pacing::Outbox;
 use super::pacing::Pacing;
+pub use super::pacing::{Beside, Outbox};
 use crate::data::digits::DigitSet;
 use crate::engine::EngineError;
 use crate::playground::backend::{GpuDevice, find_gpu};
@@ -50,7 +50,7 @@ impl TrainingLoop {
     /// A loop that trains `slice_ms` at a time and says it is ready. Also starts looking for a
     /// GPU, and reports what it finds.
     pub fn start(outbox: Outbox, slice_ms: f64) -> SharedLoop {
-        outbox(&Report::Ready, None);
+        outbox(&Report::Ready, Beside::default());
         let state = Rc::new(RefCell::new(TrainingLoop {
             outbox,
             slice_ms,
@@ -74,13 +74,37 @@ impl TrainingLoop {
                     .map_err(String::clone),
             };
             state.gpu = found.ok();
-            state.post(&report, None);
+            state.post(&report, Beside::default());
         });
         state
     }
 
-    fn post(&self, report: &Report, weights: Option<Vec<f32>>) {
-        (self.outbox)(report, weights);
+    fn post(&self, report: &Report, beside: Beside) {
+        (self.outbox)(report, beside);
+    }
+
+    /// Makes `run` the loop's run (stopped), after telling the page how its data are split and
+    /// how it tests as it is (the curves start there).
+    fn take_run(&mut self, mut run: TrainingRun) -> Result<(), String> {
+        self.forget_run();
+        let split = run.split();
+        self.post(
+            &Report::Started {
+                train_count: split.train.len(),
+                test_count: split.test.len(),
+            },
+            Beside::default(),
+        );
+        let report = run.evaluate().map_err(|e| e.to_string())?;
+        let weights = run.model().params().to_flat();
+        self.post(&Report::Tested { report }, Beside::weights(weights));
+        let examples_seen = run.take_progress().examples_seen;
+        if let Some(message) = run.take_notice() {
+            self.post(&Report::Notice { message }, Beside::default());
+        }
+        self.pacing.restart(now(), examples_seen, run.epoch());
+        self.run = Some(run);
+        Ok(())
     }
 
     /// Forgets the run (a GPU slice out with it will drop it).
@@ -95,7 +119,9 @@ impl TrainingLoop {
 /// out is answered with [`Report::Failed`].
 pub fn receive(state: &SharedLoop, command: Command, envelope: Envelope) {
     if let Err(message) = handle(state, command, envelope) {
-        state.borrow().post(&Report::Failed { message }, None);
+        state
+            .borrow()
+            .post(&Report::Failed { message }, Beside::default());
     }
 }
 
@@ -132,24 +158,28 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
             if let Some(weights) = weights {
                 run.start_from(&weights).map_err(|e| e.to_string())?;
             }
-            guard.forget_run();
-            let split = run.split();
-            guard.post(
-                &Report::Started {
-                    train_count: split.train.len(),
-                    test_count: split.test.len(),
-                },
-                None,
-            );
-            // The untrained model's test result: the curves start at chance.
-            let report = run.evaluate().map_err(|e| e.to_string())?;
-            guard.post(
-                &Report::Tested { report },
-                Some(run.model().params().to_flat()),
-            );
-            guard.run = Some(run);
-            guard.pacing.restart(now(), 0, 0);
+            guard.take_run(run)?;
             guard.playing = true;
+        }
+        Command::Save { page } => {
+            let checkpoint = match guard.run.as_ref() {
+                Some(run) => Some(run.save(&page)?),
+                None => None,
+            };
+            let beside = Beside {
+                weights: None,
+                checkpoint,
+            };
+            guard.post(&Report::Saved, beside);
+        }
+        Command::Resume => {
+            let bytes = envelope
+                .checkpoint
+                .ok_or("the saved run came without its bytes")?;
+            let (run, page) = TrainingRun::open_saved(&bytes, guard.digits.as_ref())?;
+            guard.post(&Report::Resumed { page }, Beside::default());
+            guard.take_run(run)?;
+            guard.post(&Report::Paused { reason: None }, Beside::default());
         }
         Command::Play => {
             if let Some(run) = guard.run.as_mut().filter(|run| !run.is_finished()) {
@@ -160,7 +190,7 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
         }
         Command::Pause => {
             guard.playing = false;
-            guard.post(&Report::Paused { reason: None }, None);
+            guard.post(&Report::Paused { reason: None }, Beside::default());
         }
         Command::Reset => guard.forget_run(),
     }
@@ -209,7 +239,7 @@ fn cpu_slice(state: &mut TrainingLoop) -> bool {
     while now() - start < state.slice_ms && !run.is_finished() {
         if let Err(error) = run.step() {
             state.playing = false;
-            post(&pause_reason(&error), None);
+            post(&pause_reason(&error), Beside::default());
             return false;
         }
     }

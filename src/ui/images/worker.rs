@@ -7,17 +7,18 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::envelope::Envelope;
-use super::training_loop::{self, TrainingLoop, WORKER_SLICE_MS};
+use super::training_loop::{self, Beside, TrainingLoop, WORKER_SLICE_MS};
 use crate::playground::images::protocol::{Command, Report};
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(report: &Report, weights: Option<Vec<f32>>) {
+fn post(report: &Report, beside: Beside) {
     let envelope = Envelope {
         json: report.to_json(),
-        weights,
+        weights: beside.weights,
+        checkpoint: beside.checkpoint,
         ..Envelope::default()
     };
     // The page is gone when this fails; nothing is left to tell.
@@ -34,7 +35,7 @@ pub fn images_worker_start() {
                 .and_then(|envelope| Ok((Command::from_json(&envelope.json)?, envelope)))
             {
                 Ok((command, envelope)) => training_loop::receive(&state, command, envelope),
-                Err(message) => post(&Report::Failed { message }, None),
+                Err(message) => post(&Report::Failed { message }, Beside::default()),
             },
         );
     scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use gloo::timers::callback::Timeout;
 
 use super::envelope::Envelope;
-use super::training_loop::{self, IN_PAGE_SLICE_MS, Outbox, SharedLoop, TrainingLoop};
+use super::training_loop::{self, Beside, IN_PAGE_SLICE_MS, Outbox, SharedLoop, TrainingLoop};
 use crate::data::digits::DigitSet;
 use crate::playground::images::protocol::{Command, Report};
 
@@ -39,10 +39,11 @@ self.onmessage = async (event) => {
 };
 "#;
 
-/// A report with the weights that may come beside it.
+/// A report with the weights or the saved run that may come beside it.
 pub struct WorkerReport {
     pub report: Report,
     pub weights: Option<Vec<f32>>,
+    pub checkpoint: Option<Vec<u8>>,
 }
 
 /// Where the training loop runs; dropping it stops the loop.
@@ -80,11 +81,13 @@ impl TrainingWorker {
                 Ok(WorkerReport {
                     report: Report::from_json(&envelope.json)?,
                     weights: envelope.weights,
+                    checkpoint: envelope.checkpoint,
                 })
             });
             reports.emit(decoded.unwrap_or_else(|message| WorkerReport {
                 report: Report::Failed { message },
                 weights: None,
+                checkpoint: None,
             }));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -101,6 +104,7 @@ impl TrainingWorker {
                     message: format!("the training worker stopped: {detail}"),
                 },
                 weights: None,
+                checkpoint: None,
             });
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -126,11 +130,12 @@ impl TrainingWorker {
     /// Reports reach the page from a zero timeout, like a worker's messages, never from inside
     /// the command that caused them.
     pub fn in_page(on_report: Callback<WorkerReport>) -> TrainingWorker {
-        let outbox: Outbox = Rc::new(move |report: &Report, weights: Option<Vec<f32>>| {
+        let outbox: Outbox = Rc::new(move |report: &Report, beside: Beside| {
             let on_report = on_report.clone();
             let report = WorkerReport {
                 report: report.clone(),
-                weights,
+                weights: beside.weights,
+                checkpoint: beside.checkpoint,
             };
             Timeout::new(0, move || on_report.emit(report)).forget();
         });
@@ -157,7 +162,18 @@ impl TrainingWorker {
             json: command.to_json(),
             pixels: Some(digits.pixels.clone()),
             labels: Some(digits.labels.clone()),
-            weights: None,
+            ..Envelope::default()
+        };
+        self.post(&command, envelope);
+    }
+
+    /// Hands the worker a saved run to go on from ([`Command::Resume`]).
+    pub fn send_saved_run(&self, bytes: Vec<u8>) {
+        let command = Command::Resume;
+        let envelope = Envelope {
+            json: command.to_json(),
+            checkpoint: Some(bytes),
+            ..Envelope::default()
         };
         self.post(&command, envelope);
     }

@@ -20,12 +20,14 @@ use crate::playground::sequences::{
     SequenceSettings, Unrolled, parse_bits, parse_numbers, readable_lengths, unroll,
 };
 use crate::ui::images::curves::{Curves, TestPoint};
+use crate::ui::images::kept_run::{KeptRun, RunCurves};
 use crate::ui::images::training_card::{RunState, TrainingCard};
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
 use crate::ui::model_file_card::{
     ModelFileCard, ReadFile, link_opened_status, linked_status, opened_status, saved_status,
 };
 use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
+use crate::ui::saved_work_view::{SavedWorkCard, SavedWorkNotice};
 use crate::ui::shared::Shared;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -45,7 +47,17 @@ pub enum Msg {
     ShowExport,
     HideExport,
     DownloadExport,
+    /// Autosave: the timer's tick, a save's end, the run kept from an earlier visit, and the
+    /// notice's buttons.
+    AutosaveTick,
+    AutosaveDone(Result<f64, String>),
+    KeptRead(Result<Option<Vec<u8>>, String>),
+    OpenKeptWork,
+    DismissWorkNotice,
 }
+
+/// The page's key in the browser's store of kept work.
+const AUTOSAVE_KEY: &str = "sequences";
 
 #[derive(Properties, PartialEq)]
 pub struct SequencesPageProps {
@@ -89,6 +101,9 @@ pub struct SequencesPage {
     /// The link's model field last opened: the same link is opened once, however often the
     /// page is shown again.
     opened_link: Option<AttrValue>,
+    /// The run kept in this browser: saved as it trains, read back at start-up and offered to
+    /// the worker once it is ready.
+    kept: KeptRun<SequenceSettings>,
 }
 
 /// A sequence of `length` bits to start the unrolled view with: 0 1 0 0 1 1 0 1 …
@@ -145,6 +160,11 @@ impl Component for SequencesPage {
             export_script: None,
             export_status: None,
             opened_link: None,
+            kept: KeptRun::new(
+                AUTOSAVE_KEY,
+                ctx.link().callback(|()| Msg::AutosaveTick),
+                ctx.link().callback(Msg::KeptRead),
+            ),
         };
         page.refresh_unrolled();
         page.open_link(ctx);
@@ -190,7 +210,29 @@ impl Component for SequencesPage {
                 self.worker.send(&Command::Pause);
                 self.state = RunState::Paused;
             }
+            Msg::AutosaveTick => {
+                let running = self.state != RunState::Idle;
+                if self.kept.due(running) {
+                    let page = KeptRun::page(self.curves());
+                    self.worker.send(&Command::Save { page });
+                }
+                return false;
+            }
+            Msg::AutosaveDone(result) => self.kept.done(result),
+            Msg::KeptRead(read) => {
+                self.kept.read(read);
+                self.offer_kept();
+            }
+            Msg::OpenKeptWork => {
+                if let Some((settings, bytes)) = self.kept.open_waiting() {
+                    ctx.props().on_settings.emit(settings.clone());
+                    self.adopt_settings(settings);
+                    self.worker.send_saved_run(bytes);
+                }
+            }
+            Msg::DismissWorkNotice => self.kept.dismiss(),
             Msg::Reset => {
+                self.kept.forget();
                 self.worker.send(&Command::Reset);
                 self.state = RunState::Idle;
                 self.clear_history();
@@ -257,6 +299,10 @@ impl Component for SequencesPage {
         });
         html! {
             <div class="sequences-page" data-testid="sequences-page">
+                <SavedWorkNotice id="seq" notice={self.kept.notice()}
+                    on_fresh={link.callback(|()| Msg::Reset)}
+                    on_open={link.callback(|()| Msg::OpenKeptWork)}
+                    on_dismiss={link.callback(|()| Msg::DismissWorkNotice)} />
                 <div class={classes!("message", self.message.is_none().then_some("hidden"))} data-testid="seq-message" role="status">
                     {self.message.clone().unwrap_or_default()}
                     if self.message.is_some() {
@@ -280,6 +326,8 @@ impl Component for SequencesPage {
                             on_show={link.callback(|()| Msg::ShowExport)}
                             on_hide={link.callback(|()| Msg::HideExport)}
                             on_download={link.callback(|()| Msg::DownloadExport)} />
+                        <SavedWorkCard id="seq" status={self.kept.status().clone()}
+                            on_fresh={link.callback(|()| Msg::Reset)} />
                     </div>
                     <div class="sequences-results">
                         <section class="card" aria-labelledby="seq-results-title">
@@ -458,6 +506,46 @@ impl SequencesPage {
         ))
     }
 
+    /// Once the worker is ready, offers it the run kept from an earlier visit (see
+    /// [`KeptRun::offer`]).
+    fn offer_kept(&mut self) {
+        if !(self.worker_ready && self.state == RunState::Idle) {
+            return;
+        }
+        if let Some(bytes) = self.kept.offer(&self.settings) {
+            self.worker.send_saved_run(bytes);
+        }
+    }
+
+    /// The page's part of a saved run.
+    fn curves(&self) -> RunCurves<SequenceSettings> {
+        RunCurves {
+            setup: self.settings.clone(),
+            train_loss: self.train_loss.to_vec(),
+            tests: self.tests.to_vec(),
+            progress: self.progress,
+            first_gradients: self.gradients.0.clone(),
+            saved_at: 0.0,
+        }
+    }
+
+    /// The worker took up a saved run: its curves and state come back from the page's part
+    /// (the test that follows brings the weights, the accuracy and the latest gradients).
+    fn resumed(&mut self, page: &str) {
+        self.clear_history();
+        if let Some(curves) = self.kept.resumed(page) {
+            self.train_loss = Shared::new(curves.train_loss);
+            self.tests = Shared::new(curves.tests);
+            self.progress = curves.progress;
+            self.gradients.0 = curves.first_gradients;
+        }
+        self.from_file = false;
+        self.state = match self.progress.is_some_and(|progress| progress.finished) {
+            true => RunState::Finished,
+            false => RunState::Paused,
+        };
+    }
+
     fn clear_history(&mut self) {
         self.train_loss = Shared::new(Vec::new());
         self.tests = Shared::new(Vec::new());
@@ -468,7 +556,21 @@ impl SequencesPage {
         self.progress = None;
     }
 
-    fn on_report(&mut self, ctx: &Context<Self>, WorkerReport { report, weights }: WorkerReport) {
+    fn on_report(&mut self, ctx: &Context<Self>, worker_report: WorkerReport) {
+        let WorkerReport {
+            report,
+            weights,
+            checkpoint,
+        } = worker_report;
+        if matches!(
+            report,
+            Report::Progress { .. }
+                | Report::Tested { .. }
+                | Report::Paused { .. }
+                | Report::Finished
+        ) {
+            self.kept.changed();
+        }
         match report {
             // The worker never came up: the same loop runs on the page instead.
             Report::Failed { message } if !self.worker_ready && !self.worker.runs_in_page() => {
@@ -478,7 +580,10 @@ impl SequencesPage {
                      itself, in short slices."
                 ));
             }
-            Report::Ready => self.worker_ready = true,
+            Report::Ready => {
+                self.worker_ready = true;
+                self.offer_kept();
+            }
             Report::Gpu { found } => self.gpu = Some(found),
             Report::Notice { message } => self.message = Some(message),
             Report::Started { .. } => {
@@ -530,6 +635,10 @@ impl SequencesPage {
                 }
             }
             Report::Finished => self.state = RunState::Finished,
+            Report::Saved => self
+                .kept
+                .saved(checkpoint, ctx.link().callback(Msg::AutosaveDone)),
+            Report::Resumed { page } => self.resumed(&page),
             Report::Failed { message } => {
                 if self.state == RunState::Training {
                     self.state = RunState::Idle;

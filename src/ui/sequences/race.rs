@@ -132,7 +132,9 @@ impl Component for Race {
                     | Report::Started { .. }
                     | Report::Progress { .. }
                     | Report::Paused { reason: None }
-                    | Report::Notice { .. } => return false,
+                    | Report::Notice { .. }
+                    | Report::Saved
+                    | Report::Resumed { .. } => return false,
                 }
             }
         }

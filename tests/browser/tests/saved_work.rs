@@ -135,3 +135,147 @@ async fn without_storage_the_page_works_and_says_so() {
         .await;
     page.screenshot("saved_work_no_storage_card").await;
 }
+
+/// A small network on the Images page, trained half an epoch and paused, comes back after a
+/// reload as it was (epoch, test accuracy, curves), and Train goes on from there.
+#[tokio::test]
+async fn an_images_run_comes_back_after_a_reload() {
+    let page = Page::launch().await;
+    let link = "/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageEpochs=3";
+    page.open(link).await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    images_ready(&page).await;
+    text_contains(&page, "images-save-status", "kept in this browser").await;
+    page.click("images-train").await;
+    page.wait_until(
+        "a test after some training",
+        Duration::from_secs(60),
+        async || page.text("images-epoch").await,
+        |text| epoch_of(text) >= 0.3,
+    )
+    .await;
+    page.click("images-train").await;
+    page.wait_until(
+        "the run is kept",
+        Duration::from_secs(30),
+        async || page.text("images-save-status").await,
+        |text| text.contains("Kept in this browser at"),
+    )
+    .await;
+    // Kept after the pause: wait one more save.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let epoch = page.text("images-epoch").await;
+    let accuracy = page.text("test-accuracy").await;
+    let hash = page.execute("return location.hash").await;
+    let hash = hash.as_str().expect("a hash").to_string();
+
+    page.open(&format!("/{hash}")).await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the kept run is back",
+        Duration::from_secs(90),
+        async || page.text("images-work-notice").await,
+        |text| text.contains("Welcome back"),
+    )
+    .await;
+    text_contains(&page, "images-epoch", &epoch).await;
+    // Tested again on opening, with the weights as they were at the pause (the last test
+    // during training came some steps before it): trained, far above chance.
+    let tested = page.number("test-accuracy").await;
+    assert!(
+        tested > 50.0,
+        "test accuracy {tested}% after opening (before: {accuracy})"
+    );
+    page.screenshot("saved_work_images_restored").await;
+    page.click("images-train").await;
+    page.wait_until(
+        "training goes on from the kept epoch",
+        Duration::from_secs(60),
+        async || page.text("images-epoch").await,
+        |text| epoch_of(text) > epoch_of(&epoch) + 0.05,
+    )
+    .await;
+}
+
+/// Waits until the digits are in the worker and Train can be pressed.
+async fn images_ready(page: &Page) {
+    page.wait_until(
+        "the Train button is enabled",
+        Duration::from_secs(90),
+        async || {
+            page.execute("return !document.querySelector('[data-testid=images-train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &serde_json::Value::Bool(true),
+    )
+    .await;
+}
+
+/// The epochs done in "epoch 1.25 of 3".
+fn epoch_of(text: &str) -> f64 {
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The Sequences page's run, paused partway, comes back after a reload with its curves and its
+/// epoch, and Train goes on from there.
+#[tokio::test]
+async fn a_sequences_run_comes_back_after_a_reload() {
+    let page = Page::launch().await;
+    page.open("/#page=sequences&seqEpochs=40").await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    text_contains(&page, "seq-save-status", "kept in this browser").await;
+    page.wait_until(
+        "the Train button is enabled",
+        Duration::from_secs(60),
+        async || {
+            page.execute("return !document.querySelector('[data-testid=train]').disabled;")
+                .await
+        },
+        |enabled| enabled == &serde_json::Value::Bool(true),
+    )
+    .await;
+    page.click("train").await;
+    page.wait_until(
+        "some training",
+        Duration::from_secs(60),
+        async || page.text("images-epoch").await,
+        |text| epoch_of(text) >= 1.0,
+    )
+    .await;
+    page.click("train").await;
+    page.wait_until(
+        "the run is kept",
+        Duration::from_secs(30),
+        async || page.text("seq-save-status").await,
+        |text| text.contains("Kept in this browser at"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let epoch = page.text("images-epoch").await;
+    let hash = page.execute("return location.hash").await;
+    let hash = hash.as_str().expect("a hash").to_string();
+
+    page.open(&format!("/{hash}")).await;
+    page.wait_for("sequences-page", LOAD_TIMEOUT).await;
+    text_contains(&page, "seq-work-notice", "Welcome back").await;
+    text_contains(&page, "images-epoch", &epoch).await;
+    page.wait_until(
+        "the test accuracy is shown",
+        SETTLE,
+        async || page.text("seq-accuracy").await,
+        |text| text.ends_with('%'),
+    )
+    .await;
+    page.screenshot("saved_work_sequences_restored").await;
+    page.click("train").await;
+    page.wait_until(
+        "training goes on from the kept epoch",
+        Duration::from_secs(60),
+        async || page.text("images-epoch").await,
+        |text| epoch_of(text) > epoch_of(&epoch) + 0.05,
+    )
+    .await;
+}

@@ -28,6 +28,15 @@ struct RunPlace {
     page: String,
 }
 
+/// The settings of the run saved in `bytes` and the page's JSON, read without setting the run
+/// up (the page checks them against its own before it asks the worker to go on).
+pub fn saved_run_settings(bytes: &[u8]) -> Result<(RunSettings, String), String> {
+    let checkpoint = read_checkpoint(bytes)?;
+    let place: RunPlace = serde_json::from_str(&checkpoint.page)
+        .map_err(|error| format!("the saved run cannot be read: {error}"))?;
+    Ok((place.settings, place.page))
+}
+
 impl TrainingRun {
     /// The run as it stands (the network as last read back, when it trains on the GPU) with the
     /// page's JSON `page`, as bytes [`TrainingRun::open_saved`] opens.

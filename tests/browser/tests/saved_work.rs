@@ -136,6 +136,32 @@ async fn without_storage_the_page_works_and_says_so() {
     page.screenshot("saved_work_no_storage_card").await;
 }
 
+/// The browser's storage full (simulated: every store write refused as the quota being exceeded):
+/// the page says that its work is not kept, and everything on it goes on working.
+#[tokio::test]
+async fn a_full_quota_keeps_the_page_working() {
+    let page = Page::launch().await;
+    open(&page, "/").await;
+    text_contains(&page, "playground-save-status", "kept in this browser").await;
+    page.execute(
+        "IDBObjectStore.prototype.put = function () {
+            throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };",
+    )
+    .await;
+    step_to(&page, 2).await;
+    text_contains(
+        &page,
+        "playground-save-problem",
+        "storage for this site is full",
+    )
+    .await;
+    text_contains(&page, "playground-work-notice", "not being kept").await;
+    page.click("step").await;
+    epoch_is(&page, 3).await;
+    page.screenshot("saved_work_quota_full").await;
+}
+
 /// A small network on the Images page, trained half an epoch and paused, comes back after a
 /// reload as it was (epoch, test accuracy, curves), and Train goes on from there.
 #[tokio::test]

@@ -62,6 +62,8 @@ pub enum Msg {
     Reset,
     Regenerate,
     Configure(Box<PlaygroundConfig>),
+    /// Points generated afresh for this set-up, in place of those opened from a file.
+    GenerateData(Box<PlaygroundConfig>),
     Select(Option<Selection>),
     SetParameter(Selection, f32),
     AddPoint {
@@ -263,6 +265,13 @@ impl Component for App {
                 self.configure(config);
             }
             Msg::Configure(config) => self.configure(*config),
+            Msg::GenerateData(config) => match Session::new(*config) {
+                Ok(session) => {
+                    self.take_session(session);
+                    self.points_status = None;
+                }
+                Err(error) => self.message = Some(error.to_string()),
+            },
             Msg::Select(selection) => self.selection = selection,
             Msg::SetParameter(selection, value) => {
                 self.selection = Some(selection);
@@ -457,7 +466,11 @@ impl Component for App {
                         {self.message_banner(&send)}
                         <LessonPanel config={config.clone()} reached={goal_reached(&config, &snapshot)} send={send.clone()} />
                         <main class="columns">
-                            <DataPanel config={config.clone()} send={send.clone()} />
+                            <DataPanel config={config.clone()} send={send.clone()}
+                                data_file={self.session.data_file().map(|name| {
+                                    let count = self.session.train_points().len() + self.session.test_points().len();
+                                    (AttrValue::from(name.to_string()), count)
+                                })} />
                             <NetworkView config={config.clone()} snapshot={snapshot.clone()} selection={self.selection} send={send.clone()} />
                             <OutputPanel config={config} snapshot={snapshot} hovered={self.hovered}
                                 train_points={points.train} test_points={points.test} send={send} />

@@ -12,12 +12,16 @@ use yew::prelude::*;
 pub struct DataPanelProps {
     pub config: PlaygroundConfig,
     pub send: Callback<Msg>,
+    /// The file the points came from, when the learner opened one, and how many it holds.
+    #[prop_or_default]
+    pub data_file: Option<(AttrValue, usize)>,
 }
 
 #[component]
 pub fn DataPanel(props: &DataPanelProps) -> Html {
     let config = &props.config;
     let send = &props.send;
+    let from_file = props.data_file.is_some();
     let slider = |test_id: &'static str,
                   label: String,
                   min: f32,
@@ -36,7 +40,7 @@ pub fn DataPanel(props: &DataPanelProps) -> Html {
         });
         html! {
             <div class="slider">
-                <label>{label}</label>
+                <label data-testid={format!("{test_id}-label")}>{label}</label>
                 <input type="range" data-testid={test_id} min={min.to_string()} max={max.to_string()}
                     step={step.to_string()} value={value.to_string()} {oninput} />
             </div>
@@ -47,15 +51,21 @@ pub fn DataPanel(props: &DataPanelProps) -> Html {
             <h2>{"Data"}</h2>
             <p class="hint">{"Which data set do you want to use?"}</p>
             <div class="datasets">
-                { for DatasetKind::ALL.into_iter().map(|kind| dataset_button(kind, config, send)) }
+                { for DatasetKind::ALL.into_iter().map(|kind| dataset_button(kind, config, send, from_file)) }
             </div>
+            if let Some((name, _)) = &props.data_file {
+                <p class="hint" data-testid="data-file">{format!("The points come from {name}. Pick a data set to generate points again.")}</p>
+            }
             {slider("train-ratio", format!("Ratio of training to test data: {}%", (config.train_fraction * 100.0).round()),
                 10.0, 90.0, 10.0, config.train_fraction * 100.0, |c, v| c.train_fraction = v / 100.0)}
             {slider("noise", format!("Noise: {}", (config.noise * 100.0).round()),
                 0.0, 50.0, 5.0, config.noise * 100.0, |c, v| c.noise = v / 100.0)}
             {slider("batch-size", format!("Batch size: {}", config.batch_size),
                 1.0, 64.0, 1.0, config.batch_size as f32, |c, v| c.batch_size = v as usize)}
-            {slider("points", format!("Points: {}", config.point_count),
+            {slider("points", match &props.data_file {
+                    Some((name, count)) => format!("Points: {count} (from {name})"),
+                    None => format!("Points: {}", config.point_count),
+                },
                 50.0, 1000.0, 50.0, config.point_count as f32, |c, v| c.point_count = v as usize)}
             <div class="seed-row">
                 {seed_input("data-seed", "Data seed", config.data_seed, config, send, |c, seed| c.data_seed = seed)}
@@ -95,8 +105,15 @@ fn seed_input(
     }
 }
 
-fn dataset_button(kind: DatasetKind, config: &PlaygroundConfig, send: &Callback<Msg>) -> Html {
-    let selected = config.dataset == kind;
+/// A data set to pick. While the points come from a file, none is picked, and a click
+/// generates the one clicked afresh (the file's stand-in of the same kind included).
+fn dataset_button(
+    kind: DatasetKind,
+    config: &PlaygroundConfig,
+    send: &Callback<Msg>,
+    from_file: bool,
+) -> Html {
+    let selected = config.dataset == kind && !from_file;
     let onclick = {
         let config = config.clone();
         send.reform(move |_| {
@@ -110,11 +127,15 @@ fn dataset_button(kind: DatasetKind, config: &PlaygroundConfig, send: &Callback<
             if kind.is_regression() {
                 config.loss = crate::engine::Loss::MeanSquaredError;
             }
-            Msg::Configure(Box::new(config))
+            match from_file {
+                true => Msg::GenerateData(Box::new(config)),
+                false => Msg::Configure(Box::new(config)),
+            }
         })
     };
     html! {
         <button class={classes!("dataset", selected.then_some("selected"))} title={kind.title()}
+            aria-pressed={selected.to_string()}
             data-testid={format!("dataset-{}", kind.key())} {onclick}>
             <DatasetPreview {kind} />
             <span>{kind.title()}</span>

@@ -585,5 +585,22 @@ async fn points_go_out_and_come_in_as_csv() {
     page.execute("document.querySelector('[data-testid=playground-points-status]').scrollIntoView({block: 'center'});")
         .await;
     page.screenshot("playground_points_csv").await;
+
+    // The data column says where the points come from, and picks no data set; a pick
+    // generates one again, even the file's stand-in (a plane, for a regression).
+    assert!(page.text("data-file").await.contains("tilted.csv"));
+    assert!(
+        page.text("points-label")
+            .await
+            .contains("120 (from tilted.csv)")
+    );
+    assert!(!page.has_class("dataset-reg-plane", "selected").await);
+    page.click("dataset-reg-plane").await;
+    settles_to(&page, "the plane generated again", true, async || {
+        page.has_class("dataset-reg-plane", "selected").await
+    })
+    .await;
+    assert!(!page.exists("data-file").await);
+    assert!(page.text("points-label").await.contains("Points: 500"));
     let _ = std::fs::remove_dir_all(dir);
 }

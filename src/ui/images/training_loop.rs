@@ -162,8 +162,15 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
             guard.playing = true;
         }
         Command::Save { page } => {
-            let checkpoint = match guard.run.as_ref() {
-                Some(run) => Some(run.save(&page)?),
+            // A run that cannot be written is not stopped for it: the page hears why, and
+            // nothing comes beside the answer.
+            let checkpoint = match guard.run.as_ref().map(|run| run.save(&page)) {
+                Some(Ok(bytes)) => Some(bytes),
+                Some(Err(reason)) => {
+                    let message = format!("This run cannot be kept in the browser: {reason}");
+                    guard.post(&Report::Notice { message }, Beside::default());
+                    None
+                }
                 None => None,
             };
             let beside = Beside {

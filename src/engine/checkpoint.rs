@@ -14,10 +14,10 @@
 
 use std::collections::HashMap;
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
-use super::model_file::{read_model, write_model};
+use super::model_file::{Named, read_model, serialize, write_model};
 use super::optimizer::{Moments, OptimizerState};
 use super::rng::SeededRng;
 use super::sequential::Sequential;
@@ -48,25 +48,6 @@ struct TrainerCounts {
     rng: SeededRng,
 }
 
-/// One tensor to write.
-struct Stored {
-    name: String,
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
-}
-
-impl Stored {
-    fn floats(name: String, values: &[f32]) -> Stored {
-        Stored {
-            name,
-            dtype: Dtype::F32,
-            shape: vec![values.len()],
-            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        }
-    }
-}
-
 /// `network` with its weights, `trainer`'s state and the page's JSON as one file.
 pub fn write_checkpoint(
     network: &Sequential,
@@ -74,7 +55,7 @@ pub fn write_checkpoint(
     page: &str,
 ) -> Result<Vec<u8>, String> {
     let model = write_model(network, None)?;
-    let mut tensors = vec![Stored {
+    let mut tensors = vec![Named {
         name: "model".to_string(),
         dtype: Dtype::U8,
         shape: vec![model.len()],
@@ -92,15 +73,15 @@ pub fn write_checkpoint(
             .map(|&index| u32::try_from(index))
             .collect::<Result<_, _>>()
             .map_err(|_| "the example order is too long to be saved".to_string())?;
-        tensors.push(Stored {
+        tensors.push(Named {
             name: "order".to_string(),
             dtype: Dtype::U32,
             shape: vec![order.len()],
             bytes: order.iter().flat_map(|v| v.to_le_bytes()).collect(),
         });
         for (k, moments) in trainer.optimizer.moments.iter().enumerate() {
-            tensors.push(Stored::floats(format!("first.{k}"), &moments.first));
-            tensors.push(Stored::floats(format!("second.{k}"), &moments.second));
+            tensors.push(float_tensor(format!("first.{k}"), &moments.first));
+            tensors.push(float_tensor(format!("second.{k}"), &moments.second));
         }
         let counts = TrainerCounts {
             epoch: trainer.epoch,
@@ -113,16 +94,12 @@ pub fn write_checkpoint(
             .map_err(|error| format!("the trainer's state cannot be written: {error}"))?;
         metadata.insert("trainer".to_string(), counts);
     }
-    let views: Vec<(String, TensorView<'_>)> = tensors
-        .iter()
-        .map(|tensor| {
-            let view = TensorView::new(tensor.dtype, tensor.shape.clone(), &tensor.bytes);
-            view.map(|view| (tensor.name.clone(), view))
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|error| format!("a tensor cannot be written: {error}"))?;
-    safetensors::tensor::serialize(views, Some(metadata))
-        .map_err(|error| format!("the checkpoint cannot be written: {error}"))
+    serialize(&tensors, metadata)
+}
+
+/// A 1-D float32 tensor.
+fn float_tensor(name: String, values: &[f32]) -> Named {
+    Named::floats(name, vec![values.len()], values)
 }
 
 /// Reads what [`write_checkpoint`] wrote, or says why the bytes are not such a file.

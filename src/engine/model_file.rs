@@ -49,16 +49,16 @@ pub struct OpenedModel {
     pub settings: Option<String>,
 }
 
-/// One tensor as written to a file.
-struct Named {
-    name: String,
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
+/// One tensor as written to a file (a model file, or a checkpoint around one).
+pub(super) struct Named {
+    pub(super) name: String,
+    pub(super) dtype: Dtype,
+    pub(super) shape: Vec<usize>,
+    pub(super) bytes: Vec<u8>,
 }
 
 impl Named {
-    fn floats(name: String, shape: Vec<usize>, values: &[f32]) -> Named {
+    pub(super) fn floats(name: String, shape: Vec<usize>, values: &[f32]) -> Named {
         let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         Named {
             name,
@@ -86,6 +86,14 @@ pub fn write_model(network: &Sequential, settings: Option<&str>) -> Result<Vec<u
     if let Some(settings) = settings {
         metadata.insert("settings".to_string(), settings.to_string());
     }
+    serialize(&tensors, metadata)
+}
+
+/// `tensors` and `metadata` as the bytes of a `.safetensors` file.
+pub(super) fn serialize(
+    tensors: &[Named],
+    metadata: HashMap<String, String>,
+) -> Result<Vec<u8>, String> {
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .map(|tensor| {

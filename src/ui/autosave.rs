@@ -8,7 +8,7 @@
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use js_sys::Uint8Array;
-use rexie::{ObjectStore, Rexie, TransactionMode};
+use rexie::{ObjectStore, Rexie, Store, Transaction, TransactionMode};
 use wasm_bindgen::{JsCast, JsValue};
 use yew::Callback;
 
@@ -22,24 +22,27 @@ pub const SAVE_EVERY_MS: u32 = 2_000;
 /// The same for a training run, whose saves are larger (LeNet-5 with Adam: 750 KB).
 pub const SAVE_RUN_EVERY_MS: u32 = 10_000;
 
-async fn open() -> Result<Rexie, String> {
-    Rexie::builder(DATABASE)
+/// The store of work in a transaction of `mode`, with the database and the transaction it
+/// lives in (kept alive until the caller is done with the store).
+async fn open(mode: TransactionMode) -> Result<(Rexie, Transaction, Store), String> {
+    let database = Rexie::builder(DATABASE)
         .version(SCHEMA)
         .add_object_store(ObjectStore::new(STORE))
         .build()
         .await
-        .map_err(|error| described(&error))
-}
-
-/// The page's saved work, if any.
-pub async fn load(page: &str) -> Result<Option<Vec<u8>>, String> {
-    let database = open().await?;
+        .map_err(|error| described(&error))?;
     let transaction = database
-        .transaction(&[STORE], TransactionMode::ReadOnly)
+        .transaction(&[STORE], mode)
         .map_err(|error| described(&error))?;
     let store = transaction
         .store(STORE)
         .map_err(|error| described(&error))?;
+    Ok((database, transaction, store))
+}
+
+/// The page's saved work, if any.
+pub async fn load(page: &str) -> Result<Option<Vec<u8>>, String> {
+    let (_database, _transaction, store) = open(TransactionMode::ReadOnly).await?;
     let value = store
         .get(JsValue::from_str(page))
         .await
@@ -57,13 +60,7 @@ pub async fn load(page: &str) -> Result<Option<Vec<u8>>, String> {
 
 /// Keeps `bytes` as the page's work, replacing what was kept.
 pub async fn save(page: &str, bytes: &[u8]) -> Result<(), String> {
-    let database = open().await?;
-    let transaction = database
-        .transaction(&[STORE], TransactionMode::ReadWrite)
-        .map_err(|error| described(&error))?;
-    let store = transaction
-        .store(STORE)
-        .map_err(|error| described(&error))?;
+    let (_database, transaction, store) = open(TransactionMode::ReadWrite).await?;
     let value = Uint8Array::from(bytes);
     store
         .put(&value, Some(&JsValue::from_str(page)))
@@ -81,13 +78,7 @@ pub async fn save(page: &str, bytes: &[u8]) -> Result<(), String> {
 
 /// Forgets the page's work.
 pub async fn forget(page: &str) -> Result<(), String> {
-    let database = open().await?;
-    let transaction = database
-        .transaction(&[STORE], TransactionMode::ReadWrite)
-        .map_err(|error| described(&error))?;
-    let store = transaction
-        .store(STORE)
-        .map_err(|error| described(&error))?;
+    let (_database, transaction, store) = open(TransactionMode::ReadWrite).await?;
     store
         .delete(JsValue::from_str(page))
         .await

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use yew::Callback;
 
 use super::curves::TestPoint;
+use crate::playground::images::protocol::Report;
 use crate::playground::images::training::{Progress, saved_run_settings};
 use crate::ui::autosave::{self, Autosave, SaveStatus};
 use crate::ui::saved_work_view::WorkNotice;
@@ -112,9 +113,18 @@ impl<S: Serialize + DeserializeOwned + PartialEq> KeptRun<S> {
         self.waiting.take()
     }
 
-    /// The run changed (a report came): it is saved at a coming tick.
-    pub fn changed(&mut self) {
-        self.autosave.changed();
+    /// A report from the worker: one that says the run moved on (progress, a test, a pause,
+    /// the end) has it saved at a coming tick.
+    pub fn heard(&mut self, report: &Report) {
+        if matches!(
+            report,
+            Report::Progress { .. }
+                | Report::Tested { .. }
+                | Report::Paused { .. }
+                | Report::Finished
+        ) {
+            self.autosave.changed();
+        }
     }
 
     /// At a tick: whether to save now, while a run is `running` (or kept paused or finished);

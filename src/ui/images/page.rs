@@ -535,15 +535,7 @@ impl ImagesPage {
             weights,
             checkpoint,
         } = worker_report;
-        if matches!(
-            report,
-            Report::Progress { .. }
-                | Report::Tested { .. }
-                | Report::Paused { .. }
-                | Report::Finished
-        ) {
-            self.kept.changed();
-        }
+        self.kept.heard(&report);
         match report {
             // The worker never came up: the same loop runs on the page instead.
             Report::Failed { message }

@@ -562,15 +562,7 @@ impl SequencesPage {
             weights,
             checkpoint,
         } = worker_report;
-        if matches!(
-            report,
-            Report::Progress { .. }
-                | Report::Tested { .. }
-                | Report::Paused { .. }
-                | Report::Finished
-        ) {
-            self.kept.changed();
-        }
+        self.kept.heard(&report);
         match report {
             // The worker never came up: the same loop runs on the page instead.
             Report::Failed { message } if !self.worker_ready && !self.worker.runs_in_page() => {

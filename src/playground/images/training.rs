@@ -804,7 +804,9 @@ mod tests {
     use super::*;
     use crate::engine::{Activation, LayerConfig, Lstm};
 
-    fn small_settings() -> RunSettings {
+    /// A small dense network on digits, shifted, with Adam and cosine decay (also the saved
+    /// run's tests).
+    pub(super) fn small_settings() -> RunSettings {
         RunSettings {
             model: SequentialConfig {
                 input: vec![1, 28, 28],

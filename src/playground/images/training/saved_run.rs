@@ -120,34 +120,12 @@ impl TrainingRun {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Activation, LayerConfig, OptimizerKind, SequentialConfig};
-    use crate::playground::backend::Backend;
-    use crate::playground::images::training::RunData;
 
+    /// The training tests' small run, for three epochs.
     fn settings() -> RunSettings {
         RunSettings {
-            model: SequentialConfig {
-                input: vec![1, 28, 28],
-                layers: vec![
-                    LayerConfig::FLATTEN,
-                    LayerConfig::dense(8, Activation::Relu),
-                    LayerConfig::dense(10, Activation::Linear),
-                ],
-                seed: 3,
-                initializer: None,
-                padded: false,
-            },
             epochs: 3,
-            batch_size: 16,
-            optimizer: OptimizerKind::Adam,
-            learning_rate: 0.01,
-            cosine_decay: true,
-            augment: true,
-            seed: 5,
-            backend: Backend::Cpu,
-            data: RunData::Digits,
-            clip_norm: None,
-            truncation: None,
+            ..super::super::tests::small_settings()
         }
     }
 

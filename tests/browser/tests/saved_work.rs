@@ -75,7 +75,8 @@ async fn the_playground_comes_back_after_a_reload() {
     open(&page, "/#dataset=xor").await;
     text_contains(&page, "playground-work-notice", "another set-up").await;
     epoch_is(&page, 0).await;
-    page.click("playground-open-work").await;
+    // From the keyboard: Enter on the focused button.
+    page.keys("playground-open-work", "\u{e007}").await;
     epoch_is(&page, 6).await;
     assert!(page.has_class("dataset-spiral", "selected").await);
 
@@ -162,7 +163,7 @@ async fn a_full_quota_keeps_the_page_working() {
     page.screenshot("saved_work_quota_full").await;
 }
 
-/// A small network on the Images page, trained half an epoch and paused, comes back after a
+/// A small network on the Images page, trained part of an epoch and paused, comes back after a
 /// reload as it was (epoch, test accuracy, curves), and Train goes on from there.
 #[tokio::test]
 async fn an_images_run_comes_back_after_a_reload() {
@@ -170,41 +171,17 @@ async fn an_images_run_comes_back_after_a_reload() {
     let link = "/#page=images&imageModel=conv4k3p1-relu,max2,flat,dense10&imageEpochs=3";
     page.open(link).await;
     page.wait_for("images-page", LOAD_TIMEOUT).await;
-    images_ready(&page).await;
-    text_contains(&page, "images-save-status", "kept in this browser").await;
-    page.click("images-train").await;
-    page.wait_until(
-        "a test after some training",
-        Duration::from_secs(60),
-        async || page.text("images-epoch").await,
-        |text| epoch_of(text) >= 0.3,
-    )
-    .await;
-    page.click("images-train").await;
-    page.wait_until(
-        "the run is kept",
-        Duration::from_secs(30),
-        async || page.text("images-save-status").await,
-        |text| text.contains("Kept in this browser at"),
-    )
-    .await;
-    // Kept after the pause: wait one more save.
-    tokio::time::sleep(Duration::from_secs(11)).await;
-    let epoch = page.text("images-epoch").await;
+    let run = RunPage {
+        page: &page,
+        id: "images",
+        train: "images-train",
+    };
+    let (epoch, hash) = run.train_pause_and_keep(0.3).await;
     let accuracy = page.text("test-accuracy").await;
-    let hash = page.execute("return location.hash").await;
-    let hash = hash.as_str().expect("a hash").to_string();
 
     page.open(&format!("/{hash}")).await;
     page.wait_for("images-page", LOAD_TIMEOUT).await;
-    page.wait_until(
-        "the kept run is back",
-        Duration::from_secs(90),
-        async || page.text("images-work-notice").await,
-        |text| text.contains("Welcome back"),
-    )
-    .await;
-    text_contains(&page, "images-epoch", &epoch).await;
+    run.welcomed_back(&epoch).await;
     // Tested again on opening, with the weights as they were at the pause (the last test
     // during training came some steps before it): trained, far above chance.
     let tested = page.number("test-accuracy").await;
@@ -213,36 +190,7 @@ async fn an_images_run_comes_back_after_a_reload() {
         "test accuracy {tested}% after opening (before: {accuracy})"
     );
     page.screenshot("saved_work_images_restored").await;
-    page.click("images-train").await;
-    page.wait_until(
-        "training goes on from the kept epoch",
-        Duration::from_secs(60),
-        async || page.text("images-epoch").await,
-        |text| epoch_of(text) > epoch_of(&epoch) + 0.05,
-    )
-    .await;
-}
-
-/// Waits until the digits are in the worker and Train can be pressed.
-async fn images_ready(page: &Page) {
-    page.wait_until(
-        "the Train button is enabled",
-        Duration::from_secs(90),
-        async || {
-            page.execute("return !document.querySelector('[data-testid=images-train]').disabled;")
-                .await
-        },
-        |enabled| enabled == &serde_json::Value::Bool(true),
-    )
-    .await;
-}
-
-/// The epochs done in "epoch 1.25 of 3".
-fn epoch_of(text: &str) -> f64 {
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|number| number.parse().ok())
-        .unwrap_or(0.0)
+    run.trains_on_from(&epoch).await;
 }
 
 /// The Sequences page's run, paused partway, comes back after a reload with its curves and its
@@ -252,42 +200,16 @@ async fn a_sequences_run_comes_back_after_a_reload() {
     let page = Page::launch().await;
     page.open("/#page=sequences&seqEpochs=40").await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
-    text_contains(&page, "seq-save-status", "kept in this browser").await;
-    page.wait_until(
-        "the Train button is enabled",
-        Duration::from_secs(60),
-        async || {
-            page.execute("return !document.querySelector('[data-testid=train]').disabled;")
-                .await
-        },
-        |enabled| enabled == &serde_json::Value::Bool(true),
-    )
-    .await;
-    page.click("train").await;
-    page.wait_until(
-        "some training",
-        Duration::from_secs(60),
-        async || page.text("images-epoch").await,
-        |text| epoch_of(text) >= 1.0,
-    )
-    .await;
-    page.click("train").await;
-    page.wait_until(
-        "the run is kept",
-        Duration::from_secs(30),
-        async || page.text("seq-save-status").await,
-        |text| text.contains("Kept in this browser at"),
-    )
-    .await;
-    tokio::time::sleep(Duration::from_secs(11)).await;
-    let epoch = page.text("images-epoch").await;
-    let hash = page.execute("return location.hash").await;
-    let hash = hash.as_str().expect("a hash").to_string();
+    let run = RunPage {
+        page: &page,
+        id: "seq",
+        train: "train",
+    };
+    let (epoch, hash) = run.train_pause_and_keep(1.0).await;
 
     page.open(&format!("/{hash}")).await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
-    text_contains(&page, "seq-work-notice", "Welcome back").await;
-    text_contains(&page, "images-epoch", &epoch).await;
+    run.welcomed_back(&epoch).await;
     page.wait_until(
         "the test accuracy is shown",
         SETTLE,
@@ -296,12 +218,91 @@ async fn a_sequences_run_comes_back_after_a_reload() {
     )
     .await;
     page.screenshot("saved_work_sequences_restored").await;
-    page.click("train").await;
-    page.wait_until(
-        "training goes on from the kept epoch",
-        Duration::from_secs(60),
-        async || page.text("images-epoch").await,
-        |text| epoch_of(text) > epoch_of(&epoch) + 0.05,
-    )
-    .await;
+    run.trains_on_from(&epoch).await;
+}
+
+/// A training page (Images or Sequences): its test hooks' prefix and its Train button.
+struct RunPage<'a> {
+    page: &'a Page,
+    id: &'a str,
+    train: &'a str,
+}
+
+impl RunPage<'_> {
+    /// Trains until `epochs` are done, pauses, and waits until the paused run is kept; the
+    /// epoch shown then and the page's link.
+    async fn train_pause_and_keep(&self, epochs: f64) -> (String, String) {
+        let page = self.page;
+        let status = format!("{}-save-status", self.id);
+        text_contains(page, &status, "kept in this browser").await;
+        page.wait_until(
+            "the Train button is enabled",
+            Duration::from_secs(90),
+            async || {
+                page.execute(&format!(
+                    "return !document.querySelector('[data-testid={}]').disabled;",
+                    self.train
+                ))
+                .await
+            },
+            |enabled| enabled == &serde_json::Value::Bool(true),
+        )
+        .await;
+        page.click(self.train).await;
+        page.wait_until(
+            "some training",
+            Duration::from_secs(60),
+            async || page.text("images-epoch").await,
+            |text| epoch_of(text) >= epochs,
+        )
+        .await;
+        page.click(self.train).await;
+        page.wait_until(
+            "the run is kept",
+            Duration::from_secs(30),
+            async || page.text(&status).await,
+            |text| text.contains("Kept in this browser at"),
+        )
+        .await;
+        // Kept after the pause: wait one more save.
+        tokio::time::sleep(Duration::from_secs(11)).await;
+        let epoch = page.text("images-epoch").await;
+        let hash = page.execute("return location.hash").await;
+        (epoch, hash.as_str().expect("a hash").to_string())
+    }
+
+    /// The kept run is back, at the epoch it was kept at.
+    async fn welcomed_back(&self, epoch: &str) {
+        let page = self.page;
+        let notice = format!("{}-work-notice", self.id);
+        page.wait_until(
+            "the kept run is back",
+            Duration::from_secs(90),
+            async || page.text(&notice).await,
+            |text| text.contains("Welcome back"),
+        )
+        .await;
+        text_contains(page, "images-epoch", epoch).await;
+    }
+
+    /// Train, pressed from the keyboard (Enter), goes on from the kept epoch.
+    async fn trains_on_from(&self, epoch: &str) {
+        let page = self.page;
+        page.keys(self.train, "\u{e007}").await;
+        page.wait_until(
+            "training goes on from the kept epoch",
+            Duration::from_secs(60),
+            async || page.text("images-epoch").await,
+            |text| epoch_of(text) > epoch_of(epoch) + 0.05,
+        )
+        .await;
+    }
+}
+
+/// The epochs done in "epoch 1.25 of 3".
+fn epoch_of(text: &str) -> f64 {
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0.0)
 }

@@ -303,13 +303,111 @@ fn what_pytorch_has_no_module_for_is_refused_by_name() {
     assert!(script(&network).is_ok());
     let error = script(&linear).unwrap_err();
     assert!(error.contains("tanh or ReLU"), "{error}");
-    let padded = SequentialConfig {
-        padded: true,
-        input: vec![4, 2],
-        ..network
-    };
-    let error = script(&padded).unwrap_err();
-    assert!(error.contains("varying length"), "{error}");
+}
+
+/// The Sequences page's networks on sequences of varying length (padded, each cell carrying its
+/// state over the padding) export with packed sequences: PyTorch's outputs are the engine's at
+/// every step, padding included; the script prints the page's test loss and accuracy, which
+/// score each sequence on its own steps only; and the trained weights open on the page.
+#[test]
+fn padded_sequences_export_packed_and_compute_the_same() {
+    use neural_playground::data::examples::Examples;
+    use neural_playground::data::sequences::SequenceTask;
+    use neural_playground::playground::images::training::held_out;
+    use neural_playground::playground::pytorch_export::sequences_export;
+    use neural_playground::playground::sequences::SequenceSettings;
+
+    let python = python();
+    for (cell, task, layers) in [
+        ("rnn", SequenceTask::RunningCount, 2),
+        ("lstm", SequenceTask::BitCount, 1),
+        ("gru", SequenceTask::RunningCount, 1),
+    ] {
+        let settings = SequenceSettings {
+            task,
+            cell: cell.to_string(),
+            layers,
+            hidden: 6,
+            length: 8,
+            shortest: Some(2),
+            count: 200,
+            epochs: 1,
+            ..SequenceSettings::default()
+        };
+        let model = settings.model().init().unwrap();
+        assert!(model.config().padded);
+        let export = sequences_export(&settings, &model).unwrap();
+        assert!(
+            export.script.contains("class PaddedSequences")
+                && (cell == "gru") != export.script.contains("pack_padded_sequence"),
+            "{}",
+            export.script
+        );
+        let Some(python) = &python else { continue };
+        let run = settings.run_settings();
+        let sequences = run.sequences().unwrap().unwrap();
+        let split = held_out(sequences.len(), run.seed);
+        let (mut inputs, mut targets) = (Tensor::empty(), Tensor::empty());
+        sequences.write_inputs(&split.test, &mut inputs);
+        sequences.write_targets(&split.test, &mut targets);
+        let dir = folder(&format!("padded-{cell}"));
+        write_export(&dir, &export);
+        let ours = engine_outputs(&model, &inputs);
+        assert_close(&pytorch_outputs(python, &dir), &ours, cell);
+        let (loss, accuracy) = reported(&run_script(python, &dir));
+        let (expected_loss, expected_accuracy) = scored_on_own_steps(&ours, &targets);
+        assert!(
+            (loss - expected_loss).abs() <= 1e-5 * (1.0 + expected_loss),
+            "{cell}: loss {loss} vs {expected_loss}"
+        );
+        let accuracy = accuracy.expect("an accuracy");
+        assert!(
+            (accuracy - expected_accuracy).abs() <= 1e-4,
+            "{cell}: accuracy {accuracy} vs {expected_accuracy}"
+        );
+        let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
+        let (network, opened) =
+            open_page_file(&trained, "Sequences", SequenceSettings::validate, |s| {
+                s.model()
+            })
+            .unwrap();
+        assert_eq!(opened, settings);
+        assert_ne!(network.params().to_flat(), model.params().to_flat());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// The test loss and accuracy as the Sequences page scores padded sequences: each sequence's
+/// softmax cross-entropy averaged over its steps that have a class (padding has none), then over
+/// the sequences; the accuracy over every step that has a class.
+fn scored_on_own_steps(logits: &[f32], targets: &Tensor) -> (f32, f32) {
+    let classes = *targets.shape().last().unwrap();
+    let per_example = targets.len() / targets.shape()[0];
+    let (mut loss, mut right, mut scored) = (0.0f64, 0usize, 0usize);
+    for (outputs, truths) in logits
+        .chunks_exact(per_example)
+        .zip(targets.data().chunks_exact(per_example))
+    {
+        let (mut sum, mut steps) = (0.0f64, 0usize);
+        for (row, truth) in outputs
+            .chunks_exact(classes)
+            .zip(truths.chunks_exact(classes))
+        {
+            let Some(class) = truth.iter().position(|&t| t == 1.0) else {
+                continue;
+            };
+            let most = row.iter().copied().fold(f32::MIN, f32::max);
+            let total: f64 = row.iter().map(|&v| f64::from(v - most).exp()).sum();
+            sum -= f64::from(row[class] - most) - total.ln();
+            steps += 1;
+            let best = (0..classes).fold(0, |best, k| if row[k] > row[best] { k } else { best });
+            right += usize::from(best == class);
+        }
+        loss += sum / steps as f64;
+        scored += steps;
+    }
+    let examples = targets.shape()[0] as f64;
+    ((loss / examples) as f32, right as f32 / scored as f32)
 }
 
 /// The Sequences page's export (an LSTM counting bits, the sequences drawn again from the run's

@@ -84,26 +84,32 @@ pub struct Script<'a> {
 /// no module for, yet).
 pub fn write_script(script: &Script) -> Result<String, String> {
     let network = script.network;
-    if network.padded {
-        return Err(
-            "a network trained on sequences of varying length is not exported to PyTorch yet"
-                .to_string(),
-        );
-    }
     let shapes = layer_inputs(network)?;
     let mut modules = Vec::new();
-    let mut kinds = Kinds::default();
+    let mut kinds = Kinds {
+        padded: network.padded,
+        ..Kinds::default()
+    };
     for (layer, shape) in network.layers.iter().zip(&shapes) {
         modules.push(module_of(layer, shape, &mut kinds)?);
     }
     let mut out = String::new();
     header(&mut out, script);
     kinds.write_classes(&mut out);
-    write_network(&mut out, &modules);
+    write_network(&mut out, &modules, &kinds);
     write_data(&mut out, &script.data);
-    write_training(&mut out, script, &regularised(network));
+    let scored_steps = network.padded && script.classification && answers_every_step(network)?;
+    write_training(&mut out, script, &regularised(network), scored_steps);
     write_main(&mut out, script)?;
     Ok(out)
+}
+
+/// Whether the network answers at every time step (its output is `[time, outputs]`).
+fn answers_every_step(network: &SequentialConfig) -> Result<bool, String> {
+    let summary = network.summary().map_err(|error| error.to_string())?;
+    Ok(summary
+        .last()
+        .is_some_and(|layer| layer.output_shape.len() == 2))
 }
 
 /// The shape each layer reads, first to last.
@@ -115,9 +121,11 @@ fn layer_inputs(network: &SequentialConfig) -> Result<Vec<Vec<usize>>, String> {
     Ok(shapes)
 }
 
-/// The layer classes a script needs, each written once.
+/// The layer classes a script needs, each written once, and whether its recurrent layers run
+/// on padded sequences of varying length.
 #[derive(Default)]
 struct Kinds {
+    padded: bool,
     dense: bool,
     convolution: bool,
     rnn: bool,
@@ -292,14 +300,39 @@ impl Kinds {
         if self.convolution {
             out.push_str(CONVOLUTION_CLASS);
         }
+        if self.padded && (self.rnn || self.lstm) {
+            out.push_str(PACKED_RUN);
+        }
+        let forward = match self.padded {
+            true => PACKED_FORWARD,
+            false => PLAIN_FORWARD,
+        };
         if self.rnn {
             out.push_str(RNN_CLASS);
+            out.push_str(forward);
         }
         if self.lstm {
             out.push_str(LSTM_CLASS);
+            out.push_str(forward);
         }
         if self.gru {
             out.push_str(GRU_CLASS);
+            out.push_str(match self.padded {
+                true => GRU_PADDED_FORWARD,
+                false => GRU_FORWARD,
+            });
+        }
+        if self.padded {
+            let recurrent: Vec<&str> = [
+                (self.rnn, "RNN"),
+                (self.lstm, "LSTM"),
+                (self.gru, "CourseGRU"),
+            ]
+            .iter()
+            .filter(|(used, _)| *used)
+            .map(|(_, name)| *name)
+            .collect();
+            out.push_str(&PADDED_CLASS.replace("{recurrent}", &recurrent.join(", ")));
         }
     }
 }
@@ -339,10 +372,6 @@ class RNN(nn.RNN):
     def __init__(self, features, hidden, every_step, nonlinearity):
         super().__init__(features, hidden, nonlinearity=nonlinearity, batch_first=True)
         self.every_step = every_step
-
-    def forward(self, x):
-        states, _ = super().forward(x)
-        return states if self.every_step else states[:, -1]
 "#;
 
 const LSTM_CLASS: &str = r#"
@@ -355,10 +384,6 @@ class LSTM(nn.LSTM):
     def __init__(self, features, hidden, every_step):
         super().__init__(features, hidden, batch_first=True)
         self.every_step = every_step
-
-    def forward(self, x):
-        states, _ = super().forward(x)
-        return states if self.every_step else states[:, -1]
 "#;
 
 const GRU_CLASS: &str = r#"
@@ -378,24 +403,95 @@ class CourseGRU(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(3 * hidden, hidden).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.zeros(3 * hidden))
 
-    def forward(self, x):
+    def step(self, x, h):
+        """One time step: the state after input x (one row per sequence) from state h."""
         gates = 2 * self.hidden
+        from_input = x @ self.weight_ih.T + self.bias
+        sums = from_input[:, :gates] + h @ self.weight_hh[:gates].T
+        z, r = torch.sigmoid(sums).chunk(2, dim=1)
+        proposal = torch.tanh(from_input[:, gates:] + (r * h) @ self.weight_hh[gates:].T)
+        return (1 - z) * h + z * proposal
+"#;
+
+/// The recurrent layers' `forward` on sequences of one length.
+const PLAIN_FORWARD: &str = r#"
+    def forward(self, x):
+        states, _ = super().forward(x)
+        return states if self.every_step else states[:, -1]
+"#;
+
+/// The recurrent layers' `forward` on padded sequences of varying length.
+const PACKED_FORWARD: &str = r#"
+    def forward(self, x, lengths):
+        states = run_packed(super().forward, x, lengths)
+        return states if self.every_step else states[:, -1]
+"#;
+
+const GRU_FORWARD: &str = r#"
+    def forward(self, x):
         h = x.new_zeros(x.shape[0], self.hidden)
         states = []
         for t in range(x.shape[1]):
-            from_input = x[:, t] @ self.weight_ih.T + self.bias
-            sums = from_input[:, :gates] + h @ self.weight_hh[:gates].T
-            z, r = torch.sigmoid(sums).chunk(2, dim=1)
-            proposal = torch.tanh(from_input[:, gates:] + (r * h) @ self.weight_hh[gates:].T)
-            h = (1 - z) * h + z * proposal
+            h = self.step(x[:, t], h)
             states.append(h)
         return torch.stack(states, dim=1) if self.every_step else h
 "#;
 
-fn write_network(out: &mut String, modules: &[String]) {
-    out.push_str(
+const GRU_PADDED_FORWARD: &str = r#"
+    def forward(self, x, lengths):
+        h = x.new_zeros(x.shape[0], self.hidden)
+        states = []
+        for t in range(x.shape[1]):
+            # A sequence that has ended keeps its last state over the padding.
+            going = (t < lengths)[:, None]
+            h = torch.where(going, self.step(x[:, t], h), h)
+            states.append(h)
+        return torch.stack(states, dim=1) if self.every_step else h
+"#;
+
+/// How torch.nn's recurrent modules run on padded sequences: packed, so that each sequence is
+/// read up to its own end.
+const PACKED_RUN: &str = r#"
+
+def run_packed(recurrent, x, lengths):
+    """Runs torch.nn.RNN or LSTM's forward over each sequence's own steps only (packed), then gives
+    every step of padding after a sequence's end that sequence's last state: the page's layers
+    carry their state over the padding unchanged."""
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    states, _ = recurrent(packed)
+    states, _ = nn.utils.rnn.pad_packed_sequence(
+        states, batch_first=True, total_length=x.shape[1]
+    )
+    steps = torch.arange(x.shape[1])
+    last = torch.minimum(steps[None, :], lengths[:, None] - 1)
+    return states.gather(1, last[:, :, None].expand(-1, -1, states.shape[2]))
+"#;
+
+/// The network on padded sequences: `{recurrent}` is replaced by the recurrent classes used.
+const PADDED_CLASS: &str = r#"
+
+class PaddedSequences(nn.Sequential):
+    """The page's layers on sequences of varying length, padded to one length: the last feature
+    of each step is 1 on the sequence and 0 on the padding after its end. The layers read the
+    other features; the recurrent ones read each sequence up to its own end."""
+
+    def forward(self, x):
+        lengths = x[:, :, -1].sum(dim=1).long()
+        x = x[:, :, :-1]
+        for layer in self:
+            x = layer(x, lengths) if isinstance(layer, ({recurrent},)) else layer(x)
+        return x
+"#;
+
+fn write_network(out: &mut String, modules: &[String], kinds: &Kinds) {
+    let _ = write!(
+        out,
         "\n\ndef build_network():\n    \"\"\"The page's network: module i is its layer i.\"\"\"\n    \
-         return nn.Sequential(\n",
+         return {}(\n",
+        match kinds.padded {
+            true => "PaddedSequences",
+            false => "nn.Sequential",
+        }
     );
     for module in modules {
         let _ = writeln!(out, "        {module},");
@@ -557,7 +653,9 @@ fn optimizer_code(training: &TrainConfig) -> String {
     }
 }
 
-fn write_training(out: &mut String, script: &Script, regularised: &[String]) {
+/// `scored_steps`: the network answers at every step of padded sequences, whose padding has no
+/// class and is not scored.
+fn write_training(out: &mut String, script: &Script, regularised: &[String], scored_steps: bool) {
     let training = script.training;
     let (loss, prediction) = loss_code(training.loss);
     let _ = writeln!(out, "\n\nloss_function = {loss}");
@@ -585,7 +683,16 @@ fn write_training(out: &mut String, script: &Script, regularised: &[String]) {
         }
         None => out.push_str("\n\ndef penalty(model):\n    return 0.0\n"),
     }
-    let accuracy = if script.classification {
+    let accuracy = if scored_steps {
+        "    # The steps of padding after a sequence's end have no class (their targets are all 0).\n    \
+         # As the page does, each sequence's loss is averaged over its own steps, then over the\n    \
+         # sequences, and the accuracy is counted over every step that has a class.\n    \
+         scored = targets.sum(dim=-1) > 0\n    \
+         per_step = -(targets * torch.log_softmax(outputs, dim=-1)).sum(dim=-1)\n    \
+         loss = ((per_step * scored).sum(dim=1) / scored.sum(dim=1)).mean() + penalty(model)\n    \
+         right = (predicted.argmax(dim=-1) == targets.argmax(dim=-1))[scored]\n    \
+         return loss.item(), right.float().mean().item()\n"
+    } else if script.classification {
         "    if targets.shape[-1] == 1:\n        \
          # One output: the prediction and the target on the same side of the middle (0.5, or 0\n        \
          # for targets of -1 and 1).\n        \

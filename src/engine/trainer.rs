@@ -464,7 +464,7 @@ impl<M: Trainable + Clone> Trainer<M> {
         } else {
             0.5
         };
-        let (mut total_loss, mut correct) = (0.0f64, 0usize);
+        let (mut total_loss, mut correct, mut predictions) = (0.0f64, 0usize, 0usize);
         let mut start = 0;
         while start < rows {
             let end = (start + EVALUATION_CHUNK).min(rows);
@@ -478,11 +478,13 @@ impl<M: Trainable + Clone> Trainer<M> {
                 .tape
                 .forward_packed(self.model.params(), &self.packed)?;
             total_loss += f64::from(recorded.loss_value()) * (end - start) as f64;
-            correct += count_correct(
+            let (right, counted) = count_correct(
                 recorded.tape.value(recorded.prediction),
                 &self.batch_targets,
                 threshold,
             );
+            correct += right;
+            predictions += counted;
             start = end;
         }
         let config = &self.config;
@@ -491,12 +493,9 @@ impl<M: Trainable + Clone> Trainer<M> {
             config.regularization,
             config.regularization_rate,
         );
-        // One prediction per example, or per time step.
-        let classes = targets.shape().last().copied().unwrap_or(1).max(1);
-        let predictions = (targets.len() / classes).max(1);
         Ok(Evaluation {
             loss: (total_loss / rows as f64) as f32 + penalty,
-            accuracy: correct as f32 / predictions as f32,
+            accuracy: correct as f32 / predictions.max(1) as f32,
         })
     }
 
@@ -641,23 +640,29 @@ fn copy_rows(source: &Tensor, start: usize, end: usize, destination: &mut Tensor
         .copy_from_slice(&source.data()[start * cols..end * cols]);
 }
 
-/// Predictions right: one per example, or one per time step of a network that predicts at every
-/// step (each a row of the last dimension).
-fn count_correct(prediction: &Tensor, targets: &Tensor, threshold: f32) -> usize {
+/// Predictions right, and predictions counted: one per example, or one per time step of a
+/// network that predicts at every step (each a row of the last dimension). A row of classes
+/// whose targets are all 0 has no class (the padding after a sequence's end) and is not counted.
+fn count_correct(prediction: &Tensor, targets: &Tensor, threshold: f32) -> (usize, usize) {
     let cols = targets.shape().last().copied().unwrap_or(0);
     if cols == 0 {
-        return 0;
+        return (0, 0);
     }
     let rows = prediction
         .data()
         .chunks_exact(cols)
         .zip(targets.data().chunks_exact(cols));
-    if cols == 1 {
-        return rows
-            .filter(|(p, y)| (p[0] > threshold) == (y[0] > threshold))
-            .count();
+    let (mut right, mut counted) = (0, 0);
+    for (p, y) in rows {
+        let correct = match cols {
+            1 => (p[0] > threshold) == (y[0] > threshold),
+            _ if y.iter().all(|&t| t == 0.0) => continue,
+            _ => argmax(p) == argmax(y),
+        };
+        right += usize::from(correct);
+        counted += 1;
     }
-    rows.filter(|(p, y)| argmax(p) == argmax(y)).count()
+    (right, counted)
 }
 
 /// Index of the largest value (the first one on ties).
@@ -669,4 +674,21 @@ pub fn argmax(values: &[f32]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows of classes with no class (a padded sequence's steps after its end) are neither right
+    /// nor wrong; a single output is scored by its side of the threshold.
+    #[test]
+    fn steps_without_a_class_are_not_counted() {
+        let prediction = Tensor::from_vec(&[3, 2], vec![0.9, 0.1, 0.2, 0.8, 0.7, 0.3]).unwrap();
+        let targets = Tensor::from_vec(&[3, 2], vec![1.0, 0.0, 1.0, 0.0, 0.0, 0.0]).unwrap();
+        assert_eq!(count_correct(&prediction, &targets, 0.5), (1, 2));
+        let single = Tensor::from_vec(&[2, 1], vec![0.7, 0.2]).unwrap();
+        let truth = Tensor::from_vec(&[2, 1], vec![1.0, 1.0]).unwrap();
+        assert_eq!(count_correct(&single, &truth, 0.5), (1, 2));
+    }
 }

@@ -120,3 +120,70 @@ fn a_diverging_gpu_run_puts_back_the_weights_of_the_last_test() {
     pollster::block_on(run.pull_model());
     assert_eq!(run.model().params().to_flat(), checkpoint);
 }
+
+/// The largest difference between two runs' weights.
+fn largest_difference(a: &TrainingRun, b: &TrainingRun) -> f32 {
+    let (a, b) = (a.model().params().to_flat(), b.model().params().to_flat());
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// A run saved while it trains on the GPU keeps what it read back last: the weights, Adam's
+/// moments and its place in the epoch, all of one moment (steps taken after it are not
+/// saved). Opened again and put on the GPU, it takes the steps a run that was never saved
+/// takes from there.
+#[test]
+fn a_run_saved_on_the_gpu_goes_on_with_its_optimiser() {
+    use neural_playground::engine::checkpoint::read_checkpoint;
+
+    let context = Rc::new(gpu_common::open_context());
+    let digits = DigitSet::halves(200);
+    let on_gpu = |steps: usize| {
+        let mut run = TrainingRun::new(digits.clone(), settings()).unwrap();
+        pollster::block_on(run.use_gpu(Rc::clone(&context))).unwrap();
+        for _ in 0..steps {
+            run.step().unwrap();
+        }
+        pollster::block_on(run.sync()).unwrap();
+        run
+    };
+    let mut saved = on_gpu(7);
+    pollster::block_on(saved.pull_model());
+    for _ in 0..3 {
+        saved.step().unwrap();
+    }
+    let bytes = saved.save("{}").unwrap();
+    let trainer = read_checkpoint(&bytes)
+        .unwrap()
+        .trainer
+        .expect("the optimiser's state");
+    assert_eq!(trainer.optimizer.steps, 7);
+    assert!(
+        trainer
+            .optimizer
+            .moments
+            .iter()
+            .any(|moments| moments.second.iter().any(|&v| v > 0.0)),
+        "Adam's moments were read back"
+    );
+
+    let (mut opened, _) = TrainingRun::open_saved(&bytes, Some(&digits)).unwrap();
+    assert_eq!(opened.take_notice(), None);
+    assert_eq!(opened.take_progress().steps, 7);
+    pollster::block_on(opened.use_gpu(Rc::clone(&context))).unwrap();
+    assert_eq!(opened.take_notice(), None);
+    let mut never_saved = on_gpu(7);
+    for _ in 0..5 {
+        opened.step().unwrap();
+        never_saved.step().unwrap();
+    }
+    for run in [&mut opened, &mut never_saved] {
+        pollster::block_on(run.sync()).unwrap();
+        pollster::block_on(run.pull_model());
+    }
+    let difference = largest_difference(&opened, &never_saved);
+    assert!(difference <= 1e-5, "the weights differ by {difference}");
+}

@@ -57,9 +57,15 @@ pub trait TrainingEngine<M> {
 
     /// What the engine keeps besides the weights (the optimiser's moments, the dropout
     /// generator), for a checkpoint, where it holds it in memory (the CPU engine); `None` where
-    /// it lives on a device: a run saved from there resumes with a fresh optimiser.
+    /// it lives on a device ([`TrainingEngine::read_trainer_state`] reads it from there).
     fn trainer_state(&self) -> Option<TrainerState> {
         None
+    }
+
+    /// [`TrainingEngine::trainer_state`], read back from the device where it lives; `None`
+    /// where the engine keeps none.
+    fn read_trainer_state(&self) -> Pending<'_, Option<TrainerState>> {
+        Box::pin(std::future::ready(Ok(self.trainer_state())))
     }
 
     /// Takes up a [`TrainingEngine::trainer_state`] of this same network, so that the next

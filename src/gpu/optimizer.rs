@@ -8,6 +8,8 @@ use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::error::GpuError;
 use super::kernels::{Commands, OptimParams, StepSchedule, optimizer_index, regularization_index};
+use super::training_kernels::TrainingKernels;
+use crate::engine::optimizer::{Moments, OptimizerState};
 use crate::engine::{OptimizerConfig, OptimizerKind, ParamRole, Regularization};
 
 /// One parameter tensor to update: its value, its gradient and its role (only weights are
@@ -64,6 +66,92 @@ impl GpuOptimizer {
     pub fn reset(&mut self) {
         self.state.clear();
         self.steps = 0;
+    }
+
+    /// The running state read back, row-major as the parameters are (the engine's
+    /// [`Optimizer::state`](crate::engine::Optimizer::state) form): every tensor in one copy and
+    /// one readback.
+    pub async fn read_state(
+        &self,
+        context: &GpuContext,
+        training: &TrainingKernels,
+    ) -> Result<OptimizerState, GpuError> {
+        let total: usize = self.state.iter().flatten().map(GpuTensor::len).sum();
+        let mut moments = Vec::with_capacity(self.state.len());
+        if total > 0 {
+            let packed = GpuTensor::zeros(context, &[total]);
+            let mut commands = training.begin(context);
+            let mut offset = 0;
+            for tensor in self.state.iter().flatten() {
+                commands.copy(tensor, &packed, offset)?;
+                offset += tensor.len();
+            }
+            commands.submit();
+            let flat = packed.read(context).await?;
+            let mut values = flat.data();
+            for [first, second] in &self.state {
+                let (read_first, rest) = values.split_at(first.len());
+                let (read_second, rest) = rest.split_at(second.len());
+                values = rest;
+                moments.push(Moments {
+                    first: read_first.to_vec(),
+                    second: read_second.to_vec(),
+                });
+            }
+        }
+        Ok(OptimizerState {
+            steps: self.steps,
+            moments,
+        })
+    }
+
+    /// Takes up a running state [`GpuOptimizer::read_state`] (or the CPU optimiser) gave for
+    /// these same parameters, so that the next step is the one that would have followed; a
+    /// state that does not fit them is refused and this one's kept.
+    pub fn resume(
+        &mut self,
+        context: &GpuContext,
+        params: &[GpuParam<'_>],
+        state: &OptimizerState,
+    ) -> Result<(), GpuError> {
+        if state.moments.len() > params.len() {
+            return Err(GpuError::Shape(format!(
+                "the optimiser state is for {} parameters; the network has {}",
+                state.moments.len(),
+                params.len()
+            )));
+        }
+        let kind = self.config.kind;
+        let mut tensors = Vec::with_capacity(params.len());
+        for (index, param) in params.iter().enumerate() {
+            let sizes = state_sizes(param, kind);
+            let kept = state.moments.get(index);
+            let kept = [kept.map(|m| &m.first), kept.map(|m| &m.second)];
+            let mut pair = Vec::with_capacity(2);
+            for (values, size) in kept.into_iter().zip(sizes) {
+                pair.push(match values.filter(|values| !values.is_empty()) {
+                    Some(values) if values.len() == size => {
+                        let tensor = crate::engine::Tensor::from_vec(&[size], values.clone())
+                            .map_err(|error| GpuError::Shape(error.to_string()))?;
+                        GpuTensor::upload(context, &tensor)
+                    }
+                    Some(values) => {
+                        return Err(GpuError::Shape(format!(
+                            "the optimiser state of parameter {index} holds {} values where \
+                             {kind:?} keeps {size}",
+                            values.len()
+                        )));
+                    }
+                    None => GpuTensor::zeros(context, &[size]),
+                });
+            }
+            let second = pair.pop().expect("two");
+            let first = pair.pop().expect("two");
+            tensors.push([first, second]);
+        }
+        self.state = tensors;
+        self.steps = state.steps;
+        Ok(())
     }
 
     /// Records one update of every parameter: under `clip_norm`, every gradient is scaled as

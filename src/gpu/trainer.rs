@@ -21,6 +21,7 @@ use super::network::GpuNetwork;
 use super::optimizer::GpuOptimizer;
 use super::recording::{KernelFamilies, Recording};
 use super::step_losses::StepLosses;
+use crate::engine::trainer::TrainerState;
 use crate::engine::trainer::{check_data, check_loss_fits};
 use crate::engine::training_engine::check_same_network;
 use crate::engine::{
@@ -170,6 +171,33 @@ impl<M: Trainable + Clone> GpuTrainer<M> {
     /// Forgets the optimiser's running state (momentum, moments) and its step count.
     pub fn reset_optimizer(&mut self) {
         self.optimizer.reset();
+    }
+
+    /// What the trainer keeps besides the weights, read back: the optimiser's moments, the
+    /// step count and the dropout generator. The epoch and the example order are the caller's
+    /// (left empty here).
+    pub async fn read_state(&self) -> Result<TrainerState, GpuTrainingError> {
+        let training = &self.kernels.training;
+        let optimizer = self.optimizer.read_state(&self.context, training).await?;
+        Ok(TrainerState {
+            epoch: 0,
+            steps: self.steps,
+            rng: self.rng.clone(),
+            order: Vec::new(),
+            optimizer,
+        })
+    }
+
+    /// Goes on from a [`GpuTrainer::read_state`] or a CPU trainer's state of the same network:
+    /// the next step is the one that run would have taken. A state that does not fit is
+    /// refused, and this trainer's own kept.
+    pub fn resume(&mut self, state: TrainerState) -> Result<(), GpuTrainingError> {
+        let params = self.network.params();
+        self.optimizer
+            .resume(&self.context, &params, &state.optimizer)?;
+        self.steps = state.steps;
+        self.rng = state.rng;
+        Ok(())
     }
 
     /// Replaces the parameters and running statistics with `model`'s (same layers), keeping the
@@ -394,5 +422,13 @@ impl<M: Trainable + Clone> TrainingEngine<M> for GpuTrainer<M> {
 
     fn reset_optimizer(&mut self) {
         GpuTrainer::reset_optimizer(self);
+    }
+
+    fn read_trainer_state(&self) -> Pending<'_, Option<TrainerState>> {
+        Box::pin(async move { Ok(Some(GpuTrainer::read_state(self).await?)) })
+    }
+
+    fn resume(&mut self, state: TrainerState) -> Result<(), EngineError> {
+        Ok(GpuTrainer::resume(self, state)?)
     }
 }

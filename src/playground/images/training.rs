@@ -260,6 +260,9 @@ pub struct TrainingRun {
     unsynced_steps: usize,
     /// Something the learner should be told (e.g. the GPU stopped), taken once.
     notice: Option<String>,
+    /// On the GPU: the run as it was when its network was last read back, which is what it
+    /// saves.
+    gpu_snapshot: Option<saved_run::GpuSnapshot>,
     /// The GPU failed this run once: it stays on the CPU.
     gave_up_gpu: bool,
     /// A sequence run's longer test sequences, drawn at its first test.
@@ -358,6 +361,7 @@ impl TrainingRun {
             steps: 0,
             unsynced_steps: 0,
             notice: None,
+            gpu_snapshot: None,
             gave_up_gpu: false,
             length_probes: None,
         })
@@ -365,13 +369,22 @@ impl TrainingRun {
 
     /// Moves training to the GPU of `context`, from the model as it is. If the GPU cannot take
     /// the network, the run stays on the CPU, and the notice says why.
+    /// The optimiser's state goes along.
     pub async fn use_gpu(&mut self, context: Rc<GpuContext>) -> Result<(), String> {
         let model = self.model().clone();
+        let state = self.engine.trainer_state();
         match GpuTrainer::new(context, &model, *self.engine.config()).await {
-            Ok(trainer) => {
+            Ok(mut trainer) => {
+                if let Some(Err(error)) = state.map(|state| trainer.resume(state)) {
+                    self.notice = Some(format!(
+                        "The optimiser's state could not go to the GPU ({error}); it starts \
+                         afresh there."
+                    ));
+                }
                 self.engine = Box::new(trainer);
                 self.host_copy = model;
                 self.unsynced_steps = 0;
+                self.remember_gpu_moment().await;
                 Ok(())
             }
             Err(error) => {
@@ -402,6 +415,7 @@ impl TrainingRun {
     /// The device failed: back to the CPU engine, from the weights of the last test.
     fn leave_gpu(&mut self, reason: impl std::fmt::Display) {
         self.gave_up_gpu = true;
+        self.gpu_snapshot = None;
         self.unsynced_steps = 0;
         let mut model = self.host_copy.clone();
         *model.params_mut() = self.checkpoint.clone();
@@ -435,7 +449,10 @@ impl TrainingRun {
     fn restore_checkpoint(&mut self) {
         *self.host_copy.params_mut() = self.checkpoint.clone();
         match self.engine.load_params(&self.checkpoint) {
-            Ok(()) => self.engine.reset_optimizer(),
+            Ok(()) => {
+                self.engine.reset_optimizer();
+                self.forget_gpu_moments();
+            }
             Err(error) => self.leave_gpu(error),
         }
     }
@@ -476,7 +493,10 @@ impl TrainingRun {
             return;
         }
         match self.engine.read_model().await {
-            Ok(model) => self.host_copy = model,
+            Ok(model) => {
+                self.host_copy = model;
+                self.remember_gpu_moment().await;
+            }
             Err(error) => self.leave_gpu(error),
         }
     }

@@ -25,6 +25,7 @@ pub async fn gpu_slice(state: SharedLoop, device: GpuDevice) {
             Some(run) => (run, guard.generation, guard.gpu_steps_per_slice),
             None => {
                 guard.slice_scheduled = false;
+                guard.answer_waiting_save();
                 return;
             }
         }
@@ -59,6 +60,7 @@ pub async fn gpu_slice(state: SharedLoop, device: GpuDevice) {
     let mut guard = state.borrow_mut();
     guard.slice_scheduled = false;
     if guard.generation != generation {
+        guard.answer_waiting_save();
         return;
     }
     guard.gpu_steps_per_slice = match elapsed {
@@ -80,6 +82,7 @@ pub async fn gpu_slice(state: SharedLoop, device: GpuDevice) {
     };
     guard.playing &= go_on;
     guard.run = Some(run);
+    guard.answer_waiting_save();
     let again = guard.playing;
     drop(guard);
     if again {

@@ -42,6 +42,9 @@ pub struct TrainingLoop {
     pub(super) pacing: Pacing,
     /// Steps a GPU slice submits (adapted to the GPU's speed).
     pub(super) gpu_steps_per_slice: usize,
+    /// A save asked for (with the page's JSON) while a GPU slice had the run out: answered
+    /// when the slice brings it back.
+    pub(super) save_waiting: Option<String>,
 }
 
 pub type SharedLoop = Rc<RefCell<TrainingLoop>>;
@@ -62,6 +65,7 @@ impl TrainingLoop {
             generation: 0,
             pacing: Pacing::default(),
             gpu_steps_per_slice: 4,
+            save_waiting: None,
         }));
         let searching = Rc::clone(&state);
         spawn_local(async move {
@@ -105,6 +109,32 @@ impl TrainingLoop {
         self.pacing.restart(now(), examples_seen, run.epoch());
         self.run = Some(run);
         Ok(())
+    }
+
+    /// Answers a save with the run as it stands (nothing beside the answer without one). A run
+    /// that cannot be written is not stopped for it: the page hears why.
+    pub(super) fn save(&self, page: &str) {
+        let checkpoint = match self.run.as_ref().map(|run| run.save(page)) {
+            Some(Ok(bytes)) => Some(bytes),
+            Some(Err(reason)) => {
+                let message = format!("This run cannot be kept in the browser: {reason}");
+                self.post(&Report::Notice { message }, Beside::default());
+                None
+            }
+            None => None,
+        };
+        let beside = Beside {
+            weights: None,
+            checkpoint,
+        };
+        self.post(&Report::Saved, beside);
+    }
+
+    /// Answers the save that waited for a GPU slice to bring the run back, if one did.
+    pub(super) fn answer_waiting_save(&mut self) {
+        if let Some(page) = self.save_waiting.take() {
+            self.save(&page);
+        }
     }
 
     /// Forgets the run (a GPU slice out with it will drop it).
@@ -162,22 +192,12 @@ fn handle(state: &SharedLoop, command: Command, envelope: Envelope) -> Result<()
             guard.playing = true;
         }
         Command::Save { page } => {
-            // A run that cannot be written is not stopped for it: the page hears why, and
-            // nothing comes beside the answer.
-            let checkpoint = match guard.run.as_ref().map(|run| run.save(&page)) {
-                Some(Ok(bytes)) => Some(bytes),
-                Some(Err(reason)) => {
-                    let message = format!("This run cannot be kept in the browser: {reason}");
-                    guard.post(&Report::Notice { message }, Beside::default());
-                    None
-                }
-                None => None,
-            };
-            let beside = Beside {
-                weights: None,
-                checkpoint,
-            };
-            guard.post(&Report::Saved, beside);
+            if guard.run.is_none() && guard.slice_scheduled {
+                // A GPU slice has the run out; it answers when it brings the run back.
+                guard.save_waiting = Some(page);
+            } else {
+                guard.save(&page);
+            }
         }
         Command::Resume => {
             let bytes = envelope
@@ -224,8 +244,11 @@ pub(super) fn schedule_slice(state: &SharedLoop) {
             spawn_local(gpu_slice(state, device));
             return;
         }
-        state.borrow_mut().slice_scheduled = false;
-        let again = cpu_slice(&mut state.borrow_mut());
+        let mut guard = state.borrow_mut();
+        guard.slice_scheduled = false;
+        guard.answer_waiting_save();
+        let again = cpu_slice(&mut guard);
+        drop(guard);
         if again {
             schedule_slice(&state);
         }

@@ -2,8 +2,8 @@
 //! checkpoint ([`crate::engine::checkpoint`]), and beside them the run's own place (its settings,
 //! example order, position in the epoch, generator and counts) and the page's JSON, so that
 //! the Images and Sequences pages come back after a reload and train on with the very batches
-//! they would have drawn. A run saved from the GPU keeps its weights; its optimiser starts
-//! afresh, and the opened run says so.
+//! they would have drawn. A run on the GPU saves what it read back last ([`GpuSnapshot`]): the
+//! network, the optimiser's moments and the place of that moment, which go on together.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +11,28 @@ use super::{RunSettings, TrainingRun};
 use crate::data::digits::DigitSet;
 use crate::engine::SeededRng;
 use crate::engine::checkpoint::{read_checkpoint, write_checkpoint};
+use crate::engine::trainer::TrainerState;
 
-/// The run's place, as the checkpoint's page JSON keeps it.
+/// Where a run stands in its epochs.
+#[derive(Clone)]
+pub(super) struct Place {
+    order: Vec<usize>,
+    position: usize,
+    epoch: usize,
+    steps: u64,
+    examples_seen: u64,
+    rng: SeededRng,
+}
+
+/// A run on the GPU as it was when its network was last read back: its place then and what its
+/// engine kept besides the weights (`None` where that could not be read).
+pub(super) struct GpuSnapshot {
+    place: Place,
+    trainer: Option<TrainerState>,
+}
+
+/// The run's place, as the checkpoint's page JSON keeps it ([`Place`]'s fields, written out:
+/// serde's flatten cannot carry the generator's 128-bit state).
 #[derive(Serialize, Deserialize)]
 struct RunPlace {
     settings: RunSettings,
@@ -38,23 +58,56 @@ pub fn saved_run_settings(bytes: &[u8]) -> Result<(RunSettings, String), String>
 }
 
 impl TrainingRun {
-    /// The run as it stands (the network as last read back, when it trains on the GPU) with the
-    /// page's JSON `page`, as bytes [`TrainingRun::open_saved`] opens.
-    pub fn save(&self, page: &str) -> Result<Vec<u8>, String> {
-        let place = RunPlace {
-            settings: self.settings.clone(),
-            examples: self.data.len(),
+    fn place(&self) -> Place {
+        Place {
             order: self.order.clone(),
             position: self.position,
             epoch: self.epoch,
             steps: self.steps,
             examples_seen: self.examples_seen,
             rng: self.rng.clone(),
+        }
+    }
+
+    /// Remembers the run as it is now, with the engine's state read back from the device:
+    /// called when the network has just been read back (or put on the GPU), so that a save
+    /// keeps one moment's weights, moments and place.
+    pub(super) async fn remember_gpu_moment(&mut self) {
+        let trainer = self.engine.read_trainer_state().await.ok().flatten();
+        self.gpu_snapshot = Some(GpuSnapshot {
+            place: self.place(),
+            trainer,
+        });
+    }
+
+    /// Forgets the optimiser state of the GPU snapshot (after the optimiser was reset).
+    pub(super) fn forget_gpu_moments(&mut self) {
+        if let Some(snapshot) = &mut self.gpu_snapshot {
+            snapshot.trainer = None;
+        }
+    }
+
+    /// The run as it stands (on the GPU: as it was when its network was last read back) with
+    /// the page's JSON `page`, as bytes [`TrainingRun::open_saved`] opens.
+    pub fn save(&self, page: &str) -> Result<Vec<u8>, String> {
+        let (place, trainer) = match (&self.gpu_snapshot, self.on_gpu()) {
+            (Some(snapshot), true) => (snapshot.place.clone(), snapshot.trainer.clone()),
+            _ => (self.place(), self.engine.trainer_state()),
+        };
+        let place = RunPlace {
+            settings: self.settings.clone(),
+            examples: self.data.len(),
+            order: place.order,
+            position: place.position,
+            epoch: place.epoch,
+            steps: place.steps,
+            examples_seen: place.examples_seen,
+            rng: place.rng,
             page: page.to_string(),
         };
         let place = serde_json::to_string(&place)
             .map_err(|error| format!("the run cannot be described: {error}"))?;
-        write_checkpoint(self.model(), self.engine.trainer_state().as_ref(), &place)
+        write_checkpoint(self.model(), trainer.as_ref(), &place)
     }
 
     /// The run [`TrainingRun::save`] kept, on `digits` where it trained on digits (the same
@@ -64,20 +117,21 @@ impl TrainingRun {
         digits: Option<&DigitSet>,
     ) -> Result<(TrainingRun, String), String> {
         let checkpoint = read_checkpoint(bytes)?;
-        let place: RunPlace = serde_json::from_str(&checkpoint.page)
+        let saved: RunPlace = serde_json::from_str(&checkpoint.page)
             .map_err(|error| format!("the saved run cannot be read: {error}"))?;
-        let mut run = TrainingRun::from_settings(place.settings, digits)
+        let mut run = TrainingRun::from_settings(saved.settings.clone(), digits)
             .map_err(|error| format!("the saved run cannot be set up again: {error}"))?;
-        if run.data.len() != place.examples {
+        if run.data.len() != saved.examples {
             return Err(format!(
                 "the saved run trained on {} examples; these are {}: open the same ones to go on",
-                place.examples,
+                saved.examples,
                 run.data.len()
             ));
         }
         if checkpoint.network.config() != &run.settings.model {
             return Err("the saved network is not the one its settings build".to_string());
         }
+        let place = saved;
         let mut order = place.order.clone();
         let mut train = run.split.train.clone();
         order.sort_unstable();
@@ -99,7 +153,7 @@ impl TrainingRun {
                 .map_err(|error| error.to_string())?,
             None => {
                 run.notice = Some(
-                    "The run was saved while it trained on the GPU: its weights came back, \
+                    "The run was saved without its optimiser's state: its weights came back, \
                      and its optimiser starts afresh."
                         .to_string(),
                 )

@@ -1,7 +1,7 @@
 //! The playground's decision-boundary grid and neuron thumbnails computed on the GPU
 //! (`GpuEpochTrainer::layer_outputs`, drawn with `Session::snapshot_with_grid`) against the same
-//! snapshot computed by the CPU engine from the same weights. Needs an adapter (lavapipe
-//! natively), like the other GPU suites.
+//! snapshot computed by the CPU engine from the same weights; and the playground's trainer state
+//! going to the GPU and back. Needs an adapter (lavapipe natively), like the other GPU suites.
 
 use std::rc::Rc;
 
@@ -103,4 +103,51 @@ fn a_regression_grid_matches_the_cpu() {
         activations: vec![Activation::Gelu, Activation::LeakyRelu],
         ..PlaygroundConfig::default()
     });
+}
+
+/// The playground switching to the GPU and back mid-run keeps its optimiser (Adam's moments),
+/// generator and row order: two CPU epochs, three on the GPU and two more on the CPU end where
+/// seven CPU epochs end.
+#[test]
+fn the_optimiser_goes_to_the_gpu_and_comes_back() {
+    use neural_playground::engine::OptimizerKind;
+
+    let config = PlaygroundConfig {
+        dataset: DatasetKind::Spiral,
+        optimizer: OptimizerKind::Adam,
+        ..PlaygroundConfig::default()
+    };
+    let context = Rc::new(gpu_common::open_context());
+    let kernels = Rc::new(KernelFamilies::new_blocking(&context).unwrap());
+    let mut switching = Session::new(config.clone()).unwrap();
+    let mut on_cpu = Session::new(config).unwrap();
+    for _ in 0..7 {
+        on_cpu.train_epoch().unwrap();
+    }
+    for _ in 0..2 {
+        switching.train_epoch().unwrap();
+    }
+    let mut trainer = GpuEpochTrainer::new(
+        Rc::clone(&context),
+        kernels,
+        switching.model(),
+        switching.config().train_config(),
+    )
+    .unwrap();
+    let (inputs, targets) = switching.training_data();
+    trainer.set_data(&inputs.clone(), &targets.clone()).unwrap();
+    trainer.resume(switching.trainer_state()).unwrap();
+    trainer.train_epochs(3).unwrap();
+    let losses = pollster::block_on(trainer.read_losses()).unwrap();
+    let model = pollster::block_on(trainer.read_model()).unwrap();
+    let state = pollster::block_on(trainer.read_state()).unwrap();
+    assert_eq!(state.epoch, 3);
+    switching.adopt_trained(&model, &losses).unwrap();
+    switching.adopt_trainer_state(state).unwrap();
+    for _ in 0..2 {
+        switching.train_epoch().unwrap();
+    }
+    assert_eq!(switching.epoch(), 7);
+    let difference = largest_difference(&switching.parameters(), &on_cpu.parameters());
+    assert!(difference < 1e-4, "the weights differ by {difference}");
 }

@@ -18,7 +18,7 @@ use super::error::GpuError;
 use super::recording::{KernelFamilies, Recording};
 use super::trainer::{GpuTrainer, GpuTrainingError, LossSink};
 use super::training_kernels::GpuIndices;
-use crate::engine::trainer::check_data;
+use crate::engine::trainer::{TrainerState, check_data};
 use crate::engine::{EngineError, Mode, Tensor, TrainConfig, Trainable};
 
 /// The training set on the GPU, with room for one epoch's row order.
@@ -104,6 +104,39 @@ impl<M: Trainable + Clone> GpuEpochTrainer<M> {
     /// Replaces the weights with `model`'s (same layers), keeping the optimiser state.
     pub fn load_model(&mut self, model: &M) -> Result<(), GpuTrainingError> {
         self.trainer.load_model(model)
+    }
+
+    /// What the trainer keeps besides the weights, read back: the optimiser's moments, the step
+    /// count, the generator, the last epoch's row order and the epochs completed here, as the
+    /// CPU [`Trainer::state`](crate::engine::Trainer::state) gives them.
+    pub async fn read_state(&self) -> Result<TrainerState, GpuTrainingError> {
+        let mut state = self.trainer.read_state().await?;
+        state.epoch = self.epoch;
+        state.order = self.order.clone();
+        Ok(state)
+    }
+
+    /// Goes on from a CPU trainer's state (or [`GpuEpochTrainer::read_state`]) of the same
+    /// network: the same optimiser, generator and row order, so that the next epochs are the
+    /// ones that trainer would have run. The epoch count here stays its own. A state that does
+    /// not fit is refused and this trainer's own kept.
+    pub fn resume(&mut self, state: TrainerState) -> Result<(), GpuTrainingError> {
+        let mut seen = vec![false; state.order.len()];
+        for &index in &state.order {
+            match seen.get_mut(index) {
+                Some(seen) if !*seen => *seen = true,
+                _ => {
+                    return Err(EngineError::InvalidState(
+                        "the saved row order is not an order of the training set".to_string(),
+                    )
+                    .into());
+                }
+            }
+        }
+        let order = state.order.clone();
+        self.trainer.resume(state)?;
+        self.order = order;
+        Ok(())
     }
 
     /// Uploads the training set: inputs `[n, ...example]`, targets `[n, outputs]`. The row order

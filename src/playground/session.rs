@@ -11,6 +11,7 @@ use super::grid::Grid;
 use super::loss_curve::LossCurve;
 use crate::data::points_csv::PointsFile;
 use crate::data::{self, DatasetKind, Point, features_to_tensor, points_to_targets};
+use crate::engine::trainer::TrainerState;
 use crate::engine::{EngineError, Evaluation, Model, Tensor, Trainer};
 
 /// Cells per side of the output heatmap.
@@ -285,6 +286,23 @@ impl Session {
 
     pub fn model(&self) -> &Model {
         self.trainer.model()
+    }
+
+    /// What the trainer keeps besides the weights (optimiser, generator, row order), for an
+    /// engine elsewhere (the GPU) to go on with.
+    pub fn trainer_state(&self) -> TrainerState {
+        self.trainer.state()
+    }
+
+    /// Takes up the state of the trainer elsewhere whose weights [`Session::adopt_trained`]
+    /// just took, so that the CPU goes on with its optimiser, generator and row order; the
+    /// epoch count stays the session's.
+    pub fn adopt_trainer_state(&mut self, state: TrainerState) -> Result<(), EngineError> {
+        let state = TrainerState {
+            epoch: self.trainer.epoch(),
+            ..state
+        };
+        self.trainer.resume(state)
     }
 
     /// Applies a new configuration, keeping what it allows: the weights survive a change of

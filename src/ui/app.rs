@@ -362,8 +362,11 @@ impl Component for App {
                 None => {}
                 Some(Ok(trained)) => {
                     self.gpu_grid = Some(trained.grid);
-                    if let Err(error) = self.session.adopt_trained(&trained.model, &trained.losses)
-                    {
+                    let adopted = self
+                        .session
+                        .adopt_trained(&trained.model, &trained.losses)
+                        .and_then(|()| self.session.adopt_trainer_state(trained.state));
+                    if let Err(error) = adopted {
                         self.gpu_grid = None;
                         self.gpu.forget_run();
                         self.playing = false;

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::{Arc, Mutex};
 
+use crate::engine::trainer::TrainerState;
 use crate::engine::{Model, Tensor};
 use crate::gpu::{GpuContext, GpuEpochTrainer, GpuTrainingError};
 use crate::playground::Session;
@@ -61,6 +62,8 @@ pub struct TrainedEpochs {
     pub losses: Vec<f32>,
     /// Every layer's output on the decision-boundary grid, computed on the GPU.
     pub grid: Vec<Tensor>,
+    /// The optimiser's state, generator and row order after them, for the CPU to go on with.
+    pub state: TrainerState,
 }
 
 /// Whether there is a GPU to train on.
@@ -203,10 +206,13 @@ impl GpuLink {
                 let config = session.config().train_config();
                 let (inputs, targets) = session.training_data();
                 let (inputs, targets) = (inputs.clone(), targets.clone());
+                // The GPU goes on with the CPU's optimiser, generator and row order.
+                let state = session.trainer_state();
                 spawn_local(async move {
                     let start = async {
                         let mut trainer = GpuEpochTrainer::new(context, kernels, &model, config)?;
                         trainer.set_data(&inputs, &targets)?;
+                        trainer.resume(state)?;
                         Ok::<_, GpuTrainingError>(Box::new(trainer))
                     };
                     let result = start.await.map_err(|error| error.to_string());
@@ -223,10 +229,12 @@ impl GpuLink {
                         let losses = trainer.read_losses().await?;
                         let model = trainer.read_model().await?;
                         let grid = trainer.layer_outputs(&grid_inputs).await?;
+                        let state = trainer.read_state().await?;
                         Ok::<_, GpuTrainingError>(TrainedEpochs {
                             model: Box::new(model),
                             losses,
                             grid,
+                            state,
                         })
                     };
                     let result = read.await.map_err(|error| error.to_string());

@@ -9,6 +9,7 @@ pub mod examples;
 pub mod features;
 pub mod generators;
 pub mod idx;
+pub mod kept_digits;
 pub mod point;
 pub mod points_csv;
 pub mod sequences;

@@ -13,7 +13,11 @@ pub struct DataCardProps {
     pub source: Option<(String, usize)>,
     /// `(train, test)` digits of the run.
     pub split: Option<(usize, usize)>,
+    /// Whether the digits are the learner's own, and if so whether the browser keeps them.
+    pub own: Option<bool>,
     pub on_files: Callback<Vec<File>>,
+    /// Back to the default digits.
+    pub on_default: Callback<()>,
 }
 
 fn files_of(list: Option<web_sys::FileList>) -> Vec<File> {
@@ -83,6 +87,17 @@ pub fn DataCard(props: &DataCardProps) -> Html {
             }
             if let Some((train, test)) = props.split {
                 <p class="hint" data-testid="digits-split">{format!("{train} to train on, {test} held out to test")}</p>
+            }
+            if let Some(kept) = props.own {
+                <p class="hint" data-testid="digits-kept">
+                    {match kept {
+                        true => "Your digits are kept in this browser for your next visit. ",
+                        false => "Your digits are not kept in this browser. ",
+                    }}
+                    <button type="button" data-testid="default-digits" onclick={props.on_default.reform(|_| ())}>
+                        {"Back to the MNIST digits"}
+                    </button>
+                </p>
             }
             <div class={classes!("drop-zone", dragging.then_some("dragging"))} data-testid="drop-zone"
                 ondrop={on_drop} ondragover={on_drag_over} ondragleave={on_drag_leave}>

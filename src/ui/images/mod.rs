@@ -8,6 +8,7 @@ mod digits_download;
 pub mod draw_pad;
 mod envelope;
 mod gpu_slice;
+mod kept_digits;
 pub(crate) mod kept_run;
 mod layer_filters;
 mod layer_view;

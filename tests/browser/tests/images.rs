@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use browser_tests::{LOAD_TIMEOUT, Page};
+use browser_tests::{LOAD_TIMEOUT, Page, idx_pair};
 use serde_json::Value;
 
 /// Time for the 1.6 MB of digits to load and the worker to start.
@@ -320,38 +320,6 @@ async fn the_network_and_its_training_settings_travel_in_the_link() {
     .await;
     assert!(page.text("model-parameters").await.starts_with("61706"));
     assert_eq!(page.value("epochs").await, "2");
-}
-
-/// Writes an IDX pair of `count` 28x28 images (a bar whose column is the label) into a fresh
-/// folder; `truncate` cuts the last bytes of the image file.
-fn idx_pair(name: &str, count: usize, truncate: usize) -> Vec<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("np-idx-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut images = vec![0, 0, 8, 3];
-    for size in [count as u32, 28, 28] {
-        images.extend(size.to_be_bytes());
-    }
-    let mut labels = vec![0, 0, 8, 1];
-    labels.extend((count as u32).to_be_bytes());
-    for i in 0..count {
-        let label = (i % 10) as u8;
-        labels.push(label);
-        for pixel in 0..784 {
-            images.push(if pixel % 28 == 4 + 2 * usize::from(label) {
-                255
-            } else {
-                0
-            });
-        }
-    }
-    images.truncate(images.len() - truncate);
-    let (image_path, label_path) = (
-        dir.join("bars-images-idx3-ubyte"),
-        dir.join("bars-labels-idx1-ubyte"),
-    );
-    std::fs::write(&image_path, images).expect("write images");
-    std::fs::write(&label_path, labels).expect("write labels");
-    vec![image_path, label_path]
 }
 
 #[tokio::test]

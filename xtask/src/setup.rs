@@ -79,11 +79,28 @@ fn wasm_target() -> Result {
     run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
 }
 
-fn debian_packages(packages: &[(&str, &str)]) -> Result {
+/// Debian packages: (a program that proves it is installed, package).
+pub fn debian_packages(packages: &[(&str, &str)]) -> Result {
     let missing: Vec<&str> = packages
         .iter()
         .filter(|(program, _)| !exists(program))
         .flat_map(|(_, package)| package.split(' '))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
+}
+
+/// Debian packages of C libraries: (a header that proves it is installed, package).
+pub fn apt_headers(packages: &[(&str, &str)]) -> Result {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(header, _)| !std::path::Path::new(header).exists())
+        .map(|(_, package)| *package)
         .collect();
     if missing.is_empty() {
         return Ok(());

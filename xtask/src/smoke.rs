@@ -23,7 +23,7 @@ pub enum Exercise {
 }
 
 /// Every command, with how the tests exercise it.
-pub const COMMANDS: [(&str, Exercise); 7] = [
+pub const COMMANDS: [(&str, Exercise); 8] = [
     (
         "test",
         Exercise::Earlier("CI runs `cargo xtask test` itself (.ci/run)"),
@@ -58,6 +58,13 @@ pub const COMMANDS: [(&str, Exercise); 7] = [
         Exercise::Run {
             args: || Ok(vec!["bench".to_string(), "quick".to_string()]),
             check: every_figure_read,
+        },
+    ),
+    (
+        "fuzz",
+        Exercise::Run {
+            args: || Ok(["fuzz", "all", "10"].map(String::from).to_vec()),
+            check: crate::fuzz::every_target_clean,
         },
     ),
     ("serve", Exercise::Serve { port: 8093 }),

@@ -19,7 +19,7 @@ use crate::data::digits::DigitSet;
 use crate::engine::{Sequential, Tensor, softmax};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings, TEST_FRACTION, TestReport};
-use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::model_files::{open_images_file, page_file};
 use crate::playground::model_link::decode_model;
 use crate::playground::pytorch_export::{Export, images_export};
 use crate::ui::model_file_card::{
@@ -707,9 +707,7 @@ impl ImagesPage {
         if !matches!(self.state, RunState::Idle | RunState::Finished) {
             return Err("a run is in progress: reset it first".to_string());
         }
-        let validate = |settings: &RunSettings| settings.validate().map_err(|e| e.to_string());
-        let (network, settings) =
-            open_page_file(bytes, "Images", validate, |settings| settings.model.clone())?;
+        let (network, settings) = open_images_file(bytes)?;
         ctx.props().on_settings.emit(settings.clone());
         self.adopt_settings(settings);
         self.clear_history();

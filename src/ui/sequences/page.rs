@@ -12,7 +12,7 @@ use crate::data::sequences::{SINE_NOISE, SequenceTask};
 use crate::engine::{Described, OutputTransform, Sequential};
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
-use crate::playground::model_files::{open_page_file, page_file};
+use crate::playground::model_files::{open_sequences_file, page_file};
 use crate::playground::model_link::decode_model;
 use crate::playground::pytorch_export::sequences_export;
 use crate::playground::sequences::generalisation::LengthAccuracy;
@@ -489,10 +489,7 @@ impl SequencesPage {
         if !matches!(self.state, RunState::Idle | RunState::Finished) {
             return Err("a run is in progress: reset it first".to_string());
         }
-        let (network, settings) =
-            open_page_file(bytes, "Sequences", SequenceSettings::validate, |s| {
-                s.model()
-            })?;
+        let (network, settings) = open_sequences_file(bytes)?;
         ctx.props().on_settings.emit(settings.clone());
         self.adopt_settings(settings);
         self.clear_history();

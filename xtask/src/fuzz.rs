@@ -245,5 +245,6 @@ mod tests {
                 "{target}"
             );
         }
+        assert_eq!(manifest.matches("[[bin]]").count(), TARGETS.len());
     }
 }

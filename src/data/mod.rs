@@ -13,6 +13,7 @@ pub mod kept_digits;
 pub mod point;
 pub mod points_csv;
 pub mod sequences;
+pub mod translation;
 
 pub use features::{Feature, features_to_tensor};
 pub use generators::{DatasetKind, generate, split_train_test};

@@ -1,0 +1,251 @@
+//! Sequence-to-sequence tasks (the course's encoder and decoder): an input sequence of tokens
+//! goes in, an output sequence of tokens, of its own length, comes out. Each set is a pure
+//! function of its size, lengths and seed:
+//! - reverse a sequence of digits (`3 1 4 → 4 1 3`);
+//! - sort a short sequence of digits (`3 1 4 → 1 3 4`);
+//! - add two binary numbers given bit by bit, lowest bits first: each input token is one bit of
+//!   each number (`a + 2b`, 0 to 3), the output their sum's bits, one more than the input has.
+//!
+//! Tokens are small integers: inputs `0..input_tokens()`, outputs `0..output_tokens()`. A
+//! decoder also needs a token that starts its output and one that ends it; those are the
+//! network's to add ([`OutputVocabulary`]).
+
+use crate::engine::description::{Described, Description};
+use crate::engine::{EngineError, SeededRng};
+
+/// Longest input sequence a task makes.
+pub const MAX_LENGTH: usize = 64;
+/// Most examples in one set.
+pub const MAX_COUNT: usize = 100_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TranslationTask {
+    Reverse,
+    Sort,
+    AddBinary,
+}
+
+impl Described for TranslationTask {
+    fn every() -> &'static [TranslationTask] {
+        &[
+            TranslationTask::Reverse,
+            TranslationTask::Sort,
+            TranslationTask::AddBinary,
+        ]
+    }
+
+    fn describe(self) -> Description {
+        match self {
+            TranslationTask::Reverse => {
+                Description::new("reverse", "Reverse the digits", "reverse", "3 1 4 → 4 1 3")
+            }
+            TranslationTask::Sort => {
+                Description::new("sort", "Sort the digits", "sort", "3 1 4 → 1 3 4")
+            }
+            TranslationTask::AddBinary => Description::new(
+                "add",
+                "Add two binary numbers",
+                "binary addition",
+                "(a, b) bit by bit, lowest first: 1+1, 1+0 → 0 0 1 (3 + 1 = 4)",
+            ),
+        }
+    }
+}
+
+/// One example: the input tokens and the output tokens the network should give.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Translation {
+    pub input: Vec<u8>,
+    pub output: Vec<u8>,
+}
+
+/// The output tokens and the two a decoder adds: [`OutputVocabulary::end`] after the last
+/// output token, [`OutputVocabulary::start`] as the decoder's first input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputVocabulary {
+    pub tokens: usize,
+}
+
+impl OutputVocabulary {
+    pub fn end(self) -> usize {
+        self.tokens
+    }
+
+    pub fn start(self) -> usize {
+        self.tokens + 1
+    }
+
+    /// Every token a decoder reads or writes: the task's, the end and the start.
+    pub fn size(self) -> usize {
+        self.tokens + 2
+    }
+}
+
+impl TranslationTask {
+    /// How many different input tokens there are.
+    pub fn input_tokens(self) -> usize {
+        match self {
+            TranslationTask::Reverse | TranslationTask::Sort => 10,
+            TranslationTask::AddBinary => 4,
+        }
+    }
+
+    /// How many different output tokens there are (before a decoder's start and end).
+    pub fn output_tokens(self) -> usize {
+        match self {
+            TranslationTask::Reverse | TranslationTask::Sort => 10,
+            TranslationTask::AddBinary => 2,
+        }
+    }
+
+    pub fn output_vocabulary(self) -> OutputVocabulary {
+        OutputVocabulary {
+            tokens: self.output_tokens(),
+        }
+    }
+
+    /// What `input` should give.
+    pub fn answer(self, input: &[u8]) -> Vec<u8> {
+        match self {
+            TranslationTask::Reverse => input.iter().rev().copied().collect(),
+            TranslationTask::Sort => {
+                let mut sorted = input.to_vec();
+                sorted.sort_unstable();
+                sorted
+            }
+            TranslationTask::AddBinary => {
+                let mut carry = 0;
+                let mut sum = Vec::with_capacity(input.len() + 1);
+                for &pair in input {
+                    let total = (pair & 1) + (pair >> 1) + carry;
+                    sum.push(total & 1);
+                    carry = total >> 1;
+                }
+                sum.push(carry);
+                sum
+            }
+        }
+    }
+
+    /// `count` examples whose inputs are `shortest` to `longest` tokens long, drawn from
+    /// `seed`; or why these sizes cannot be.
+    pub fn generate(
+        self,
+        count: usize,
+        (shortest, longest): (usize, usize),
+        seed: u64,
+    ) -> Result<Vec<Translation>, EngineError> {
+        if !(1..=MAX_LENGTH).contains(&longest) || !(1..=longest).contains(&shortest) {
+            return Err(EngineError::InvalidConfig(format!(
+                "input lengths run from 1 to {MAX_LENGTH}, the shortest no longer than the \
+                 longest, not {shortest} to {longest}"
+            )));
+        }
+        if !(1..=MAX_COUNT).contains(&count) {
+            return Err(EngineError::InvalidConfig(format!(
+                "a set holds 1 to {MAX_COUNT} examples, not {count}"
+            )));
+        }
+        let mut rng = SeededRng::new(seed);
+        Ok((0..count)
+            .map(|_| {
+                let length = shortest + rng.below(longest - shortest + 1);
+                let input: Vec<u8> = (0..length)
+                    .map(|_| rng.below(self.input_tokens()) as u8)
+                    .collect();
+                let output = self.answer(&input);
+                Translation { input, output }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The number whose bits, lowest first, are `bits`.
+    fn number(bits: impl Iterator<Item = u8>) -> u64 {
+        bits.enumerate().map(|(k, bit)| u64::from(bit) << k).sum()
+    }
+
+    #[test]
+    fn each_task_gives_what_its_description_says() {
+        assert_eq!(TranslationTask::Reverse.answer(&[3, 1, 4]), [4, 1, 3]);
+        assert_eq!(TranslationTask::Sort.answer(&[3, 1, 4]), [1, 3, 4]);
+        // 3 + 1 = 4: a = 1 1, b = 1 0 (lowest first), tokens a + 2b = 3, 1.
+        assert_eq!(TranslationTask::AddBinary.answer(&[3, 1]), [0, 0, 1]);
+    }
+
+    #[test]
+    fn binary_addition_adds() {
+        let examples = TranslationTask::AddBinary
+            .generate(500, (1, 20), 7)
+            .unwrap();
+        for example in &examples {
+            let a = number(example.input.iter().map(|&t| t & 1));
+            let b = number(example.input.iter().map(|&t| t >> 1));
+            assert_eq!(number(example.output.iter().copied()), a + b);
+            assert_eq!(example.output.len(), example.input.len() + 1);
+            assert!(example.output.iter().all(|&t| t < 2));
+        }
+    }
+
+    #[test]
+    fn sets_are_a_function_of_their_seed_within_their_lengths() {
+        for task in [TranslationTask::Reverse, TranslationTask::Sort] {
+            let set = task.generate(300, (3, 9), 11).unwrap();
+            assert_eq!(set, task.generate(300, (3, 9), 11).unwrap());
+            assert_ne!(set, task.generate(300, (3, 9), 12).unwrap());
+            let lengths: Vec<usize> = set.iter().map(|e| e.input.len()).collect();
+            assert_eq!(lengths.iter().min(), Some(&3));
+            assert_eq!(lengths.iter().max(), Some(&9));
+            for example in &set {
+                assert!(
+                    example
+                        .input
+                        .iter()
+                        .all(|&t| usize::from(t) < task.input_tokens())
+                );
+                let mut counts = [0usize; 10];
+                example
+                    .input
+                    .iter()
+                    .for_each(|&t| counts[usize::from(t)] += 1);
+                example
+                    .output
+                    .iter()
+                    .for_each(|&t| counts[usize::from(t)] -= 1);
+                assert_eq!(
+                    counts, [0; 10],
+                    "the output is the input's tokens rearranged"
+                );
+            }
+        }
+        let sorted = TranslationTask::Sort.generate(50, (2, 8), 1).unwrap();
+        assert!(sorted.iter().all(|e| e.output.is_sorted()));
+    }
+
+    #[test]
+    fn impossible_sizes_are_refused_by_name() {
+        let task = TranslationTask::Reverse;
+        assert!(
+            task.generate(10, (5, 4), 1)
+                .unwrap_err()
+                .to_string()
+                .contains("shortest")
+        );
+        assert!(task.generate(10, (1, 65), 1).is_err());
+        assert!(
+            task.generate(0, (1, 4), 1)
+                .unwrap_err()
+                .to_string()
+                .contains("examples")
+        );
+        let vocabulary = TranslationTask::AddBinary.output_vocabulary();
+        assert_eq!(
+            (vocabulary.end(), vocabulary.start(), vocabulary.size()),
+            (2, 3, 4)
+        );
+    }
+}

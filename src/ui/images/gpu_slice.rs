@@ -49,11 +49,12 @@ pub async fn gpu_slice(state: SharedLoop, device: GpuDevice) {
         outcome = run.sync().await;
     }
     let elapsed = now() - start;
-    let test_due = {
+    let (test_due, pausing) = {
         let guard = state.borrow();
-        guard.pacing.test_due(&run, now())
+        (guard.pacing.test_due(&run, now()), !guard.playing)
     };
-    let pulled = outcome.is_ok() && test_due;
+    // A pause reads the network back too, so that what a save keeps is where the run stopped.
+    let pulled = outcome.is_ok() && (test_due || pausing);
     if pulled {
         run.pull_model().await;
     }

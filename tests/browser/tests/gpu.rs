@@ -264,6 +264,70 @@ async fn trains_on_webgpu_in_the_worker(model: &str, screenshot: &str) {
     assert!(message.is_empty(), "unexpected message: {message}");
 }
 
+/// A run on the worker's GPU, paused and kept, comes back after a reload with its optimiser's
+/// moments (read back from the GPU with its weights): no notice that its optimiser starts
+/// afresh, and it trains on.
+#[tokio::test]
+async fn a_run_on_webgpu_comes_back_with_its_optimiser() {
+    let page = Page::launch_with_args(WEBGPU).await;
+    page.open("/#page=images&imageModel=flat,dense32-relu,dense10&imageEpochs=20&imageBackend=gpu")
+        .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    ready_on_the_workers_gpu(&page, "images-train").await;
+    page.click("images-train").await;
+    let epoch_of = |text: &str| -> f64 {
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|number| number.parse().ok())
+            .unwrap_or(0.0)
+    };
+    page.wait_until(
+        "a tested epoch on the GPU",
+        TRAINING,
+        async || page.text("images-epoch").await,
+        |text| epoch_of(text) >= 1.2,
+    )
+    .await;
+    page.click("images-train").await;
+    page.wait_until(
+        "the paused run is kept",
+        TRAINING,
+        async || page.text("images-save-status").await,
+        |text| text.contains("Kept in this browser at"),
+    )
+    .await;
+    // Kept after the pause: wait one more save.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let hash = page.execute("return location.hash").await;
+    page.open(&format!("/{}", hash.as_str().expect("a hash")))
+        .await;
+    page.wait_for("images-page", LOAD_TIMEOUT).await;
+    page.wait_until(
+        "the kept run is back",
+        GPU_READY,
+        async || page.text("images-work-notice").await,
+        |text| text.contains("Welcome back"),
+    )
+    .await;
+    // Read back from the GPU at the pause: kept where it stopped, past the last test.
+    let kept_epoch = epoch_of(&page.text("images-epoch").await);
+    assert!(kept_epoch >= 1.2, "kept at epoch {kept_epoch}");
+    let message = page.text("images-message").await;
+    assert!(!message.contains("optimiser"), "{message}");
+    ready_on_the_workers_gpu(&page, "images-train").await;
+    page.click("images-train").await;
+    page.wait_until(
+        "training goes on on the GPU",
+        TRAINING,
+        async || page.text("images-epoch").await,
+        |text| epoch_of(text) > kept_epoch + 0.05,
+    )
+    .await;
+    let message = page.text("images-message").await;
+    assert!(!message.contains("optimiser"), "{message}");
+    page.screenshot("webgpu_run_restored").await;
+}
+
 #[tokio::test]
 async fn without_webgpu_the_cpu_trains_and_the_badge_says_why() {
     let page = playground_on_xor(&[]).await;

@@ -526,10 +526,12 @@ async fn sequences_of_varying_length_train_and_are_read_at_any_length() {
         )
         .await;
     eprintln!("varying lengths: test accuracy {accuracy}%");
+    // Training goes on meanwhile: right after 95% the network may not reach 12 steps yet
+    // (23% was seen on a loaded machine); it does within a minute.
     let at_12 = page
         .wait_until(
-            "the accuracy at 12 steps",
-            Duration::from_secs(60),
+            "an accuracy of at least 40% at 12 steps",
+            Duration::from_secs(90),
             async || {
                 page.execute(
                     "const rows = document.querySelectorAll('[data-testid=length-table] tr');\
@@ -539,16 +541,10 @@ async fn sequences_of_varying_length_train_and_are_read_at_any_length() {
                 )
                 .await
             },
-            |cell| cell.is_string(),
+            |cell| percentage(cell).is_some_and(|at_12| at_12 >= 40.0),
         )
         .await;
-    let at_12: f64 = at_12
-        .as_str()
-        .unwrap()
-        .trim_end_matches('%')
-        .parse()
-        .unwrap_or_else(|_| panic!("a percentage: {at_12}"));
-    assert!(at_12 >= 40.0, "12 steps: {at_12}%");
+    eprintln!("12 steps: {at_12}");
     let lengths = page.text("length-accuracy").await;
     assert!(lengths.starts_with("Trained on 2 to 8 steps:"), "{lengths}");
     page.type_into("seq-bits", "1 1 0 1").await;
@@ -682,8 +678,15 @@ async fn the_network_exports_to_a_pytorch_script() {
     varying.open("/#page=sequences&seqShortest=2").await;
     varying.wait_for("sequences-page", LOAD_TIMEOUT).await;
     varying.click("seq-pytorch-show").await;
-    let refused = varying.text("seq-pytorch-refused").await;
-    assert!(refused.contains("varying length"), "{refused}");
+    // Sequences of varying length are exported packed.
+    let script = varying.text("seq-pytorch-script").await;
+    for expected in [
+        "class PaddedSequences(nn.Sequential):",
+        "pack_padded_sequence(",
+    ] {
+        assert!(script.contains(expected), "{expected} is not in\n{script}");
+    }
+    assert!(!varying.exists("seq-pytorch-refused").await);
 }
 
 /// A trained network travels in the link: "Put it in the link" writes the model into the
@@ -731,4 +734,9 @@ async fn a_trained_network_travels_in_the_link() {
         status.starts_with("The link's model was not opened: its model field is damaged"),
         "{status}"
     );
+}
+
+/// A table cell's `"NN%"` as a number.
+fn percentage(cell: &Value) -> Option<f64> {
+    cell.as_str()?.trim_end_matches('%').parse().ok()
 }

@@ -86,8 +86,13 @@ pub fn run(args: &[String]) -> Result {
 /// honggfuzz's cargo subcommand, and the libraries its C side builds with.
 fn install() -> Result {
     setup::debian_packages(&[("make", "make"), ("cc", "gcc")])?;
+    // Debian keeps libunwind's header in the architecture's folder.
+    let unwind = format!(
+        "/usr/include/{}-linux-gnu/libunwind.h",
+        std::env::consts::ARCH
+    );
     setup::apt_headers(&[
-        ("/usr/include/libunwind.h", "libunwind-dev"),
+        (&unwind, "libunwind-dev"),
         ("/usr/include/bfd.h", "binutils-dev"),
         ("/usr/include/lzma.h", "liblzma-dev"),
     ])?;

@@ -19,7 +19,9 @@ use neural_playground::engine::{
     Sequential, SequentialConfig, Tensor, TrainConfig, read_model, write_model,
 };
 use neural_playground::playground::PlaygroundConfig;
-use neural_playground::playground::model_files::open_page_file;
+use neural_playground::playground::model_files::{
+    open_images_file, open_playground_file, open_sequences_file,
+};
 use neural_playground::playground::pytorch_export::{
     Export, csv_file, playground_export, table_csv,
 };
@@ -183,13 +185,7 @@ fn the_playground_exports_a_script_that_pytorch_runs_and_whose_weights_come_back
     assert!(printed.contains("epoch 1: test loss"), "{printed}");
 
     let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
-    let (network, config) = open_page_file(
-        &trained,
-        "playground",
-        |_: &PlaygroundConfig| Ok(()),
-        |config| config.model_config().network(),
-    )
-    .unwrap();
+    let (network, config) = open_playground_file(&trained).unwrap();
     assert_eq!(&config, session.config());
     let before = session.model().network().params().to_flat();
     assert_ne!(
@@ -365,16 +361,22 @@ fn padded_sequences_export_packed_and_compute_the_same() {
             (accuracy - expected_accuracy).abs() <= 1e-4,
             "{cell}: accuracy {accuracy} vs {expected_accuracy}"
         );
-        let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
-        let (network, opened) =
-            open_page_file(&trained, "Sequences", SequenceSettings::validate, |s| {
-                s.model()
-            })
-            .unwrap();
-        assert_eq!(opened, settings);
-        assert_ne!(network.params().to_flat(), model.params().to_flat());
+        trained_opens_on_the_sequences_page(&dir, &settings, &model);
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// The weights the script trained and saved open on the Sequences page with `settings`, and
+/// differ from `model`'s, which it started from.
+fn trained_opens_on_the_sequences_page(
+    dir: &Path,
+    settings: &neural_playground::playground::sequences::SequenceSettings,
+    model: &Sequential,
+) {
+    let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
+    let (network, opened) = open_sequences_file(&trained).unwrap();
+    assert_eq!(&opened, settings);
+    assert_ne!(network.params().to_flat(), model.params().to_flat());
 }
 
 /// The test loss and accuracy as the Sequences page scores padded sequences: each sequence's
@@ -454,14 +456,7 @@ fn the_sequences_page_exports_its_lstm_with_the_same_sequences() {
         (loss - expected).abs() <= 1e-5 * (1.0 + expected),
         "{loss} vs {expected}"
     );
-    let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
-    let (network, opened) =
-        open_page_file(&trained, "Sequences", SequenceSettings::validate, |s| {
-            s.model()
-        })
-        .unwrap();
-    assert_eq!(opened, settings);
-    assert_ne!(network.params().to_flat(), model.params().to_flat());
+    trained_opens_on_the_sequences_page(&dir, &settings, &model);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -666,13 +661,7 @@ fn the_images_page_exports_its_network_with_the_digits_in_idx_files() {
     assert_close(&pytorch_outputs(&python, &dir), &ours, "images");
     run_script(&python, &dir);
     let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
-    let (network, opened) = open_page_file(
-        &trained,
-        "Images",
-        |s: &RunSettings| s.validate().map_err(|error| error.to_string()),
-        |s| s.model.clone(),
-    )
-    .unwrap();
+    let (network, opened) = open_images_file(&trained).unwrap();
     assert_eq!(opened, settings);
     assert_ne!(network.params().to_flat(), model.params().to_flat());
     let _ = std::fs::remove_dir_all(dir);

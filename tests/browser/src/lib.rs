@@ -12,5 +12,5 @@ mod server;
 
 pub use files::idx_pair;
 pub use page::{LOAD_TIMEOUT, Page, selector};
-pub use readout::{all_digits, first_number};
+pub use readout::{all_digits, epoch_of, first_number};
 pub use server::{DIST_ENV, dist_dir};

@@ -60,6 +60,11 @@ pub fn all_digits(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// The epochs done in a training page's "epoch 1.25 of 3" (0 before any).
+pub fn epoch_of(text: &str) -> f64 {
+    first_number(text).unwrap_or(0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use browser_tests::{LOAD_TIMEOUT, Page};
+use browser_tests::{LOAD_TIMEOUT, Page, epoch_of};
 
 /// Chromium exposes WebGPU on SwiftShader (software) with this flag; without it
 /// `requestAdapter()` answers null.
@@ -275,12 +275,6 @@ async fn a_run_on_webgpu_comes_back_with_its_optimiser() {
     page.wait_for("images-page", LOAD_TIMEOUT).await;
     ready_on_the_workers_gpu(&page, "images-train").await;
     page.click("images-train").await;
-    let epoch_of = |text: &str| -> f64 {
-        text.split_whitespace()
-            .nth(1)
-            .and_then(|number| number.parse().ok())
-            .unwrap_or(0.0)
-    };
     page.wait_until(
         "a tested epoch on the GPU",
         TRAINING,

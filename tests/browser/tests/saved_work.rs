@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use browser_tests::{LOAD_TIMEOUT, Page, idx_pair};
+use browser_tests::{LOAD_TIMEOUT, Page, epoch_of, idx_pair};
 
 /// Time for the page to reflect an action.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -348,12 +348,4 @@ impl RunPage<'_> {
         )
         .await;
     }
-}
-
-/// The epochs done in "epoch 1.25 of 3".
-fn epoch_of(text: &str) -> f64 {
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|number| number.parse().ok())
-        .unwrap_or(0.0)
 }

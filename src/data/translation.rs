@@ -11,7 +11,7 @@
 //! network's to add ([`OutputVocabulary`]).
 
 use crate::engine::description::{Described, Description};
-use crate::engine::{EngineError, SeededRng};
+use crate::engine::{EngineError, SeededRng, Tensor};
 
 /// Longest input sequence a task makes.
 pub const MAX_LENGTH: usize = 64;
@@ -160,9 +160,97 @@ impl TranslationTask {
     }
 }
 
+/// Examples as an encoder-decoder network reads them (see
+/// [`Seq2Seq`](crate::engine::Seq2Seq)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranslationSet {
+    pub task: TranslationTask,
+    /// `[count, source_steps + output_steps, 2]`: each step a token and a flag, 1 on the input
+    /// sequence and 0 on its padding. The first `source_steps` steps are the input, padded at
+    /// the end with token 0; the rest are what the decoder reads: the start token, then the
+    /// answer's tokens, then the end token and 0s.
+    pub inputs: Tensor,
+    /// `[count, output_steps, output tokens + 2]` one-hot: the answer's tokens, then the end
+    /// token; rows of zeros after it (no token to learn there).
+    pub targets: Tensor,
+    pub source_steps: usize,
+    pub output_steps: usize,
+}
+
+impl TranslationTask {
+    /// Steps the decoder writes for inputs of up to `longest` tokens: the longest answer, then
+    /// the end.
+    pub fn output_steps(self, longest: usize) -> usize {
+        match self {
+            TranslationTask::Reverse | TranslationTask::Sort => longest + 1,
+            TranslationTask::AddBinary => longest + 2,
+        }
+    }
+
+    /// `examples` of inputs up to `longest` tokens as tensors.
+    pub fn encode(self, examples: &[Translation], longest: usize) -> TranslationSet {
+        let output_steps = self.output_steps(longest);
+        let vocabulary = self.output_vocabulary();
+        let steps = longest + output_steps;
+        let mut inputs = Tensor::zeros(&[examples.len(), steps, 2]);
+        let mut targets = Tensor::zeros(&[examples.len(), output_steps, vocabulary.size()]);
+        let input_rows = inputs.data_mut().chunks_exact_mut(steps * 2);
+        let target_rows = targets
+            .data_mut()
+            .chunks_exact_mut(output_steps * vocabulary.size());
+        for ((example, input), target) in examples.iter().zip(input_rows).zip(target_rows) {
+            let (source, decoder) = input.split_at_mut(longest * 2);
+            for (step, &token) in source.chunks_exact_mut(2).zip(&example.input) {
+                step.copy_from_slice(&[f32::from(token), 1.0]);
+            }
+            let answer = example.output.iter().map(|&token| usize::from(token));
+            let written: Vec<usize> = answer.chain([vocabulary.end()]).collect();
+            let read = std::iter::once(vocabulary.start()).chain(written.iter().copied());
+            for (step, token) in decoder.chunks_exact_mut(2).zip(read) {
+                step[0] = token as f32;
+            }
+            let rows = target.chunks_exact_mut(vocabulary.size());
+            for (row, &token) in rows.zip(&written) {
+                row[token] = 1.0;
+            }
+        }
+        TranslationSet {
+            task: self,
+            inputs,
+            targets,
+            source_steps: longest,
+            output_steps,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn examples_encode_as_tokens_then_the_decoders_reading_and_one_hot_answers() {
+        let task = TranslationTask::Reverse;
+        let examples = [Translation {
+            input: vec![3, 1],
+            output: task.answer(&[3, 1]),
+        }];
+        let set = task.encode(&examples, 3);
+        assert_eq!(set.output_steps, 4);
+        assert_eq!(set.inputs.shape(), [1, 7, 2]);
+        // Input 3 1 and a padded step; then start (11), 1, 3, end (10).
+        let tokens: Vec<f32> = set.inputs.data().chunks(2).map(|s| s[0]).collect();
+        let flags: Vec<f32> = set.inputs.data().chunks(2).map(|s| s[1]).collect();
+        assert_eq!(tokens, [3.0, 1.0, 0.0, 11.0, 1.0, 3.0, 10.0]);
+        assert_eq!(&flags[..3], [1.0, 1.0, 0.0]);
+        let answer: Vec<Option<usize>> = set
+            .targets
+            .data()
+            .chunks(12)
+            .map(|row| row.iter().position(|&v| v == 1.0))
+            .collect();
+        assert_eq!(answer, [Some(1), Some(3), Some(10), None]);
+    }
 
     /// The number whose bits, lowest first, are `bits`.
     fn number(bits: impl Iterator<Item = u8>) -> u64 {

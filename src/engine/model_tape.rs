@@ -13,7 +13,7 @@ use super::batch_norm::BatchNormNodes;
 use super::dense::DenseNodes;
 use super::dropout::DropoutNodes;
 use super::error::EngineError;
-use super::layers::RecurrentNodes;
+use super::layers::{RecurrentNodes, Seq2SeqNodes};
 use super::loss::{Loss, OutputTransform};
 use super::params::Params;
 use super::rng::SeededRng;
@@ -41,6 +41,8 @@ pub enum LayerNodes {
     BatchNorm(BatchNormNodes),
     /// A recurrent layer: every time step's input, state and gates.
     Recurrent(RecurrentNodes),
+    /// An encoder and a decoder: every step of each, the attention's weights.
+    Seq2Seq(Seq2SeqNodes),
     /// Any other layer (a convolution, a pooling, flatten, dropout at evaluation): its output.
     Output(NodeId),
 }
@@ -53,6 +55,7 @@ impl LayerNodes {
             LayerNodes::Dropout(nodes) => nodes.output,
             LayerNodes::BatchNorm(nodes) => nodes.output,
             LayerNodes::Recurrent(nodes) => nodes.output,
+            LayerNodes::Seq2Seq(nodes) => nodes.output,
             LayerNodes::Output(output) => *output,
         }
     }
@@ -157,6 +160,7 @@ impl ModelTape {
             LayerNodes::Dropout(_)
             | LayerNodes::BatchNorm(_)
             | LayerNodes::Recurrent(_)
+            | LayerNodes::Seq2Seq(_)
             | LayerNodes::Output(_) => None,
         })
     }
@@ -168,6 +172,7 @@ impl ModelTape {
             LayerNodes::Dense(_)
             | LayerNodes::BatchNorm(_)
             | LayerNodes::Recurrent(_)
+            | LayerNodes::Seq2Seq(_)
             | LayerNodes::Output(_) => None,
         })
     }
@@ -179,6 +184,7 @@ impl ModelTape {
             LayerNodes::Dense(_)
             | LayerNodes::Dropout(_)
             | LayerNodes::Recurrent(_)
+            | LayerNodes::Seq2Seq(_)
             | LayerNodes::Output(_) => None,
         })
     }
@@ -190,7 +196,16 @@ impl ModelTape {
             LayerNodes::Dense(_)
             | LayerNodes::Dropout(_)
             | LayerNodes::BatchNorm(_)
+            | LayerNodes::Seq2Seq(_)
             | LayerNodes::Output(_) => None,
+        })
+    }
+
+    /// The sequence-to-sequence layers, with every step of their encoders and decoders.
+    pub fn seq2seq_layers(&self) -> impl Iterator<Item = &Seq2SeqNodes> {
+        self.layers.iter().filter_map(|layer| match layer {
+            LayerNodes::Seq2Seq(nodes) => Some(nodes),
+            _ => None,
         })
     }
 

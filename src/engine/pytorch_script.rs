@@ -196,6 +196,9 @@ fn module_of(layer: &LayerConfig, input: &[usize], kinds: &mut Kinds) -> Result<
                 python_bool(gru.every_step)
             )
         }
+        LayerConfig::Seq2Seq(_) => {
+            return Err("an encoder-decoder network is not exported to PyTorch yet".to_string());
+        }
     })
 }
 

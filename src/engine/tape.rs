@@ -347,6 +347,32 @@ impl Tape {
         self.record(Op::LstmState, &[gates, cell])
     }
 
+    /// Each token of `ids` (`[rows, 1]`) looked up in `table` (`[tokens, size]`): `[rows, size]`.
+    pub fn embedding(&mut self, table: NodeId, ids: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::Embedding, &[table, ids])
+    }
+
+    /// The index of each row's largest score, `[rows, 1]` (no gradient flows through it).
+    pub fn argmax(&mut self, scores: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::ArgMax, &[scores])
+    }
+
+    /// Each step of `keys` (`[n, steps, k]`) dotted with its sequence's `query` (`[n, k]`).
+    pub fn step_scores(&mut self, keys: NodeId, query: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::StepScores, &[keys, query])
+    }
+
+    /// Each sequence of `values` (`[n, steps, k]`) summed over its steps with `weights`
+    /// (`[n, steps]`).
+    pub fn step_mix(&mut self, weights: NodeId, values: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::StepMix, &[weights, values])
+    }
+
+    /// `x` (`[n, k]`) added to every step of its sequence in `steps` (`[n, steps, k]`).
+    pub fn add_to_steps(&mut self, steps: NodeId, x: NodeId) -> Result<NodeId, EngineError> {
+        self.record(Op::AddToSteps, &[steps, x])
+    }
+
     /// `x`'s values with no gradient flowing back into it.
     pub fn detach(&mut self, x: NodeId) -> Result<NodeId, EngineError> {
         self.record(Op::Detach, &[x])

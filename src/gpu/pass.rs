@@ -305,9 +305,14 @@ impl GpuPass {
                 recording.dense().lstm_cell(input(0), previous, out())
             }
             Op::LstmState => recording.dense().lstm_state(input(0), input(1), out()),
-            Op::Square | Op::Sum | Op::Mean => {
-                Err(unsupported(&format!("the {} op", node.op().name())))
-            }
+            Op::Square
+            | Op::Sum
+            | Op::Mean
+            | Op::Embedding
+            | Op::ArgMax
+            | Op::StepScores
+            | Op::StepMix
+            | Op::AddToSteps => Err(unsupported(&format!("the {} op", node.op().name()))),
         }
     }
 
@@ -549,7 +554,15 @@ impl GpuPass {
             }
             // Leaves: `backward` never asks for them.
             Op::Input | Op::Parameter(_) => {}
-            Op::Softmax | Op::Square | Op::Sum | Op::Mean => {
+            Op::Softmax
+            | Op::Square
+            | Op::Sum
+            | Op::Mean
+            | Op::Embedding
+            | Op::ArgMax
+            | Op::StepScores
+            | Op::StepMix
+            | Op::AddToSteps => {
                 return Err(unsupported(&format!(
                     "the gradient of the {} op",
                     op.name()
@@ -646,7 +659,14 @@ fn node_buffers(
         | Op::LstmGates
         | Op::LstmCell { .. }
         | Op::LstmState => buffers.value = zeros(),
-        Op::Square | Op::Sum | Op::Mean => {
+        Op::Square
+        | Op::Sum
+        | Op::Mean
+        | Op::Embedding
+        | Op::ArgMax
+        | Op::StepScores
+        | Op::StepMix
+        | Op::AddToSteps => {
             return Err(unsupported(&format!("the {} op", node.op().name())));
         }
     }

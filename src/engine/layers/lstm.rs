@@ -7,12 +7,11 @@
 //! PyTorch's `nn.LSTM` orders its gates i, f, g (= C~), o and keeps two biases that add up to
 //! this one `b`.
 
-use super::recurrent::{
-    self, Columns, GateNodes, RecurrentWeights, StepLinks, StepNodes, recurrent_kind,
-};
+use super::cell::{Cell, Previous};
+use super::recurrent::{self, Columns, GateNodes, StepNodes, StepWeights, recurrent_kind};
 use crate::engine::error::EngineError;
-use crate::engine::ops::lstm::{CANDIDATE, FORGET, INPUT, OUTPUT};
-use crate::engine::params::Params;
+pub(super) use crate::engine::ops::lstm::FORGET;
+use crate::engine::ops::lstm::{CANDIDATE, INPUT, OUTPUT};
 use crate::engine::tape::{NodeId, Tape};
 
 recurrent_kind! {
@@ -21,73 +20,53 @@ recurrent_kind! {
         key: "lstm",
         title: "LSTM",
         called: "an LSTM layer",
-        gates: 4,
-        bias_ones: |hidden| FORGET * hidden..(FORGET + 1) * hidden,
+        cell: Cell::Lstm,
     }
 }
 
-/// Every step, as the module's header writes it: each gate's activation, the cell state and the
+/// One step, as the module's header writes it: each gate's activation, the cell state and the
 /// state are one op each (`Op::LstmGates`, `Op::LstmCell`, `Op::LstmState`) over the gates' one
 /// node of `[batch, 4·hidden]`.
-fn record_steps(
-    built: &RecurrentWeights,
+pub(super) fn step(
     tape: &mut Tape,
-    params: &Params,
-    x: NodeId,
-    links: StepLinks,
-) -> Result<Vec<StepNodes>, EngineError> {
-    let [weights] = recurrent::record_weights(built, tape, params, &[4])?[..] else {
-        unreachable!("one group of weights asked for");
+    weights: &StepWeights,
+    hidden: usize,
+    previous: Option<Previous>,
+    x_t: NodeId,
+) -> Result<StepNodes, EngineError> {
+    let sums = recurrent::weighted_sum(tape, weights, previous.map(|p| p.state), x_t)?;
+    let gates = tape.lstm_gates(sums)?;
+    let previous_cell =
+        previous.map(|previous| previous.cell.expect("an LSTM step hands on its cell state"));
+    let cell = tape.lstm_cell(gates, previous_cell)?;
+    let state = tape.lstm_state(gates, cell)?;
+    let columns = |node, gate: usize| Columns {
+        node,
+        start: gate * hidden,
+        width: hidden,
     };
-    let hidden = built.hidden;
-    let mut steps: Vec<StepNodes> = Vec::with_capacity(built.steps);
-    for t in 0..built.steps {
-        let x_t = recurrent::step_input(tape, x, t)?;
-        let previous = match steps.last() {
-            Some(step) => {
-                let cell = step.cell.expect("an LSTM step keeps its cell state");
-                Some((
-                    links.carry(tape, step.state, t)?,
-                    links.carry(tape, cell, t)?,
-                ))
-            }
-            None => None,
-        };
-        let sums = recurrent::weighted_sum(tape, &weights, previous.map(|(h, _)| h), x_t)?;
-        let gates = tape.lstm_gates(sums)?;
-        let cell = tape.lstm_cell(gates, previous.map(|(_, cell)| cell))?;
-        let state = tape.lstm_state(gates, cell)?;
-        let columns = |node, gate: usize| Columns {
-            node,
-            start: gate * hidden,
-            width: hidden,
-        };
-        // At the first step C_0 = 0: the forget gate has nothing to keep.
-        let shown: &[(&str, usize)] = match previous {
-            Some(_) => &[
-                ("f", FORGET),
-                ("i", INPUT),
-                ("o", OUTPUT),
-                ("C~", CANDIDATE),
-            ],
-            None => &[("i", INPUT), ("o", OUTPUT), ("C~", CANDIDATE)],
-        };
-        let present = links.present_at(tape, t)?;
-        let (previous_state, previous_cell) = previous.unzip();
-        steps.push(StepNodes {
-            input: x_t,
-            state: StepLinks::hand_on(tape, present, state, previous_state)?,
-            cell: Some(StepLinks::hand_on(tape, present, cell, previous_cell)?),
-            gates: shown
-                .iter()
-                .map(|&(name, gate)| GateNodes {
-                    name,
-                    value: columns(gates, gate),
-                    sum: columns(sums, gate),
-                })
-                .collect(),
-            state_sum: None,
-        });
-    }
-    Ok(steps)
+    // At the first step C_0 = 0: the forget gate has nothing to keep.
+    let shown: &[(&str, usize)] = match previous {
+        Some(_) => &[
+            ("f", FORGET),
+            ("i", INPUT),
+            ("o", OUTPUT),
+            ("C~", CANDIDATE),
+        ],
+        None => &[("i", INPUT), ("o", OUTPUT), ("C~", CANDIDATE)],
+    };
+    Ok(StepNodes {
+        input: x_t,
+        state,
+        cell: Some(cell),
+        gates: shown
+            .iter()
+            .map(|&(name, gate)| GateNodes {
+                name,
+                value: columns(gates, gate),
+                sum: columns(sums, gate),
+            })
+            .collect(),
+        state_sum: None,
+    })
 }

@@ -5,6 +5,7 @@
 //! line in that list: every menu, link and summary follows.
 
 mod batch_norm;
+mod cell;
 mod conv2d;
 mod dense;
 mod dropout;
@@ -14,8 +15,10 @@ mod lstm;
 mod pool;
 mod recurrent;
 mod rnn;
+mod seq2seq;
 
 pub use batch_norm::BatchNormLayer;
+pub use cell::{Cell, Previous};
 pub use conv2d::Conv2d;
 pub use dense::DenseLayer;
 pub use dropout::Dropout;
@@ -25,6 +28,10 @@ pub use lstm::Lstm;
 pub use pool::{AvgPool2d, MaxPool2d, Pooling};
 pub use recurrent::{Columns, GateNodes, RecurrentNodes, RecurrentWeights, StepNodes};
 pub use rnn::{Rnn, RnnWeights};
+pub use seq2seq::{
+    AdditiveWeights, Attention, DecoderStep, MAX_OUTPUT_STEPS, MAX_TOKENS, Seq2Seq, Seq2SeqNodes,
+    Seq2SeqWeights,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +125,9 @@ pub trait LayerKind: Copy + Sized {
     /// Whether it reads sequences `[time, features]` step by step (the Sequences page offers
     /// it; the Images page does not).
     const RECURRENT: bool = false;
+    /// Whether the model builders offer it (a sequence-to-sequence layer is set up by its
+    /// page's own controls instead).
+    const IN_BUILDER: bool = true;
 
     /// A new layer of this kind with first settings that usually fit.
     fn first() -> Self;
@@ -218,11 +228,13 @@ macro_rules! layer_kinds {
                 }
             }
 
-            /// Every kind's key whose layers read sequences step by step (`recurrent`) or
-            /// not, in menu order.
+            /// Every kind's key the builders offer whose layers read sequences step by step
+            /// (`recurrent`) or not, in menu order.
             pub fn keys(recurrent: bool) -> Vec<&'static str> {
                 let mut keys = Vec::new();
-                $(if <$kind as LayerKind>::RECURRENT == recurrent {
+                $(if <$kind as LayerKind>::RECURRENT == recurrent
+                    && <$kind as LayerKind>::IN_BUILDER
+                {
                     keys.push(<$kind as LayerKind>::KEY);
                 })*
                 keys
@@ -371,6 +383,7 @@ layer_kinds! {
     Lstm(Lstm),
     Gru(Gru),
     Dense(DenseLayer),
+    Seq2Seq(Seq2Seq),
 }
 
 impl LayerConfig {
@@ -474,6 +487,8 @@ mod tests {
         assert_eq!(LayerConfig::keys(true), ["rnn", "lstm", "gru"]);
         let mut both = LayerConfig::keys(false);
         both.extend(LayerConfig::keys(true));
+        // Set up by the Sequences page's own controls, not a builder.
+        both.push("seq2seq");
         both.sort_unstable();
         let mut every = LayerConfig::KEYS.to_vec();
         every.sort_unstable();

@@ -94,22 +94,29 @@ pub(super) fn finish(
     let output = match every_step {
         false => last,
         true => {
-            // Joined pairwise, level by level: each value is copied log2(T) times, not up to T.
-            let mut joined: Vec<NodeId> = steps.iter().map(|step| step.state).collect();
-            while joined.len() > 1 {
-                joined = joined
-                    .chunks(2)
-                    .map(|pair| match *pair {
-                        [left, right] => tape.concat(left, right, 1),
-                        [single] => Ok(single),
-                        _ => unreachable!("chunks of two"),
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            tape.unflatten(joined[0], steps.len())?
+            let states = steps.iter().map(|step| step.state).collect();
+            let joined = join_pairwise(tape, states)?;
+            tape.unflatten(joined, steps.len())?
         }
     };
     Ok(LayerNodes::Recurrent(RecurrentNodes { steps, output }))
+}
+
+/// `[batch, k]` nodes side by side, `[batch, count·k]`, joined pairwise, level by level: each
+/// value is copied log2(count) times, not up to count.
+pub(super) fn join_pairwise(tape: &mut Tape, nodes: Vec<NodeId>) -> Result<NodeId, EngineError> {
+    let mut joined = nodes;
+    while joined.len() > 1 {
+        joined = joined
+            .chunks(2)
+            .map(|pair| match *pair {
+                [left, right] => tape.concat(left, right, 1),
+                [single] => Ok(single),
+                _ => unreachable!("chunks of two"),
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(joined[0])
 }
 
 /// How one step's state reaches the next. Backpropagation through time stops where the
@@ -131,6 +138,16 @@ impl StepLinks {
             steps: built.steps,
             every: recording.truncation,
             present: recording.present,
+        }
+    }
+
+    /// Links over `steps` steps that only carry states over padding (where `present` says),
+    /// never cut.
+    pub(super) fn padding_only(steps: usize, present: Option<NodeId>) -> StepLinks {
+        StepLinks {
+            steps,
+            every: None,
+            present,
         }
     }
 
@@ -385,10 +402,8 @@ pub(super) fn from_token(token: &str, key: &str) -> Option<(usize, bool)> {
 }
 
 /// A recurrent kind of layer: its settings (`hidden`, `every_step`) and every [`LayerKind`]
-/// answer but how one step is recorded, which the kind's module writes as
-/// `record_steps(built, tape, params, x, links: StepLinks) -> Result<Vec<StepNodes>,
-/// EngineError>`, handing each step its previous state through `links.carry` and its new one through
-/// `StepLinks::hand_on`.
+/// answer, its steps those of the [`Cell`](super::cell::Cell) named by `cell`, unrolled by
+/// [`record_sequence`](super::cell::record_sequence).
 ///
 /// [`LayerKind`]: super::LayerKind
 macro_rules! recurrent_kind {
@@ -398,8 +413,7 @@ macro_rules! recurrent_kind {
             key: $key:literal,
             title: $title:literal,
             called: $called:literal,
-            gates: $gates:expr,
-            bias_ones: $bias_ones:expr $(,)?
+            cell: $cell:expr $(,)?
         }
     ) => {
         $(#[$doc])*
@@ -431,7 +445,8 @@ macro_rules! recurrent_kind {
                 shape: &[usize],
             ) -> Result<(Vec<usize>, usize), $crate::engine::error::EngineError> {
                 let size = (self.hidden, self.every_step);
-                $crate::engine::layers::recurrent::output(shape, size, $gates, $called)
+                let gates = $cell.gates();
+                $crate::engine::layers::recurrent::output(shape, size, gates, $called)
             }
 
             fn init(
@@ -439,10 +454,9 @@ macro_rules! recurrent_kind {
                 in_shape: &[usize],
                 init: &mut $crate::engine::layers::Initialising<'_>,
             ) -> Result<Self::Built, $crate::engine::error::EngineError> {
-                let bias_ones: fn(usize) -> std::ops::Range<usize> = $bias_ones;
                 let size = (self.hidden, self.every_step);
-                let ones = bias_ones(self.hidden);
-                $crate::engine::layers::recurrent::init(in_shape, size, $gates, ones, init)
+                let (gates, ones) = ($cell.gates(), $cell.bias_ones(self.hidden));
+                $crate::engine::layers::recurrent::init(in_shape, size, gates, ones, init)
             }
 
             fn record(
@@ -454,7 +468,9 @@ macro_rules! recurrent_kind {
             ) -> Result<$crate::engine::model_tape::LayerNodes, $crate::engine::error::EngineError>
             {
                 let links = $crate::engine::layers::recurrent::StepLinks::new(built, recording);
-                let steps = record_steps(built, tape, params, x, links)?;
+                let steps = $crate::engine::layers::cell::record_sequence(
+                    $cell, built, tape, params, x, links,
+                )?;
                 $crate::engine::layers::recurrent::finish(tape, steps, built.every_step)
             }
 

@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{self, Columns, RecurrentWeights, StepLinks, StepNodes};
+use super::cell::{Cell, Previous, record_sequence};
+use super::recurrent::{self, Columns, RecurrentWeights, StepLinks, StepNodes, StepWeights};
 use super::{Initialising, LayerKind, RecordingFor, Setting, SettingValue};
 use crate::engine::activation::Activation;
 use crate::engine::description::Described;
@@ -85,7 +86,8 @@ impl LayerKind for Rnn {
         recording: RecordingFor,
     ) -> Result<LayerNodes, EngineError> {
         let links = StepLinks::new(&built.cell, recording);
-        let steps = record_steps(built, tape, params, x, links)?;
+        let cell = Cell::Rnn(built.activation);
+        let steps = record_sequence(cell, &built.cell, tape, params, x, links)?;
         recurrent::finish(tape, steps, built.cell.every_step)
     }
 
@@ -138,35 +140,22 @@ impl LayerKind for Rnn {
     }
 }
 
-/// Every step: `h_t = f([h_{t-1}, x_t] W + b)`.
-fn record_steps(
-    built: &RnnWeights,
+/// One step: `h_t = f([h_{t-1}, x_t] W + b)`.
+pub(super) fn step(
     tape: &mut Tape,
-    params: &Params,
-    x: NodeId,
-    links: StepLinks,
-) -> Result<Vec<StepNodes>, EngineError> {
-    let cell = &built.cell;
-    let [weights] = recurrent::record_weights(cell, tape, params, &[1])?[..] else {
-        unreachable!("one group of weights asked for");
-    };
-    let mut steps: Vec<StepNodes> = Vec::with_capacity(cell.steps);
-    for t in 0..cell.steps {
-        let x_t = recurrent::step_input(tape, x, t)?;
-        let previous = match steps.last() {
-            Some(step) => Some(links.carry(tape, step.state, t)?),
-            None => None,
-        };
-        let sum = recurrent::weighted_sum(tape, &weights, previous, x_t)?;
-        let state = tape.activation(sum, built.activation)?;
-        let present = links.present_at(tape, t)?;
-        steps.push(StepNodes {
-            input: x_t,
-            state: StepLinks::hand_on(tape, present, state, previous)?,
-            cell: None,
-            gates: Vec::new(),
-            state_sum: Some(Columns::whole(sum, cell.hidden)),
-        });
-    }
-    Ok(steps)
+    weights: &StepWeights,
+    activation: Activation,
+    hidden: usize,
+    previous: Option<Previous>,
+    x_t: NodeId,
+) -> Result<StepNodes, EngineError> {
+    let previous = previous.map(|previous| previous.state);
+    let sum = recurrent::weighted_sum(tape, weights, previous, x_t)?;
+    Ok(StepNodes {
+        input: x_t,
+        state: tape.activation(sum, activation)?,
+        cell: None,
+        gates: Vec::new(),
+        state_sum: Some(Columns::whole(sum, hidden)),
+    })
 }

@@ -1,6 +1,7 @@
 //! The operations a [`Tape`](super::tape::Tape) records. Each op family has its own file with
 //! the shape rule, the forward pass and the backward pass (the local chain-rule step) together.
 
+mod attention;
 mod axis;
 mod batch_norm;
 mod carry;
@@ -14,6 +15,7 @@ mod matmul;
 mod pool;
 mod reduce;
 mod short_rows;
+mod tokens;
 
 pub use axis::{AxisCopy, MAX_RANK as AXIS_OPS_MAX_RANK, concat_copy, slice_copy};
 pub use batch_norm::{BatchNormScratch, EPSILON as BATCH_NORM_EPSILON, NormStatistics};
@@ -117,6 +119,21 @@ pub enum Op {
     LstmCell { first: bool },
     /// An LSTM's new state `h_t = o·tanh(C_t)`, `[rows, hidden]`; inputs `[gates, C_t]`.
     LstmState,
+    /// Each row of `ids` (`[rows, 1]`, token numbers) looked up in `table` (`[tokens, size]`);
+    /// inputs `[table, ids]`. The ids are data: no gradient flows into them.
+    Embedding,
+    /// The index of each row's largest value, `[rows, 1]`; inputs `[scores [rows, k]]`. A
+    /// choice: no gradient flows through it.
+    ArgMax,
+    /// Each step's key dotted with its sequence's query, `[n, steps]`; inputs
+    /// `[keys [n, steps, k], query [n, k]]`.
+    StepScores,
+    /// Each sequence's steps summed with its weights, `[n, k]`; inputs
+    /// `[weights [n, steps], values [n, steps, k]]`.
+    StepMix,
+    /// `x` added to every step of its sequence, `[n, steps, k]`; inputs
+    /// `[steps [n, steps, k], x [n, k]]`.
+    AddToSteps,
 }
 
 /// Buffers an op keeps from its forward pass to its backward pass, reused every step (a node
@@ -231,6 +248,11 @@ impl Op {
             Op::LstmGates => "lstm_gates",
             Op::LstmCell { .. } => "lstm_cell",
             Op::LstmState => "lstm_state",
+            Op::Embedding => "embedding",
+            Op::ArgMax => "argmax",
+            Op::StepScores => "step_scores",
+            Op::StepMix => "step_mix",
+            Op::AddToSteps => "add_to_steps",
         }
     }
 
@@ -254,7 +276,11 @@ impl Op {
             | Op::Mul
             | Op::Loss(_)
             | Op::Dropout
-            | Op::Concat { .. } => 2,
+            | Op::Concat { .. }
+            | Op::Embedding
+            | Op::StepScores
+            | Op::StepMix
+            | Op::AddToSteps => 2,
             Op::Activation(_)
             | Op::Softmax
             | Op::Square
@@ -270,16 +296,17 @@ impl Op {
             | Op::StepsAsRows
             | Op::RowsAsSteps { .. }
             | Op::Slice { .. }
-            | Op::LstmGates => 1,
+            | Op::LstmGates
+            | Op::ArgMax => 1,
         }
     }
 
     /// Whether backward propagates a gradient into the input in `slot`.
     pub fn passes_gradient_to(&self, slot: usize) -> bool {
         match self {
-            Op::Loss(_) | Op::Dropout => slot == 0,
+            Op::Loss(_) | Op::Dropout | Op::Embedding => slot == 0,
             Op::Carry => slot > 0,
-            Op::Detach => false,
+            Op::Detach | Op::ArgMax => false,
             Op::BatchNorm(_) => slot < 3,
             Op::Input
             | Op::Parameter(_)
@@ -306,7 +333,10 @@ impl Op {
             | Op::Concat { .. }
             | Op::LstmGates
             | Op::LstmCell { .. }
-            | Op::LstmState => true,
+            | Op::LstmState
+            | Op::StepScores
+            | Op::StepMix
+            | Op::AddToSteps => true,
         }
     }
 
@@ -348,6 +378,11 @@ impl Op {
             Op::LstmGates => lstm::gates_shape(inputs[0]),
             Op::LstmCell { .. } => lstm::step_shape(self.name(), inputs[0], inputs.get(1).copied()),
             Op::LstmState => lstm::step_shape(self.name(), inputs[0], Some(inputs[1])),
+            Op::Embedding => tokens::embedding_shape(inputs[0], inputs[1]),
+            Op::ArgMax => tokens::argmax_shape(inputs[0]),
+            Op::StepScores => attention::step_scores_shape(inputs[0], inputs[1]),
+            Op::StepMix => attention::step_mix_shape(inputs[0], inputs[1]),
+            Op::AddToSteps => attention::add_to_steps_shape(inputs[0], inputs[1]),
         }
     }
 
@@ -392,6 +427,11 @@ impl Op {
             Op::LstmGates => lstm::gates_forward(inputs[0], out),
             Op::LstmCell { .. } => lstm::cell_forward(inputs[0], inputs.get(1).copied(), out),
             Op::LstmState => lstm::state_forward(inputs[0], inputs[1], out, &mut scratch.squashed),
+            Op::Embedding => tokens::embedding_forward(inputs[0], inputs[1], out),
+            Op::ArgMax => tokens::argmax_forward(inputs[0], out),
+            Op::StepScores => attention::step_scores_forward(inputs[0], inputs[1], out),
+            Op::StepMix => attention::step_mix_forward(inputs[0], inputs[1], out),
+            Op::AddToSteps => attention::add_to_steps_forward(inputs[0], inputs[1], out),
         }
     }
 
@@ -432,7 +472,12 @@ impl Op {
             | Op::Detach
             | Op::BatchNorm(_)
             | Op::Dropout
-            | Op::Slice { .. } => false,
+            | Op::Slice { .. }
+            | Op::Embedding
+            | Op::ArgMax
+            | Op::StepScores
+            | Op::StepMix
+            | Op::AddToSteps => false,
         }
     }
 
@@ -537,6 +582,18 @@ impl Op {
                 let squashed = &scratch.squashed;
                 lstm::state_backward(slot, inputs[0], squashed, upstream, grad, overwrite)
             }
+            Op::Embedding => {
+                if slot == 0 {
+                    tokens::embedding_backward(inputs[1], upstream, grad)
+                }
+            }
+            // A choice: nothing flows back.
+            Op::ArgMax => {}
+            Op::StepScores => {
+                attention::step_scores_backward(slot, inputs[0], inputs[1], upstream, grad)
+            }
+            Op::StepMix => attention::step_mix_backward(slot, inputs[0], inputs[1], upstream, grad),
+            Op::AddToSteps => attention::add_to_steps_backward(slot, upstream, grad),
         }
     }
 }

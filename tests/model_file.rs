@@ -4,8 +4,9 @@
 //! PyTorch computed; and broken files are refused with the reason.
 
 use neural_playground::engine::{
-    Activation, Conv2d, Dropout, Gru, LayerConfig, Lstm, MaxPool2d, Rnn, SeededRng, Sequential,
-    SequentialConfig, Setting, SettingValue, read_model, write_model,
+    Activation, Attention, Cell, Conv2d, Dropout, Gru, LayerConfig, Lstm, MaxPool2d, Rnn,
+    SeededRng, Seq2Seq, Sequential, SequentialConfig, Setting, SettingValue, read_model,
+    write_model,
 };
 
 fn every_step(cell: LayerConfig) -> LayerConfig {
@@ -57,7 +58,29 @@ fn networks() -> Vec<SequentialConfig> {
             ],
         )
     };
-    vec![image, sequences]
+    // Encoder-decoders, with each attention's weights.
+    let seq2seq = |cell, attention| {
+        let layer = Seq2Seq {
+            cell,
+            hidden: 3,
+            embedding: 2,
+            source_tokens: 5,
+            target_tokens: 4,
+            output_steps: 3,
+            attention,
+            teacher_forcing: false,
+        };
+        SequentialConfig {
+            padded: true,
+            ..SequentialConfig::new(&[7, 2], vec![LayerConfig::Seq2Seq(layer)])
+        }
+    };
+    vec![
+        image,
+        sequences,
+        seq2seq(Cell::Lstm, Attention::Additive),
+        seq2seq(Cell::Gru, Attention::Dot),
+    ]
 }
 
 /// Every parameter moved to a random value (a few to -0.0, which must stay -0.0).
@@ -131,6 +154,38 @@ fn tensors_have_pytorchs_names_and_layouts() {
         ("0.weight_ih_l0", vec![12, 2]),
         ("1.bias", vec![2]),
         ("1.weight", vec![2, 3]),
+    ]
+    .into_iter()
+    .map(|(name, shape)| (name.to_string(), shape))
+    .collect();
+    assert_eq!(names, expected);
+    // An encoder-decoder with additive attention (LSTM cells of 3, embeddings of 2, 5 input
+    // tokens, 4 output tokens).
+    let network = randomised(&networks()[2], 1);
+    let file = write_model(&network, None).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&file).unwrap();
+    let mut names: Vec<(String, Vec<usize>)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.shape().to_vec()))
+        .collect();
+    names.sort();
+    let expected: Vec<(String, Vec<usize>)> = [
+        ("0.attention.key.weight", vec![3, 3]),
+        ("0.attention.query.weight", vec![3, 3]),
+        ("0.attention.score.weight", vec![1, 3]),
+        ("0.decoder.bias_hh_l0", vec![12]),
+        ("0.decoder.bias_ih_l0", vec![12]),
+        ("0.decoder.weight_hh_l0", vec![12, 3]),
+        ("0.decoder.weight_ih_l0", vec![12, 5]),
+        ("0.encoder.bias_hh_l0", vec![12]),
+        ("0.encoder.bias_ih_l0", vec![12]),
+        ("0.encoder.weight_hh_l0", vec![12, 3]),
+        ("0.encoder.weight_ih_l0", vec![12, 2]),
+        ("0.output.bias", vec![4]),
+        ("0.output.weight", vec![4, 6]),
+        ("0.source_embedding.weight", vec![5, 2]),
+        ("0.target_embedding.weight", vec![4, 2]),
     ]
     .into_iter()
     .map(|(name, shape)| (name.to_string(), shape))

@@ -66,3 +66,14 @@ pub trait Examples {
         }
     }
 }
+
+/// Rows `indices` of `from` (first axis), in that order, into `out`.
+pub(crate) fn copy_rows(from: &Tensor, indices: &[usize], out: &mut Tensor) {
+    let mut shape = from.shape().to_vec();
+    let row = from.len() / shape[0].max(1);
+    shape[0] = indices.len();
+    out.resize(&shape);
+    for (target, &index) in out.data_mut().chunks_exact_mut(row).zip(indices) {
+        target.copy_from_slice(&from.data()[index * row..(index + 1) * row]);
+    }
+}

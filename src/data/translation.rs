@@ -10,6 +10,7 @@
 //! decoder also needs a token that starts its output and one that ends it; those are the
 //! network's to add ([`OutputVocabulary`]).
 
+use super::examples::Examples;
 use crate::engine::description::{Described, Description};
 use crate::engine::{EngineError, SeededRng, Tensor};
 
@@ -221,6 +222,67 @@ impl TranslationTask {
             source_steps: longest,
             output_steps,
         }
+    }
+}
+
+impl TranslationSet {
+    /// Tokens of answer `index` the network writes, its end included (the target rows that are
+    /// not padding).
+    pub fn answer_length(&self, index: usize) -> usize {
+        let classes = self.classes();
+        let per_example = self.output_steps * classes;
+        self.targets.data()[index * per_example..(index + 1) * per_example]
+            .chunks_exact(classes)
+            .take_while(|row| row.iter().any(|&v| v != 0.0))
+            .count()
+    }
+
+    /// The input tokens of example `index`, its padding left out.
+    pub fn input(&self, index: usize) -> Vec<u8> {
+        let steps = self.inputs.shape()[1];
+        self.inputs.data()[index * steps * 2..(index * steps + self.source_steps) * 2]
+            .chunks_exact(2)
+            .take_while(|step| step[1] != 0.0)
+            .map(|step| step[0] as u8)
+            .collect()
+    }
+}
+
+/// Translations as the examples of a training run: each scored token by token, the answer's
+/// tokens and its end (what follows the end has no class).
+impl Examples for TranslationSet {
+    fn len(&self) -> usize {
+        self.inputs.shape()[0]
+    }
+
+    fn example_shape(&self) -> Vec<usize> {
+        self.inputs.shape()[1..].to_vec()
+    }
+
+    fn classes(&self) -> usize {
+        *self.targets.shape().last().expect("targets have a shape")
+    }
+
+    /// The last token written: the end.
+    fn label(&self, _index: usize) -> usize {
+        self.task.output_vocabulary().end()
+    }
+
+    fn step_labels(&self, index: usize) -> Option<Vec<usize>> {
+        let classes = self.classes();
+        let per_example = self.output_steps * classes;
+        let rows = self.targets.data()[index * per_example..(index + 1) * per_example]
+            .chunks_exact(classes)
+            .take(self.answer_length(index));
+        Some(rows.map(crate::engine::trainer::argmax).collect())
+    }
+
+    fn write_inputs(&self, indices: &[usize], out: &mut Tensor) {
+        super::examples::copy_rows(&self.inputs, indices, out);
+    }
+
+    fn write_targets(&self, indices: &[usize], out: &mut Tensor) {
+        super::examples::copy_rows(&self.targets, indices, out);
     }
 }
 

@@ -15,6 +15,11 @@
 //! - a GRU, the course's cell (the reset gate multiplies the state before its product with the
 //!   weights, unlike `nn.GRU`): `i.weight_ih` `[3·hidden, features]`, `i.weight_hh`
 //!   `[3·hidden, hidden]` and `i.bias`, the gates in our order z, r, h~;
+//! - an encoder-decoder (`seq2seq`): `i.source_embedding.weight` and
+//!   `i.target_embedding.weight` (`nn.Embedding`'s `[tokens, size]`), its cells as above under
+//!   `i.encoder.` and `i.decoder.`, additive attention's `nn.Linear` weights (no bias)
+//!   `i.attention.query.weight`, `i.attention.key.weight` and `i.attention.score.weight`, and the
+//!   output layer's `i.output.weight` and `i.output.bias`;
 //! - pooling, flatten and dropout: nothing.
 //!
 //! The file's metadata holds the network's description (`network`, the JSON of its
@@ -26,7 +31,7 @@ use std::collections::HashMap;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use super::layers::LayerConfig;
+use super::layers::{Attention, Cell, LayerConfig};
 use super::params::ParamId;
 use super::sequential::{Sequential, SequentialConfig};
 use super::tensor::Tensor;
@@ -174,14 +179,69 @@ pub fn read_model(bytes: &[u8]) -> Result<OpenedModel, String> {
 
 /// How a recurrent layer's gates are laid out: how many, and which of ours is PyTorch's k-th.
 fn recurrent_gates(layer: &LayerConfig) -> Option<(usize, &'static [usize], bool)> {
-    // (gates, ours for PyTorch's k-th, named as torch.nn's)
     match layer {
-        LayerConfig::Rnn(_) => Some((1, &[0], true)),
-        // PyTorch's i, f, g, o from our f, i, o, C~.
-        LayerConfig::Lstm(_) => Some((4, &[1, 0, 3, 2], true)),
-        LayerConfig::Gru(_) => Some((3, &[0, 1, 2], false)),
+        LayerConfig::Rnn(rnn) => Some(cell_gates(Cell::Rnn(rnn.activation))),
+        LayerConfig::Lstm(_) => Some(cell_gates(Cell::Lstm)),
+        LayerConfig::Gru(_) => Some(cell_gates(Cell::Gru)),
         _ => None,
     }
+}
+
+/// A cell's gates: how many, which of ours is PyTorch's k-th, and whether it is named as
+/// `torch.nn`'s (the course GRU is not `nn.GRU`).
+fn cell_gates(cell: Cell) -> (usize, &'static [usize], bool) {
+    match cell {
+        Cell::Rnn(_) => (1, &[0], true),
+        // PyTorch's i, f, g, o from our f, i, o, C~.
+        Cell::Lstm => (4, &[1, 0, 3, 2], true),
+        Cell::Gru => (3, &[0, 1, 2], false),
+    }
+}
+
+/// A recurrent cell's `W` and `b` under PyTorch's names, each after `prefix`: `nn.RNN`'s and
+/// `nn.LSTM`'s (`torch`), or the course GRU's.
+fn export_cell(
+    prefix: &str,
+    (weights, bias): (&Tensor, &Tensor),
+    (gates, order, torch): (usize, &[usize], bool),
+) -> Vec<Named> {
+    let name = |suffix: &str| format!("{prefix}{suffix}");
+    let hidden = bias.len() / gates;
+    let features = weights.shape()[0] - hidden;
+    let (state_rows, input_rows) = weights.data().split_at(hidden * gates * hidden);
+    let ih = gate_rows(input_rows, features, hidden, order);
+    let hh = gate_rows(state_rows, hidden, hidden, order);
+    let b = gate_rows(bias.data(), 1, hidden, order);
+    let ih_shape = vec![gates * hidden, features];
+    let hh_shape = vec![gates * hidden, hidden];
+    match torch {
+        true => vec![
+            Named::floats(name("weight_ih_l0"), ih_shape, &ih),
+            Named::floats(name("weight_hh_l0"), hh_shape, &hh),
+            Named::floats(name("bias_ih_l0"), vec![gates * hidden], &b),
+            Named::floats(
+                name("bias_hh_l0"),
+                vec![gates * hidden],
+                &vec![0.0; b.len()],
+            ),
+        ],
+        false => vec![
+            Named::floats(name("weight_ih"), ih_shape, &ih),
+            Named::floats(name("weight_hh"), hh_shape, &hh),
+            Named::floats(name("bias"), vec![gates * hidden], &b),
+        ],
+    }
+}
+
+/// A weight matrix of ours (`[in, out]`) as `nn.Linear`'s `weight` (`[out, in]`), after `prefix`.
+fn export_linear(prefix: &str, weights: &Tensor) -> Named {
+    let (inputs, outputs) = (weights.shape()[0], weights.shape()[1]);
+    let transposed = transpose(weights.data(), inputs, outputs);
+    Named::floats(
+        format!("{prefix}weight"),
+        vec![outputs, inputs],
+        &transposed,
+    )
 }
 
 /// The tensors of layer `index` under PyTorch's names.
@@ -189,33 +249,33 @@ fn export_layer(network: &Sequential, index: usize, layer: &LayerConfig) -> Vec<
     let ids = network.layer_params(index);
     let value = |k: usize| network.params().value(ids[k]);
     let name = |suffix: &str| format!("{index}.{suffix}");
-    if let Some((gates, order, torch)) = recurrent_gates(layer) {
-        let (weights, bias) = (value(0), value(1));
-        let hidden = bias.len() / gates;
-        let features = weights.shape()[0] - hidden;
-        let (state_rows, input_rows) = weights.data().split_at(hidden * gates * hidden);
-        let ih = gate_rows(input_rows, features, hidden, order);
-        let hh = gate_rows(state_rows, hidden, hidden, order);
-        let b = gate_rows(bias.data(), 1, hidden, order);
-        let ih_shape = vec![gates * hidden, features];
-        let hh_shape = vec![gates * hidden, hidden];
-        return match torch {
-            true => vec![
-                Named::floats(name("weight_ih_l0"), ih_shape, &ih),
-                Named::floats(name("weight_hh_l0"), hh_shape, &hh),
-                Named::floats(name("bias_ih_l0"), vec![gates * hidden], &b),
-                Named::floats(
-                    name("bias_hh_l0"),
-                    vec![gates * hidden],
-                    &vec![0.0; b.len()],
-                ),
-            ],
-            false => vec![
-                Named::floats(name("weight_ih"), ih_shape, &ih),
-                Named::floats(name("weight_hh"), hh_shape, &hh),
-                Named::floats(name("bias"), vec![gates * hidden], &b),
-            ],
+    if let Some(layout) = recurrent_gates(layer) {
+        return export_cell(&name(""), (value(0), value(1)), layout);
+    }
+    if let LayerConfig::Seq2Seq(seq2seq) = layer {
+        let layout = cell_gates(seq2seq.cell);
+        let as_is = |k: usize, suffix: &str| {
+            Named::floats(name(suffix), value(k).shape().to_vec(), value(k).data())
         };
+        let mut tensors = vec![
+            as_is(0, "source_embedding.weight"),
+            as_is(1, "target_embedding.weight"),
+        ];
+        tensors.extend(export_cell(&name("encoder."), (value(2), value(3)), layout));
+        tensors.extend(export_cell(&name("decoder."), (value(4), value(5)), layout));
+        let mut next = 6;
+        if seq2seq.attention == Attention::Additive {
+            for part in ["query", "key", "score"] {
+                tensors.push(export_linear(
+                    &name(&format!("attention.{part}.")),
+                    value(next),
+                ));
+                next += 1;
+            }
+        }
+        tensors.push(export_linear(&name("output."), value(next)));
+        tensors.push(as_is(next + 1, "output.bias"));
+        return tensors;
     }
     match layer {
         LayerConfig::Dense(_) => {
@@ -254,6 +314,38 @@ fn export_layer(network: &Sequential, index: usize, layer: &LayerConfig) -> Vec<
     }
 }
 
+/// A cell's `W` (ours shaped `weights_shape`) and `b` from the tensors after `prefix` that
+/// `read` gives (`suffix`, shape).
+fn import_cell(
+    weights_shape: &[usize],
+    prefix: &str,
+    (gates, order, torch): (usize, &[usize], bool),
+    read: &mut impl FnMut(&str, &[usize]) -> Result<Vec<f32>, String>,
+) -> Result<(Vec<f32>, Vec<f32>), String> {
+    let width = weights_shape[1];
+    let hidden = width / gates;
+    let features = weights_shape[0] - hidden;
+    let names = match torch {
+        true => ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0"],
+        false => ["weight_ih", "weight_hh", "bias"],
+    };
+    let ih = read(&format!("{prefix}{}", names[0]), &[width, features])?;
+    let hh = read(&format!("{prefix}{}", names[1]), &[width, hidden])?;
+    let mut bias = read(&format!("{prefix}{}", names[2]), &[width])?;
+    if torch {
+        let second = read(&format!("{prefix}bias_hh_l0"), &[width])?;
+        // Added only where it is not zero, so that a bias of -0.0 stays bit for bit.
+        for (b, extra) in bias.iter_mut().zip(second) {
+            if extra != 0.0 {
+                *b += extra;
+            }
+        }
+    }
+    let mut weights = ours_from_gate_rows(&hh, hidden, hidden, order);
+    weights.extend(ours_from_gate_rows(&ih, features, hidden, order));
+    Ok((weights, ours_from_gate_rows(&bias, 1, hidden, order)))
+}
+
 /// Sets layer `index`'s parameters from the file's tensors (each checked: its type and
 /// shape), crossing each name it reads off `unread`.
 fn import_layer(
@@ -275,35 +367,43 @@ fn import_layer(
         *network.params_mut().value_mut(id) =
             Tensor::from_vec(&shape, values).expect("the values were read for this shape");
     };
-    if let Some((gates, order, torch)) = recurrent_gates(layer) {
-        let weights_shape = shape_of(network, 0);
-        let width = weights_shape[1];
-        let hidden = width / gates;
-        let features = weights_shape[0] - hidden;
-        let names = match torch {
-            true => ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0"],
-            false => ["weight_ih", "weight_hh", "bias"],
+    // A cell's `W` and `b` (parameters `k` and `k + 1`) from the tensors after `prefix`.
+    let mut read_cell = |network: &mut Sequential, prefix: &str, k: usize, layout| {
+        let (weights, bias) = import_cell(&shape_of(network, k), prefix, layout, &mut read)?;
+        set(network, ids[k], weights);
+        set(network, ids[k + 1], bias);
+        Ok::<(), String>(())
+    };
+    if let Some(layout) = recurrent_gates(layer) {
+        return read_cell(network, "", 0, layout);
+    }
+    if let LayerConfig::Seq2Seq(seq2seq) = layer {
+        let layout = cell_gates(seq2seq.cell);
+        read_cell(network, "encoder.", 2, layout)?;
+        read_cell(network, "decoder.", 4, layout)?;
+        let mut linear = |network: &mut Sequential, prefix: &str, k: usize| {
+            let shape = shape_of(network, k);
+            let weights = read(&format!("{prefix}weight"), &[shape[1], shape[0]])?;
+            set(network, ids[k], transpose(&weights, shape[1], shape[0]));
+            Ok::<(), String>(())
         };
-        let ih = read(names[0], &[width, features])?;
-        let hh = read(names[1], &[width, hidden])?;
-        let mut bias = read(names[2], &[width])?;
-        if torch {
-            let second = read("bias_hh_l0", &[width])?;
-            // Added only where it is not zero, so that a bias of -0.0 stays bit for bit.
-            for (b, extra) in bias.iter_mut().zip(second) {
-                if extra != 0.0 {
-                    *b += extra;
-                }
+        let mut next = 6;
+        if seq2seq.attention == Attention::Additive {
+            for part in ["query", "key", "score"] {
+                linear(network, &format!("attention.{part}."), next)?;
+                next += 1;
             }
         }
-        let mut weights = ours_from_gate_rows(&hh, hidden, hidden, order);
-        weights.extend(ours_from_gate_rows(&ih, features, hidden, order));
-        set(network, ids[0], weights);
-        set(
-            network,
-            ids[1],
-            ours_from_gate_rows(&bias, 1, hidden, order),
-        );
+        linear(network, "output.", next)?;
+        let as_is = [
+            (0, "source_embedding.weight"),
+            (1, "target_embedding.weight"),
+            (next + 1, "output.bias"),
+        ];
+        for (k, suffix) in as_is {
+            let values = read(suffix, &shape_of(network, k))?;
+            set(network, ids[k], values);
+        }
         return Ok(());
     }
     match layer {

@@ -23,6 +23,7 @@ use crate::data::digits::DigitSet;
 pub use crate::data::digits::MAX_SHIFT;
 use crate::data::examples::{Examples, Split};
 use crate::data::sequences::{SequenceSet, SequenceTask};
+use crate::data::translation::TranslationTask;
 use crate::engine::{
     EngineError, LayerConfig, Loss, Mode, ModelTape, OptimizerConfig, OptimizerKind,
     OutputTransform, Params, Regularization, SeededRng, Sequential, SequentialConfig, Tensor,
@@ -90,6 +91,14 @@ pub enum RunData {
         #[serde(default)]
         shortest: Option<usize>,
     },
+    /// `count` examples of a sequence-to-sequence `task` whose inputs are `shortest` to
+    /// `longest` tokens long, drawn from the run's seed (for an encoder-decoder network).
+    Translations {
+        task: TranslationTask,
+        shortest: usize,
+        longest: usize,
+        count: usize,
+    },
 }
 
 impl Default for RunSettings {
@@ -121,7 +130,7 @@ impl RunSettings {
     pub fn loss(&self) -> Loss {
         match self.data {
             RunData::Sequences { task, .. } => task.loss(),
-            RunData::Digits => Loss::SoftmaxCrossEntropy,
+            RunData::Digits | RunData::Translations { .. } => Loss::SoftmaxCrossEntropy,
         }
     }
 
@@ -230,6 +239,10 @@ pub struct TestReport {
     /// with the same weights; empty for other runs.
     #[serde(default)]
     pub length_accuracy: Vec<LengthAccuracy>,
+    /// For a network that answers at every step, the share of test examples answered right
+    /// at every step (a translation written without a wrong token); `None` for others.
+    #[serde(default)]
+    pub answers_right: Option<f32>,
 }
 
 /// A run: the model, its trainer and the data, stepped batch by batch.
@@ -287,6 +300,15 @@ impl TrainingRun {
             RunData::Sequences { .. } => {
                 let sequences = settings.sequences().expect("a sequence run")?;
                 TrainingRun::new(sequences, settings)
+            }
+            RunData::Translations {
+                task,
+                shortest,
+                longest,
+                count,
+            } => {
+                let examples = task.generate(count, (shortest, longest), settings.seed)?;
+                TrainingRun::new(task.encode(&examples, longest), settings)
             }
         }
     }
@@ -650,6 +672,7 @@ impl TrainingRun {
             _ => 1,
         };
         let (mut steps_right, mut steps_scored) = (0usize, 0usize);
+        let mut whole_answers_right = 0usize;
         for start in (0..rows).step_by(chunk) {
             let end = (start + chunk).min(rows);
             // The last chunk is padded with zeros: the tape has a fixed batch size.
@@ -682,10 +705,14 @@ impl TrainingRun {
                     .step_labels(index)
                     .unwrap_or_else(|| vec![self.data.label(index)]);
                 let rows: Vec<&[f32]> = example.chunks_exact(classes).collect();
+                let mut all_right = true;
                 for (row, &truth) in rows.iter().zip(&truths) {
-                    steps_right += usize::from(crate::engine::trainer::argmax(row) == truth);
+                    let right = crate::engine::trainer::argmax(row) == truth;
+                    steps_right += usize::from(right);
+                    all_right &= right;
                     loss -= f64::from(row[truth].max(1e-12)).ln() / truths.len() as f64;
                 }
+                whole_answers_right += usize::from(all_right);
                 steps_scored += truths.len();
                 // The last answer of the sequence, before any padding.
                 let (Some(&truth), Some(row)) = (truths.last(), rows.get(truths.len().max(1) - 1))
@@ -723,6 +750,8 @@ impl TrainingRun {
             confidence,
             state_gradients,
             length_accuracy,
+            answers_right: (steps > 1 && !regression)
+                .then(|| whole_answers_right as f32 / rows.max(1) as f32),
         })
     }
 
@@ -822,7 +851,7 @@ fn current_model<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Activation, LayerConfig, Lstm};
+    use crate::engine::{Activation, Attention, Cell, LayerConfig, Lstm, Seq2Seq};
 
     /// A small dense network on digits, shifted, with Adam and cosine decay (also the saved
     /// run's tests).
@@ -999,6 +1028,71 @@ mod tests {
         };
         let error = TrainingRun::from_settings(digits, None).err().unwrap();
         assert!(error.to_string().contains("no digits"), "{error}");
+    }
+
+    #[test]
+    fn a_run_on_translations_learns_to_reverse_digits_with_attention() {
+        let task = TranslationTask::Reverse;
+        let (shortest, longest) = (2, 6);
+        let layer = Seq2Seq {
+            cell: Cell::Gru,
+            hidden: 32,
+            embedding: 8,
+            source_tokens: task.input_tokens(),
+            target_tokens: task.output_vocabulary().size(),
+            output_steps: task.output_steps(longest),
+            attention: Attention::Dot,
+            teacher_forcing: true,
+        };
+        let steps = longest + task.output_steps(longest);
+        let settings = RunSettings {
+            model: SequentialConfig {
+                padded: true,
+                ..SequentialConfig::new(&[steps, 2], vec![LayerConfig::Seq2Seq(layer)])
+            },
+            epochs: 6,
+            batch_size: 32,
+            optimizer: OptimizerKind::Adam,
+            learning_rate: 0.01,
+            cosine_decay: true,
+            augment: false,
+            seed: 2,
+            backend: Backend::Cpu,
+            data: RunData::Translations {
+                task,
+                shortest,
+                longest,
+                count: 2000,
+            },
+            clip_norm: Some(5.0),
+            truncation: None,
+        };
+        let mut run = TrainingRun::from_settings(settings.clone(), None).unwrap();
+        let before = run.evaluate().unwrap();
+        while !run.is_finished() {
+            run.step().unwrap();
+        }
+        let after = run.evaluate().unwrap();
+        // Scored token by token (greedy decoding), and answer by answer.
+        let whole = after.answers_right.unwrap();
+        assert!(
+            after.accuracy >= 0.95,
+            "tokens {} (from {})",
+            after.accuracy,
+            before.accuracy
+        );
+        assert!(whole >= 0.8 && whole <= after.accuracy, "answers {whole}");
+        assert!(before.answers_right.unwrap() < 0.1);
+        // Not a recurrent layer's gradients through time, nor longer test sequences.
+        assert!(after.state_gradients.is_empty() && after.length_accuracy.is_empty());
+        // A set-up with the wrong number of output tokens is refused in words.
+        let mut wrong = settings;
+        wrong.model.layers[0] = LayerConfig::Seq2Seq(Seq2Seq {
+            target_tokens: 20,
+            ..layer
+        });
+        let error = TrainingRun::from_settings(wrong, None).err().unwrap();
+        assert!(error.to_string().contains("12 classes"), "{error}");
     }
 
     #[test]

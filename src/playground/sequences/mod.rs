@@ -1,8 +1,9 @@
 //! The Sequences page without the web: its set-up (what to train, in the link), a network
-//! unrolled in time for one sequence, how a trained network does on longer sequences, and the
-//! counter built by hand.
+//! unrolled in time for one sequence, how a trained network does on longer sequences, the
+//! counter built by hand, and an encoder-decoder's decoding of one input.
 
 pub mod counter;
+pub mod decoding;
 pub mod generalisation;
 pub mod settings;
 pub mod unrolled;

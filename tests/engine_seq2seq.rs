@@ -1,15 +1,16 @@
 //! The encoder-decoder layer in the one network definition: finite-difference gradient checks
 //! through the embeddings, both cells and both attentions (and over padding), greedy decoding
-//! when evaluating, and a network that learns to reverse digits through the same trainer as
-//! every other network.
+//! when evaluating, PyTorch's logits and gradients for given weights
+//! (`tests/data/seq2seq_reference.py` made `seq2seq_reference.json`), and a network that learns
+//! to reverse digits through the same trainer as every other network.
 
 mod common;
 
 use neural_playground::data::translation::{TranslationSet, TranslationTask};
 use neural_playground::engine::{
     Activation, Attention, Cell, LayerConfig, Loss, Mode, OptimizerConfig, OptimizerKind,
-    OutputTransform, Regularization, SeededRng, Seq2Seq, Sequential, SequentialConfig, TrainConfig,
-    Trainable, Trainer,
+    OutputTransform, Regularization, SeededRng, Seq2Seq, Sequential, SequentialConfig, Tensor,
+    TrainConfig, Trainable, Trainer,
 };
 
 fn seq2seq(cell: Cell, attention: Attention, set: &TranslationSet, hidden: usize) -> Seq2Seq {
@@ -240,4 +241,141 @@ fn reversal_of_eight_digits_is_learned_with_attention() {
         100.0 * scores.0,
         100.0 * scores.1
     );
+}
+
+/// One layer's numbers from `tests/data/seq2seq_reference.json`, keyed by its link token.
+#[derive(serde::Deserialize)]
+struct TorchCase {
+    shapes: Vec<Vec<usize>>,
+    params: Vec<Vec<f32>>,
+    logits: Vec<f32>,
+    /// Of `(logits · r).sum()`, parameter by parameter.
+    grads: Vec<Vec<f32>>,
+    cross_entropy: Option<f32>,
+    cross_entropy_grads: Option<Vec<Vec<f32>>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TorchReference {
+    rows: usize,
+    source_steps: usize,
+    output_steps: usize,
+    inputs: Vec<f32>,
+    targets: Vec<f32>,
+    loss_weights: Vec<f32>,
+    cases: std::collections::BTreeMap<String, TorchCase>,
+}
+
+impl TorchReference {
+    fn tensor(&self, values: &[f32], last: usize) -> Tensor {
+        let shape = [self.rows, values.len() / self.rows / last, last];
+        Tensor::from_vec(&shape, values.to_vec()).unwrap()
+    }
+}
+
+fn assert_close(what: &str, found: &[f32], expected: &[f32]) {
+    assert_eq!(found.len(), expected.len(), "{what}: length");
+    for (index, (&f, &e)) in found.iter().zip(expected).enumerate() {
+        assert!(
+            (f - e).abs() <= 1e-5 + 1e-5 * e.abs(),
+            "{what}[{index}]: {f}, PyTorch {e}"
+        );
+    }
+}
+
+/// The layer named by `token` in a padded network on the reference's inputs, its parameters
+/// PyTorch's (their order and shapes checked).
+fn model_with_torch_weights(token: &str, case: &TorchCase, steps: usize) -> Sequential {
+    let layer = LayerConfig::from_token(token).unwrap();
+    let config = SequentialConfig {
+        padded: true,
+        ..SequentialConfig::new(&[steps, 2], vec![layer])
+    };
+    let mut model: Sequential = config.init().unwrap();
+    let ids: Vec<_> = model.params().ids().collect();
+    assert_eq!(ids.len(), case.params.len(), "{token}: parameters");
+    for ((&id, shape), values) in ids.iter().zip(&case.shapes).zip(&case.params) {
+        assert_eq!(model.params().value(id).shape(), shape, "{token}: {id:?}");
+        *model.params_mut().value_mut(id) = Tensor::from_vec(shape, values.clone()).unwrap();
+    }
+    model
+}
+
+fn parameter_grads(model: &Sequential) -> Vec<Vec<f32>> {
+    let params = model.params();
+    params
+        .ids()
+        .map(|id| params.grad(id).data().to_vec())
+        .collect()
+}
+
+fn assert_grads_close(what: &str, found: &[Vec<f32>], expected: &[Vec<f32>]) {
+    assert_eq!(found.len(), expected.len(), "{what}: parameters");
+    for (index, (found, expected)) in found.iter().zip(expected).enumerate() {
+        assert_close(&format!("{what} parameter {index}"), found, expected);
+    }
+}
+
+/// With PyTorch's weights, the layer's logits and the gradients of `(logits · r).sum()` with
+/// respect to every parameter (both embedding tables, both cells, the additive attention's
+/// weights, the output layer) are those of the encoder-decoder written out in PyTorch
+/// (`tests/data/seq2seq_reference.py`): every cell with every attention under teacher forcing,
+/// and greedy decoding. PyTorch runs each example on its real input steps only, so the engine's
+/// carrying of the state over padding and its mask on the attention's scores are checked too.
+/// For the LSTM with dot-product attention, the softmax cross-entropy against the answers (rows
+/// of zeros after an answer's end) and its gradients are PyTorch's as well.
+#[test]
+fn seq2seq_with_given_weights_gives_pytorchs_logits_and_gradients() {
+    let text = include_str!("data/seq2seq_reference.json");
+    let reference: TorchReference = serde_json::from_str(text).unwrap();
+    assert_eq!(reference.cases.len(), 10);
+    let rows = reference.rows;
+    let inputs = reference.tensor(&reference.inputs, 2);
+    let steps = inputs.shape()[1];
+    assert_eq!(steps, reference.source_steps + reference.output_steps);
+    let mut cross_entropies = 0;
+    for (token, case) in &reference.cases {
+        let mut model = model_with_torch_weights(token, case, steps);
+        let mut recorded = model
+            .record_for(Mode::Training, rows, OutputTransform::None, None)
+            .unwrap();
+        let tape = &mut recorded.tape;
+        let logits_shape = tape.recorded_shape(recorded.prediction).to_vec();
+        let loss_weights = tape.input(&logits_shape);
+        let weighted = tape.mul(recorded.prediction, loss_weights).unwrap();
+        let loss = tape.sum(weighted).unwrap();
+        tape.set_input(recorded.input, &inputs).unwrap();
+        let tokens = logits_shape[2];
+        let r = reference.tensor(&reference.loss_weights, tokens);
+        tape.set_input(loss_weights, &r).unwrap();
+        tape.forward(model.params()).unwrap();
+        tape.backward(loss, model.params_mut()).unwrap();
+        let logits = tape.value(recorded.prediction).data();
+        assert_close(&format!("{token} logits"), logits, &case.logits);
+        assert_grads_close(token, &parameter_grads(&model), &case.grads);
+
+        let (Some(expected), Some(expected_grads)) =
+            (case.cross_entropy, &case.cross_entropy_grads)
+        else {
+            continue;
+        };
+        let mut model = model_with_torch_weights(token, case, steps);
+        let loss = Some(Loss::SoftmaxCrossEntropy);
+        let mut recorded = model
+            .record_for(Mode::Training, rows, OutputTransform::Softmax, loss)
+            .unwrap();
+        let tape = &mut recorded.tape;
+        tape.set_input(recorded.input, &inputs).unwrap();
+        let targets = reference.tensor(&reference.targets, tokens);
+        tape.set_input(recorded.target.unwrap(), &targets).unwrap();
+        tape.forward(model.params()).unwrap();
+        let loss = recorded.loss.unwrap();
+        let value = tape.value(loss).data()[0];
+        assert_close(&format!("{token} cross-entropy"), &[value], &[expected]);
+        tape.backward(loss, model.params_mut()).unwrap();
+        let what = format!("{token} cross-entropy");
+        assert_grads_close(&what, &parameter_grads(&model), expected_grads);
+        cross_entropies += 1;
+    }
+    assert_eq!(cross_entropies, 1);
 }

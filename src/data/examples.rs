@@ -47,6 +47,12 @@ pub trait Examples {
         None
     }
 
+    /// How many tokens example `index`'s input has, where inputs of one set vary in length
+    /// (a test is then also scored by input length).
+    fn input_length(&self, _index: usize) -> Option<usize> {
+        None
+    }
+
     /// Examples `indices` as a batch `[n, ...example]`, written into `out`.
     fn write_inputs(&self, indices: &[usize], out: &mut Tensor);
 

@@ -277,6 +277,10 @@ impl Examples for TranslationSet {
         Some(rows.map(crate::engine::trainer::argmax).collect())
     }
 
+    fn input_length(&self, index: usize) -> Option<usize> {
+        Some(self.input(index).len())
+    }
+
     fn write_inputs(&self, indices: &[usize], out: &mut Tensor) {
         super::examples::copy_rows(&self.inputs, indices, out);
     }

@@ -4,6 +4,7 @@
 use super::images::training::RunSettings;
 use super::page::Page;
 use super::sequences::SequenceSettings;
+use super::sequences::seq2seq_settings::Seq2SeqSettings;
 use crate::data::{DatasetKind, Feature};
 use crate::engine::{
     Activation, Initializer, LayerSpec, Loss, ModelConfig, OptimizerConfig, OptimizerKind,
@@ -151,6 +152,9 @@ pub struct PlaygroundConfig {
     pub images: RunSettings,
     /// The Sequences page's task, network and how it trains.
     pub sequences: SequenceSettings,
+    /// The Seq2seq page's task, encoder-decoder and how it trains.
+    #[serde(default)]
+    pub seq2seq: Seq2SeqSettings,
 }
 
 impl Default for PlaygroundConfig {
@@ -183,6 +187,7 @@ impl Default for PlaygroundConfig {
             model_link: None,
             images: RunSettings::default(),
             sequences: SequenceSettings::default(),
+            seq2seq: Seq2SeqSettings::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::engine::{Sequential, SequentialConfig, read_model, write_model};
 use crate::playground::PlaygroundConfig;
 use crate::playground::images::training::RunSettings;
 use crate::playground::sequences::SequenceSettings;
+use crate::playground::sequences::seq2seq_settings::Seq2SeqSettings;
 
 /// `network` and the page's `settings` as a model file.
 pub fn page_file(network: &Sequential, settings: &impl Serialize) -> Result<Vec<u8>, String> {
@@ -64,6 +65,11 @@ pub fn open_sequences_file(bytes: &[u8]) -> Result<(Sequential, SequenceSettings
     })
 }
 
+/// A model file saved from the Seq2seq page: its network and settings.
+pub fn open_seq2seq_file(bytes: &[u8]) -> Result<(Sequential, Seq2SeqSettings), String> {
+    open_page_file(bytes, "Seq2seq", Seq2SeqSettings::validate, |s| s.model())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +100,23 @@ mod tests {
         let mismatched = page_file(&network, &other).unwrap();
         let error = open_sequences(&mismatched).unwrap_err();
         assert!(error.contains("not the one its set-up builds"), "{error}");
+    }
+
+    #[test]
+    fn the_seq2seq_page_opens_its_encoder_decoder_and_not_a_sequences_file() {
+        let settings = Seq2SeqSettings {
+            hidden: 6,
+            embedding: 3,
+            ..Seq2SeqSettings::default()
+        };
+        let network = settings.model().init().unwrap();
+        let file = page_file(&network, &settings).unwrap();
+        let (opened, read) = open_seq2seq_file(&file).unwrap();
+        assert_eq!(read, settings);
+        assert_eq!(opened.params().to_flat(), network.params().to_flat());
+        let sequences = SequenceSettings::default();
+        let other = page_file(&sequences.model().init().unwrap(), &sequences).unwrap();
+        let error = open_seq2seq_file(&other).unwrap_err();
+        assert!(error.contains("Seq2seq page"), "{error}");
     }
 }

@@ -15,10 +15,11 @@ pub enum Page {
     Convolution,
     Images,
     Sequences,
+    Seq2Seq,
 }
 
 impl Page {
-    pub const ALL: [Page; 11] = [
+    pub const ALL: [Page; 12] = [
         Page::Playground,
         Page::Lessons,
         Page::Backprop,
@@ -30,6 +31,7 @@ impl Page {
         Page::Convolution,
         Page::Images,
         Page::Sequences,
+        Page::Seq2Seq,
     ];
 
     /// The short name used in the URL and in test hooks (`nav-<key>`).
@@ -46,6 +48,7 @@ impl Page {
             Page::Convolution => "convolution",
             Page::Images => "images",
             Page::Sequences => "sequences",
+            Page::Seq2Seq => "seq2seq",
         }
     }
 
@@ -62,6 +65,7 @@ impl Page {
             Page::Convolution => "Convolution",
             Page::Images => "Images (MNIST)",
             Page::Sequences => "Sequences (RNN)",
+            Page::Seq2Seq => "Seq2seq",
         }
     }
 

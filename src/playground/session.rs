@@ -219,6 +219,13 @@ impl Session {
         self.config.sequences = settings;
     }
 
+    pub fn set_seq2seq_settings(
+        &mut self,
+        settings: crate::playground::sequences::seq2seq_settings::Seq2SeqSettings,
+    ) {
+        self.config.seq2seq = settings;
+    }
+
     pub fn train_points(&self) -> &[Point] {
         &self.train_points
     }

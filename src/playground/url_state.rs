@@ -82,6 +82,7 @@ pub fn to_hash(config: &PlaygroundConfig) -> String {
         .chain(present)
         .chain(settings_url::fields(&config.images))
         .chain(sequences::settings::fields(&config.sequences))
+        .chain(sequences::seq2seq_settings::fields(&config.seq2seq))
         .map(|(key, value)| format!("{key}={value}"))
         .collect::<Vec<_>>()
         .join("&")
@@ -209,6 +210,7 @@ fn apply_field(config: &mut PlaygroundConfig, key: &str, value: &str) -> bool {
         ),
         _ => settings_url::apply_field(&mut config.images, key, value)
             .or_else(|| sequences::settings::apply_field(&mut config.sequences, key, value))
+            .or_else(|| sequences::seq2seq_settings::apply_field(&mut config.seq2seq, key, value))
             .unwrap_or(false),
     }
 }

@@ -21,6 +21,7 @@ use super::output_panel::OutputPanel;
 use super::pytorch_export_card::{PyTorchExportCard, exported_status};
 use super::save_file::save_bytes;
 use super::saved_work_view::{SavedWorkCard, SavedWorkNotice, WorkNotice};
+use super::seq2seq::Seq2SeqPage;
 use super::sequences::SequencesPage;
 use super::shared::Shared;
 use crate::data::Point;
@@ -32,6 +33,7 @@ use crate::playground::images::training::RunSettings;
 use crate::playground::model_files::{open_playground_file, page_file};
 use crate::playground::pytorch_export::playground_export;
 use crate::playground::sequences::SequenceSettings;
+use crate::playground::sequences::seq2seq_settings::Seq2SeqSettings;
 use crate::playground::session::neuron_name;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
 use gloo::events::EventListener;
@@ -90,6 +92,7 @@ pub enum Msg {
     /// The Images page's settings changed (they go into the URL).
     ImagesSettings(RunSettings),
     SequenceSettings(SequenceSettings),
+    Seq2SeqSettings(Seq2SeqSettings),
     DownloadModel,
     ModelRead(ReadFile),
     /// Export to PyTorch: the panel with the script, and the download.
@@ -132,6 +135,8 @@ pub struct App {
     images_opened: std::cell::Cell<bool>,
     /// Whether the Sequences page was opened once (it then stays, hidden when not shown).
     sequences_opened: std::cell::Cell<bool>,
+    /// Whether the Seq2seq page was opened once (it then stays, hidden when not shown).
+    seq2seq_opened: std::cell::Cell<bool>,
     gpu: GpuLink,
     /// Every view's way back to `update`, made once: a callback made in `view` would be a new
     /// one each frame, and every component taking it would render again though nothing changed.
@@ -190,6 +195,7 @@ impl Component for App {
             gpu_grid: None,
             images_opened: std::cell::Cell::new(false),
             sequences_opened: std::cell::Cell::new(false),
+            seq2seq_opened: std::cell::Cell::new(false),
             gpu: GpuLink::new(ctx.link().callback(Msg::Gpu)),
             send: ctx.link().callback(|msg: Msg| msg),
             shown_points: RefCell::new(None),
@@ -358,6 +364,11 @@ impl Component for App {
                 self.write_url();
                 return false;
             }
+            Msg::Seq2SeqSettings(settings) => {
+                self.session.set_seq2seq_settings(settings);
+                self.write_url();
+                return false;
+            }
             Msg::Gpu(msg) => match self.gpu.receive(msg) {
                 None => {}
                 Some(Ok(trained)) => {
@@ -519,7 +530,7 @@ impl Component for App {
             Page::OneWeight => html! { <OneWeight /> },
             Page::Convolution => html! { <Convolution /> },
             // Drawn below, kept alive while hidden.
-            Page::Images | Page::Sequences => html! {},
+            Page::Images | Page::Sequences | Page::Seq2Seq => html! {},
         };
         // The Images page keeps its worker and its run while the learner looks elsewhere.
         if page == Page::Images {
@@ -547,6 +558,19 @@ impl Component for App {
                 </div>
             }
         });
+        // And the Seq2seq page.
+        if page == Page::Seq2Seq {
+            self.seq2seq_opened.set(true);
+        }
+        let seq2seq = self.seq2seq_opened.get().then(|| {
+            html! {
+                <div class={classes!("sequences-host", "seq2seq-host", (page != Page::Seq2Seq).then_some("hidden"))}>
+                    <Seq2SeqPage settings={self.session.config().seq2seq.clone()}
+                        model_link={self.model_link(Page::Seq2Seq)}
+                        on_settings={ctx.link().callback(Msg::Seq2SeqSettings)} />
+                </div>
+            }
+        });
         html! {
             <div class="app">
                 <header class="title-bar">
@@ -565,6 +589,7 @@ impl Component for App {
                 {content}
                 {images.unwrap_or_default()}
                 {sequences.unwrap_or_default()}
+                {seq2seq.unwrap_or_default()}
             </div>
         }
     }

@@ -24,6 +24,7 @@ mod pointer;
 mod pytorch_export_card;
 mod save_file;
 mod saved_work_view;
+mod seq2seq;
 mod sequences;
 mod shared;
 

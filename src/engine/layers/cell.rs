@@ -37,6 +37,22 @@ impl Previous {
 }
 
 impl Cell {
+    /// Its short name: "rnn" (tanh), "lstm" or "gru".
+    pub fn key(self) -> &'static str {
+        match self {
+            Cell::Rnn(_) => "rnn",
+            Cell::Lstm => "lstm",
+            Cell::Gru => "gru",
+        }
+    }
+
+    /// The cell a short name names (an RNN steps with tanh), if any.
+    pub fn from_key(key: &str) -> Option<Cell> {
+        [Cell::Rnn(Activation::Tanh), Cell::Lstm, Cell::Gru]
+            .into_iter()
+            .find(|cell| cell.key() == key)
+    }
+
     /// How many blocks of `hidden` columns its weights have: 1, 4 (f, i, o, C~), 3 (z, r, h~).
     pub fn gates(self) -> usize {
         match self {

@@ -673,6 +673,8 @@ impl TrainingRun {
         };
         let (mut steps_right, mut steps_scored) = (0usize, 0usize);
         let mut whole_answers_right = 0usize;
+        // (right, tested) answers by input length, where inputs vary.
+        let mut by_length = std::collections::BTreeMap::<usize, (usize, usize)>::new();
         for start in (0..rows).step_by(chunk) {
             let end = (start + chunk).min(rows);
             // The last chunk is padded with zeros: the tape has a fixed batch size.
@@ -713,6 +715,10 @@ impl TrainingRun {
                     loss -= f64::from(row[truth].max(1e-12)).ln() / truths.len() as f64;
                 }
                 whole_answers_right += usize::from(all_right);
+                if let Some(length) = self.data.input_length(index) {
+                    let counts = by_length.entry(length).or_default();
+                    *counts = (counts.0 + usize::from(all_right), counts.1 + 1);
+                }
                 steps_scored += truths.len();
                 // The last answer of the sequence, before any padding.
                 let (Some(&truth), Some(row)) = (truths.last(), rows.get(truths.len().max(1) - 1))
@@ -734,7 +740,14 @@ impl TrainingRun {
         }
         let length_accuracy = match &self.length_probes {
             Some(probes) => probes.measure(model)?,
-            None => Vec::new(),
+            None => by_length
+                .into_iter()
+                .map(|(length, (right, tested))| LengthAccuracy {
+                    length,
+                    accuracy: right as f32 / tested as f32,
+                    answerable: 1.0,
+                })
+                .collect(),
         };
         let mean_squared_error = squared_error / steps_scored.max(1) as f64;
         Ok(TestReport {
@@ -1083,8 +1096,14 @@ mod tests {
         );
         assert!(whole >= 0.8 && whole <= after.accuracy, "answers {whole}");
         assert!(before.answers_right.unwrap() < 0.1);
-        // Not a recurrent layer's gradients through time, nor longer test sequences.
-        assert!(after.state_gradients.is_empty() && after.length_accuracy.is_empty());
+        // Not a recurrent layer's gradients through time; answers scored by input length,
+        // every length from the shortest to the longest, together the whole score.
+        assert!(after.state_gradients.is_empty());
+        let lengths: Vec<usize> = after.length_accuracy.iter().map(|l| l.length).collect();
+        assert_eq!(lengths, (shortest..=longest).collect::<Vec<_>>());
+        let shortest_right = after.length_accuracy[0].accuracy;
+        assert!(shortest_right >= whole, "{:?}", after.length_accuracy);
+        assert!(after.length_accuracy.iter().any(|l| l.accuracy < 1.0) || whole == 1.0);
         // A set-up with the wrong number of output tokens is refused in words.
         let mut wrong = settings;
         wrong.model.layers[0] = LayerConfig::Seq2Seq(Seq2Seq {

@@ -165,6 +165,27 @@ pub fn show_output(task: TranslationTask, tokens: &[u8]) -> String {
     }
 }
 
+/// What an input token means to a learner: a digit, or a sum's pair of bits (`1+0`: a's bit,
+/// then b's).
+pub fn input_token_name(task: TranslationTask, token: usize) -> String {
+    match task {
+        TranslationTask::AddBinary => format!("{}+{}", token & 1, token >> 1),
+        TranslationTask::Reverse | TranslationTask::Sort => token.to_string(),
+    }
+}
+
+/// What an output token means: a digit or a bit, the end, or the start.
+pub fn output_token_name(task: TranslationTask, token: usize) -> String {
+    let vocabulary = task.output_vocabulary();
+    if token == vocabulary.end() {
+        "end".to_string()
+    } else if token == vocabulary.start() {
+        "start".to_string()
+    } else {
+        token.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +271,10 @@ mod tests {
         assert_eq!(show_output(reverse, &[4, 1, 3]), "4 1 3");
         assert!(parse_input(add, "101", 8).unwrap_err().contains('+'));
         assert!(parse_input(add, "12 + 1", 8).unwrap_err().contains("`2`"));
+        assert_eq!(input_token_name(add, 1), "1+0");
+        assert_eq!(input_token_name(reverse, 7), "7");
+        assert_eq!(output_token_name(reverse, 10), "end");
+        assert_eq!(output_token_name(reverse, 11), "start");
+        assert_eq!(output_token_name(add, 2), "end");
     }
 }

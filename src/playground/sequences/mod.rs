@@ -4,7 +4,9 @@
 
 pub mod counter;
 pub mod decoding;
+pub mod embedding_map;
 pub mod generalisation;
+pub mod seq2seq_settings;
 pub mod settings;
 pub mod unrolled;
 

@@ -15,7 +15,7 @@ mod layer_view;
 mod model_builder;
 mod pacing;
 mod page;
-mod probability_bars;
+pub(crate) mod probability_bars;
 mod test_digits;
 pub(crate) mod training_card;
 mod training_loop;

@@ -1,4 +1,5 @@
-//! The ten class probabilities of one digit as bars, the most likely highlighted.
+//! Class probabilities as bars (a digit's ten, or a decoder step's output tokens), the most
+//! likely highlighted.
 
 use yew::prelude::*;
 
@@ -8,6 +9,9 @@ pub struct ProbabilityBarsProps {
     pub probabilities: Vec<f32>,
     #[prop_or_default]
     pub truth: Option<u8>,
+    /// What each class is called, where not its number.
+    #[prop_or_default]
+    pub names: Vec<String>,
 }
 
 #[component]
@@ -24,7 +28,7 @@ pub fn ProbabilityBars(props: &ProbabilityBarsProps) -> Html {
                 html! {
                     <div class={classes} data-testid={format!("probability-{class}")}
                         data-value={format!("{p:.4}")}>
-                        <span class="probability-class">{class}</span>
+                        <span class="probability-class">{props.names.get(class).cloned().unwrap_or_else(|| class.to_string())}</span>
                         <span class="probability-track">
                             <span class="probability-fill" style={format!("width: {:.1}%", p * 100.0)} />
                         </span>

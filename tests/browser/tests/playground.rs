@@ -345,6 +345,7 @@ async fn every_page_fits_a_1280_pixel_window() {
         "convolution",
         "images",
         "sequences",
+        "seq2seq",
     ] {
         let nav = format!("nav-{key}");
         page.click(&nav).await;

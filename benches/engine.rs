@@ -10,8 +10,8 @@
 
 use neural_playground::bench_hooks::{
     GEMM_CASES, GemmEngine, LENET_BATCH, MLP_BATCH, MLP_LAYERS, RECURRENT_BATCH, RECURRENT_SIZES,
-    grid_ms, lenet_step_ms, median_ms, mlp_product_times, mlp_products_ms, mlp_step_flops,
-    mlp_step_ms, recurrent_step_ms,
+    SEQ2SEQ_SIZE, grid_ms, lenet_step_ms, median_ms, mlp_product_times, mlp_products_ms,
+    mlp_step_flops, mlp_step_ms, recurrent_step_ms, seq2seq_step_ms,
 };
 use neural_playground::engine::gemm;
 use std::time::Instant;
@@ -105,6 +105,14 @@ fn recurrent_figures(steps: u32, now_ms: impl Fn() -> f64 + Copy) {
             println!("{kind}_{length}x{hidden}_step_native_ms {ms:.4}");
         }
     }
+    let (length, hidden) = SEQ2SEQ_SIZE;
+    println!(
+        "# native: the Seq2seq page's encoder-decoder (LSTM, embeddings of 16, dot-product \
+         attention, teacher forcing) reversing {RECURRENT_BATCH} random digit sequences of \
+         {length}, Adam; median of {steps} training steps"
+    );
+    let ms = seq2seq_step_ms(steps, now_ms);
+    println!("seq2seq_{length}x{hidden}_step_native_ms {ms:.4}");
 }
 
 /// The ceiling of the native kernel on this CPU: the AVX2+FMA microkernel's multiply-add alone

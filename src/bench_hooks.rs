@@ -446,6 +446,61 @@ pub fn recurrent_step_ms(
     })
 }
 
+/// `(length, hidden)` of the encoder-decoder step figure.
+pub const SEQ2SEQ_SIZE: (usize, usize) = (10, 128);
+
+/// One training step of the Seq2seq page's default encoder-decoder at [`SEQ2SEQ_SIZE`]: a batch
+/// of 64 random digit sequences of 10 to reverse, LSTM encoder and decoder of 128 values over
+/// embeddings of 16, dot-product attention, teacher forcing, softmax cross-entropy over the 11
+/// output steps, Adam with learning rate 0.01; `bench/pytorch_recurrent.py` does the same in
+/// PyTorch.
+pub struct Seq2SeqStep {
+    trainer: Trainer<Sequential>,
+    inputs: Tensor,
+    targets: Tensor,
+}
+
+impl Seq2SeqStep {
+    pub fn new() -> Result<Seq2SeqStep, EngineError> {
+        use crate::playground::sequences::seq2seq_settings::Seq2SeqSettings;
+        let (length, hidden) = SEQ2SEQ_SIZE;
+        let settings = Seq2SeqSettings {
+            shortest: length,
+            longest: length,
+            hidden,
+            ..Seq2SeqSettings::default()
+        };
+        let task = settings.task;
+        let set = task.encode(
+            &task.generate(RECURRENT_BATCH, (length, length), 7)?,
+            length,
+        );
+        let train = step_config(
+            OptimizerConfig::new(OptimizerKind::Adam, 0.01),
+            RECURRENT_BATCH,
+        );
+        Ok(Seq2SeqStep {
+            trainer: Trainer::new(settings.model().init()?, train)?,
+            inputs: set.inputs,
+            targets: set.targets,
+        })
+    }
+
+    /// One forward, backward through both networks and the attention, and update; returns
+    /// the loss before it.
+    pub fn run(&mut self) -> Result<f32, EngineError> {
+        self.trainer.train_step(&self.inputs, &self.targets)
+    }
+}
+
+/// Median milliseconds of `steps` encoder-decoder training steps (after 3 warm-up ones).
+pub fn seq2seq_step_ms(steps: u32, now_ms: impl Fn() -> f64) -> f64 {
+    let mut step = Seq2SeqStep::new().expect("the benchmark encoder-decoder builds");
+    median_ms(3, steps, now_ms, || {
+        step.run().expect("the benchmark encoder-decoder trains");
+    })
+}
+
 /// Grid passes per timing: browsers round `performance.now()` to 0.1 ms, too coarse for one.
 const GRID_PASSES_PER_TIMING: u32 = 10;
 
@@ -743,6 +798,12 @@ mod exports {
     #[wasm_bindgen]
     pub fn bench_recurrent_step(kind: &str, length: usize, hidden: usize, steps: u32) -> f64 {
         super::recurrent_step_ms(kind, length, hidden, steps, now_ms)
+    }
+
+    /// [`super::seq2seq_step_ms`] in the browser.
+    #[wasm_bindgen]
+    pub fn bench_seq2seq_step(steps: u32) -> f64 {
+        super::seq2seq_step_ms(steps, now_ms)
     }
 
     /// [`super::grid_ms`] in the browser.

@@ -251,7 +251,7 @@ fn recurrent_vs_tfjs(
     }
 }
 
-fn figures() -> [Figure; 44] {
+fn figures() -> [Figure; 47] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
@@ -458,6 +458,28 @@ fn figures() -> [Figure; 44] {
                        run, seconds from the click on Train to 99% test accuracy)",
             },
             target: Target::OursBelow(10.0, "s"),
+        },
+        recurrent(
+            "seq2seq_10x128_step_native_ms",
+            "pytorch_seq2seq_10x128_step_ms",
+        ),
+        recurrent(
+            "seq2seq_10x128_step_wasm_ms",
+            "pytorch_seq2seq_10x128_step_ms",
+        ),
+        Figure {
+            name: "seq2seq_seconds_to_99",
+            program: Program::Browser,
+            mnist: false,
+            seq: true,
+            ours: "seq2seq_seconds_to_99",
+            reference: Reference::Fixed {
+                value: 10.0,
+                what: "the Sequences page's 10 s budget, for scale, not a measurement (the \
+                       Seq2seq page's default run, reversal of 1 to 8 digits, seconds from the \
+                       click on Train to 99% of the held-out answers right)",
+            },
+            target: Target::None,
         },
         gpu_gemm(
             "gemm_64x784x512_gpu_gflops",
@@ -927,7 +949,12 @@ const SEQUENCE_INTRODUCTION: &str = "Times in milliseconds (medians) unless the 
     (`bench/tfjs_recurrent.html`; both backends' figures are in the notes). The issue's targets: \
     natively no slower than PyTorch, as wasm at most 1.5 times PyTorch's time and at least 30 \
     times faster than TensorFlow.js, and the Sequences page's default run at 99% test accuracy \
-    within 10 s of the click on Train. On a shared machine (the load average is in the notes) \
+    within 10 s of the click on Train. `seq2seq_10x128`: one training step of the Seq2seq \
+    page's encoder-decoder (reversing 64 random digit sequences of 10; LSTM encoder and decoder \
+    of 128 over embeddings of 16, dot-product attention, teacher forcing, Adam) beside the same \
+    network in PyTorch (nn.LSTM, nn.LSTMCell, the attention written out), with the same \
+    targets; `seq2seq_seconds_to_99`: the Seq2seq page's default run (reversal of 1 to 8 \
+    digits) from the click on Train to 99% of the held-out answers right. On a shared machine (the load average is in the notes) \
     the figures move by tens of per cent from run to run; PyTorch's are measured before and \
     after ours and averaged. The cells are unrolled onto the tape one time step after the \
     other; an LSTM step's gates, cell state and state are one op each (`engine::ops::lstm`), \

@@ -48,6 +48,8 @@ struct Counts {
     images_run: TimedRun,
     /// The Sequences page's default run (the issue's budget: 99% in 10 s).
     sequences_run: TimedRun,
+    /// The Seq2seq page's default run (reversal of 1 to 8 digits, 99% of the answers right).
+    seq2seq_run: TimedRun,
 }
 
 /// A page's default training run, timed from the click on Train to a test accuracy.
@@ -75,6 +77,10 @@ const FULL: Counts = Counts {
         target_accuracy: 99.0,
         limit: Duration::from_secs(120),
     },
+    seq2seq_run: TimedRun {
+        target_accuracy: 99.0,
+        limit: Duration::from_secs(120),
+    },
 };
 
 /// `cargo xtask bench quick`: every figure printed, each from a few runs (the times to 97% and
@@ -96,6 +102,10 @@ const QUICK: Counts = Counts {
         target_accuracy: 90.0,
         limit: Duration::from_secs(60),
     },
+    seq2seq_run: TimedRun {
+        target_accuracy: 80.0,
+        limit: Duration::from_secs(60),
+    },
 };
 
 static COUNTS: OnceLock<&'static Counts> = OnceLock::new();
@@ -112,6 +122,8 @@ const DIGITS_READY: Duration = Duration::from_secs(60);
 /// checks), and the cells, as in the figures' names.
 const RECURRENT_SIZES: [(usize, usize); 2] = [(20, 64), (50, 128)];
 const RECURRENT_CELLS: [&str; 3] = ["rnn", "lstm", "gru"];
+/// `(length, hidden)` of the encoder-decoder step figure, as `bench_hooks::SEQ2SEQ_SIZE`.
+const SEQ2SEQ_SIZE: (usize, usize) = (10, 128);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -384,6 +396,22 @@ async fn sequence_figures() {
             println!("{cell}_{length}x{hidden}_step_wasm_ms {ms:.4}");
         }
     }
+    let (length, hidden) = SEQ2SEQ_SIZE;
+    println!(
+        "# wasm: the Seq2seq page's encoder-decoder (LSTM, embeddings of 16, dot-product \
+         attention, teacher forcing) reversing 64 random digit sequences of {length}, Adam; \
+         median of {steps} training steps"
+    );
+    let ms = page
+        .execute_with(
+            "return window.wasmBindings.bench_seq2seq_step(arguments[0]);",
+            vec![steps.into()],
+        )
+        .await;
+    let ms = ms
+        .as_f64()
+        .unwrap_or_else(|| panic!("bench_seq2seq_step returned {ms}"));
+    println!("seq2seq_{length}x{hidden}_step_wasm_ms {ms:.4}");
     page.open("/#page=sequences").await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
     let run = &counts().sequences_run;
@@ -408,6 +436,35 @@ async fn sequence_figures() {
         shown_epoch(&page).await
     );
     outcome.print("seq_seconds_to_99", run, &context);
+    seq2seq_run(&page).await;
+}
+
+/// The Seq2seq page's default run, timed from the click on Train until the page shows 99% of
+/// the held-out answers right.
+async fn seq2seq_run(page: &Page) {
+    page.open("/#page=seq2seq").await;
+    page.wait_for("seq2seq-page", LOAD_TIMEOUT).await;
+    let run = &counts().seq2seq_run;
+    let outcome = train_to_accuracy(page, "s2s-train", "s2s-answers", LOAD_TIMEOUT, run).await;
+    let setup = page
+        .execute(
+            "return ['s2s-task', 's2s-shortest', 's2s-longest', 's2s-cell', 's2s-hidden', \
+             's2s-embedding', 's2s-attention', 's2s-count', 'epochs', 'batch-size', \
+             'optimizer', 'learning-rate'] \
+             .map((id) => id + ' ' + document.querySelector(`[data-testid=${id}]`)?.value) \
+             .join(', ');",
+        )
+        .await;
+    let speed = shown_number(page, "examples-per-second").await;
+    let context = format!(
+        "Seq2seq page (/#page=seq2seq), its default set-up ({}), whole answers right (greedy \
+         decoding) on the held-out tenth at the end of every epoch and every 2 s within one; \
+         the page showed {} examples/s at {}",
+        setup.as_str().unwrap_or("?"),
+        speed.map_or("no".to_string(), |speed| format!("{speed:.0}")),
+        shown_epoch(page).await
+    );
+    outcome.print("seq2seq_seconds_to_99", run, &context);
 }
 
 /// What a page's timed training run showed while it was watched.
@@ -677,7 +734,7 @@ async fn tfjs_recurrent_figures(dir: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::{RECURRENT_SIZES, percentile};
+    use super::{RECURRENT_SIZES, SEQ2SEQ_SIZE, percentile};
 
     #[test]
     fn percentiles_take_the_nearest_rank() {
@@ -693,5 +750,6 @@ mod tests {
             RECURRENT_SIZES,
             neural_playground::bench_hooks::RECURRENT_SIZES
         );
+        assert_eq!(SEQ2SEQ_SIZE, neural_playground::bench_hooks::SEQ2SEQ_SIZE);
     }
 }

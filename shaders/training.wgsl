@@ -1,5 +1,6 @@
 // Training-loop kernels: batch gathering, the weight penalty, the epoch-loss bookkeeping kept on
-// the GPU, and the softmax of the shown prediction.
+// the GPU, and the softmax of the shown prediction (and of an attention's scores, with its
+// gradient).
 //
 // CPU twins: `engine::trainer` (`gather_rows`; the epoch loss = sum over batches of
 // (batch loss + penalty) * batch rows, divided by the rows), `Regularization::penalty`
@@ -10,7 +11,7 @@ struct TrainingParams {
     // gather_rows: rows and columns of the batch, and where in the epoch's order it starts.
     // weight_penalty: `len` weights, `kind` 1 = L1 / 2 = L2, `accumulate` 0 = first tensor.
     // accumulate_loss: `weight` = rows of the batch. finish_epoch: `slot` and `weight` = 1 / rows.
-    // softmax_rows: rows and columns.
+    // softmax_rows, softmax_rows_backward: rows and columns.
     len: u32,
     cols: u32,
     offset: u32,
@@ -110,6 +111,24 @@ fn softmax_rows(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workg
         let inverse = 1.0 / sum;
         for (var j = 0u; j < params.cols; j++) {
             out[start + j] = out[start + j] * inverse;
+        }
+    }
+}
+
+// out += a · (b - Σ_j b · a) row by row: the gradient through a softmax from its output a and the
+// output's gradient b (`engine::softmax::softmax_rows_backward`, same operations). An attention's
+// weights are a softmax of its scores.
+@compute @workgroup_size(256, 1, 1)
+fn softmax_rows_backward(@builtin(global_invocation_id) id: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let row = element_index(id, groups);
+    if row < params.len {
+        let start = row * params.cols;
+        var dot = 0.0;
+        for (var j = 0u; j < params.cols; j++) {
+            dot += a[start + j] * b[start + j];
+        }
+        for (var j = 0u; j < params.cols; j++) {
+            out[start + j] = out[start + j] + a[start + j] * (b[start + j] - dot);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! CPU–GPU parity of the dense kernels: one table of cases (`gpu_common::kernel_cases`: matmul
 //! with every transpose, bias, activations, losses, optimisers), each run on the GPU kernels
 //! (`src/gpu`, `shaders/`) and through the CPU engine's own functions, compared with a relative
-//! error under 1e-4.
+//! error under 1e-4. A second table (`gpu_common::sequence_cases`) holds the encoder-decoder's
+//! ops: embedding, argmax and attention.
 //!
 //! The error of a case is `max |gpu - cpu| / max |cpu|` over the compared values (for the
 //! optimisers: over the change the steps made to the parameters). The suite needs a GPU adapter;
@@ -15,6 +16,15 @@ mod gpu_common;
 fn every_kernel_matches_the_cpu_engine() {
     let context = gpu_common::open_context();
     pollster::block_on(gpu_common::kernel_cases::check(context));
+}
+
+/// The encoder-decoder's ops (`gpu_common::sequence_cases`): embedding (ids outside the table,
+/// a scatter-added gradient), argmax, and attention's scores, mix and sums over steps, alone and
+/// as one masked attention step with its softmax.
+#[test]
+fn token_and_attention_kernels_match_the_cpu_engine() {
+    let context = gpu_common::open_context();
+    pollster::block_on(gpu_common::sequence_cases::check(context));
 }
 
 /// Products with at least one 128x128 block of outputs get the wide tile where the device has

@@ -29,3 +29,8 @@ async fn conv_and_pooling_kernels_match_the_cpu_engine() {
 async fn batch_norm_and_dropout_kernels_match_the_cpu_engine() {
     gpu_common::norm_cases::check(gpu_common::request_context().await).await;
 }
+
+#[wasm_bindgen_test]
+async fn token_and_attention_kernels_match_the_cpu_engine() {
+    gpu_common::sequence_cases::check(gpu_common::request_context().await).await;
+}

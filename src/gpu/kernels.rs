@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use bytemuck::{Pod, Zeroable};
 
+use super::attention_kernels::AttentionPipelines;
 use super::buffer::GpuTensor;
 use super::context::GpuContext;
 use super::dispatch::{self, linear_groups, to_u32};
@@ -14,6 +15,7 @@ use super::error::GpuError;
 use super::lstm_kernels::LstmPipelines;
 use super::matmul::{MatmulOperand, MatmulPipelines, MatmulTile};
 use super::pass_encoder::PassEncoder;
+use super::token_kernels::TokenPipelines;
 use crate::engine::{Activation, Loss, OptimizerKind, Regularization};
 
 /// The compiled pipelines. Build once per [`GpuContext`] and keep (e.g. in an `Rc`).
@@ -38,6 +40,10 @@ pub struct Kernels {
     pub(super) copy_along_axis: wgpu::ComputePipeline,
     /// An LSTM cell's step (`super::lstm_kernels`).
     pub(super) lstm: LstmPipelines,
+    /// Embedding lookups and argmax (`super::token_kernels`).
+    pub(super) tokens: TokenPipelines,
+    /// Attention's scores, mixes and sums over steps (`super::attention_kernels`).
+    pub(super) attention: AttentionPipelines,
     column_sums: wgpu::ComputePipeline,
     loss_terms: wgpu::ComputePipeline,
     sum_to_scalar: wgpu::ComputePipeline,
@@ -56,6 +62,8 @@ impl Kernels {
     pub async fn new(context: &GpuContext) -> Result<Kernels, GpuError> {
         let matmul = MatmulPipelines::new(context).await?;
         let lstm = LstmPipelines::new(context).await?;
+        let tokens = TokenPipelines::new(context).await?;
+        let attention = AttentionPipelines::new(context).await?;
         let [
             add_bias,
             activation_forward,
@@ -134,6 +142,8 @@ impl Kernels {
             accumulate_carried,
             copy_along_axis,
             lstm,
+            tokens,
+            attention,
             column_sums,
             loss_terms,
             sum_to_scalar,

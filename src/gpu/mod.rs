@@ -26,6 +26,7 @@
 //!
 //! The app finds, self-tests and switches to it in `playground::backend` and `ui::gpu_link`.
 
+mod attention_kernels;
 mod bind_groups;
 mod buffer;
 mod context;
@@ -45,6 +46,7 @@ mod pass_encoder;
 mod recording;
 mod step_losses;
 mod tensor_kernels;
+mod token_kernels;
 mod trainer;
 mod training_kernels;
 

@@ -305,14 +305,14 @@ impl GpuPass {
                 recording.dense().lstm_cell(input(0), previous, out())
             }
             Op::LstmState => recording.dense().lstm_state(input(0), input(1), out()),
-            Op::Square
-            | Op::Sum
-            | Op::Mean
-            | Op::Embedding
-            | Op::ArgMax
-            | Op::StepScores
-            | Op::StepMix
-            | Op::AddToSteps => Err(unsupported(&format!("the {} op", node.op().name()))),
+            Op::Embedding => recording.dense().embedding(input(0), input(1), out()),
+            Op::ArgMax => recording.dense().argmax(input(0), out()),
+            Op::StepScores => recording.dense().step_scores(input(0), input(1), out()),
+            Op::StepMix => recording.dense().step_mix(input(0), input(1), out()),
+            Op::AddToSteps => recording.dense().add_to_steps(input(0), input(1), out()),
+            Op::Square | Op::Sum | Op::Mean => {
+                Err(unsupported(&format!("the {} op", node.op().name())))
+            }
         }
     }
 
@@ -552,17 +552,61 @@ impl GpuPass {
                         .lstm_state_backward_cell(gates, cell, upstream, grad)?;
                 }
             }
-            // Leaves: `backward` never asks for them.
-            Op::Input | Op::Parameter(_) => {}
-            Op::Softmax
-            | Op::Square
-            | Op::Sum
-            | Op::Mean
-            | Op::Embedding
-            | Op::ArgMax
-            | Op::StepScores
-            | Op::StepMix
-            | Op::AddToSteps => {
+            Op::Softmax => {
+                if let Some(grad) = into(0) {
+                    let output = self.owned_value(id);
+                    recording
+                        .training()
+                        .softmax_rows_backward(output, upstream, grad)?;
+                }
+            }
+            // The ids are data: only the table takes a gradient.
+            Op::Embedding => {
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .embedding_backward(input(1), upstream, grad)?;
+                }
+            }
+            Op::StepScores => {
+                let (keys, query) = (input(0), input(1));
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .step_scores_backward_keys(query, upstream, grad)?;
+                }
+                if let Some(grad) = into(1) {
+                    recording
+                        .dense()
+                        .step_scores_backward_query(keys, upstream, grad)?;
+                }
+            }
+            Op::StepMix => {
+                let (weights, values) = (input(0), input(1));
+                if let Some(grad) = into(0) {
+                    recording
+                        .dense()
+                        .step_mix_backward_weights(values, upstream, grad)?;
+                }
+                if let Some(grad) = into(1) {
+                    recording
+                        .dense()
+                        .step_mix_backward_values(weights, upstream, grad)?;
+                }
+            }
+            Op::AddToSteps => {
+                if let Some(grad) = into(0) {
+                    recording.dense().accumulate(upstream, grad)?;
+                }
+                if let Some(grad) = into(1) {
+                    recording
+                        .dense()
+                        .add_to_steps_backward_vector(upstream, grad)?;
+                }
+            }
+            // Leaves: `backward` never asks for them; nothing flows back through a choice.
+            Op::Input | Op::Parameter(_) | Op::ArgMax => {}
+            Op::Square | Op::Sum | Op::Mean => {
                 return Err(unsupported(&format!(
                     "the gradient of the {} op",
                     op.name()
@@ -658,15 +702,13 @@ fn node_buffers(
         | Op::Carry
         | Op::LstmGates
         | Op::LstmCell { .. }
-        | Op::LstmState => buffers.value = zeros(),
-        Op::Square
-        | Op::Sum
-        | Op::Mean
+        | Op::LstmState
         | Op::Embedding
         | Op::ArgMax
         | Op::StepScores
         | Op::StepMix
-        | Op::AddToSteps => {
+        | Op::AddToSteps => buffers.value = zeros(),
+        Op::Square | Op::Sum | Op::Mean => {
             return Err(unsupported(&format!("the {} op", node.op().name())));
         }
     }

@@ -1,5 +1,5 @@
 //! `TrainingKernels`: the pipelines of `shaders/training.wgsl` (batch gathering, weight penalty,
-//! epoch-loss bookkeeping, softmax), and [`TrainingCommands`], which records them, buffer
+//! epoch-loss bookkeeping, softmax and its gradient), and [`TrainingCommands`], which records them, buffer
 //! clears and copies into one command encoder.
 //!
 //! They live apart from [`super::Kernels`] because they serve the training loop rather than
@@ -23,6 +23,7 @@ pub struct TrainingKernels {
     accumulate_loss: wgpu::ComputePipeline,
     finish_epoch: wgpu::ComputePipeline,
     softmax_rows: wgpu::ComputePipeline,
+    softmax_rows_backward: wgpu::ComputePipeline,
 }
 
 /// The uniform block shared by every entry point of `training.wgsl` (each reads its own fields).
@@ -49,6 +50,7 @@ impl TrainingKernels {
             accumulate_loss,
             finish_epoch,
             softmax_rows,
+            softmax_rows_backward,
         ] = dispatch::compile(
             context,
             "training",
@@ -59,6 +61,7 @@ impl TrainingKernels {
                 "accumulate_loss",
                 "finish_epoch",
                 "softmax_rows",
+                "softmax_rows_backward",
             ],
         )
         .await?;
@@ -68,6 +71,7 @@ impl TrainingKernels {
             accumulate_loss,
             finish_epoch,
             softmax_rows,
+            softmax_rows_backward,
         })
     }
 
@@ -273,6 +277,34 @@ impl TrainingCommands<'_> {
         };
         let bindings = [(2, &x.buffer), (4, &out.buffer)];
         self.dispatch_linear(&self.kernels.softmax_rows, &params, &bindings, params.len);
+        Ok(())
+    }
+
+    /// `grad += y · (upstream - Σ upstream · y)` row by row, from the softmax's output `y`
+    /// (`engine::softmax::softmax_rows_backward`).
+    pub fn softmax_rows_backward(
+        &mut self,
+        y: &GpuTensor,
+        upstream: &GpuTensor,
+        grad: &GpuTensor,
+    ) -> Result<(), GpuError> {
+        let cols = y.shape().last().copied().unwrap_or(1);
+        if y.shape() != upstream.shape() || y.shape() != grad.shape() || cols == 0 {
+            return Err(GpuError::Shape(format!(
+                "softmax gradient from {:?} and {:?} into {:?}",
+                y.shape(),
+                upstream.shape(),
+                grad.shape()
+            )));
+        }
+        let params = TrainingParams {
+            len: to_u32(y.len() / cols)?,
+            cols: to_u32(cols)?,
+            ..TrainingParams::default()
+        };
+        let bindings = [(2, &y.buffer), (3, &upstream.buffer), (4, &grad.buffer)];
+        let kernel = &self.kernels.softmax_rows_backward;
+        self.dispatch_linear(kernel, &params, &bindings, params.len);
         Ok(())
     }
 

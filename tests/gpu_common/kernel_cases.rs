@@ -385,7 +385,7 @@ async fn run(gpu: &Gpu<Kernels>, case: Case, rng: &mut SeededRng) -> Result<f64,
 /// `op`'s value from `inputs`, and for each input the (starting, final) gradient: a random
 /// starting gradient, then the op's backward pass with `upstream` added into it, by the
 /// engine's own op.
-fn on_the_engine(
+pub fn on_the_engine(
     op: Op,
     inputs: &[&Tensor],
     upstream: &Tensor,

@@ -1,6 +1,6 @@
 //! Shared by the GPU kernel parity suites, native (`tests/gpu_*_parity.rs`, on lavapipe) and in
 //! the browser (`tests/web_gpu_parity.rs`, WebGPU in headless Chromium): the case tables and their
-//! runners (`kernel_cases`, `conv_cases`, `norm_cases`), opening the device (a missing adapter
+//! runners (`kernel_cases`, `conv_cases`, `norm_cases`, `sequence_cases`), opening the device (a missing adapter
 //! fails the suite, it never skips), the engine side of a case (forward, then backward of
 //! `sum(y * r)`), the error measure and the table of results.
 //!
@@ -13,6 +13,7 @@
 pub mod conv_cases;
 pub mod kernel_cases;
 pub mod norm_cases;
+pub mod sequence_cases;
 pub mod training_table;
 
 use neural_playground::engine::{NodeId, ParamId, ParamRole, Params, SeededRng, Tape, Tensor};

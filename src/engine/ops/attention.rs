@@ -10,8 +10,8 @@
 //!   `[n, steps, k]`, `x` added to every step of its sequence (Bahdanau's additive score adds
 //!   the query's projection to every key's).
 //!
-//! Each backward pass is the forward's products the other way round. Runs on the CPU trainer;
-//! the GPU trainer refuses them for now.
+//! Each backward pass is the forward's products the other way round. GPU twins:
+//! `shaders/attention.wgsl` (`src/gpu/attention_kernels.rs`).
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

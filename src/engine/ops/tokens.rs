@@ -10,7 +10,7 @@
 //! - `argmax` (`Op::ArgMax`): inputs `[scores [rows, k]]`, output `[rows, 1]`, the index of each
 //!   row's largest value (the first of equals); a choice, through which no gradient flows.
 //!
-//! Runs on the CPU trainer; the GPU trainer refuses both for now.
+//! GPU twins: `shaders/tokens.wgsl` (`src/gpu/token_kernels.rs`).
 
 use super::OutputShape;
 use crate::engine::error::EngineError;

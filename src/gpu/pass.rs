@@ -5,7 +5,8 @@
 //!
 //! Flatten moves nothing: its output is a view of its input's buffer, and so is its gradient. A
 //! bias add passes its gradient through unchanged to the matmul before it, so the two share one
-//! gradient buffer. A dense op (`X · W + b`) runs as a matmul into a buffer of its own, then a
+//! gradient buffer. (Where the input feeds other nodes too, a view or bias add keeps a gradient
+//! of its own and adds it into the input's.) A dense op (`X · W + b`) runs as a matmul into a buffer of its own, then a
 //! bias add. Backward adds into the gradients, as the engine does: clear them first.
 
 use super::buffer::GpuTensor;
@@ -339,6 +340,7 @@ impl GpuPass {
             .grad
             .as_ref()
             .ok_or_else(|| unsupported("backward through a pass without gradients"))?;
+        let owns_grad = self.nodes[id.0].owns_grad;
         let d_output = |transposed| MatmulOperand {
             tensor: upstream,
             transposed,
@@ -383,8 +385,12 @@ impl GpuPass {
                     dense.column_sums(upstream, grad)?;
                 }
             }
-            // The input's gradient is this node's gradient buffer itself.
+            // The input's gradient is this node's gradient buffer itself, unless it has one of
+            // its own.
             Op::AddBias => {
+                if let Some(grad) = into(0).filter(|_| owns_grad) {
+                    recording.dense().accumulate(upstream, grad)?;
+                }
                 if let Some(grad) = into(1) {
                     recording.dense().column_sums(upstream, grad)?;
                 }
@@ -431,12 +437,14 @@ impl GpuPass {
                         .average_pool2d_backward(size, stride, upstream, grad)?;
                 }
             }
-            // Share their input's gradient buffer; nothing flows back through a cut.
-            Op::Flatten
-            | Op::Unflatten { .. }
-            | Op::StepsAsRows
-            | Op::RowsAsSteps { .. }
-            | Op::Detach => {}
+            // Share their input's gradient buffer, or add theirs into it; nothing flows back
+            // through a cut.
+            Op::Flatten | Op::Unflatten { .. } | Op::StepsAsRows | Op::RowsAsSteps { .. } => {
+                if let Some(grad) = into(0).filter(|_| owns_grad) {
+                    recording.dense().accumulate(upstream, grad)?;
+                }
+            }
+            Op::Detach => {}
             Op::BatchNorm(statistics) => {
                 let (Some(grad_gamma), Some(grad_beta)) = (into(1), into(2)) else {
                     return Err(unsupported("a batch normalisation with a frozen γ or β"));
@@ -722,18 +730,15 @@ fn node_buffers(
                 | Op::RowsAsSteps { .. }
                 | Op::AddBias
         ) && input.is_some_and(|input| tape.node(input).requires_grad());
-        (buffers.grad, buffers.owns_grad) = match input {
-            // The gradient reaches the input unchanged: share its buffer, which is only right
-            // when nothing else adds into it.
-            Some(input) if passes_through => {
-                let shared = before[input.0]
-                    .grad
-                    .as_ref()
-                    .filter(|_| consumers[input.0] == 1);
-                let shared = shared.ok_or_else(|| unsupported("a value used by two layers"))?;
-                (Some(shared.view(shape)?), false)
-            }
-            _ => (zeros(), true),
+        // The gradient reaches the input unchanged: share its buffer, which is only right when
+        // nothing else adds into it (an encoder's states feed both the attention's keys and
+        // its mix: there the node keeps its own and adds it into the input's).
+        let shared = input
+            .filter(|input| passes_through && consumers[input.0] == 1)
+            .and_then(|input| before[input.0].grad.as_ref());
+        (buffers.grad, buffers.owns_grad) = match shared {
+            Some(shared) => (Some(shared.view(shape)?), false),
+            None => (zeros(), true),
         };
     }
     if let Op::BatchNorm(_) = node.op() {

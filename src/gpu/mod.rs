@@ -7,9 +7,10 @@
 //! a tensor living in a GPU buffer (upload, readback), and one kernel family per shader group,
 //! each with a function per kernel that records a dispatch: [`Kernels`] (matmul, bias,
 //! activations, losses, optimiser; sums, products, slices and concatenations of tensors in
-//! `tensor_kernels.rs`), [`ConvKernels`] (convolution, pooling), [`NormKernels`]
-//! (batch normalisation, dropout) and [`TrainingKernels`] (the training loop's own kernels:
-//! `shaders/training.wgsl`). [`GpuOptimizer`] is the optimiser state kept on the GPU.
+//! `tensor_kernels.rs`, an LSTM step in `lstm_kernels.rs`, embedding lookups and argmax in
+//! `token_kernels.rs`, attention's scores and mixes in `attention_kernels.rs`), [`ConvKernels`]
+//! (convolution, pooling), [`NormKernels`] (batch normalisation, dropout) and
+//! [`TrainingKernels`] (the training loop's own kernels: `shaders/training.wgsl`). [`GpuOptimizer`] is the optimiser state kept on the GPU.
 //!
 //! One trainer uses them for every network, step for step like the CPU trainer: [`GpuTrainer`]
 //! trains any [`Trainable`](crate::engine::Trainable) (the playground's dense model, an image

@@ -51,9 +51,9 @@ pub use error::EngineError;
 pub use fused_update::FusedUpdate;
 pub use init::Initializer;
 pub use layers::{
-    Attention, AvgPool2d, BatchNormLayer, Cell, Conv2d, DecoderStep, DenseLayer, Dropout, Flatten,
-    Gru, Layer, LayerConfig, Lstm, MaxPool2d, Pooling, RecurrentNodes, RecurrentWeights, Rnn,
-    RnnWeights, Seq2Seq, Seq2SeqNodes, Seq2SeqWeights, Setting, SettingValue, StepNodes,
+    Attention, AvgPool2d, BatchNormLayer, Cell, Columns, Conv2d, DecoderStep, DenseLayer, Dropout,
+    Flatten, Gru, Layer, LayerConfig, Lstm, MaxPool2d, Pooling, RecurrentNodes, RecurrentWeights,
+    Rnn, RnnWeights, Seq2Seq, Seq2SeqNodes, Seq2SeqWeights, Setting, SettingValue, StepNodes,
 };
 pub use loss::{Loss, OutputTransform};
 pub use model::{LayerSpec, Model, ModelConfig};

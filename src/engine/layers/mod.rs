@@ -413,6 +413,18 @@ impl LayerConfig {
         }
     }
 
+    /// A recurrent layer's cell, values of state, and whether it gives every step's state.
+    pub fn recurrent_cell(&self) -> Option<(Cell, usize, bool)> {
+        match *self {
+            LayerConfig::Rnn(layer) => {
+                Some((Cell::Rnn(layer.activation), layer.hidden, layer.every_step))
+            }
+            LayerConfig::Lstm(layer) => Some((Cell::Lstm, layer.hidden, layer.every_step)),
+            LayerConfig::Gru(layer) => Some((Cell::Gru, layer.hidden, layer.every_step)),
+            _ => None,
+        }
+    }
+
     pub const FLATTEN: LayerConfig = LayerConfig::Flatten(Flatten);
     pub const BATCH_NORM: LayerConfig = LayerConfig::BatchNorm(BatchNormLayer);
 }

@@ -7,6 +7,7 @@
 
 mod by_layer;
 mod step_writer;
+pub mod through_time;
 
 pub use by_layer::by_layer;
 pub use step_writer::number;

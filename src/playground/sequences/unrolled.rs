@@ -4,7 +4,7 @@
 
 use std::ops::RangeInclusive;
 
-use crate::engine::{EngineError, OutputTransform, Sequential, Tensor};
+use crate::engine::{EngineError, OutputTransform, RecurrentNodes, Sequential, Tape, Tensor};
 
 /// One time step of one recurrent layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,36 +80,39 @@ pub fn unroll(
     recorded.tape.set_input(recorded.input, &input)?;
     recorded.tape.forward(model.params())?;
     let tape = &recorded.tape;
-    let values = |id| tape.value(id).data().to_vec();
     let layers = recorded
         .recurrent_layers()
-        .map(|layer| {
-            layer
-                .steps
-                .iter()
-                .map(|step| StepValues {
-                    input: values(step.input),
-                    state: values(step.state),
-                    cell: step.cell.map(values),
-                    gates: step
-                        .gates
-                        .iter()
-                        .map(|gate| (gate.name, gate.value.read(tape)))
-                        .collect(),
-                    sums: step
-                        .gates
-                        .iter()
-                        .map(|gate| (gate.name, gate.sum.read(tape)))
-                        .chain(step.state_sum.map(|sum| ("h", sum.read(tape))))
-                        .collect(),
-                })
-                .collect()
-        })
+        .map(|layer| read_steps(tape, layer))
         .collect();
     Ok(Unrolled {
         layers,
-        probabilities: values(recorded.prediction),
+        probabilities: tape.value(recorded.prediction).data().to_vec(),
     })
+}
+
+/// Every step of a recurrent `layer` as `tape` computed it (the first example of the batch).
+pub fn read_steps(tape: &Tape, layer: &RecurrentNodes) -> Vec<StepValues> {
+    let values = |id| tape.value(id).data().to_vec();
+    layer
+        .steps
+        .iter()
+        .map(|step| StepValues {
+            input: values(step.input),
+            state: values(step.state),
+            cell: step.cell.map(values),
+            gates: step
+                .gates
+                .iter()
+                .map(|gate| (gate.name, gate.value.read(tape)))
+                .collect(),
+            sums: step
+                .gates
+                .iter()
+                .map(|gate| (gate.name, gate.sum.read(tape)))
+                .chain(step.state_sum.map(|sum| ("h", sum.read(tape))))
+                .collect(),
+        })
+        .collect()
 }
 
 /// The bits of a typed sequence ("0 1 0 0 1", "01001" or "0,1,0,0,1"): as many as `lengths`

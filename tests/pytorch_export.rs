@@ -15,8 +15,8 @@ use neural_playground::engine::pytorch_script::{
     DATA_FILE, SCRIPT_FILE, Script, ScriptData, TRAINED_FILE, WEIGHTS_FILE, write_script,
 };
 use neural_playground::engine::{
-    LayerConfig, Loss, OptimizerConfig, OptimizerKind, OutputTransform, Regularization, SeededRng,
-    Sequential, SequentialConfig, Tensor, TrainConfig, read_model, write_model,
+    LayerConfig, Loss, Mode, OptimizerConfig, OptimizerKind, OutputTransform, Regularization,
+    SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, read_model, write_model,
 };
 use neural_playground::playground::PlaygroundConfig;
 use neural_playground::playground::model_files::{
@@ -78,6 +78,11 @@ fn run(python: &Path, dir: &Path, args: &[&str]) -> String {
 
 /// The exported network's outputs on the test inputs the script reads, computed by PyTorch.
 fn pytorch_outputs(python: &Path, dir: &Path) -> Vec<f32> {
+    pytorch_outputs_in(python, dir, "eval")
+}
+
+/// [`pytorch_outputs`] with the network in `mode`: `eval`, or `train` (as it trains).
+fn pytorch_outputs_in(python: &Path, dir: &Path, mode: &str) -> Vec<f32> {
     let harness = format!(
         "import json, sys, torch\n\
          sys.path.insert(0, '.')\n\
@@ -86,7 +91,7 @@ fn pytorch_outputs(python: &Path, dir: &Path) -> Vec<f32> {
          (_, _), (inputs, _) = train.read_data()\n\
          model = train.build_network()\n\
          model.load_state_dict(load_file('{WEIGHTS_FILE}'), strict=True)\n\
-         model.eval()\n\
+         model.{mode}()\n\
          with torch.no_grad():\n    \
              print(json.dumps(model(inputs).reshape(-1).tolist()))\n"
     );
@@ -125,11 +130,15 @@ fn reported(printed: &str) -> (f32, Option<f32>) {
         .and_then(|rest| rest.split(',').next())
         .and_then(|number| number.trim().parse().ok())
         .unwrap_or_else(|| panic!("no loss in {first:?}"));
-    let accuracy = first
-        .split("accuracy ")
+    (loss, percentage(first, "accuracy "))
+}
+
+/// The percentage after `name` in `line`, as a fraction.
+fn percentage(line: &str, name: &str) -> Option<f32> {
+    line.split(name)
         .nth(1)
-        .map(|rest| rest.trim_end_matches('%').parse::<f32>().unwrap() / 100.0);
-    (loss, accuracy)
+        .and_then(|rest| rest.split('%').next())
+        .map(|number| number.parse::<f32>().unwrap() / 100.0)
 }
 
 #[test]
@@ -665,4 +674,109 @@ fn the_images_page_exports_its_network_with_the_digits_in_idx_files() {
     assert_eq!(opened, settings);
     assert_ne!(network.params().to_flat(), model.params().to_flat());
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The Seq2seq page's export, for each cell and attention: a GRU with dot-product attention
+/// trained two epochs here on reversal (teacher forcing), an LSTM with additive attention that
+/// decodes its own tokens while training, and an RNN without attention, both as they start.
+/// On the run's test translations, read from the data file, PyTorch's logits (greedy decoding)
+/// are the engine's; the script prints the page's test loss, accuracy over the answers' tokens
+/// and share of answers right; it trains an epoch; and the weights it saves open on the page.
+#[test]
+fn the_seq2seq_page_exports_its_encoder_decoder_with_the_same_translations() {
+    use neural_playground::data::translation::TranslationTask;
+    use neural_playground::engine::{Activation, Attention, Cell};
+    use neural_playground::playground::images::training::TrainingRun;
+    use neural_playground::playground::model_files::open_seq2seq_file;
+    use neural_playground::playground::pytorch_export::seq2seq_export;
+    use neural_playground::playground::sequences::seq2seq_settings::Seq2SeqSettings;
+
+    let python = python();
+    let cases = [
+        (Cell::Gru, Attention::Dot, true, true),
+        (Cell::Lstm, Attention::Additive, false, false),
+        (Cell::Rnn(Activation::Tanh), Attention::None, true, false),
+    ];
+    for (cell, attention, teacher_forcing, trained) in cases {
+        let settings = Seq2SeqSettings {
+            task: TranslationTask::Reverse,
+            shortest: 1,
+            longest: 5,
+            cell,
+            hidden: 16,
+            embedding: 8,
+            attention,
+            teacher_forcing,
+            count: 600,
+            epochs: 2,
+            batch_size: 32,
+            ..Seq2SeqSettings::default()
+        };
+        let what = format!("{} {attention:?}", cell.key());
+        let mut run = TrainingRun::from_settings(settings.run_settings(), None).unwrap();
+        while trained && !run.is_finished() {
+            run.step().unwrap();
+        }
+        let report = run.evaluate().unwrap();
+        let model = run.model().clone();
+        let export = seq2seq_export(&settings, &model).unwrap();
+        assert!(
+            export.script.contains("EncoderDecoder(") && export.script.contains("def attend("),
+            "{}",
+            export.script
+        );
+        assert_eq!(csv_lines(&export) - 1, settings.count);
+
+        let Some(python) = &python else { continue };
+        let dir = folder(&format!("seq2seq-{}", cell.key()));
+        write_export(&dir, &export);
+        let mut inputs = Tensor::empty();
+        run.data().write_inputs(&run.split().test, &mut inputs);
+        let ours = engine_outputs(&model, &inputs);
+        assert_close(&pytorch_outputs(python, &dir), &ours, &what);
+        // As it trains: the decoder reads the right tokens with teacher forcing, its own without.
+        let rows = inputs.shape()[0];
+        let mut recorded = model
+            .record_for(Mode::Training, rows, OutputTransform::None, None)
+            .unwrap();
+        recorded.tape.set_input(recorded.input, &inputs).unwrap();
+        recorded.tape.forward(model.params()).unwrap();
+        let training = recorded.tape.value(recorded.prediction).data().to_vec();
+        assert_eq!(teacher_forcing, training != ours, "{what}");
+        let theirs = pytorch_outputs_in(python, &dir, "train");
+        assert_close(&theirs, &training, &format!("{what}, training"));
+        let printed = run_script(python, &dir);
+        let (loss, accuracy) = reported(&printed);
+        assert!(
+            (loss - report.loss).abs() <= 1e-5 * (1.0 + report.loss),
+            "{what}: loss {loss} vs {}",
+            report.loss
+        );
+        let accuracy = accuracy.expect("an accuracy");
+        assert!(
+            (accuracy - report.accuracy).abs() <= 1e-4,
+            "{what}: accuracy {accuracy} vs {}",
+            report.accuracy
+        );
+        let answers = percentage(printed.lines().next().unwrap(), "answers right ").unwrap();
+        let expected = report.answers_right.expect("answers right");
+        assert!(
+            (answers - expected).abs() <= 1e-4,
+            "{what}: answers right {answers} vs {expected}"
+        );
+        eprintln!(
+            "{what}: engine loss {} accuracy {} answers {expected}; PyTorch {printed}",
+            report.loss, report.accuracy
+        );
+        let (trained_loss, _) = reported(printed.lines().nth(1).unwrap());
+        assert!(
+            trained_loss < loss,
+            "{what}: an epoch in PyTorch: {printed}"
+        );
+        let trained = std::fs::read(dir.join(TRAINED_FILE)).unwrap();
+        let (network, opened) = open_seq2seq_file(&trained).unwrap();
+        assert_eq!(opened, settings);
+        assert_ne!(network.params().to_flat(), model.params().to_flat());
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

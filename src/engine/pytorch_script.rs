@@ -12,13 +12,15 @@ use std::fmt::Write;
 
 use super::activation::Activation;
 use super::description::Described;
-use super::layers::LayerConfig;
+use super::layers::{LayerConfig, Seq2Seq};
 use super::loss::Loss;
 use super::model_file::{FORMAT, VERSION};
 use super::optimizer::OptimizerKind;
 use super::regularization::Regularization;
 use super::sequential::SequentialConfig;
 use super::trainer::TrainConfig;
+
+mod seq2seq;
 
 /// The file names the script reads and writes, beside it.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -49,6 +51,17 @@ pub enum ScriptData {
     /// moves by a random whole number of pixels, up to `shift` each way, every time it is used
     /// (the page's augmentation).
     Digits { shift: Option<usize> },
+    /// An encoder-decoder's translations (`split,input,answer`, the tokens of each separated
+    /// by spaces, the answer without its end), laid out as the page feeds them: inputs of
+    /// `source_steps + output_steps` steps, one-hot targets over `tokens` at each output step
+    /// (the answer, then `end`; the decoder reads `start` first).
+    Translations {
+        source_steps: usize,
+        output_steps: usize,
+        tokens: usize,
+        start: usize,
+        end: usize,
+    },
 }
 
 /// The IDX files [`ScriptData::Digits`] reads, beside the script: training images and labels,
@@ -86,8 +99,10 @@ pub fn write_script(script: &Script) -> Result<String, String> {
     let network = script.network;
     let shapes = layer_inputs(network)?;
     let mut modules = Vec::new();
+    let translator = seq2seq::layer_of(network)?;
+    // An encoder-decoder reads its padding flags itself.
     let mut kinds = Kinds {
-        padded: network.padded,
+        padded: network.padded && translator.is_none(),
         ..Kinds::default()
     };
     for (layer, shape) in network.layers.iter().zip(&shapes) {
@@ -98,9 +113,14 @@ pub fn write_script(script: &Script) -> Result<String, String> {
     kinds.write_classes(&mut out);
     write_network(&mut out, &modules, &kinds);
     write_data(&mut out, &script.data);
-    let scored_steps = network.padded && script.classification && answers_every_step(network)?;
-    write_training(&mut out, script, &regularised(network), scored_steps);
-    write_main(&mut out, script)?;
+    let scoring = match translator {
+        Some(_) => Scoring::Translations,
+        None if !script.classification => Scoring::Values,
+        None if network.padded && answers_every_step(network)? => Scoring::OwnSteps,
+        None => Scoring::Classes,
+    };
+    write_training(&mut out, script, &regularised(network), scoring);
+    write_main(&mut out, script, scoring)?;
     Ok(out)
 }
 
@@ -131,6 +151,21 @@ struct Kinds {
     rnn: bool,
     lstm: bool,
     gru: bool,
+    seq2seq: Option<Seq2Seq>,
+}
+
+/// How the script scores the test examples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scoring {
+    /// Values (a regression): the loss only.
+    Values,
+    /// Classes, one answer per example: the loss and the accuracy.
+    Classes,
+    /// Classes at every step of padded sequences, whose padding has no class and is not scored.
+    OwnSteps,
+    /// An encoder-decoder's answers, decoded greedily: the loss, the accuracy over their tokens
+    /// and the share of answers right.
+    Translations,
 }
 
 /// A module's constructor, as written in the `nn.Sequential`.
@@ -196,8 +231,9 @@ fn module_of(layer: &LayerConfig, input: &[usize], kinds: &mut Kinds) -> Result<
                 python_bool(gru.every_step)
             )
         }
-        LayerConfig::Seq2Seq(_) => {
-            return Err("an encoder-decoder network is not exported to PyTorch yet".to_string());
+        LayerConfig::Seq2Seq(layer) => {
+            kinds.seq2seq = Some(*layer);
+            seq2seq::module(layer, input)
         }
     })
 }
@@ -229,6 +265,10 @@ fn float(value: f32) -> String {
 fn regularised(network: &SequentialConfig) -> Vec<String> {
     let mut names = Vec::new();
     for (index, layer) in network.layers.iter().enumerate() {
+        if let LayerConfig::Seq2Seq(layer) = layer {
+            names.extend(seq2seq::regularised(index, layer));
+            continue;
+        }
         let suffixes: &[&str] = match layer {
             LayerConfig::Dense(_) | LayerConfig::Conv2d(_) => &["weight"],
             LayerConfig::Rnn(_) | LayerConfig::Lstm(_) => &["weight_ih_l0", "weight_hh_l0"],
@@ -324,6 +364,9 @@ impl Kinds {
                 true => GRU_PADDED_FORWARD,
                 false => GRU_FORWARD,
             });
+        }
+        if let Some(layer) = &self.seq2seq {
+            seq2seq::write_classes(out, layer, GRU_CLASS);
         }
         if self.padded {
             let recurrent: Vec<&str> = [
@@ -510,6 +553,17 @@ fn write_data(out: &mut String, data: &ScriptData) {
         }
         return;
     }
+    if let &ScriptData::Translations {
+        source_steps,
+        output_steps,
+        tokens,
+        start,
+        end,
+    } = data
+    {
+        seq2seq::write_data(out, (source_steps, output_steps), tokens, (start, end));
+        return;
+    }
     out.push_str(
         r#"
 
@@ -549,7 +603,9 @@ def read_data():
                 );
             }
         }
-        ScriptData::Digits { .. } => unreachable!("written above"),
+        ScriptData::Digits { .. } | ScriptData::Translations { .. } => {
+            unreachable!("written above")
+        }
         ScriptData::Table {
             input_shape,
             target_shape,
@@ -656,12 +712,14 @@ fn optimizer_code(training: &TrainConfig) -> String {
     }
 }
 
-/// `scored_steps`: the network answers at every step of padded sequences, whose padding has no
-/// class and is not scored.
-fn write_training(out: &mut String, script: &Script, regularised: &[String], scored_steps: bool) {
+fn write_training(out: &mut String, script: &Script, regularised: &[String], scoring: Scoring) {
     let training = script.training;
     let (loss, prediction) = loss_code(training.loss);
-    let _ = writeln!(out, "\n\nloss_function = {loss}");
+    out.push_str("\n\n");
+    if scoring == Scoring::Translations {
+        out.push_str(seq2seq::LOSS_COMMENT);
+    }
+    let _ = writeln!(out, "loss_function = {loss}");
     let penalty = match training.regularization {
         Regularization::None => None,
         _ if training.regularization_rate == 0.0 => None,
@@ -686,7 +744,7 @@ fn write_training(out: &mut String, script: &Script, regularised: &[String], sco
         }
         None => out.push_str("\n\ndef penalty(model):\n    return 0.0\n"),
     }
-    let accuracy = if scored_steps {
+    let accuracy = if scoring == Scoring::OwnSteps {
         "    # The steps of padding after a sequence's end have no class (their targets are all 0).\n    \
          # As the page does, each sequence's loss is averaged over its own steps, then over the\n    \
          # sequences, and the accuracy is counted over every step that has a class.\n    \
@@ -695,7 +753,7 @@ fn write_training(out: &mut String, script: &Script, regularised: &[String], sco
          loss = ((per_step * scored).sum(dim=1) / scored.sum(dim=1)).mean() + penalty(model)\n    \
          right = (predicted.argmax(dim=-1) == targets.argmax(dim=-1))[scored]\n    \
          return loss.item(), right.float().mean().item()\n"
-    } else if script.classification {
+    } else if scoring == Scoring::Classes {
         "    if targets.shape[-1] == 1:\n        \
          # One output: the prediction and the target on the same side of the middle (0.5, or 0\n        \
          # for targets of -1 and 1).\n        \
@@ -707,9 +765,12 @@ fn write_training(out: &mut String, script: &Script, regularised: &[String], sco
     } else {
         "    return loss.item(), None\n"
     };
-    let _ = write!(
-        out,
-        r#"
+    if scoring == Scoring::Translations {
+        out.push_str(seq2seq::EVALUATE);
+    } else {
+        let _ = write!(
+            out,
+            r#"
 
 def evaluate(model, inputs, targets):
     """The loss (with the regularisation penalty, as the page counts it) and the accuracy."""
@@ -718,7 +779,12 @@ def evaluate(model, inputs, targets):
         outputs = model(inputs)
         loss = loss_function(outputs, targets) + penalty(model)
         predicted = {prediction}
-{accuracy}
+{accuracy}"#
+        );
+    }
+    let _ = write!(
+        out,
+        r#"
 
 def train_epoch(model, optimizer, inputs, targets, batch_size{schedule_parameter}):
     """One pass over the training set in shuffled batches."""
@@ -773,7 +839,7 @@ def make_schedule(optimizer, steps):
     )
 "#;
 
-fn write_main(out: &mut String, script: &Script) -> Result<(), String> {
+fn write_main(out: &mut String, script: &Script, scoring: Scoring) -> Result<(), String> {
     let network = serde_json::to_string(script.network)
         .map_err(|error| format!("the network cannot be written: {error}"))?;
     let network = python_string(&network);
@@ -788,10 +854,22 @@ fn write_main(out: &mut String, script: &Script) -> Result<(), String> {
         ),
         None => String::new(),
     };
-    let report = if script.classification {
-        "f\"{name} loss {loss:.6f}, accuracy {100 * accuracy:.2f}%\""
-    } else {
-        "f\"{name} loss {loss:.6f}\""
+    let report = match scoring {
+        Scoring::Values => {
+            "    loss, _ = evaluate(model, inputs, targets)\n    \
+             print(f\"{name} loss {loss:.6f}\")"
+        }
+        Scoring::Classes | Scoring::OwnSteps => {
+            "    loss, accuracy = evaluate(model, inputs, targets)\n    \
+             print(f\"{name} loss {loss:.6f}, accuracy {100 * accuracy:.2f}%\")"
+        }
+        Scoring::Translations => {
+            "    loss, accuracy, answers = evaluate(model, inputs, targets)\n    \
+             print(\n        \
+             f\"{name} loss {loss:.6f}, accuracy {100 * accuracy:.2f}%, \"\n        \
+             f\"answers right {100 * answers:.2f}%\"\n    \
+             )"
+        }
     };
     let _ = write!(
         out,
@@ -803,8 +881,7 @@ SETTINGS = {settings}
 
 
 def report(name, model, inputs, targets):
-    loss, accuracy = evaluate(model, inputs, targets)
-    print({report})
+{report}
 
 
 def main():

@@ -1,21 +1,25 @@
 //! Export to PyTorch, as a page offers it: the script `engine::pytorch_script` writes, the
 //! model file of the weights it loads and the examples it reads, in one zip. The playground's
-//! examples are its points (`split,x1,x2,label`, as `data::points_csv` writes them).
+//! examples are its points (`split,x1,x2,label`, as `data::points_csv` writes them); the
+//! Seq2seq page's, its translations (`split,input,answer`, tokens separated by spaces).
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use zip::write::SimpleFileOptions;
 
 use super::config::ProblemType;
-use super::images::training::{RunSettings, held_out};
+use super::images::training::{RunData, RunSettings, held_out};
 use super::model_files::page_file;
 use super::sequences::SequenceSettings;
+use super::sequences::seq2seq_settings::Seq2SeqSettings;
 use super::session::Session;
 use crate::data::Feature;
 use crate::data::digits::{DigitSet, MAX_SHIFT, SIDE};
 use crate::data::examples::Examples;
 use crate::data::idx::write_idx;
 use crate::data::points_csv::write_points_csv;
+use crate::data::translation::Translation;
 use crate::engine::pytorch_script::{
     DATA_FILE, DIGIT_FILES, SCRIPT_FILE, Script, ScriptData, WEIGHTS_FILE, write_script,
 };
@@ -180,6 +184,83 @@ pub fn sequences_export(settings: &SequenceSettings, model: &Sequential) -> Resu
             (&test.0, &test.1),
         ))],
     })
+}
+
+/// The Seq2seq page's encoder-decoder (`model`, with the weights the page holds) and the
+/// translations its run of `settings` trains and tests on, drawn again from the run's seed and
+/// split as the run splits them, as an export.
+pub fn seq2seq_export(settings: &Seq2SeqSettings, model: &Sequential) -> Result<Export, String> {
+    let run = settings.run_settings();
+    let RunData::Translations {
+        task,
+        shortest,
+        longest,
+        count,
+    } = run.data
+    else {
+        return Err("the Seq2seq page's run trains on translations".to_string());
+    };
+    let examples = task
+        .generate(count, (shortest, longest), run.seed)
+        .map_err(|error| error.to_string())?;
+    let split = held_out(examples.len(), run.seed);
+    let vocabulary = task.output_vocabulary();
+    let page_settings = serde_json::to_string(settings)
+        .map_err(|error| format!("the set-up cannot be written: {error}"))?;
+    // "the Seq2seq page's LSTM encoder-decoder with dot-product attention (reverse the digits)"
+    let title = format!(
+        "the Seq2seq page's {} encoder-decoder with {} ({})",
+        settings.cell.key().to_uppercase(),
+        settings.attention.describe().short,
+        task.title().to_lowercase()
+    );
+    let training = run.train_config();
+    let script = write_script(&Script {
+        title: &title,
+        network: model.config(),
+        training: &training,
+        data: ScriptData::Translations {
+            source_steps: longest,
+            output_steps: task.output_steps(longest),
+            tokens: vocabulary.size(),
+            start: vocabulary.start(),
+            end: vocabulary.end(),
+        },
+        epochs: run.epochs,
+        settings: Some(&page_settings),
+        classification: true,
+        cosine_decay: run.cosine_decay,
+    })?;
+    Ok(Export {
+        script,
+        weights: page_file(model, settings)?,
+        data: vec![csv_file(translations_csv(
+            &examples,
+            (&split.train, &split.test),
+        ))],
+    })
+}
+
+/// Translations as CSV: `split`, the input's tokens, the answer's (each separated by spaces,
+/// the answer without the decoder's end); the training examples first, each set in the order
+/// of its indices.
+pub fn translations_csv(examples: &[Translation], (train, test): (&[usize], &[usize])) -> String {
+    let tokens = |tokens: &[u8]| {
+        let tokens: Vec<String> = tokens.iter().map(u8::to_string).collect();
+        tokens.join(" ")
+    };
+    let mut csv = String::from("split,input,answer\n");
+    for (split, indices) in [("train", train), ("test", test)] {
+        for example in indices.iter().map(|&index| &examples[index]) {
+            let _ = writeln!(
+                csv,
+                "{split},{},{}",
+                tokens(&example.input),
+                tokens(&example.output)
+            );
+        }
+    }
+    csv
 }
 
 /// The CSV file the script reads.

@@ -24,6 +24,7 @@ use super::saved_work_view::{SavedWorkCard, SavedWorkNotice, WorkNotice};
 use super::seq2seq::Seq2SeqPage;
 use super::sequences::SequencesPage;
 use super::shared::Shared;
+use super::through_time_view::ThroughTimeView;
 use crate::data::Point;
 use crate::data::points_csv::{read_points_csv, write_points_csv};
 use crate::engine::Model;
@@ -520,6 +521,7 @@ impl Component for App {
                             custom_example={self.session.config().example.is_some()}
                             names={self.neuron_names()} send={send.clone()} />
                     }
+                    <ThroughTimeView />
                 </>
             },
             Page::Lessons => html! { <LessonList /> },

@@ -27,6 +27,7 @@ mod saved_work_view;
 mod seq2seq;
 mod sequences;
 mod shared;
+mod through_time_view;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -8,6 +8,7 @@
 mod by_layer;
 mod step_writer;
 pub mod through_time;
+pub mod time_steps;
 
 pub use by_layer::by_layer;
 pub use step_writer::number;

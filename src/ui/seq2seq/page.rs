@@ -13,6 +13,7 @@ use crate::playground::images::protocol::{Command, Report};
 use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::model_files::{open_seq2seq_file, page_file};
 use crate::playground::model_link::decode_model;
+use crate::playground::pytorch_export::seq2seq_export;
 use crate::playground::sequences::decoding::{Decoding, decode, parse_input};
 use crate::playground::sequences::embedding_map::{Projection, embedding_maps};
 use crate::playground::sequences::generalisation::LengthAccuracy;
@@ -24,6 +25,7 @@ use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
 use crate::ui::model_file_card::{
     ModelFileCard, ReadFile, link_opened_status, linked_status, opened_status, saved_status,
 };
+use crate::ui::pytorch_export_card::{PyTorchExportCard, exported_status};
 use crate::ui::saved_work_view::{SavedWorkCard, SavedWorkNotice};
 use crate::ui::shared::Shared;
 use web_sys::HtmlInputElement;
@@ -41,6 +43,9 @@ pub enum Msg {
     DownloadModel,
     ModelRead(ReadFile),
     LinkModel,
+    ShowExport,
+    HideExport,
+    DownloadExport,
     AutosaveTick,
     AutosaveDone(Result<f64, String>),
     KeptRead(Result<Option<Vec<u8>>, String>),
@@ -89,6 +94,9 @@ pub struct Seq2SeqPage {
     /// Whether the network came from a model file (the next run starts from its weights).
     from_file: bool,
     model_status: Option<String>,
+    /// The exported PyTorch script, while its panel is open, or why there is none.
+    export_script: Option<Result<AttrValue, AttrValue>>,
+    export_status: Option<String>,
     /// The link's model field last opened.
     opened_link: Option<AttrValue>,
     kept: KeptRun<Seq2SeqSettings>,
@@ -156,6 +164,8 @@ impl Component for Seq2SeqPage {
             settings,
             from_file: false,
             model_status: None,
+            export_script: None,
+            export_status: None,
             opened_link: None,
             kept: KeptRun::new(
                 AUTOSAVE_KEY,
@@ -227,6 +237,20 @@ impl Component for Seq2SeqPage {
             Msg::ModelRead((name, bytes)) => {
                 let opened = bytes.and_then(|bytes| self.open_model(ctx, &bytes));
                 self.model_status = Some(opened_status(&name, opened));
+            }
+            Msg::ShowExport => {
+                self.export_script = Some(
+                    seq2seq_export(&self.settings, &self.model)
+                        .map(|export| AttrValue::from(export.script))
+                        .map_err(AttrValue::from),
+                );
+            }
+            Msg::HideExport => self.export_script = None,
+            Msg::DownloadExport => {
+                let name = "seq2seq-pytorch";
+                let zip =
+                    seq2seq_export(&self.settings, &self.model).and_then(|export| export.zip(name));
+                self.export_status = Some(exported_status(&format!("{name}.zip"), zip));
             }
             Msg::AutosaveTick => {
                 let running = self.state != RunState::Idle;
@@ -302,6 +326,11 @@ impl Component for Seq2SeqPage {
                         <ModelFileCard id="s2s" locked={!matches!(self.state, RunState::Idle | RunState::Finished)}
                             status={self.model_status.clone()} on_download={link.callback(|()| Msg::DownloadModel)}
                             on_link={link.callback(|()| Msg::LinkModel)} on_open={link.callback(Msg::ModelRead)} />
+                        <PyTorchExportCard id="s2s" script={self.export_script.clone()}
+                            status={self.export_status.clone()}
+                            on_show={link.callback(|()| Msg::ShowExport)}
+                            on_hide={link.callback(|()| Msg::HideExport)}
+                            on_download={link.callback(|()| Msg::DownloadExport)} />
                         <SavedWorkCard id="s2s" status={self.kept.status().clone()}
                             on_fresh={link.callback(|()| Msg::Reset)} />
                     </div>

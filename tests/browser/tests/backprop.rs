@@ -201,3 +201,56 @@ async fn every_step_of_the_course_lesson_shows_the_engines_numbers() {
         }
     }
 }
+
+/// Backpropagation through time: the course-sized RNN over "1 0 1" walked from the keyboard,
+/// every step's title and numbers exactly those the engine computes natively for the same
+/// network; the diagram lights the step's place; an LSTM walks too, and bad bits are refused.
+#[tokio::test]
+async fn the_bptt_stepper_walks_a_whole_iteration_with_the_engines_numbers() {
+    use neural_playground::playground::backprop::time_steps::{course_example, time_steps};
+    let page = stepper("/#page=backprop").await;
+    page.wait_for("bptt", LOAD_TIMEOUT).await;
+    for (cell, bits) in [("rnn", [1.0, 0.0, 1.0]), ("lstm", [1.0, 1.0, 0.0])] {
+        if cell != "rnn" {
+            page.select("bptt-cell", cell).await;
+            page.type_into("bptt-bits", "1 1 0").await;
+        }
+        let expected = time_steps(&course_example(cell, &bits).unwrap());
+        assert_eq!(
+            page.text("bptt-index").await,
+            format!("Step 1 of {}", expected.len())
+        );
+        for (index, step) in expected.iter().enumerate() {
+            if index > 0 {
+                page.keys("bptt-walk", "\u{E014}").await;
+            }
+            let title = page.text("bptt-step-title").await;
+            assert_eq!(title, step.title, "{cell}, step {}", index + 1);
+            let equations = page.text("bptt-step-equations").await;
+            for line in &step.substituted {
+                assert!(
+                    equations.contains(line.as_str()),
+                    "{cell}, step {}: {line} in {equations}",
+                    index + 1
+                );
+            }
+            if index == 4 && cell == "rnn" {
+                page.screenshot("bptt_rnn_output").await;
+            }
+        }
+        assert!(page.text("bptt-step-title").await.starts_with("Update"));
+        // The first backward step of the last time step lights h_3.
+        page.click("bptt-jump-backward").await;
+        page.keys("bptt-walk", "\u{E014}").await;
+        assert!(page.has_class("bptt-h-2", "lit").await, "{cell}");
+        page.execute("document.getElementById('bptt-title').scrollIntoView();")
+            .await;
+        page.screenshot(&format!("bptt_{cell}_backward")).await;
+        page.keys("bptt-walk", "\u{E011}").await;
+    }
+    // The dense stepper above did not move with the arrow keys pressed here.
+    assert_eq!(page.text("step-index").await.split(' ').nth(1), Some("1"));
+    page.type_into("bptt-bits", "1 2").await;
+    let refusal = page.text("bptt-error").await;
+    assert!(refusal.contains("`2` is not a bit"), "{refusal}");
+}

@@ -145,6 +145,11 @@ async fn reversal_trains_from_a_link_and_attention_looks_at_the_mirrored_input()
     assert!(refusal.contains("1 to 6 digits"), "{refusal}");
     page.type_into("s2s-input", "9 8").await;
     page.wait_for("attention-matrix", LOAD_TIMEOUT).await;
+    // The trained network exports to a PyTorch script that rebuilds the encoder-decoder.
+    page.keys("s2s-pytorch-show", "\u{E007}").await;
+    let script = page.text("s2s-pytorch-script").await;
+    assert!(script.contains("class EncoderDecoder"), "{}", &script[..script.len().min(400)]);
+    assert!(script.contains("load_state_dict"), "the script loads the weights");
 }
 
 /// Trains the page's set-up to its last epoch (Train, then wait until the Train button is

@@ -409,3 +409,28 @@ async fn a_recurrent_network_trains_on_webgpu_in_the_worker() {
     let message = page.text("seq-message").await;
     assert!(message.is_empty(), "unexpected message: {message}");
 }
+
+/// An encoder-decoder with dot-product attention on the worker's WebGPU (SwiftShader here): the
+/// embeddings, both cells, the attention and greedy decoding replayed by the GPU trainer, and
+/// reversal learned as on the CPU.
+#[tokio::test]
+async fn an_encoder_decoder_trains_on_webgpu_in_the_worker() {
+    let page = Page::launch_with_args(WEBGPU).await;
+    page.open("/#page=seq2seq&s2sBackend=gpu&s2sLongest=4&s2sHidden=32&s2sCount=2000&s2sEpochs=10")
+        .await;
+    page.wait_for("seq2seq-page", LOAD_TIMEOUT).await;
+    ready_on_the_workers_gpu(&page, "s2s-train").await;
+    page.click("s2s-train").await;
+    let answers = page
+        .wait_until(
+            "reversal above 90% on the GPU",
+            TRAINING,
+            async || page.number("s2s-answers").await,
+            |answers| *answers > 90.0,
+        )
+        .await;
+    eprintln!("encoder-decoder reversal on the GPU: {answers}% of the answers");
+    page.screenshot("seq2seq_webgpu").await;
+    let message = page.text("s2s-message").await;
+    assert!(message.is_empty(), "unexpected message: {message}");
+}

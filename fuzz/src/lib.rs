@@ -15,8 +15,9 @@ use neural_playground::engine::checkpoint::read_checkpoint;
 use neural_playground::engine::{Model, read_model};
 use neural_playground::playground::images::training::{TrainingRun, saved_run_settings};
 use neural_playground::playground::model_files::{
-    open_images_file, open_playground_file, open_sequences_file,
+    open_images_file, open_playground_file, open_seq2seq_file, open_sequences_file,
 };
+use neural_playground::playground::sequences::decoding::{decode, parse_input};
 use neural_playground::playground::model_link::decode_model;
 use neural_playground::playground::{PlaygroundConfig, Session, from_hash};
 
@@ -32,9 +33,9 @@ pub const TARGETS: [(&str, Target); 5] = [
     ("points_csv", points_csv),
 ];
 
-/// A page's link (the text after `#`): the playground's set-up and weights, the Images and
-/// Sequences pages' settings, and a model carried in the link; each page's network built and
-/// the playground drawn.
+/// A page's link (the text after `#`): the playground's set-up and weights, the Images,
+/// Sequences and Seq2seq pages' settings, and a model carried in the link; each page's network
+/// built and the playground drawn. The text is also typed into the Seq2seq page's input.
 pub fn link(data: &[u8]) {
     let Ok(hash) = std::str::from_utf8(data) else {
         return;
@@ -52,11 +53,18 @@ pub fn link(data: &[u8]) {
         let _ = config.sequences.model().init();
         let _ = config.sequences.run_settings().sequences();
     }
+    if config.seq2seq.validate().is_ok()
+        && let Ok(network) = config.seq2seq.model().init()
+        && let Ok(input) = parse_input(config.seq2seq.task, hash, config.seq2seq.longest)
+    {
+        decode(&network, &input).expect("a typed input that reads decodes");
+    }
     if let Some(field) = &config.model_link
         && let Ok(bytes) = decode_model(field)
     {
         let _ = open_images_file(&bytes);
         let _ = open_sequences_file(&bytes);
+        let _ = open_seq2seq_file(&bytes);
     }
 }
 
@@ -90,6 +98,9 @@ pub fn model_file(data: &[u8]) {
     }
     let _ = open_images_file(data);
     let _ = open_sequences_file(data);
+    if let Ok((network, _settings)) = open_seq2seq_file(data) {
+        decode(&network, &[0]).expect("an opened encoder-decoder decodes");
+    }
 }
 
 /// The digits a kept run on the Images page trained on, as the fuzzed runs open them.

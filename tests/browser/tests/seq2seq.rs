@@ -148,8 +148,15 @@ async fn reversal_trains_from_a_link_and_attention_looks_at_the_mirrored_input()
     // The trained network exports to a PyTorch script that rebuilds the encoder-decoder.
     page.keys("s2s-pytorch-show", "\u{E007}").await;
     let script = page.text("s2s-pytorch-script").await;
-    assert!(script.contains("class EncoderDecoder"), "{}", &script[..script.len().min(400)]);
-    assert!(script.contains("load_state_dict"), "the script loads the weights");
+    assert!(
+        script.contains("class EncoderDecoder"),
+        "{}",
+        &script[..script.len().min(400)]
+    );
+    assert!(
+        script.contains("load_state_dict"),
+        "the script loads the weights"
+    );
 }
 
 /// Trains the page's set-up to its last epoch (Train, then wait until the Train button is

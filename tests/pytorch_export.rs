@@ -707,7 +707,7 @@ fn the_seq2seq_page_exports_its_encoder_decoder_with_the_same_translations() {
             embedding: 8,
             attention,
             teacher_forcing,
-            count: 600,
+            count: 300,
             epochs: 2,
             batch_size: 32,
             ..Seq2SeqSettings::default()

@@ -8,7 +8,7 @@
 use crate::playground::backprop::Phase;
 use crate::playground::backprop::number;
 use crate::playground::backprop::through_time::{TimeTrace, gate_names};
-use crate::playground::backprop::time_steps::{CELLS, TimeStep, course_example, time_steps};
+use crate::playground::backprop::time_steps::{CELLS, MOST_UNITS, TimeStep, example, time_steps};
 use crate::playground::sequences::parse_bits;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -100,11 +100,15 @@ fn diagram(trace: &TimeTrace, step: &TimeStep) -> Html {
 pub fn ThroughTimeView() -> Html {
     let cell = use_state(|| "rnn".to_string());
     let bits = use_state(|| "1 0 1".to_string());
+    let units = use_state(|| 2usize);
     let current = use_state(|| 0usize);
-    let trace = use_memo(((*cell).clone(), (*bits).clone()), |(cell, bits)| {
-        parse_bits(bits, 1..=LONGEST)
-            .and_then(|bits| course_example(cell, &bits).map_err(|e| e.to_string()))
-    });
+    let trace = use_memo(
+        ((*cell).clone(), *units, (*bits).clone()),
+        |(cell, units, bits)| {
+            parse_bits(bits, 1..=LONGEST)
+                .and_then(|bits| example(cell, *units, &bits).map_err(|e| e.to_string()))
+        },
+    );
     let steps = use_memo(trace.clone(), |trace| match trace.as_ref() {
         Ok(trace) => time_steps(trace),
         Err(_) => Vec::new(),
@@ -147,6 +151,24 @@ pub fn ThroughTimeView() -> Html {
             current.set(0);
         })
     };
+    let on_units = {
+        let (units, current) = (units.clone(), current.clone());
+        Callback::from(move |event: Event| {
+            let input: HtmlInputElement = event.target_unchecked_into();
+            if let Ok(value) = input.value().trim().parse::<usize>() {
+                units.set(value.clamp(1, MOST_UNITS));
+                current.set(0);
+            }
+        })
+    };
+    let weights_hint = match *units {
+        2 => {
+            "its weights are round numbers (an RNN's: W = [[0.5, −0.3], [0.2, 0.4], [1, 0.5]] for the rows h₁, h₂, x; b = [0, 0.1]; V = [1, 0.5]; c = 0) so that every step can be checked by hand"
+        }
+        _ => {
+            "its weights are the engine's initial ones (2 units have round ones, to check by hand)"
+        }
+    };
     let jumps = Phase::ALL.into_iter().filter_map(|phase| {
         let first = steps.iter().position(|step| step.phase == phase)?;
         let here = steps.get(index).is_some_and(|s| s.phase == phase);
@@ -177,7 +199,10 @@ pub fn ThroughTimeView() -> Html {
     html! {
         <section class="card bptt" aria-labelledby="bptt-title" data-testid="bptt">
             <h3 id="bptt-title">{"Backpropagation through time"}</h3>
-            <p class="hint">{"A recurrent network of 2 units reads one bit a step and is trained to count the ones (half the squared error, learning rate 0.1); its weights are round numbers (an RNN's: W = [[0.5, −0.3], [0.2, 0.4], [1, 0.5]] for the rows h₁, h₂, x; b = [0, 0.1]; V = [1, 0.5]; c = 0) so that every step can be checked by hand. Every number is the engine's."}</p>
+            <p class="hint" data-testid="bptt-hint">{format!(
+                "A recurrent network of {} units reads one bit a step and is trained to count the ones (half the squared error, learning rate 0.1); {weights_hint}. Every number is the engine's.",
+                *units
+            )}</p>
             <div class="backprop-bar">
                 <label class="row">{"cell"}
                     <select onchange={on_cell} data-testid="bptt-cell">
@@ -185,6 +210,10 @@ pub fn ThroughTimeView() -> Html {
                             <option value={key} selected={*cell == key}>{title}</option>
                         }) }
                     </select>
+                </label>
+                <label class="row">{format!("units (1 to {MOST_UNITS})")}
+                    <input type="number" min="1" max={MOST_UNITS.to_string()} value={units.to_string()}
+                        onchange={on_units} data-testid="bptt-units" />
                 </label>
                 <label class="row">{format!("bits (1 to {LONGEST})")}
                     <input type="text" value={(*bits).clone()} oninput={on_bits} data-testid="bptt-bits"

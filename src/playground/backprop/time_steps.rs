@@ -299,43 +299,58 @@ fn local_rule(cell: Cell, name: &str, n: usize) -> String {
 /// The cells the stepper offers, by key.
 pub const CELLS: [(&str, &str); 3] = [("rnn", "RNN (tanh)"), ("lstm", "LSTM"), ("gru", "GRU")];
 
-/// The course-sized example: a `cell` of 2 units reading `bits` (one a step) and one output
-/// trained towards the number of ones under half the squared error, learning rate 0.1. The
-/// weights are round numbers (the RNN's: `W = [[0.5, −0.3], [0.2, 0.4], [1, 0.5]]` for the
-/// rows `h_1, h_2, x`, `b = [0, 0.1]`, `V = [1, 0.5]ᵀ`, `c = 0`); the other cells repeat the
-/// pattern over their gates.
+/// Most units the stepper offers.
+pub const MOST_UNITS: usize = 8;
+
+/// The course-sized example: [`example`] with 2 units and its round weights.
 pub fn course_example(cell: &str, bits: &[f32]) -> Result<TimeTrace, EngineError> {
+    example(cell, 2, bits)
+}
+
+/// A `cell` of `units` reading `bits` (one a step) and one output trained towards the number
+/// of ones under half the squared error, learning rate 0.1. With 2 units the weights are round
+/// numbers (the RNN's: `W = [[0.5, −0.3], [0.2, 0.4], [1, 0.5]]` for the rows `h_1, h_2, x`,
+/// `b = [0, 0.1]`, `V = [1, 0.5]ᵀ`, `c = 0`; the other cells repeat the pattern over their
+/// gates, each a little smaller), so that a learner can follow them by hand; otherwise they are
+/// the engine's own initial weights (seed 1).
+pub fn example(cell: &str, units: usize, bits: &[f32]) -> Result<TimeTrace, EngineError> {
     if bits.is_empty() {
         return Err(EngineError::InvalidConfig(
             "type at least one bit".to_string(),
         ));
     }
+    if !(1..=MOST_UNITS).contains(&units) {
+        return Err(EngineError::InvalidConfig(format!(
+            "1 to {MOST_UNITS} units, not {units}"
+        )));
+    }
     let layer = LayerConfig::first_of_kind(cell)
-        .and_then(|layer| layer.with_setting(crate::engine::Setting::count("hidden", 2)))
+        .and_then(|layer| layer.with_setting(crate::engine::Setting::count("hidden", units)))
         .ok_or_else(|| EngineError::InvalidConfig(format!("no recurrent cell `{cell}`")))?;
     let config = SequentialConfig::new(
         &[bits.len(), 1],
         vec![layer, LayerConfig::dense(1, Activation::Linear)],
     );
     let mut network: Sequential = config.init()?;
-    let gates = layer
-        .recurrent_cell()
-        .map_or(1, |(cell, _, _)| cell.gates());
-    // The RNN's pattern, repeated over the gates (each gate a little different).
-    let block = [[0.5, -0.3], [0.2, 0.4], [1.0, 0.5]];
-    let weights: Vec<f32> = block
-        .iter()
-        .flat_map(|row| {
-            (0..gates).flat_map(move |g| row.iter().map(move |w| w * (1.0 - 0.2 * g as f32)))
-        })
-        .collect();
-    let bias: Vec<f32> = (0..gates).flat_map(|_| [0.0, 0.1]).collect();
-    let flat: Vec<f32> = weights
-        .into_iter()
-        .chain(bias)
-        .chain([1.0, 0.5, 0.0])
-        .collect();
-    network.params_mut().load_flat(&flat)?;
+    if units == 2 {
+        let gates = layer
+            .recurrent_cell()
+            .map_or(1, |(cell, _, _)| cell.gates());
+        let block = [[0.5, -0.3], [0.2, 0.4], [1.0, 0.5]];
+        let weights: Vec<f32> = block
+            .iter()
+            .flat_map(|row| {
+                (0..gates).flat_map(move |g| row.iter().map(move |w| w * (1.0 - 0.2 * g as f32)))
+            })
+            .collect();
+        let bias: Vec<f32> = (0..gates).flat_map(|_| [0.0, 0.1]).collect();
+        let flat: Vec<f32> = weights
+            .into_iter()
+            .chain(bias)
+            .chain([1.0, 0.5, 0.0])
+            .collect();
+        network.params_mut().load_flat(&flat)?;
+    }
     let ones = bits.iter().filter(|&&bit| bit > 0.5).count() as f32;
     trace_through_time(&network, Loss::HalfSquaredError, bits, &[ones], 0.1)
 }
@@ -395,6 +410,10 @@ mod tests {
             assert!(steps.iter().all(|s| !s.substituted.is_empty()), "{cell}");
         }
         assert!(course_example("rnn", &[]).is_err());
+        assert!(example("gru", 9, &[1.0]).is_err());
+        // A larger network walks unit by unit: one line per unit.
+        let larger = time_steps(&example("gru", 5, &[1.0, 0.0]).unwrap());
+        assert_eq!(larger[0].substituted.len(), 5);
         assert!(course_example("transformer", &[1.0]).is_err());
     }
 }

@@ -207,7 +207,9 @@ async fn every_step_of_the_course_lesson_shows_the_engines_numbers() {
 /// network; the diagram lights the step's place; an LSTM walks too, and bad bits are refused.
 #[tokio::test]
 async fn the_bptt_stepper_walks_a_whole_iteration_with_the_engines_numbers() {
-    use neural_playground::playground::backprop::time_steps::{course_example, time_steps};
+    use neural_playground::playground::backprop::time_steps::{
+        course_example, example, time_steps,
+    };
     let page = stepper("/#page=backprop").await;
     page.wait_for("bptt", LOAD_TIMEOUT).await;
     for (cell, bits) in [("rnn", [1.0, 0.0, 1.0]), ("lstm", [1.0, 1.0, 0.0])] {
@@ -248,6 +250,29 @@ async fn the_bptt_stepper_walks_a_whole_iteration_with_the_engines_numbers() {
         page.screenshot(&format!("bptt_{cell}_backward")).await;
         page.keys("bptt-walk", "\u{E011}").await;
     }
+    // A larger GRU, stepped unit by unit with the engine's initial weights: its update is the
+    // engine's.
+    page.select("bptt-cell", "gru").await;
+    page.type_into("bptt-units", "5").await;
+    let expected = time_steps(&example("gru", 5, &[1.0, 1.0, 0.0]).unwrap());
+    page.wait_until(
+        "five units",
+        SETTLE,
+        async || page.text("bptt-hint").await,
+        |hint| hint.contains("of 5 units"),
+    )
+    .await;
+    assert_eq!(
+        page.text("bptt-step-equations")
+            .await
+            .matches("unit ")
+            .count(),
+        5
+    );
+    page.keys("bptt-walk", "\u{E010}").await;
+    let update = page.text("bptt-step-equations").await;
+    let last = expected.last().unwrap();
+    assert!(update.contains(&last.substituted[0]), "{update}");
     // The dense stepper above did not move with the arrow keys pressed here.
     assert_eq!(page.text("step-index").await.split(' ').nth(1), Some("1"));
     page.type_into("bptt-bits", "1 2").await;

@@ -17,8 +17,8 @@ use neural_playground::playground::images::training::{TrainingRun, saved_run_set
 use neural_playground::playground::model_files::{
     open_images_file, open_playground_file, open_seq2seq_file, open_sequences_file,
 };
-use neural_playground::playground::sequences::decoding::{decode, parse_input};
 use neural_playground::playground::model_link::decode_model;
+use neural_playground::playground::sequences::decoding::{decode, parse_input};
 use neural_playground::playground::{PlaygroundConfig, Session, from_hash};
 
 /// What a target does with one input.

@@ -270,24 +270,30 @@ fn backward_through_time(trace: &TimeTrace) -> Vec<StepGradients> {
             .zip(&from_next)
             .map(|(a, b)| a + b)
             .collect();
-        let (deltas, cell_gradient) = local_deltas(cell, now, previous_state, t, trace, &state);
         let cell_from_next = match cell {
             Cell::Lstm => Some(cell_from_next.unwrap_or_else(|| zeros.clone())),
             _ => None,
         };
-        let cell_gradient = cell_gradient.map(|from_state: Vec<f32>| {
-            let carried = cell_from_next.as_deref().unwrap_or(&zeros);
-            from_state
-                .iter()
-                .zip(carried)
-                .map(|(a, b)| a + b)
+        // An LSTM's ∂L/∂C_t: through h_t = o ⊙ tanh(C_t), and carried from C_{t+1}.
+        let cell_gradient = cell_from_next.as_ref().map(|carried| {
+            let (o, c) = (
+                now.values("o").unwrap_or(&zeros),
+                now.cell.as_deref().unwrap_or(&zeros),
+            );
+            (0..h)
+                .map(|j| state[j] * o[j] * (1.0 - c[j].tanh().powi(2)) + carried[j])
                 .collect::<Vec<f32>>()
         });
-        // The LSTM's gates read ∂L/∂C_t in all: work them out again with it.
-        let deltas = match (&cell_gradient, cell) {
-            (Some(total), Cell::Lstm) => lstm_deltas(now, t, trace, &state, total),
-            _ => deltas,
-        };
+        let factors = gate_factors(trace, t, &state, cell_gradient.as_deref());
+        let deltas: Named = factors
+            .iter()
+            .map(|(name, upstream, local)| {
+                (
+                    *name,
+                    upstream.iter().zip(local).map(|(u, l)| u * l).collect(),
+                )
+            })
+            .collect();
         // This step's share of ∂L/∂W: each gate's δ times what its weighted sum read.
         let mut weights = vec![0.0; (h + trace.features) * columns];
         let mut bias = vec![0.0; columns];
@@ -329,104 +335,73 @@ fn backward_through_time(trace: &TimeTrace) -> Vec<StepGradients> {
     backward
 }
 
-/// Each gate's `δ` at step `t` from `∂L/∂h_t` (`state`) and the local derivatives; for an LSTM
-/// also the part of `∂L/∂C_t` that comes through `h_t` (its δs are worked out afterwards, from
-/// the whole of `∂L/∂C_t`).
-fn local_deltas(
-    cell: Cell,
-    now: &StepValues,
-    previous_state: &[f32],
-    t: usize,
+/// Each gate's two factors at step `t`, unit by unit: `∂L/∂g` (what reaches the gate's value
+/// `g`) and the local derivative of its activation, `g′(s)`; the gate's `δ = ∂L/∂s` is their
+/// product. From `∂L/∂h_t` (`state`) and an LSTM's whole `∂L/∂C_t`.
+fn gate_factors(
     trace: &TimeTrace,
+    t: usize,
     state: &[f32],
-) -> (Named, Option<Vec<f32>>) {
+    cell_gradient: Option<&[f32]>,
+) -> Vec<(&'static str, Vec<f32>, Vec<f32>)> {
     let h = trace.hidden;
+    let now = &trace.forward[t];
     let zeros = vec![0.0; h];
     let get = |name: &str| now.values(name).unwrap_or(&zeros).to_vec();
-    match cell {
-        Cell::Rnn(_) => {
-            // tanh′(s) = 1 − h².
-            let delta = state
-                .iter()
-                .zip(&now.state)
-                .map(|(d, h)| d * (1.0 - h * h))
-                .collect();
-            (vec![("h", delta)], None)
-        }
+    let before = |pick: fn(&StepValues) -> Option<&[f32]>| {
+        t.checked_sub(1)
+            .and_then(|p| pick(&trace.forward[p]))
+            .map_or_else(|| zeros.clone(), <[f32]>::to_vec)
+    };
+    let previous_state = before(|step| Some(&step.state));
+    let previous_cell = before(|step| step.cell.as_deref());
+    let each = |value: &dyn Fn(usize) -> f32| (0..h).map(value).collect::<Vec<f32>>();
+    let sigmoid_slope = |g: &[f32]| each(&|j| g[j] * (1.0 - g[j]));
+    let tanh_slope = |g: &[f32]| each(&|j| 1.0 - g[j] * g[j]);
+    let dc = cell_gradient.unwrap_or(&zeros);
+    match trace.cell {
+        Cell::Rnn(_) => vec![("h", state.to_vec(), tanh_slope(&now.state))],
         Cell::Lstm => {
-            let (o, c) = (get("o"), now.cell.clone().unwrap_or_default());
-            let through_state = state
-                .iter()
-                .zip(&o)
-                .zip(&c)
-                .map(|((d, o), c)| d * o * (1.0 - c.tanh().powi(2)))
-                .collect();
-            (Vec::new(), Some(through_state))
+            let (f, i, o, candidate) = (get("f"), get("i"), get("o"), get("C~"));
+            let c = now.cell.clone().unwrap_or_else(|| zeros.clone());
+            let mut factors = Vec::new();
+            // At the first step C_0 = 0: the forget gate has nothing to act on.
+            if t > 0 {
+                factors.push(("f", each(&|j| dc[j] * previous_cell[j]), sigmoid_slope(&f)));
+            }
+            factors.extend([
+                ("i", each(&|j| dc[j] * candidate[j]), sigmoid_slope(&i)),
+                ("o", each(&|j| state[j] * c[j].tanh()), sigmoid_slope(&o)),
+                ("C~", each(&|j| dc[j] * i[j]), tanh_slope(&candidate)),
+            ]);
+            factors
         }
         Cell::Gru => {
-            let (z, candidate) = (get("z"), get("h~"));
-            let delta_z = (0..h)
-                .map(|j| state[j] * (candidate[j] - previous_state[j]) * z[j] * (1.0 - z[j]))
-                .collect();
-            let delta_candidate: Vec<f32> = (0..h)
-                .map(|j| state[j] * z[j] * (1.0 - candidate[j] * candidate[j]))
-                .collect();
-            let columns = trace.columns();
-            let to_reset_state = back_along(&trace.weights, columns, 2 * h, &delta_candidate, h);
-            let r = get("r");
-            let delta_r = (0..h)
-                .map(|j| to_reset_state[j] * previous_state[j] * r[j] * (1.0 - r[j]))
-                .collect();
-            let mut deltas = vec![("z", delta_z)];
+            let (z, candidate, r) = (get("z"), get("h~"), get("r"));
+            let through_z = each(&|j| state[j] * (candidate[j] - previous_state[j]));
+            let through_candidate = each(&|j| state[j] * z[j]);
+            let candidate_slope = tanh_slope(&candidate);
+            let delta_candidate = each(&|j| through_candidate[j] * candidate_slope[j]);
+            // The candidate read r ⊙ h_{t-1}: what its δ sends back to r.
+            let to_reset_state =
+                back_along(&trace.weights, trace.columns(), 2 * h, &delta_candidate, h);
+            let mut factors = vec![("z", through_z, sigmoid_slope(&z))];
+            // At the first step h_0 = 0: the reset gate has nothing to reset.
             if t > 0 {
-                deltas.push(("r", delta_r));
+                let through_r = each(&|j| to_reset_state[j] * previous_state[j]);
+                factors.push(("r", through_r, sigmoid_slope(&r)));
             }
-            deltas.push(("h~", delta_candidate));
-            (deltas, None)
+            factors.push(("h~", through_candidate, candidate_slope));
+            factors
         }
     }
 }
 
-/// An LSTM's gate δs at step `t` from `∂L/∂h_t` and the whole of `∂L/∂C_t`.
-fn lstm_deltas(
-    now: &StepValues,
-    t: usize,
-    trace: &TimeTrace,
-    state: &[f32],
-    cell_gradient: &[f32],
-) -> Named {
-    let h = trace.hidden;
-    let zeros = vec![0.0; h];
-    let get = |name: &str| now.values(name).unwrap_or(&zeros).to_vec();
-    let (f, i, o, candidate) = (get("f"), get("i"), get("o"), get("C~"));
-    let c = now.cell.clone().unwrap_or_default();
-    let previous_cell = t
-        .checked_sub(1)
-        .and_then(|p| trace.forward[p].cell.clone())
-        .unwrap_or_else(|| zeros.clone());
-    let delta = |value: &dyn Fn(usize) -> f32| (0..h).map(value).collect::<Vec<f32>>();
-    let mut deltas = Vec::new();
-    if t > 0 {
-        deltas.push((
-            "f",
-            delta(&|j| cell_gradient[j] * previous_cell[j] * f[j] * (1.0 - f[j])),
-        ));
-    }
-    deltas.extend([
-        (
-            "i",
-            delta(&|j| cell_gradient[j] * candidate[j] * i[j] * (1.0 - i[j])),
-        ),
-        (
-            "o",
-            delta(&|j| state[j] * c[j].tanh() * o[j] * (1.0 - o[j])),
-        ),
-        (
-            "C~",
-            delta(&|j| cell_gradient[j] * i[j] * (1.0 - candidate[j] * candidate[j])),
-        ),
-    ]);
-    deltas
+/// Each gate's two factors at step `t` of `trace` (see [`gate_factors`]): `(name, ∂L/∂g,
+/// g′(s))`, whose product is the gate's `δ`.
+pub fn factors_at(trace: &TimeTrace, t: usize) -> Vec<(&'static str, Vec<f32>, Vec<f32>)> {
+    let back = &trace.backward[t];
+    gate_factors(trace, t, &back.state, back.cell.as_deref())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use super::Phase;
 use super::step_writer::number;
-use super::through_time::{TimeTrace, gate_names, trace_through_time};
+use super::through_time::{TimeTrace, factors_at, gate_names, trace_through_time};
 use crate::engine::{
     Activation, Cell, EngineError, LayerConfig, Loss, Sequential, SequentialConfig,
 };
@@ -216,14 +216,25 @@ pub fn time_steps(trace: &TimeTrace) -> Vec<TimeStep> {
                 }),
             });
         }
-        for (name, delta) in &back.deltas {
+        let factors = factors_at(trace, t);
+        for ((name, delta), (_, upstream, local)) in back.deltas.iter().zip(&factors) {
             steps.push(TimeStep {
                 phase: Phase::Backward,
                 time: Some(t),
                 part: name,
                 title: format!("Step {n} backward: δ of {}", gate_title(name)),
-                formula: local_rule(cell, name, n),
-                substituted: units(&|j| format!("δ = {}", number(delta[j]))),
+                formula: format!(
+                    "{} (∂L/∂g times the local derivative g′(s))",
+                    local_rule(cell, name, n)
+                ),
+                substituted: units(&|j| {
+                    format!(
+                        "δ = {} · {} = {}",
+                        number(upstream[j]),
+                        number(local[j]),
+                        number(delta[j])
+                    )
+                }),
             });
         }
         accumulated
@@ -408,6 +419,21 @@ mod tests {
                 "{cell}"
             );
             assert!(steps.iter().all(|s| !s.substituted.is_empty()), "{cell}");
+            // Each δ is written as its two factors, whose product it is.
+            for t in 0..3 {
+                let factors = factors_at(&trace, t);
+                let deltas = &trace.backward[t].deltas;
+                assert_eq!(factors.len(), deltas.len(), "{cell} at {t}");
+                for ((name, upstream, local), (same, delta)) in factors.iter().zip(deltas) {
+                    assert_eq!(name, same);
+                    for j in 0..2 {
+                        assert!(
+                            (upstream[j] * local[j] - delta[j]).abs() < 1e-6,
+                            "{cell} δ_{name}"
+                        );
+                    }
+                }
+            }
         }
         assert!(course_example("rnn", &[]).is_err());
         assert!(example("gru", 9, &[1.0]).is_err());

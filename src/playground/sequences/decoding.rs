@@ -156,6 +156,41 @@ pub fn parse_input(task: TranslationTask, text: &str, longest: usize) -> Result<
     Ok(tokens)
 }
 
+/// Input tokens as a learner types them (what [`parse_input`] reads back): digits side by
+/// side; a sum's two numbers highest bit first, `101 + 11`.
+pub fn show_input(task: TranslationTask, tokens: &[u8]) -> String {
+    match task {
+        TranslationTask::Reverse | TranslationTask::Sort => tokens
+            .iter()
+            .map(|token| token.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        TranslationTask::AddBinary => {
+            let number = |bit: fn(u8) -> u8| -> String {
+                tokens
+                    .iter()
+                    .rev()
+                    .map(|&t| char::from(b'0' + bit(t)))
+                    .collect()
+            };
+            format!("{} + {}", number(|t| t & 1), number(|t| (t >> 1) & 1))
+        }
+    }
+}
+
+/// The `index`-th input drawn for `task` at `shortest` to `longest` tokens (a new one for each
+/// index), as a learner types it.
+pub fn drawn_input(
+    task: TranslationTask,
+    (shortest, longest): (usize, usize),
+    index: u64,
+) -> Result<String, String> {
+    let drawn = task
+        .generate(1, (shortest, longest), 1_000 + index)
+        .map_err(|e| e.to_string())?;
+    Ok(show_input(task, &drawn[0].input))
+}
+
 /// Output tokens as a learner reads them: digits side by side, a sum's bits highest first.
 pub fn show_output(task: TranslationTask, tokens: &[u8]) -> String {
     let digits = tokens.iter().map(|token| token.to_string());
@@ -272,6 +307,20 @@ mod tests {
         assert!(parse_input(add, "101", 8).unwrap_err().contains('+'));
         assert!(parse_input(add, "12 + 1", 8).unwrap_err().contains("`2`"));
         assert_eq!(input_token_name(add, 1), "1+0");
+        // What is shown reads back as the same tokens.
+        assert_eq!(show_input(add, &[3, 2, 1]), "101 + 011");
+        for task in [reverse, add, TranslationTask::Sort] {
+            for index in 0..20 {
+                let text = drawn_input(task, (2, 6), index).unwrap();
+                let tokens = parse_input(task, &text, 6).unwrap();
+                assert!((2..=6).contains(&tokens.len()), "{text}");
+                assert_eq!(show_input(task, &tokens), text);
+            }
+        }
+        assert_ne!(
+            drawn_input(reverse, (4, 8), 0),
+            drawn_input(reverse, (4, 8), 1)
+        );
         assert_eq!(input_token_name(reverse, 7), "7");
         assert_eq!(output_token_name(reverse, 10), "end");
         assert_eq!(output_token_name(reverse, 11), "start");

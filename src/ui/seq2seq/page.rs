@@ -14,7 +14,7 @@ use crate::playground::images::training::{Progress, RunSettings};
 use crate::playground::model_files::{open_seq2seq_file, page_file};
 use crate::playground::model_link::decode_model;
 use crate::playground::pytorch_export::seq2seq_export;
-use crate::playground::sequences::decoding::{Decoding, decode, parse_input};
+use crate::playground::sequences::decoding::{Decoding, decode, drawn_input, parse_input};
 use crate::playground::sequences::embedding_map::{Projection, embedding_maps};
 use crate::playground::sequences::generalisation::LengthAccuracy;
 use crate::playground::sequences::seq2seq_settings::Seq2SeqSettings;
@@ -39,6 +39,8 @@ pub enum Msg {
     Pause,
     Reset,
     Input(String),
+    /// Draws another input of the task's lengths into the decoding.
+    AnotherInput,
     DismissMessage,
     DownloadModel,
     ModelRead(ReadFile),
@@ -88,6 +90,8 @@ pub struct Seq2SeqPage {
     /// The typed input, and its decoding or why there is none.
     text: String,
     decoding: Result<Decoding, String>,
+    /// How many inputs were drawn for the decoding so far.
+    drawn: u64,
     /// The input and output tokens' embedding maps.
     maps: Option<(Projection, Projection)>,
     message: Option<String>,
@@ -159,6 +163,7 @@ impl Component for Seq2SeqPage {
             model: initial_model(&settings),
             text: example_input(settings.task, settings.longest),
             decoding: Err(String::new()),
+            drawn: 0,
             maps: None,
             message,
             settings,
@@ -228,6 +233,14 @@ impl Component for Seq2SeqPage {
             Msg::Input(text) => {
                 self.text = text;
                 self.refresh_views();
+            }
+            Msg::AnotherInput => {
+                let lengths = (self.settings.shortest, self.settings.longest);
+                if let Ok(text) = drawn_input(self.settings.task, lengths, self.drawn) {
+                    self.drawn += 1;
+                    self.text = text;
+                    self.refresh_views();
+                }
             }
             Msg::DismissMessage => self.message = None,
             Msg::DownloadModel => self.model_status = Some(self.download_model()),
@@ -351,6 +364,7 @@ impl Component for Seq2SeqPage {
                                 <input type="text" value={self.text.clone()} oninput={on_input} data-testid="s2s-input"
                                     spellcheck="false" autocomplete="off" />
                             </label>
+                            <button onclick={link.callback(|_| Msg::AnotherInput)} data-testid="s2s-another">{"Draw another input"}</button>
                             {match &self.decoding {
                                 Ok(decoding) => html! {
                                     <DecodingView decoding={decoding.clone()} task={self.settings.task} />

@@ -252,6 +252,13 @@ async fn the_set_up_comes_from_the_link_and_a_bad_field_is_named() {
     page.type_into("s2s-input", "101").await;
     let refusal = page.text("s2s-input-error").await;
     assert!(refusal.contains('+'), "{refusal}");
+    // A drawn input replaces it, written as a learner would type a sum, and is decoded.
+    page.click("s2s-another").await;
+    let drawn = page.value("s2s-input").await;
+    assert!(drawn.contains(" + "), "{drawn}");
+    assert!(page.exists("decoding-output").await);
+    page.click("s2s-another").await;
+    assert_ne!(page.value("s2s-input").await, drawn);
     page.wait_until(
         "the banner names the bad field",
         LOAD_TIMEOUT,

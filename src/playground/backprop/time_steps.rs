@@ -173,6 +173,7 @@ pub fn time_steps(trace: &TimeTrace) -> Vec<TimeStep> {
         ],
     });
     let mut accumulated = vec![0.0; trace.bias.len()];
+    let mut accumulated_weights = vec![0.0; trace.weights.len()];
     for t in (0..last).rev() {
         let n = t + 1;
         let back = &trace.backward[t];
@@ -241,6 +242,10 @@ pub fn time_steps(trace: &TimeTrace) -> Vec<TimeStep> {
             .iter_mut()
             .zip(&back.bias)
             .for_each(|(a, b)| *a += b);
+        accumulated_weights
+            .iter_mut()
+            .zip(&back.weights)
+            .for_each(|(a, w)| *a += w);
         steps.push(TimeStep {
             phase: Phase::Backward,
             time: Some(t),
@@ -252,6 +257,10 @@ pub fn time_steps(trace: &TimeTrace) -> Vec<TimeStep> {
             substituted: vec![
                 format!("ΔW_{n} = {}", list(&back.weights)),
                 format!("Δb_{n} = {}", list(&back.bias)),
+                format!(
+                    "∂L/∂W so far (steps {n} to {last}) = {}",
+                    list(&accumulated_weights)
+                ),
                 format!(
                     "∂L/∂b so far (steps {n} to {last}) = {}",
                     list(&accumulated)
@@ -413,6 +422,16 @@ mod tests {
             assert_eq!(backward.last(), Some(&0), "{cell}");
             let update = steps.last().unwrap();
             assert_eq!(update.phase, Phase::Update);
+            // What the steps' shares add up to by the first step is the tape's ∂L/∂W.
+            let first_share = steps
+                .iter()
+                .rfind(|s| s.part == "W" && s.time == Some(0))
+                .unwrap();
+            let tape = format!("(steps 1 to 3) = [{}", number(trace.weight_gradient[0]));
+            assert!(
+                first_share.substituted[2].contains(&tape),
+                "{cell}: {first_share:?}"
+            );
             // The update's ∂L/∂W is the tape's.
             assert!(
                 update.substituted[0].contains(&number(trace.weight_gradient[0])),

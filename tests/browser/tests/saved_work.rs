@@ -272,7 +272,35 @@ async fn a_sequences_run_comes_back_after_a_reload() {
     run.trains_on_from(&epoch).await;
 }
 
-/// A training page (Images or Sequences): its test hooks' prefix and its Train button.
+/// The Seq2seq page's run, paused partway, comes back after a reload with its epoch and its
+/// answers, and Train goes on from there.
+#[tokio::test]
+async fn a_seq2seq_run_comes_back_after_a_reload() {
+    let page = Page::launch().await;
+    page.open("/#page=seq2seq&s2sEpochs=40").await;
+    page.wait_for("seq2seq-page", LOAD_TIMEOUT).await;
+    let run = RunPage {
+        page: &page,
+        id: "s2s",
+        train: "s2s-train",
+    };
+    let (epoch, hash) = run.train_pause_and_keep(1.0).await;
+
+    page.open(&format!("/{hash}")).await;
+    page.wait_for("seq2seq-page", LOAD_TIMEOUT).await;
+    run.welcomed_back(&epoch).await;
+    page.wait_until(
+        "the answers are shown",
+        SETTLE,
+        async || page.text("s2s-answers").await,
+        |text| text.ends_with('%'),
+    )
+    .await;
+    run.trains_on_from(&epoch).await;
+}
+
+/// A training page (Images, Sequences or Seq2seq): its test hooks' prefix and its Train
+/// button.
 struct RunPage<'a> {
     page: &'a Page,
     id: &'a str,

@@ -1246,6 +1246,14 @@ mod tests {
         expected.extend(named("_step_wasm_ms"));
         expected.extend(named("_step_wasm_ms_vs_tfjs"));
         expected.push("seq_seconds_to_99".to_string());
+        expected.extend(
+            [
+                "seq2seq_10x128_step_native_ms",
+                "seq2seq_10x128_step_wasm_ms",
+                "seq2seq_seconds_to_99",
+            ]
+            .map(String::from),
+        );
         assert_eq!(names, expected);
         for figure in &seq[..12] {
             let Reference::Measured { key, .. } = figure.reference else {
@@ -1283,10 +1291,26 @@ mod tests {
         assert!(matches!(seconds.reference, Reference::Fixed { value, .. } if value == 10.0));
         assert!(matches!(seconds.target, Target::OursBelow(limit, "s") if limit == 10.0));
         assert!(
-            seq[12..]
+            seq[12..19]
                 .iter()
                 .all(|figure| Group::Browser.includes(figure))
         );
+        // The encoder-decoder's step beside PyTorch's same network, natively and as wasm, and
+        // the Seq2seq page's run to 99%, with no target of its own.
+        for (figure, program, ratio) in [
+            (&seq[19], Program::Native, 1.0),
+            (&seq[20], Program::Browser, 1.5),
+        ] {
+            let Reference::Measured { key, .. } = figure.reference else {
+                panic!("{} has no measured reference", figure.name);
+            };
+            assert_eq!(key, "pytorch_seq2seq_10x128_step_ms");
+            assert!(figure.program == program && figure.ours == figure.name);
+            assert!(matches!(figure.target, Target::RatioAtMost(r) if r == ratio));
+        }
+        assert!(matches!(seq[21].reference, Reference::Fixed { .. }));
+        assert!(matches!(seq[21].target, Target::None));
+        assert!(Group::Browser.includes(&seq[21]));
     }
 
     #[test]

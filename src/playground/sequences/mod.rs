@@ -6,6 +6,7 @@ pub mod counter;
 pub mod decoding;
 pub mod embedding_map;
 pub mod generalisation;
+pub mod link_fields;
 pub mod seq2seq_settings;
 pub mod settings;
 pub mod unrolled;

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::link_fields::{off_or, positive, set, switch, within};
 use crate::data::translation::{MAX_LENGTH, TranslationTask};
 use crate::engine::{
     Attention, Cell, Described, LayerConfig, OptimizerKind, Seq2Seq, SequentialConfig,
@@ -274,13 +275,6 @@ pub fn fields(settings: &Seq2SeqSettings) -> Vec<(&'static str, String)> {
 /// Sets the setting `key` from its URL text: `None` if `key` is not a Seq2seq setting,
 /// `Some(false)` if the text is not a valid value for it (the setting is left as it was).
 pub fn apply_field(settings: &mut Seq2SeqSettings, key: &str, value: &str) -> Option<bool> {
-    fn set<T>(slot: &mut T, parsed: Option<T>) -> bool {
-        parsed.map(|value| *slot = value).is_some()
-    }
-    fn within(text: &str, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
-        text.parse().ok().filter(|n| range.contains(n))
-    }
-    let flag = |text: &str| text.parse::<bool>().ok();
     Some(match key {
         "s2sTask" => set(&mut settings.task, TranslationTask::from_key(value)),
         "s2sShortest" => set(&mut settings.shortest, within(value, 1..=MAX_PAGE_LENGTH)),
@@ -289,32 +283,16 @@ pub fn apply_field(settings: &mut Seq2SeqSettings, key: &str, value: &str) -> Op
         "s2sHidden" => set(&mut settings.hidden, within(value, 1..=MAX_HIDDEN)),
         "s2sEmbedding" => set(&mut settings.embedding, within(value, 1..=MAX_HIDDEN)),
         "s2sAttention" => set(&mut settings.attention, Attention::from_key(value)),
-        "s2sForcing" => set(&mut settings.teacher_forcing, flag(value)),
+        "s2sForcing" => set(&mut settings.teacher_forcing, switch(value)),
         "s2sCount" => set(&mut settings.count, within(value, COUNTS.0..=COUNTS.1)),
         "s2sEpochs" => set(&mut settings.epochs, within(value, 1..=1000)),
         "s2sBatch" => set(&mut settings.batch_size, within(value, 1..=1024)),
         "s2sOptimizer" => set(&mut settings.optimizer, OptimizerKind::from_key(value)),
-        "s2sRate" => set(
-            &mut settings.learning_rate,
-            value
-                .parse::<f32>()
-                .ok()
-                .filter(|v| v.is_finite() && *v > 0.0),
-        ),
-        "s2sDecay" => set(&mut settings.cosine_decay, flag(value)),
+        "s2sRate" => set(&mut settings.learning_rate, positive(value)),
+        "s2sDecay" => set(&mut settings.cosine_decay, switch(value)),
         "s2sSeed" => set(&mut settings.seed, value.parse().ok()),
         "s2sBackend" => set(&mut settings.backend, Backend::from_key(value)),
-        "s2sClip" => set(
-            &mut settings.clip_norm,
-            match value {
-                "off" => Some(None),
-                _ => value
-                    .parse::<f32>()
-                    .ok()
-                    .filter(|v| v.is_finite() && *v > 0.0)
-                    .map(Some),
-            },
-        ),
+        "s2sClip" => set(&mut settings.clip_norm, off_or(value, positive)),
         _ => return None,
     })
 }

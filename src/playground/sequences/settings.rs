@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::link_fields::{off_or, positive, set, switch, within};
 use crate::data::sequences::{MAX_LENGTH, SequenceTask};
 use crate::engine::{
     Activation, Described, LayerConfig, OptimizerKind, SequentialConfig, Setting, SettingValue,
@@ -295,13 +296,6 @@ pub fn fields(settings: &SequenceSettings) -> Vec<(&'static str, String)> {
 /// Sets the setting `key` from its URL text: `None` if `key` is not a Sequences setting,
 /// `Some(false)` if the text is not a valid value for it (the setting is left as it was).
 pub fn apply_field(settings: &mut SequenceSettings, key: &str, value: &str) -> Option<bool> {
-    fn set<T>(slot: &mut T, parsed: Option<T>) -> bool {
-        parsed.map(|value| *slot = value).is_some()
-    }
-    fn within(text: &str, range: std::ops::RangeInclusive<usize>) -> Option<usize> {
-        text.parse().ok().filter(|n| range.contains(n))
-    }
-    let flag = |text: &str| text.parse::<bool>().ok();
     Some(match key {
         "seqTask" => set(&mut settings.task, SequenceTask::from_key(value)),
         "seqLength" => set(&mut settings.length, within(value, 2..=MAX_PAGE_LENGTH)),
@@ -317,40 +311,18 @@ pub fn apply_field(settings: &mut SequenceSettings, key: &str, value: &str) -> O
         "seqEpochs" => set(&mut settings.epochs, within(value, 1..=1000)),
         "seqBatch" => set(&mut settings.batch_size, within(value, 1..=1024)),
         "seqOptimizer" => set(&mut settings.optimizer, OptimizerKind::from_key(value)),
-        "seqRate" => set(
-            &mut settings.learning_rate,
-            value
-                .parse::<f32>()
-                .ok()
-                .filter(|v| v.is_finite() && *v > 0.0),
-        ),
-        "seqDecay" => set(&mut settings.cosine_decay, flag(value)),
+        "seqRate" => set(&mut settings.learning_rate, positive(value)),
+        "seqDecay" => set(&mut settings.cosine_decay, switch(value)),
         "seqSeed" => set(&mut settings.seed, value.parse().ok()),
         "seqBackend" => set(&mut settings.backend, Backend::from_key(value)),
-        "seqClip" => set(
-            &mut settings.clip_norm,
-            match value {
-                "off" => Some(None),
-                _ => value
-                    .parse::<f32>()
-                    .ok()
-                    .filter(|v| v.is_finite() && *v > 0.0)
-                    .map(Some),
-            },
-        ),
+        "seqClip" => set(&mut settings.clip_norm, off_or(value, positive)),
         "seqShortest" => set(
             &mut settings.shortest,
-            match value {
-                "off" => Some(None),
-                _ => within(value, 1..=MAX_PAGE_LENGTH).map(Some),
-            },
+            off_or(value, |text| within(text, 1..=MAX_PAGE_LENGTH)),
         ),
         "seqTruncate" => set(
             &mut settings.truncation,
-            match value {
-                "off" => Some(None),
-                _ => within(value, 1..=MAX_PAGE_LENGTH).map(Some),
-            },
+            off_or(value, |text| within(text, 1..=MAX_PAGE_LENGTH)),
         ),
         _ => return None,
     })

@@ -80,6 +80,18 @@ impl Page {
             });
     }
 
+    /// The page's whole width and the window's, in CSS pixels: a page that fits scrolls no
+    /// wider than the window.
+    pub async fn widths(&self) -> (u64, u64) {
+        let widths = self
+            .execute(
+                "return [document.documentElement.scrollWidth, \
+                 document.documentElement.clientWidth];",
+            )
+            .await;
+        (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap())
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn execute(&self, script: &str) -> Value {
         self.execute_with(script, Vec::new()).await

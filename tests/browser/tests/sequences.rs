@@ -237,12 +237,7 @@ async fn the_page_fits_a_phone() {
     page.resize(390, 844).await;
     page.open("/#page=sequences&seqTruncate=4").await;
     page.wait_for("sequences-page", LOAD_TIMEOUT).await;
-    let widths = page
-        .execute(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
-        )
-        .await;
-    let (scroll, client) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    let (scroll, client) = page.widths().await;
     assert!(
         scroll <= client,
         "the page is {scroll} px wide on a {client} px screen"

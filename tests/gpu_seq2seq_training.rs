@@ -14,7 +14,7 @@ use std::rc::Rc;
 use neural_playground::data::translation::{TranslationSet, TranslationTask};
 use neural_playground::engine::{
     Activation, Attention, Cell, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Regularization,
-    Seq2Seq, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
+    Seq2Seq, SequentialConfig, TrainConfig, Trainer,
 };
 use neural_playground::gpu::{GpuContext, GpuTrainer};
 
@@ -187,19 +187,12 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
     let weights = difference(&trained.params().to_flat(), &cpu_model.params().to_flat());
 
     // Greedy decoding from the CPU's weights, loaded into the trainer.
-    gpu.load_model(cpu_model).unwrap();
     let set = translations(case.task, PREDICTED, seed * 100 + 99);
-    let expected = evaluate(cpu_model, &set.inputs);
-    let predicted = gpu.predict_blocking(&set.inputs).unwrap();
-    assert_eq!(predicted.shape(), expected.shape());
-    let predict = difference(predicted.data(), expected.data());
-
-    let round_trip = gpu.read_model_blocking().unwrap();
-    assert_eq!(
-        round_trip.params().to_flat(),
-        cpu_model.params().to_flat(),
-        "{}: load_model then read_model changed the parameters",
-        case.name
+    let predict = training_table::predictions_from_the_cpu_weights(
+        &mut gpu,
+        cpu_model,
+        &set.inputs,
+        case.name,
     );
 
     Outcome {
@@ -209,14 +202,4 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         first_loss: cpu_losses[0],
         last_loss: cpu_losses[BATCHES.len() - 1],
     }
-}
-
-/// What the CPU model shows for `inputs` in evaluation mode (its evaluation tape).
-fn evaluate(model: &Sequential, inputs: &Tensor) -> Tensor {
-    let mut recorded = model
-        .record(inputs.shape()[0], model.output_transform(), None)
-        .unwrap();
-    recorded.tape.set_input(recorded.input, inputs).unwrap();
-    recorded.tape.forward(model.params()).unwrap();
-    recorded.tape.value(recorded.prediction).clone()
 }

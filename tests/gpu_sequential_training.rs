@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use neural_playground::engine::{
     Activation, LayerConfig, Loss, OptimizerConfig, OptimizerKind, Pooling, Regularization,
-    SeededRng, Sequential, SequentialConfig, Tensor, TrainConfig, Trainer,
+    SeededRng, SequentialConfig, Tensor, TrainConfig, Trainer,
 };
 use neural_playground::engine::{AvgPool2d, Conv2d, Dropout, Gru, Lstm, MaxPool2d, Rnn};
 use neural_playground::gpu::{GpuContext, GpuTrainer};
@@ -447,26 +447,14 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
     let weights = difference(&trained.params().to_flat(), &cpu_model.params().to_flat());
 
     // Predictions from the CPU's weights, loaded into the trainer (a checkpoint put back).
-    gpu.load_model(cpu_model).unwrap();
     let (images, _) = batch(
         &mut rng,
         (&case.network.input, &[CLASSES]),
         PREDICTED,
         case.network.padded,
     );
-    let expected = evaluate(cpu_model, &images);
-    let predicted = gpu.predict_blocking(&images).unwrap();
-    assert_eq!(predicted.shape(), expected.shape());
-    let predict = difference(predicted.data(), expected.data());
-
-    // The parameters go to the GPU and come back bit for bit.
-    let round_trip = gpu.read_model_blocking().unwrap();
-    assert_eq!(
-        round_trip.params().to_flat(),
-        cpu_model.params().to_flat(),
-        "{}: load_model then read_model changed the parameters",
-        case.name
-    );
+    let predict =
+        training_table::predictions_from_the_cpu_weights(&mut gpu, cpu_model, &images, case.name);
 
     Outcome {
         loss,
@@ -475,16 +463,6 @@ fn run(context: &Rc<GpuContext>, case: &Case, seed: u64) -> Outcome {
         first_loss: cpu_losses[0],
         last_loss: cpu_losses[BATCHES.len() - 1],
     }
-}
-
-/// What the CPU model shows for `images` in evaluation mode (its evaluation tape).
-fn evaluate(model: &Sequential, images: &Tensor) -> Tensor {
-    let mut recorded = model
-        .record(images.shape()[0], model.output_transform(), None)
-        .unwrap();
-    recorded.tape.set_input(recorded.input, images).unwrap();
-    recorded.tape.forward(model.params()).unwrap();
-    recorded.tape.value(recorded.prediction).clone()
 }
 
 #[test]

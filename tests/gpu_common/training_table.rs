@@ -1,6 +1,7 @@
 //! The table the whole-training suites print (`tests/gpu_training.rs` for dense models,
 //! `tests/gpu_sequential_training.rs` for image networks): one row per case with its worst
-//! differences from the CPU trainer, and one failure naming every case over a tolerance.
+//! differences from the CPU trainer, and one failure naming every case over a tolerance; and
+//! the check that ends each case, predictions from the CPU's weights loaded into the trainer.
 
 /// Largest relative difference of a loss.
 pub const LOSS_TOLERANCE: f64 = 1e-3;
@@ -64,4 +65,32 @@ pub fn check<C>(
         "GPU training differs from the CPU trainer (tolerances: loss {LOSS_TOLERANCE}, weights \
          {WEIGHT_TOLERANCE}, predict {PREDICT_TOLERANCE}): {failures:?}"
     );
+}
+
+/// Loads the CPU trainer's `model` into `gpu` (a checkpoint put back), checks that it comes back
+/// bit for bit, and returns how far the GPU's predictions on `inputs` are from the CPU's
+/// evaluation tape. Native only: it waits on the GPU's readbacks.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn predictions_from_the_cpu_weights(
+    gpu: &mut neural_playground::gpu::GpuTrainer<neural_playground::engine::Sequential>,
+    model: &neural_playground::engine::Sequential,
+    inputs: &neural_playground::engine::Tensor,
+    case: &str,
+) -> f64 {
+    gpu.load_model(model).unwrap();
+    let mut recorded = model
+        .record(inputs.shape()[0], model.output_transform(), None)
+        .unwrap();
+    recorded.tape.set_input(recorded.input, inputs).unwrap();
+    recorded.tape.forward(model.params()).unwrap();
+    let expected = recorded.tape.value(recorded.prediction);
+    let predicted = gpu.predict_blocking(inputs).unwrap();
+    assert_eq!(predicted.shape(), expected.shape());
+    let round_trip = gpu.read_model_blocking().unwrap();
+    assert_eq!(
+        round_trip.params().to_flat(),
+        model.params().to_flat(),
+        "{case}: load_model then read_model changed the parameters"
+    );
+    super::difference(predicted.data(), expected.data())
 }

@@ -5,6 +5,7 @@
 pub mod activation_curves;
 pub mod backend;
 pub mod backprop;
+pub mod colors;
 pub mod config;
 pub mod convolution;
 pub mod grid;

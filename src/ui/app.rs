@@ -127,8 +127,6 @@ pub struct App {
     /// The stepper's mini-batch (the traced example first), when its batch view is on.
     batch: Option<Shared<Vec<Trace>>>,
     _hash_listener: EventListener,
-    /// Zooms the page out to fit a window narrower than its layout.
-    _fit_width: EventListener,
     /// The grid's layer outputs that came from the GPU with the last synced weights: the next
     /// snapshot is drawn from them instead of running the grid on the CPU.
     gpu_grid: Option<Vec<crate::engine::Tensor>>,
@@ -210,7 +208,6 @@ impl Component for App {
             ),
             work_notice: None,
             waiting_work: None,
-            _fit_width: super::fit_width::keep_fitting(),
             _hash_listener: {
                 let link = ctx.link().clone();
                 EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
@@ -465,6 +462,7 @@ impl Component for App {
             html! {
                 <button class={classes!("nav", (target == page).then_some("current"))}
                     data-testid={format!("nav-{}", target.key())}
+                    aria-current={(target == page).then_some("page")}
                     onclick={send.reform(move |_| Msg::Configure(Box::new(config.clone())))}>{target.title()}</button>
             }
         }).collect::<Html>();

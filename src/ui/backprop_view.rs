@@ -1,10 +1,11 @@
 //! The backprop stepper page: one training iteration on one example, a step at a time, with the
 //! current step lit on the diagram and its formula written out with the engine's numbers.
 
+use super::announcer::Announcer;
 use super::app::Msg;
-use super::colors;
 use super::shared::Shared;
 use crate::playground::backprop::{self, Focus, Phase, Step, StepKind, Trace, number};
+use crate::playground::colors;
 use gloo::events::EventListener;
 use gloo::timers::callback::Interval;
 use wasm_bindgen::JsCast;
@@ -165,6 +166,8 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
                     <button data-testid="step-play" onclick={toggle_play}>{ if *playing { "Pause" } else { "Play" } }</button>
                     <button data-testid="step-next" onclick={go((index + 1).min(last_step))} disabled={index == last_step}>{"Next →"}</button>
                     <span data-testid="step-index">{format!("Step {} of {}", index + 1, steps.len())}</span>
+                    <Announcer test_id="step-announcement" text={format!(
+                        "Step {} of {}: {}, {:.4}", index + 1, steps.len(), step.title, step.value)} />
                 </div>
             </div>
             <div class="backprop-body">
@@ -196,7 +199,7 @@ pub fn BackpropView(props: &BackpropViewProps) -> Html {
                         <button class="apply" data-testid="apply-update" onclick={apply}>{"Apply this update to the network"}</button>
                     }
                     <p class="hint">{"Keyboard: ← and → move through the steps. The update shown is plain gradient descent with the playground's learning rate."}</p>
-                    <ol class="step-list">
+                    <ol class="step-list" tabindex="0" aria-label="Every step of the pass">
                         { for steps.iter().enumerate().map(|(i, s)| html! {
                             <li class={classes!(phase_class(s.phase), (i == index).then_some("current"))}
                                 data-testid={format!("step-item-{i}")} onclick={go(i)}>{&s.title}</li>
@@ -424,7 +427,8 @@ fn diagram(
     let loss_y = y_of(sizes.len() - 1, 0);
     let loss_lit = step.focus == Focus::Loss;
     html! {
-        <svg class="bp-diagram" width={WIDTH.to_string()} height={height.to_string()} data-testid="bp-diagram">
+        <svg class="bp-diagram" width={WIDTH.to_string()} height={height.to_string()}
+            viewBox={format!("0 0 {WIDTH} {height}")} data-testid="bp-diagram">
             { for edges }
             { for nodes }
             <g class={classes!("bp-node", "loss", loss_lit.then_some("lit"))}>

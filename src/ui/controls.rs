@@ -132,8 +132,8 @@ pub fn choice(
         on_change.reform(|event: Event| event.target_unchecked_into::<HtmlSelectElement>().value());
     html! {
         <div class="control">
-            <label>{label}</label>
-            <select data-testid={test_id} {onchange}>
+            <label for={test_id}>{label}</label>
+            <select id={test_id} data-testid={test_id} {onchange}>
                 { for options.into_iter().map(|(value, title)| {
                     let is_selected = value == selected;
                     html! { <option selected={is_selected} {value}>{title}</option> }

@@ -1,10 +1,10 @@
 //! The data column: which data set, how noisy, how it is split, the batch size, and Regenerate.
 
 use super::app::Msg;
-use super::colors;
 use super::heatmap::context_2d;
 use crate::data::{DatasetKind, generate, generators::DOMAIN};
 use crate::playground::PlaygroundConfig;
+use crate::playground::colors;
 use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use yew::prelude::*;
 
@@ -40,8 +40,8 @@ pub fn DataPanel(props: &DataPanelProps) -> Html {
         });
         html! {
             <div class="slider">
-                <label data-testid={format!("{test_id}-label")}>{label}</label>
-                <input type="range" data-testid={test_id} min={min.to_string()} max={max.to_string()}
+                <label for={test_id} data-testid={format!("{test_id}-label")}>{label}</label>
+                <input type="range" id={test_id} data-testid={test_id} min={min.to_string()} max={max.to_string()}
                     step={step.to_string()} value={value.to_string()} {oninput} />
             </div>
         }

@@ -1,8 +1,8 @@
 //! A canvas that paints a square grid of values in [-1, 1] with the shared colour scale.
 
-use super::colors;
 use super::shared::Shared;
 use crate::playground::Snapshot;
+use crate::playground::colors;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;

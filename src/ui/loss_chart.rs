@@ -23,7 +23,16 @@ pub fn LossChart(props: &LossChartProps) -> Html {
             }
         });
     }
-    html! { <canvas ref={canvas} class="loss-chart" width="340" height="90" data-testid="loss-chart" /> }
+    // What the chart shows, in words, for a screen reader.
+    let summary = match props.snapshot.history.last() {
+        Some(last) => format!(
+            "Loss curves over {} epochs; now test loss {:.3}, training loss {:.3}",
+            last.epoch, last.test, last.train
+        ),
+        None => "Loss curves: no epoch trained yet".to_string(),
+    };
+    html! { <canvas ref={canvas} class="loss-chart" width="340" height="90" data-testid="loss-chart"
+    role="img" aria-label={summary} /> }
 }
 
 fn draw(canvas: HtmlCanvasElement, snapshot: &Snapshot) -> Option<()> {
@@ -49,7 +58,7 @@ fn draw(canvas: HtmlCanvasElement, snapshot: &Snapshot) -> Option<()> {
         )
         .ok()?;
     let test = RGBColor(0, 0, 0);
-    let train = RGBColor(150, 150, 150);
+    let train = RGBColor(118, 118, 118);
     chart
         .draw_series(LineSeries::new(
             history.iter().map(|r| (r.epoch as f32, r.test)),

@@ -1,15 +1,14 @@
 //! The Yew front-end: one file per view. Views draw a `Snapshot` of the session and send the
 //! app named messages; they never compute the maths themselves.
 
+mod announcer;
 mod app;
 mod autosave;
 mod backprop_view;
-mod colors;
 mod controls;
 mod data_panel;
 mod explorers;
 mod file_card;
-mod fit_width;
 mod frame_timer;
 mod gpu_link;
 mod heatmap;

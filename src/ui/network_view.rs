@@ -1,18 +1,19 @@
 //! The network diagram: input features, hidden layers and outputs as heatmap thumbnails, edges
-//! coloured by the sign of their weight and as thick as its size. Edges and neurons can be
+//! coloured by the sign of their weight (negative ones dashed too) and as thick as its size. Edges and neurons can be
 //! picked to edit their weight or bias, or dragged up and down to change it live.
 
 use super::app::{Msg, Selection};
-use super::colors;
 use super::heatmap::{Heatmap, HeatmapSource};
 use super::shared::Shared;
 use crate::data::Feature;
 use crate::engine::{Activation, Described};
+use crate::playground::colors;
 use crate::playground::config::{MAX_HIDDEN_LAYERS, MAX_NEURONS};
 use crate::playground::{PlaygroundConfig, Snapshot};
 use gloo::events::EventListener;
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -23,8 +24,11 @@ const TOP: f64 = 8.0;
 /// page's design width).
 const FIRST_WIDTH: f64 = 540.0;
 /// The narrowest and widest the diagram is drawn, whatever room its column has.
-const LEAST_WIDTH: f64 = 420.0;
+const LEAST_WIDTH: f64 = 300.0;
 const MOST_WIDTH: f64 = 760.0;
+/// The least distance between layers: room for a header's two 24-pixel buttons and their gap
+/// (52 pixels) and one more between neighbours.
+const LEAST_GAP: f64 = 53.0;
 /// Room the column keeps beside the diagram: its padding (12 + 12), the diagram's left margin
 /// for the feature labels (40), and a few pixels for the output neuron's outline.
 const BESIDE_DIAGRAM: f64 = 24.0 + 40.0 + 4.0;
@@ -58,6 +62,9 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
         return html! { <section class="column network-column" ref={column_ref} /> };
     }
     let columns = sizes.len();
+    // However narrow the column, layers stay far enough apart for their headers' buttons and
+    // menus; a diagram wider than its column scrolls within it (phone.css).
+    let width = width.max(NODE + (columns - 1) as f64 * LEAST_GAP);
     let gap = (width - NODE) / (columns - 1) as f64;
     let column_x = |layer: usize| layer as f64 * gap;
     // Input neuron i is drawn on the row of its feature in the full list of features.
@@ -138,7 +145,9 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                 let (onpointerdown, onpointermove, onpointerup) = pointer_handlers(target);
                 edges.push(html! {
                     <g key={format!("{layer}-{from}-{to}")}>
-                        <path class={classes!("edge", selected.then_some("selected"))} d={path.clone()}
+                        // Negative weights are dashed as well as orange: the sign is not shown
+                        // by colour alone.
+                        <path class={classes!("edge", selected.then_some("selected"), (weight < 0.0).then_some("negative"))} d={path.clone()}
                             stroke={colors::css(weight.clamp(-1.0, 1.0))}
                             stroke-width={format!("{:.2}", (weight.abs() * 2.0).clamp(0.6, 9.0))} />
                         <path class="edge-hit" d={path} data-testid={format!("edge-{layer}-{from}-{to}")}
@@ -186,15 +195,17 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             None => (None, None),
         };
         nodes.push(html! {
-            <div class={classes!("node", "input", index.is_some().then_some("active"))} {style}
+            <button type="button" class={classes!("node", "input", index.is_some().then_some("active"))} {style}
                 {onmouseenter} {onmouseleave}
                 data-testid={format!("feature-{}", feature.key())} {onclick}
+                aria-pressed={if index.is_some() { "true" } else { "false" }}
+                aria-label={format!("Input {}", feature.label())}
                 title={if index.is_some() { "Click to switch this input off" } else { "Click to switch this input on" }}>
                 if let Some(neuron) = index {
                     <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer: 0, neuron }} />
                 }
                 <span class="feature-label">{feature.label()}</span>
-            </div>
+            </button>
         });
     }
     for (layer, &size) in sizes.iter().enumerate().skip(1) {
@@ -246,7 +257,15 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                 <span class="layer-count"><span data-testid="layer-count">{config.hidden_layers.len()}</span>{" hidden layers"}</span>
             </div>
             {inspector(props.selection, config, snapshot, &props.send)}
-            <div class="network" style={format!("width:{width}px;height:{height}px")}>
+            <div class="network" style={format!("width:{width}px;height:{height}px")}
+                tabindex="0" role="group" data-testid="network-diagram"
+                aria-label="Network diagram: left and right arrows pick a weight or bias, up and down change it (with Shift in small steps), Enter types a value, Escape lets go"
+                onkeydown={keyboard(sizes, props.selection, &value_of, &props.send)}
+                onfocus={
+                    let (send, selection) = (props.send.clone(), props.selection);
+                    let first = Selection::Weight { layer: 0, from: 0, to: 0 };
+                    Callback::from(move |_: FocusEvent| if selection.is_none() { send.emit(Msg::Select(Some(first))) })
+                }>
                 <svg class="edges" width={width.to_string()} height={height.to_string()}>{ for edges }</svg>
                 { for layer_headers }
                 { for nodes }
@@ -259,8 +278,7 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
 }
 
 /// The width the diagram takes in the column `column` (once `shown`): as much as the column
-/// has, measured when the diagram appears and whenever the window is resized (the page's zoom,
-/// see `fit_width.rs`, is set by an earlier listener of the same event).
+/// has, measured when the diagram appears and whenever the window is resized.
 #[hook]
 fn use_fitted_width(column: &NodeRef, shown: bool) -> f64 {
     let width = use_state_eq(|| FIRST_WIDTH);
@@ -361,12 +379,81 @@ fn inspector(
     };
     html! {
         <div class="inspector">
-            <span>{label}</span>
-            <input type="number" step="0.1" data-testid="weight-input" value={format!("{value:.3}")} onchange={number} />
-            <input type="range" min="-5" max="5" step="0.01" value={value.to_string()} oninput={slider} />
-            <button class="small" onclick={send.reform(|_| Msg::Select(None))}>{"×"}</button>
+            <span>{label.clone()}</span>
+            <span class="visually-hidden" aria-live="polite" data-testid="inspector-announcement">{format!("{label}: {value:.3}")}</span>
+            <input type="number" step="0.1" data-testid="weight-input" value={format!("{value:.3}")} onchange={number}
+                aria-label={label.clone()} />
+            <input type="range" min="-5" max="5" step="0.01" value={value.to_string()} oninput={slider}
+                aria-label={format!("{label}, as a slider")} />
+            <button class="small" aria-label="Stop editing" onclick={send.reform(|_| Msg::Select(None))}>{"×"}</button>
         </div>
     }
+}
+
+/// Every weight and bias in the order the keyboard walks them: for each neuron of each layer
+/// after the inputs, the weights into it, then its bias.
+fn targets(sizes: &[usize]) -> Vec<Selection> {
+    let mut all = Vec::new();
+    for layer in 0..sizes.len() - 1 {
+        for to in 0..sizes[layer + 1] {
+            all.extend((0..sizes[layer]).map(|from| Selection::Weight { layer, from, to }));
+            all.push(Selection::Bias { layer, neuron: to });
+        }
+    }
+    all
+}
+
+/// Weight and bias steps of the arrow keys, without and with Shift.
+const KEY_STEP: f32 = 0.1;
+const FINE_KEY_STEP: f32 = 0.01;
+
+/// The diagram's keys: ← → pick the previous or next weight or bias (Home and End the first
+/// and last), ↑ ↓ change it, Enter moves to the inspector's number field, Escape lets go.
+fn keyboard(
+    sizes: &[usize],
+    selection: Option<Selection>,
+    value_of: &dyn Fn(Selection) -> f32,
+    send: &Callback<Msg>,
+) -> Callback<KeyboardEvent> {
+    // The walk's list is made on a key press, not on every frame the diagram is drawn.
+    let sizes = sizes.to_vec();
+    let value = selection.map(value_of);
+    let send = send.clone();
+    Callback::from(move |event: KeyboardEvent| {
+        let all = targets(&sizes);
+        let index = selection.and_then(|s| all.iter().position(|t| *t == s));
+        let pick = |index: usize| Msg::Select(Some(all[index]));
+        let step = if event.shift_key() {
+            FINE_KEY_STEP
+        } else {
+            KEY_STEP
+        };
+        let message = match (event.key().as_str(), index, selection.zip(value)) {
+            ("ArrowRight", Some(i), _) => pick((i + 1) % all.len()),
+            ("ArrowLeft", Some(i), _) => pick((i + all.len() - 1) % all.len()),
+            ("ArrowRight" | "ArrowLeft" | "Home", None, _) | ("Home", Some(_), _) => pick(0),
+            ("End", _, _) => pick(all.len() - 1),
+            ("ArrowUp", _, Some((target, v))) => Msg::SetParameter(target, v + step),
+            ("ArrowDown", _, Some((target, v))) => Msg::SetParameter(target, v - step),
+            ("Escape", Some(_), _) => Msg::Select(None),
+            ("Enter", Some(_), _) => {
+                event.prevent_default();
+                if let Some(Ok(field)) = gloo::utils::document()
+                    .query_selector("[data-testid=weight-input]")
+                    .ok()
+                    .flatten()
+                    .map(|e| e.dyn_into::<HtmlInputElement>())
+                {
+                    let _ = field.focus();
+                    field.select();
+                }
+                return;
+            }
+            _ => return,
+        };
+        event.prevent_default();
+        send.emit(message);
+    })
 }
 
 /// The single layer a stack of linear layers amounts to: x · (W₁ W₂ …) + b.

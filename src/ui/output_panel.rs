@@ -1,13 +1,14 @@
 //! The output column: losses and accuracies, the loss curves, and the decision boundary with the
 //! data drawn over it. Clicking the plot adds a training point (shift-click: the other class).
 
+use super::announcer::Announcer;
 use super::app::Msg;
-use super::colors;
 use super::heatmap::{Heatmap, HeatmapSource, context_2d};
 use super::loss_chart::LossChart;
 use super::shared::Shared;
 use crate::data::Point;
 use crate::data::generators::DOMAIN;
+use crate::playground::colors;
 use crate::playground::{Grid, PlaygroundConfig, ProblemType, Snapshot};
 use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use yew::prelude::*;
@@ -86,9 +87,17 @@ pub fn OutputPanel(props: &OutputPanelProps) -> Html {
         }
     };
     let classification = config.problem == ProblemType::Classification;
+    let mut summary = format!(
+        "Epoch {}: test loss {:.3}, training loss {:.3}",
+        snapshot.epoch, snapshot.test.loss, snapshot.train.loss
+    );
+    if classification {
+        summary += &format!(", test accuracy {:.1}%", snapshot.test.accuracy * 100.0);
+    }
     html! {
         <section class="column output-column">
             <h2>{"Output"}</h2>
+            <Announcer text={summary} test_id="playground-announcement" />
             <div class="metrics">
                 <div>{"Test loss "}<b data-testid="loss-test">{format!("{:.4}", snapshot.test.loss)}</b></div>
                 <div>{"Training loss "}<b data-testid="loss-train">{format!("{:.4}", snapshot.train.loss)}</b></div>

@@ -1,7 +1,7 @@
 //! Where a pointer event falls on an element, measured on screen (the event's client position
-//! against the element's bounding box), so that it stays right however CSS scales the element,
-//! the page's zoom included ([`super::fit_width`]): under zoom, `offsetX` counts zoomed pixels
-//! while `clientWidth` does not, and their ratio is off by the zoom.
+//! against the element's bounding box), so that it stays right however CSS scales the element
+//! (a canvas shown narrower than it is drawn on a phone, a browser's zoom): `offsetX` counts
+//! shown pixels while the canvas's width counts drawn ones.
 
 use web_sys::{Element, HtmlCanvasElement, MouseEvent};
 

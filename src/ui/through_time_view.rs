@@ -54,7 +54,7 @@ fn diagram(trace: &TimeTrace, step: &TimeStep) -> Html {
     rows.push("h");
     let columns = trace.forward.len();
     html! {
-        <div class="bptt-diagram" role="group" aria-label="the network unrolled in time">
+        <div class="bptt-diagram" role="group" aria-label="the network unrolled in time" tabindex="0">
             <div class="bptt-grid" style={format!("grid-template-columns: 3em repeat({columns}, minmax(5.5em, 1fr)) minmax(6em, 1fr)")}>
                 <span></span>
                 { for (0..columns).map(|t| html! {

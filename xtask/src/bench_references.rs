@@ -32,7 +32,7 @@ const TFJS_FILES: [(&str, &str); 5] = [
 ];
 
 /// `$XDG_CACHE_HOME/neural-playground`, or `~/.cache/neural-playground`.
-fn cache_dir() -> Result<PathBuf> {
+pub fn cache_dir() -> Result<PathBuf> {
     let base = match std::env::var_os("XDG_CACHE_HOME") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("HOME").ok_or("HOME is not set")?).join(".cache"),

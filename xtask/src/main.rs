@@ -3,6 +3,7 @@
 //! Each command installs what it is missing first (see `setup`), so both README commands work on
 //! a fresh machine.
 
+mod axe_core;
 mod bench;
 mod bench_paired;
 mod bench_references;

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::axe_core;
 use crate::bench_references;
 use crate::build;
 use crate::command::{Result, cargo, root, run};
@@ -35,13 +36,7 @@ pub fn run_all() -> Result {
     // The README's command, not the function behind it, so that the command itself is tested.
     run(smoke::this_program()?.arg("build"))?;
     run(&mut web_gpu_parity())?;
-    run(cargo().args([
-        "test",
-        "--package",
-        "browser-tests",
-        "--",
-        "--test-threads=1",
-    ]))?;
+    run(&mut browser_tests()?)?;
     smoke::run_all()
 }
 
@@ -57,13 +52,7 @@ pub fn run_group(args: &[String]) -> Result {
         Some("browser") => {
             setup::for_tests()?;
             build::release()?;
-            run(cargo().args([
-                "test",
-                "--package",
-                "browser-tests",
-                "--",
-                "--test-threads=1",
-            ]))
+            run(&mut browser_tests()?)
         }
         // The short runs of the other commands alone (they build what they need).
         Some("smoke") => smoke::run_all(),
@@ -71,6 +60,21 @@ pub fn run_group(args: &[String]) -> Result {
             "unknown test group `{other}` (all, native, web-gpu, browser, smoke)"
         )),
     }
+}
+
+/// The end-to-end tests in headless Chromium, one at a time, with axe-core for their
+/// accessibility checks.
+fn browser_tests() -> Result<Command> {
+    let mut command = cargo();
+    command.args([
+        "test",
+        "--package",
+        "browser-tests",
+        "--",
+        "--test-threads=1",
+    ]);
+    command.env(axe_core::ENV, axe_core::script()?);
+    Ok(command)
 }
 
 /// `cargo test` of every native crate, with wgpu pointed at lavapipe (software Vulkan) where it is

@@ -140,8 +140,8 @@ pub fn ActivationExplorer() -> Html {
                         }) }
                     </div>
                     <div class="control">
-                        <label>{"Look closely at"}</label>
-                        <select data-testid="activation-choice" onchange={on_focus}>
+                        <label for="activation-choice">{"Look closely at"}</label>
+                        <select id="activation-choice" data-testid="activation-choice" onchange={on_focus}>
                             { for Activation::ALL.into_iter().map(|activation| html! {
                                 <option value={activation.key()} selected={activation == *focus}>{activation.title()}</option>
                             }) }

@@ -3,9 +3,9 @@
 //! minima and each optimizer's path in its own colour (repainted every frame).
 
 use crate::engine::OptimizerKind;
+use crate::playground::colors;
 use crate::playground::optimizer_race::contours::{contour_segments, even_levels};
 use crate::playground::optimizer_race::{Point, Race, Surface};
-use crate::ui::colors;
 use crate::ui::heatmap::context_2d;
 use wasm_bindgen::Clamped;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, MouseEvent};

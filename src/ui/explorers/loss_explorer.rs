@@ -100,7 +100,8 @@ fn RegressionLosses() -> Html {
                                     <td>{format!("{:.2}", TARGETS[i])}</td>
                                     <td>{format!("{:.2}", predictions[i])}</td>
                                     <td><input type="range" min={PREDICTION_RANGE.0.to_string()} max={PREDICTION_RANGE.1.to_string()} step="0.05"
-                                        value={predictions[i].to_string()} data-testid={format!("prediction-{i}")} oninput={on_slide} /></td>
+                                        value={predictions[i].to_string()} data-testid={format!("prediction-{i}")} oninput={on_slide}
+                                        aria-label={format!("Prediction of point {}", i + 1)} /></td>
                                     <td>{format!("{:+.2}", e.error)}</td>
                                     <td>{share_cell(e.absolute, e.share_of_absolute)}</td>
                                     <td>{share_cell(e.squared, e.share_of_squared)}</td>
@@ -362,7 +363,8 @@ fn CourseTable() -> Html {
                          value: f32,
                          set: fn(&mut ProblemTwoFeatures, f32)| {
         html! {
-            <td><input type="number" step="0.1" value={value.to_string()} data-testid={format!("course-{name}-{row}")} oninput={edit(row, set)} /></td>
+            <td><input type="number" step="0.1" value={value.to_string()} data-testid={format!("course-{name}-{row}")} oninput={edit(row, set)}
+                aria-label={format!("{name} of example {}", row + 1)} /></td>
         }
     };
     html! {

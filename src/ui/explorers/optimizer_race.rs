@@ -138,6 +138,28 @@ impl Component for OptimizerRace {
                 &canvas, surface, &event,
             )))
         });
+        // The keyboard's way to pick a start: arrows move it a twentieth of the view (Shift: a
+        // hundredth), in view of the plot.
+        let start = self.race.start();
+        let view = surface.view();
+        let onkeydown = link.batch_callback(move |event: KeyboardEvent| {
+            let fraction = if event.shift_key() { 0.01 } else { 0.05 };
+            let (u, v) = view.fractions_of(start);
+            let (du, dv) = match event.key().as_str() {
+                "ArrowLeft" => (-fraction, 0.0),
+                "ArrowRight" => (fraction, 0.0),
+                "ArrowUp" => (0.0, -fraction),
+                "ArrowDown" => (0.0, fraction),
+                _ => return None,
+            };
+            event.prevent_default();
+            let (u, v) = ((u + du).clamp(0.0, 1.0), (v + dv).clamp(0.0, 1.0));
+            Some(Msg::PickStart(view.point_at(u, v)))
+        });
+        let plot_name = format!(
+            "Loss surface with the racers' paths; start at x = {:.2}, y = {:.2}: arrow keys move it (Shift for small steps)",
+            start[0], start[1]
+        );
         let size = PLOT_SIZE.to_string();
         html! {
             <section class="page explorer optimizer-race">
@@ -174,11 +196,12 @@ impl Component for OptimizerRace {
                         <canvas ref={self.surface_canvas.clone()} width={size.clone()} height={size.clone()}
                             data-testid="race-surface-plot" />
                         <canvas ref={self.paths_canvas.clone()} class="race-paths" width={size.clone()}
-                            height={size} data-testid="race-plot" {onclick} />
+                            height={size} data-testid="race-plot" {onclick} {onkeydown}
+                            tabindex="0" role="img" aria-label={plot_name} />
                     </div>
                     <div class="race-side">
                         {self.board(link)}
-                        <p class="hint">{"Click the plot to start everyone from there. Crosses mark the minima; light is low loss, blue is high (log scale), with contour lines."}</p>
+                        <p class="hint">{"Click the plot (or focus it and use the arrow keys) to start everyone from there. Crosses mark the minima; light is low loss, blue is high (log scale), with contour lines."}</p>
                         if surface == Surface::CourseBowl {
                             {course_note(link)}
                         }
@@ -257,7 +280,8 @@ fn racer_row(racer: &Racer, link: &yew::html::Scope<OptimizerRace>) -> Html {
         <tr class={classes!(racer.diverged().then_some("diverged"))}>
             <td><span class="swatch" style={format!("background: {}", racer_colour(kind))} />{kind.describe().short}</td>
             <td>
-                <select data-testid={format!("race-learning-rate-{name}")} {onchange}>
+                <select data-testid={format!("race-learning-rate-{name}")} {onchange}
+                    aria-label={format!("Learning rate of {}", kind.describe().short)}>
                     { for rate_options(racer.learning_rate()).into_iter().map(|(value, label)| {
                         let is_selected = value == current;
                         html! { <option selected={is_selected} {value}>{label}</option> }

@@ -1,6 +1,7 @@
 //! The confusion matrix as a table: row = true digit, column = prediction, each cell shaded by
 //! the share of its row; clicking a cell shows those test digits.
 
+use crate::playground::colors;
 use crate::playground::images::confusion::ConfusionMatrix;
 use yew::prelude::*;
 
@@ -21,20 +22,30 @@ pub fn ConfusionView(props: &ConfusionViewProps) -> Html {
         let cells = (0..matrix.classes).map(|predicted| {
             let count = matrix.count(truth, predicted);
             let share = count as f32 / total;
-            let style = if truth == predicted {
-                format!("background: rgba(8, 119, 189, {:.3})", share)
+            // Right answers in blue, mistakes in red (four times as strong), with text in
+            // black or white, whichever reads better on the shade.
+            let background = if truth == predicted {
+                colors::over_white([8, 119, 189], share)
             } else {
-                format!("background: rgba(220, 60, 40, {:.3})", (share * 4.0).min(1.0))
+                colors::over_white([220, 60, 40], (share * 4.0).min(1.0))
             };
+            let [r, g, b] = background;
+            let style = format!(
+                "background: rgb({r}, {g}, {b}); color: {}",
+                colors::text_on(background)
+            );
             let cell = (truth, predicted);
             let selected = props.selected == Some(cell);
             let on_select = props.on_select.clone();
             html! {
-                <td class={classes!("confusion-cell", selected.then_some("selected"), (share > 0.6).then_some("dark"))}
+                <td class={classes!("confusion-cell", selected.then_some("selected"))}
                     {style} title={format!("true {truth}, predicted {predicted}: {count}")}
-                    data-testid={format!("confusion-{truth}-{predicted}")}
-                    onclick={Callback::from(move |_| on_select.emit((!selected).then_some(cell)))}>
-                    {if count > 0 { count.to_string() } else { String::new() }}
+                    data-testid={format!("confusion-{truth}-{predicted}")}>
+                    <button type="button" aria-pressed={if selected { "true" } else { "false" }}
+                        aria-label={format!("{count} digits {truth} taken for {predicted}")}
+                        onclick={Callback::from(move |_| on_select.emit((!selected).then_some(cell)))}>
+                        {if count > 0 { count.to_string() } else { String::new() }}
+                    </button>
                 </td>
             }
         });

@@ -43,12 +43,32 @@ pub fn Curves(props: &CurvesProps) -> Html {
             }
         });
     }
+    let (loss_summary, accuracy_summary) = match props.tests.last() {
+        Some(test) => (
+            format!(
+                "Loss curves; at epoch {:.1} the test loss is {:.3}",
+                test.epoch, test.loss
+            ),
+            format!(
+                "{} curve; at epoch {:.1} it is {:.1}%",
+                props.accuracy_title,
+                test.epoch,
+                test.accuracy * 100.0
+            ),
+        ),
+        None => (
+            "Loss curves: not tested yet".to_string(),
+            format!("{} curve: not tested yet", props.accuracy_title),
+        ),
+    };
     html! {
         <div class="curves">
             <div class="curve"><span class="curve-title">{"loss "}<span class="key train">{"train"}</span>{" "}<span class="key test">{"test"}</span></span>
-                <canvas ref={loss_canvas} width="360" height="130" data-testid="loss-curve" /></div>
+                <canvas ref={loss_canvas} width="360" height="130" data-testid="loss-curve"
+                    role="img" aria-label={loss_summary} /></div>
             <div class="curve"><span class="curve-title">{props.accuracy_title.clone()}</span>
-                <canvas ref={accuracy_canvas} width="360" height="130" data-testid="accuracy-curve" /></div>
+                <canvas ref={accuracy_canvas} width="360" height="130" data-testid="accuracy-curve"
+                    role="img" aria-label={accuracy_summary} /></div>
         </div>
     }
 }
@@ -91,7 +111,7 @@ fn draw_loss(
     chart
         .draw_series(LineSeries::new(
             train.iter().copied(),
-            RGBColor(150, 150, 150).stroke_width(1),
+            RGBColor(118, 118, 118).stroke_width(1),
         ))
         .ok()?;
     chart

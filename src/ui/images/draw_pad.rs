@@ -1,4 +1,5 @@
-//! A canvas to draw a digit on with the mouse or a finger.
+//! A canvas to draw a digit on with the mouse, a finger or the keyboard (a pen moved by the
+//! arrow keys over a grid of pen-wide cells).
 //!
 //! White ink on black, like MNIST. While a stroke goes on, the drawing is turned into the 28x28
 //! image the network sees (`playground::images::drawing`) at most once per animation frame and
@@ -17,6 +18,8 @@ const PAD_SIDE: u32 = 280;
 /// About an MNIST stroke's width (2 of 28 pixels) on the 280-pixel canvas, before the digit is
 /// scaled to fit its 20-pixel box.
 const STROKE_WIDTH: f64 = 20.0;
+/// Pen-wide cells across the pad, the grid the keyboard's pen moves on.
+const PEN_CELLS: u32 = PAD_SIDE / STROKE_WIDTH as u32;
 const INK: &str = "#fff";
 const PAPER: &str = "#000";
 
@@ -142,14 +145,62 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
         })
     };
 
+    // The keyboard's pen: ← → ↑ ↓ move it a cell, with Shift they draw on the way, Space or
+    // Enter inks the cell it is on.
+    let pen = use_state_eq(|| (PEN_CELLS / 2, PEN_CELLS / 2));
+    let onkeydown = {
+        let (pad, pen, classify) = (pad.clone(), pen.clone(), classify.clone());
+        Callback::from(move |event: KeyboardEvent| {
+            let (column, row) = *pen;
+            let last = PEN_CELLS - 1;
+            let (to, inks) = match event.key().as_str() {
+                "ArrowLeft" => ((column.saturating_sub(1), row), event.shift_key()),
+                "ArrowRight" => (((column + 1).min(last), row), event.shift_key()),
+                "ArrowUp" => ((column, row.saturating_sub(1)), event.shift_key()),
+                "ArrowDown" => ((column, (row + 1).min(last)), event.shift_key()),
+                " " | "Enter" => ((column, row), true),
+                _ => return,
+            };
+            event.prevent_default();
+            if inks {
+                let centre = |(c, r): (u32, u32)| {
+                    let middle = |cell: u32| (f64::from(cell) + 0.5) * STROKE_WIDTH;
+                    (middle(c), middle(r))
+                };
+                if let Some(context) = pad
+                    .cast::<HtmlCanvasElement>()
+                    .and_then(|p| drawing_context(&p))
+                {
+                    line(&context, centre((column, row)), centre(to));
+                    dot(&context, centre(to).0, centre(to).1);
+                }
+                classify();
+            }
+            pen.set(to);
+        })
+    };
+    let pen_style = {
+        let share = |cell: u32| 100.0 * f64::from(cell) / f64::from(PEN_CELLS);
+        format!(
+            "left:{:.3}%;top:{:.3}%;width:{:.3}%;height:{:.3}%",
+            share(pen.0),
+            share(pen.1),
+            share(1),
+            share(1)
+        )
+    };
+
     let side = DIGIT_SIDE.to_string();
     html! {
         <div class="draw-pad">
-            <canvas ref={pad} class="draw-pad-canvas" width={PAD_SIDE.to_string()}
-                height={PAD_SIDE.to_string()} data-testid="draw-pad"
-                aria-label="Draw a digit here"
-                {onpointerdown} {onpointermove}
-                onpointerup={onpointerup.clone()} onpointercancel={onpointerup} />
+            <div class="draw-pad-frame">
+                <canvas ref={pad} class="draw-pad-canvas" width={PAD_SIDE.to_string()}
+                    height={PAD_SIDE.to_string()} data-testid="draw-pad" tabindex="0" role="img"
+                    aria-label="Draw a digit here. From the keyboard: the arrow keys move the pen, with Shift they draw, Space inks where the pen is."
+                    {onpointerdown} {onpointermove} {onkeydown}
+                    onpointerup={onpointerup.clone()} onpointercancel={onpointerup} />
+                <span class="draw-pad-pen" style={pen_style} aria-hidden="true" />
+            </div>
             <div class="draw-pad-side">
                 <figure class="draw-pad-preview">
                     <canvas ref={preview} class="draw-pad-preview-canvas" width={side.clone()}

@@ -74,7 +74,7 @@ pub fn LayerFilters(props: &LayerFiltersProps) -> Html {
         <div class="layer-maps filters" data-testid="layer-filters">
             <div class="layer-maps-title">
                 {"Weights of layer "}
-                <select onchange={on_choose} data-testid="filters-layer">
+                <select onchange={on_choose} data-testid="filters-layer" aria-label="Layer whose weights are shown">
                     { for layers.iter().map(|(i, title)| html! {
                         <option value={i.to_string()} selected={*i == index}>{title.clone()}</option>
                     }) }

@@ -64,6 +64,16 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                 on_change.emit(config);
             })
         };
+        // Reordering without dragging: each layer swaps with its neighbour above or below.
+        let swap_with = |other: usize| {
+            let (on_change, config) = (props.on_change.clone(), config.clone());
+            Callback::from(move |_| {
+                let mut config = config.clone();
+                config.layers.swap(index, other);
+                on_change.emit(config);
+            })
+        };
+        let last = config.layers.len() - 1;
         let failed = summary.is_none();
         html! {
             <tr class={classes!(failed.then_some("layer-failed"))} data-testid={format!("layer-{index}")}>
@@ -75,8 +85,15 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                 <td class="layer-shape" data-testid={format!("layer-{index}-shape")}>
                     {summary.map_or("—".to_string(), |s| shape_text(&s.output_shape))}</td>
                 <td class="layer-params">{summary.map_or("—".to_string(), |s| s.parameters.to_string())}</td>
-                <td>if !props.locked && config.layers.len() > 1 {
+                <td class="layer-actions">if !props.locked && config.layers.len() > 1 {
+                    <button class="layer-move" onclick={swap_with(index.saturating_sub(1))} disabled={index == 0}
+                        aria-label={format!("Move layer {} ({}) up", index + 1, layer.title())}
+                        data-testid={format!("layer-{index}-up")}>{"↑"}</button>
+                    <button class="layer-move" onclick={swap_with((index + 1).min(last))} disabled={index == last}
+                        aria-label={format!("Move layer {} ({}) down", index + 1, layer.title())}
+                        data-testid={format!("layer-{index}-down")}>{"↓"}</button>
                     <button class="layer-remove" title="Remove this layer" onclick={remove}
+                        aria-label={format!("Remove layer {} ({})", index + 1, layer.title())}
                         data-testid={format!("layer-{index}-remove")}>{"×"}</button>
                 }</td>
             </tr>
@@ -115,7 +132,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                             let select: HtmlSelectElement = event.target_unchecked_into();
                             add_kind.set(select.value());
                         })
-                    } data-testid="add-layer-kind">
+                    } data-testid="add-layer-kind" aria-label="Kind of layer to add">
                         { for LayerConfig::keys(false).into_iter().map(|kind| html! {
                             <option value={kind} selected={*add_kind == kind}>{LayerConfig::title_of_kind(kind).unwrap_or(kind)}</option>
                         }) }

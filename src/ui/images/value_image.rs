@@ -1,9 +1,9 @@
 //! A small canvas that paints a grid of numbers: a digit in grey, a feature map scaled to its
 //! own range, or weights on the shared orange-white-blue scale (sign and size).
 
-use super::super::colors;
 use super::super::heatmap::context_2d;
 use super::super::shared::Shared;
+use crate::playground::colors;
 use wasm_bindgen::Clamped;
 use web_sys::{HtmlCanvasElement, ImageData};
 use yew::prelude::*;

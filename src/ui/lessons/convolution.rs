@@ -291,7 +291,8 @@ impl Convolution {
                 }
                 let value = self.problem.input_at(channel, r, c);
                 let edit = ctx.link().callback(move |t| Msg::Input(channel, r, c, t));
-                html! { <td {class}>{number_input(format!("conv-input-{channel}-{r}-{c}"), value, edit)}</td> }
+                html! { <td {class}>{number_input(format!("conv-input-{channel}-{r}-{c}"),
+                    format!("Input channel {}, row {}, column {}", channel + 1, r + 1, c + 1), value, edit)}</td> }
             });
             html! { <tr>{ for cells }</tr> }
         });
@@ -307,7 +308,9 @@ impl Convolution {
                 let cells = (0..p.kernel).map(|col| {
                     let edit = ctx.link().callback(move |t| Msg::Weight([out, c, r, col], t));
                     let id = format!("conv-weight-{out}-{c}-{r}-{col}");
-                    html! { <td class="conv-cell">{number_input(id, p.weight_at(out, c, r, col), edit)}</td> }
+                    html! { <td class="conv-cell">{number_input(id,
+                        format!("Kernel of output {}, input channel {}, row {}, column {}", out + 1, c + 1, r + 1, col + 1),
+                        p.weight_at(out, c, r, col), edit)}</td> }
                 });
                 html! { <tr>{ for cells }</tr> }
             });
@@ -318,7 +321,7 @@ impl Convolution {
             <div class={classes!("conv-kernel-group", active.then_some("active"))}>
                 <span class="conv-grid-label">{format!("kernel {out}")}</span>
                 <div class="conv-kernels">{ for grids }</div>
-                <label class="conv-bias">{"bias "}{number_input(format!("conv-bias-{out}"), p.bias[out], bias)}</label>
+                <label class="conv-bias">{"bias "}{number_input(format!("conv-bias-{out}"), format!("Bias of output {}", out + 1), p.bias[out], bias)}</label>
             </div>
         }
     }
@@ -393,7 +396,9 @@ impl Convolution {
                     let edit = ctx.link().callback(move |t| Msg::Upstream(index, t));
                     let id = format!("conv-dout-{o}-{r}-{c}");
                     html! { <td class={classes!("conv-cell", "grad", current.then_some("in-window"))}>
-                        {number_input(id, self.upstream[index], edit)}</td> }
+                        {number_input(id,
+                            format!("Gradient reaching output {}, row {}, column {}", o + 1, r + 1, c + 1),
+                            self.upstream[index], edit)}</td> }
                 });
                 html! { <tr>{ for cells }</tr> }
             });
@@ -496,11 +501,16 @@ impl Convolution {
 }
 
 /// An `<input>` holding a number; `on_change` gets the typed text.
-pub(super) fn number_input(test_id: String, value: f32, on_change: Callback<String>) -> Html {
+pub(super) fn number_input(
+    test_id: String,
+    name: String,
+    value: f32,
+    on_change: Callback<String>,
+) -> Html {
     let onchange =
         on_change.reform(|event: Event| event.target_unchecked_into::<HtmlInputElement>().value());
     html! { <input type="number" step="any" class="conv-number" data-testid={test_id}
-    value={number(value)} {onchange} /> }
+    aria-label={name} value={number(value)} {onchange} /> }
 }
 
 /// What the animation buttons ask for.

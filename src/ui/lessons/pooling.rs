@@ -214,7 +214,8 @@ impl Pooling {
                 let max = current.is_some_and(|cell| cell.max_at == Some((r, c)));
                 let class = classes!("conv-cell", inside.then_some("in-window"), max.then_some("max-cell"));
                 let edit = ctx.link().callback(move |t| Msg::Value(r, c, t));
-                html! { <td {class}>{number_input(format!("pool-input-{r}-{c}"), self.problem.input[r * n + c], edit)}</td> }
+                html! { <td {class}>{number_input(format!("pool-input-{r}-{c}"),
+                    format!("Input row {}, column {}", r + 1, c + 1), self.problem.input[r * n + c], edit)}</td> }
             });
             html! { <tr>{ for cells }</tr> }
         });

@@ -213,6 +213,11 @@ fn category_class(category: Category) -> &'static str {
 /// The 3×2 matrix and the two biases as number inputs; row 3 stands for the biases.
 fn weight_matrix(classifier: &Classifier, set: &Callback<(usize, usize, f32)>) -> Html {
     let input = |row: usize, column: usize, value: f32, test_id: String| {
+        let class = ["c1 (Sports)", "c2 (Politics)"][column];
+        let name = match FEATURE_NAMES.get(row) {
+            Some(feature) => format!("Weight from {feature} into {class}"),
+            None => format!("Bias of {class}"),
+        };
         // Half-typed numbers ("", "-") are skipped rather than read as 0, which would overwrite them.
         let set = set.clone();
         let oninput = Callback::from(move |event: InputEvent| {
@@ -222,7 +227,8 @@ fn weight_matrix(classifier: &Classifier, set: &Callback<(usize, usize, f32)>) -
             }
         });
         html! {
-            <td><input type="number" step="0.5" value={value.to_string()} data-testid={test_id} {oninput} /></td>
+            <td><input type="number" step="0.5" value={value.to_string()} data-testid={test_id} {oninput}
+                aria-label={name} /></td>
         }
     };
     let rows = FEATURE_NAMES.iter().enumerate().map(|(row, name)| {

@@ -3,6 +3,7 @@
 //! by it (darker: more), the step being looked at outlined. A table, so a screen reader reads
 //! it by row and column.
 
+use crate::playground::colors;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -50,10 +51,12 @@ pub fn AttentionMatrix(props: &AttentionMatrixProps) -> Html {
                                 data-testid={format!("attention-row-{step}")}>
                                 <th scope="row">{format!("{}: {wrote}", step + 1)}</th>
                                 { for weights.iter().enumerate().map(|(input, &weight)| {
-                                    let shade = format!("background: rgba(8, 119, 189, {:.3})", weight.clamp(0.0, 1.0));
+                                    let background = colors::over_white([8, 119, 189], weight);
+                                    let [r, g, b] = background;
+                                    let shade = format!("background: rgb({r}, {g}, {b}); color: {}", colors::text_on(background));
                                     let strong = input == best && weight > 0.0;
                                     html! {
-                                        <td style={shade} class={classes!(strong.then_some("most"), (weight > 0.55).then_some("dark"))}
+                                        <td style={shade} class={classes!(strong.then_some("most"))}
                                             data-value={format!("{weight:.4}")}>
                                             {format!("{:.0}", 100.0 * weight)}
                                         </td>

@@ -6,10 +6,10 @@
 
 use super::attention_matrix::AttentionMatrix;
 use crate::data::translation::TranslationTask;
+use crate::playground::colors;
 use crate::playground::sequences::decoding::{
     Decoding, input_token_name, output_token_name, show_output,
 };
-use crate::ui::colors;
 use crate::ui::images::probability_bars::ProbabilityBars;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;

@@ -5,8 +5,8 @@
 //! tab stop: the arrow keys move between them (left and right in time, up and down the rows),
 //! Home and End to the first and last step, Enter or Space opens the equation.
 
+use crate::playground::colors;
 use crate::playground::sequences::{StepValues, Unrolled};
-use crate::ui::colors;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 

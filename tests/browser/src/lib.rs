@@ -4,13 +4,17 @@
 //! its `data-testid` hooks. Set `PLAYGROUND_DIST` to serve another folder than `dist/`,
 //! `CHROMEDRIVER` and `CHROME` to use other binaries than Debian's.
 
+mod accessibility;
 mod driver;
 mod files;
+mod keyboard;
 mod page;
 mod readout;
 mod server;
 
+pub use accessibility::{AXE_CORE_ENV, Violation};
 pub use files::idx_pair;
+pub use keyboard::keys;
 pub use page::{LOAD_TIMEOUT, Page, selector};
 pub use readout::{all_digits, epoch_of, first_number};
 pub use server::{DIST_ENV, dist_dir};

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+use fantoccini::actions::{
+    InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction, TouchActions,
+};
 use fantoccini::elements::Element;
 use serde_json::Value;
 
@@ -92,6 +94,11 @@ impl Page {
         (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap())
     }
 
+    /// The WebDriver session, for what the other helpers of this crate need directly.
+    pub(crate) fn client(&self) -> &fantoccini::Client {
+        &self.browser.client
+    }
+
     /// Runs `script` in the page and returns what it returns.
     pub async fn execute(&self, script: &str) -> Value {
         self.execute_with(script, Vec::new()).await
@@ -102,6 +109,15 @@ impl Page {
         self.browser
             .client
             .execute(script, args)
+            .await
+            .unwrap_or_else(|error| panic!("script failed: {error}\n{script}"))
+    }
+
+    /// Runs `script` asynchronously: it calls its last argument with the value to return.
+    pub async fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.browser
+            .client
+            .execute_async(script, args)
             .await
             .unwrap_or_else(|error| panic!("script failed: {error}\n{script}"))
     }
@@ -132,6 +148,25 @@ impl Page {
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
+    }
+
+    /// Waits up to `timeout` until the control `test_id` is there and not disabled (e.g. a
+    /// Train button once the page's worker has started).
+    pub async fn wait_until_enabled(&self, test_id: &str, timeout: Duration) {
+        self.wait_until(
+            &format!("{test_id} is enabled"),
+            timeout,
+            async || {
+                self.execute_with(
+                    "const b = document.querySelector(`[data-testid=${arguments[0]}]`);
+                     return b !== null && !b.disabled;",
+                    vec![Value::from(test_id)],
+                )
+                .await
+            },
+            |ready| ready == &Value::Bool(true),
+        )
+        .await;
     }
 
     /// Whether an element with this `data-testid` is in the page now.
@@ -395,8 +430,33 @@ impl Page {
     /// Presses the left button on the element, moves by (`dx`, `dy`) pixels over 300 ms
     /// (several `pointermove` events) and releases it.
     pub async fn drag(&self, test_id: &str, dx: f64, dy: f64) {
+        let stroke = self.stroke(test_id, dx, dy).await;
+        self.pointer(stroke).await;
+    }
+
+    /// Like [`Page::drag`] with a finger: a touch pointer's down, moves and up.
+    pub async fn touch_drag(&self, test_id: &str, dx: f64, dy: f64) {
+        let stroke = self.stroke(test_id, dx, dy).await;
+        let mut finger = TouchActions::new("finger".to_string());
+        for action in stroke {
+            finger = finger.then(action);
+        }
+        let client = &self.browser.client;
+        client
+            .perform_actions(finger)
+            .await
+            .expect("perform touch actions");
+        client
+            .release_actions()
+            .await
+            .expect("release touch actions");
+    }
+
+    /// A drag's actions, whatever points: down on the element, a move by (`dx`, `dy`) over
+    /// 300 ms, up.
+    async fn stroke(&self, test_id: &str, dx: f64, dy: f64) -> Vec<PointerAction> {
         let (x, y) = self.point_on(test_id).await;
-        self.pointer(vec![
+        vec![
             PointerAction::MoveTo {
                 duration: None,
                 x,
@@ -413,8 +473,7 @@ impl Page {
             PointerAction::Up {
                 button: MOUSE_BUTTON_LEFT,
             },
-        ])
-        .await;
+        ]
     }
 
     async fn pointer(&self, actions: Vec<PointerAction>) {

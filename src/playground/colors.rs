@@ -1,0 +1,106 @@
+//! The colour scale shared by every heatmap, edge and point: orange for negative (class 0),
+//! white around zero, blue for positive (class 1), as in TensorFlow Playground; and WCAG contrast,
+//! to pick text that reads on any shade.
+
+/// RGB of the two ends and the middle of the scale.
+const NEGATIVE: [f32; 3] = [245.0, 147.0, 34.0];
+const MIDDLE: [f32; 3] = [232.0, 234.0, 235.0];
+const POSITIVE: [f32; 3] = [8.0, 119.0, 189.0];
+
+/// Colour of a value in [-1, 1] as RGB bytes.
+pub fn rgb(value: f32) -> [u8; 3] {
+    let t = value.clamp(-1.0, 1.0);
+    let (end, weight) = if t < 0.0 {
+        (NEGATIVE, -t)
+    } else {
+        (POSITIVE, t)
+    };
+    std::array::from_fn(|channel| {
+        (MIDDLE[channel] + (end[channel] - MIDDLE[channel]) * weight) as u8
+    })
+}
+
+/// CSS colour of a value in [-1, 1].
+pub fn css(value: f32) -> String {
+    let [r, g, b] = rgb(value);
+    format!("rgb({r},{g},{b})")
+}
+
+/// Fills an RGBA buffer with the colours of `values`; `discretize` snaps each to its sign.
+pub fn fill_rgba(values: &[f32], discretize: bool, rgba: &mut Vec<u8>) {
+    rgba.clear();
+    rgba.reserve(values.len() * 4);
+    for &value in values {
+        let shown = if discretize { value.signum() } else { value };
+        let [r, g, b] = rgb(shown);
+        rgba.extend_from_slice(&[r, g, b, 255]);
+    }
+}
+
+/// `rgb` drawn at opacity `alpha` over a white page.
+pub fn over_white(rgb: [u8; 3], alpha: f32) -> [u8; 3] {
+    let alpha = alpha.clamp(0.0, 1.0);
+    rgb.map(|channel| (255.0 + (channel as f32 - 255.0) * alpha).round() as u8)
+}
+
+/// WCAG's relative luminance of an sRGB colour.
+fn luminance(rgb: [u8; 3]) -> f32 {
+    let linear = |channel: u8| {
+        let c = channel as f32 / 255.0;
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2])
+}
+
+/// WCAG's contrast ratio of two colours, from 1 (the same) to 21 (black on white).
+pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f32 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// Black or white, whichever reads better on `background` (always at least 4.5:1).
+pub fn text_on(background: [u8; 3]) -> &'static str {
+    if contrast([0, 0, 0], background) >= contrast([255, 255, 255], background) {
+        "#000"
+    } else {
+        "#fff"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contrast_matches_wcag_worked_values() {
+        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-3);
+        assert!((contrast([119, 119, 119], [255, 255, 255]) - 4.48).abs() < 0.01);
+        assert!((contrast([8, 119, 189], [255, 255, 255]) - 4.79).abs() < 0.01);
+    }
+
+    #[test]
+    fn text_on_any_shade_of_the_scale_reads_at_aa() {
+        for step in 0..=200 {
+            let background = rgb(step as f32 / 100.0 - 1.0);
+            let text = if text_on(background) == "#000" {
+                [0; 3]
+            } else {
+                [255; 3]
+            };
+            assert!(contrast(text, background) >= 4.5, "{background:?}");
+            for alpha in [0.1, 0.5, 0.9] {
+                let blended = over_white(background, alpha);
+                let text = if text_on(blended) == "#000" {
+                    [0; 3]
+                } else {
+                    [255; 3]
+                };
+                assert!(contrast(text, blended) >= 4.5, "{blended:?}");
+            }
+        }
+    }
+}

@@ -7,6 +7,29 @@ const NEGATIVE: [f32; 3] = [245.0, 147.0, 34.0];
 const MIDDLE: [f32; 3] = [232.0, 234.0, 235.0];
 const POSITIVE: [f32; 3] = [8.0, 119.0, 189.0];
 
+/// The edge drawn around every mark on a heatmap (data points): at least 3:1 against any shade
+/// of the scale, so that a mark stands out whatever it sits on.
+pub const MARK_EDGE: [u8; 3] = [0, 0, 0];
+
+/// The inks of lines and marks on a chart's white ground, each at 3:1 or more against it (a unit
+/// test checks), from a colour-blind-safe set (blue, orange and green of Dark2 and Tableau, told
+/// apart by people with any common colour vision deficiency).
+pub mod ink {
+    pub const BLUE: [u8; 3] = [8, 119, 189];
+    pub const ORANGE: [u8; 3] = [217, 95, 2];
+    pub const GREEN: [u8; 3] = [46, 125, 50];
+    pub const RED: [u8; 3] = [208, 75, 42];
+    pub const DARK_RED: [u8; 3] = [176, 58, 30];
+    pub const CRIMSON: [u8; 3] = [214, 39, 40];
+    pub const PURPLE: [u8; 3] = [148, 103, 189];
+    pub const GREY: [u8; 3] = [118, 118, 118];
+    pub const DARK: [u8; 3] = [51, 51, 51];
+    /// Every ink above.
+    pub const ALL: [[u8; 3]; 9] = [
+        BLUE, ORANGE, GREEN, RED, DARK_RED, CRIMSON, PURPLE, GREY, DARK,
+    ];
+}
+
 /// Colour of a value in [-1, 1] as RGB bytes.
 pub fn rgb(value: f32) -> [u8; 3] {
     let t = value.clamp(-1.0, 1.0);
@@ -80,6 +103,21 @@ mod tests {
         assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-3);
         assert!((contrast([119, 119, 119], [255, 255, 255]) - 4.48).abs() < 0.01);
         assert!((contrast([8, 119, 189], [255, 255, 255]) - 4.79).abs() < 0.01);
+    }
+
+    #[test]
+    fn marks_stand_out_from_any_shade_and_the_ends_from_the_page() {
+        for step in 0..=200 {
+            let shade = rgb(step as f32 / 100.0 - 1.0);
+            assert!(contrast(MARK_EDGE, shade) >= 3.0, "{shade:?}");
+        }
+    }
+
+    #[test]
+    fn every_chart_ink_reads_on_white() {
+        for colour in ink::ALL {
+            assert!(contrast(colour, [255; 3]) >= 3.0, "{colour:?}");
+        }
     }
 
     #[test]

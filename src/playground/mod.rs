@@ -5,6 +5,7 @@
 pub mod activation_curves;
 pub mod backend;
 pub mod backprop;
+pub mod boundary_text;
 pub mod colors;
 pub mod config;
 pub mod convolution;
@@ -21,6 +22,7 @@ pub mod page;
 pub mod pytorch_export;
 pub mod sequences;
 pub mod session;
+pub mod table_rows;
 pub mod url_state;
 pub mod word_counts;
 

@@ -26,6 +26,9 @@ pub struct HeatmapProps {
     pub class: Classes,
     #[prop_or_default]
     pub test_id: Option<AttrValue>,
+    /// What the heatmap shows, in words, for a screen reader (none: hidden from it).
+    #[prop_or_default]
+    pub label: Option<AttrValue>,
 }
 
 #[component]
@@ -55,7 +58,9 @@ pub fn Heatmap(props: &HeatmapProps) -> Html {
     }
     html! {
         <canvas ref={canvas} class={props.class.clone()} width={resolution.to_string()}
-            height={resolution.to_string()} data-testid={props.test_id.clone()} />
+            height={resolution.to_string()} data-testid={props.test_id.clone()}
+            role={props.label.is_some().then_some("img")} aria-label={props.label.clone()}
+            aria-hidden={props.label.is_none().then_some("true")} />
     }
 }
 

@@ -1,7 +1,10 @@
 //! The training and test loss curves, drawn with plotters on a canvas.
 
+use super::data_table::{DataTable, MOST_ROWS};
 use super::shared::Shared;
 use crate::playground::Snapshot;
+use crate::playground::table_rows::evenly_spaced;
+use crate::ui::chart_ink::{color_of, ink};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -31,8 +34,31 @@ pub fn LossChart(props: &LossChartProps) -> Html {
         ),
         None => "Loss curves: no epoch trained yet".to_string(),
     };
-    html! { <canvas ref={canvas} class="loss-chart" width="340" height="90" data-testid="loss-chart"
-    role="img" aria-label={summary} /> }
+    let rows = {
+        let snapshot = props.snapshot.clone();
+        Callback::from(move |()| {
+            let history = &snapshot.history;
+            evenly_spaced(history.len(), MOST_ROWS)
+                .into_iter()
+                .map(|index| {
+                    let record = &history[index];
+                    vec![
+                        record.epoch.to_string(),
+                        format!("{:.4}", record.train),
+                        format!("{:.4}", record.test),
+                    ]
+                })
+                .collect()
+        })
+    };
+    html! {
+        <>
+            <canvas ref={canvas} class="loss-chart" width="340" height="90" data-testid="loss-chart"
+                role="img" aria-label={summary} />
+            <DataTable caption="Loss by epoch" test_id="loss-chart-table" {rows}
+                columns={vec!["epoch".into(), "training loss".into(), "test loss".into()]} />
+        </>
+    }
 }
 
 fn draw(canvas: HtmlCanvasElement, snapshot: &Snapshot) -> Option<()> {
@@ -58,7 +84,7 @@ fn draw(canvas: HtmlCanvasElement, snapshot: &Snapshot) -> Option<()> {
         )
         .ok()?;
     let test = RGBColor(0, 0, 0);
-    let train = RGBColor(118, 118, 118);
+    let train = color_of(ink::GREY);
     chart
         .draw_series(LineSeries::new(
             history.iter().map(|r| (r.epoch as f32, r.test)),

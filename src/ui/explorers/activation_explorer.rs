@@ -9,6 +9,7 @@ use crate::playground::activation_curves::{
     CurvePoint, VANISHING_SLOPE, X_RANGE, argmax, evaluate, pick_x, sample_curve,
     softmax_with_temperature, vanishing_intervals,
 };
+use crate::ui::chart_ink::{color_of, ink};
 use plotters::coord::ReverseCoordTranslate;
 use plotters::coord::types::RangedCoordf32;
 use plotters::prelude::*;
@@ -23,17 +24,17 @@ type PlotFrame = Cartesian2d<RangedCoordf32, RangedCoordf32>;
 const SHOWN_AT_FIRST: [Activation; 3] = [Activation::Sigmoid, Activation::Tanh, Activation::Relu];
 const SAMPLES_PER_CURVE: usize = 481;
 const VANISHING_FILL: RGBAColor = RGBAColor(208, 75, 42, 0.12);
-const VANISHING_INK: RGBColor = RGBColor(176, 58, 30);
+const VANISHING_INK: RGBColor = color_of(ink::DARK_RED);
 
 /// Each activation's colour, the same on both charts, the legend and the table.
 fn colour(activation: Activation) -> RGBColor {
     match activation {
-        Activation::Linear => RGBColor(120, 120, 120),
-        Activation::Sigmoid => RGBColor(8, 119, 189),
-        Activation::Tanh => RGBColor(245, 147, 34),
-        Activation::Relu => RGBColor(44, 160, 44),
-        Activation::LeakyRelu => RGBColor(148, 103, 189),
-        Activation::Gelu => RGBColor(214, 39, 40),
+        Activation::Linear => color_of(ink::GREY),
+        Activation::Sigmoid => color_of(ink::BLUE),
+        Activation::Tanh => color_of(ink::ORANGE),
+        Activation::Relu => color_of(ink::GREEN),
+        Activation::LeakyRelu => color_of(ink::PURPLE),
+        Activation::Gelu => color_of(ink::CRIMSON),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::playground::loss_examples::{
     COURSE_TABLE, COURSE_TABLE_CLASS, PointError, ProblemTwoFeatures, course_table_example,
     cross_entropy_example, largest_error, point_errors, problem_two_logits, regression_losses,
 };
+use crate::ui::chart_ink::{color_of, ink};
 use plotters::coord::ReverseCoordTranslate;
 use plotters::coord::types::RangedCoordf32;
 use plotters::prelude::*;
@@ -22,9 +23,9 @@ const FIRST_PREDICTIONS: [f32; 5] = [1.5, 2.0, 2.5, 3.0, 3.5];
 const OUTLIER_OFFSET: f32 = 4.0;
 /// The range a prediction can be dragged over.
 const PREDICTION_RANGE: (f32, f32) = (-1.0, 8.0);
-const TARGET_INK: RGBColor = RGBColor(51, 51, 51);
-const PREDICTION_INK: RGBColor = RGBColor(8, 119, 189);
-const ERROR_INK: RGBColor = RGBColor(208, 75, 42);
+const TARGET_INK: RGBColor = color_of(ink::DARK);
+const PREDICTION_INK: RGBColor = color_of(ink::BLUE);
+const ERROR_INK: RGBColor = color_of(ink::RED);
 
 type PlotFrame = Cartesian2d<RangedCoordf32, RangedCoordf32>;
 

@@ -1,7 +1,10 @@
 //! The training curves of the Images page, drawn with plotters: the training loss and the test
 //! loss against epochs, and the test accuracy.
 
+use super::super::data_table::{DataTable, MOST_ROWS};
 use super::super::shared::Shared;
+use crate::playground::table_rows::evenly_spaced;
+use crate::ui::chart_ink::{color_of, ink};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -69,8 +72,38 @@ pub fn Curves(props: &CurvesProps) -> Html {
             <div class="curve"><span class="curve-title">{props.accuracy_title.clone()}</span>
                 <canvas ref={accuracy_canvas} width="360" height="130" data-testid="accuracy-curve"
                     role="img" aria-label={accuracy_summary} /></div>
+            <DataTable caption="Loss and accuracy at each test" test_id="curves-table"
+                columns={vec!["epoch".into(), "training loss".into(), "test loss".into(), props.accuracy_title.clone()]}
+                rows={table_rows(props.train_loss.clone(), props.tests.clone())} />
         </div>
     }
+}
+
+/// One row per test (thinned to `MOST_ROWS`): the epoch, the training loss last reported by
+/// then, the test loss and the accuracy.
+fn table_rows(
+    train_loss: Shared<Vec<(f32, f32)>>,
+    tests: Shared<Vec<TestPoint>>,
+) -> Callback<(), Vec<Vec<String>>> {
+    Callback::from(move |()| {
+        evenly_spaced(tests.len(), MOST_ROWS)
+            .into_iter()
+            .map(|index| {
+                let test = tests[index];
+                let train = train_loss
+                    .iter()
+                    .take_while(|(epoch, _)| *epoch <= test.epoch + 1e-3)
+                    .last()
+                    .map_or("–".to_string(), |(_, loss)| format!("{loss:.4}"));
+                vec![
+                    format!("{:.2}", test.epoch),
+                    train,
+                    format!("{:.4}", test.loss),
+                    format!("{:.1}%", test.accuracy * 100.0),
+                ]
+            })
+            .collect()
+    })
 }
 
 fn draw_loss(
@@ -111,7 +144,7 @@ fn draw_loss(
     chart
         .draw_series(LineSeries::new(
             train.iter().copied(),
-            RGBColor(118, 118, 118).stroke_width(1),
+            color_of(ink::GREY).stroke_width(1),
         ))
         .ok()?;
     chart
@@ -133,7 +166,7 @@ fn draw_accuracy(canvas: HtmlCanvasElement, tests: &[TestPoint], epochs: f32) ->
     chart
         .draw_series(LineSeries::new(
             tests.iter().map(|t| (t.epoch, t.accuracy.max(bottom))),
-            RGBColor(8, 119, 189).stroke_width(2),
+            color_of(ink::BLUE).stroke_width(2),
         ))
         .ok()?;
     root.present().ok()

@@ -1,11 +1,13 @@
 //! A canvas to draw a digit on with the mouse, a finger or the keyboard (a pen moved by the
-//! arrow keys over a grid of pen-wide cells).
+//! arrow keys over a grid of pen-wide cells, which inks or erases the cell it is on), blank or
+//! starting from a test digit.
 //!
 //! White ink on black, like MNIST. While a stroke goes on, the drawing is turned into the 28x28
 //! image the network sees (`playground::images::drawing`) at most once per animation frame and
 //! once more when the stroke ends, shown in a small preview and sent to `on_digit`.
 
 use crate::playground::images::drawing::{DIGIT_SIDE, mnist_digit_from_ink};
+use crate::ui::shared::Shared;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -27,6 +29,10 @@ const PAPER: &str = "#000";
 pub struct DrawPadProps {
     /// The 784 values in [0, 1] of the drawn digit after each change, `None` once cleared.
     pub on_digit: Callback<Option<Vec<f32>>>,
+    /// A 28x28 digit (values in [0, 1]) to put on the pad, replacing the drawing, whenever it
+    /// changes.
+    #[prop_or_default]
+    pub start_from: Option<Shared<Vec<f32>>>,
 }
 
 /// The stroke under way: which pointer draws it and where it was last.
@@ -66,6 +72,16 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
             }
             if let Some(preview) = preview.cast::<HtmlCanvasElement>() {
                 paint_preview(&preview, None);
+            }
+        });
+    }
+
+    {
+        let (pad, classify) = (pad.clone(), classify.clone());
+        use_effect_with(props.start_from.clone(), move |start| {
+            if let (Some(digit), Some(pad)) = (start, pad.cast::<HtmlCanvasElement>()) {
+                paint_digit(&pad, digit);
+                classify();
             }
         });
     }
@@ -159,6 +175,18 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
                 "ArrowUp" => ((column, row.saturating_sub(1)), event.shift_key()),
                 "ArrowDown" => ((column, (row + 1).min(last)), event.shift_key()),
                 " " | "Enter" => ((column, row), true),
+                "Delete" | "Backspace" => {
+                    event.prevent_default();
+                    if let Some(context) =
+                        pad.cast::<HtmlCanvasElement>().and_then(|p| context_2d(&p))
+                    {
+                        context.set_fill_style_str(PAPER);
+                        let corner = |cell: u32| f64::from(cell) * STROKE_WIDTH;
+                        context.fill_rect(corner(column), corner(row), STROKE_WIDTH, STROKE_WIDTH);
+                    }
+                    classify();
+                    return;
+                }
                 _ => return,
             };
             event.prevent_default();
@@ -196,7 +224,7 @@ pub fn DrawPad(props: &DrawPadProps) -> Html {
             <div class="draw-pad-frame">
                 <canvas ref={pad} class="draw-pad-canvas" width={PAD_SIDE.to_string()}
                     height={PAD_SIDE.to_string()} data-testid="draw-pad" tabindex="0" role="img"
-                    aria-label="Draw a digit here. From the keyboard: the arrow keys move the pen, with Shift they draw, Space inks where the pen is."
+                    aria-label="Draw a digit here. From the keyboard: the arrow keys move the pen, with Shift they draw, Space inks where the pen is, Delete erases it."
                     {onpointerdown} {onpointermove} {onkeydown}
                     onpointerup={onpointerup.clone()} onpointercancel={onpointerup} />
                 <span class="draw-pad-pen" style={pen_style} aria-hidden="true" />
@@ -258,6 +286,23 @@ fn clear(canvas: &HtmlCanvasElement) {
         context.set_fill_style_str(PAPER);
         let (width, height) = (f64::from(canvas.width()), f64::from(canvas.height()));
         context.fill_rect(0.0, 0.0, width, height);
+    }
+}
+
+/// Replaces the drawing with a 28x28 digit, each of its pixels a block of the pad.
+fn paint_digit(canvas: &HtmlCanvasElement, digit: &[f32]) {
+    clear(canvas);
+    let Some(context) = context_2d(canvas) else {
+        return;
+    };
+    let block = f64::from(canvas.width()) / DIGIT_SIDE as f64;
+    for (index, &value) in digit.iter().enumerate().take(DIGIT_SIDE * DIGIT_SIDE) {
+        if value > 0.0 {
+            let level = (value.clamp(0.0, 1.0) * 255.0).round() as u8;
+            context.set_fill_style_str(&format!("rgb({level},{level},{level})"));
+            let (row, column) = ((index / DIGIT_SIDE) as f64, (index % DIGIT_SIDE) as f64);
+            context.fill_rect(column * block, row * block, block, block);
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub enum Msg {
     Reset,
     Drawn(Option<Vec<f32>>),
     Inspect(usize),
+    /// Put the inspected test digit on the draw pad, to change it by hand.
+    DrawOver,
     SelectCell(Option<(usize, usize)>),
     ErrorsOnly(bool),
     DismissMessage,
@@ -124,6 +126,8 @@ pub struct ImagesPage {
     report: Option<Shared<TestReport>>,
     model: Shared<Sequential>,
     drawn: Option<Vec<f32>>,
+    /// A test digit put on the draw pad to start from.
+    draw_start: Option<Shared<Vec<f32>>>,
     inspected: Inspected,
     /// The inspected digit and every layer's output for it.
     inspection: Option<Inspection>,
@@ -208,6 +212,7 @@ impl Component for ImagesPage {
             report: None,
             model: Shared::new(model),
             drawn: None,
+            draw_start: None,
             inspected: Inspected::Test(0),
             inspection: None,
             drawn_probabilities: Vec::new(),
@@ -352,6 +357,11 @@ impl Component for ImagesPage {
                 self.inspected = Inspected::Test(position);
                 self.refresh_inspection();
             }
+            Msg::DrawOver => {
+                if let Some((image, _)) = &self.inspection {
+                    self.draw_start = Some(image.clone());
+                }
+            }
             Msg::SelectCell(cell) => self.cell = cell,
             Msg::ErrorsOnly(on) => self.errors_only = on,
             Msg::DismissMessage => self.message = None,
@@ -464,14 +474,14 @@ impl Component for ImagesPage {
                     <div class="images-inspect">
                         <section class="card draw-card">
                             <h3>{"Draw a digit"}</h3>
-                            <DrawPad on_digit={link.callback(Msg::Drawn)} />
+                            <DrawPad on_digit={link.callback(Msg::Drawn)} start_from={self.draw_start.clone()} />
                             if self.drawn.is_some() {
                                 <ProbabilityBars probabilities={self.drawn_probabilities.clone()} />
                             } else {
                                 <p class="hint">{"Draw with the mouse or a finger: the model classifies it as you draw."}</p>
                             }
                         </section>
-                        {self.layer_card()}
+                        {self.layer_card(ctx)}
                     </div>
                 </main>
             </div>
@@ -818,7 +828,7 @@ impl ImagesPage {
         }
     }
 
-    fn layer_card(&self) -> Html {
+    fn layer_card(&self, ctx: &Context<Self>) -> Html {
         let Some((image, outputs)) = &self.inspection else {
             return html! {};
         };
@@ -839,6 +849,10 @@ impl ImagesPage {
                 <h3>{"Inside the network"}</h3>
                 <p class="hint">{"Every layer's output for this digit (click a test digit, or draw one). Brighter is larger."}</p>
                 <LayerView model={self.model.clone()} image={image.clone()} outputs={outputs.clone()} caption={caption} />
+                if matches!(self.inspected, Inspected::Test(_)) {
+                    <button data-testid="draw-over" onclick={ctx.link().callback(|_| Msg::DrawOver)}>
+                        {"Draw over this digit"}</button>
+                }
             </section>
         }
     }

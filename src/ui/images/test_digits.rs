@@ -56,16 +56,20 @@ pub fn TestDigits(props: &TestDigitsProps) -> Html {
         let predicted = report.predicted[position];
         let wrong = truth != predicted;
         let on_inspect = props.on_inspect.clone();
+        let inspected = props.inspected == Some(position);
+        let confidence = report.confidence[position] * 100.0;
         html! {
-            <figure class={classes!("test-digit", wrong.then_some("wrong"), (props.inspected == Some(position)).then_some("inspected"))}
+            <button type="button" class={classes!("test-digit", wrong.then_some("wrong"), inspected.then_some("inspected"))}
                 data-testid="test-digit" data-truth={truth.to_string()} data-predicted={predicted.to_string()}
+                aria-pressed={inspected.to_string()}
+                aria-label={format!("a {truth}, predicted {predicted}{} ({confidence:.0}% sure): inspect it", if wrong { ", wrong" } else { "" })}
                 onclick={Callback::from(move |_| on_inspect.emit(position))}
-                title={format!("true {truth}, predicted {predicted} ({:.0}% sure); click to inspect", report.confidence[position] * 100.0)}>
+                title={format!("true {truth}, predicted {predicted} ({confidence:.0}% sure); click to inspect")}>
                 <ValueImage values={image(index)} width={SIDE} height={SIDE} scale={Scale::Grey} />
-                <figcaption>{predicted}
+                <span class="test-digit-caption" aria-hidden="true">{predicted}
                     if wrong { <span class="truth">{format!(" ({truth})")}</span> }
-                </figcaption>
-            </figure>
+                </span>
+            </button>
         }
     }).collect::<Html>();
     html! {

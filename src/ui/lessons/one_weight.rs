@@ -5,6 +5,7 @@
 use crate::playground::one_weight::{
     DEFAULT_LEARNING_RATE, Iteration, LEARNING_RATES, OneWeightDescent, loss_at, rate_behaviour,
 };
+use crate::ui::chart_ink::{color_of, ink};
 use crate::ui::controls::choice;
 use gloo::timers::callback::Interval;
 use plotters::prelude::*;
@@ -16,10 +17,10 @@ use yew::prelude::*;
 const PLAY_INTERVAL_MS: u32 = 50;
 /// Rows of the table after the first: the latest ones.
 const LATEST_ROWS: usize = 9;
-const CURVE_INK: RGBColor = RGBColor(8, 119, 189);
-const POINT_INK: RGBColor = RGBColor(208, 75, 42);
-const STEP_INK: RGBColor = RGBColor(245, 147, 34);
-const PATH_INK: RGBColor = RGBColor(120, 120, 120);
+const CURVE_INK: RGBColor = color_of(ink::BLUE);
+const POINT_INK: RGBColor = color_of(ink::RED);
+const STEP_INK: RGBColor = color_of(ink::ORANGE);
+const PATH_INK: RGBColor = color_of(ink::GREY);
 /// The downhill arrow's length: it shows a direction, not a size.
 const DOWNHILL_ARROW_PIXELS: f32 = 70.0;
 

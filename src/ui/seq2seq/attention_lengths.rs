@@ -3,6 +3,7 @@
 //! decoder has only the fixed-size encoding, and long inputs suffer first. Each kind has its
 //! own colour, marker and dash, and the numbers are in a table below.
 
+use crate::ui::chart_ink::{color_of, ink};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -22,9 +23,9 @@ pub struct AttentionLengthsProps {
 /// A line's colour and whether it is dashed, by attention.
 fn style(attention: Attention) -> (RGBColor, bool) {
     match attention {
-        Attention::None => (RGBColor(120, 120, 120), true),
-        Attention::Dot => (RGBColor(8, 119, 189), false),
-        Attention::Additive => (RGBColor(217, 95, 2), false),
+        Attention::None => (color_of(ink::GREY), true),
+        Attention::Dot => (color_of(ink::BLUE), false),
+        Attention::Additive => (color_of(ink::ORANGE), false),
     }
 }
 

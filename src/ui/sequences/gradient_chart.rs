@@ -4,6 +4,8 @@
 //! RNN it vanishes towards the first steps; an LSTM or a GRU keeps it. Under truncated
 //! backpropagation the steps no gradient reaches are shaded and named.
 
+use crate::ui::chart_ink::{color_of, ink};
+use crate::ui::data_table::DataTable;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -45,8 +47,30 @@ pub fn GradientChart(props: &GradientChartProps) -> Html {
             <canvas ref={canvas} width="520" height="165" data-testid="state-gradients"
                 role="img" aria-label={format!("Gradient size at each time step, log scale. {summary}")} />
             <p class="hint" aria-live="polite" data-testid="state-gradient-ratio">{summary}</p>
+            <DataTable caption="Gradient size at each time step" test_id="state-gradients-table"
+                columns={vec!["time step".into(), "before training".into(), "latest test".into()]}
+                rows={gradient_rows(vec![props.first.clone(), props.latest.clone()])} />
         </div>
     }
+}
+
+/// One row per time step: its number, then each series' `‖∂L/∂h_t‖` ("–" where a series has
+/// none). The race's gradient table shares it.
+pub fn gradient_rows(series: Vec<Vec<f32>>) -> Callback<(), Vec<Vec<String>>> {
+    Callback::from(move |()| {
+        let steps = series.iter().map(Vec::len).max().unwrap_or(0);
+        (0..steps)
+            .map(|t| {
+                let mut row = vec![(t + 1).to_string()];
+                row.extend(series.iter().map(|values| {
+                    values
+                        .get(t)
+                        .map_or("–".to_string(), |v| format!("{v:.3e}"))
+                }));
+                row
+            })
+            .collect()
+    })
 }
 
 /// The chart in words: how the first step's gradient compares with the last's, or, truncated,
@@ -140,22 +164,19 @@ fn draw(
             .ok()?;
     }
     chart
-        .draw_series(LineSeries::new(
-            first,
-            RGBColor(160, 160, 160).stroke_width(1),
-        ))
+        .draw_series(LineSeries::new(first, color_of(ink::GREY).stroke_width(1)))
         .ok()?;
     chart
         .draw_series(LineSeries::new(
             latest.iter().copied(),
-            RGBColor(8, 119, 189).stroke_width(2),
+            color_of(ink::BLUE).stroke_width(2),
         ))
         .ok()?;
     chart
         .draw_series(
             latest
                 .iter()
-                .map(|&point| Circle::new(point, 2, RGBColor(8, 119, 189).filled())),
+                .map(|&point| Circle::new(point, 2, color_of(ink::BLUE).filled())),
         )
         .ok()?;
     root.present().ok()

@@ -3,6 +3,7 @@
 //! its classes at all (grey, dashed, triangles), with the training length marked; the same
 //! numbers in a table below.
 
+use crate::ui::chart_ink::{color_of, ink};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -10,8 +11,8 @@ use yew::prelude::*;
 
 use crate::playground::sequences::generalisation::{LengthAccuracy, probe_lengths};
 
-const BLUE: RGBColor = RGBColor(8, 119, 189);
-const GREY: RGBColor = RGBColor(120, 120, 120);
+const BLUE: RGBColor = color_of(ink::BLUE);
+const GREY: RGBColor = color_of(ink::GREY);
 
 #[derive(Properties, PartialEq)]
 pub struct LengthChartProps {

@@ -7,8 +7,12 @@
 use crate::engine::LayerConfig;
 use crate::playground::images::protocol::{Command, Report};
 use crate::playground::sequences::SequenceSettings;
+use crate::playground::table_rows::evenly_spaced;
+use crate::ui::chart_ink::{color_of, ink};
+use crate::ui::data_table::{DataTable, MOST_ROWS};
 use crate::ui::images::curves::accuracy_chart;
 use crate::ui::images::worker_link::{TrainingWorker, WorkerReport};
+use crate::ui::sequences::gradient_chart::gradient_rows;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
@@ -18,9 +22,9 @@ use yew::prelude::*;
 const CELLS: [&str; 3] = ["rnn", "lstm", "gru"];
 /// Each cell's colour on the chart.
 const COLOURS: [RGBColor; 3] = [
-    RGBColor(245, 147, 34),
-    RGBColor(8, 119, 189),
-    RGBColor(60, 150, 60),
+    color_of(ink::ORANGE),
+    color_of(ink::BLUE),
+    color_of(ink::GREEN),
 ];
 /// Each cell's marker, named for the legend (the shape tells them apart without colour).
 const MARKERS: [&str; 3] = ["circle", "triangle", "square"];
@@ -190,9 +194,35 @@ impl Component for Race {
                 <canvas ref={self.gradient_canvas.clone()} width="520" height="150" data-testid="race-gradients"
                     role="img" aria-label="The three cells' gradient size at each time step, log scale; the legend below gives each one's reach" />
                 <ul class="race-legend" aria-live="polite">{ for legend }</ul>
+                <DataTable caption="Test accuracy of each cell" test_id="race-table"
+                    columns={vec!["epoch".into(), "RNN".into(), "LSTM".into(), "GRU".into()]}
+                    rows={accuracy_rows(self.racers.iter().map(|r| r.tests.clone()).collect())} />
+                <DataTable caption="Gradient size of each cell at each time step" test_id="race-gradients-table"
+                    columns={vec!["time step".into(), "RNN".into(), "LSTM".into(), "GRU".into()]}
+                    rows={gradient_rows(self.racers.iter().map(|r| r.gradients.clone()).collect())} />
             </section>
         }
     }
+}
+
+/// One row per test (thinned): the epoch, then each racer's accuracy at its test of that rank.
+fn accuracy_rows(tests: Vec<Vec<(f32, f32)>>) -> Callback<(), Vec<Vec<String>>> {
+    Callback::from(move |()| {
+        let longest = tests.iter().map(Vec::len).max().unwrap_or(0);
+        evenly_spaced(longest, MOST_ROWS)
+            .into_iter()
+            .map(|k| {
+                let epoch = tests.iter().find_map(|racer| racer.get(k)).map(|p| p.0);
+                let mut row = vec![epoch.map_or("–".to_string(), |e| format!("{e:.2}"))];
+                row.extend(tests.iter().map(|racer| {
+                    racer
+                        .get(k)
+                        .map_or("–".to_string(), |p| format!("{:.1}%", p.1 * 100.0))
+                }));
+                row
+            })
+            .collect()
+    })
 }
 
 type Chart<'a> = ChartContext<

@@ -18,6 +18,7 @@ pub mod keys {
     pub const RIGHT: &str = "\u{E014}";
     pub const DOWN: &str = "\u{E015}";
     pub const SHIFT: &str = "\u{E008}";
+    pub const DELETE: &str = "\u{E017}";
 }
 
 /// The most Tab presses a walk to one control may take.
@@ -51,12 +52,15 @@ impl Page {
         client.release_actions().await.expect("release the keys");
     }
 
-    /// The `data-testid` of the focused element, or its tag name when it has none.
+    /// The `data-testid` of the focused element or of the nearest element around it that has
+    /// one (a button in a table cell: the cell's), or its tag name when none has.
     pub async fn focused(&self) -> String {
         match self
             .execute(
                 "const e = document.activeElement;
-                 return e === null ? '' : (e.getAttribute('data-testid') || e.tagName.toLowerCase());",
+                 if (e === null) return '';
+                 const named = e.closest('[data-testid]');
+                 return named === null ? e.tagName.toLowerCase() : named.getAttribute('data-testid');",
             )
             .await
         {
@@ -68,6 +72,15 @@ impl Page {
     /// Presses Tab until the control `test_id` has the focus; panics with the controls passed
     /// when it is not reached.
     pub async fn tab_to(&self, test_id: &str) {
+        self.move_focus_to(test_id, keys::TAB).await
+    }
+
+    /// Presses Shift+Tab until the control `test_id` has the focus (a control before this one).
+    pub async fn tab_back_to(&self, test_id: &str) {
+        self.move_focus_to(test_id, keys::SHIFT_TAB).await
+    }
+
+    async fn move_focus_to(&self, test_id: &str, key: &str) {
         let mut passed = Vec::new();
         for _ in 0..MOST_TABS {
             let focused = self.focused().await;
@@ -75,10 +88,10 @@ impl Page {
                 return;
             }
             passed.push(focused);
-            self.press_keys(keys::TAB).await;
+            self.press_keys(key).await;
         }
         panic!(
-            "{test_id} is not reached with Tab in {MOST_TABS} presses; the focus went through {:?}",
+            "{test_id} is not reached with {key:?} in {MOST_TABS} presses; the focus went through {:?}",
             passed
         );
     }

@@ -68,13 +68,57 @@ async fn every_page_fits_phones_and_tablets_and_passes_axe_there() {
     }
 }
 
+/// Opens every chart's "Show the numbers" table on the page as a user would (a click on its
+/// summary) and returns each table's test id and its number of rows.
+async fn open_every_table(page: &Page) -> Vec<(String, u64)> {
+    page.execute(
+        "document.querySelectorAll('details.data-table:not([open]) > summary').forEach(s => s.click());
+         return null;",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let tables = page
+        .execute(
+            "return [...document.querySelectorAll('details.data-table')].map(d =>
+                 [d.getAttribute('data-testid'), d.querySelector('table caption') === null
+                     ? -1 : d.querySelectorAll('tbody tr').length]);",
+        )
+        .await;
+    let tables: Vec<(String, i64)> = serde_json::from_value(tables).expect("the tables");
+    tables
+        .into_iter()
+        .map(|(id, rows)| {
+            assert!(rows >= 0, "{id} did not open into a captioned table");
+            (id, rows as u64)
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn the_playground_and_the_stepper_pass_axe_while_used() {
     let page = Page::launch().await;
     open_page(&page, "playground", "").await;
     page.click("play").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    page.assert_accessible("the playground training").await;
+    // The charts' text alternatives: a sentence for the decision boundary, and the numbers of
+    // the loss curves and of the output on demand.
+    let boundary = page
+        .execute("return document.querySelector('[data-testid=output-heatmap]').getAttribute('aria-label');")
+        .await;
+    let boundary = boundary.as_str().unwrap_or_default();
+    assert!(
+        boundary.starts_with("The network predicts blue"),
+        "{boundary}"
+    );
+    let tables = open_every_table(&page).await;
+    let rows = |id: &str| tables.iter().find(|(table, _)| table == id).map(|t| t.1);
+    assert!(
+        rows("loss-chart-table").is_some_and(|rows| rows > 0),
+        "{tables:?}"
+    );
+    assert_eq!(rows("output-table"), Some(6), "{tables:?}");
+    page.assert_accessible("the playground training, its tables open")
+        .await;
     page.click("play").await;
 
     open_page(&page, "backprop", "").await;
@@ -103,13 +147,25 @@ async fn the_training_pages_pass_axe_while_training() {
     page.click("images-train").await;
     page.wait_for("train-progress", LOAD_TIMEOUT).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    page.assert_accessible("the Images page training").await;
+    let tables = open_every_table(&page).await;
+    assert!(
+        tables.iter().any(|(id, _)| id == "curves-table"),
+        "{tables:?}"
+    );
+    page.assert_accessible("the Images page training, its tables open")
+        .await;
 
     open_page(&page, "sequences", "").await;
     page.wait_until_enabled("train", READY).await;
     page.click("train").await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    page.assert_accessible("the Sequences page training").await;
+    let tables = open_every_table(&page).await;
+    assert!(
+        tables.iter().any(|(id, _)| id == "state-gradients-table"),
+        "{tables:?}"
+    );
+    page.assert_accessible("the Sequences page training, its tables open")
+        .await;
 
     open_page(&page, "seq2seq", "&s2sLongest=6&s2sShortest=2&s2sEpochs=2").await;
     page.wait_until_enabled("s2s-train", READY).await;

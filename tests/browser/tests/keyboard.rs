@@ -109,7 +109,44 @@ async fn lenet_trains_from_the_keyboard() {
         .await;
     eprintln!("LeNet-5 trained from the keyboard to {accuracy}%");
 
+    // The confusion matrix is one tab stop; the arrows move between its cells and Enter shows a
+    // cell's digits.
+    page.tab_to("confusion-0-0").await;
+    assert!(page.focus_is_visible().await, "a cell shows no focus ring");
+    page.press_keys(&format!("{}{}", keys::RIGHT, keys::DOWN))
+        .await;
+    assert_eq!(page.focused().await, "confusion-1-1");
+    page.press_keys(&format!("{}{}", keys::UP, keys::ENTER))
+        .await;
+    assert_eq!(page.focused().await, "confusion-0-1");
+    let pressed = page
+        .execute("return document.querySelector('[data-testid=confusion-0-1] button').getAttribute('aria-pressed');")
+        .await;
+    assert_eq!(pressed, "true", "Enter did not select the cell");
+    page.press_keys(keys::ENTER).await;
+    // A whole row and column takes one Tab: the next stop is past the matrix.
+    page.press_keys(keys::TAB).await;
+    assert!(
+        !page.focused().await.starts_with("confusion-"),
+        "Tab stayed in the matrix"
+    );
+
+    // A test digit is inspected, then put on the draw pad to change by hand.
+    page.tab_to("test-digit").await;
+    assert!(
+        page.focus_is_visible().await,
+        "a test digit shows no focus ring"
+    );
+    page.press_keys(keys::ENTER).await;
+    assert!(page.text("layer-view").await.contains("Test digit"));
+    page.tab_to("draw-over").await;
+    page.press_keys(keys::ENTER).await;
+    page.wait_for("probabilities", LOAD_TIMEOUT).await;
+    assert!(page.text("layer-view").await.contains("Your digit"));
+
     // A digit drawn with the keyboard's pen (a vertical stroke: a one) is classified.
+    page.tab_back_to("draw-clear").await;
+    page.press_keys(keys::ENTER).await;
     page.tab_to("draw-pad").await;
     assert!(page.focus_is_visible().await, "the pad shows no focus ring");
     page.press_keys(&format!("{}{}", keys::UP, keys::UP)).await;
@@ -119,6 +156,26 @@ async fn lenet_trains_from_the_keyboard() {
     }
     page.wait_for("probabilities", LOAD_TIMEOUT).await;
     assert!(page.text("layer-view").await.contains("Your digit"));
+    // Delete erases the cell under the pen, and the digit is read again.
+    let probabilities = async || {
+        page.execute(
+            "return [...document.querySelectorAll('[data-testid^=probability-]')]
+                 .map(bar => bar.getAttribute('data-value')).join(' ');",
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    };
+    let before = probabilities().await;
+    page.press_keys(keys::DELETE).await;
+    page.wait_until(
+        "the probabilities after an erasure",
+        LOAD_TIMEOUT,
+        async || probabilities().await,
+        |after| *after != before,
+    )
+    .await;
 }
 
 #[tokio::test]

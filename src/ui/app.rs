@@ -510,7 +510,8 @@ impl Component for App {
                 }
             }
             Page::Backprop => html! {
-                <>
+                <main>
+                    <h2 class="visually-hidden">{Page::Backprop.title()}</h2>
                     {self.message_banner(&send)}
                     <LessonPanel config={config.clone()} reached={goal_reached(&config, &snapshot)} send={send.clone()} />
                     if let Some(trace) = self.trace.clone() {
@@ -520,15 +521,16 @@ impl Component for App {
                             names={self.neuron_names()} send={send.clone()} />
                     }
                     <ThroughTimeView />
-                </>
+                </main>
             },
-            Page::Lessons => html! { <LessonList /> },
-            Page::Activations => html! { <ActivationExplorer /> },
-            Page::Losses => html! { <LossExplorer /> },
-            Page::Optimizers => html! { <OptimizerRace /> },
-            Page::Words => html! { <WordClassifier /> },
-            Page::OneWeight => html! { <OneWeight /> },
-            Page::Convolution => html! { <Convolution /> },
+            // Each page's own content is its main landmark.
+            Page::Lessons => html! { <main><LessonList /></main> },
+            Page::Activations => html! { <main><ActivationExplorer /></main> },
+            Page::Losses => html! { <main><LossExplorer /></main> },
+            Page::Optimizers => html! { <main><OptimizerRace /></main> },
+            Page::Words => html! { <main><WordClassifier /></main> },
+            Page::OneWeight => html! { <main><OneWeight /></main> },
+            Page::Convolution => html! { <main><Convolution /></main> },
             // Drawn below, kept alive while hidden.
             Page::Images | Page::Sequences | Page::Seq2Seq => html! {},
         };

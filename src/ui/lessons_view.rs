@@ -16,7 +16,7 @@ pub fn LessonList() -> Html {
             <div class="lesson-cards">
                 { for LESSONS.iter().map(|lesson| html! {
                     <a class="lesson-card" href={lesson.link()} data-testid={format!("lesson-{}", lesson.id)}>
-                        <h3>{lesson.title}</h3>
+                        <h2>{lesson.title}</h2>
                         <p>{lesson.topic}</p>
                     </a>
                 }) }
@@ -63,7 +63,7 @@ pub fn LessonPanel(props: &LessonPanelProps) -> Html {
         <aside class="lesson-panel" data-testid="lesson-panel">
             <div class="lesson-head">
                 <span class="lesson-tag">{"Lesson"}</span>
-                <h3>{lesson.title}</h3>
+                <h2>{lesson.title}</h2>
                 <button class="small" title="Leave the lesson" onclick={leave}>{"×"}</button>
             </div>
             { for lesson.text.iter().map(|paragraph| html! { <p>{*paragraph}</p> }) }

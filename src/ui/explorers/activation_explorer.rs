@@ -170,7 +170,7 @@ pub fn ActivationExplorer() -> Html {
                     </div>
                     <p class="hint">{"Drag on either chart or move the slider. Solid lines are f, dashed lines are f'; the shaded band is where the focused activation's f' < 0.05."}</p>
                     <table class="at-x-table">
-                        <tr><th></th><th>{format!("f({:.2})", *x)}</th><th>{format!("f'({:.2})", *x)}</th></tr>
+                        <tr><th><span class="visually-hidden">{"activation"}</span></th><th>{format!("f({:.2})", *x)}</th><th>{format!("f'({:.2})", *x)}</th></tr>
                         { for drawn.iter().map(|&activation| {
                             let CurvePoint { value, slope, .. } = evaluate(activation, *x);
                             html! {

@@ -92,7 +92,7 @@ fn RegressionLosses() -> Html {
                 <RegressionChart predictions={(*predictions).clone()} on_drag={set_prediction.clone()} />
                 <div class="regression-side">
                     <table class="point-table" data-testid="regression-table">
-                        <tr><th>{"point"}</th><th>{"y"}</th><th>{"ŷ"}</th><th></th><th>{"ŷ − y"}</th><th>{"|ŷ − y|"}</th><th>{"(ŷ − y)²"}</th></tr>
+                        <tr><th>{"point"}</th><th>{"y"}</th><th>{"ŷ"}</th><th><span class="visually-hidden">{"slider for ŷ"}</span></th><th>{"ŷ − y"}</th><th>{"|ŷ − y|"}</th><th>{"(ŷ − y)²"}</th></tr>
                         { for errors.iter().enumerate().map(|(i, e)| {
                             let on_slide = set_prediction.reform(move |event: InputEvent| (i, typed_number(&event).unwrap_or(0.0)));
                             html! {

@@ -111,7 +111,7 @@ pub fn ModelBuilder(props: &ModelBuilderProps) -> Html {
                 </select>
             </label>
             <table class="layer-table">
-                <thead><tr><th>{"#"}</th><th>{"layer"}</th><th>{"settings"}</th><th>{"output"}</th><th>{"parameters"}</th><th></th></tr></thead>
+                <thead><tr><th>{"#"}</th><th>{"layer"}</th><th>{"settings"}</th><th>{"output"}</th><th>{"parameters"}</th><th><span class="visually-hidden">{"actions"}</span></th></tr></thead>
                 <tbody>
                     <tr class="layer-input"><td>{"0"}</td><td>{"Input"}</td><td>{"a 28x28 grey digit"}</td><td>{shape_text(&config.input)}</td><td>{"0"}</td><td></td></tr>
                     { for rows }

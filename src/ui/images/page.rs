@@ -445,6 +445,7 @@ impl Component for ImagesPage {
                     }
                 </div>
                 <main class="images-columns">
+                    <h2 class="visually-hidden">{"Images: train a network on handwritten digits"}</h2>
                     <div class="images-setup">
                         <DataCard loading={self.loading} {source} split={self.split} own={self.own_digits}
                             on_files={link.callback(Msg::FilesChosen)} on_default={link.callback(|()| Msg::DefaultDigits)} />

@@ -296,7 +296,7 @@ impl Convolution {
             });
             html! { <tr>{ for cells }</tr> }
         });
-        grid_box(format!("channel {channel}"), rows)
+        grid_box(format!("channel {channel}"), GridCells::Inputs, rows)
     }
 
     /// The kernels of one output channel (one grid per input channel) and its bias.
@@ -314,7 +314,7 @@ impl Convolution {
                 });
                 html! { <tr>{ for cells }</tr> }
             });
-            html! { <table class="conv-grid kernel" title={format!("reads input channel {c}")}>{ for rows }</table> }
+            html! { <table class="conv-grid kernel" role="presentation" title={format!("reads input channel {c}")}>{ for rows }</table> }
         });
         let bias = ctx.link().callback(move |t| Msg::Bias(out, t));
         html! {
@@ -347,9 +347,9 @@ impl Convolution {
                     html! { <td class={classes!("conv-cell", "out", current.then_some("in-window"))}
                     data-testid={id}>{text.unwrap_or_default()}</td> }
                 });
-                html! { <tr>{ for cells }</tr> }
+                html! { <tr>{row_heading(r)}{ for cells }</tr> }
             });
-            grid_box(format!("channel {o}"), rows)
+            grid_box(format!("channel {o}"), GridCells::Values(side), rows)
         });
         html! { <div data-testid="conv-output">{ for grids }</div> }
     }
@@ -402,7 +402,7 @@ impl Convolution {
                 });
                 html! { <tr>{ for cells }</tr> }
             });
-            grid_box(format!("dL/dout, channel {o}"), rows)
+            grid_box(format!("dL/dout, channel {o}"), GridCells::Inputs, rows)
         });
         html! { <div data-testid="conv-upstream">{ for grids }</div> }
     }
@@ -430,9 +430,9 @@ impl Convolution {
                         html! { <td class={classes!("conv-cell", "grad", active.then_some("touched"))}
                             data-testid={id}>{number(value)}</td> }
                     });
-                    html! { <tr>{ for cells }</tr> }
+                    html! { <tr>{row_heading(r)}{ for cells }</tr> }
                 });
-                html! { <table class="conv-grid kernel" title={format!("dL/dK for input channel {c}")}>{ for rows }</table> }
+                html! { <table class="conv-grid kernel" title={format!("dL/dK for input channel {c}")}>{column_headings(p.kernel)}{ for rows }</table> }
             });
             html! {
                 <div class={classes!("conv-kernel-group", active.then_some("active"))}>
@@ -552,12 +552,40 @@ pub(super) fn stepper(
     }
 }
 
+/// What a grid's cells hold.
+enum GridCells {
+    /// Number fields, each named with its row and column: the table only lays them out.
+    Inputs,
+    /// Numbers, `columns` to a row, each row led by a hidden row heading ([`row_heading`]).
+    Values(usize),
+}
+
 /// A labelled table of grid rows: an input, output or gradient map.
-fn grid_box(label: String, rows: impl Iterator<Item = Html>) -> Html {
+fn grid_box(label: String, cells: GridCells, rows: impl Iterator<Item = Html>) -> Html {
+    let (role, headings) = match cells {
+        GridCells::Inputs => (Some("presentation"), Html::default()),
+        GridCells::Values(columns) => (None, column_headings(columns)),
+    };
     html! {
         <div class="conv-grid-box">
             <span class="conv-grid-label">{label}</span>
-            <table class="conv-grid">{ for rows }</table>
+            <table class="conv-grid" {role}>{headings}{ for rows }</table>
         </div>
     }
+}
+
+/// A grid of numbers' column headings ("column 1", ...), for a screen reader only: with
+/// [`row_heading`] each number is read with its place.
+pub fn column_headings(columns: usize) -> Html {
+    html! {
+        <tr class="grid-headings">
+            <td class="visually-hidden"></td>
+            { for (0..columns).map(|c| html! { <th scope="col" class="visually-hidden">{format!("column {}", c + 1)}</th> }) }
+        </tr>
+    }
+}
+
+/// The hidden heading that leads row `row` of a grid of numbers.
+pub fn row_heading(row: usize) -> Html {
+    html! { <th scope="row" class="visually-hidden">{format!("row {}", row + 1)}</th> }
 }

@@ -2,7 +2,9 @@
 //! sliding one output cell at a time with its working written out and, for max pooling, the
 //! winning cell marked. The pooling itself is `playground::convolution`, on the engine.
 
-use super::convolution::{Animate, PLAY_INTERVAL_MS, number_input, stepper};
+use super::convolution::{
+    Animate, PLAY_INTERVAL_MS, column_headings, number_input, row_heading, stepper,
+};
 use crate::playground::convolution::backward::{accumulate_pool, routed};
 use crate::playground::convolution::presets::{course_pooling, random_pooling};
 use crate::playground::convolution::{PoolCell, PoolKind, PoolProblem, PoolResult, number};
@@ -219,7 +221,7 @@ impl Pooling {
             });
             html! { <tr>{ for cells }</tr> }
         });
-        html! { <table class="conv-grid">{ for rows }</table> }
+        html! { <table class="conv-grid" role="presentation">{ for rows }</table> }
     }
 
     fn output_grid(&self) -> Html {
@@ -235,9 +237,9 @@ impl Pooling {
                 html! { <td class={classes!("conv-cell", "out", current.then_some("in-window"))}
                 data-testid={format!("pool-out-{r}-{c}")}>{text.unwrap_or_default()}</td> }
             });
-            html! { <tr>{ for cells }</tr> }
+            html! { <tr>{row_heading(r)}{ for cells }</tr> }
         });
-        html! { <table class="conv-grid" data-testid="pool-output">{ for rows }</table> }
+        html! { <table class="conv-grid" data-testid="pool-output">{column_headings(side)}{ for rows }</table> }
     }
 
     /// dL/dout, all ones: one per output cell.
@@ -268,9 +270,9 @@ impl Pooling {
                 html! { <td class={classes!("conv-cell", "grad", got.then_some("touched"))}
                 data-testid={format!("pool-dx-{r}-{c}")}>{number(grad[r * n + c])}</td> }
             });
-            html! { <tr>{ for cells }</tr> }
+            html! { <tr>{row_heading(r)}{ for cells }</tr> }
         });
-        html! { <table class="conv-grid" data-testid="pool-grad-input">{ for rows }</table> }
+        html! { <table class="conv-grid" data-testid="pool-grad-input">{column_headings(n)}{ for rows }</table> }
     }
 
     /// Where the current window's dL/dout goes, and at the end the engine's check.

@@ -196,7 +196,7 @@ fn document_table(
             <thead><tr>
                 <th>{"Document"}</th><th class="number">{"f1"}</th><th class="number">{"f2"}</th><th class="number">{"f3"}</th>
                 <th class="number">{"c1"}</th><th class="number">{"c2"}</th><th>{"Classifier says"}</th>
-                <th title="Sports when f1 > f2 + f3, otherwise Politics">{"Rule says"}</th><th></th>
+                <th title="Sports when f1 > f2 + f3, otherwise Politics">{"Rule says"}</th><th><span class="visually-hidden">{"remove"}</span></th>
             </tr></thead>
             <tbody>{for rows}</tbody>
         </table>

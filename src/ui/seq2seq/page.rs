@@ -328,6 +328,7 @@ impl Component for Seq2SeqPage {
                     }
                 </div>
                 <main class="sequences-columns">
+                    <h2 class="visually-hidden">{"Seq2seq: an encoder, a decoder and attention"}</h2>
                     <div class="sequences-setup-column">
                         <SetupCard settings={self.settings.clone()} locked={self.state != RunState::Idle}
                             on_change={link.callback(Msg::Settings)} />

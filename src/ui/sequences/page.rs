@@ -310,6 +310,7 @@ impl Component for SequencesPage {
                     }
                 </div>
                 <main class="sequences-columns">
+                    <h2 class="visually-hidden">{"Sequences: recurrent networks trained on sequences"}</h2>
                     <div class="sequences-setup-column">
                         <SetupCard settings={self.settings.clone()} locked={self.state != RunState::Idle}
                             on_change={link.callback(Msg::Settings)} />

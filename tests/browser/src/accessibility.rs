@@ -11,6 +11,22 @@ pub const AXE_CORE_ENV: &str = "AXE_CORE";
 
 /// The rule sets the issue asks for: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
 const WCAG_TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+/// Rules outside those tags that Lighthouse's accessibility score counts (best practices and
+/// axe's experimental `td-has-header`), run too so that a page keeps its score of 100.
+const LIGHTHOUSE_RULES: [&str; 12] = [
+    "landmark-one-main",
+    "heading-order",
+    "empty-heading",
+    "td-has-header",
+    "th-has-data-cells",
+    "table-duplicate-name",
+    "aria-allowed-role",
+    "aria-dialog-name",
+    "aria-text",
+    "aria-treeitem-name",
+    "image-redundant-alt",
+    "skip-link",
+];
 
 /// One broken rule and where: axe's rule id, its help text, and the CSS paths of the elements.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,24 +58,30 @@ fn axe_source() -> String {
 }
 
 impl Page {
-    /// Runs axe-core's WCAG A and AA rules over the whole page as it is now.
+    /// Runs axe-core's WCAG A and AA rules, and the others Lighthouse scores, over the whole
+    /// page as it is now.
     pub async fn axe_violations(&self) -> Vec<Violation> {
         let loaded = self.execute("return typeof window.axe === 'object';").await;
         if loaded != Value::Bool(true) {
             self.execute(&axe_source()).await;
         }
         let tags: Vec<Value> = WCAG_TAGS.iter().map(|tag| Value::from(*tag)).collect();
+        let more: Vec<Value> = LIGHTHOUSE_RULES
+            .iter()
+            .map(|rule| Value::from(*rule))
+            .collect();
         let found = self
             .execute_async(
-                "const [tags, done] = arguments;
-                 axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+                "const [tags, more, done] = arguments;
+                 const rules = axe.getRules(tags).map(rule => rule.ruleId).concat(more);
+                 axe.run(document, { runOnly: { type: 'rule', values: rules }, resultTypes: ['violations'] })
                    .then(results => done(results.violations.map(v => ({
                      rule: v.id,
                      help: v.help,
                      elements: v.nodes.map(n => n.target.join(' ') + (n.failureSummary ? ' — ' + n.failureSummary.split('\\n').slice(1).join(' ').trim() : '')),
                    }))))
                    .catch(error => done([{ rule: 'axe-error', help: String(error), elements: [] }]));",
-                vec![Value::Array(tags)],
+                vec![Value::Array(tags), Value::Array(more)],
             )
             .await;
         found

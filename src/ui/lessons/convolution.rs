@@ -7,6 +7,7 @@ use super::pooling::Pooling;
 use crate::playground::convolution::backward::{ConvGradients, accumulate_conv, kernel_increments};
 use crate::playground::convolution::presets::{CONV_PRESETS, one_kernel, randomized};
 use crate::playground::convolution::{ConvCell, ConvProblem, ConvResult, number};
+use crate::ui::announcer::Announcer;
 use crate::ui::controls::number_choice;
 use gloo::timers::callback::Interval;
 use web_sys::HtmlInputElement;
@@ -240,7 +241,10 @@ impl Component for Convolution {
                         <span class="conv-mode-note">{"The engine's tape differentiates L = Σ dL/dout × out:                             each output cell passes its upstream gradient dL/dout back to the kernel that made it."}</span>
                     }
                 </div>
-                {stepper("conv", self.player.is_some(), self.shown, self.total(), link.callback(Msg::Animate))}
+                {stepper("conv", self.player.is_some(), (self.shown, self.total()),
+                    self.current().map(|cell| format!("output channel {}, cell ({}, {}) = {}",
+                        cell.out_channel, cell.row, cell.col, number(cell.value))),
+                    link.callback(Msg::Animate))}
                 <div class="conv-stage">
                     <div class="conv-column">
                         <h3>{"Input"}</h3>
@@ -523,12 +527,13 @@ pub enum Animate {
 }
 
 /// Reset, Play/Pause, Step and All for one animation; `prefix` names the test hooks
-/// (`<prefix>-reset`, `-play`, `-step`, `-finish`).
+/// (`<prefix>-reset`, `-play`, `-step`, `-finish`). `current` says the cell just computed, for a
+/// screen reader (announced politely, at most once a second).
 pub(super) fn stepper(
     prefix: &str,
     playing: bool,
-    shown: usize,
-    total: usize,
+    (shown, total): (usize, usize),
+    current: Option<String>,
     on: Callback<Animate>,
 ) -> Html {
     let done = shown >= total;
@@ -548,6 +553,11 @@ pub(super) fn stepper(
             <button class="round" data-testid={format!("{prefix}-finish")} title="Fill in every output cell"
                 disabled={done} onclick={button(Animate::Finish)}>{"All"}</button>
             <span class="conv-progress">{format!("{shown} of {total} cells")}</span>
+            <Announcer test_id={format!("{prefix}-announcement")}
+                text={match current {
+                    Some(cell) => format!("{cell}; {shown} of {total} cells"),
+                    None => format!("{shown} of {total} cells"),
+                }} />
         </div>
     }
 }

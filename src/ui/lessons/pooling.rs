@@ -192,7 +192,9 @@ impl Component for Pooling {
                     Err(why) => html! { <p class="conv-error" data-testid="pool-error">{why}</p> },
                     Ok(_) => html! {},
                 } }
-                {stepper("pool", self.player.is_some(), self.shown, self.total(), link.callback(Msg::Animate))}
+                {stepper("pool", self.player.is_some(), (self.shown, self.total()),
+                    self.current().map(|cell| format!("output cell ({}, {}) = {}", cell.row, cell.col, number(cell.value))),
+                    link.callback(Msg::Animate))}
                 <div class="conv-stage">
                     <div class="conv-column"><h3>{"Input"}</h3>{self.input_grid(ctx)}</div>
                     <div class="conv-column"><h3>{"Output"}</h3>{self.output_grid()}</div>

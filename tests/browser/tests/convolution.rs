@@ -63,6 +63,14 @@ async fn one_step_writes_out_the_first_window_and_fills_the_first_cell() {
         products.contains("1×1 + 1×0 + 1×1") && products.contains("sum 4 + bias 0 = 4"),
         "{products}"
     );
+    // A screen reader hears the cell just computed.
+    page.wait_until(
+        "the first cell announced",
+        LOAD_TIMEOUT,
+        async || page.text("conv-announcement").await,
+        |said| said.starts_with("output channel 0, cell (0, 0) = 4; 1 of "),
+    )
+    .await;
     page.screenshot("convolution_first_step").await;
 
     // Padding 1: the first window hangs over the grey zeros.

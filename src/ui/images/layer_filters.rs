@@ -85,7 +85,8 @@ pub fn LayerFilters(props: &LayerFiltersProps) -> Html {
                 { for rows.into_iter().map(|row| html! {
                     <div class="layer-maps-images filter-row">
                         { for row.into_iter().map(|(values, width, height)| html! {
-                            <ValueImage values={Shared::new(values)} {width} {height} scale={Scale::Signed} class="filter" />
+                            <ValueImage values={Shared::new(values)} {width} {height} scale={Scale::Signed} class="filter"
+                                title={format!("{width}x{height} weights, orange negative, blue positive")} />
                         }) }
                     </div>
                 }) }

@@ -33,7 +33,7 @@ pub fn LayerView(props: &LayerViewProps) -> Html {
                 let area = height * width;
                 let values = output.data()[c * area..(c + 1) * area].to_vec();
                 html! { <ValueImage values={Shared::new(values)} width={width} height={height}
-                    scale={Scale::Stretched} class="feature-map" title={format!("map {}", c + 1)} /> }
+                    scale={Scale::Stretched} class="feature-map" title={format!("map {} of layer {} ({width}x{height}, brighter is larger)", c + 1, index + 1)} /> }
             }).collect::<Html>(),
             [neurons] => {
                 let columns = grid_columns(neurons);
@@ -41,7 +41,7 @@ pub fn LayerView(props: &LayerViewProps) -> Html {
                 let mut values = output.data().to_vec();
                 values.resize(rows * columns, 0.0);
                 html! { <ValueImage values={Shared::new(values)} width={columns} height={rows}
-                    scale={Scale::Stretched} class="neuron-grid" title={format!("{neurons} values, one cell each")} /> }
+                    scale={Scale::Stretched} class="neuron-grid" title={format!("layer {}: {neurons} values, one cell each, brighter is larger", index + 1)} /> }
             }
             _ => html! {},
         };
@@ -62,7 +62,8 @@ pub fn LayerView(props: &LayerViewProps) -> Html {
         <div class="layer-view" data-testid="layer-view">
             <div class="layer-maps">
                 <div class="layer-maps-title">{props.caption.clone()}</div>
-                <ValueImage values={props.image.clone()} width={SIDE} height={SIDE} scale={Scale::Grey} class="feature-map" />
+                <ValueImage values={props.image.clone()} width={SIDE} height={SIDE} scale={Scale::Grey} class="feature-map"
+                    title={format!("{}, as the network reads it ({SIDE}x{SIDE} grey levels)", props.caption)} />
             </div>
             {layers}
             <LayerFilters model={props.model.clone()} />

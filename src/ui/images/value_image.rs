@@ -28,6 +28,8 @@ pub struct ValueImageProps {
     pub scale: Scale,
     #[prop_or_default]
     pub class: Classes,
+    /// What the image shows, as its tooltip and its name for a screen reader (none: the image
+    /// is decoration beside words that say it, hidden from a screen reader).
     #[prop_or_default]
     pub title: Option<AttrValue>,
     #[prop_or_default]
@@ -52,6 +54,8 @@ pub fn ValueImage(props: &ValueImageProps) -> Html {
         <canvas ref={canvas} class={classes!("value-image", props.class.clone())}
             width={props.width.to_string()} height={props.height.to_string()}
             title={props.title.clone()} data-testid={props.test_id.clone()}
+            role={props.title.is_some().then_some("img")} aria-label={props.title.clone()}
+            aria-hidden={props.title.is_none().then_some("true")}
             onclick={props.onclick.clone()} />
     }
 }

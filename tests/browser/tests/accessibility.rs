@@ -134,6 +134,15 @@ async fn the_playground_and_the_stepper_pass_axe_while_used() {
     page.assert_accessible("a lesson open").await;
 }
 
+/// Opens `#page=<key><more>`, presses its Train button `train` once the worker is ready, and
+/// lets it train a few seconds.
+async fn start_training(page: &Page, key: &str, more: &str, train: &str) {
+    open_page(page, key, more).await;
+    page.wait_until_enabled(train, READY).await;
+    page.click(train).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+}
+
 #[tokio::test]
 async fn the_training_pages_pass_axe_while_training() {
     let page = Page::launch().await;
@@ -155,10 +164,7 @@ async fn the_training_pages_pass_axe_while_training() {
     page.assert_accessible("the Images page training, its tables open")
         .await;
 
-    open_page(&page, "sequences", "").await;
-    page.wait_until_enabled("train", READY).await;
-    page.click("train").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    start_training(&page, "sequences", "", "train").await;
     let tables = open_every_table(&page).await;
     assert!(
         tables.iter().any(|(id, _)| id == "state-gradients-table"),
@@ -167,10 +173,13 @@ async fn the_training_pages_pass_axe_while_training() {
     page.assert_accessible("the Sequences page training, its tables open")
         .await;
 
-    open_page(&page, "seq2seq", "&s2sLongest=6&s2sShortest=2&s2sEpochs=2").await;
-    page.wait_until_enabled("s2s-train", READY).await;
-    page.click("s2s-train").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    start_training(
+        &page,
+        "seq2seq",
+        "&s2sLongest=6&s2sShortest=2&s2sEpochs=2",
+        "s2s-train",
+    )
+    .await;
     page.type_into("s2s-input", "1 2 3 4 5").await;
     page.assert_accessible("the Seq2seq page training, a typed input decoded")
         .await;

@@ -73,3 +73,32 @@ impl Page {
         Page::ALL.into_iter().find(|page| page.key() == key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page shown while the module loads (`www/index.html`) links to every page, with the
+    /// app's titles and in its order, and says what each does.
+    #[test]
+    fn the_loading_page_links_to_every_page() {
+        let shell = include_str!("../../www/index.html");
+        let links: Vec<&str> = shell
+            .split("<a class=\"nav\" href=\"#page=")
+            .skip(1)
+            .map(|rest| rest.split("</a>").next().unwrap_or_default())
+            .collect();
+        let expected: Vec<String> = Page::ALL
+            .iter()
+            .map(|page| format!("{}\">{}", page.key(), page.title()))
+            .collect();
+        assert_eq!(links, expected);
+        for page in Page::ALL {
+            let about = format!(
+                "<p class=\"boot-about\" data-page=\"{}\" hidden>",
+                page.key()
+            );
+            assert!(shell.contains(&about), "no description of {page:?}");
+        }
+    }
+}

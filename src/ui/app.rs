@@ -577,7 +577,7 @@ impl Component for App {
             <div class="app">
                 <header class="title-bar">
                     <h1>{"Neural Playground"}</h1>
-                    <nav class="pages">{navigation}</nav>
+                    <nav class="pages" aria-label="Pages">{navigation}</nav>
                     {self.gpu.badge(ctx.link().callback(Msg::ChooseBackend))}
                 </header>
                 // The playground's own work: said where the playground is shown (the Images

@@ -36,8 +36,12 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen(start)]
 pub fn start() {
     // The training worker loads this same module: there is no page to draw in a worker.
-    if web_sys::window().is_none() {
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else {
         return;
+    };
+    // The title bar that `www/index.html` shows while the module loads gives way to the app's.
+    if let Some(boot) = document.get_element_by_id("boot") {
+        boot.remove();
     }
     yew::Renderer::<app::App>::new().render();
 }

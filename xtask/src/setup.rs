@@ -6,10 +6,6 @@
 use crate::command::{Result, cargo, exists, output, root, run};
 use std::process::Command;
 
-const TRUNK_VERSION: &str = "0.21.14";
-
-/// Debian packages: (program that proves it is installed, package).
-const BUILD_PACKAGES: [(&str, &str); 1] = [("wasm-opt", "binaryen")];
 const TEST_PACKAGES: [(&str, &str); 3] = [
     ("chromium", "chromium"),
     ("chromedriver", "chromium-driver"),
@@ -19,9 +15,7 @@ const TEST_PACKAGES: [(&str, &str); 3] = [
 /// What `serve` and `build` need.
 pub fn for_build() -> Result {
     wasm_target()?;
-    debian_packages(&BUILD_PACKAGES)?;
-    wasm_bindgen()?;
-    trunk()
+    wasm_bindgen()
 }
 
 /// What `test` and `bench` need.
@@ -124,7 +118,7 @@ fn apt_install(missing: &[&str]) -> Result {
 }
 
 /// wasm-bindgen-cli must equal the wasm-bindgen version in Cargo.lock. It brings both programs:
-/// `wasm-bindgen` for Trunk, `wasm-bindgen-test-runner` for `tests/web_gpu_parity.rs`.
+/// `wasm-bindgen` for the build (wasm_builds.rs), `wasm-bindgen-test-runner` for `tests/web_gpu_parity.rs`.
 fn wasm_bindgen() -> Result {
     let wanted = locked_version("wasm-bindgen")?;
     let at_wanted_version = |program: &str| {
@@ -136,14 +130,6 @@ fn wasm_bindgen() -> Result {
     }
     // Not --locked: one of its locked dependencies was yanked.
     run(cargo().args(["install", "wasm-bindgen-cli", "--version", &wanted]))
-}
-
-fn trunk() -> Result {
-    let installed = output(Command::new("trunk").arg("--version")).unwrap_or_default();
-    if installed.split_whitespace().nth(1) == Some(TRUNK_VERSION) {
-        return Ok(());
-    }
-    run(cargo().args(["install", "--locked", &format!("trunk@{TRUNK_VERSION}")]))
 }
 
 /// The version of a package as recorded in Cargo.lock.

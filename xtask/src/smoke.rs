@@ -23,7 +23,7 @@ pub enum Exercise {
 }
 
 /// Every command, with how the tests exercise it.
-pub const COMMANDS: [(&str, Exercise); 8] = [
+pub const COMMANDS: [(&str, Exercise); 7] = [
     (
         "test",
         Exercise::Earlier("CI runs `cargo xtask test` itself (.ci/run)"),
@@ -31,13 +31,6 @@ pub const COMMANDS: [(&str, Exercise); 8] = [
     (
         "build",
         Exercise::Earlier("`cargo xtask test` builds the page by running `cargo xtask build`"),
-    ),
-    (
-        "relaxed-simd",
-        Exercise::Earlier(
-            "Trunk runs it after every release build (Trunk.toml's post_build hook), and the \
-             browser tests load the module it builds",
-        ),
     ),
     (
         "setup",
@@ -175,7 +168,7 @@ fn every_figure_read(printed: &str) -> Result {
 }
 
 /// Starts `serve --port port` in a process group of its own, waits until it serves the page
-/// and its wasm module, and stops the group (Trunk with it).
+/// and its wasm modules (compressed where asked), and stops the group.
 fn serve_until_answered(port: u16) -> Result {
     let mut command = this_program()?;
     command.args(["serve", "--port", &port.to_string()]);
@@ -199,26 +192,34 @@ fn serve_until_answered(port: u16) -> Result {
             ));
         }
         match get(port, "/") {
-            Ok(page)
-                if page.contains("<title>Neural Playground</title>") && page.contains(".wasm") =>
-            {
-                break page;
-            }
+            Ok(page) if page.contains("<title>Neural Playground</title>") => break page,
             _ => std::thread::sleep(Duration::from_secs(2)),
         }
     };
-    let modules = wasm_paths(&page);
+    let loader = loader_path(&page).ok_or("the served page names no loader script")?;
+    let modules = wasm_paths(&get(port, &loader)?);
     if modules.is_empty() {
-        return Err("the served page names no wasm module of the app".to_string());
+        return Err(format!(
+            "the loader {loader} names no wasm module of the app"
+        ));
     }
     for module in &modules {
-        let body = get_bytes(port, module)?;
+        let body = get_bytes(port, module, "")?;
         if !body.starts_with(b"\0asm") {
             return Err(format!("{module} as served is not a wasm module"));
         }
+        let brotli = get_bytes(port, module, "gzip, br")?;
+        if brotli.len() * 2 > body.len() {
+            return Err(format!(
+                "{module} was not sent compressed to a browser that accepts brotli ({} bytes)",
+                brotli.len()
+            ));
+        }
         eprintln!(
-            "`cargo xtask serve` served the page and {module} ({} bytes) after {:.0} s",
+            "`cargo xtask serve` served the page and {module} ({} bytes, {} with brotli) after \
+             {:.0} s",
             body.len(),
+            brotli.len(),
             start.elapsed().as_secs_f64()
         );
     }
@@ -236,25 +237,26 @@ impl Drop for Server {
     }
 }
 
-/// The wasm modules the page may load: every quoted path of the app's build in it
-/// (`'/neural-playground-<hash>'`, which the loader completes with `_bg.wasm`, or a whole
-/// `…_bg.wasm` path), each once.
-fn wasm_paths(page: &str) -> Vec<String> {
+/// The path of the page's loader script: `<script type="module" src="./loader-<hash>.js">`.
+fn loader_path(page: &str) -> Option<String> {
+    let start = page.find("src=\"./loader-")? + "src=\".".len();
+    let end = start + page[start..].find('"')?;
+    Some(page[start..end].to_string())
+}
+
+/// The wasm modules the loader may start: every quoted `./neural-playground…` build name in
+/// it, which the loader completes with `_bg.wasm`, each once.
+fn wasm_paths(loader: &str) -> Vec<String> {
     let mut paths = Vec::new();
-    for (start, quote) in page.match_indices(['"', '\'']) {
-        let rest = &page[start + quote.len()..];
-        if !rest.starts_with("/neural-playground") {
-            continue;
-        }
-        let Some(end) = rest.find(['"', '\'']) else {
+    for (start, quote) in loader.match_indices(['"', '\'']) {
+        let rest = &loader[start + quote.len()..];
+        let Some(name) = rest.strip_prefix("./neural-playground") else {
             continue;
         };
-        let path = &rest[..end];
-        let module = match path.rsplit('/').next().unwrap_or_default().contains('.') {
-            true if path.ends_with("_bg.wasm") => path.to_string(),
-            true => continue,
-            false => format!("{path}_bg.wasm"),
+        let Some(end) = name.find(['"', '\'']) else {
+            continue;
         };
+        let module = format!("/neural-playground{}_bg.wasm", &name[..end]);
         if !paths.contains(&module) {
             paths.push(module);
         }
@@ -263,18 +265,20 @@ fn wasm_paths(page: &str) -> Vec<String> {
 }
 
 fn get(port: u16, path: &str) -> Result<String> {
-    Ok(String::from_utf8_lossy(&get_bytes(port, path)?).into_owned())
+    Ok(String::from_utf8_lossy(&get_bytes(port, path, "")?).into_owned())
 }
 
-/// The body of `GET path` on 127.0.0.1:`port`, if the answer is 200.
-fn get_bytes(port: u16, path: &str) -> Result<Vec<u8>> {
+/// The body of `GET path` on 127.0.0.1:`port`, if the answer is 200, asking for the content
+/// encodings `accept_encoding` (none if empty).
+fn get_bytes(port: u16, path: &str, accept_encoding: &str) -> Result<Vec<u8>> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: {accept_encoding}\r\n\
+         Connection: close\r\n\r\n"
     )
     .map_err(|e| e.to_string())?;
     let mut answer = Vec::new();
@@ -335,10 +339,7 @@ mod tests {
         let named = commands_named(&readme);
         assert!(named.contains(&"mnist".to_string()), "{named:?}");
         let in_usage = commands_in_usage(crate::USAGE);
-        assert!(
-            in_usage.contains(&"relaxed-simd".to_string()),
-            "{in_usage:?}"
-        );
+        assert!(in_usage.contains(&"fuzz".to_string()), "{in_usage:?}");
         for name in named.iter().chain(&in_usage) {
             assert!(
                 has_entry(name),
@@ -363,21 +364,20 @@ mod tests {
     }
 
     #[test]
-    fn the_module_paths_are_read_from_the_served_page() {
-        // Trunk's own loader, and the relaxed-SIMD hook's, which picks one of two builds.
-        let plain = r#"<link rel="preload" href="/neural-playground-1a2b_bg.wasm" as="fetch">"#;
-        assert_eq!(wasm_paths(plain), vec!["/neural-playground-1a2b_bg.wasm"]);
-        let two = "const build = fast ? '/neural-playground-relaxed-simd-5e' : \
-                   '/neural-playground-e2';\nconst bindings = await import(build + '.js');\n\
-                   await bindings.default({ module_or_path: build + '_bg.wasm' });";
+    fn the_module_paths_are_read_from_the_page_and_its_loader() {
+        let page = r#"<link rel="stylesheet" href="./style-00.css" />
+            <script type="module" src="./loader-1a2b.js"></script>"#;
+        assert_eq!(loader_path(page).as_deref(), Some("/loader-1a2b.js"));
+        assert_eq!(loader_path("<script src=\"./other.js\">"), None);
+        let loader = "const build = fast ? \"./neural-playground-relaxed-simd-5e\" : \
+                      \"./neural-playground-e2\";\nconst bindings = await import(build + \".js\");";
         assert_eq!(
-            wasm_paths(two),
+            wasm_paths(loader),
             vec![
                 "/neural-playground-relaxed-simd-5e_bg.wasm",
                 "/neural-playground-e2_bg.wasm"
             ]
         );
-        let styled = r#"<link href="/neural-playground-1a.css"><p>'_bg.wasm'</p>"#;
-        assert!(wasm_paths(styled).is_empty());
+        assert!(wasm_paths("import('./other.js')").is_empty());
     }
 }

@@ -1,5 +1,5 @@
 //! The page's two WebAssembly builds: Chromium has relaxed SIMD, so the page loads the build
-//! whose GEMM kernel uses fused multiply-adds; `?simd=simd128` loads Trunk's SIMD128 build, the
+//! whose GEMM kernel uses fused multiply-adds; `?simd=simd128` loads the SIMD128 build, the
 //! one browsers without relaxed SIMD get. In both, the GEMM agrees with the portable kernel and
 //! with `matrixmultiply` (the benchmark's check, which throws on a mismatch), tanh and sigmoid
 //! over slices agree with the scalar functions (NaN included), and XOR trains.

@@ -19,6 +19,7 @@ mod lessons;
 mod lessons_view;
 mod loss_chart;
 mod model_file_card;
+mod native_gunzip;
 mod network_view;
 mod output_panel;
 mod pointer;

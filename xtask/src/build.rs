@@ -38,7 +38,7 @@ pub fn release() -> Result {
     }
     page_files::write(&staging, &builds)?;
     copy(&digits, &staging)?;
-    precompress::beside_each_file(&staging)?;
+    precompress::beside_each_file(&staging, &dist)?;
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::rename(&staging, &dist).map_err(|error| {
         format!(

@@ -9,6 +9,7 @@ use crate::playground::activation_curves::{
     CurvePoint, VANISHING_SLOPE, X_RANGE, argmax, evaluate, pick_x, sample_curve,
     softmax_with_temperature, vanishing_intervals,
 };
+use crate::playground::page::ACTIVATIONS_INTRODUCTION;
 use crate::ui::chart_ink::{color_of, ink};
 use plotters::coord::ReverseCoordTranslate;
 use plotters::coord::types::RangedCoordf32;
@@ -123,12 +124,8 @@ pub fn ActivationExplorer() -> Html {
     let (formula, derivative_formula) = (words.formula, focus.derivative_formula());
     html! {
         <section class="page explorer activation-explorer">
-            <h2>{"Activation functions and their derivatives"}</h2>
-            <p class="explorer-lead">
-                {"A neuron computes f(Σ wᵢxᵢ + b). The activation f bends the straight line; its slope f' is the factor \
-                  the chain rule multiplies into every gradient that flows back through the neuron. Where f' is tiny, \
-                  learning stalls."}
-            </p>
+            <h2>{ACTIVATIONS_INTRODUCTION.heading}</h2>
+            <p class="explorer-lead">{ACTIVATIONS_INTRODUCTION.lead}</p>
             <div class="activation-layout">
                 <aside class="activation-side">
                     <div class="activation-ticks">

@@ -9,6 +9,7 @@ use crate::playground::loss_examples::{
     COURSE_TABLE, COURSE_TABLE_CLASS, PointError, ProblemTwoFeatures, course_table_example,
     cross_entropy_example, largest_error, point_errors, problem_two_logits, regression_losses,
 };
+use crate::playground::page::LOSSES_INTRODUCTION;
 use crate::ui::chart_ink::{color_of, ink};
 use plotters::coord::ReverseCoordTranslate;
 use plotters::coord::types::RangedCoordf32;
@@ -33,11 +34,8 @@ type PlotFrame = Cartesian2d<RangedCoordf32, RangedCoordf32>;
 pub fn LossExplorer() -> Html {
     html! {
         <section class="page explorer loss-explorer">
-            <h2>{"Loss functions: how wrong is a prediction?"}</h2>
-            <p class="explorer-lead">
-                {"A loss function turns the gap between what the network predicts and what it should predict into one \
-                  number that training drives down. It must be differentiable so that gradient descent can follow it."}
-            </p>
+            <h2>{LOSSES_INTRODUCTION.heading}</h2>
+            <p class="explorer-lead">{LOSSES_INTRODUCTION.lead}</p>
             <RegressionLosses />
             <ClassificationLoss />
             <CourseTable />

@@ -5,6 +5,7 @@
 use super::contour_plot::{self, PLOT_SIZE, racer_colour};
 use crate::engine::{Described, OptimizerKind};
 use crate::playground::optimizer_race::{Point, RACE_LEARNING_RATES, Race, Racer, Surface};
+use crate::playground::page::OPTIMIZERS_INTRODUCTION;
 use crate::ui::controls::choice;
 use gloo::render::{AnimationFrame, request_animation_frame};
 use web_sys::{HtmlCanvasElement, HtmlSelectElement};
@@ -163,15 +164,8 @@ impl Component for OptimizerRace {
         let size = PLOT_SIZE.to_string();
         html! {
             <section class="page explorer optimizer-race">
-                <h2>{"Optimizers racing on one loss surface"}</h2>
-                <p class="race-intro">
-                    {"Five optimizers start from the same point and follow the same gradient; only their update rules differ. "}
-                    {"SGD steps straight down the slope, a fixed fraction (the learning rate) of the gradient. "}
-                    {"Momentum accumulates a velocity from past gradients, so it speeds along a long valley and overshoots across it. "}
-                    {"AdaGrad divides each weight's step by the root of that weight's accumulated squared gradients, so steep directions slow down for good; "}
-                    {"RMSprop uses a decaying average of the squared gradients instead, so it never stalls. "}
-                    {"Adam combines momentum with RMSprop's scaling and corrects both averages for starting at zero."}
-                </p>
+                <h2>{OPTIMIZERS_INTRODUCTION.heading}</h2>
+                <p class="race-intro">{OPTIMIZERS_INTRODUCTION.lead}</p>
                 <div class="race-controls">
                     <div class="run-buttons">
                         <button class="round" data-testid="race-reset" title="Back to the start"

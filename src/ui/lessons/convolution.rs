@@ -7,6 +7,7 @@ use super::pooling::Pooling;
 use crate::playground::convolution::backward::{ConvGradients, accumulate_conv, kernel_increments};
 use crate::playground::convolution::presets::{CONV_PRESETS, one_kernel, randomized};
 use crate::playground::convolution::{ConvCell, ConvProblem, ConvResult, number};
+use crate::playground::page::CONVOLUTION_INTRODUCTION;
 use crate::ui::announcer::Announcer;
 use crate::ui::controls::number_choice;
 use gloo::timers::callback::Interval;
@@ -207,14 +208,8 @@ impl Component for Convolution {
         };
         html! {
             <section class="page convolution" data-testid="convolution-page">
-                <h2>{"Convolution: a kernel sliding over an image"}</h2>
-                <p class="conv-lead">
-                    {"At each position the kernel's weights multiply the numbers under it, the products are added up and \
-                      the bias is added: one cell of the output (a feature map). Then the window moves by the stride. \
-                      Padding puts zeros around the input so that the window can also sit on its edges. With several \
-                      input channels each kernel has one k×k grid per channel and all their products go into one sum; \
-                      each output channel has its own kernel and its own bias."}
-                </p>
+                <h2>{CONVOLUTION_INTRODUCTION.heading}</h2>
+                <p class="conv-lead">{CONVOLUTION_INTRODUCTION.lead}</p>
                 <div class="conv-presets">{ for presets }
                     <button data-testid="conv-random" onclick={link.callback(|_| Msg::Random)}>{"Random numbers"}</button>
                 </div>

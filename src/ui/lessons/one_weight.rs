@@ -5,6 +5,7 @@
 use crate::playground::one_weight::{
     DEFAULT_LEARNING_RATE, Iteration, LEARNING_RATES, OneWeightDescent, loss_at, rate_behaviour,
 };
+use crate::playground::page::ONE_WEIGHT_INTRODUCTION;
 use crate::ui::chart_ink::{color_of, ink};
 use crate::ui::controls::choice;
 use gloo::timers::callback::Interval;
@@ -95,13 +96,8 @@ impl Component for OneWeight {
         let playing = self.player.is_some();
         html! {
             <section class="page one-weight" data-testid="one-weight-page">
-                <h2>{"Training one weight: gradient descent on the loss x² + 3"}</h2>
-                <p class="one-weight-lead">
-                    {"Say the classifier had a single weight x and its loss were x² + 3. Start at x = 2: the loss is 7. \
-                      The derivative of the loss is 2x = 4, positive, so increasing x would increase the loss: step the \
-                      other way, x ← x − rate · 4. At rate 0.01 that gives 1.96, and a loss of 6.8416. Repeat a few \
-                      hundred times and x approaches 0, where the loss is smallest."}
-                </p>
+                <h2>{ONE_WEIGHT_INTRODUCTION.heading}</h2>
+                <p class="one-weight-lead">{ONE_WEIGHT_INTRODUCTION.lead}</p>
                 <div class="one-weight-controls">
                     <div class="run-buttons">
                         <button class="round" data-testid="one-weight-reset" title="Back to x = 2"

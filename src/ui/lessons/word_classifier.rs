@@ -2,6 +2,7 @@
 //! weight matrix and the verdicts it gives beside the rule's, and a button that lets the engine
 //! learn the weights. The counting, scoring and training live in `playground::word_counts`.
 
+use crate::playground::page::WORDS_INTRODUCTION;
 use crate::playground::word_counts::{
     Category, Judgement, STARTING_DOCUMENTS, TRAINING_STEPS, WordClassifier as Classifier,
     WordCounts, count_words, train,
@@ -116,13 +117,8 @@ pub fn WordClassifier() -> Html {
 
     html! {
         <section class="page word-classifier" data-testid="words-page">
-            <h2>{"Documents as word counts: Sports or Politics?"}</h2>
-            <p class="words-lead">
-                {"Say a language has only the words a, b and c. A document becomes three numbers: f1 = count of a, \
-                  f2 = count of b, f3 = count of c. One layer turns them into two scores, c1 = f·W[:,1] + b1 for Sports \
-                  and c2 = f·W[:,2] + b2 for Politics, and the larger score is the category. Problem 2 asks for weights \
-                  such that f1 > f2 + f3 gives Sports and anything else Politics."}
-            </p>
+            <h2>{WORDS_INTRODUCTION.heading}</h2>
+            <p class="words-lead">{WORDS_INTRODUCTION.lead}</p>
             <div class="words-layout">
                 <div class="words-documents">
                     {document_table(&documents, &judgements, &remove_document)}

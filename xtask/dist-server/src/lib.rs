@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
-pub use response::{Encoding, cache_control, content_type};
+pub use response::{Encoding, cache_control, content_type, is_content_hashed};
 
 /// Serves the files of one folder until dropped.
 pub struct DistServer {

@@ -158,6 +158,17 @@ pub fn cache_control(path: &Path) -> &'static str {
     }
 }
 
+/// Whether the file's name carries a hash of its content: sixteen or more hex digits between
+/// `-`, `_` or `.`.
+pub fn is_content_hashed(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("");
+    name.split(['-', '_', '.'])
+        .any(|part| part.len() >= 16 && part.bytes().all(|byte| byte.is_ascii_hexdigit()))
+}
+
 pub fn content_type(path: &Path) -> &'static str {
     match path.extension().and_then(|extension| extension.to_str()) {
         Some("html") => "text/html; charset=utf-8",

@@ -678,10 +678,11 @@ pub fn run(args: &[String]) -> Result {
         Some("seq") => Group::Seq,
         Some("gpu") => Group::Gpu,
         Some("quick") if args.len() == 1 => return quick::run(),
+        Some("load") if args.len() == 1 => return crate::bench_load::run(false),
         Some("quick") => return Err("`bench quick` takes no other argument".to_string()),
         Some(other) => {
             return Err(format!(
-                "unknown bench group `{other}` (all, native, browser, mnist, seq, gpu, quick)"
+                "unknown bench group `{other}` (all, native, browser, mnist, seq, gpu, load, quick)"
             ));
         }
     };

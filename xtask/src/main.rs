@@ -5,6 +5,7 @@
 
 mod axe_core;
 mod bench;
+mod bench_load;
 mod bench_paired;
 mod bench_references;
 mod bench_report;
@@ -35,6 +36,7 @@ commands:
                or seq: the RNN, LSTM and GRU training steps natively and in Chromium beside
                PyTorch's and TensorFlow.js's, and the Sequences page's time to 99%;
                or gpu: our WGSL matmul and GPU training steps beside cuBLAS and PyTorch CUDA;
+               or load: Lighthouse's mobile figures for every page, into docs/load-time.md;
                or quick: each figure of ours from a few runs, checked to be printed, no reference)
   build        build the playground into dist/ (or $PLAYGROUND_DIST)
   fuzz [target] [seconds]

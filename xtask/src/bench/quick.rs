@@ -34,6 +34,8 @@ pub fn run() -> Result {
             missing.join(", ")
         ));
     }
+    // `bench load`'s Lighthouse run, on one page.
+    crate::bench_load::run(true)?;
     println!(
         "# bench quick: all {} figures were printed and read",
         figures().len()

@@ -10,6 +10,12 @@ pub struct Introduction {
     pub lead: &'static str,
 }
 
+pub const LESSONS_INTRODUCTION: Introduction = Introduction {
+    heading: "Lessons from the course",
+    lead: "Each lesson opens the playground in a prepared state. Its link can be shared or \
+           projected in class.",
+};
+
 pub const ACTIVATIONS_INTRODUCTION: Introduction = Introduction {
     heading: "Activation functions and their derivatives",
     lead: "A neuron computes f(Σ wᵢxᵢ + b). The activation f bends the straight line; its slope f' is \
@@ -134,18 +140,16 @@ impl Page {
     /// The heading and lead paragraph the page opens with, where it has them.
     pub fn introduction(self) -> Option<Introduction> {
         match self {
+            Page::Lessons => Some(LESSONS_INTRODUCTION),
             Page::Activations => Some(ACTIVATIONS_INTRODUCTION),
             Page::Losses => Some(LOSSES_INTRODUCTION),
             Page::Optimizers => Some(OPTIMIZERS_INTRODUCTION),
             Page::Words => Some(WORDS_INTRODUCTION),
             Page::OneWeight => Some(ONE_WEIGHT_INTRODUCTION),
             Page::Convolution => Some(CONVOLUTION_INTRODUCTION),
-            Page::Playground
-            | Page::Lessons
-            | Page::Backprop
-            | Page::Images
-            | Page::Sequences
-            | Page::Seq2Seq => None,
+            Page::Playground | Page::Backprop | Page::Images | Page::Sequences | Page::Seq2Seq => {
+                None
+            }
         }
     }
 
@@ -198,6 +202,29 @@ mod tests {
                     assert!(section.contains(&heading), "{page:?}: {section}");
                 }
             }
+        }
+    }
+
+    /// The loading page's list of lessons is the app's: every lesson's title, topic and link,
+    /// which works before the engine runs.
+    #[test]
+    fn the_loading_page_lists_every_lesson_with_its_link() {
+        let shell = include_str!("../../www/index.html");
+        let escape = |text: &str| {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let cards = shell.matches("<a class=\"lesson-card\"").count();
+        assert_eq!(cards, crate::playground::lessons::LESSONS.len());
+        for lesson in crate::playground::lessons::LESSONS {
+            let card = format!(
+                "<a class=\"lesson-card\" href=\"{}\">\n              <h2>{}</h2>\n              <p>{}</p>",
+                escape(&lesson.link()),
+                escape(lesson.title),
+                escape(lesson.topic)
+            );
+            assert!(shell.contains(&card), "{card}");
         }
     }
 }

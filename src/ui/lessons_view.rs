@@ -3,6 +3,7 @@
 
 use super::app::Msg;
 use crate::playground::lessons::{Goal, LESSONS, Lesson, find};
+use crate::playground::page::LESSONS_INTRODUCTION;
 use crate::playground::{PlaygroundConfig, Snapshot};
 use yew::prelude::*;
 
@@ -11,8 +12,8 @@ use yew::prelude::*;
 pub fn LessonList() -> Html {
     html! {
         <section class="page lessons">
-            <h2>{"Lessons from the course"}</h2>
-            <p class="hint">{"Each lesson opens the playground in a prepared state. Its link can be shared or projected in class."}</p>
+            <h2>{LESSONS_INTRODUCTION.heading}</h2>
+            <p class="hint">{LESSONS_INTRODUCTION.lead}</p>
             <div class="lesson-cards">
                 { for LESSONS.iter().map(|lesson| html! {
                     <a class="lesson-card" href={lesson.link()} data-testid={format!("lesson-{}", lesson.id)}>

@@ -84,11 +84,14 @@ fn serve_connection(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut writer = stream;
     while let Some(request) = request::read(&mut reader)? {
         let answer = response::answer(root, &request);
-        writer.write_all(answer.head().as_bytes())?;
+        writer.write_all(answer.head(request.close).as_bytes())?;
         if request.method != "HEAD" {
             writer.write_all(&answer.body)?;
         }
         writer.flush()?;
+        if request.close {
+            break;
+        }
     }
     Ok(())
 }

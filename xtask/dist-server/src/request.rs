@@ -9,6 +9,9 @@ pub struct Request {
     pub target: String,
     /// The `Accept-Encoding` header's value, lower-cased; empty when there is none.
     pub accept_encoding: String,
+    /// Whether the client asked to close the connection after the answer (`Connection:
+    /// close`, or HTTP/1.0 without `keep-alive`).
+    pub close: bool,
 }
 
 /// The longest request line or header accepted; a longer one ends the connection.
@@ -21,21 +24,30 @@ pub fn read(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
         return Ok(None);
     };
     let mut accept_encoding = String::new();
+    let mut connection = String::new();
     while let Some(header) = read_line(reader)? {
         if header.trim().is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.trim().eq_ignore_ascii_case("accept-encoding")
-        {
-            accept_encoding = value.trim().to_ascii_lowercase();
+        if let Some((name, value)) = header.split_once(':') {
+            let value = value.trim().to_ascii_lowercase();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "accept-encoding" => accept_encoding = value,
+                "connection" => connection = value,
+                _ => {}
+            }
         }
     }
     let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or("/").to_string();
+    let version = parts.next().unwrap_or("HTTP/1.0");
+    let close = connection == "close" || (version == "HTTP/1.0" && connection != "keep-alive");
     Ok(Some(Request {
-        method: parts.next().unwrap_or_default().to_string(),
-        target: parts.next().unwrap_or("/").to_string(),
+        method,
+        target,
         accept_encoding,
+        close,
     }))
 }
 
@@ -67,12 +79,27 @@ mod tests {
         assert_eq!(first.method, "GET");
         assert_eq!(first.target, "/app.js?x=1");
         assert_eq!(first.accept_encoding, "gzip, br");
+        assert!(
+            !first.close,
+            "HTTP/1.1 keeps the connection open unless told"
+        );
         let second = read(&mut raw).unwrap().unwrap();
         assert_eq!(
             (second.method.as_str(), second.accept_encoding.as_str()),
             ("HEAD", "")
         );
         assert_eq!(read(&mut raw).unwrap(), None);
+    }
+
+    #[test]
+    fn a_client_that_asks_to_close_is_heard() {
+        let mut raw: &[u8] = b"GET / HTTP/1.1\r\nConnection: Close\r\n\r\n\
+                                GET / HTTP/1.0\r\n\r\n\
+                                GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
+        let closes: Vec<bool> = std::iter::from_fn(|| read(&mut raw).unwrap())
+            .map(|request| request.close)
+            .collect();
+        assert_eq!(closes, [true, true, false]);
     }
 
     #[test]

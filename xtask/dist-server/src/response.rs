@@ -58,7 +58,8 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub fn head(&self) -> String {
+    /// The status line and headers; `close` says the connection ends after this answer.
+    pub fn head(&self, close: bool) -> String {
         let encoding = self
             .encoding
             .map(|encoding| format!("Content-Encoding: {}\r\n", encoding.token()))
@@ -66,11 +67,12 @@ impl Answer {
         format!(
             "HTTP/1.1 {}\r\nContent-Type: {}\r\n{encoding}Vary: Accept-Encoding\r\n\
              Content-Length: {}\r\nCache-Control: {}\r\nX-Content-Type-Options: nosniff\r\n\
-             Connection: keep-alive\r\n\r\n",
+             Connection: {}\r\n\r\n",
             self.status,
             self.content_type,
             self.body.len(),
-            self.cache_control
+            self.cache_control,
+            if close { "close" } else { "keep-alive" }
         )
     }
 
@@ -193,6 +195,7 @@ mod tests {
             method: "GET".to_string(),
             target: target.to_string(),
             accept_encoding: accept_encoding.to_string(),
+            close: false,
         }
     }
 
@@ -241,7 +244,8 @@ mod tests {
             (page.encoding, page.content_type),
             (None, "text/html; charset=utf-8")
         );
-        let head = answer(&root, &request("/app.wasm", "br")).head();
+        let head = answer(&root, &request("/app.wasm", "br")).head(true);
+        assert!(head.contains("Connection: close\r\n"), "{head}");
         assert!(head.contains("Content-Encoding: br\r\n"), "{head}");
         assert!(
             head.contains("Content-Type: application/wasm\r\n"),

@@ -68,13 +68,13 @@ pub fn run(quick: bool) -> Result {
     std::fs::write(&doc, text).map_err(|error| format!("cannot write {}: {error}", doc.display()))
 }
 
-/// The pages, as `www/index.html` links them (a unit test of the app keeps those links equal
-/// to its list of pages).
+/// The pages, as the title bar of `www/index.html` links them (a unit test of the app keeps
+/// those links equal to its list of pages); the lessons' links further down are not pages.
 fn page_keys() -> Result<Vec<String>> {
     let page = std::fs::read_to_string(root().join("www/index.html"))
         .map_err(|error| format!("cannot read www/index.html: {error}"))?;
     let keys: Vec<String> = page
-        .split("href=\"#page=")
+        .split("<a class=\"nav\" href=\"#page=")
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_string)
@@ -232,6 +232,8 @@ mod tests {
         let keys = page_keys().unwrap();
         assert_eq!(keys.first().map(String::as_str), Some("playground"));
         assert!(keys.contains(&"seq2seq".to_string()), "{keys:?}");
+        assert_eq!(keys.len(), 12, "{keys:?}");
+        assert!(keys.iter().all(|key| !key.contains('&')), "{keys:?}");
     }
 
     #[test]

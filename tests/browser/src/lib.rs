@@ -17,4 +17,4 @@ pub use files::idx_pair;
 pub use keyboard::keys;
 pub use page::{LOAD_TIMEOUT, Page, selector};
 pub use readout::{all_digits, epoch_of, first_number};
-pub use server::{DIST_ENV, dist_dir};
+pub use server::{DIST_ENV, copy_of_app, dist_dir};

@@ -16,6 +16,25 @@ pub fn dist_dir() -> PathBuf {
     }
 }
 
+/// A copy of the built app in a fresh temporary folder named after `purpose`, without the files
+/// whose names `leave_out` picks (the tests take away what a broken or strict host would).
+pub fn copy_of_app(purpose: &str, leave_out: impl Fn(&str) -> bool) -> PathBuf {
+    let copy = std::env::temp_dir().join(format!("playground-{purpose}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    std::fs::create_dir_all(&copy).expect("make the copy's folder");
+    for entry in std::fs::read_dir(dist_dir()).expect("read dist/") {
+        let path = entry.expect("a dist/ entry").path();
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
+        if path.is_file() && !leave_out(name) {
+            std::fs::copy(&path, copy.join(name)).expect("copy a file of dist/");
+        }
+    }
+    copy
+}
+
 /// Serves the files of one folder until dropped, as `cargo xtask serve` does (the same server:
 /// precompressed files, cache headers).
 pub struct StaticServer(DistServer);

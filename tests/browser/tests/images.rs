@@ -150,20 +150,7 @@ async fn lenet5_trains_in_a_worker_past_90_percent_and_the_page_keeps_drawing() 
 /// A copy of the built app whose page forbids workers (`worker-src 'none'`), as a strict host
 /// might. The page's compressed copies stay behind: the server would send them instead.
 fn app_without_workers() -> PathBuf {
-    let copy = std::env::temp_dir().join(format!("playground-no-workers-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(&copy).expect("make the copy's folder");
-    for entry in std::fs::read_dir(browser_tests::dist_dir()).expect("read dist/") {
-        let path = entry.expect("a dist/ entry").path();
-        let name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or("");
-        if path.is_file() && !name.starts_with("index.html.") {
-            std::fs::copy(&path, copy.join(path.file_name().expect("a file name")))
-                .expect("copy a file of dist/");
-        }
-    }
+    let copy = browser_tests::copy_of_app("no-workers", |name| name.starts_with("index.html."));
     let index = copy.join("index.html");
     let html = std::fs::read_to_string(&index).expect("read index.html");
     let policy = r#"<head><meta http-equiv="Content-Security-Policy" content="worker-src 'none'">"#;

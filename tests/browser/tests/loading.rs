@@ -10,20 +10,7 @@ use browser_tests::{LOAD_TIMEOUT, Page};
 /// A copy of the built app without its wasm modules, as a browser that cannot fetch or run
 /// them meets it.
 fn app_without_engine() -> PathBuf {
-    let copy = std::env::temp_dir().join(format!("playground-no-engine-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&copy);
-    std::fs::create_dir_all(&copy).expect("make the copy's folder");
-    for entry in std::fs::read_dir(browser_tests::dist_dir()).expect("read dist/") {
-        let path = entry.expect("a dist/ entry").path();
-        let name = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or("");
-        if path.is_file() && !name.contains("_bg.wasm") {
-            std::fs::copy(&path, copy.join(name)).expect("copy a file of dist/");
-        }
-    }
-    copy
+    browser_tests::copy_of_app("no-engine", |name| name.contains("_bg.wasm"))
 }
 
 #[tokio::test]

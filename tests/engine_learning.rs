@@ -424,3 +424,61 @@ fn set_config_keeps_the_weights() {
     trainer.train_epoch(&x, &y).unwrap();
     assert_ne!(trainer.model().weight(0, 0, 0), weight);
 }
+
+/// An epoch trained in slices of any size takes the very steps of an epoch trained at once:
+/// the same weights and the same mean loss, and the epoch counts once, at its end.
+#[test]
+fn an_epoch_in_slices_equals_an_epoch_at_once() {
+    let (x, y) = problem_3(103, 5);
+    let config = train_config(Loss::BinaryCrossEntropy, OptimizerKind::Adam, 0.03, 10);
+    let layers = [(6, Activation::Tanh), (1, Activation::Sigmoid)];
+    let mut whole = Trainer::new(model(2, &layers, 3), config).unwrap();
+    let mut sliced = Trainer::new(model(2, &layers, 3), config).unwrap();
+    for slice in [1usize, 3, 4, 11] {
+        let whole_loss = whole.train_epoch(&x, &y).unwrap();
+        let mut parts = 0;
+        let sliced_loss = loop {
+            let mut batches = 0;
+            let mut keep_going = || {
+                batches += 1;
+                batches < slice
+            };
+            parts += 1;
+            match sliced.train_epoch_part(&x, &y, &mut keep_going).unwrap() {
+                Some(loss) => break loss,
+                None => {
+                    assert!(sliced.in_epoch());
+                    assert_eq!(sliced.epoch(), whole.epoch() - 1, "counted before its end");
+                }
+            }
+        };
+        // 103 rows in batches of 10 are 11 batches.
+        assert_eq!(parts, 11usize.div_ceil(slice), "slices of {slice} batches");
+        assert!(!sliced.in_epoch());
+        assert_eq!(sliced.epoch(), whole.epoch());
+        assert_eq!(sliced_loss.to_bits(), whole_loss.to_bits());
+        assert_eq!(sliced.model().params(), whole.model().params());
+    }
+}
+
+/// `train_epoch` finishes an epoch begun in slices rather than beginning another.
+#[test]
+fn a_whole_epoch_finishes_the_slices_under_way() {
+    let (x, y) = problem_3(60, 8);
+    let config = train_config(Loss::BinaryCrossEntropy, OptimizerKind::Sgd, 0.1, 10);
+    let layers = [(4, Activation::Relu), (1, Activation::Sigmoid)];
+    let mut trainer = Trainer::new(model(2, &layers, 1), config).unwrap();
+    let steps = |trainer: &Trainer| trainer.steps();
+    assert_eq!(
+        trainer.train_epoch_part(&x, &y, &mut || false).unwrap(),
+        None
+    );
+    assert_eq!(steps(&trainer), 1);
+    trainer.train_epoch(&x, &y).unwrap();
+    assert_eq!((trainer.epoch(), steps(&trainer)), (1, 6));
+    // Data of another size begin a new epoch.
+    let (fewer_x, fewer_y) = problem_3(30, 8);
+    trainer.train_epoch_part(&x, &y, &mut || false).unwrap();
+    trainer.train_epoch(&fewer_x, &fewer_y).unwrap();
+    assert_eq!((trainer.epoch(), steps(&trainer)), (2, 10));
+}

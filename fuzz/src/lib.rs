@@ -19,6 +19,7 @@ use neural_playground::playground::model_files::{
 };
 use neural_playground::playground::model_link::decode_model;
 use neural_playground::playground::sequences::decoding::{decode, parse_input};
+use neural_playground::playground::url_state::rejected_fields_message;
 use neural_playground::playground::{PlaygroundConfig, Session, from_hash};
 
 /// What a target does with one input.
@@ -40,11 +41,22 @@ pub fn link(data: &[u8]) {
     let Ok(hash) = std::str::from_utf8(data) else {
         return;
     };
-    let (config, _rejected) = from_hash(hash);
+    let (config, rejected) = from_hash(hash);
+    if let Some(message) = rejected_fields_message(&rejected) {
+        assert!(
+            message.chars().count() <= 400,
+            "the banner repeats the link at length"
+        );
+    }
     if let Ok(mut session) = Session::new(config.clone()) {
         session
             .snapshot()
             .expect("a playground built from a link can be drawn");
+        if config.example.is_some() {
+            session
+                .backprop_trace(0)
+                .expect("the stepper traces the link's own example");
+        }
     }
     if config.images.validate().is_ok() {
         let _ = config.images.model.init();

@@ -139,6 +139,16 @@ pub struct Trainer<M = Model> {
     /// The norm of all gradients together at the last step, before clipping (kept only while
     /// clipping: the fused update never has every gradient at once).
     gradient_norm: Option<f32>,
+    /// The epoch under way, when one was trained in parts ([`Trainer::train_epoch_part`]).
+    partial_epoch: Option<PartialEpoch>,
+}
+
+/// How far an epoch trained in parts has come: the rows of the trainer's order trained so far
+/// and the sum of their losses.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct PartialEpoch {
+    rows_done: usize,
+    loss_sum: f64,
 }
 
 impl<M: Trainable + Clone> Trainer<M> {
@@ -161,6 +171,7 @@ impl<M: Trainable + Clone> Trainer<M> {
             epoch: 0,
             steps: 0,
             gradient_norm: None,
+            partial_epoch: None,
         })
     }
 
@@ -220,7 +231,14 @@ impl<M: Trainable + Clone> Trainer<M> {
         self.training.as_ref()
     }
 
-    /// What the trainer keeps besides the weights, for a checkpoint.
+    /// Whether an epoch trained in parts is under way (some of its batches trained).
+    pub fn in_epoch(&self) -> bool {
+        self.partial_epoch.is_some()
+    }
+
+    /// What the trainer keeps besides the weights, for a checkpoint. Taken in the middle of an
+    /// epoch trained in parts, it resumes at the start of the next epoch (the steps taken so
+    /// far are in the weights).
     pub fn state(&self) -> TrainerState {
         TrainerState {
             epoch: self.epoch,
@@ -253,6 +271,7 @@ impl<M: Trainable + Clone> Trainer<M> {
         self.steps = state.steps;
         self.rng = state.rng;
         self.order = state.order;
+        self.partial_epoch = None;
         Ok(())
     }
 
@@ -292,47 +311,86 @@ impl<M: Trainable + Clone> Trainer<M> {
     }
 
     /// One pass over the data in shuffled mini-batches; returns the mean training loss (each
-    /// batch's loss, taken before its update, weighted by its size, plus the penalty).
+    /// batch's loss, taken before its update, weighted by its size, plus the penalty). An
+    /// epoch begun by [`Trainer::train_epoch_part`] is finished.
     pub fn train_epoch(&mut self, inputs: &Tensor, targets: &Tensor) -> Result<f32, EngineError> {
-        let rows = self.check_data(inputs, targets)?;
-        if self.order.len() != rows {
-            self.order.clear();
-            self.order.extend(0..rows);
+        loop {
+            if let Some(loss) = self.train_epoch_part(inputs, targets, &mut || true)? {
+                return Ok(loss);
+            }
         }
-        self.rng.shuffle(&mut self.order);
-        let order = std::mem::take(&mut self.order);
-        let result = self.train_batches(&order, inputs, targets);
-        self.order = order;
-        let total = result?;
-        self.epoch += 1;
-        Ok((total / rows as f64) as f32)
     }
 
+    /// Trains the next mini-batches of the epoch under way (beginning one, shuffled, if none
+    /// is) for as long as `keep_going` says after each batch, and at least one batch. Returns
+    /// the epoch's mean training loss (as [`Trainer::train_epoch`]'s) once its last batch is
+    /// trained, `None` before. Lets a caller with a time budget (an animation frame) train an
+    /// epoch of any size in slices. An error ends the epoch under way; the next call begins
+    /// another.
+    pub fn train_epoch_part(
+        &mut self,
+        inputs: &Tensor,
+        targets: &Tensor,
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<f32>, EngineError> {
+        let rows = self.check_data(inputs, targets)?;
+        let mut progress = match self.partial_epoch.take() {
+            Some(progress) if self.order.len() == rows => progress,
+            _ => {
+                if self.order.len() != rows {
+                    self.order.clear();
+                    self.order.extend(0..rows);
+                }
+                self.rng.shuffle(&mut self.order);
+                PartialEpoch::default()
+            }
+        };
+        let order = std::mem::take(&mut self.order);
+        let result = self.train_batches(&order[progress.rows_done..], inputs, targets, keep_going);
+        self.order = order;
+        let (loss_sum, rows_trained) = result?;
+        progress.rows_done += rows_trained;
+        progress.loss_sum += loss_sum;
+        if progress.rows_done < rows {
+            self.partial_epoch = Some(progress);
+            return Ok(None);
+        }
+        self.epoch += 1;
+        Ok(Some((progress.loss_sum / rows as f64) as f32))
+    }
+
+    /// Trains the rows of `order` batch by batch while `keep_going` says so after each; returns
+    /// the sum of the batches' losses weighted by their sizes, and the rows trained.
     fn train_batches(
         &mut self,
         order: &[usize],
         inputs: &Tensor,
         targets: &Tensor,
-    ) -> Result<f64, EngineError> {
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> Result<(f64, usize), EngineError> {
         // The batch buffers are taken out for the loop (so that each step can borrow them
         // beside `self`) and put back after it, whatever the outcome.
         let mut batch_inputs = std::mem::take(&mut self.batch_inputs);
         let mut batch_targets = std::mem::take(&mut self.batch_targets);
         let mut step_all = || {
-            let mut total = 0.0f64;
+            let (mut total, mut rows) = (0.0f64, 0);
             for batch in order.chunks(self.config.batch_size) {
                 gather_rows(inputs, batch, &mut batch_inputs);
                 gather_rows(targets, batch, &mut batch_targets);
                 let context = Context::Epoch(self.epoch + 1);
                 let loss = self.step_on_batch(&batch_inputs, &batch_targets, context)?;
                 total += f64::from(loss) * batch.len() as f64;
+                rows += batch.len();
+                if !keep_going() {
+                    break;
+                }
             }
-            Ok(total)
+            Ok((total, rows))
         };
-        let total = step_all();
+        let result = step_all();
         self.batch_inputs = batch_inputs;
         self.batch_targets = batch_targets;
-        total
+        result
     }
 
     /// One gradient step on exactly these examples (no shuffling); returns the loss before it.

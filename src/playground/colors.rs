@@ -49,14 +49,43 @@ pub fn css(value: f32) -> String {
     format!("rgb({r},{g},{b})")
 }
 
+/// Steps of the scale in [`SCALE_RGBA`]: a value in [-1, 1] is drawn in the colour of the
+/// nearest of `2 * SCALE_STEPS + 1` evenly spaced values, within one level of [`rgb`]'s own.
+pub const SCALE_STEPS: usize = 512;
+
+/// The scale's colours, RGBA, at its steps: a heatmap's pixels are looked up, not computed.
+static SCALE_RGBA: std::sync::LazyLock<Vec<[u8; 4]>> = std::sync::LazyLock::new(|| {
+    (0..=2 * SCALE_STEPS)
+        .map(|index| {
+            let [r, g, b] = rgb(scale_value(index));
+            [r, g, b, 255]
+        })
+        .collect()
+});
+
+/// The step of [`SCALE_RGBA`] nearest to `value` (clamped to [-1, 1]; NaN at the middle).
+pub fn scale_index(value: f32) -> usize {
+    let value = if value.is_nan() {
+        0.0
+    } else {
+        value.clamp(-1.0, 1.0)
+    };
+    ((value + 1.0) * SCALE_STEPS as f32).round() as usize
+}
+
+/// The value at step `index` of [`SCALE_RGBA`].
+pub fn scale_value(index: usize) -> f32 {
+    index as f32 / SCALE_STEPS as f32 - 1.0
+}
+
 /// Fills an RGBA buffer with the colours of `values`; `discretize` snaps each to its sign.
 pub fn fill_rgba(values: &[f32], discretize: bool, rgba: &mut Vec<u8>) {
+    let table = &*SCALE_RGBA;
     rgba.clear();
-    rgba.reserve(values.len() * 4);
-    for &value in values {
+    rgba.resize(values.len() * 4, 0);
+    for (pixel, &value) in rgba.chunks_exact_mut(4).zip(values) {
         let shown = if discretize { value.signum() } else { value };
-        let [r, g, b] = rgb(shown);
-        rgba.extend_from_slice(&[r, g, b, 255]);
+        pixel.copy_from_slice(&table[scale_index(shown)]);
     }
 }
 
@@ -97,6 +126,31 @@ pub fn text_on(background: [u8; 3]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The looked-up colours are within one level of the computed ones, and the ends and the
+    /// middle are exact.
+    #[test]
+    fn heatmap_pixels_follow_the_scale() {
+        let values: Vec<f32> = (0..=4000).map(|i| i as f32 / 2000.0 - 1.0).collect();
+        let mut rgba = Vec::new();
+        fill_rgba(&values, false, &mut rgba);
+        for (pixel, &value) in rgba.chunks_exact(4).zip(&values) {
+            let exact = rgb(value);
+            for channel in 0..3 {
+                let difference = (i16::from(pixel[channel]) - i16::from(exact[channel])).abs();
+                assert!(difference <= 1, "{value}: {pixel:?} against {exact:?}");
+            }
+            assert_eq!(pixel[3], 255);
+        }
+        fill_rgba(&[-1.0, 0.0, 1.0, 7.0, f32::NAN], false, &mut rgba);
+        let expected = [rgb(-1.0), rgb(0.0), rgb(1.0), rgb(1.0), rgb(0.0)];
+        for (pixel, exact) in rgba.chunks_exact(4).zip(expected) {
+            assert_eq!(pixel[..3], exact);
+        }
+        fill_rgba(&[-0.2, 0.3], true, &mut rgba);
+        assert_eq!(rgba[..3], rgb(-1.0));
+        assert_eq!(rgba[4..7], rgb(1.0));
+    }
 
     #[test]
     fn contrast_matches_wcag_worked_values() {

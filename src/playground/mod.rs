@@ -9,6 +9,8 @@ pub mod boundary_text;
 pub mod colors;
 pub mod config;
 pub mod convolution;
+pub mod edge_style;
+pub mod frame_budget;
 pub mod grid;
 pub mod images;
 pub mod lessons;

@@ -413,24 +413,39 @@ impl Session {
         self.evaluate()
     }
 
-    /// One pass over the training set in shuffled mini-batches, then both losses. When the loss
-    /// diverges, the weights from before the epoch are put back and the error says why.
+    /// One pass over the training set in shuffled mini-batches (the rest of the epoch under
+    /// way, if one is), then both losses. When the loss diverges, the weights from before the
+    /// diverging steps are put back and the error says why.
     pub fn train_epoch(&mut self) -> Result<(), EngineError> {
+        while !self.train_epoch_part(&mut || true)? {}
+        Ok(())
+    }
+
+    /// Trains the next mini-batches of the epoch under way while `keep_going` says so after
+    /// each (at least one), so that a frame with a time budget trains an epoch of any size in
+    /// slices; returns whether the epoch ended, and then evaluates both losses and records
+    /// them. A diverging loss is handled as in [`Session::train_epoch`].
+    pub fn train_epoch_part(
+        &mut self,
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> Result<bool, EngineError> {
         self.save_checkpoint();
-        let diverged = match self
-            .trainer
-            .train_epoch(&self.train_inputs, &self.train_targets)
-        {
-            Ok(loss) if loss.is_finite() && loss <= DIVERGED_LOSS => None,
-            Ok(loss) => Some(diverged(loss, self.epoch(), self.config.learning_rate)),
-            Err(error) => Some(error),
-        };
+        let diverged =
+            match self
+                .trainer
+                .train_epoch_part(&self.train_inputs, &self.train_targets, keep_going)
+            {
+                Ok(None) => return Ok(false),
+                Ok(Some(loss)) if loss.is_finite() && loss <= DIVERGED_LOSS => None,
+                Ok(Some(loss)) => Some(diverged(loss, self.epoch(), self.config.learning_rate)),
+                Err(error) => Some(error),
+            };
         if let Some(error) = diverged {
             self.restore_checkpoint();
             self.trainer.reset_optimizer();
             self.evaluate()?;
             return Err(EngineError::NonFinite(format!(
-                "{error}. The weights from before this epoch were kept."
+                "{error}. The weights from before it diverged were kept."
             )));
         }
         self.evaluate()?;
@@ -439,7 +454,12 @@ impl Session {
             train: self.train_evaluation.loss,
             test: self.test_evaluation.loss,
         });
-        Ok(())
+        Ok(true)
+    }
+
+    /// Whether an epoch trained in slices is under way.
+    pub fn in_epoch(&self) -> bool {
+        self.trainer.in_epoch()
     }
 
     /// Sets one weight (layer 0 joins the inputs to the first hidden layer) and re-evaluates.
@@ -631,18 +651,25 @@ impl Session {
         });
         neuron_heatmaps.push(input_columns.collect());
         for (layer, &output) in layer_outputs.iter().enumerate() {
-            let is_output_layer = layer + 1 == layer_count;
-            let neurons = (0..layer_sizes[layer + 1]).map(|neuron| {
-                let shown = |cell: usize| {
-                    if is_output_layer {
-                        display_value(&self.config, output, cell, Some(neuron))
-                    } else {
-                        output.get(cell, neuron).clamp(-1.0, 1.0)
-                    }
+            let neurons = layer_sizes[layer + 1];
+            if layer + 1 == layer_count {
+                let shown = |neuron: usize| {
+                    let cells = thumbnail_cells.iter();
+                    let values =
+                        cells.map(|&cell| display_value(&self.config, output, cell, Some(neuron)));
+                    values.collect()
                 };
-                thumbnail_cells.iter().map(|&cell| shown(cell)).collect()
-            });
-            neuron_heatmaps.push(neurons.collect());
+                neuron_heatmaps.push((0..neurons).map(shown).collect());
+                continue;
+            }
+            // Row by row: each grid cell's outputs lie side by side.
+            let mut thumbnails = vec![Vec::with_capacity(thumbnail_cells.len()); neurons];
+            for &cell in &thumbnail_cells {
+                for (thumbnail, value) in thumbnails.iter_mut().zip(output.row(cell)) {
+                    thumbnail.push(value.clamp(-1.0, 1.0));
+                }
+            }
+            neuron_heatmaps.push(thumbnails);
         }
         let output = layer_outputs[layer_count - 1];
         let output_heatmap = (0..output.rows())

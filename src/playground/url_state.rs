@@ -115,7 +115,40 @@ pub fn from_hash(hash: &str) -> (PlaygroundConfig, Vec<String>) {
         config.activations.resize(config.hidden_layers.len(), fill);
     }
     config.normalise();
+    // The stepper's own example gives one value per input feature.
+    if config
+        .example
+        .as_ref()
+        .is_some_and(|example| example.len() != config.features.len())
+    {
+        config.example = None;
+        rejected.push("example".to_string());
+    }
     (config, rejected)
+}
+
+/// The most rejected fields a message names, and the longest name it repeats.
+const NAMED_FIELDS: usize = 6;
+const LONGEST_NAME: usize = 40;
+
+/// What the banner says when some fields of a link could not be read: their names, each cut
+/// to [`LONGEST_NAME`] characters, the first [`NAMED_FIELDS`] of them.
+pub fn rejected_fields_message(rejected: &[String]) -> Option<String> {
+    if rejected.is_empty() {
+        return None;
+    }
+    let shown = |name: &String| match name.char_indices().nth(LONGEST_NAME) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.clone(),
+    };
+    let mut names: Vec<String> = rejected.iter().take(NAMED_FIELDS).map(shown).collect();
+    if rejected.len() > NAMED_FIELDS {
+        names.push(format!("and {} more", rejected.len() - NAMED_FIELDS));
+    }
+    Some(format!(
+        "Some settings in the link could not be read and were reset to their defaults: {}.",
+        names.join(", ")
+    ))
 }
 
 /// Sets one field from its URL text; false if the text is not a valid value for it.
@@ -225,6 +258,44 @@ fn finite_numbers(text: &str) -> Option<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stepper example with another number of values than the network has inputs is refused
+    /// by name (it reached the engine, which said "tensor: expected 2 values").
+    #[test]
+    fn an_example_must_fit_the_inputs() {
+        let (config, rejected) = from_hash("#page=backprop&example=-1");
+        assert_eq!(
+            (config.example, rejected),
+            (None, vec!["example".to_string()])
+        );
+        let (config, rejected) = from_hash("#page=backprop&example=0.5,-1");
+        assert_eq!(config.example, Some(vec![0.5, -1.0]));
+        assert!(rejected.is_empty());
+        let (_, rejected) = from_hash("#example=1,2&features=x,y,xSquared");
+        assert_eq!(rejected, ["example"]);
+    }
+
+    /// A link's unreadable field names are repeated cut short, and only the first few.
+    #[test]
+    fn the_message_about_rejected_fields_stays_short() {
+        let long = "é".repeat(200_000);
+        let (_, rejected) = from_hash(&format!("#{long}=1&points=x"));
+        let message = rejected_fields_message(&rejected).expect("a message");
+        assert!(
+            message.chars().count() < 200,
+            "{} characters",
+            message.len()
+        );
+        assert!(
+            message.contains(&format!("{}…", "é".repeat(40))),
+            "{message}"
+        );
+        assert!(message.contains("points"), "{message}");
+        let many: Vec<String> = (0..1000).map(|i| format!("bad{i}")).collect();
+        let message = rejected_fields_message(&many).expect("a message");
+        assert!(message.ends_with("bad5, and 994 more."), "{message}");
+        assert_eq!(rejected_fields_message(&[]), None);
+    }
     use crate::playground::images::model_spec::Preset;
     use crate::playground::images::training::RunSettings;
 

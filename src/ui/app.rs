@@ -1,6 +1,6 @@
 //! The app: owns the training session, turns named messages into changes of it, runs the
-//! training loop (on the CPU one epoch per animation frame; on the GPU through [`GpuLink`]), and
-//! keeps the URL in step with the settings.
+//! training loop (on the CPU up to one epoch per animation frame, within a time budget; on the
+//! GPU through [`GpuLink`]), and keeps the URL in step with the settings.
 
 use std::cell::RefCell;
 
@@ -27,15 +27,17 @@ use super::shared::Shared;
 use super::through_time_view::ThroughTimeView;
 use crate::data::Point;
 use crate::data::points_csv::{read_points_csv, write_points_csv};
-use crate::engine::Model;
+use crate::engine::{EngineError, Model};
 use crate::playground::backend::Backend;
 use crate::playground::backprop::Trace;
+use crate::playground::frame_budget::{FrameBudget, FrameTask};
 use crate::playground::images::training::RunSettings;
 use crate::playground::model_files::{open_playground_file, page_file};
 use crate::playground::pytorch_export::playground_export;
 use crate::playground::sequences::SequenceSettings;
 use crate::playground::sequences::seq2seq_settings::Seq2SeqSettings;
 use crate::playground::session::neuron_name;
+use crate::playground::url_state::rejected_fields_message;
 use crate::playground::{Page, PlaygroundConfig, Session, Snapshot, from_hash, to_hash};
 use gloo::events::EventListener;
 use gloo::render::{AnimationFrame, request_animation_frame};
@@ -121,6 +123,12 @@ pub struct App {
     selection: Option<Selection>,
     hovered: Option<(usize, usize)>,
     frame: Option<AnimationFrame>,
+    /// Plans each training frame's work from what drawing took lately.
+    frame_budget: FrameBudget,
+    /// A snapshot taken in the last frame, to be drawn in this one (a large network's).
+    pending_snapshot: Option<Shared<Snapshot>>,
+    /// When the drawing of this frame began, while it is under way.
+    drawing_since: Option<f64>,
     /// The backprop stepper's iteration, kept in step with the network while its page is open.
     trace: Option<Shared<Trace>>,
     trace_example: usize,
@@ -188,6 +196,9 @@ impl Component for App {
             selection: None,
             hovered: None,
             frame: None,
+            frame_budget: FrameBudget::default(),
+            pending_snapshot: None,
+            drawing_since: None,
             trace: None,
             trace_example: 0,
             batch: None,
@@ -247,8 +258,7 @@ impl Component for App {
                     self.keep_playing(ctx);
                     return false;
                 }
-                frame_timer::start();
-                self.train_one_epoch();
+                return self.cpu_frame(ctx);
             }
             Msg::Step => {
                 self.playing = false;
@@ -597,6 +607,9 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        if let Some(since) = self.drawing_since.take() {
+            self.frame_budget.render_took(frame_timer::now_ms() - since);
+        }
         frame_timer::finish();
     }
 }
@@ -657,7 +670,70 @@ impl App {
     }
 
     fn train_one_epoch(&mut self) {
-        if let Err(error) = self.session.train_epoch() {
+        let result = self.session.train_epoch();
+        self.pause_on_error(result);
+    }
+
+    /// A training frame on the CPU, as its [`FrameBudget`] plans it: the epoch under way
+    /// goes on while the frame has time (at least one mini-batch) and never past its end, so
+    /// that a frame trains one epoch when epochs are quick, as before, and a slice of one when
+    /// they are not; then the frame draws, or takes a snapshot to draw in the next frame, or
+    /// does nothing more. Returns whether the views render.
+    fn cpu_frame(&mut self, ctx: &Context<Self>) -> bool {
+        frame_timer::start();
+        let plan = self.frame_budget.plan();
+        let deadline = frame_timer::now_ms() + plan.training_ms;
+        let result = self
+            .session
+            .train_epoch_part(&mut || frame_timer::now_ms() < deadline);
+        let failed = result.is_err();
+        self.pause_on_error(result.map(|_| ()));
+        let task = match failed {
+            true => {
+                self.write_url();
+                FrameTask::Draw
+            }
+            false => plan.task,
+        };
+        self.keep_playing(ctx);
+        self.autosave.changed();
+        match task {
+            FrameTask::TrainOnly => {
+                frame_timer::finish();
+                false
+            }
+            FrameTask::Snapshot => {
+                let start = frame_timer::now_ms();
+                self.pending_snapshot = self.new_snapshot();
+                self.frame_budget
+                    .snapshot_took(frame_timer::now_ms() - start);
+                frame_timer::finish();
+                false
+            }
+            FrameTask::Render => {
+                self.drawing_since = Some(frame_timer::now_ms());
+                match self.pending_snapshot.take() {
+                    Some(snapshot) => {
+                        self.snapshot = snapshot;
+                        self.refresh_trace();
+                    }
+                    None => self.refresh(),
+                }
+                true
+            }
+            FrameTask::Draw => {
+                let start = frame_timer::now_ms();
+                self.refresh();
+                let taken = frame_timer::now_ms();
+                self.frame_budget.snapshot_took(taken - start);
+                self.drawing_since = Some(taken);
+                true
+            }
+        }
+    }
+
+    fn pause_on_error(&mut self, result: Result<(), EngineError>) {
+        if let Err(error) = result {
             self.playing = false;
             self.frame = None;
             self.message = Some(format!("Training paused: {error}"));
@@ -809,7 +885,7 @@ impl App {
         self.write_url();
     }
 
-    fn report(&mut self, result: Result<(), crate::engine::EngineError>) {
+    fn report(&mut self, result: Result<(), EngineError>) {
         if let Err(error) = result {
             self.message = Some(error.to_string());
         }
@@ -820,14 +896,30 @@ impl App {
 
     /// Takes a new snapshot for the views, and a new trace when the stepper is open.
     fn refresh(&mut self) {
+        self.pending_snapshot = None;
+        if let Some(snapshot) = self.new_snapshot() {
+            self.snapshot = snapshot;
+        }
+        self.refresh_trace();
+    }
+
+    /// A snapshot of the session for the views (none, and a message, if it cannot be taken).
+    fn new_snapshot(&mut self) -> Option<Shared<Snapshot>> {
         let snapshot = match self.gpu_grid.take() {
             Some(grid) => self.session.snapshot_with_grid(&grid),
             None => self.session.snapshot(),
         };
         match snapshot {
-            Ok(snapshot) => self.snapshot = Shared::new(snapshot),
-            Err(error) => self.message = Some(error.to_string()),
+            Ok(snapshot) => Some(Shared::new(snapshot)),
+            Err(error) => {
+                self.message = Some(error.to_string());
+                None
+            }
         }
+    }
+
+    /// A new trace (and mini-batch) for the stepper, when it is open.
+    fn refresh_trace(&mut self) {
         self.trace = None;
         if self.session.config().page == Page::Backprop {
             match self.session.backprop_trace(self.trace_example) {
@@ -892,14 +984,4 @@ fn same_setup(hash: &str, kept: &PlaygroundConfig) -> bool {
     let mut kept = kept.clone();
     kept.parameters = None;
     linked == kept
-}
-
-/// What the banner says when some fields of a link could not be read.
-fn rejected_fields_message(rejected: &[String]) -> Option<String> {
-    (!rejected.is_empty()).then(|| {
-        format!(
-            "Some settings in the link could not be read and were reset to their defaults: {}.",
-            rejected.join(", ")
-        )
-    })
 }

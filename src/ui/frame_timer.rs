@@ -1,5 +1,6 @@
 //! Times the app's real frames for `cargo xtask bench`: from the start of a training frame
-//! (`Msg::Frame`) to the end of the render it causes, every view's drawing included. The last
+//! (`Msg::Frame`) to the end of the render it causes, every view's drawing included (or to the
+//! end of its work, in a frame that does not draw). The last
 //! 1000 durations are exported to JavaScript as `window.wasmBindings.frame_times_ms()`.
 
 use std::cell::RefCell;
@@ -20,7 +21,8 @@ thread_local! {
     static FRAMES: RefCell<FrameTimes> = RefCell::default();
 }
 
-fn now_ms() -> f64 {
+/// Milliseconds on the page's clock.
+pub fn now_ms() -> f64 {
     gloo::utils::window()
         .performance()
         .map_or(0.0, |performance| performance.now())

@@ -20,6 +20,8 @@ mod lessons_view;
 mod loss_chart;
 mod model_file_card;
 mod native_gunzip;
+mod network_edges;
+mod network_pointer;
 mod network_view;
 mod output_panel;
 mod pointer;

@@ -1,9 +1,11 @@
-//! The network diagram: input features, hidden layers and outputs as heatmap thumbnails, edges
-//! coloured by the sign of their weight (negative ones dashed too) and as thick as its size. Edges and neurons can be
-//! picked to edit their weight or bias, or dragged up and down to change it live.
+//! The network diagram: input features, hidden layers and outputs as heatmap thumbnails joined
+//! by their edges (`network_edges`). Edges and neurons can be picked to edit their weight or
+//! bias, or dragged up and down to change it live; hovering one shows its value.
 
 use super::app::{Msg, Selection};
 use super::heatmap::{Heatmap, HeatmapSource};
+use super::network_edges::{EdgeCanvas, EdgePath, EdgeTargets};
+use super::network_pointer::{Drag, PointerHandlers, snapshot_value, target_attribute};
 use super::shared::Shared;
 use crate::data::Feature;
 use crate::engine::{Activation, Described};
@@ -32,8 +34,6 @@ const LEAST_GAP: f64 = 53.0;
 /// Room the column keeps beside the diagram: its padding (12 + 12), the diagram's left margin
 /// for the feature labels (40), and a few pixels for the output neuron's outline.
 const BESIDE_DIAGRAM: f64 = 24.0 + 40.0 + 4.0;
-/// Change of a weight per pixel dragged.
-const DRAG_RATE: f32 = 0.02;
 
 #[derive(Properties, PartialEq)]
 pub struct NetworkViewProps {
@@ -43,13 +43,6 @@ pub struct NetworkViewProps {
     pub send: Callback<Msg>,
 }
 
-/// An edge or neuron being dragged: what, where the pointer started, the value then.
-struct Drag {
-    target: Selection,
-    start_y: f64,
-    start_value: f32,
-}
-
 #[component]
 pub fn NetworkView(props: &NetworkViewProps) -> Html {
     let drag: Rc<RefCell<Option<Drag>>> = use_mut_ref(|| None);
@@ -57,116 +50,35 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
     let snapshot = &props.snapshot;
     let sizes = &snapshot.layer_sizes;
     let column_ref = use_node_ref();
-    let width = use_fitted_width(&column_ref, sizes.len() >= 2);
+    let fitted_width = use_fitted_width(&column_ref, sizes.len() >= 2);
+    let layout = Layout::new(sizes, &config.features, fitted_width);
+    let paths = use_memo(
+        (
+            sizes.clone(),
+            layout.width.to_bits(),
+            config.features.clone(),
+        ),
+        |_| Shared::new(layout.edge_paths()),
+    );
+    let hovered = use_state_eq(|| None::<Selection>);
+    let hovered_neuron: Rc<RefCell<Option<(usize, usize)>>> = use_mut_ref(|| None);
     if sizes.len() < 2 {
         return html! { <section class="column network-column" ref={column_ref} /> };
     }
     let columns = sizes.len();
-    // However narrow the column, layers stay far enough apart for their headers' buttons and
-    // menus; a diagram wider than its column scrolls within it (phone.css).
-    let width = width.max(NODE + (columns - 1) as f64 * LEAST_GAP);
-    let gap = (width - NODE) / (columns - 1) as f64;
-    let column_x = |layer: usize| layer as f64 * gap;
-    // Input neuron i is drawn on the row of its feature in the full list of features.
-    let row_of = |layer: usize, neuron: usize| -> usize {
-        if layer == 0 {
-            Feature::ALL
-                .iter()
-                .position(|f| *f == config.features[neuron])
-                .unwrap_or(neuron)
-        } else {
-            neuron
-        }
-    };
-    let node_y = |layer: usize, neuron: usize| TOP + 40.0 + row_of(layer, neuron) as f64 * ROW;
-    let tallest = sizes
-        .iter()
-        .skip(1)
-        .copied()
-        .chain([Feature::ALL.len()])
-        .max()
-        .unwrap_or(1);
-    let height = TOP + 40.0 + tallest as f64 * ROW;
+    let (width, gap, height) = (layout.width, layout.gap, layout.height);
+    let column_x = |layer: usize| layout.column_x(layer);
+    let node_y = |layer: usize, neuron: usize| layout.node_y(layer, neuron);
 
-    let value_of = |selection: Selection| match selection {
-        Selection::Weight { layer, from, to } => snapshot.weight(layer, from, to),
-        Selection::Bias { layer, neuron } => snapshot.biases[layer][neuron],
-    };
-    let pointer_handlers = |target: Selection| {
-        let start_drag = {
-            let drag = drag.clone();
-            let send = props.send.clone();
-            let start_value = value_of(target);
-            Callback::from(move |event: PointerEvent| {
-                event.prevent_default();
-                let element = event.target_unchecked_into::<Element>();
-                let _ = element.set_pointer_capture(event.pointer_id());
-                *drag.borrow_mut() = Some(Drag {
-                    target,
-                    start_y: event.client_y() as f64,
-                    start_value,
-                });
-                send.emit(Msg::Select(Some(target)));
-            })
-        };
-        let move_drag = {
-            let drag = drag.clone();
-            let send = props.send.clone();
-            Callback::from(move |event: PointerEvent| {
-                if let Some(active) = drag.borrow().as_ref() {
-                    let moved = (active.start_y - event.client_y() as f64) as f32;
-                    if moved != 0.0 {
-                        let value = active.start_value + moved * DRAG_RATE;
-                        send.emit(Msg::SetParameter(active.target, value));
-                    }
-                }
-            })
-        };
-        let end_drag = {
-            let drag = drag.clone();
-            Callback::from(move |_: PointerEvent| *drag.borrow_mut() = None)
-        };
-        (start_drag, move_drag, end_drag)
+    let value_of = |selection: Selection| snapshot_value(snapshot, selection);
+    let pointer = PointerHandlers {
+        drag: drag.clone(),
+        hovered: hovered.clone(),
+        hovered_neuron,
+        snapshot: snapshot.clone(),
+        send: props.send.clone(),
     };
 
-    let mut edges = Vec::new();
-    for layer in 0..columns - 1 {
-        for from in 0..sizes[layer] {
-            for to in 0..sizes[layer + 1] {
-                let weight = snapshot.weight(layer, from, to);
-                let (x1, y1) = (column_x(layer) + NODE, node_y(layer, from) + NODE / 2.0);
-                let (x2, y2) = (column_x(layer + 1), node_y(layer + 1, to) + NODE / 2.0);
-                let middle = (x1 + x2) / 2.0;
-                let path = format!(
-                    "M{x1:.1},{y1:.1} C{middle:.1},{y1:.1} {middle:.1},{y2:.1} {x2:.1},{y2:.1}"
-                );
-                let target = Selection::Weight { layer, from, to };
-                let selected = props.selection == Some(target);
-                let (onpointerdown, onpointermove, onpointerup) = pointer_handlers(target);
-                edges.push(html! {
-                    <g key={format!("{layer}-{from}-{to}")}>
-                        // Negative weights are dashed as well as orange: the sign is not shown
-                        // by colour alone.
-                        <path class={classes!("edge", selected.then_some("selected"), (weight < 0.0).then_some("negative"))} d={path.clone()}
-                            stroke={colors::css(weight.clamp(-1.0, 1.0))}
-                            stroke-width={format!("{:.2}", (weight.abs() * 2.0).clamp(0.6, 9.0))} />
-                        <path class="edge-hit" d={path} data-testid={format!("edge-{layer}-{from}-{to}")}
-                            {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}>
-                            <title>{format!("Weight {weight:.3}. Drag up or down to change it, click to edit.")}</title>
-                        </path>
-                    </g>
-                });
-            }
-        }
-    }
-
-    let hover = |layer: usize, neuron: usize| {
-        let enter = props
-            .send
-            .reform(move |_: MouseEvent| Msg::Hover(Some((layer, neuron))));
-        let leave = props.send.reform(|_: MouseEvent| Msg::Hover(None));
-        (enter, leave)
-    };
     let mut nodes = Vec::new();
     for (row, feature) in Feature::ALL.into_iter().enumerate() {
         let index = config.features.iter().position(|f| *f == feature);
@@ -187,16 +99,9 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             column_x(0),
             TOP + 40.0 + row as f64 * ROW
         );
-        let (onmouseenter, onmouseleave) = match index {
-            Some(neuron) => {
-                let (enter, leave) = hover(0, neuron);
-                (Some(enter), Some(leave))
-            }
-            None => (None, None),
-        };
         nodes.push(html! {
             <button type="button" class={classes!("node", "input", index.is_some().then_some("active"))} {style}
-                {onmouseenter} {onmouseleave}
+                data-neuron={index.map(|neuron| format!("0 {neuron}"))}
                 data-testid={format!("feature-{}", feature.key())} {onclick}
                 aria-pressed={if index.is_some() { "true" } else { "false" }}
                 aria-label={format!("Input {}", feature.label())}
@@ -216,15 +121,12 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             };
             let bias = snapshot.biases[layer - 1][neuron];
             let selected = props.selection == Some(target);
-            let (onpointerdown, onpointermove, onpointerup) = pointer_handlers(target);
             let style = format!("left:{}px;top:{}px", column_x(layer), node_y(layer, neuron));
-            let (onmouseenter, onmouseleave) = hover(layer, neuron);
             nodes.push(html! {
                 <div class={classes!("node", (layer == columns - 1).then_some("output"), selected.then_some("selected"))} {style}
                     data-testid={format!("neuron-{layer}-{neuron}")}
-                    {onpointerdown} {onpointermove} onpointerup={onpointerup.clone()} onpointercancel={onpointerup}
-                    {onmouseenter} {onmouseleave}
-                    title={format!("Bias {bias:.3}. Drag up or down to change it, click to edit.")}>
+                    data-target={target_attribute(target)} data-neuron={format!("{layer} {neuron}")}
+                    title="Drag up or down to change the bias, click to edit it.">
                     <Heatmap snapshot={snapshot.clone()} source={HeatmapSource::Neuron { layer, neuron }} />
                     <span class="bias" style={format!("background:{}", colors::css(bias.clamp(-1.0, 1.0)))} />
                     if let Some(twin) = snapshot.twins.get(layer).and_then(|t| t.get(neuron)).copied().flatten() {
@@ -235,6 +137,34 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
             });
         }
     }
+    // Always in the page, hidden when nothing is hovered: an element that came and went among
+    // the neurons made the diagram's children be matched again, which lost a touch begun on
+    // an edge.
+    let hover_card = match *hovered {
+        Some(target) => {
+            let (x, y) = match target {
+                Selection::Weight { layer, from, to } => paths
+                    .iter()
+                    .find(|path| (path.layer, path.from, path.to) == (layer, from, to))
+                    .map_or((0.0, 0.0), EdgePath::middle),
+                Selection::Bias { layer, neuron } => (
+                    column_x(layer + 1) + NODE / 2.0,
+                    node_y(layer + 1, neuron) + NODE,
+                ),
+            };
+            let what = match target {
+                Selection::Weight { .. } => "Weight",
+                Selection::Bias { .. } => "Bias",
+            };
+            let text = format!("{what} {:.3}", value_of(target));
+            (format!("left:{x:.0}px;top:{y:.0}px"), text, false)
+        }
+        None => (String::new(), String::new(), true),
+    };
+    let hover_card = html! {
+        <div class={classes!("hover-card", hover_card.2.then_some("hidden"))} data-testid="hover-card"
+            style={hover_card.0} aria-hidden="true">{hover_card.1}</div>
+    };
 
     let layer_headers = (0..config.hidden_layers.len()).map(|layer| {
         // As wide as the gap between columns (the label wraps, the menu narrows), so that
@@ -261,19 +191,99 @@ pub fn NetworkView(props: &NetworkViewProps) -> Html {
                 tabindex="0" role="group" data-testid="network-diagram"
                 aria-label="Network diagram: left and right arrows pick a weight or bias, up and down change it (with Shift in small steps), Enter types a value, Escape lets go"
                 onkeydown={keyboard(sizes, props.selection, &value_of, &props.send)}
+                onpointerdown={pointer.start_drag()} onpointermove={pointer.move_drag()}
+                onpointerup={pointer.end_drag()} onpointercancel={pointer.end_drag()}
+                onpointerover={pointer.over()} onpointerleave={pointer.leave()}
                 onfocus={
                     let (send, selection) = (props.send.clone(), props.selection);
                     let first = Selection::Weight { layer: 0, from: 0, to: 0 };
                     Callback::from(move |_: FocusEvent| if selection.is_none() { send.emit(Msg::Select(Some(first))) })
                 }>
-                <svg class="edges" width={width.to_string()} height={height.to_string()}>{ for edges }</svg>
+                <EdgeCanvas paths={paths.as_ref().clone()} snapshot={snapshot.clone()} selection={props.selection} {width} {height} />
+                <EdgeTargets paths={paths.as_ref().clone()} {width} {height} />
                 { for layer_headers }
+                {hover_card}
                 { for nodes }
             </div>
             if let Some(collapsed) = &snapshot.collapsed {
                 {collapsed_view(collapsed, config)}
             }
         </section>
+    }
+}
+
+/// Where the diagram puts its columns, neurons and edges, in pixels.
+struct Layout<'a> {
+    sizes: &'a [usize],
+    features: &'a [Feature],
+    width: f64,
+    /// From one column's left to the next one's.
+    gap: f64,
+    height: f64,
+}
+
+impl<'a> Layout<'a> {
+    fn new(sizes: &'a [usize], features: &'a [Feature], fitted_width: f64) -> Layout<'a> {
+        let columns = sizes.len().max(2);
+        // However narrow the column, layers stay far enough apart for their headers' buttons
+        // and menus; a diagram wider than its column scrolls within it (phone.css).
+        let width = fitted_width.max(NODE + (columns - 1) as f64 * LEAST_GAP);
+        let tallest = sizes
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([Feature::ALL.len()])
+            .max()
+            .unwrap_or(1);
+        Layout {
+            sizes,
+            features,
+            width,
+            gap: (width - NODE) / (columns - 1) as f64,
+            height: TOP + 40.0 + tallest as f64 * ROW,
+        }
+    }
+
+    fn column_x(&self, layer: usize) -> f64 {
+        layer as f64 * self.gap
+    }
+
+    /// The top of a neuron; input neuron i is drawn on the row of its feature in the full list
+    /// of features.
+    fn node_y(&self, layer: usize, neuron: usize) -> f64 {
+        let row = match layer {
+            0 => self
+                .features
+                .get(neuron)
+                .and_then(|feature| Feature::ALL.iter().position(|f| f == feature))
+                .unwrap_or(neuron),
+            _ => neuron,
+        };
+        TOP + 40.0 + row as f64 * ROW
+    }
+
+    fn edge_paths(&self) -> Vec<EdgePath> {
+        let mut paths = Vec::new();
+        for (layer, pair) in self.sizes.windows(2).enumerate() {
+            for from in 0..pair[0] {
+                for to in 0..pair[1] {
+                    paths.push(EdgePath {
+                        layer,
+                        from,
+                        to,
+                        start: (
+                            self.column_x(layer) + NODE,
+                            self.node_y(layer, from) + NODE / 2.0,
+                        ),
+                        end: (
+                            self.column_x(layer + 1),
+                            self.node_y(layer + 1, to) + NODE / 2.0,
+                        ),
+                    });
+                }
+            }
+        }
+        paths
     }
 }
 

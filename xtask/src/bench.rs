@@ -251,7 +251,11 @@ fn recurrent_vs_tfjs(
     }
 }
 
-fn figures() -> [Figure; 47] {
+/// Epochs a second of the largest network when each frame trained one whole epoch (before
+/// the frame budget), measured with `largest_network_epochs_per_s`'s link and count.
+const LARGEST_NETWORK_EPOCHS_BEFORE: f64 = 5.0;
+
+fn figures() -> [Figure; 50] {
     [
         Figure {
             name: "grid_100x100_2-8-8-1_tanh_ms",
@@ -277,6 +281,46 @@ fn figures() -> [Figure; 47] {
                 what: "the 8 ms frame budget, not a measurement (500 training points per frame)",
             },
             target: Target::OursBelow(8.0, "ms"),
+        },
+        // The largest network and data set the controls allow (`browser_bench`'s LARGEST):
+        // the page's frame rate while it trains, the app's work per frame, and epochs a second
+        // beside one epoch per frame as the page trained before frames had a budget.
+        Figure {
+            name: "largest_network_fps",
+            program: Program::Browser,
+            mnist: false,
+            seq: false,
+            ours: "largest_network_fps",
+            reference: Reference::Fixed {
+                value: 55.0,
+                what: "the issue's least frame rate while training, not a measurement",
+            },
+            target: Target::RatioAtLeast(1.0),
+        },
+        Figure {
+            name: "largest_network_frame_p95_ms",
+            program: Program::Browser,
+            mnist: false,
+            seq: false,
+            ours: "largest_network_frame_p95_ms",
+            reference: Reference::Fixed {
+                value: 16.7,
+                what: "a 60 Hz display's frame, not a measurement",
+            },
+            target: Target::OursBelow(16.7, "ms"),
+        },
+        Figure {
+            name: "largest_network_epochs_per_s",
+            program: Program::Browser,
+            mnist: false,
+            seq: false,
+            ours: "largest_network_epochs_per_s",
+            reference: Reference::Fixed {
+                value: LARGEST_NETWORK_EPOCHS_BEFORE,
+                what: "one epoch per frame, before frames had a budget: measured once on this \
+                       machine (2 cores) with the same link, at 5 frames a second",
+            },
+            target: Target::RatioAtLeast(0.8),
         },
         beside_pytorch_mlp("mlp_step_native_ms", Program::Native, Target::None),
         // The issue's targets, on the paired rounds (`bench_paired`): PyTorch's step and ours
@@ -1194,8 +1238,13 @@ mod tests {
 
     #[test]
     fn a_missing_reference_falls_back_to_stack_or_reads_n_a() {
-        let [grid, _, native, ..] = figures();
-        let row = Row::new(&grid, &measured(&[("grid_wasm_ms", 0.6)]));
+        let figures = figures();
+        let named = |name: &str| figures.iter().find(|figure| figure.name == name).unwrap();
+        let (grid, native) = (
+            named("grid_100x100_2-8-8-1_tanh_ms"),
+            named("mlp_step_native_ms"),
+        );
+        let row = Row::new(grid, &measured(&[("grid_wasm_ms", 0.6)]));
         assert_eq!(
             row.line,
             "grid_100x100_2-8-8-1_tanh_ms | 0.600 | 12.0 | 0.050"
@@ -1205,7 +1254,7 @@ mod tests {
             "{}",
             row.note
         );
-        let row = Row::new(&native, &measured(&[("mlp_step_native_ms", 4.0)]));
+        let row = Row::new(native, &measured(&[("mlp_step_native_ms", 4.0)]));
         assert_eq!(row.line, "mlp_step_native_ms | 4.00 | n/a | n/a");
     }
 

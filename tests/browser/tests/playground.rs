@@ -621,3 +621,77 @@ async fn points_go_out_and_come_in_as_csv() {
     assert!(page.text("points-label").await.contains("Points: 500"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The largest network and data set the controls allow (as `cargo xtask bench`'s
+/// `largest_network_*` figures): eight hidden layers of sixteen, every input, 1800 training
+/// points in batches of one.
+const LARGEST: &str = "/#dataset=spiral&points=2000&trainFraction=0.9&batchSize=1\
+    &features=x,y,xSquared,ySquared,xTimesY,sinX,sinY&layers=16,16,16,16,16,16,16,16";
+
+/// A frame trains within a time budget, so an epoch too long for one frame is trained in
+/// slices over several while the page goes on drawing: more frames than epochs, where one
+/// epoch per frame made one frame per epoch. The weights, the boundary and the edges change
+/// as it trains.
+#[tokio::test]
+async fn the_largest_network_trains_in_slices_over_several_frames() {
+    let page = playground(LARGEST).await;
+    page.wait_for("edge-0-6-0", LOAD_TIMEOUT).await;
+    let edges_before = page.canvas_data_url("edge-canvas").await;
+    let boundary_before = page.canvas_data_url("output-heatmap").await;
+    page.click("play").await;
+    let count = "const done = arguments[arguments.length - 1];
+        const epoch = () => Number(document.querySelector('[data-testid=epoch]').textContent.replace(/\\D/g, ''));
+        const first = epoch();
+        let frames = 0;
+        const start = performance.now();
+        const frame = (now) => {
+            frames += 1;
+            if (now - start < 3000) requestAnimationFrame(frame);
+            else done({ frames, epochs: epoch() - first });
+        };
+        requestAnimationFrame(frame);";
+    let counted = page.execute_async(count, vec![]).await;
+    page.click("play").await;
+    let (frames, epochs) = (
+        counted["frames"].as_u64().expect("frames"),
+        counted["epochs"].as_u64().expect("epochs"),
+    );
+    assert!(
+        epochs >= 1,
+        "no epoch ended in 3 s of training ({frames} frames)"
+    );
+    assert!(
+        frames >= 2 * epochs,
+        "{frames} frames drawn for {epochs} epochs: the epochs were not sliced"
+    );
+    assert_ne!(
+        page.canvas_data_url("output-heatmap").await,
+        boundary_before
+    );
+    assert_ne!(page.canvas_data_url("edge-canvas").await, edges_before);
+    page.screenshot("largest_network_training").await;
+}
+
+/// Hovering an edge or a neuron shows its weight or bias beside it, the value the inspector
+/// then edits.
+#[tokio::test]
+async fn hovering_shows_the_weight_or_bias() {
+    let page = playground("/").await;
+    page.wait_for("edge-0-1-0", LOAD_TIMEOUT).await;
+    for (target, kind) in [("edge-0-1-0", "Weight"), ("neuron-1-0", "Bias")] {
+        page.hover(target).await;
+        let card = page.text("hover-card").await;
+        let value = card
+            .strip_prefix(&format!("{kind} "))
+            .unwrap_or_else(|| panic!("the card over {target} reads {card:?}"));
+        page.press(target).await;
+        settles_to(
+            &page,
+            "the inspector's value",
+            value.to_string(),
+            async || page.value("weight-input").await,
+        )
+        .await;
+    }
+    page.screenshot("hover_card").await;
+}

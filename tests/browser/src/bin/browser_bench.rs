@@ -30,10 +30,17 @@ const SPIRALS: [(&str, &str); 2] = [
         "spiral_250_train_points_frame_p95_ms",
     ),
 ];
+/// The largest network and data set the playground's controls allow: eight hidden layers of
+/// sixteen, every input feature, 1800 training points in batches of one.
+const LARGEST: &str = "/#dataset=spiral&points=2000&trainFraction=0.9&batchSize=1\
+    &features=x,y,xSquared,ySquared,xTimesY,sinX,sinY&layers=16,16,16,16,16,16,16,16";
+
 /// How much each figure measures: [`FULL`], or [`QUICK`] with `--quick`.
 struct Counts {
     /// Training frames to record; the first `warm_up_frames` are left out of the figure.
     frames: usize,
+    /// Seconds of the largest network training, counted in the page's own frames.
+    largest_seconds: f64,
     warm_up_frames: usize,
     /// Runs of the exported workloads (median taken in the page).
     grid_runs: u32,
@@ -63,6 +70,7 @@ struct TimedRun {
 const FULL: Counts = Counts {
     frames: 600,
     warm_up_frames: 20,
+    largest_seconds: 15.0,
     grid_runs: 50,
     mlp_steps: 50,
     gemm_runs: 30,
@@ -88,6 +96,7 @@ const FULL: Counts = Counts {
 const QUICK: Counts = Counts {
     frames: 30,
     warm_up_frames: 5,
+    largest_seconds: 2.0,
     grid_runs: 2,
     mlp_steps: 2,
     gemm_runs: 2,
@@ -216,6 +225,65 @@ async fn app_figures() {
         open_app(&page, hash).await;
         training_frames(&page, hash, figure).await;
     }
+    open_app(&page, LARGEST).await;
+    largest_network_figures(&page).await;
+}
+
+/// Trains the largest network for `counts().largest_seconds` and counts the frames the page
+/// draws meanwhile (every `requestAnimationFrame`), with the app's own frame times and the
+/// epochs trained.
+async fn largest_network_figures(page: &Page) {
+    let seconds = counts().largest_seconds;
+    let epoch_before = page.integer("epoch").await;
+    page.click("play").await;
+    // A second of training first, so that the count starts on a warm page.
+    let script = "const [seconds, done] = [arguments[0], arguments[arguments.length - 1]];
+        const gaps = [];
+        const count = (start) => {
+            let last = start;
+            const frame = (now) => {
+                gaps.push(now - last);
+                last = now;
+                if (now - start < seconds * 1000) requestAnimationFrame(frame);
+                else done({ frames: gaps.length, seconds: (now - start) / 1000, gaps });
+            };
+            requestAnimationFrame(frame);
+        };
+        setTimeout(() => requestAnimationFrame(count), 1000);";
+    let counted = page.execute_async(script, vec![seconds.into()]).await;
+    page.click("play").await;
+    let epochs = page.integer("epoch").await - epoch_before;
+    let number = |key: &str| {
+        counted[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key}: {counted}"))
+    };
+    let (frames, seconds) = (number("frames"), number("seconds"));
+    let mut gaps: Vec<f64> = counted["gaps"]
+        .as_array()
+        .map(|gaps| gaps.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    gaps.sort_by(f64::total_cmp);
+    let mut work = frame_times(page).await;
+    let keep = work.len().min(frames as usize);
+    work.drain(..work.len() - keep);
+    work.sort_by(f64::total_cmp);
+    println!(
+        "# largest network ({LARGEST}): {frames} frames drawn in {seconds:.1} s while training, \
+         gaps between them median {:.1} ms and p95 {:.1} ms; the app's work per frame median \
+         {:.2} ms, max {:.2} ms; {epochs} epochs in all, counting the second before",
+        percentile(&gaps, 0.5),
+        percentile(&gaps, 0.95),
+        percentile(&work, 0.5),
+        work[work.len() - 1],
+    );
+    println!("largest_network_fps {:.4}", frames / seconds);
+    println!(
+        "largest_network_frame_p95_ms {:.4}",
+        percentile(&work, 0.95)
+    );
+    let epochs_per_second = epochs as f64 / (seconds + 1.0);
+    println!("largest_network_epochs_per_s {epochs_per_second:.4}");
 }
 
 /// The MLP step in the page's build, its products alone (together and one by one), the GEMM

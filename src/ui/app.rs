@@ -226,7 +226,8 @@ impl Component for App {
                 })
             },
         };
-        app.refresh();
+        // The snapshot above is the session's: only the stepper's trace is still to take.
+        app.refresh_trace();
         app.write_url();
         let read = ctx.link().callback(Msg::WorkRead);
         yew::platform::spawn_local(async move {

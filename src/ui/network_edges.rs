@@ -1,6 +1,7 @@
-//! The network diagram's edges: painted on one canvas from the snapshot's weights each frame
-//! (coloured by sign, negative ones dashed, as thick as the weight is large), under invisible
-//! SVG paths, one per weight, that take the pointer and change only with the layout.
+//! The network diagram's edges: painted on one canvas from the snapshot's weights whenever one
+//! of them looks different (coloured by sign, negative ones dashed, as thick as the weight is
+//! large), under invisible SVG paths, one per weight, that take the pointer and change only
+//! with the layout.
 
 use super::app::Selection;
 use super::heatmap::context_2d;
@@ -8,6 +9,9 @@ use super::network_pointer::target_attribute;
 use super::shared::Shared;
 use crate::playground::edge_style::EdgeStyle;
 use crate::playground::{Snapshot, colors};
+use gloo::timers::callback::Timeout;
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use yew::prelude::*;
@@ -74,12 +78,83 @@ struct Painted {
     scale_bits: u64,
 }
 
+/// Edges beyond which a network's edges are painted at most every [`LARGE_REPAINT_MS`] while
+/// only the weights change: painting a thousand edges costs the browser more than a frame.
+const LARGE_NETWORK_EDGES: usize = 400;
+const LARGE_REPAINT_MS: f64 = 100.0;
+
+/// What the canvas shows, when it was painted, and what waits for its turn.
+#[derive(Default)]
+struct Painter {
+    painted: Option<Painted>,
+    painted_at_ms: f64,
+    waiting: Option<Painted>,
+    scheduled: bool,
+}
+
+impl Painter {
+    /// Paints `showing` unless the canvas shows it already; a large network's new weights
+    /// wait for their turn (the latest is painted then), a new layout or selection does not.
+    fn show(state: &Rc<RefCell<Painter>>, canvas: NodeRef, showing: Painted, scale: f64) {
+        let mut painter = state.borrow_mut();
+        if painter.painted.as_ref() == Some(&showing) {
+            painter.waiting = None;
+            return;
+        }
+        let now = now_ms();
+        let same_view = painter.painted.as_ref().is_some_and(|painted| {
+            (&painted.paths, painted.selection, painted.scale_bits)
+                == (&showing.paths, showing.selection, showing.scale_bits)
+        });
+        let wait = match showing.paths.len() > LARGE_NETWORK_EDGES && same_view {
+            true => LARGE_REPAINT_MS - (now - painter.painted_at_ms),
+            false => 0.0,
+        };
+        if wait <= 0.0 {
+            painter.waiting = None;
+            painter.paint(&canvas, showing, scale);
+            return;
+        }
+        painter.waiting = Some(showing);
+        if !painter.scheduled {
+            painter.scheduled = true;
+            let state = Rc::downgrade(state);
+            Timeout::new(wait.ceil() as u32, move || {
+                let Some(state) = state.upgrade() else {
+                    return;
+                };
+                let mut painter = state.borrow_mut();
+                painter.scheduled = false;
+                if let Some(showing) = painter.waiting.take() {
+                    painter.paint(&canvas, showing, scale);
+                }
+            })
+            .forget();
+        }
+    }
+
+    fn paint(&mut self, canvas: &NodeRef, showing: Painted, scale: f64) {
+        if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
+            paint(&canvas, &showing, scale);
+            self.painted = Some(showing);
+            self.painted_at_ms = now_ms();
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    gloo::utils::window()
+        .performance()
+        .map_or(0.0, |performance| performance.now())
+}
+
 /// The edges, painted again when a new snapshot, layout or selection changes how any of
-/// them looks (training moves most weights by less than a colour step or a quarter pixel).
+/// them looks (training moves most weights by less than a colour step or a quarter pixel);
+/// a large network's at most ten times a second while it trains.
 #[component]
 pub fn EdgeCanvas(props: &EdgeCanvasProps) -> Html {
     let canvas = use_node_ref();
-    let painted = use_mut_ref(|| None::<Painted>);
+    let painter = use_mut_ref(Painter::default);
     let scale = gloo::utils::window().device_pixel_ratio().max(1.0);
     {
         let canvas = canvas.clone();
@@ -96,13 +171,7 @@ pub fn EdgeCanvas(props: &EdgeCanvasProps) -> Html {
                 selection: *selection,
                 scale_bits: scale.to_bits(),
             };
-            if painted.borrow().as_ref() == Some(&showing) {
-                return;
-            }
-            if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                paint(&canvas, &showing, scale);
-                *painted.borrow_mut() = Some(showing);
-            }
+            Painter::show(&painter, canvas, showing, scale);
         });
     }
     let (width, height) = (props.width, props.height);

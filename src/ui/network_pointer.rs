@@ -58,6 +58,9 @@ pub fn snapshot_value(snapshot: &Snapshot, target: Selection) -> f32 {
     value.copied().unwrap_or(0.0)
 }
 
+/// What the pointer is over: a weight or bias, and a neuron (layer, index).
+type Hovered = (Option<Selection>, Option<(usize, usize)>);
+
 /// The diagram's pointer handlers, for its element.
 pub struct PointerHandlers {
     pub drag: Rc<RefCell<Option<Drag>>>,
@@ -110,30 +113,31 @@ impl PointerHandlers {
     /// Shows the hover card of the weight or bias under the pointer, and tells the output
     /// panel which neuron is under it.
     pub fn over(&self) -> Callback<PointerEvent> {
+        self.hover(|event| {
+            let target = target_at(event).map(|(_, target)| target);
+            let neuron = attribute_at(event, "data-neuron").and_then(|(_, v)| parse_neuron(&v));
+            (target, neuron)
+        })
+    }
+
+    /// Hides the hover card and tells the output panel that no neuron is hovered.
+    pub fn leave(&self) -> Callback<PointerEvent> {
+        self.hover(|_| (None, None))
+    }
+
+    /// A handler that shows the weight or bias `under` the pointer finds, and tells the
+    /// output panel of its neuron when that changes.
+    fn hover(&self, under: fn(&PointerEvent) -> Hovered) -> Callback<PointerEvent> {
         let (hovered, hovered_neuron, send) = (
             self.hovered.clone(),
             self.hovered_neuron.clone(),
             self.send.clone(),
         );
         Callback::from(move |event: PointerEvent| {
-            hovered.set(target_at(&event).map(|(_, target)| target));
-            let neuron = attribute_at(&event, "data-neuron").and_then(|(_, v)| parse_neuron(&v));
+            let (target, neuron) = under(&event);
+            hovered.set(target);
             if hovered_neuron.replace(neuron) != neuron {
                 send.emit(Msg::Hover(neuron));
-            }
-        })
-    }
-
-    pub fn leave(&self) -> Callback<PointerEvent> {
-        let (hovered, hovered_neuron, send) = (
-            self.hovered.clone(),
-            self.hovered_neuron.clone(),
-            self.send.clone(),
-        );
-        Callback::from(move |_: PointerEvent| {
-            hovered.set(None);
-            if hovered_neuron.take().is_some() {
-                send.emit(Msg::Hover(None));
             }
         })
     }
